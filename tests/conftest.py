@@ -1,0 +1,29 @@
+"""Shared fixtures: the demo PKI services run for real on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from fixtures.pki import DemoPKI, DemoServices, start_services
+
+# Every test speaks of this moment, never of the wall clock. The demo certificates are
+# valid 2025-01-01 .. 2030-01-01; the revoked ones were revoked on 2026-03-01.
+PINNED_NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_services() -> Iterator[DemoServices]:
+    """OCSP, CRL, CA-issuer and TSA services answering as of PINNED_NOW."""
+    services = start_services(at_time=PINNED_NOW)
+    try:
+        yield services
+    finally:
+        services.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_pki(demo_services: DemoServices) -> DemoPKI:
+    return demo_services.pki
