@@ -1,0 +1,1226 @@
+"""The :class:`Verifier`: trust profile + policy + caches, used for many documents.
+
+It builds on pyHanko's validation (integrity, CMS, difference analysis, DocMDP/FieldMDP) and
+pyhanko-certvalidator (path building by key identifiers and signatures, revocation), and
+adds what an auditor needs on top: Vietnamese trust profiles, validation of the signer at
+the time a timestamp proves, algorithm rules with dates, ETSI-style indications with a
+reason in Vietnamese and English, and a report for every input, hostile or not.
+
+Validation never raises on bad input: every failure becomes a report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import cms, x509
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESSubIndic
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.general import extract_certificate_info
+from pyhanko.sign.validation import (
+    async_validate_detached_cms,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.generic_cms import validate_cert_usage
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import (
+    PdfSignatureStatus,
+    StandardCMSSignatureStatus,
+    TimestampSignatureStatus,
+)
+from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
+
+from verify.identity import SignerIdentity
+from verify.policy import RevocationMode, ValidationPolicy
+from verify.report import (
+    CertificateInfo,
+    DocumentReport,
+    Indication,
+    RevocationReport,
+    SignatureReport,
+    SubIndication,
+    TimestampReport,
+    sentences,
+    worst,
+)
+from verify.trust import Hierarchy, TrustProfile, fingerprint
+
+__all__ = ["CertificateCheck", "Source", "Verifier"]
+
+Source = str | os.PathLike[str] | bytes
+
+_FAILED_SUBS = {
+    SubIndication.FORMAT_FAILURE,
+    SubIndication.HASH_FAILURE,
+    SubIndication.SIG_CRYPTO_FAILURE,
+    SubIndication.REVOKED,
+    SubIndication.EXPIRED,
+    SubIndication.NOT_YET_VALID,
+}
+
+# What pyHanko/certvalidator say, in our vocabulary.
+_ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
+
+# The signer's certificate must allow signing: either usage is enough.
+_KEY_USAGE = KeyUsageConstraints(
+    key_usage=frozenset({"digital_signature", "non_repudiation"}),
+    match_all_key_usages=False,
+)
+
+# Let certvalidator accept SHA-1 and RSA >= 1024 at the primitive level: our own dated
+# algorithm rules (verify.policy.AlgorithmRules) decide, with the proven signing time.
+_PERMISSIVE_ALGOS = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]
+    weak_hash_algos=frozenset({"md2", "md5"}),
+    rsa_key_size_threshold=1024,
+)
+_CMS_ALGOS = CMSAlgorithmUsagePolicy.lift_policy(_PERMISSIVE_ALGOS)
+
+
+def _sub(indic: AdESSubIndic | None) -> SubIndication:
+    if indic is None:
+        return SubIndication.GENERIC
+    name = getattr(indic, "name", str(indic))
+    return _ADES_MAP.get(name, SubIndication.GENERIC)
+
+
+def _indication_for(sub: SubIndication | None) -> Indication:
+    if sub is None:
+        return Indication.TOTAL_PASSED
+    return Indication.TOTAL_FAILED if sub in _FAILED_SUBS else Indication.INDETERMINATE
+
+
+def _cert_info(cert: x509.Certificate) -> CertificateInfo:
+    return CertificateInfo(
+        subject=cert.subject.human_friendly,
+        issuer=cert.issuer.human_friendly,
+        serial_number=format(cert.serial_number, "X"),
+        sha256=fingerprint(cert),
+        not_before=cert.not_valid_before,
+        not_after=cert.not_valid_after,
+    )
+
+
+def _key_bits(cert: x509.Certificate) -> tuple[str, int]:
+    pk = cert.public_key
+    algo = pk.algorithm
+    try:
+        bits = int(pk.bit_size)
+    except Exception:  # noqa: BLE001 - an odd key is judged as 0 bits, i.e. refused
+        bits = 0
+    return algo, bits
+
+
+@dataclass
+class _Verdict:
+    sub: SubIndication | None
+    reason_vi: str = ""
+    reason_en: str = ""
+
+    @property
+    def indication(self) -> Indication:
+        return _indication_for(self.sub)
+
+
+class Verifier:
+    """Verifies PDF and detached signatures under one trust profile and policy.
+
+    Make it once and use it for many documents: fetched OCSP responses, CRLs and CA
+    certificates are cached across documents (the fetchers respect nextUpdate), and the
+    bundled trust store is parsed once per process.
+    """
+
+    def __init__(
+        self,
+        trust: TrustProfile | str = "any",
+        policy: ValidationPolicy | None = None,
+    ) -> None:
+        self.trust = TrustProfile.named(trust) if isinstance(trust, str) else trust
+        self.policy = policy or ValidationPolicy()
+        self._fetcher_backend: RequestsFetcherBackend | None = None
+        self._fetchers: Any = None
+        if self.policy.network:
+            self._fetcher_backend = RequestsFetcherBackend(
+                per_request_timeout=self.policy.fetch_timeout
+            )
+            self._fetchers = self._fetcher_backend.get_fetchers()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Fetchers hold sockets and caches: a copy in another process starts cold.
+        return {"trust": self.trust, "policy": self.policy}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["trust"], state["policy"])  # type: ignore[misc]
+
+    # -- validation contexts ------------------------------------------------------------
+
+    def _context(
+        self,
+        moment: datetime,
+        *,
+        other_certs: Iterable[x509.Certificate] = (),
+        crls: Iterable[Any] = (),
+        ocsps: Iterable[Any] = (),
+        retroactive: bool = False,
+    ) -> ValidationContext:
+        kwargs = self.trust.certvalidator_kwargs()
+        mode = {
+            RevocationMode.HARD: "require",
+            RevocationMode.SOFT: "soft-fail",
+            RevocationMode.OFF: "soft-fail",
+        }[self.policy.revocation]
+        fetch = self.policy.network and self.policy.revocation is not RevocationMode.OFF
+        return ValidationContext(
+            trust_roots=kwargs["trust_roots"],
+            other_certs=[*kwargs["other_certs"], *other_certs],
+            moment=moment,
+            allow_fetching=fetch,
+            fetchers=self._fetchers if fetch else None,
+            crls=list(crls),
+            ocsps=list(ocsps),
+            revocation_mode=mode,
+            retroactive_revinfo=retroactive,
+            algorithm_usage_policy=_PERMISSIVE_ALGOS,
+        )
+
+    # -- public API --------------------------------------------------------------------
+
+    def verify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
+        """Verify a PDF, or content with its detached CMS signature. Never raises."""
+        return asyncio.run(self.averify(source, detached=detached))
+
+    def verify_pdf(self, source: Source) -> DocumentReport:
+        return asyncio.run(self.averify_pdf(source))
+
+    def verify_detached(self, content: Source, signature: Source) -> DocumentReport:
+        return asyncio.run(self.averify_detached(content, signature))
+
+    async def averify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
+        if detached is not None:
+            return await self.averify_detached(source, detached)
+        return await self.averify_pdf(source)
+
+    async def averify_pdf(self, source: Source) -> DocumentReport:
+        started = time.perf_counter()
+        moment = self.policy.moment()
+        path, data, early = self._read(source, moment)
+        if early is not None:
+            return early
+        assert data is not None
+        try:
+            report = await self._verify_pdf_bytes(path, data, moment)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            report = self._document(path, data, "pdf", moment, (), _format_failure_doc(exc), ())
+        return _with_elapsed(report, started)
+
+    async def averify_detached(self, content: Source, signature: Source) -> DocumentReport:
+        started = time.perf_counter()
+        moment = self.policy.moment()
+        path, data, early = self._read(content, moment)
+        if early is not None:
+            return early
+        assert data is not None
+        _sig_path, sig_data, sig_early = self._read(signature, moment)
+        if sig_early is not None:
+            return _replace_doc(sig_early, path=path, format="cms")
+        assert sig_data is not None
+        try:
+            report = await self._verify_detached_bytes(path, data, sig_data, moment)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            report = self._document(path, data, "cms", moment, (), _format_failure_doc(exc), ())
+        return _with_elapsed(report, started)
+
+    async def acheck_certificate(
+        self,
+        cert: x509.Certificate,
+        intermediates: Sequence[x509.Certificate] = (),
+        *,
+        at: datetime | None = None,
+    ) -> CertificateCheck:
+        """Would a signature by ``cert`` made at ``at`` (default: now) verify?
+
+        Checks the path to this verifier's trust profile, validity at that time, key usage
+        (digitalSignature or nonRepudiation), revocation per the policy, and the algorithm
+        rules. Used by ``esign`` before it produces anything, and by sign-in by certificate.
+        """
+        moment = at or self.policy.moment()
+        vc = self._context(moment, other_certs=intermediates)
+        vc.certificate_registry.register_multiple(intermediates)
+        try:
+            result = await validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=_KEY_USAGE,
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+        except Exception as exc:  # noqa: BLE001 - hostile certificates end in a verdict
+            return _certificate_check(
+                _Verdict(SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, _short(exc), _short(exc)),
+                cert,
+                None,
+                None,
+            )
+        path = result.success_result or result.error_path
+        anchor_profile = None
+        if path is not None:
+            anchor_cert = getattr(path.trust_anchor, "certificate", None)
+            if anchor_cert is not None:
+                anchor_profile = self.trust.profile_of(anchor_cert)
+        verdict: _Verdict
+        if result.error_subindic is None:
+            verdict = _Verdict(None)
+            algo_problems = []
+            rules = self.policy.algorithms
+            for c in list(path.iter_certs(include_root=False)) if path else [cert]:
+                algo, bits = _key_bits(c)
+                if rules.key_verdict(algo, bits, moment) or rules.digest_verdict(
+                    c.hash_algo, moment
+                ):
+                    algo_problems.append(f"{algo.upper()} {bits}-bit / {c.hash_algo.upper()}")
+            if algo_problems:
+                verdict = _Verdict(
+                    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+                    "thuật toán yếu: " + ", ".join(algo_problems),
+                    "weak algorithm: " + ", ".join(algo_problems),
+                )
+        else:
+            sub = _sub(result.error_subindic)
+            if result.revo_details is not None:
+                sub = SubIndication.REVOKED
+            elif sub is SubIndication.OUT_OF_BOUNDS_NO_POE:
+                sub = (
+                    SubIndication.NOT_YET_VALID
+                    if moment < cert.not_valid_before
+                    else SubIndication.EXPIRED
+                )
+            verdict = _Verdict(sub)
+            if sub in (SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.GENERIC):
+                verdict = _Verdict(
+                    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+                    f"hồ sơ tin cậy: {self.trust.name}",
+                    f"trust profile: {self.trust.name}",
+                )
+        return _certificate_check(verdict, cert, path, anchor_profile)
+
+    def check_certificate(
+        self,
+        cert: x509.Certificate,
+        intermediates: Sequence[x509.Certificate] = (),
+        *,
+        at: datetime | None = None,
+    ) -> CertificateCheck:
+        return asyncio.run(self.acheck_certificate(cert, intermediates, at=at))
+
+    # -- input -------------------------------------------------------------------------
+
+    def _read(
+        self, source: Source, moment: datetime
+    ) -> tuple[str | None, bytes | None, DocumentReport | None]:
+        limit = self.policy.max_file_size
+        if isinstance(source, bytes | bytearray | memoryview):
+            data = bytes(source)
+            path = None
+        else:
+            path = os.fspath(source)
+            try:
+                size = Path(path).stat().st_size
+                if size > limit:
+                    return path, None, self._oversize(path, size, moment)
+                with open(path, "rb") as f:
+                    data = f.read(limit + 1)
+            except OSError as exc:
+                v = _Verdict(
+                    SubIndication.FORMAT_FAILURE,
+                    f"không đọc được tệp ({exc.strerror})",
+                    f"the file cannot be read ({exc.strerror})",
+                )
+                return path, None, self._document(path, b"", "unknown", moment, (), v, ())
+        if len(data) > limit:
+            return path, None, self._oversize(path, len(data), moment)
+        return path, data, None
+
+    def _oversize(self, path: str | None, size: int, moment: datetime) -> DocumentReport:
+        limit = self.policy.max_file_size
+        vi, en = sentences(
+            SubIndication.SIZE_LIMIT_EXCEEDED,
+            f"{size:,} byte, giới hạn {limit:,} byte",
+            f"{size:,} bytes, limit {limit:,} bytes",
+        )
+        return DocumentReport(
+            path=path,
+            size=size,
+            sha256=None,
+            format="unknown",
+            indication=Indication.INDETERMINATE,
+            sub_indication=SubIndication.SIZE_LIMIT_EXCEEDED,
+            message_vi=vi,
+            message_en=en,
+            validation_time=moment,
+        )
+
+    def _document(
+        self,
+        path: str | None,
+        data: bytes,
+        fmt: str,
+        moment: datetime,
+        signatures: Sequence[SignatureReport],
+        verdict: _Verdict | None,
+        warnings: Sequence[str],
+    ) -> DocumentReport:
+        if verdict is None:
+            failing = [s for s in signatures if not s.passed]
+            ind = worst(s.indication for s in signatures)
+            if not failing:
+                verdict = _Verdict(None)
+                n = len(signatures)
+                vi = f"Tài liệu hợp lệ: cả {n} chữ ký đều hợp lệ." if n > 1 else None
+                en = f"The document is valid: all {n} signatures are valid." if n > 1 else None
+                base_vi, base_en = sentences(None)
+                return DocumentReport(
+                    path=path,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    format=fmt,
+                    indication=Indication.TOTAL_PASSED,
+                    sub_indication=None,
+                    message_vi=vi or base_vi,
+                    message_en=en or base_en,
+                    signatures=tuple(signatures),
+                    validation_time=moment,
+                    warnings=tuple(warnings),
+                )
+            first = next(s for s in failing if s.indication is ind)
+            label_vi = f"chữ ký số {first.index + 1}"
+            label_en = f"signature {first.index + 1}"
+            return DocumentReport(
+                path=path,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                format=fmt,
+                indication=ind,
+                sub_indication=first.sub_indication,
+                message_vi=f"{label_vi.capitalize()}: {first.message_vi}",
+                message_en=f"{label_en.capitalize()}: {first.message_en}",
+                signatures=tuple(signatures),
+                validation_time=moment,
+                warnings=tuple(warnings),
+            )
+        vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+        return DocumentReport(
+            path=path,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest() if data else None,
+            format=fmt,
+            indication=verdict.indication,
+            sub_indication=verdict.sub,
+            message_vi=vi,
+            message_en=en,
+            signatures=tuple(signatures),
+            validation_time=moment,
+            warnings=tuple(warnings),
+        )
+
+    # -- PDF ---------------------------------------------------------------------------
+
+    async def _verify_pdf_bytes(
+        self, path: str | None, data: bytes, moment: datetime
+    ) -> DocumentReport:
+        if not data.lstrip()[:5].startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
+            v = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                "tệp không phải là PDF hay chữ ký CMS",
+                "the file is neither a PDF nor a CMS signature",
+            )
+            return self._document(path, data, "unknown", moment, (), v, ())
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted:
+            return self._document(
+                path, data, "pdf", moment, (), _Verdict(SubIndication.ENCRYPTED), ()
+            )
+        embedded = list(reader.embedded_signatures)
+        if not embedded:
+            return self._document(
+                path, data, "pdf", moment, (), _Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
+            )
+        warnings: list[str] = []
+        if len(embedded) > self.policy.max_signatures:
+            v = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"tài liệu có {len(embedded)} chữ ký, vượt giới hạn {self.policy.max_signatures}",
+                f"the document has {len(embedded)} signatures, more than the limit of "
+                f"{self.policy.max_signatures}",
+            )
+            return self._document(path, data, "pdf", moment, (), v, ())
+
+        dss_certs: list[x509.Certificate] = []
+        dss_ocsps: list[Any] = []
+        dss_crls: list[Any] = []
+        try:
+            dss = DocumentSecurityStore.read_dss(reader)
+            vc_tmp = dss.as_validation_context({"trust_roots": []})
+            dss_certs = list(vc_tmp.certificate_registry)
+            dss_ocsps = list(vc_tmp.ocsps)
+            dss_crls = list(vc_tmp.crls)
+        except Exception:  # noqa: BLE001, S110 - no DSS (or an unreadable one) means no LTV data
+            pass
+
+        doc_ts_times = []
+        reports: list[SignatureReport] = []
+        for index, emb in enumerate(embedded):
+            report = await self._pdf_signature(
+                index, emb, moment, dss_certs, dss_ocsps, dss_crls, embedded
+            )
+            reports.append(report)
+            if report.kind == "document_timestamp" and report.passed:
+                doc_ts_times.append(report.signing_time_proven)
+        return self._document(path, data, "pdf", moment, reports, None, warnings)
+
+    async def _pdf_signature(
+        self,
+        index: int,
+        emb: EmbeddedPdfSignature,
+        moment: datetime,
+        dss_certs: list[x509.Certificate],
+        dss_ocsps: list[Any],
+        dss_crls: list[Any],
+        all_sigs: list[EmbeddedPdfSignature],
+    ) -> SignatureReport:
+        field_name = None
+        sub_filter = None
+        try:
+            field_name = emb.field_name
+            sub_filter = str(emb.sig_object.get("/SubFilter", "")) or None
+            is_doc_ts = emb.sig_object_type == "/DocTimeStamp"
+        except Exception as exc:  # noqa: BLE001
+            return _broken_signature(index, field_name, sub_filter, exc)
+
+        if not is_doc_ts and sub_filter not in (
+            "/adbe.pkcs7.detached",
+            "/ETSI.CAdES.detached",
+            "/ETSI.RFC3161",
+        ):
+            return _unsupported_subfilter(index, field_name, sub_filter)
+
+        try:
+            signer_cert = emb.signer_cert
+        except Exception as exc:  # noqa: BLE001
+            return _broken_signature(index, field_name, sub_filter, exc)
+
+        embedded_certs = list(_cms_certs(emb.signed_data))
+        vc = self._context(
+            moment, other_certs=[*dss_certs, *embedded_certs], crls=dss_crls, ocsps=dss_ocsps
+        )
+        try:
+            if is_doc_ts:
+                ts_status = await async_validate_pdf_timestamp(emb, validation_context=vc)
+                return self._doc_timestamp_report(index, field_name, sub_filter, emb, ts_status)
+            status = await async_validate_pdf_signature(
+                emb,
+                signer_validation_context=vc,
+                ts_validation_context=vc,
+                key_usage_settings=_KEY_USAGE,
+                algorithm_policy=_CMS_ALGOS,
+            )
+        except Exception as exc:  # noqa: BLE001
+            return _broken_signature(index, field_name, sub_filter, exc)
+
+        verdict, proven, revocation, chain_status = await self._judge(
+            status,
+            signer_cert,
+            moment,
+            other_certs=[*dss_certs, *embedded_certs],
+            crls=dss_crls,
+            ocsps=dss_ocsps,
+        )
+        warnings: list[str] = []
+        modifications = _modification_label(status)
+        if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
+            mod_verdict = _modification_verdict(status)
+            if mod_verdict is not None:
+                verdict = mod_verdict
+        if status.modification_level is ModificationLevel.FORM_FILLING:
+            warnings.append(
+                "Form fields were filled in after this signature (allowed by the document's "
+                "permissions); check the filled values."
+            )
+        level = _pades_level(emb, status, dss_ocsps or dss_crls, all_sigs)
+        return self._signature_report(
+            index=index,
+            kind="signature",
+            field_name=field_name,
+            sub_filter=sub_filter,
+            status=status,
+            verdict=verdict,
+            proven=proven,
+            revocation=revocation,
+            chain_status=chain_status,
+            level=level,
+            coverage=status.coverage.name if status.coverage is not None else None,
+            modifications=modifications,
+            certification=_docmdp_label(emb),
+            warnings=warnings,
+            moment=moment,
+        )
+
+    def _doc_timestamp_report(
+        self,
+        index: int,
+        field_name: str | None,
+        sub_filter: str | None,
+        emb: EmbeddedPdfSignature,
+        st: Any,
+    ) -> SignatureReport:
+        verdict: _Verdict
+        if not st.intact:
+            verdict = _Verdict(SubIndication.HASH_FAILURE)
+        elif not st.valid:
+            verdict = _Verdict(SubIndication.SIG_CRYPTO_FAILURE)
+        elif not st.trusted:
+            verdict = _Verdict(
+                _sub(st.trust_problem_indic)
+                if st.trust_problem_indic
+                else SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+                "dấu thời gian không do đơn vị cấp dấu thời gian được tin cậy cấp",
+                "the timestamp is not from a trusted timestamp authority",
+            )
+        else:
+            verdict = _modification_verdict(st) or _Verdict(None)
+        vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+        if verdict.sub is None:
+            vi = "Dấu thời gian tài liệu hợp lệ."
+            en = "The document timestamp is valid."
+        tsa = _cn(st.signing_cert)
+        return SignatureReport(
+            index=index,
+            kind="document_timestamp",
+            field_name=field_name,
+            indication=verdict.indication,
+            sub_indication=verdict.sub,
+            message_vi=vi,
+            message_en=en,
+            signer={"name": tsa, "kind": "timestamp_authority"},
+            chain=tuple(_cert_info(c) for c in _path_certs(st)),
+            signing_time_proven=st.timestamp,
+            coverage=st.coverage.name if st.coverage is not None else None,
+            modifications=_modification_label(st),
+            integrity=bool(st.intact and st.valid),
+            digest_algorithm=st.md_algorithm,
+            sub_filter=sub_filter,
+            level="DOC-TS",
+        )
+
+    # -- detached CMS -----------------------------------------------------------------
+
+    async def _verify_detached_bytes(
+        self, path: str | None, data: bytes, sig: bytes, moment: datetime
+    ) -> DocumentReport:
+        sig = _maybe_pem(sig)
+        try:
+            content_info = cms.ContentInfo.load(sig, strict=True)
+            if content_info["content_type"].native != "signed_data":
+                raise ValueError("not a CMS SignedData")
+            signed_data = content_info["content"]
+            signer_infos = signed_data["signer_infos"]
+            if len(signer_infos) != 1:
+                raise ValueError(f"{len(signer_infos)} signer infos (exactly one expected)")
+            signer_cert = extract_certificate_info(signed_data).signer_cert
+        except Exception as exc:  # noqa: BLE001
+            v = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"chữ ký tách rời không đọc được ({_short(exc)})",
+                f"the detached signature cannot be read ({_short(exc)})",
+            )
+            return self._document(path, data, "cms", moment, (), v, ())
+        embedded_certs = list(_cms_certs(signed_data))
+        vc = self._context(moment, other_certs=embedded_certs)
+        try:
+            status = await async_validate_detached_cms(
+                data,
+                signed_data,
+                signer_validation_context=vc,
+                ts_validation_context=vc,
+                key_usage_settings=_KEY_USAGE,
+                algorithm_policy=_CMS_ALGOS,
+            )
+        except Exception as exc:  # noqa: BLE001
+            report = _broken_signature(0, None, None, exc, kind="detached")
+            return self._document(path, data, "cms", moment, (report,), None, ())
+        verdict, proven, revocation, chain_status = await self._judge(
+            status, signer_cert, moment, other_certs=embedded_certs
+        )
+        level = "CAdES-B-T" if status.timestamp_validity is not None else "CAdES-B-B"
+        if not _has_signed_attrs(signed_data):
+            level = "CMS"
+        report = self._signature_report(
+            index=0,
+            kind="detached",
+            field_name=None,
+            sub_filter=None,
+            status=status,
+            verdict=verdict,
+            proven=proven,
+            revocation=revocation,
+            chain_status=chain_status,
+            level=level,
+            coverage="DETACHED_CONTENT",
+            modifications=None,
+            certification=None,
+            warnings=[],
+            moment=moment,
+        )
+        return self._document(path, data, "cms", moment, (report,), None, ())
+
+    # -- judgement ---------------------------------------------------------------------
+
+    async def _judge(
+        self,
+        status: StandardCMSSignatureStatus,
+        signer_cert: x509.Certificate,
+        moment: datetime,
+        *,
+        other_certs: Sequence[x509.Certificate] = (),
+        crls: Sequence[Any] = (),
+        ocsps: Sequence[Any] = (),
+    ) -> tuple[_Verdict, datetime | None, RevocationReport, StandardCMSSignatureStatus]:
+        """Turn pyHanko's status into one ETSI verdict, validating at the proven time."""
+        proven = _proven_time(status)
+        mode = self.policy.revocation.value
+        if not status.intact:
+            return (
+                _Verdict(SubIndication.HASH_FAILURE),
+                proven,
+                RevocationReport(mode, False),
+                status,
+            )
+        if not status.valid:
+            return (
+                _Verdict(SubIndication.SIG_CRYPTO_FAILURE),
+                proven,
+                RevocationReport(mode, False),
+                status,
+            )
+        ts = status.timestamp_validity
+        ts_problem: _Verdict | None = None
+        if ts is not None and not (ts.intact and ts.valid):
+            ts_problem = _Verdict(
+                SubIndication.HASH_FAILURE if not ts.intact else SubIndication.SIG_CRYPTO_FAILURE,
+                "dấu thời gian của chữ ký không khớp với chữ ký",
+                "the signature timestamp does not match the signature",
+            )
+            return ts_problem, None, RevocationReport(mode, False), status
+
+        algo = self._algorithm_verdict(status, signer_cert, proven)
+
+        chain_status = status
+        if not status.trusted and proven is not None and _time_dependent(status):
+            # Validate the chain again at the time the timestamp proves (past validation):
+            # revocation information issued after that time may speak of it.
+            vc = self._context(
+                proven,
+                other_certs=other_certs,
+                crls=crls,
+                ocsps=ocsps,
+                retroactive=True,
+            )
+            try:
+                vc.certificate_registry.register_multiple(other_certs)
+                result = await validate_cert_usage(
+                    signer_cert,
+                    vc,
+                    key_usage_settings=_KEY_USAGE,
+                    paths=vc.path_builder.async_build_paths_lazy(signer_cert),
+                )
+                chain_status = replace(
+                    status,
+                    trust_problem_indic=result.error_subindic,
+                    validation_path=result.success_result or result.error_path,
+                    revocation_details=result.revo_details,
+                    validation_time=proven,
+                )
+            except Exception:  # noqa: BLE001, S110 - keep the verdict at the validation time
+                pass
+
+        revocation = _revocation_report(self.policy, chain_status)
+        if chain_status.trusted:
+            verdict = algo or _Verdict(None)
+            if revocation.checked is False and self.policy.revocation is RevocationMode.SOFT:
+                revocation = RevocationReport(
+                    mode, False, note="no revocation information could be obtained"
+                )
+            return verdict, proven, revocation, chain_status
+        return (
+            self._trust_verdict(chain_status, proven) if algo is None or algo.sub is None else algo,
+            proven,
+            revocation,
+            chain_status,
+        )
+
+    def _trust_verdict(self, st: StandardCMSSignatureStatus, proven: datetime | None) -> _Verdict:
+        indic = st.trust_problem_indic
+        sub = _sub(indic)
+        details = st.revocation_details
+        if st.revoked or sub in (SubIndication.REVOKED, SubIndication.REVOKED_NO_POE):
+            revoked_at = details.revocation_date if details is not None else None
+            signed_at = proven or st.signer_reported_dt
+            if details is not None and details.ca_revoked:
+                return _Verdict(SubIndication.REVOKED_CA_NO_POE)
+            if revoked_at is not None and signed_at is not None and signed_at < revoked_at:
+                return _Verdict(SubIndication.REVOKED_NO_POE)
+            return _Verdict(SubIndication.REVOKED)
+        if sub in (SubIndication.OUT_OF_BOUNDS_NO_POE, SubIndication.EXPIRED):
+            cert = st.signing_cert
+            if proven is not None and proven > cert.not_valid_after:
+                return _Verdict(SubIndication.EXPIRED)
+            if proven is not None and proven < cert.not_valid_before:
+                return _Verdict(SubIndication.NOT_YET_VALID)
+            return _Verdict(SubIndication.OUT_OF_BOUNDS_NO_POE)
+        if sub is SubIndication.NOT_YET_VALID:
+            return _Verdict(SubIndication.NOT_YET_VALID)
+        if sub is SubIndication.NO_CERTIFICATE_CHAIN_FOUND or sub is SubIndication.GENERIC:
+            profile = self.trust.name
+            return _Verdict(
+                SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+                f"hồ sơ tin cậy: {profile}",
+                f"trust profile: {profile}",
+            )
+        if sub is SubIndication.TRY_LATER:
+            return _Verdict(
+                SubIndication.TRY_LATER,
+                "không có thông tin thu hồi (OCSP/CRL)",
+                "no revocation information (OCSP/CRL) was available",
+            )
+        if sub is SubIndication.CHAIN_CONSTRAINTS_FAILURE:
+            return _Verdict(
+                sub,
+                "chứng thư số không được phép dùng để ký (key usage) hoặc vi phạm ràng buộc",
+                "the certificate may not be used for signing (key usage) or breaks a "
+                "path constraint",
+            )
+        if sub is SubIndication.SIG_CONSTRAINTS_FAILURE:
+            return _Verdict(
+                sub,
+                "chứng thư số không có mục đích sử dụng ký số",
+                "the certificate's key usage does not allow signing",
+            )
+        return _Verdict(sub, str(indic), str(indic))
+
+    def _algorithm_verdict(
+        self,
+        status: StandardCMSSignatureStatus,
+        signer_cert: x509.Certificate,
+        proven: datetime | None,
+    ) -> _Verdict | None:
+        rules = self.policy.algorithms
+        worst_verdict: _Verdict | None = None
+        digest = status.md_algorithm
+        problems: list[tuple[str, str, str]] = []
+        v = rules.digest_verdict(digest, proven)
+        if v:
+            problems.append((v, f"hàm băm {digest.upper()}", f"digest {digest.upper()}"))
+        certs = [signer_cert]
+        if status.validation_path is not None:
+            certs = [c for c in status.validation_path.iter_certs(include_root=False)]
+            certs = certs or [signer_cert]
+        for cert in certs:
+            algo, bits = _key_bits(cert)
+            v = rules.key_verdict(algo, bits, proven)
+            if v:
+                problems.append(
+                    (v, f"khóa {algo.upper()} {bits} bit", f"{algo.upper()} {bits}-bit key")
+                )
+            h = cert.hash_algo
+            v = rules.digest_verdict(h, proven)
+            if v:
+                problems.append(
+                    (v, f"chứng thư số ký bằng {h.upper()}", f"certificate signed with {h.upper()}")
+                )
+        for kind, vi, en in problems:
+            sub = (
+                SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+                if kind == "never"
+                else SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+            )
+            if worst_verdict is None or (
+                sub is SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+                and worst_verdict.sub is not SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+            ):
+                worst_verdict = _Verdict(sub, vi, en)
+        return worst_verdict
+
+    def _signature_report(
+        self,
+        *,
+        index: int,
+        kind: str,
+        field_name: str | None,
+        sub_filter: str | None,
+        status: StandardCMSSignatureStatus,
+        verdict: _Verdict,
+        proven: datetime | None,
+        revocation: RevocationReport,
+        chain_status: StandardCMSSignatureStatus,
+        level: str | None,
+        coverage: str | None,
+        modifications: str | None,
+        certification: str | None,
+        warnings: list[str],
+        moment: datetime,
+    ) -> SignatureReport:
+        path_certs = _path_certs(chain_status)
+        anchor_profile = None
+        if chain_status.validation_path is not None:
+            try:
+                anchor = chain_status.validation_path.trust_anchor
+                anchor_cert = getattr(anchor, "certificate", None)
+                if anchor_cert is not None:
+                    anchor_profile = self.trust.profile_of(anchor_cert)
+            except Exception:  # noqa: BLE001
+                anchor_profile = None
+        signer = None
+        try:
+            signer = SignerIdentity.from_certificate(
+                status.signing_cert, profile=anchor_profile
+            ).to_dict()
+        except Exception:  # noqa: BLE001 - an unreadable subject still gets a report
+            signer = {"name": status.signing_cert.subject.human_friendly}
+        if not revocation.checked and revocation.mode != "off":
+            warnings.append(
+                "Revocation at the signing time could not be checked "
+                "(không kiểm tra được tình trạng thu hồi tại thời điểm ký)."
+            )
+        elif revocation.mode == "off":
+            warnings.append("Revocation checking was switched off by the policy.")
+        timestamps: list[TimestampReport] = []
+        ts = status.timestamp_validity
+        if ts is not None:
+            timestamps.append(_ts_report("signature", ts))
+        cts = getattr(status, "content_timestamp_validity", None)
+        if cts is not None:
+            timestamps.append(_ts_report("content", cts))
+        vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+        return SignatureReport(
+            index=index,
+            kind=kind,
+            field_name=field_name,
+            indication=verdict.indication,
+            sub_indication=verdict.sub,
+            message_vi=vi,
+            message_en=en,
+            signer=signer,
+            chain=tuple(_cert_info(c) for c in path_certs) or (_cert_info(status.signing_cert),),
+            trust_anchor_profile=anchor_profile,
+            signing_time_claimed=status.signer_reported_dt,
+            signing_time_proven=proven,
+            timestamps=tuple(timestamps),
+            level=level,
+            coverage=coverage,
+            modifications=modifications,
+            certification=certification,
+            revocation=revocation,
+            integrity=bool(status.intact and status.valid),
+            digest_algorithm=status.md_algorithm,
+            signature_algorithm=status.pkcs7_signature_mechanism,
+            sub_filter=sub_filter,
+            validated_at=proven if chain_status is not status else moment,
+            warnings=tuple(warnings),
+        )
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    """Whether a certificate could make a signature that verifies, and why not."""
+
+    indication: Indication
+    sub_indication: SubIndication | None
+    message_vi: str
+    message_en: str
+    signer: SignerIdentity | None
+    chain: tuple[CertificateInfo, ...]
+    profile: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+
+def _certificate_check(
+    verdict: _Verdict, cert: x509.Certificate, path: Any, profile: Hierarchy | None
+) -> CertificateCheck:
+    vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+    if verdict.sub is None:
+        vi = "Chứng thư số hợp lệ để ký."
+        en = "The certificate is valid for signing."
+    try:
+        signer: SignerIdentity | None = SignerIdentity.from_certificate(cert, profile=profile)
+    except Exception:  # noqa: BLE001
+        signer = None
+    certs = list(reversed(list(path.iter_certs(include_root=True)))) if path is not None else [cert]
+    return CertificateCheck(
+        indication=verdict.indication,
+        sub_indication=verdict.sub,
+        message_vi=vi,
+        message_en=en,
+        signer=signer,
+        chain=tuple(_cert_info(c) for c in certs),
+        profile=profile,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _format_failure_doc(exc: BaseException) -> _Verdict:
+    if isinstance(exc, PdfError | ValueError | KeyError | IndexError | TypeError):
+        pass
+    return _Verdict(
+        SubIndication.FORMAT_FAILURE,
+        f"tệp hỏng hoặc không đọc được ({_short(exc)})",
+        f"the file is damaged or unreadable ({_short(exc)})",
+    )
+
+
+def _broken_signature(
+    index: int,
+    field_name: str | None,
+    sub_filter: str | None,
+    exc: BaseException,
+    *,
+    kind: str = "signature",
+) -> SignatureReport:
+    vi, en = sentences(
+        SubIndication.FORMAT_FAILURE,
+        f"cấu trúc chữ ký bị hỏng ({_short(exc)})",
+        f"the signature structure is broken ({_short(exc)})",
+    )
+    return SignatureReport(
+        index=index,
+        kind=kind,
+        field_name=field_name,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication=SubIndication.FORMAT_FAILURE,
+        message_vi=vi,
+        message_en=en,
+        sub_filter=sub_filter,
+        integrity=False,
+    )
+
+
+def _unsupported_subfilter(
+    index: int, field_name: str | None, sub_filter: str | None
+) -> SignatureReport:
+    vi, en = sentences(
+        SubIndication.SIG_CONSTRAINTS_FAILURE,
+        f"định dạng chữ ký {sub_filter} không được hỗ trợ nên không kiểm tra được",
+        f"signature format {sub_filter} is not supported, so it cannot be verified",
+    )
+    return SignatureReport(
+        index=index,
+        kind="signature",
+        field_name=field_name,
+        indication=Indication.INDETERMINATE,
+        sub_indication=SubIndication.SIG_CONSTRAINTS_FAILURE,
+        message_vi=vi,
+        message_en=en,
+        sub_filter=sub_filter,
+    )
+
+
+def _cms_certs(signed_data: cms.SignedData) -> Iterable[x509.Certificate]:
+    try:
+        for choice in signed_data["certificates"] or ():
+            if choice.name == "certificate":
+                yield choice.chosen
+    except Exception:  # noqa: BLE001
+        return
+
+
+def _maybe_pem(data: bytes) -> bytes:
+    stripped = data.strip()
+    if stripped.startswith(b"-----BEGIN"):
+        from asn1crypto import pem
+
+        try:
+            _, _, der = pem.unarmor(stripped)
+            return bytes(der)
+        except Exception:  # noqa: BLE001
+            return data
+    return data
+
+
+def _has_signed_attrs(signed_data: cms.SignedData) -> bool:
+    try:
+        return bool(len(signed_data["signer_infos"][0]["signed_attrs"]))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _proven_time(status: StandardCMSSignatureStatus) -> datetime | None:
+    ts = status.timestamp_validity
+    if ts is not None and ts.intact and ts.valid and ts.trusted:
+        return ts.timestamp
+    return None
+
+
+def _time_dependent(status: StandardCMSSignatureStatus) -> bool:
+    sub = _sub(status.trust_problem_indic) if status.trust_problem_indic else None
+    return bool(status.revoked) or sub in (
+        SubIndication.OUT_OF_BOUNDS_NO_POE,
+        SubIndication.EXPIRED,
+        SubIndication.REVOKED,
+        SubIndication.REVOKED_NO_POE,
+        SubIndication.TRY_LATER,
+        SubIndication.OUT_OF_BOUNDS_NOT_REVOKED,
+        SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE,
+    )
+
+
+def _path_certs(status: Any) -> list[x509.Certificate]:
+    path = getattr(status, "validation_path", None)
+    if path is None:
+        cert = getattr(status, "signing_cert", None)
+        return [cert] if cert is not None else []
+    try:
+        certs = list(path.iter_certs(include_root=True))
+        return list(reversed(certs))
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _cn(cert: x509.Certificate | None) -> str | None:
+    if cert is None:
+        return None
+    try:
+        return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _ts_report(kind: str, ts: TimestampSignatureStatus) -> TimestampReport:
+    if not ts.intact:
+        sub: SubIndication | None = SubIndication.HASH_FAILURE
+    elif not ts.valid:
+        sub = SubIndication.SIG_CRYPTO_FAILURE
+    elif not ts.trusted:
+        sub = (
+            _sub(ts.trust_problem_indic)
+            if ts.trust_problem_indic
+            else (SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        )
+    else:
+        sub = None
+    return TimestampReport(
+        kind=kind,
+        time=ts.timestamp,
+        tsa=_cn(ts.signing_cert),
+        indication=_indication_for(sub),
+        sub_indication=sub,
+        message_en="trusted timestamp" if sub is None else f"timestamp not accepted: {sub}",
+    )
+
+
+def _revocation_report(
+    policy: ValidationPolicy, st: StandardCMSSignatureStatus
+) -> RevocationReport:
+    mode = policy.revocation
+    if mode is RevocationMode.OFF:
+        return RevocationReport(mode.value, False, note="revocation checking is off")
+    revoked_at = st.revocation_details.revocation_date if st.revocation_details else None
+    if mode is RevocationMode.HARD:
+        # "require" mode: a trusted path means revocation info was found for every cert
+        checked = bool(st.trusted) or revoked_at is not None
+        return RevocationReport(
+            mode.value, checked, ("ocsp/crl",) if checked else (), revoked_at=revoked_at
+        )
+    # soft: we cannot tell from the status alone; say whether any was seen
+    return RevocationReport(
+        mode.value,
+        revoked_at is not None,
+        (),
+        revoked_at=revoked_at,
+        note="soft mode: missing revocation information was accepted",
+    )
+
+
+def _modification_label(st: Any) -> str | None:
+    level = getattr(st, "modification_level", None)
+    if level is None:
+        return None
+    return {
+        ModificationLevel.NONE: "NONE",
+        ModificationLevel.LTA_UPDATES: "VALIDATION_DATA_AND_TIMESTAMPS",
+        ModificationLevel.FORM_FILLING: "FORM_FILLING_AND_SIGNATURES",
+        ModificationLevel.ANNOTATIONS: "ANNOTATIONS",
+        ModificationLevel.OTHER: "OTHER",
+    }.get(level, str(level))
+
+
+def _modification_verdict(st: Any) -> _Verdict | None:
+    docmdp_ok = getattr(st, "docmdp_ok", None)
+    level = getattr(st, "modification_level", None)
+    if level is ModificationLevel.OTHER or docmdp_ok is False:
+        return _Verdict(
+            SubIndication.FORMAT_FAILURE,
+            "tài liệu đã bị sửa đổi sau khi ký vượt quá những thay đổi mà chữ ký cho phép",
+            "the document was modified after signing beyond what the signature permits",
+        )
+    return None
+
+
+def _docmdp_label(emb: EmbeddedPdfSignature) -> str | None:
+    try:
+        perm = emb.docmdp_level
+    except Exception:  # noqa: BLE001
+        return None
+    if perm is None:
+        return None
+    return {1: "NO_CHANGES", 2: "FILL_FORMS", 3: "ANNOTATE"}.get(int(perm.value), str(perm))
+
+
+def _pades_level(
+    emb: EmbeddedPdfSignature,
+    status: PdfSignatureStatus,
+    has_dss_revinfo: bool | list[Any],
+    all_sigs: list[EmbeddedPdfSignature],
+) -> str:
+    sub_filter = str(emb.sig_object.get("/SubFilter", ""))
+    if sub_filter != "/ETSI.CAdES.detached":
+        return "PKCS7-T" if status.timestamp_validity is not None else "PKCS7"
+    if status.timestamp_validity is None:
+        return "PAdES-B-B"
+    if not has_dss_revinfo:
+        return "PAdES-B-T"
+    later_doc_ts = any(
+        s.sig_object_type == "/DocTimeStamp" and s.signed_revision > emb.signed_revision
+        for s in all_sigs
+    )
+    return "PAdES-B-LTA" if later_doc_ts else "PAdES-B-LT"
+
+
+def _with_elapsed(report: DocumentReport, started: float) -> DocumentReport:
+    return _replace_doc(report, elapsed_ms=round((time.perf_counter() - started) * 1000, 3))
+
+
+def _replace_doc(report: DocumentReport, **changes: Any) -> DocumentReport:
+    return replace(report, **changes)
