@@ -1,3 +1,123 @@
-"""hoso.eforms: interactive e-forms for Vietnamese public services."""
+"""hoso.eforms: interactive e-forms for Vietnamese public services.
 
-__all__: list[str] = []
+Load a procedure's form, autofill it from the registries the state already keeps, validate
+what the person typed with Vietnamese (and English) messages::
+
+    from eforms import bundled_catalog, autofill_sync, sqlite_registry, validate
+
+    form = bundled_catalog().form("to-khai-thay-doi-thong-tin-cu-tru")
+    prefilled = autofill_sync(form, "001090012345", sqlite_registry("registry.sqlite"))
+    report = validate(form, prefilled.data, prefilled=prefilled.values)
+    for error in report.errors:
+        print(error.pointer, error.code, error.message_vi)
+"""
+
+from __future__ import annotations
+
+from eforms.autofill import (
+    ENTRY_POINT_GROUP,
+    AutofillProvider,
+    AutofillResult,
+    AutofillWarning,
+    ProviderRegistry,
+    autofill,
+    autofill_sync,
+)
+from eforms.catalog import (
+    Catalog,
+    Fee,
+    FormRef,
+    LegalReference,
+    Procedure,
+    RequiredDocument,
+    bundled_catalog,
+)
+from eforms.definition import (
+    AutofillBinding,
+    ComputedField,
+    CrossCheck,
+    FieldLabel,
+    FormDefinition,
+    Localized,
+    load_definition,
+)
+from eforms.errors import (
+    CatalogError,
+    DefinitionError,
+    EformsError,
+    FormValidationError,
+    LogicError,
+    ProviderError,
+    RegistryError,
+)
+from eforms.formats import (
+    PersonalId,
+    format_checker,
+    format_display_date,
+    is_tax_code,
+    normalize_mobile,
+    parse_display_date,
+    parse_personal_id,
+    tax_check_digit,
+)
+from eforms.provenance import FilledValue
+from eforms.providers import (
+    HttpJsonProvider,
+    SQLiteProvider,
+    SubmissionsProvider,
+    SubmissionStore,
+    sqlite_registry,
+)
+from eforms.text import fold, nfc
+from eforms.validation import FieldError, ValidationReport, compute, validate
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AutofillBinding",
+    "AutofillProvider",
+    "AutofillResult",
+    "AutofillWarning",
+    "Catalog",
+    "CatalogError",
+    "ComputedField",
+    "CrossCheck",
+    "DefinitionError",
+    "EformsError",
+    "Fee",
+    "FieldError",
+    "FieldLabel",
+    "FilledValue",
+    "FormDefinition",
+    "FormRef",
+    "FormValidationError",
+    "HttpJsonProvider",
+    "LegalReference",
+    "Localized",
+    "LogicError",
+    "PersonalId",
+    "Procedure",
+    "ProviderError",
+    "ProviderRegistry",
+    "RegistryError",
+    "RequiredDocument",
+    "SQLiteProvider",
+    "SubmissionStore",
+    "SubmissionsProvider",
+    "ValidationReport",
+    "autofill",
+    "autofill_sync",
+    "bundled_catalog",
+    "compute",
+    "fold",
+    "format_checker",
+    "format_display_date",
+    "is_tax_code",
+    "load_definition",
+    "nfc",
+    "normalize_mobile",
+    "parse_display_date",
+    "parse_personal_id",
+    "sqlite_registry",
+    "tax_check_digit",
+    "validate",
+]

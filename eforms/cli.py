@@ -1,23 +1,190 @@
-"""The ``eforms`` command line."""
+"""The ``eforms`` command line.
+
+    eforms catalog [TEXT] [--audience A] [--level L] [--topic T] [--agency A] [--json]
+    eforms validate FORM DATA.json [--json] [--lang vi|en] [--today YYYY-MM-DD]
+    eforms fill FORM --subject ID [--registry PATH] [--timeout S]
+
+FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
+a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
+data, 64 bad usage, 65 unreadable or broken input file, 66 missing file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from eforms.autofill import autofill_sync
+from eforms.catalog import AUDIENCES, LEVELS, bundled_catalog
+from eforms.definition import FormDefinition, load_definition
+from eforms.errors import CatalogError, DefinitionError, EformsError
+from eforms.providers.sqlite import sqlite_registry
+from eforms.providers.submissions import SubmissionsProvider, SubmissionStore
+from eforms.validation import validate
+
+EX_OK, EX_INVALID, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 1, 64, 65, 66
+MAX_DATA_BYTES = 5_000_000
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _InputError(Exception):
+    def __init__(self, message: str, code: int = EX_DATAERR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(
+    parser = _Parser(
         prog="eforms",
-        description="Procedure catalog, form validation, autofill and rendering.",
+        description="Procedure catalog, form validation and autofill.",
     )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    cat = sub.add_parser("catalog", help="list and filter procedures")
+    cat.add_argument("text", nargs="?", help="words to find (diacritics optional)")
+    cat.add_argument("--audience", choices=[a for a in AUDIENCES if a != "both"])
+    cat.add_argument("--level", choices=LEVELS)
+    cat.add_argument("--topic")
+    cat.add_argument("--agency")
+    cat.add_argument("--json", action="store_true", help="print JSON")
+    val = sub.add_parser("validate", help="validate a filled form")
+    val.add_argument("form", help="bundled form id or definition / JSON Schema file")
+    val.add_argument("data", help="the filled data (JSON file)")
+    val.add_argument("--json", action="store_true", help="print errors as JSON")
+    val.add_argument("--lang", choices=["vi", "en"], default="vi")
+    val.add_argument("--today", type=date.fromisoformat, help="date for computed fields")
+    fill = sub.add_parser("fill", help="prefill a form from the embedded registry")
+    fill.add_argument("form")
+    fill.add_argument("--subject", required=True, help="personal ID or tax code")
+    fill.add_argument("--registry", type=Path, default=None, help="registry SQLite file")
+    fill.add_argument("--submissions", type=Path, default=None, help="earlier submissions")
+    fill.add_argument("--timeout", type=float, default=3.0)
+    return parser
+
+
+def _form(ref: str) -> FormDefinition:
+    catalog = bundled_catalog()
+    if ref.split("@", 1)[0] in catalog.form_ids():
+        return catalog.form(ref)
+    path = Path(ref)
+    if not path.exists():
+        known = ", ".join(catalog.form_ids())
+        raise _InputError(f"{ref}: no such form or file (bundled forms: {known})", EX_NOINPUT)
+    return load_definition(path)
+
+
+def _read_json(path_text: str) -> Any:
+    path = Path(path_text)
+    try:
+        if path.stat().st_size > MAX_DATA_BYTES:
+            raise _InputError(f"{path}: larger than {MAX_DATA_BYTES} bytes")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _InputError(f"{path}: no such file", EX_NOINPUT) from None
+    except OSError as exc:
+        raise _InputError(f"{path}: {exc.strerror}", EX_NOINPUT) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _InputError(f"{path}: not a UTF-8 JSON file ({exc})") from None
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    found = bundled_catalog().search(
+        args.text, audience=args.audience, level=args.level, topic=args.topic, agency=args.agency
+    )
+    if args.json:
+        _print_json([p.to_json() for p in found])
+        return EX_OK
+    for p in found:
+        forms = ", ".join(f"{f.id}@{f.version}" for f in p.forms)
+        print(f"{p.code}  {p.name.vi}  [{p.audience}, {p.level}, {p.agency.vi}]  {forms}")
+    return EX_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    form = _form(args.form)
+    data = _read_json(args.data)
+    report = validate(form, data, today=args.today)
+    if args.json:
+        _print_json(
+            {
+                "form": report.form,
+                "valid": report.ok,
+                "errors": [e.to_json(args.lang) for e in report.errors],
+                "warnings": list(report.warnings),
+            }
+        )
+    elif report.ok:
+        print("hợp lệ / valid" if args.lang == "vi" else "valid")
+    else:
+        for e in report.errors:
+            print(f"{e.pointer or '/'}\t{e.code}\t{e.message(args.lang)}")
+    return EX_OK if report.ok else EX_INVALID
+
+
+def _registry_path(arg: Path | None) -> Path:
+    if arg is not None:
+        return arg
+    env = os.environ.get("HOSO_REGISTRY")
+    if env:
+        return Path(env)
+    base = os.environ.get("HOSO_CACHE")
+    return (Path(base) if base else Path(".cache") / "hoso") / "registry.sqlite"
+
+
+def _fill(args: argparse.Namespace) -> int:
+    form = _form(args.form)
+    db = _registry_path(args.registry)
+    if not db.is_file():
+        raise _InputError(
+            f"{db}: registry not found (build it: python -m fixtures.registry.build {db})",
+            EX_NOINPUT,
+        )
+    registry = sqlite_registry(db)
+    if args.submissions is not None:
+        registry.register("submissions", SubmissionsProvider(SubmissionStore(args.submissions)))
+    result = autofill_sync(form, args.subject, registry, timeout=args.timeout)
+    _print_json({"form": form.key, "subject": args.subject, **result.to_json()})
+    return EX_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    try:
+        args = parser.parse_args(argv)
+        handler = {"catalog": _catalog, "validate": _validate, "fill": _fill}[args.command]
+        return handler(args)
+    except _UsageError as exc:
+        print(f"eforms: {exc}", file=sys.stderr)
+        return EX_USAGE
+    except _InputError as exc:
+        print(f"eforms: {exc}", file=sys.stderr)
+        return exc.code
+    except (DefinitionError, CatalogError) as exc:
+        print(f"eforms: {exc}", file=sys.stderr)
+        return EX_DATAERR
+    except EformsError as exc:
+        print(f"eforms: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EX_DATAERR
+    except BrokenPipeError:  # output piped into `head` and closed early
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EX_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

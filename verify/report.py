@@ -226,6 +226,11 @@ def sentences(
 ) -> tuple[str, str]:
     """The (Vietnamese, English) sentence for a sub-indication, with its specific reason."""
     vi, en = _SENTENCES.get(sub, _SENTENCES[SubIndication.GENERIC])
+    if reason_en and "{reason_en}" not in en:
+        # the fixed sentence plus the specific cause, e.g. which certificate expired
+        vi = f"{vi.rstrip('.')} ({reason_vi or reason_en})."
+        en = f"{en.rstrip('.')} ({reason_en})."
+        return vi, en
     reason_vi = reason_vi or reason_en or "không rõ lý do"
     reason_en = reason_en or "no further detail"
     return vi.format(reason_vi=reason_vi), en.format(reason_en=reason_en)
@@ -425,6 +430,8 @@ class DocumentReport:
     validation_time: datetime | None = None
     warnings: tuple[str, ...] = ()
     elapsed_ms: float | None = field(default=None, compare=False)
+    detached_signature: str | None = None
+    """For content verified against a detached CMS signature: that signature's path."""
 
     @property
     def passed(self) -> bool:
@@ -448,6 +455,7 @@ class DocumentReport:
             "message_vi": self.message_vi,
             "message_en": self.message_en,
             "validation_time": _iso(self.validation_time),
+            "detached_signature": self.detached_signature,
             "warnings": list(self.warnings),
             "signatures": [s.to_dict() for s in self.signatures],
         }

@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESSubIndic
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import (
     async_validate_detached_cms,
@@ -77,6 +78,8 @@ _FAILED_SUBS = {
 
 # What pyHanko/certvalidator say, in our vocabulary.
 _ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
+
+_SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"})
 
 # The signer's certificate must allow signing: either usage is enough.
 _KEY_USAGE = KeyUsageConstraints(
@@ -454,20 +457,40 @@ class Verifier:
             return self._document(
                 path, data, "pdf", moment, (), _Verdict(SubIndication.ENCRYPTED), ()
             )
-        embedded = list(reader.embedded_signatures)
-        if not embedded:
+        # Our own walk over the signature fields: pyHanko skips (with a log line) any
+        # signature whose SubFilter it does not know, and a careless verifier would then
+        # call the rest "all valid". Every filled signature field gets a report here.
+        embedded: list[EmbeddedPdfSignature] = []
+        odd: list[SignatureReport] = []
+        for count, (fq_name, sig_obj, sig_field) in enumerate(
+            enumerate_sig_fields(reader, filled_status=True), start=1
+        ):
+            if count > self.policy.max_signatures:
+                v = _Verdict(
+                    SubIndication.FORMAT_FAILURE,
+                    f"tài liệu có hơn {self.policy.max_signatures} chữ ký "
+                    "(giới hạn của chính sách)",
+                    f"the document has more than {self.policy.max_signatures} signatures "
+                    "(the policy's limit)",
+                )
+                return self._document(path, data, "pdf", moment, (), v, ())
+            sub_filter: str | None = None
+            try:
+                sub_filter = str(sig_obj.get_object().get("/SubFilter", "")) or None
+                if sub_filter not in _SUPPORTED_SUBFILTERS:
+                    odd.append(_unsupported_subfilter(-1, fq_name, sub_filter))
+                    continue
+                emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
+                _ = emb.signed_revision  # reads /ByteRange: broken ones fail here
+                embedded.append(emb)
+            except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
+                odd.append(_broken_signature(-1, fq_name, sub_filter, exc))
+        if not embedded and not odd:
             return self._document(
                 path, data, "pdf", moment, (), _Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
             )
+        embedded.sort(key=lambda e: e.signed_revision)
         warnings: list[str] = []
-        if len(embedded) > self.policy.max_signatures:
-            v = _Verdict(
-                SubIndication.FORMAT_FAILURE,
-                f"tài liệu có {len(embedded)} chữ ký, vượt giới hạn {self.policy.max_signatures}",
-                f"the document has {len(embedded)} signatures, more than the limit of "
-                f"{self.policy.max_signatures}",
-            )
-            return self._document(path, data, "pdf", moment, (), v, ())
 
         dss_certs: list[x509.Certificate] = []
         dss_ocsps: list[Any] = []
@@ -481,15 +504,14 @@ class Verifier:
         except Exception:  # noqa: BLE001, S110 - no DSS (or an unreadable one) means no LTV data
             pass
 
-        doc_ts_times = []
         reports: list[SignatureReport] = []
         for index, emb in enumerate(embedded):
             report = await self._pdf_signature(
                 index, emb, moment, dss_certs, dss_ocsps, dss_crls, embedded
             )
             reports.append(report)
-            if report.kind == "document_timestamp" and report.passed:
-                doc_ts_times.append(report.signing_time_proven)
+        for extra in odd:
+            reports.append(replace(extra, index=len(reports)))
         return self._document(path, data, "pdf", moment, reports, None, warnings)
 
     async def _pdf_signature(
@@ -511,10 +533,8 @@ class Verifier:
         except Exception as exc:  # noqa: BLE001
             return _broken_signature(index, field_name, sub_filter, exc)
 
-        if not is_doc_ts and sub_filter not in (
-            "/adbe.pkcs7.detached",
-            "/ETSI.CAdES.detached",
-            "/ETSI.RFC3161",
+        if sub_filter not in _SUPPORTED_SUBFILTERS or (
+            is_doc_ts != (sub_filter == "/ETSI.RFC3161")
         ):
             return _unsupported_subfilter(index, field_name, sub_filter)
 
@@ -727,6 +747,15 @@ class Verifier:
             return ts_problem, None, RevocationReport(mode, False), status
 
         algo = self._algorithm_verdict(status, signer_cert, proven)
+        if proven is not None and proven < signer_cert.not_valid_before:
+            return (
+                _Verdict(SubIndication.NOT_YET_VALID),
+                proven,
+                RevocationReport(mode, False),
+                status,
+            )
+        if proven is not None and proven > signer_cert.not_valid_after:
+            return _Verdict(SubIndication.EXPIRED), proven, RevocationReport(mode, False), status
 
         chain_status = status
         if not status.trusted and proven is not None and _time_dependent(status):
@@ -766,16 +795,54 @@ class Verifier:
                 )
             return verdict, proven, revocation, chain_status
         return (
-            self._trust_verdict(chain_status, proven) if algo is None or algo.sub is None else algo,
+            await self._trust_verdict(
+                chain_status,
+                proven,
+                moment=chain_status.validation_time or moment,
+                other_certs=other_certs,
+                crls=crls,
+                ocsps=ocsps,
+            )
+            if algo is None or algo.sub is None
+            else algo,
             proven,
             revocation,
             chain_status,
         )
 
-    def _trust_verdict(self, st: StandardCMSSignatureStatus, proven: datetime | None) -> _Verdict:
+    async def _trust_verdict(
+        self,
+        st: StandardCMSSignatureStatus,
+        proven: datetime | None,
+        *,
+        moment: datetime,
+        other_certs: Sequence[x509.Certificate],
+        crls: Sequence[Any],
+        ocsps: Sequence[Any],
+    ) -> _Verdict:
         indic = st.trust_problem_indic
         sub = _sub(indic)
         details = st.revocation_details
+        if sub in (SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, SubIndication.GENERIC):
+            # certvalidator folds several causes into this one; name the real one.
+            certs = _path_certs(st) or [st.signing_cert]
+            expired = [c for c in certs if c.not_valid_after < moment]
+            if expired:
+                sub = SubIndication.OUT_OF_BOUNDS_NO_POE
+                names = ", ".join(_cn(c) or "?" for c in expired)
+                return _Verdict(
+                    sub,
+                    f"chứng thư số đã hết hạn: {names}",
+                    f"expired certificate(s): {names}",
+                )
+            if self.policy.revocation is RevocationMode.HARD and await self._passes_without_revinfo(
+                st.signing_cert, moment, other_certs, crls, ocsps
+            ):
+                return _Verdict(
+                    SubIndication.TRY_LATER,
+                    "không có thông tin thu hồi (OCSP/CRL) cho chuỗi chứng thư số",
+                    "no revocation information (OCSP/CRL) for the certificate chain",
+                )
         if st.revoked or sub in (SubIndication.REVOKED, SubIndication.REVOKED_NO_POE):
             revoked_at = details.revocation_date if details is not None else None
             signed_at = proven or st.signer_reported_dt
@@ -819,7 +886,33 @@ class Verifier:
                 "chứng thư số không có mục đích sử dụng ký số",
                 "the certificate's key usage does not allow signing",
             )
-        return _Verdict(sub, str(indic), str(indic))
+        name = getattr(indic, "name", str(indic))
+        return _Verdict(sub, name, name)
+
+    async def _passes_without_revinfo(
+        self,
+        cert: x509.Certificate,
+        moment: datetime,
+        other_certs: Sequence[x509.Certificate],
+        crls: Sequence[Any],
+        ocsps: Sequence[Any],
+    ) -> bool:
+        """Would the chain validate if missing revocation information were tolerated?"""
+        soft = Verifier(
+            self.trust, self.policy.replace(revocation=RevocationMode.SOFT, network=False)
+        )
+        vc = soft._context(moment, other_certs=other_certs, crls=crls, ocsps=ocsps)
+        vc.certificate_registry.register_multiple(other_certs)
+        try:
+            result = await validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=_KEY_USAGE,
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+        except Exception:  # noqa: BLE001 - any failure means "no"
+            return False
+        return result.error_subindic is None
 
     def _algorithm_verdict(
         self,
@@ -1086,6 +1179,7 @@ def _proven_time(status: StandardCMSSignatureStatus) -> datetime | None:
 def _time_dependent(status: StandardCMSSignatureStatus) -> bool:
     sub = _sub(status.trust_problem_indic) if status.trust_problem_indic else None
     return bool(status.revoked) or sub in (
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
         SubIndication.OUT_OF_BOUNDS_NO_POE,
         SubIndication.EXPIRED,
         SubIndication.REVOKED,

@@ -21,8 +21,8 @@ from verify.errors import CertificateParseError, VerifyError
 from verify.identity import Identifier, IdentifierScheme, SignerIdentity, SignerKind
 from verify.trust import TrustProfile
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-MISA_PDF = SHARED / "realworld" / "misa-ca-contract-appendix.pdf"
+REALWORLD = Path(__file__).resolve().parents[1] / "data" / "realworld"
+MISA_PDF = REALWORLD / "misa-ca-contract-appendix.pdf"
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 T1 = datetime(2028, 1, 1, 12, 30, tzinfo=UTC)

@@ -1,0 +1,412 @@
+"""Validate filled data against a form: every error at once, most useful first.
+
+:func:`validate` returns a :class:`ValidationReport`; it never raises for bad *data* (only
+for a bad definition). Each :class:`FieldError` has a JSON Pointer to the field, a machine
+``code`` and messages in Vietnamese and English. Besides JSON Schema it checks the form's
+cross-field rules (personal ID digits vs birth date and sex, dates in order, expressions),
+locked autofilled values and computed fields, and it returns the data normalised: Unicode
+NFC everywhere, mobile numbers as ``0XXXXXXXXX``, computed fields filled in.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+
+from eforms import logic, pointers
+from eforms.definition import FormDefinition, load_definition
+from eforms.errors import FormValidationError, LogicError
+from eforms.formats import format_display_date, normalize_mobile, parse_personal_id
+from eforms.messages import TYPE_NAMES, render
+from eforms.provenance import FilledValue
+from eforms.text import nfc_tree
+
+__all__ = ["MAX_NODES", "FieldError", "ValidationReport", "compute", "validate"]
+
+#: Largest number of JSON values (objects, arrays, scalars) accepted in one submission.
+MAX_NODES = 50_000
+
+_KEYWORD_CODES = {
+    "minLength": "min-length",
+    "maxLength": "max-length",
+    "exclusiveMinimum": "exclusive-minimum",
+    "exclusiveMaximum": "exclusive-maximum",
+    "multipleOf": "multiple-of",
+    "minItems": "min-items",
+    "maxItems": "max-items",
+    "uniqueItems": "unique-items",
+    "minContains": "contains",
+    "maxContains": "contains",
+    "minProperties": "min-properties",
+    "maxProperties": "max-properties",
+    "additionalProperties": "unknown-field",
+    "unevaluatedProperties": "unknown-field",
+    "unevaluatedItems": "extra-items",
+    "items": "extra-items",
+    "prefixItems": "extra-items",
+    "propertyNames": "property-name",
+    "anyOf": "no-match",
+    "oneOf": "no-match",
+    "not": "not-allowed",
+    "false": "forbidden",
+    "dependentRequired": "dependent-required",
+}
+
+# Lower is more useful: what blocks the form first, typos next, then limits, then rules.
+_RANK = {
+    "too-large": 0,
+    "required": 1,
+    "type": 1,
+    "locked": 2,
+    "dependent-required": 2,
+    "enum": 3,
+    "const": 3,
+    "pattern": 3,
+    "personal-id-birth-year": 4,
+    "personal-id-sex": 4,
+    "date-order": 4,
+    "date-order-or-equal": 4,
+    "rule": 4,
+    "computed": 5,
+}
+_FORMAT_RANK = 3
+_DEFAULT_RANK = 6
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem: where (``pointer``), what (``code``), and what to tell the person."""
+
+    pointer: str
+    code: str
+    message_vi: str
+    message_en: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str = "vi") -> str:
+        return self.message_en if lang == "en" else self.message_vi
+
+    def to_json(self, lang: str = "vi") -> dict[str, str]:
+        return {
+            "pointer": self.pointer,
+            "code": self.code,
+            "message": self.message(lang),
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of :func:`validate`: ranked ``errors`` and the normalised ``data``."""
+
+    form: str
+    errors: tuple[FieldError, ...]
+    data: Any
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def raise_for_status(self) -> ValidationReport:
+        """Raise :class:`~eforms.errors.FormValidationError` if there are errors."""
+        if self.errors:
+            raise FormValidationError(self.errors)
+        return self
+
+    def by_pointer(self) -> dict[str, list[FieldError]]:
+        out: dict[str, list[FieldError]] = {}
+        for e in self.errors:
+            out.setdefault(e.pointer, []).append(e)
+        return out
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Collector:
+    def __init__(self, form: FormDefinition) -> None:
+        self.form = form
+        self.errors: list[FieldError] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def add(self, pointer: str, code: str, **params: str) -> None:
+        if (pointer, code) in self.seen:
+            return
+        self.seen.add((pointer, code))
+        label_vi = self.form.label(pointer, "vi")
+        label_en = self.form.label(pointer, "en")
+        vi, en = render(code, params, label_vi, label_en)
+        self.errors.append(FieldError(pointer, code, vi, en, params))
+
+    def add_custom(self, pointer: str, code: str, vi: str, en: str) -> None:
+        if (pointer, code) not in self.seen:
+            self.seen.add((pointer, code))
+            self.errors.append(FieldError(pointer, code, vi, en or vi))
+
+
+def _count_nodes(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return count
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    """anyOf/oneOf: report the most relevant sub-error, as jsonschema's best_match does."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = best_match(error.context)
+        if best is not None:
+            yield from _leaf_errors(best)
+            return
+    yield error
+
+
+def _map_error(err: ValidationError, out: _Collector) -> None:
+    kw = str(err.validator)
+    value: Any = err.validator_value
+    base = list(err.absolute_path)
+    ptr = pointers.join(base)
+    if kw == "required":
+        inst = err.instance if isinstance(err.instance, dict) else {}
+        for name in value:
+            if name not in inst:
+                out.add(pointers.join([*base, name]), "required")
+        return
+    if kw == "dependentRequired":
+        inst = err.instance if isinstance(err.instance, dict) else {}
+        for trigger, needed in value.items():
+            if trigger in inst:
+                other = out.form.label(pointers.join([*base, trigger])) or trigger
+                for name in needed:
+                    if name not in inst:
+                        out.add(pointers.join([*base, name]), "dependent-required", other=other)
+        return
+    if kw in ("additionalProperties", "unevaluatedProperties") and isinstance(err.instance, dict):
+        schema = err.schema if isinstance(err.schema, Mapping) else {}
+        known = set(schema.get("properties", {}))
+        for name in err.instance:
+            if name not in known:
+                out.add(pointers.join([*base, name]), "unknown-field", name=_short(name))
+        return
+    if kw == "type":
+        expected = value if isinstance(value, list) else [value]
+        vi = " hoặc ".join(TYPE_NAMES.get(t, (t, t))[0] for t in expected)
+        en = " or ".join(TYPE_NAMES.get(t, (t, t))[1] for t in expected)
+        out.add(ptr, "type", expected=vi, expected_en=en)
+        return
+    if kw == "format":
+        out.add(ptr, f"format.{value}", value=_short(err.instance))
+        return
+    if kw == "enum":
+        allowed = ", ".join(_short(v, 30) for v in list(value)[:12])
+        out.add(ptr, "enum", value=_short(err.instance), allowed=allowed)
+        return
+    if kw == "const":
+        out.add(ptr, "const", expected=_short(value))
+        return
+    if kw in ("minLength", "maxLength"):
+        actual = str(len(err.instance)) if isinstance(err.instance, str) else "?"
+        out.add(ptr, _KEYWORD_CODES[kw], limit=str(value), actual=actual)
+        return
+    if kw == "oneOf" and not err.context:
+        out.add(ptr, "ambiguous")
+        return
+    if kw == "pattern":
+        out.add(ptr, "pattern", value=_short(err.instance))
+        return
+    code = _KEYWORD_CODES.get(kw, kw if kw in ("minimum", "maximum", "contains") else "invalid")
+    if err.schema is False:
+        code = "unknown-field" if base else "forbidden"
+        if base:
+            out.add(ptr, code, name=_short(base[-1]))
+            return
+    out.add(ptr, code, limit=_short(value), value=_short(err.instance))
+
+
+def compute(
+    form: FormDefinition, data: Mapping[str, Any], *, today: date | None = None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Evaluate the form's computed fields; returns (values by pointer, warnings)."""
+    scope: dict[str, Any] = dict(data)
+    if today is not None:
+        scope["$today"] = today.isoformat()
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for c in form.computed:
+        try:
+            values[c.field] = logic.evaluate(c.expression, scope)
+        except LogicError as exc:
+            warnings.append(f"{c.field}: not computed ({exc})")
+    return values, tuple(warnings)
+
+
+def _normalise(form: FormDefinition, data: Any) -> Any:
+    """NFC already applied; normalise mobile numbers where the schema says vn-mobile."""
+
+    def walk(node: Any, path: list[str]) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, [*path, k]) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, [*path, str(i)]) for i, v in enumerate(node)]
+        if isinstance(node, str):
+            sub = form.field_schema(pointers.join(path))
+            if sub is not None and sub.get("format") == "vn-mobile":
+                return normalize_mobile(node) or node
+        return node
+
+    return walk(data, [])
+
+
+def _date_or_none(value: Any) -> date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _cross_checks(form: FormDefinition, data: Any, out: _Collector) -> None:
+    for check in form.checks:
+        p = check.params
+        if check.rule == "personal-id-consistent":
+            _check_personal_id(form, data, p, out)
+        elif check.rule == "date-order":
+            earlier = _date_or_none(pointers.get(data, p["earlier"]))
+            later = _date_or_none(pointers.get(data, p["later"]))
+            if earlier is None or later is None:
+                continue
+            allow_equal = bool(p.get("allowEqual", False))
+            if later < earlier or (later == earlier and not allow_equal):
+                out.add(
+                    p["later"],
+                    "date-order-or-equal" if allow_equal else "date-order",
+                    value=format_display_date(later),
+                    expected=format_display_date(earlier),
+                    other=form.label(p["earlier"]) or p["earlier"],
+                )
+        elif check.rule == "expression":
+            try:
+                holds = logic.truthy(logic.evaluate(p["expression"], data))
+            except LogicError:
+                holds = True  # missing or malformed inputs are reported by the schema
+            if not holds:
+                msg = p.get("message")
+                if isinstance(msg, Mapping):
+                    label = form.label(p["field"])
+                    vi = f"{label}: {msg['vi']}" if label else str(msg["vi"])
+                    en = str(msg.get("en") or msg["vi"])
+                    out.add_custom(p["field"], "rule", vi, en)
+                else:
+                    out.add(p["field"], "rule")
+
+
+_SEX_NAMES = {"M": "nam", "F": "nữ"}
+
+
+def _check_personal_id(
+    form: FormDefinition, data: Any, p: Mapping[str, Any], out: _Collector
+) -> None:
+    raw_id = pointers.get(data, p["id"])
+    decoded = parse_personal_id(raw_id) if isinstance(raw_id, str) else None
+    if decoded is None:
+        return
+    if "birthDate" in p:
+        born = _date_or_none(pointers.get(data, p["birthDate"]))
+        if born is not None and born.year != decoded.birth_year:
+            out.add(
+                p["id"],
+                "personal-id-birth-year",
+                value=raw_id,
+                actual=str(decoded.birth_year),
+                expected=format_display_date(born),
+            )
+    if "sex" in p:
+        sex = pointers.get(data, p["sex"])
+        if sex in _SEX_NAMES and sex != decoded.sex:
+            out.add(
+                p["id"],
+                "personal-id-sex",
+                value=raw_id,
+                actual=_SEX_NAMES[decoded.sex],
+                expected=_SEX_NAMES[sex],
+            )
+
+
+def _rank_key(form: FormDefinition, e: FieldError) -> tuple[int, int, str]:
+    rank = _FORMAT_RANK if e.code.startswith("format.") else _RANK.get(e.code, _DEFAULT_RANK)
+    order = form.field_order
+    stripped = pointers.join(p for p in pointers.split(e.pointer) if not p.isdigit())
+    return rank, order.get(stripped, len(order)), e.pointer
+
+
+def validate(
+    form: FormDefinition | Mapping[str, Any],
+    data: Any,
+    *,
+    prefilled: Mapping[str, FilledValue] | None = None,
+    today: date | None = None,
+) -> ValidationReport:
+    """Check ``data`` against ``form`` (a definition or a plain JSON Schema).
+
+    ``prefilled`` is what autofill returned (pointer -> :class:`FilledValue`): a locked
+    value that was changed is an error. ``today`` feeds computed fields that need it
+    (ages); without it those fields are left out with a warning.
+    """
+    definition = form if isinstance(form, FormDefinition) else load_definition(form)
+    out = _Collector(definition)
+    if _count_nodes(data) > MAX_NODES:
+        out.add("", "too-large")
+        return ValidationReport(definition.key, tuple(out.errors), data)
+    try:
+        normalised = _normalise(definition, nfc_tree(data))
+    except (ValueError, RecursionError):
+        out.add("", "too-large")
+        return ValidationReport(definition.key, tuple(out.errors), data)
+
+    warnings: tuple[str, ...] = ()
+    if isinstance(normalised, dict) and definition.computed:
+        normalised = copy.deepcopy(normalised)
+        values, warnings = compute(definition, normalised, today=today)
+        for ptr, value in values.items():
+            given = pointers.get(normalised, ptr)
+            if given is not pointers.MISSING and given != value:
+                out.add(ptr, "computed", expected=_short(value), value=_short(given))
+            else:
+                pointers.set_value(normalised, ptr, value)
+
+    for err in definition.validator.iter_errors(normalised):
+        for leaf in _leaf_errors(err):
+            _map_error(leaf, out)
+
+    for ptr, filled in (prefilled or {}).items():
+        if not filled.locked:
+            continue
+        given = pointers.get(normalised, ptr)
+        if given is not pointers.MISSING and given != filled.value:
+            out.add(ptr, "locked", expected=_short(filled.value), other=filled.provider)
+
+    if isinstance(normalised, dict):
+        _cross_checks(definition, normalised, out)
+    ranked = sorted(out.errors, key=lambda e: _rank_key(definition, e))
+    return ValidationReport(definition.key, tuple(ranked), normalised, warnings)
