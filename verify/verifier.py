@@ -62,6 +62,12 @@ from verify.report import (
     worst,
 )
 from verify.trust import Hierarchy, TrustProfile, fingerprint
+from verify.xmldsig import (
+    XmlSignatureCheck,
+    XmlSignatureError,
+    check_xml_signature,
+    looks_like_xml,
+)
 
 __all__ = ["CertificateCheck", "Source", "Verifier"]
 
@@ -215,9 +221,26 @@ class Verifier:
         return asyncio.run(self.averify_detached(content, signature))
 
     async def averify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
+        """Verify any supported document: PDF, XML (XMLDSig), or content + detached CMS."""
         if detached is not None:
             return await self.averify_detached(source, detached)
-        return await self.averify_pdf(source)
+        started = time.perf_counter()
+        moment = self.policy.moment()
+        path, data, early = self._read(source, moment)
+        if early is not None:
+            return early
+        assert data is not None
+        try:
+            if looks_like_xml(data):
+                report = await self._verify_xml_bytes(path, data, moment)
+            else:
+                report = await self._verify_pdf_bytes(path, data, moment)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            report = self._document(path, data, "unknown", moment, (), _format_failure_doc(exc), ())
+        return _with_elapsed(report, started)
+
+    def verify_xml(self, source: Source) -> DocumentReport:
+        return asyncio.run(self.averify(source))
 
     async def averify_pdf(self, source: Source) -> DocumentReport:
         started = time.perf_counter()
@@ -646,6 +669,101 @@ class Verifier:
             level="DOC-TS",
         )
 
+    # -- XML (XMLDSig) -------------------------------------------------------------------
+
+    async def _verify_xml_bytes(
+        self, path: str | None, data: bytes, moment: datetime
+    ) -> DocumentReport:
+        try:
+            checks = check_xml_signature(data)
+        except XmlSignatureError as exc:
+            v = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"tệp XML không đọc được ({_short(exc)})",
+                f"the XML file cannot be processed ({_short(exc)})",
+            )
+            return self._document(path, data, "xml", moment, (), v, ())
+        if not checks:
+            return self._document(
+                path, data, "xml", moment, (), _Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
+            )
+        reports = []
+        for index, check in enumerate(checks):
+            reports.append(await self._xml_signature_report(index, check, moment))
+        return self._document(path, data, "xml", moment, reports, None, ())
+
+    async def _xml_signature_report(
+        self, index: int, check: XmlSignatureCheck, moment: datetime
+    ) -> SignatureReport:
+        verdict: _Verdict
+        cert_check: CertificateCheck | None = None
+        if not check.references_ok:
+            verdict = _Verdict(
+                SubIndication.HASH_FAILURE,
+                "phần đã ký bị thay đổi: " + ", ".join(check.failed_references),
+                "signed parts were changed: " + ", ".join(check.failed_references),
+            )
+        elif not check.signature_ok:
+            verdict = _Verdict(SubIndication.SIG_CRYPTO_FAILURE)
+        else:
+            cert_check = await self.acheck_certificate(
+                check.signer_cert, check.certificates, at=moment
+            )
+            verdict = _Verdict(cert_check.sub_indication)
+            rules = self.policy.algorithms
+            algo, bits = _key_bits(check.signer_cert)
+            weak = rules.digest_verdict(check.digest_algorithm, None) or rules.key_verdict(
+                algo, bits, None
+            )
+            if weak and verdict.sub is None:
+                verdict = _Verdict(
+                    SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+                    if weak == "never"
+                    else SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+                    f"{check.digest_algorithm.upper()}, {algo.upper()} {bits} bit",
+                    f"{check.digest_algorithm.upper()}, {algo.upper()} {bits}-bit",
+                )
+        vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+        if cert_check is not None and verdict.sub is cert_check.sub_indication:
+            vi, en = cert_check.message_vi, cert_check.message_en  # already names the cause
+        profile = cert_check.profile if cert_check is not None else None
+        try:
+            signer: dict[str, Any] | None = SignerIdentity.from_certificate(
+                check.signer_cert, profile=profile
+            ).to_dict()
+        except Exception:  # noqa: BLE001
+            signer = None
+        chain = cert_check.chain if cert_check is not None else (_cert_info(check.signer_cert),)
+        mode = self.policy.revocation.value
+        checked = cert_check is not None and cert_check.ok and mode != "off"
+        warnings = []
+        if not checked and mode != "off":
+            warnings.append(
+                "Revocation at the signing time could not be checked "
+                "(không kiểm tra được tình trạng thu hồi tại thời điểm ký)."
+            )
+        return SignatureReport(
+            index=index,
+            kind="xml",
+            field_name=check.signature_id,
+            indication=verdict.indication,
+            sub_indication=verdict.sub,
+            message_vi=vi,
+            message_en=en,
+            signer=signer,
+            chain=chain,
+            trust_anchor_profile=profile,
+            signing_time_claimed=check.claimed_signing_time,
+            level="XMLDSig",
+            coverage="REFERENCED_ELEMENTS",
+            revocation=RevocationReport(mode, checked),
+            integrity=check.references_ok and check.signature_ok,
+            digest_algorithm=check.digest_algorithm,
+            signature_algorithm=check.signature_algorithm,
+            validated_at=moment,
+            warnings=tuple(warnings),
+        )
+
     # -- detached CMS -----------------------------------------------------------------
 
     async def _verify_detached_bytes(
@@ -1049,7 +1167,7 @@ class CertificateCheck:
     message_en: str
     signer: SignerIdentity | None
     chain: tuple[CertificateInfo, ...]
-    profile: str | None
+    profile: Hierarchy | None
 
     @property
     def ok(self) -> bool:

@@ -77,3 +77,50 @@ def test_misa_pdf_does_not_chain_under_specialized_trust() -> None:
     policy = ValidationPolicy(validation_time=MISA_SIGNED, network=False, revocation="soft")
     report = Verifier("specialized", policy).verify(MISA)
     assert report.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+
+
+EINVOICE = REALWORLD / "ca2-einvoice-seller-signed.xml"
+
+
+def test_einvoice_xml_signature_value_and_references_verify() -> None:
+    """The CA2-signed e-invoice: signature value and every reference digest verify."""
+    from verify.xmldsig import check_xml_signature
+
+    (check,) = check_xml_signature(EINVOICE.read_bytes())
+    assert check.references_ok and check.signature_ok
+    assert check.signature_algorithm == "rsa-sha256"
+    assert check.signer_cert.subject.native["user_id"] == "MST:0312585298"
+    assert check.claimed_signing_time is not None
+
+
+def test_einvoice_chain_cannot_be_completed_offline() -> None:
+    """The CA2 2024 intermediate is not bundled: integrity holds but no chain is found."""
+    policy = ValidationPolicy(validation_time=NOW, network=False, revocation="soft")
+    report = Verifier("public", policy).verify(EINVOICE)
+    assert report.format == "xml"
+    assert (report.indication, report.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    )
+    sig = report.signatures[0]
+    assert sig.integrity is True
+    assert sig.signer is not None and sig.signer["kind"] == "organisation"
+    assert sig.signer["issuer_name"] == "CA2"
+
+
+def test_einvoice_with_changed_amount_is_hash_failure() -> None:
+    """Changing the invoice amount breaks the reference digest: TOTAL_FAILED / HASH_FAILURE."""
+    forged = EINVOICE.read_bytes().replace(b"80491373", b"80491374", 1)
+    policy = ValidationPolicy(validation_time=NOW, network=False, revocation="soft")
+    report = Verifier("public", policy).verify(forged)
+    assert (report.indication, report.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.HASH_FAILURE,
+    )
+
+
+def test_xml_with_entities_is_refused() -> None:
+    """An XML document declaring entities (billion laughs) is refused, not expanded."""
+    bomb = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">]><r>&a;</r>'
+    report = Verifier("public", ValidationPolicy(validation_time=NOW, network=False)).verify(bomb)
+    assert report.sub_indication is SubIndication.FORMAT_FAILURE
