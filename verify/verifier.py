@@ -12,11 +12,13 @@ Validation never raises on bad input: every failure becomes a report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import hashlib
 import io
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +50,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 
+from verify.evidence import Evidence
 from verify.identity import SignerIdentity
 from verify.policy import RevocationMode, ValidationPolicy
 from verify.report import (
@@ -100,6 +103,16 @@ _PERMISSIVE_ALGOS = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-cal
     rsa_key_size_threshold=1024,
 )
 _CMS_ALGOS = CMSAlgorithmUsagePolicy.lift_policy(_PERMISSIVE_ALGOS)
+
+
+# Per-document evidence: the validation contexts made while verifying one document (to
+# harvest what was used) and the evidence supplied for replaying it offline.
+_COLLECTING: contextvars.ContextVar[list[ValidationContext] | None] = contextvars.ContextVar(
+    "hoso_collecting", default=None
+)
+_SUPPLIED: contextvars.ContextVar[Evidence | None] = contextvars.ContextVar(
+    "hoso_supplied", default=None
+)
 
 
 def _sub(indic: AdESSubIndic | None) -> SubIndication:
@@ -159,9 +172,12 @@ class Verifier:
         self,
         trust: TrustProfile | str = "any",
         policy: ValidationPolicy | None = None,
+        *,
+        evidence_in: str | os.PathLike[str] | None = None,
     ) -> None:
         self.trust = TrustProfile.named(trust) if isinstance(trust, str) else trust
         self.policy = policy or ValidationPolicy()
+        self.evidence_in = Path(evidence_in) if evidence_in is not None else None
         self._fetcher_backend: RequestsFetcherBackend | None = None
         self._fetchers: Any = None
         if self.policy.network:
@@ -172,10 +188,12 @@ class Verifier:
 
     def __getstate__(self) -> dict[str, Any]:
         # Fetchers hold sockets and caches: a copy in another process starts cold.
-        return {"trust": self.trust, "policy": self.policy}
+        return {"trust": self.trust, "policy": self.policy, "evidence_in": self.evidence_in}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["trust"], state["policy"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["trust"], state["policy"], evidence_in=state.get("evidence_in")
+        )
 
     # -- validation contexts ------------------------------------------------------------
 
@@ -195,7 +213,12 @@ class Verifier:
             RevocationMode.OFF: "soft-fail",
         }[self.policy.revocation]
         fetch = self.policy.network and self.policy.revocation is not RevocationMode.OFF
-        return ValidationContext(
+        supplied = _SUPPLIED.get()
+        if supplied is not None:
+            other_certs = [*other_certs, *supplied.certificates]
+            crls = [*crls, *supplied.crls]
+            ocsps = [*ocsps, *supplied.ocsps]
+        vc = ValidationContext(
             trust_roots=kwargs["trust_roots"],
             other_certs=[*kwargs["other_certs"], *other_certs],
             moment=moment,
@@ -207,6 +230,10 @@ class Verifier:
             retroactive_revinfo=retroactive,
             algorithm_usage_policy=_PERMISSIVE_ALGOS,
         )
+        collecting = _COLLECTING.get()
+        if collecting is not None:
+            collecting.append(vc)
+        return vc
 
     # -- public API --------------------------------------------------------------------
 
@@ -231,13 +258,31 @@ class Verifier:
             return early
         assert data is not None
         try:
-            if looks_like_xml(data):
-                report = await self._verify_xml_bytes(path, data, moment)
-            else:
-                report = await self._verify_pdf_bytes(path, data, moment)
+            with self._supplying(data):
+                if looks_like_xml(data):
+                    report = await self._verify_xml_bytes(path, data, moment)
+                else:
+                    report = await self._verify_pdf_bytes(path, data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "unknown", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
+
+    async def averify_with_evidence(
+        self, source: Source, *, detached: Source | None = None
+    ) -> tuple[DocumentReport, Evidence]:
+        """Verify, and return what the verdict rested on (see :mod:`verify.evidence`)."""
+        contexts: list[ValidationContext] = []
+        token = _COLLECTING.set(contexts)
+        try:
+            report = await self.averify(source, detached=detached)
+        finally:
+            _COLLECTING.reset(token)
+        return report, _harvest(report, contexts)
+
+    def verify_with_evidence(
+        self, source: Source, *, detached: Source | None = None
+    ) -> tuple[DocumentReport, Evidence]:
+        return asyncio.run(self.averify_with_evidence(source, detached=detached))
 
     def verify_xml(self, source: Source) -> DocumentReport:
         return asyncio.run(self.averify(source))
@@ -250,7 +295,8 @@ class Verifier:
             return early
         assert data is not None
         try:
-            report = await self._verify_pdf_bytes(path, data, moment)
+            with self._supplying(data):
+                report = await self._verify_pdf_bytes(path, data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "pdf", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -267,7 +313,8 @@ class Verifier:
             return _replace_doc(sig_early, path=path, format="cms")
         assert sig_data is not None
         try:
-            report = await self._verify_detached_bytes(path, data, sig_data, moment)
+            with self._supplying(data):
+                report = await self._verify_detached_bytes(path, data, sig_data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "cms", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -380,6 +427,18 @@ class Verifier:
         if len(data) > limit:
             return path, None, self._oversize(path, len(data), moment)
         return path, data, None
+
+    @contextlib.contextmanager
+    def _supplying(self, data: bytes) -> Iterator[None]:
+        """Make the stored evidence for this document available to its validation."""
+        if self.evidence_in is None:
+            yield
+            return
+        token = _SUPPLIED.set(Evidence.read(self.evidence_in, hashlib.sha256(data).hexdigest()))
+        try:
+            yield
+        finally:
+            _SUPPLIED.reset(token)
 
     def _oversize(self, path: str | None, size: int, moment: datetime) -> DocumentReport:
         limit = self.policy.max_file_size
@@ -1155,6 +1214,35 @@ class Verifier:
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _harvest(report: DocumentReport, contexts: list[ValidationContext]) -> Evidence:
+    """The certificates, OCSP responses and CRLs about the paths in ``report``."""
+    wanted = {c.sha256 for sig in report.signatures for c in sig.chain}
+    certs: dict[str, x509.Certificate] = {}
+    for vc in contexts:
+        for cert in vc.certificate_registry:
+            digest = fingerprint(cert)
+            if digest in wanted:
+                certs[digest] = cert
+    subjects = {c.subject.dump() for c in certs.values()}
+    name_hashes = {hashlib.sha1(s).digest() for s in subjects}  # noqa: S324 - OCSP CertID
+    evidence = Evidence(certificates=list(certs.values()))
+    for vc in contexts:
+        try:
+            ocsps = [
+                r
+                for r in vc.ocsps
+                if any(
+                    resp["cert_id"]["issuer_name_hash"].native in name_hashes
+                    for resp in r.basic_ocsp_response["tbs_response_data"]["responses"]
+                )
+            ]
+            crls = [c for c in vc.crls if c.issuer.dump() in subjects]
+        except Exception:  # noqa: BLE001, S112 - a damaged response is simply not kept
+            continue
+        evidence.add(ocsps=ocsps, crls=crls)
+    return evidence
 
 
 @dataclass(frozen=True)

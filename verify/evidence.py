@@ -1,0 +1,106 @@
+"""Evidence: what a verdict rested on, kept so an auditor can replay it offline.
+
+For each document, :class:`Evidence` holds the certificates of the paths that were
+validated, the OCSP responses and CRLs used, and the JSON report. ``Evidence.write``
+stores them under ``DIR/<sha256 of the document>/``::
+
+    report.json        the DocumentReport, as ``verify --json`` prints it
+    certs/<sha256>.der every certificate on the validated paths (signers, CAs, TSAs)
+    ocsp/<sha256>.der  OCSP responses
+    crl/<sha256>.der   CRLs
+
+``Evidence.read(DIR, sha256)`` loads them back; a :class:`~verify.Verifier` made with
+``evidence_in=DIR`` adds them to its validation for that document, so that
+``verify --offline --evidence-in DIR`` reaches the same verdict without the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509
+
+__all__ = ["Evidence"]
+
+
+def _sha(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+@dataclass
+class Evidence:
+    """Certificates and revocation information one document's verdict rested on."""
+
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
+    crls: list[asn1_crl.CertificateList] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        certificates: Iterable[x509.Certificate] = (),
+        ocsps: Iterable[asn1_ocsp.OCSPResponse] = (),
+        crls: Iterable[asn1_crl.CertificateList] = (),
+    ) -> None:
+        def merge(target: list[Any], items: Iterable[Any]) -> None:
+            seen = {_sha(x.dump()) for x in target}
+            for item in items:
+                digest = _sha(item.dump())
+                if digest not in seen:
+                    seen.add(digest)
+                    target.append(item)
+
+        merge(self.certificates, certificates)
+        merge(self.ocsps, ocsps)
+        merge(self.crls, crls)
+
+    def write(self, folder: Path, document_sha256: str, report_json: str) -> Path:
+        """Store under ``folder/<document_sha256>/``; return that directory."""
+        out = folder / document_sha256
+        for sub, items in (("certs", self.certificates), ("ocsp", self.ocsps), ("crl", self.crls)):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+            for item in items:
+                der = item.dump()
+                (out / sub / f"{_sha(der)}.der").write_bytes(der)
+        (out / "report.json").write_text(report_json, encoding="utf-8")
+        return out
+
+    @classmethod
+    def read(cls, folder: Path, document_sha256: str) -> Evidence | None:
+        """Load what :meth:`write` stored for that document, or ``None``."""
+        base = folder / document_sha256
+        if not base.is_dir():
+            return None
+        ev = cls()
+
+        def load(sub: str, loader: Any) -> list[Any]:
+            items = []
+            for file in sorted((base / sub).glob("*.der")) if (base / sub).is_dir() else []:
+                try:
+                    item = loader.load(file.read_bytes())
+                    _ = item.native  # parse now: a damaged file is skipped, not fatal later
+                    items.append(item)
+                except Exception:  # noqa: BLE001, S112 - damaged evidence is ignored
+                    continue
+            return items
+
+        ev.certificates = load("certs", x509.Certificate)
+        ev.ocsps = load("ocsp", asn1_ocsp.OCSPResponse)
+        ev.crls = load("crl", asn1_crl.CertificateList)
+        return ev
+
+    @staticmethod
+    def report_of(folder: Path, document_sha256: str) -> dict[str, Any] | None:
+        path = folder / document_sha256 / "report.json"
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data
