@@ -47,9 +47,9 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 
+from verify.cache import CachingFetcherBackend, RevocationCache
 from verify.evidence import Evidence
 from verify.identity import SignerIdentity
 from verify.policy import RevocationMode, ValidationPolicy
@@ -174,25 +174,31 @@ class Verifier:
         policy: ValidationPolicy | None = None,
         *,
         evidence_in: str | os.PathLike[str] | None = None,
+        cache: RevocationCache | None = None,
     ) -> None:
         self.trust = TrustProfile.named(trust) if isinstance(trust, str) else trust
         self.policy = policy or ValidationPolicy()
         self.evidence_in = Path(evidence_in) if evidence_in is not None else None
-        self._fetcher_backend: RequestsFetcherBackend | None = None
-        self._fetchers: Any = None
-        if self.policy.network:
-            self._fetcher_backend = RequestsFetcherBackend(
-                per_request_timeout=self.policy.fetch_timeout
-            )
-            self._fetchers = self._fetcher_backend.get_fetchers()
+        self.cache = cache if cache is not None else RevocationCache()
+        self._fetcher_backend = CachingFetcherBackend(
+            self.cache, per_request_timeout=self.policy.fetch_timeout
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # Fetchers hold sockets and caches: a copy in another process starts cold.
-        return {"trust": self.trust, "policy": self.policy, "evidence_in": self.evidence_in}
+        return {
+            "trust": self.trust,
+            "policy": self.policy,
+            "evidence_in": self.evidence_in,
+            "cache": self.cache if self.cache.path is not None else None,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(  # type: ignore[misc]
-            state["trust"], state["policy"], evidence_in=state.get("evidence_in")
+            state["trust"],
+            state["policy"],
+            evidence_in=state.get("evidence_in"),
+            cache=state.get("cache"),
         )
 
     # -- validation contexts ------------------------------------------------------------
@@ -223,7 +229,7 @@ class Verifier:
             other_certs=[*kwargs["other_certs"], *other_certs],
             moment=moment,
             allow_fetching=fetch,
-            fetchers=self._fetchers if fetch else None,
+            fetchers=self._fetcher_backend.get_fetchers(moment) if fetch else None,
             crls=list(crls),
             ocsps=list(ocsps),
             revocation_mode=mode,
