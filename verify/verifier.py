@@ -422,7 +422,14 @@ class Verifier:
                 if size > limit:
                     return path, None, self._oversize(path, size, moment)
                 with open(path, "rb") as f:
-                    data = f.read(limit + 1)
+                    # read at most what stat() promised (+1 to notice growth): never
+                    # allocate the whole limit for a small file
+                    data = f.read(min(size, limit) + 1)
+                    while len(data) > size and len(data) <= limit:  # grew while we looked
+                        more = f.read(min(1 << 20, limit + 1 - len(data)))
+                        if not more:
+                            break
+                        data += more
             except OSError as exc:
                 v = _Verdict(
                     SubIndication.FORMAT_FAILURE,

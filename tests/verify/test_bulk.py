@@ -1,0 +1,163 @@
+"""Bulk verification: streaming reports, process pools, Dask, and isolation of bad documents."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
+from fixtures.pki import DemoPKI
+from tests.conftest import PINNED_NOW
+from tests.verify.test_verifier import SIGNED_AT, demo_trust
+from verify import DocumentReport, Indication, SubIndication, ValidationPolicy, Verifier
+from verify.bulk import BulkItem, verify_many
+from verify.cache import RevocationCache
+from verify.discover import discover
+
+
+@pytest.fixture(scope="module")
+def corpus(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of mixed documents, like an archive an auditor receives."""
+    root = tmp_path_factory.mktemp("archive")
+    base = minimal_pdf("Hồ sơ")
+    for i, label in enumerate(["citizen", "organisation", "official", "citizen-ec"]):
+        (root / f"ok-{i}.pdf").write_bytes(sign_pdf(demo_pki, label, base, at=SIGNED_AT))
+    bad = bytearray(sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT))
+    bad[bad.find(b"/Helvetica") + 1] ^= 1
+    (root / "tampered.pdf").write_bytes(bytes(bad))
+    (root / "revoked.pdf").write_bytes(sign_pdf(demo_pki, "citizen-revoked", base, at=SIGNED_AT))
+    (root / "unsigned.pdf").write_bytes(base)
+    (root / "garbage.pdf").write_bytes(b"not a pdf at all")
+    (root / "sub").mkdir()
+    (root / "sub" / "data.json").write_bytes(b'{"a": 1}')
+    (root / "sub" / "data.json.p7s").write_bytes(
+        sign_detached(demo_pki, "agency-seal", b'{"a": 1}', at=SIGNED_AT)
+    )
+    (root / "sub" / "lost.xml.p7s").write_bytes(b"\x30\x00")
+    return root
+
+
+def _verifier(pki: DemoPKI, cache_dir: Path | None = None) -> Verifier:
+    cache = RevocationCache.in_directory(cache_dir) if cache_dir else None
+    return Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW), cache=cache)
+
+
+def _by_path(reports: Iterator[DocumentReport]) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
+    for r in reports:
+        assert r.path is not None
+        assert r.path not in out  # every document exactly once
+        out[r.path] = (r.indication.value, r.sub_indication.value if r.sub_indication else None)
+    return out
+
+
+EXPECTED = {
+    "ok-0.pdf": ("TOTAL_PASSED", None),
+    "ok-1.pdf": ("TOTAL_PASSED", None),
+    "ok-2.pdf": ("TOTAL_PASSED", None),
+    "ok-3.pdf": ("TOTAL_PASSED", None),
+    "tampered.pdf": ("TOTAL_FAILED", "HASH_FAILURE"),
+    "revoked.pdf": ("TOTAL_FAILED", "REVOKED"),
+    "unsigned.pdf": ("INDETERMINATE", "NO_SIGNATURE_FOUND"),
+    "garbage.pdf": ("TOTAL_FAILED", "FORMAT_FAILURE"),
+    "sub/data.json": ("TOTAL_PASSED", None),
+    "sub/lost.xml.p7s": ("INDETERMINATE", "SIGNED_DATA_NOT_FOUND"),
+}
+
+
+def _relative(results: dict[str, tuple[str, str | None]], root: Path) -> dict[str, object]:
+    return {os.path.relpath(p, root): v for p, v in results.items()}
+
+
+def test_in_process_run_gives_one_report_per_document(demo_pki: DemoPKI, corpus: Path) -> None:
+    """workers=1: every document once, each with its path, each with the expected verdict."""
+    results = _by_path(verify_many(discover([corpus]), verifier=_verifier(demo_pki)))
+    assert _relative(results, corpus) == EXPECTED
+
+
+def test_process_pool_gives_the_same_reports(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """workers=2 (separate processes sharing a SQLite cache) agrees with the local run."""
+    reports = verify_many(
+        discover([corpus]), verifier=_verifier(demo_pki, tmp_path / "c"), workers=2, chunk_size=3
+    )
+    assert _relative(_by_path(reports), corpus) == EXPECTED
+
+
+def test_dask_local_cluster_gives_the_same_reports(demo_pki: DemoPKI, corpus: Path) -> None:
+    """A real distributed.LocalCluster with two workers, through its executor."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        reports = verify_many(
+            discover([corpus]),
+            verifier=_verifier(demo_pki),
+            executor=client.get_executor(),
+            chunk_size=4,
+        )
+        assert _relative(_by_path(reports), corpus) == EXPECTED
+
+
+def test_stopping_half_way_is_safe(demo_pki: DemoPKI, corpus: Path) -> None:
+    """Closing the generator after a few reports shuts the pool down cleanly."""
+    gen = verify_many(discover([corpus]), verifier=_verifier(demo_pki), workers=2, chunk_size=1)
+    first = [next(gen) for _ in range(3)]
+    gen.close()
+    assert len(first) == 3
+
+
+def test_a_document_that_hangs_gets_a_report_and_the_run_goes_on(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """A file whose read never ends (a FIFO) hits the time limit; the others are verified."""
+    fifo = tmp_path / "hang.pdf"
+    os.mkfifo(fifo)
+    policy = ValidationPolicy(validation_time=PINNED_NOW, document_time_limit=3)
+    verifier = Verifier(demo_trust(demo_pki), policy)
+    items = [BulkItem(str(fifo)), BulkItem(str(corpus / "ok-0.pdf"))]
+    results = _by_path(verify_many(items, verifier=verifier, workers=2, chunk_size=1))
+    assert results[str(fifo)] == ("INDETERMINATE", "TIME_LIMIT_EXCEEDED")
+    assert results[str(corpus / "ok-0.pdf")] == ("TOTAL_PASSED", None)
+
+
+def test_a_document_that_exhausts_memory_does_not_stop_the_run(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """Under a worker memory ceiling, a huge document fails alone; the run goes on."""
+    big = tmp_path / "huge.pdf"
+    with big.open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        f.truncate(1_500 * 1024 * 1024)  # sparse: costs no disk, but reading needs the memory
+    policy = ValidationPolicy(validation_time=PINNED_NOW, max_file_size=2 * 1024**3)
+    verifier = Verifier(demo_trust(demo_pki), policy)
+    items = [BulkItem(str(big)), BulkItem(str(corpus / "ok-1.pdf"))]
+    results = _by_path(
+        verify_many(items, verifier=verifier, workers=2, chunk_size=1, memory_limit=1024**3)
+    )
+    assert results[str(big)][0] == Indication.INDETERMINATE.value
+    assert results[str(corpus / "ok-1.pdf")] == ("TOTAL_PASSED", None)
+
+
+def test_reports_stream_lazily_from_a_generator(demo_pki: DemoPKI, corpus: Path) -> None:
+    """Inputs are consumed lazily: the first report arrives before the input is exhausted."""
+    consumed: list[int] = []
+
+    def sources() -> Iterator[str]:
+        for i in range(1000):
+            consumed.append(i)
+            yield str(corpus / "unsigned.pdf")
+
+    gen = verify_many(sources(), verifier=_verifier(demo_pki))
+    report = next(gen)
+    gen.close()
+    assert report.sub_indication is SubIndication.NO_SIGNATURE_FOUND
+    assert len(consumed) < 1000

@@ -1,0 +1,377 @@
+"""Bulk verification: thousands of documents, streaming, isolated, on one machine or a cluster.
+
+:func:`verify_many` yields one :class:`~verify.DocumentReport` per document as each
+finishes. Memory does not grow with the number of documents: inputs are consumed lazily and
+only a bounded number of chunks is in flight. It is safe to stop half-way (close the
+generator; the workers are shut down).
+
+- ``workers=1`` (and no executor): in this process, one event loop for the whole run.
+- ``workers=N``: a process pool; each worker builds its :class:`~verify.Verifier` once and
+  keeps its caches warm (share a SQLite :class:`~verify.cache.RevocationCache` between
+  them). A worker that dies or hangs is replaced; the documents it held are retried one
+  by one, and the one that kills a worker again gets an INDETERMINATE report saying why.
+- ``executor=``: any :class:`concurrent.futures.Executor`, e.g. a Dask ``distributed``
+  client's ``get_executor()``; inputs must then be on a filesystem the workers share.
+
+Each document runs under the policy's ``document_time_limit`` (a timer in the worker) and,
+in pool workers, under a memory limit (``memory_limit`` bytes of address space).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import os
+import pickle
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from verify.report import DocumentReport, Indication, SubIndication, sentences
+from verify.verifier import Verifier
+
+__all__ = ["BulkItem", "verify_many"]
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One document to verify: a file, or content with its detached signature."""
+
+    path: str
+    detached: str | None = None
+    orphan: bool = False  # a detached signature whose content was not found
+
+    @classmethod
+    def of(cls, source: Any) -> BulkItem:
+        if isinstance(source, BulkItem):
+            return source
+        if isinstance(source, tuple):
+            content, sig = source
+            return cls(os.fspath(content), os.fspath(sig) if sig is not None else None)
+        detached = getattr(source, "detached", None)
+        orphan = bool(getattr(source, "orphan", False))
+        path = getattr(source, "path", source)
+        return cls(os.fspath(path), os.fspath(detached) if detached is not None else None, orphan)
+
+
+class _DocumentTimeout(Exception):
+    pass
+
+
+# -- worker side ----------------------------------------------------------------------------
+
+_WORKER_VERIFIERS: dict[str, Verifier] = {}
+_WORKER_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _worker_init(memory_limit: int | None) -> None:
+    """Runs once in each pool worker: a memory ceiling and quiet third-party loggers."""
+    import logging
+
+    for name in ("pyhanko", "pyhanko_certvalidator", "fontTools", "weasyprint"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    if memory_limit:
+        try:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        except (ImportError, ValueError, OSError):
+            pass
+
+
+def _verifier_for(state: bytes) -> Verifier:
+    key = hashlib.sha256(state).hexdigest()
+    verifier = _WORKER_VERIFIERS.get(key)
+    if verifier is None:
+        verifier = pickle.loads(state)  # noqa: S301 - our own pickled Verifier, from the parent
+        _WORKER_VERIFIERS.clear()
+        _WORKER_VERIFIERS[key] = verifier
+    return verifier
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    global _WORKER_LOOP
+    if _WORKER_LOOP is None or _WORKER_LOOP.is_closed():
+        _WORKER_LOOP = asyncio.new_event_loop()
+    return _WORKER_LOOP
+
+
+def _special_report(
+    item: BulkItem, sub: SubIndication, reason_vi: str, reason_en: str
+) -> DocumentReport:
+    vi, en = sentences(sub, reason_vi, reason_en)
+    size = 0
+    with contextlib.suppress(OSError):
+        size = Path(item.path).stat().st_size
+    return DocumentReport(
+        path=item.path,
+        size=size,
+        sha256=None,
+        format="cms" if item.detached or item.orphan else "unknown",
+        indication=Indication.INDETERMINATE,
+        sub_indication=sub,
+        message_vi=vi,
+        message_en=en,
+        validation_time=datetime.now(UTC),
+    )
+
+
+def orphan_report(item: BulkItem) -> DocumentReport:
+    return _special_report(
+        item,
+        SubIndication.SIGNED_DATA_NOT_FOUND,
+        "không tìm thấy tệp nội dung đi kèm chữ ký tách rời này",
+        "the content file this detached signature belongs to was not found",
+    )
+
+
+def verify_one(verifier: Verifier, item: BulkItem, time_limit: float | None) -> DocumentReport:
+    """Verify one item in this thread with a time limit; never raises."""
+    if item.orphan:
+        return orphan_report(item)
+    loop = _loop()
+    coro = verifier.averify(item.path, detached=item.detached)
+    use_alarm = (
+        time_limit is not None
+        and time_limit > 0
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "SIGALRM")
+    )
+    previous: Any = None
+    if use_alarm:
+        assert time_limit is not None
+
+        def _raise(_signum: int, _frame: Any) -> None:
+            raise _DocumentTimeout
+
+        previous = signal.signal(signal.SIGALRM, _raise)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        if time_limit and not use_alarm:
+            return loop.run_until_complete(asyncio.wait_for(coro, time_limit))
+        return loop.run_until_complete(coro)
+    except (_DocumentTimeout, TimeoutError):
+        _reset_loop()
+        return _special_report(
+            item,
+            SubIndication.TIME_LIMIT_EXCEEDED,
+            f"quá {time_limit:g} giây",
+            f"more than {time_limit:g} s",
+        )
+    except MemoryError:
+        _reset_loop()
+        return _special_report(
+            item,
+            SubIndication.GENERIC,
+            "tài liệu cần quá nhiều bộ nhớ",
+            "the document needed more memory than allowed",
+        )
+    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
+        return _special_report(item, SubIndication.GENERIC, str(exc)[:200], str(exc)[:200])
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _reset_loop() -> None:
+    global _WORKER_LOOP
+    if _WORKER_LOOP is not None:
+        # a loop interrupted mid-task may refuse to close; it is dropped either way
+        with contextlib.suppress(Exception):
+            _WORKER_LOOP.close()
+    _WORKER_LOOP = None
+
+
+def _run_chunk(
+    state: bytes, items: list[BulkItem], time_limit: float | None
+) -> list[DocumentReport]:
+    verifier = _verifier_for(state)
+    return [verify_one(verifier, item, time_limit) for item in items]
+
+
+# -- parent side ----------------------------------------------------------------------------
+
+
+def _chunks(items: Iterator[BulkItem], size: int) -> Iterator[list[BulkItem]]:
+    chunk: list[BulkItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def verify_many(
+    sources: Iterable[Any],
+    *,
+    verifier: Verifier | None = None,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    chunk_size: int = 16,
+    memory_limit: int | None = 2 * 1024**3,
+    max_in_flight: int | None = None,
+) -> Iterator[DocumentReport]:
+    """Verify every source; yield one report per document as each finishes.
+
+    ``sources``: paths, ``(content, signature)`` pairs, :class:`BulkItem` or
+    :class:`verify.discover.Item` objects; consumed lazily.
+    """
+    verifier = verifier or Verifier()
+    time_limit = verifier.policy.document_time_limit
+    items = (BulkItem.of(s) for s in sources)
+    if executor is None and workers <= 1:
+        for item in items:
+            yield verify_one(verifier, item, time_limit)
+        return
+    state = pickle.dumps(verifier)
+    in_flight = max_in_flight or max(2, (workers if executor is None else 4) * 2)
+    if executor is not None:
+        yield from _run_on(executor, state, items, chunk_size, in_flight, time_limit, None)
+        return
+    yield from _run_pool(state, items, workers, chunk_size, in_flight, time_limit, memory_limit)
+
+
+def _run_on(
+    executor: cf.Executor,
+    state: bytes,
+    items: Iterator[BulkItem],
+    chunk_size: int,
+    in_flight: int,
+    time_limit: float | None,
+    on_broken: Any,
+) -> Iterator[DocumentReport]:
+    pending: dict[cf.Future[list[DocumentReport]], list[BulkItem]] = {}
+    chunks = _chunks(items, chunk_size)
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < in_flight:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                exhausted = True
+                break
+            pending[executor.submit(_run_chunk, state, chunk, time_limit)] = chunk
+        if not pending:
+            return
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            chunk = pending.pop(future)
+            try:
+                yield from future.result()
+            except Exception as exc:
+                if on_broken is not None:
+                    raise
+                for item in chunk:
+                    yield _special_report(
+                        item,
+                        SubIndication.GENERIC,
+                        f"máy trạm kiểm tra gặp lỗi ({type(exc).__name__})",
+                        f"the worker failed ({type(exc).__name__}: {str(exc)[:120]})",
+                    )
+
+
+def _run_pool(
+    state: bytes,
+    items: Iterator[BulkItem],
+    workers: int,
+    chunk_size: int,
+    in_flight: int,
+    time_limit: float | None,
+    memory_limit: int | None,
+) -> Iterator[DocumentReport]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+
+    def new_pool() -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(memory_limit,)
+        )
+
+    pool = new_pool()
+    # Documents from a chunk whose worker died are retried alone, one at a time, so that
+    # a second death points at exactly one document.
+    retry: deque[BulkItem] = deque()
+    pending: dict[cf.Future[list[DocumentReport]], tuple[list[BulkItem], float, bool]] = {}
+    chunks = _chunks(items, chunk_size)
+    exhausted = False
+    grace = 30.0  # beyond the per-document limit, before a worker is presumed hung
+    try:
+        while True:
+            while True:
+                isolating = any(alone for _c, _t, alone in pending.values())
+                if isolating or len(pending) >= in_flight:
+                    break
+                if retry:
+                    if pending:
+                        break  # wait for the pool to drain, then retry alone
+                    chunk, alone = [retry.popleft()], True
+                elif not exhausted:
+                    try:
+                        chunk, alone = next(chunks), False
+                    except StopIteration:
+                        exhausted = True
+                        break
+                else:
+                    break
+                future = pool.submit(_run_chunk, state, chunk, time_limit)
+                pending[future] = (chunk, time.monotonic(), alone)
+            if not pending:
+                return
+            done, _ = cf.wait(pending, timeout=1.0, return_when=cf.FIRST_COMPLETED)
+            if not done:
+                now = time.monotonic()
+                budget = (time_limit or 60.0) + grace
+                if any(now - t0 > budget * len(c) for c, t0, _a in pending.values()):
+                    _kill_workers(pool)  # the pool breaks; handled below
+                continue
+            broken = False
+            for future in done:
+                chunk, _t0, alone = pending.pop(future)
+                try:
+                    reports = future.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    if alone:
+                        yield _special_report(
+                            chunk[0],
+                            SubIndication.GENERIC,
+                            "tiến trình kiểm tra tài liệu này bị dừng đột ngột "
+                            "(hết bộ nhớ, treo hoặc lỗi nghiêm trọng)",
+                            "the worker verifying this document died "
+                            "(out of memory, hung or crashed)",
+                        )
+                    else:
+                        retry.extend(chunk)
+                    continue
+                yield from reports
+            if broken:
+                for chunk, _t0, _alone in pending.values():
+                    retry.extend(chunk)
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    processes = getattr(pool, "_processes", None) or {}
+    for proc in list(processes.values()):
+        with contextlib.suppress(Exception):  # already gone
+            proc.kill()
