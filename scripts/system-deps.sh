@@ -10,6 +10,8 @@ needs=(
   "libpango-1.0-0:lib:libpango-1.0.so.0"
   "libpangoft2-1.0-0:lib:libpangoft2-1.0.so.0"
   "fonts-dejavu-core:file:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+  "softhsm2:cmd:softhsm2-util"
+  "chromium:cmd:chromium"
 )
 
 missing=()
