@@ -1,3 +1,127 @@
-"""hoso.esign: create public and specialized Vietnamese digital signatures (PAdES, CAdES)."""
+"""hoso.esign: create public and specialized Vietnamese digital signatures (PAdES, CAdES).
 
-__all__: list[str] = []
+>>> import esign
+>>> signer = esign.from_pkcs12("agency.p12", "secret")                  # doctest: +SKIP
+>>> esign.sign_pdf("in.pdf", "out.pdf", signer, profile=esign.SPECIALIZED,
+...                level="B-LT", visible=esign.VisibleStamp(1, (360, 40, 570, 110)),
+...                )  # doctest: +SKIP
+
+Before producing anything, the signer's certificate is checked with :mod:`verify`
+(profile, validity, revocation, algorithms, key usage); a refusal raises a subclass of
+:class:`EsignError` and leaves no file behind. See :mod:`esign.errors` for the tree.
+"""
+
+from esign.challenge import (
+    Challenge,
+    ChallengeStore,
+    MemoryChallengeStore,
+    averify_challenge_response,
+    issue_challenge,
+    verify_challenge_response,
+)
+from esign.cms import asign_detached, default_signature_path, sign_detached
+from esign.errors import (
+    AuthorisationFailed,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRefused,
+    CertificateRevoked,
+    ChallengeError,
+    ChallengeExpired,
+    ChallengeReplayed,
+    EsignError,
+    InputError,
+    KeyNotFound,
+    KeySourceError,
+    KeyUsageMissing,
+    RemoteSigningError,
+    RemoteTimeout,
+    RevocationUnavailable,
+    SignatureValueRejected,
+    TimestampError,
+    TokenError,
+    TokenNotFound,
+    TwoPhaseError,
+    TwoPhaseStateError,
+    UntrustedResponse,
+    UsageError,
+    WeakAlgorithm,
+    WrongNonce,
+    WrongPin,
+    WrongProfile,
+)
+from esign.pdf import SignatureSlot, SignResult, VisibleStamp, asign_pdf, sign_pdf, stamp_font
+from esign.profiles import ANY, LEVELS, PUBLIC, SPECIALIZED, SignatureProfile, profile_named
+from esign.signers import (
+    KeySource,
+    RemoteKey,
+    afrom_csc,
+    from_csc,
+    from_pem,
+    from_pkcs11,
+    from_pkcs12,
+    pkcs11_token,
+)
+from esign.twophase import Prepared, TwoPhaseSigner
+
+__all__ = [
+    "ANY",
+    "LEVELS",
+    "PUBLIC",
+    "SPECIALIZED",
+    "AuthorisationFailed",
+    "CertificateExpired",
+    "CertificateNotYetValid",
+    "CertificateRefused",
+    "CertificateRevoked",
+    "Challenge",
+    "ChallengeError",
+    "ChallengeExpired",
+    "ChallengeReplayed",
+    "ChallengeStore",
+    "EsignError",
+    "InputError",
+    "KeyNotFound",
+    "KeySource",
+    "KeySourceError",
+    "KeyUsageMissing",
+    "MemoryChallengeStore",
+    "Prepared",
+    "RemoteKey",
+    "RemoteSigningError",
+    "RemoteTimeout",
+    "RevocationUnavailable",
+    "SignResult",
+    "SignatureProfile",
+    "SignatureSlot",
+    "SignatureValueRejected",
+    "TimestampError",
+    "TokenError",
+    "TokenNotFound",
+    "TwoPhaseError",
+    "TwoPhaseSigner",
+    "TwoPhaseStateError",
+    "UntrustedResponse",
+    "UsageError",
+    "VisibleStamp",
+    "WeakAlgorithm",
+    "WrongNonce",
+    "WrongPin",
+    "WrongProfile",
+    "afrom_csc",
+    "asign_detached",
+    "asign_pdf",
+    "averify_challenge_response",
+    "default_signature_path",
+    "from_csc",
+    "from_pem",
+    "from_pkcs11",
+    "from_pkcs12",
+    "issue_challenge",
+    "pkcs11_token",
+    "profile_named",
+    "sign_detached",
+    "sign_pdf",
+    "stamp_font",
+    "verify_challenge_response",
+]

@@ -1,23 +1,325 @@
-"""The ``esign`` command line."""
+"""The ``esign`` command line.
+
+    esign pdf IN.pdf OUT.pdf --p12 FILE [--level B-T] [--profile public] [--trust PEM]...
+    esign detached FILE [--out FILE.p7s] --p12 FILE ...
+    esign identity CERT
+    esign challenge issue [--ttl SECONDS]
+    esign challenge verify CHALLENGE.json RESPONSE.p7s [--profile ...] [--trust ...]
+
+Key options (one of): ``--p12 FILE`` (password from ``--password-file``, the
+``ESIGN_P12_PASSWORD`` environment variable, or empty), ``--key PEM --chain PEM``,
+``--pkcs11-lib LIB --token LABEL --key-label LABEL [--pin-file FILE]`` (PIN also from
+``ESIGN_PIN``), ``--csc-url URL --credential ID [--csc-token-file FILE]``.
+
+``--trust`` and ``--revocation`` mean what they mean in ``verify``: extra anchors added to
+the profile's bundled ones, and hard/soft/off revocation checking.
+
+Errors print one line on stderr and exit non-zero (2: usage, 1: refused or failed).
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
+import logging
+import os
 import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+
+class _ArgError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, no usage dump
+        raise _ArgError(message)
+
+
+def _add_key_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("key")
+    g.add_argument("--p12", metavar="FILE", help="PKCS#12 file")
+    g.add_argument("--password-file", metavar="FILE", help="file holding the PKCS#12 password")
+    g.add_argument("--key", metavar="PEM", help="PEM private key (with --chain)")
+    g.add_argument("--chain", metavar="PEM", help="PEM certificate chain, signer first")
+    g.add_argument("--pkcs11-lib", metavar="LIB", help="PKCS#11 module (.so)")
+    g.add_argument("--token", metavar="LABEL", help="token label")
+    g.add_argument("--key-label", metavar="LABEL", help="key (and certificate) label")
+    g.add_argument("--pin-file", metavar="FILE", help="file holding the token PIN")
+    g.add_argument("--csc-url", metavar="URL", help="CSC API service base URL")
+    g.add_argument("--credential", metavar="ID", help="CSC credential ID")
+    g.add_argument("--csc-token-file", metavar="FILE", help="file holding the CSC bearer token")
+    g.add_argument("--csc-pin-file", metavar="FILE", help="file holding the CSC credential PIN")
+
+
+def _add_trust_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="public", choices=("public", "specialized", "any"))
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PEM_OR_DIR",
+        help="extra trust anchors (repeatable)",
+    )
+    p.add_argument("--revocation", default="hard", choices=("hard", "soft", "off"))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(
+    parser = _Parser(
         prog="esign",
         description="Create PAdES and CAdES signatures under the public or specialized profile.",
     )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    pdf = sub.add_parser("pdf", help="sign a PDF (PAdES)")
+    pdf.add_argument("input", metavar="IN.pdf")
+    pdf.add_argument("output", metavar="OUT.pdf")
+    pdf.add_argument("--level", default=None, choices=("B-B", "B-T", "B-LT", "B-LTA"))
+    pdf.add_argument("--tsa", metavar="URL")
+    pdf.add_argument("--visible", metavar="PAGE,x1,y1,x2,y2")
+    pdf.add_argument("--certify", action="store_true", help="certification (DocMDP) signature")
+    pdf.add_argument("--field", metavar="NAME", help="signature field name")
+    _add_trust_options(pdf)
+    _add_key_options(pdf)
+
+    det = sub.add_parser("detached", help="detached CAdES signature over any file")
+    det.add_argument("input", metavar="FILE")
+    det.add_argument("--out", metavar="FILE.p7s")
+    det.add_argument("--level", default=None, choices=("B-B", "B-T"))
+    det.add_argument("--tsa", metavar="URL")
+    _add_trust_options(det)
+    _add_key_options(det)
+
+    ident = sub.add_parser("identity", help="print the signer identity in a certificate")
+    ident.add_argument("cert", metavar="CERT")
+
+    ch = sub.add_parser("challenge", help="sign-in by certificate, for scripts")
+    chs = ch.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    issue = chs.add_parser("issue", help="print a new challenge as JSON")
+    issue.add_argument("--ttl", type=float, default=120.0)
+    ver = chs.add_parser("verify", help="check a signed challenge; print the identity")
+    ver.add_argument("challenge", metavar="CHALLENGE.json")
+    ver.add_argument("response", metavar="RESPONSE")
+    _add_trust_options(ver)
+    return parser
+
+
+def _read_secret(path: str | None, env: str) -> str | None:
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            from esign.errors import UsageError
+
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return os.environ.get(env)
+
+
+def _signer(args: argparse.Namespace) -> Any:
+    import esign
+    from esign.errors import UsageError
+
+    chosen = [
+        n
+        for n, v in (
+            ("--p12", args.p12),
+            ("--key", args.key),
+            ("--pkcs11-lib", args.pkcs11_lib),
+            ("--csc-url", args.csc_url),
+        )
+        if v
+    ]
+    if len(chosen) != 1:
+        raise UsageError("give exactly one key: --p12, --key/--chain, --pkcs11-lib or --csc-url")
+    if args.p12:
+        return esign.from_pkcs12(
+            args.p12, _read_secret(args.password_file, "ESIGN_P12_PASSWORD") or ""
+        )
+    if args.key:
+        if not args.chain:
+            raise UsageError("--key needs --chain")
+        return esign.from_pem(
+            args.key, args.chain, _read_secret(args.password_file, "ESIGN_KEY_PASSWORD")
+        )
+    if args.pkcs11_lib:
+        if not (args.token and args.key_label):
+            raise UsageError("--pkcs11-lib needs --token and --key-label")
+        return esign.from_pkcs11(
+            args.pkcs11_lib, args.token, args.key_label, _read_secret(args.pin_file, "ESIGN_PIN")
+        )
+    if not args.credential:
+        raise UsageError("--csc-url needs --credential")
+    return esign.from_csc(
+        args.csc_url,
+        args.credential,
+        token=_read_secret(args.csc_token_file, "ESIGN_CSC_TOKEN"),
+        pin=_read_secret(args.csc_pin_file, "ESIGN_CSC_PIN"),
+    )
+
+
+def _trust_and_policy(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    import esign
+    from verify import TrustProfile, ValidationPolicy
+
+    profile = esign.profile_named(args.profile)
+    trust = profile.trust_profile()
+    if args.trust:
+        hierarchy = profile.hierarchy
+        trust = trust.with_extra_anchors(args.trust, hierarchy=hierarchy)
+    policy = ValidationPolicy(revocation=args.revocation)
+    assert isinstance(trust, TrustProfile)
+    return profile, trust, policy
+
+
+def _close(signer: Any) -> None:
+    session = getattr(signer, "pkcs11_session", None)
+    if session is not None:
+        session.close()
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    import esign
+
+    profile, trust, policy = _trust_and_policy(args)
+    visible = esign.VisibleStamp.parse(args.visible) if args.visible else None
+    if not Path(args.input).is_file():
+        raise esign.InputError(f"{args.input}: no such file")
+    signer = _signer(args)
+    try:
+        result = esign.sign_pdf(
+            args.input,
+            args.output,
+            signer,
+            profile=profile,
+            level=args.level,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+            visible=visible,
+            certify=args.certify,
+            field_name=args.field,
+        )
+    finally:
+        _close(signer)
+    print(
+        f"{result.output}: PAdES-{result.level} signed by {result.signer.name} "
+        f"({result.profile} profile), field {result.field_name}"
+    )
+    return 0
+
+
+def _cmd_detached(args: argparse.Namespace) -> int:
+    import esign
+
+    profile, trust, policy = _trust_and_policy(args)
+    if not Path(args.input).is_file():
+        raise esign.InputError(f"{args.input}: no such file")
+    out = args.out or esign.default_signature_path(args.input)
+    signer = _signer(args)
+    try:
+        result = esign.sign_detached(
+            args.input,
+            out,
+            signer,
+            profile=profile,
+            level=args.level,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+        )
+    finally:
+        _close(signer)
+    print(
+        f"{result.output}: CAdES-{result.level} signed by {result.signer.name} "
+        f"({result.profile} profile)"
+    )
+    return 0
+
+
+def _cmd_identity(args: argparse.Namespace) -> int:
+    from esign.errors import InputError
+    from verify import SignerIdentity, load_certificates
+    from verify.errors import VerifyError
+
+    try:
+        certs = load_certificates(args.cert)
+    except VerifyError as exc:
+        raise InputError(str(exc)) from exc
+    identity = SignerIdentity.from_certificate(certs[0])
+    print(json.dumps(identity.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str))
+    return 0
+
+
+def _cmd_challenge(args: argparse.Namespace) -> int:
+    import esign
+    from esign.errors import InputError
+
+    if args.action == "issue":
+        ch = esign.issue_challenge(args.ttl)
+        data = {
+            **ch.to_dict(),
+            "nonce": base64.b64encode(ch.nonce).decode(),
+            "issued_at": ch.issued_at.isoformat(),
+            "audience": ch.audience,
+        }
+        print(json.dumps(data, sort_keys=True))
+        return 0
+    try:
+        raw = json.loads(Path(args.challenge).read_text(encoding="utf-8"))
+        ch = esign.Challenge(
+            id=raw["id"],
+            nonce=base64.b64decode(raw["nonce"]),
+            issued_at=datetime.fromisoformat(raw["issued_at"]),
+            expires_at=datetime.fromisoformat(raw["expires_at"]),
+            audience=raw.get("audience", "hoso"),
+        )
+        response = Path(args.response).read_bytes()
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read the challenge or response: {exc}") from exc
+    profile, trust, policy = _trust_and_policy(args)
+    # A script checks one response per call: the replay guard is the caller's (one-shot store).
+    store = esign.MemoryChallengeStore()
+    store.add(ch)
+    identity = esign.verify_challenge_response(
+        ch, response, profile=profile, trust=trust, policy=policy, store=store
+    )
+    print(json.dumps(identity.to_dict(), ensure_ascii=False, sort_keys=True, default=str))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from esign.errors import EsignError, UsageError
+    from verify.errors import VerifyError
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    try:
+        args = parser.parse_args(argv)
+        handler = {
+            "pdf": _cmd_pdf,
+            "detached": _cmd_detached,
+            "identity": _cmd_identity,
+            "challenge": _cmd_challenge,
+        }[args.command]
+        return handler(args)
+    except _ArgError as exc:
+        print(f"esign: error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"esign: error: {exc}", file=sys.stderr)
+        return 2
+    except (EsignError, VerifyError) as exc:
+        print(f"esign: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("esign: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

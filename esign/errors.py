@@ -1,0 +1,203 @@
+"""Errors raised by :mod:`esign`.
+
+Signing either produces a complete, verifiable output or raises one of these, having left
+nothing behind. Every message is one line of English naming the value at fault.
+
+The tree::
+
+    EsignError                         base of every error esign raises on purpose
+    ├── UsageError                     a bad argument (unknown level, TSA missing for B-T, ...)
+    │                                  (also a ValueError)
+    ├── InputError                     the document or file to sign cannot be read or written
+    ├── CertificateRefused             the signer's certificate would not verify; ``.check``
+    │   │                              is verify's CertificateCheck (None for local checks)
+    │   ├── CertificateExpired
+    │   ├── CertificateNotYetValid
+    │   ├── CertificateRevoked
+    │   ├── WrongProfile               the chain does not reach the profile's trust anchors
+    │   ├── WeakAlgorithm              key type/size or digest outside the profile
+    │   ├── KeyUsageMissing            neither digitalSignature nor nonRepudiation
+    │   └── RevocationUnavailable      no OCSP/CRL answer while revocation is required
+    ├── KeySourceError                 a key cannot be loaded (wrong PKCS#12 password, bad PEM)
+    │   ├── TokenError                 a PKCS#11 token problem
+    │   │   ├── TokenNotFound          no token with that label (or no library there)
+    │   │   ├── WrongPin               the token refused the PIN
+    │   │   └── KeyNotFound            no key/certificate with that label on the token
+    │   └── RemoteSigningError         a CSC (SIM ký số / cloud key) service failed
+    │       ├── AuthorisationFailed    the service refused our credentials or the SAD
+    │       └── RemoteTimeout          the service did not answer in time
+    ├── TimestampError                 the TSA could not be reached or answered badly
+    ├── TwoPhaseError                  external (browser plugin) signing
+    │   ├── TwoPhaseStateError         the opaque state is forged, tampered, expired or garbled
+    │   └── SignatureValueRejected     the client's signature value does not verify
+    └── ChallengeError                 sign-in by certificate refused
+        ├── ChallengeExpired
+        ├── ChallengeReplayed
+        ├── WrongNonce                 the signed content is not the issued nonce
+        └── UntrustedResponse          bad signature, or the certificate would not verify
+                                       (``.check`` holds the CertificateCheck when there is one)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from verify import CertificateCheck
+
+__all__ = [
+    "AuthorisationFailed",
+    "CertificateExpired",
+    "CertificateNotYetValid",
+    "CertificateRefused",
+    "CertificateRevoked",
+    "ChallengeError",
+    "ChallengeExpired",
+    "ChallengeReplayed",
+    "EsignError",
+    "InputError",
+    "KeyNotFound",
+    "KeySourceError",
+    "KeyUsageMissing",
+    "RemoteSigningError",
+    "RemoteTimeout",
+    "RevocationUnavailable",
+    "SignatureValueRejected",
+    "TimestampError",
+    "TokenError",
+    "TokenNotFound",
+    "TwoPhaseError",
+    "TwoPhaseStateError",
+    "UntrustedResponse",
+    "UsageError",
+    "WeakAlgorithm",
+    "WrongNonce",
+    "WrongPin",
+    "WrongProfile",
+]
+
+
+class EsignError(Exception):
+    """Base class of every error :mod:`esign` raises on purpose."""
+
+
+class UsageError(EsignError, ValueError):
+    """An argument is not acceptable (unknown level, missing TSA URL, bad box...)."""
+
+
+class InputError(EsignError):
+    """The input cannot be read, or the output cannot be written."""
+
+
+class CertificateRefused(EsignError):
+    """The signer's certificate would not produce a signature that verifies.
+
+    ``check`` is the :class:`verify.CertificateCheck` behind the refusal (``None`` when the
+    profile refused the certificate before any path was built: weak key, key usage).
+    """
+
+    code = "refused"
+
+    def __init__(self, message: str, *, check: CertificateCheck | None = None) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+class CertificateExpired(CertificateRefused):
+    code = "expired"
+
+
+class CertificateNotYetValid(CertificateRefused):
+    code = "not_yet_valid"
+
+
+class CertificateRevoked(CertificateRefused):
+    code = "revoked"
+
+
+class WrongProfile(CertificateRefused):
+    code = "wrong_profile"
+
+
+class WeakAlgorithm(CertificateRefused):
+    code = "weak_algorithm"
+
+
+class KeyUsageMissing(CertificateRefused):
+    code = "key_usage"
+
+
+class RevocationUnavailable(CertificateRefused):
+    code = "revocation_unavailable"
+
+
+class KeySourceError(EsignError):
+    """A signing key cannot be loaded or used."""
+
+
+class TokenError(KeySourceError):
+    """A PKCS#11 token (USB ký số) problem."""
+
+
+class TokenNotFound(TokenError):
+    """No token with the requested label, or the PKCS#11 library cannot be loaded."""
+
+
+class WrongPin(TokenError):
+    """The token refused the PIN."""
+
+
+class KeyNotFound(TokenError):
+    """No private key or certificate with the requested label on the token."""
+
+
+class RemoteSigningError(KeySourceError):
+    """A remote signing service (CSC API: SIM ký số, cloud key) failed."""
+
+
+class AuthorisationFailed(RemoteSigningError):
+    """The remote service refused the credentials, the PIN/OTP or the SAD."""
+
+
+class RemoteTimeout(RemoteSigningError):
+    """The remote service did not answer in time."""
+
+
+class TimestampError(EsignError):
+    """The timestamp authority could not be reached or gave an unusable answer."""
+
+
+class TwoPhaseError(EsignError):
+    """External (two-phase) signing failed."""
+
+
+class TwoPhaseStateError(TwoPhaseError):
+    """The opaque state is not one we issued: forged, tampered with, expired or garbled."""
+
+
+class SignatureValueRejected(TwoPhaseError):
+    """The signature value from the client does not verify with the signer's key."""
+
+
+class ChallengeError(EsignError):
+    """A sign-in-by-certificate response was refused."""
+
+
+class ChallengeExpired(ChallengeError):
+    """The challenge is past its expiry."""
+
+
+class ChallengeReplayed(ChallengeError):
+    """The challenge was already used."""
+
+
+class WrongNonce(ChallengeError):
+    """The response signs something other than the issued nonce."""
+
+
+class UntrustedResponse(ChallengeError):
+    """The response's signature or certificate does not verify under the profile."""
+
+    def __init__(self, message: str, *, check: CertificateCheck | None = None) -> None:
+        super().__init__(message)
+        self.check = check
