@@ -30,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,19 +128,28 @@ def _special_report(
     )
 
 
-def orphan_report(item: BulkItem) -> DocumentReport:
-    return _special_report(
-        item,
-        SubIndication.SIGNED_DATA_NOT_FOUND,
-        "không tìm thấy tệp nội dung đi kèm chữ ký tách rời này",
-        "the content file this detached signature belongs to was not found",
-    )
-
-
 def verify_one(verifier: Verifier, item: BulkItem, time_limit: float | None) -> DocumentReport:
     """Verify one item in this thread with a time limit; never raises."""
-    if item.orphan:
-        return orphan_report(item)
+    from verify import cli  # the CLI's reports for orphans and special files (lazy: no cycle)
+    from verify.discover import Item
+
+    path = Path(item.path)
+    moment = verifier.policy.moment()
+    try:
+        if item.orphan:
+            return cli._orphan_report(Item(path, orphan=True), moment)
+        special = cli._special_file_report(path, moment)
+        if special is not None:
+            return special
+    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
+        return cli._crash_report(path, exc, moment)
+    report = _verify_timed(verifier, item, time_limit)
+    if item.detached is not None and report.detached_signature is None:
+        report = replace(report, detached_signature=item.detached)
+    return report
+
+
+def _verify_timed(verifier: Verifier, item: BulkItem, time_limit: float | None) -> DocumentReport:
     loop = _loop()
     coro = verifier.averify(item.path, detached=item.detached)
     use_alarm = (

@@ -36,7 +36,9 @@ def corpus(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "sub" / "data.json.p7s").write_bytes(
         sign_detached(demo_pki, "agency-seal", b'{"a": 1}', at=SIGNED_AT)
     )
-    (root / "sub" / "lost.xml.p7s").write_bytes(b"\x30\x00")
+    (root / "sub" / "lost.xml.p7s").write_bytes(  # a real signature whose content is gone
+        sign_detached(demo_pki, "agency-seal", b"<lost/>", at=SIGNED_AT)
+    )
     return root
 
 
@@ -118,14 +120,16 @@ def test_stopping_half_way_is_safe(demo_pki: DemoPKI, corpus: Path) -> None:
 def test_a_document_that_hangs_gets_a_report_and_the_run_goes_on(
     demo_pki: DemoPKI, corpus: Path, tmp_path: Path
 ) -> None:
-    """A file whose read never ends (a FIFO) hits the time limit; the others are verified."""
-    fifo = tmp_path / "hang.pdf"
+    """A signature whose read never ends (a FIFO) hits the time limit; the others are verified."""
+    content = tmp_path / "hang.json"
+    content.write_bytes(b"{}")
+    fifo = tmp_path / "hang.json.p7s"
     os.mkfifo(fifo)
     policy = ValidationPolicy(validation_time=PINNED_NOW, document_time_limit=3)
     verifier = Verifier(demo_trust(demo_pki), policy)
-    items = [BulkItem(str(fifo)), BulkItem(str(corpus / "ok-0.pdf"))]
+    items = [BulkItem(str(content), str(fifo)), BulkItem(str(corpus / "ok-0.pdf"))]
     results = _by_path(verify_many(items, verifier=verifier, workers=2, chunk_size=1))
-    assert results[str(fifo)] == ("INDETERMINATE", "TIME_LIMIT_EXCEEDED")
+    assert results[str(content)] == ("INDETERMINATE", "TIME_LIMIT_EXCEEDED")
     assert results[str(corpus / "ok-0.pdf")] == ("TOTAL_PASSED", None)
 
 
