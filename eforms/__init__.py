@@ -68,6 +68,14 @@ from eforms.providers import (
     SubmissionStore,
     sqlite_registry,
 )
+from eforms.render import (
+    PdfAttachment,
+    PdfMetadata,
+    RenderError,
+    render_html,
+    render_pdf,
+)
+from eforms.rules import evaluate_rules, hidden_fields
 from eforms.text import fold, nfc
 from eforms.validation import FieldError, ValidationReport, compute, validate
 
@@ -94,11 +102,14 @@ __all__ = [
     "LegalReference",
     "Localized",
     "LogicError",
+    "PdfAttachment",
+    "PdfMetadata",
     "PersonalId",
     "Procedure",
     "ProviderError",
     "ProviderRegistry",
     "RegistryError",
+    "RenderError",
     "RequiredDocument",
     "SQLiteProvider",
     "SubmissionStore",
@@ -108,15 +119,19 @@ __all__ = [
     "autofill_sync",
     "bundled_catalog",
     "compute",
+    "evaluate_rules",
     "fold",
     "format_checker",
     "format_display_date",
+    "hidden_fields",
     "is_tax_code",
     "load_definition",
     "nfc",
     "normalize_mobile",
     "parse_display_date",
     "parse_personal_id",
+    "render_html",
+    "render_pdf",
     "sqlite_registry",
     "tax_check_digit",
     "validate",

@@ -3,10 +3,12 @@
     eforms catalog [TEXT] [--audience A] [--level L] [--topic T] [--agency A] [--json]
     eforms validate FORM DATA.json [--json] [--lang vi|en] [--today YYYY-MM-DD]
     eforms fill FORM --subject ID [--registry PATH] [--timeout S]
+    eforms render FORM DATA.json (--html OUT.html | --pdf OUT.pdf) [--lang vi|en]
 
 FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
-data, 64 bad usage, 65 unreadable or broken input file, 66 missing file.
+data, 64 bad usage, 65 unreadable or broken input file, 66 missing file, 73 cannot write the
+output (``render`` writes nothing unless the whole output was made).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,6 +31,7 @@ from eforms.providers.submissions import SubmissionsProvider, SubmissionStore
 from eforms.validation import validate
 
 EX_OK, EX_INVALID, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 1, 64, 65, 66
+EX_CANTCREAT = 73
 MAX_DATA_BYTES = 5_000_000
 
 
@@ -71,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("--registry", type=Path, default=None, help="registry SQLite file")
     fill.add_argument("--submissions", type=Path, default=None, help="earlier submissions")
     fill.add_argument("--timeout", type=float, default=3.0)
+    ren = sub.add_parser("render", help="render a filled form as HTML (to fill) or PDF/A-3b")
+    ren.add_argument("form", help="bundled form id or definition / JSON Schema file")
+    ren.add_argument("data", help="the filled data (JSON file)")
+    out = ren.add_mutually_exclusive_group(required=True)
+    out.add_argument("--html", type=Path, help="write the HTML form here")
+    out.add_argument("--pdf", type=Path, help="write the PDF/A-3b (data attached) here")
+    ren.add_argument("--lang", choices=["vi", "en"], default="vi")
+    ren.add_argument("--place", default="", help="place printed above the signature")
+    ren.add_argument(
+        "--signed-on", type=date.fromisoformat, default=None, help="date above the signature"
+    )
     return parser
 
 
@@ -163,11 +178,47 @@ def _fill(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` via a temporary file: all of it, or nothing."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".eforms-", dir=folder)
+    except OSError as exc:
+        raise _InputError(f"{target}: cannot write ({exc.strerror or exc})", EX_CANTCREAT) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _InputError(f"{target}: cannot write ({exc.strerror or exc})", EX_CANTCREAT) from None
+
+
+def _render(args: argparse.Namespace) -> int:
+    from eforms.render import PdfMetadata, render_html, render_pdf
+
+    form = _form(args.form)
+    data = _read_json(args.data)
+    if not isinstance(data, dict):
+        raise _InputError(f"{args.data}: the data must be a JSON object")
+    if args.html is not None:
+        _write_atomically(args.html, render_html(form, data, lang=args.lang).encode("utf-8"))
+    else:
+        meta = PdfMetadata(place=args.place, signed_on=args.signed_on)
+        _write_atomically(args.pdf, render_pdf(form, data, metadata=meta, lang=args.lang))
+    return EX_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        handler = {"catalog": _catalog, "validate": _validate, "fill": _fill}[args.command]
+        handler = {
+            "catalog": _catalog,
+            "validate": _validate,
+            "fill": _fill,
+            "render": _render,
+        }[args.command]
         return handler(args)
     except _UsageError as exc:
         print(f"eforms: {exc}", file=sys.stderr)
