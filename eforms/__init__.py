@@ -10,6 +10,9 @@ what the person typed with Vietnamese (and English) messages::
     report = validate(form, prefilled.data, prefilled=prefilled.values)
     for error in report.errors:
         print(error.pointer, error.code, error.message_vi)
+
+and submit it signed (:func:`submit`: validate, verify attachments, dossier code, PDF/A-3,
+PAdES signature, a bundle with a SHA-256 manifest).
 """
 
 from __future__ import annotations
@@ -76,20 +79,35 @@ from eforms.render import (
     render_pdf,
 )
 from eforms.rules import evaluate_rules, hidden_fields
+from eforms.submission import (
+    Attachment,
+    AttachmentRefused,
+    CheckedAttachment,
+    DossierCodes,
+    Submission,
+    SubmissionError,
+    asubmit,
+    stamp_for,
+    submit,
+)
 from eforms.text import fold, nfc
 from eforms.validation import FieldError, ValidationReport, compute, validate
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Attachment",
+    "AttachmentRefused",
     "AutofillBinding",
     "AutofillProvider",
     "AutofillResult",
     "AutofillWarning",
     "Catalog",
     "CatalogError",
+    "CheckedAttachment",
     "ComputedField",
     "CrossCheck",
     "DefinitionError",
+    "DossierCodes",
     "EformsError",
     "Fee",
     "FieldError",
@@ -112,9 +130,12 @@ __all__ = [
     "RenderError",
     "RequiredDocument",
     "SQLiteProvider",
+    "Submission",
+    "SubmissionError",
     "SubmissionStore",
     "SubmissionsProvider",
     "ValidationReport",
+    "asubmit",
     "autofill",
     "autofill_sync",
     "bundled_catalog",
@@ -133,6 +154,8 @@ __all__ = [
     "render_html",
     "render_pdf",
     "sqlite_registry",
+    "stamp_for",
+    "submit",
     "tax_check_digit",
     "validate",
 ]

@@ -4,11 +4,18 @@
     eforms validate FORM DATA.json [--json] [--lang vi|en] [--today YYYY-MM-DD]
     eforms fill FORM --subject ID [--registry PATH] [--timeout S]
     eforms render FORM DATA.json (--html OUT.html | --pdf OUT.pdf) [--lang vi|en]
+    eforms submit FORM DATA.json --p12 FILE [--password-file F] --out DIR
+                  [--profile public|specialized|any] [--trust PEM_OR_DIR]...
+                  [--revocation hard|soft|off] [--level B-LT] [--tsa URL] [--agency CODE]
+                  [--attach FILE[:SIG]]... [--state-dir DIR] [--code-format FMT]
 
 FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
 data, 64 bad usage, 65 unreadable or broken input file, 66 missing file, 73 cannot write the
-output (``render`` writes nothing unless the whole output was made).
+output (``render`` and ``submit`` write nothing unless the whole output was made).
+``submit`` exits 1 when the data is invalid, an attachment's signature does not verify or
+the signer's certificate is refused; its key options are ``esign``'s (``--p12``,
+``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``) and it writes ``DIR/<dossier code>/``.
 """
 
 from __future__ import annotations
@@ -25,10 +32,19 @@ from typing import Any, NoReturn
 from eforms.autofill import autofill_sync
 from eforms.catalog import AUDIENCES, LEVELS, bundled_catalog
 from eforms.definition import FormDefinition, load_definition
-from eforms.errors import CatalogError, DefinitionError, EformsError
+from eforms.errors import CatalogError, DefinitionError, EformsError, FormValidationError
 from eforms.providers.sqlite import sqlite_registry
 from eforms.providers.submissions import SubmissionsProvider, SubmissionStore
+from eforms.submission import (
+    DEFAULT_AGENCY,
+    DEFAULT_CODE_FORMAT,
+    Attachment,
+    AttachmentRefused,
+    DossierCodes,
+    SubmissionError,
+)
 from eforms.validation import validate
+from esign.cli import add_key_options, add_trust_options
 
 EX_OK, EX_INVALID, EX_USAGE, EX_DATAERR, EX_NOINPUT = 0, 1, 64, 65, 66
 EX_CANTCREAT = 73
@@ -86,6 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
     ren.add_argument(
         "--signed-on", type=date.fromisoformat, default=None, help="date above the signature"
     )
+    sub_ = sub.add_parser("submit", help="validate, render, sign and bundle a dossier")
+    sub_.add_argument("form", help="bundled form id or definition / JSON Schema file")
+    sub_.add_argument("data", help="the filled data (JSON file)")
+    sub_.add_argument("--out", type=Path, required=True, help="write DIR/<dossier code>/ here")
+    sub_.add_argument("--level", default="B-LT", choices=("B-B", "B-T", "B-LT", "B-LTA"))
+    sub_.add_argument("--tsa", metavar="URL", help="timestamp authority")
+    sub_.add_argument("--agency", default=DEFAULT_AGENCY, help="agency code in the dossier code")
+    sub_.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE[:SIG]",
+        help="an attachment, with its detached signature (repeatable)",
+    )
+    sub_.add_argument("--state-dir", type=Path, default=None, help="where dossier codes are kept")
+    sub_.add_argument("--code-format", default=DEFAULT_CODE_FORMAT, help="dossier code format")
+    sub_.add_argument("--place", default="", help="place printed above the signature")
+    sub_.add_argument("--lang", choices=["vi", "en"], default="vi")
+    add_trust_options(sub_)
+    add_key_options(sub_)
     return parser
 
 
@@ -209,7 +245,61 @@ def _render(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _attachment(spec: str) -> Attachment:
+    file, _sep, sig = spec.partition(":")
+    for path in (file, sig):
+        if path and not Path(path).is_file():
+            raise _InputError(f"{path}: no such file", EX_NOINPUT)
+    if not file:
+        raise _UsageError(f"--attach wants FILE[:SIG]; got {spec!r}")
+    return Attachment.from_path(file, sig or None)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from eforms.submission import submit
+    from esign.cli import close_signer, load_signer, trust_and_policy
+
+    form = _form(args.form)
+    data = _read_json(args.data)
+    if not isinstance(data, dict):
+        raise _InputError(f"{args.data}: the data must be a JSON object")
+    if args.out.exists() and not args.out.is_dir():
+        raise _InputError(f"{args.out}: not a folder", EX_CANTCREAT)
+    attachments = [_attachment(spec) for spec in args.attach]
+    codes = DossierCodes.in_state_dir(args.state_dir, template=args.code_format)
+    profile, trust, policy = trust_and_policy(args)
+    signer = load_signer(args)
+    try:
+        bundle = submit(
+            form,
+            data,
+            signer,
+            profile=profile,
+            level=args.level,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+            agency=args.agency,
+            codes=codes,
+            attachments=attachments,
+            place=args.place,
+            lang=args.lang,
+            out_dir=args.out,
+        )
+    finally:
+        close_signer(signer)
+    print(
+        f"{bundle.folder}: dossier {bundle.dossier_code}, PAdES-{bundle.signature.level} "
+        f"signed by {bundle.signer.name} ({bundle.signature.profile} profile)"
+    )
+    return EX_OK
+
+
 def main(argv: list[str] | None = None) -> int:
+    from esign.errors import EsignError
+    from esign.errors import UsageError as EsignUsageError
+    from verify.errors import VerifyError
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -218,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             "validate": _validate,
             "fill": _fill,
             "render": _render,
+            "submit": _submit,
         }[args.command]
         return handler(args)
     except _UsageError as exc:
@@ -226,6 +317,21 @@ def main(argv: list[str] | None = None) -> int:
     except _InputError as exc:
         print(f"eforms: {exc}", file=sys.stderr)
         return exc.code
+    except FormValidationError as exc:
+        print(f"eforms: invalid data: {exc}", file=sys.stderr)
+        return EX_INVALID
+    except AttachmentRefused as exc:
+        print(f"eforms: refused: {exc}", file=sys.stderr)
+        return EX_INVALID
+    except EsignUsageError as exc:
+        print(f"eforms: {exc}", file=sys.stderr)
+        return EX_USAGE
+    except (EsignError, VerifyError) as exc:
+        print(f"eforms: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EX_INVALID
+    except SubmissionError as exc:
+        print(f"eforms: {exc}", file=sys.stderr)
+        return EX_DATAERR
     except (DefinitionError, CatalogError) as exc:
         print(f"eforms: {exc}", file=sys.stderr)
         return EX_DATAERR

@@ -29,7 +29,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "add_key_options",
+    "add_trust_options",
+    "build_parser",
+    "close_signer",
+    "load_signer",
+    "main",
+    "trust_and_policy",
+]
 
 
 class _ArgError(Exception):
@@ -41,7 +49,9 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgError(message)
 
 
-def _add_key_options(p: argparse.ArgumentParser) -> None:
+def add_key_options(p: argparse.ArgumentParser) -> None:
+    """Add the key options (``--p12``, ``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``
+    and their secrets) to ``p``; :func:`load_signer` reads them back."""
     g = p.add_argument_group("key")
     g.add_argument("--p12", metavar="FILE", help="PKCS#12 file")
     g.add_argument("--password-file", metavar="FILE", help="file holding the PKCS#12 password")
@@ -57,7 +67,8 @@ def _add_key_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--csc-pin-file", metavar="FILE", help="file holding the CSC credential PIN")
 
 
-def _add_trust_options(p: argparse.ArgumentParser) -> None:
+def add_trust_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--profile``, ``--trust`` (repeatable) and ``--revocation`` to ``p``."""
     p.add_argument("--profile", default="public", choices=("public", "specialized", "any"))
     p.add_argument(
         "--trust",
@@ -84,16 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("--visible", metavar="PAGE,x1,y1,x2,y2")
     pdf.add_argument("--certify", action="store_true", help="certification (DocMDP) signature")
     pdf.add_argument("--field", metavar="NAME", help="signature field name")
-    _add_trust_options(pdf)
-    _add_key_options(pdf)
+    add_trust_options(pdf)
+    add_key_options(pdf)
 
     det = sub.add_parser("detached", help="detached CAdES signature over any file")
     det.add_argument("input", metavar="FILE")
     det.add_argument("--out", metavar="FILE.p7s")
     det.add_argument("--level", default=None, choices=("B-B", "B-T"))
     det.add_argument("--tsa", metavar="URL")
-    _add_trust_options(det)
-    _add_key_options(det)
+    add_trust_options(det)
+    add_key_options(det)
 
     ident = sub.add_parser("identity", help="print the signer identity in a certificate")
     ident.add_argument("cert", metavar="CERT")
@@ -105,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver = chs.add_parser("verify", help="check a signed challenge; print the identity")
     ver.add_argument("challenge", metavar="CHALLENGE.json")
     ver.add_argument("response", metavar="RESPONSE")
-    _add_trust_options(ver)
+    add_trust_options(ver)
     return parser
 
 
@@ -120,7 +131,13 @@ def _read_secret(path: str | None, env: str) -> str | None:
     return os.environ.get(env)
 
 
-def _signer(args: argparse.Namespace) -> Any:
+def load_signer(args: argparse.Namespace) -> Any:
+    """The signer the key options in ``args`` name (see :func:`add_key_options`).
+
+    Raises :class:`~esign.errors.UsageError` for a missing or conflicting choice and
+    :class:`~esign.errors.KeySourceError` when the key cannot be loaded. Close a token
+    session with :func:`close_signer`.
+    """
     import esign
     from esign.errors import UsageError
 
@@ -162,7 +179,8 @@ def _signer(args: argparse.Namespace) -> Any:
     )
 
 
-def _trust_and_policy(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def trust_and_policy(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """``(SignatureProfile, TrustProfile, ValidationPolicy)`` from :func:`add_trust_options`."""
     import esign
     from verify import TrustProfile, ValidationPolicy
 
@@ -176,7 +194,8 @@ def _trust_and_policy(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return profile, trust, policy
 
 
-def _close(signer: Any) -> None:
+def close_signer(signer: Any) -> None:
+    """Close a PKCS#11 session the signer holds (a no-op for other key sources)."""
     session = getattr(signer, "pkcs11_session", None)
     if session is not None:
         session.close()
@@ -185,11 +204,11 @@ def _close(signer: Any) -> None:
 def _cmd_pdf(args: argparse.Namespace) -> int:
     import esign
 
-    profile, trust, policy = _trust_and_policy(args)
+    profile, trust, policy = trust_and_policy(args)
     visible = esign.VisibleStamp.parse(args.visible) if args.visible else None
     if not Path(args.input).is_file():
         raise esign.InputError(f"{args.input}: no such file")
-    signer = _signer(args)
+    signer = load_signer(args)
     try:
         result = esign.sign_pdf(
             args.input,
@@ -205,7 +224,7 @@ def _cmd_pdf(args: argparse.Namespace) -> int:
             field_name=args.field,
         )
     finally:
-        _close(signer)
+        close_signer(signer)
     print(
         f"{result.output}: PAdES-{result.level} signed by {result.signer.name} "
         f"({result.profile} profile), field {result.field_name}"
@@ -216,11 +235,11 @@ def _cmd_pdf(args: argparse.Namespace) -> int:
 def _cmd_detached(args: argparse.Namespace) -> int:
     import esign
 
-    profile, trust, policy = _trust_and_policy(args)
+    profile, trust, policy = trust_and_policy(args)
     if not Path(args.input).is_file():
         raise esign.InputError(f"{args.input}: no such file")
     out = args.out or esign.default_signature_path(args.input)
-    signer = _signer(args)
+    signer = load_signer(args)
     try:
         result = esign.sign_detached(
             args.input,
@@ -233,7 +252,7 @@ def _cmd_detached(args: argparse.Namespace) -> int:
             tsa_url=args.tsa,
         )
     finally:
-        _close(signer)
+        close_signer(signer)
     print(
         f"{result.output}: CAdES-{result.level} signed by {result.signer.name} "
         f"({result.profile} profile)"
@@ -281,7 +300,7 @@ def _cmd_challenge(args: argparse.Namespace) -> int:
         response = Path(args.response).read_bytes()
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"cannot read the challenge or response: {exc}") from exc
-    profile, trust, policy = _trust_and_policy(args)
+    profile, trust, policy = trust_and_policy(args)
     # A script checks one response per call: the replay guard is the caller's (one-shot store).
     store = esign.MemoryChallengeStore()
     store.add(ch)

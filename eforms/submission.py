@@ -1,0 +1,793 @@
+"""Signed submissions: validate -> verify attachments -> dossier code -> render -> sign -> bundle.
+
+:func:`submit` turns filled data into a dossier the way a portal receives it::
+
+    from eforms import DossierCodes, bundled_catalog, submit
+    import esign
+
+    form = bundled_catalog().form("to-khai-thay-doi-thong-tin-cu-tru")
+    bundle = submit(
+        form, data, esign.from_pkcs12("citizen.p12", "secret"),
+        tsa_url="http://tsa.example.vn", agency="000.00.00.H29",
+        codes=DossierCodes("state/dossiers.sqlite"), out_dir="outbox",
+    )
+    bundle.dossier_code          # '000.00.00.H29-260601-0001'
+    bundle.folder                # outbox/000.00.00.H29-260601-0001/
+
+Bad data never yields a signed PDF: :class:`~eforms.errors.FormValidationError` carries every
+field error. A signed attachment that does not verify refuses the whole submission
+(:class:`AttachmentRefused`, with the verifier's report). Signing errors are esign's own
+(:class:`esign.EsignError` subclasses: refused certificate, unreachable TSA...). Nothing is
+written unless the whole bundle was made: the folder appears complete or not at all.
+
+Errors added here (both :class:`~eforms.errors.EformsError`)::
+
+    SubmissionError          bad arguments, a code that cannot be issued, a folder that
+    │                        cannot be written
+    └── AttachmentRefused    an attachment is unreadable or its signature does not verify
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import string
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pyhanko.sign.signers import Signer
+
+from eforms.autofill import AutofillResult
+from eforms.definition import FormDefinition
+from eforms.errors import EformsError
+from eforms.render import PdfAttachment, PdfMetadata, render_pdf
+from eforms.validation import validate
+from esign import PUBLIC, SignatureProfile, SignatureSlot, SignResult, VisibleStamp, asign_pdf
+from esign.pdf import FieldLock
+from esign.signers import KeySource
+from verify import DocumentReport, SignerIdentity, TrustProfile, ValidationPolicy, Verifier
+from verify.report import SubIndication
+
+__all__ = [
+    "DECLARANT_FIELD",
+    "DEFAULT_AGENCY",
+    "DEFAULT_CODE_FORMAT",
+    "OFFICIAL_FIELD",
+    "VN_TZ",
+    "Attachment",
+    "AttachmentRefused",
+    "CheckedAttachment",
+    "DossierCodes",
+    "Submission",
+    "SubmissionError",
+    "asubmit",
+    "default_state_dir",
+    "stamp_for",
+    "submit",
+]
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_CODE_FORMAT = "{agency}-{yymmdd}-{seq}"
+"""Dossier codes as the national portal shows them: ``000.00.00.H29-260601-0001``.
+
+Fields: ``agency``, ``procedure`` (dots kept), ``yymmdd``, ``yyyymmdd``, ``yyyy``, ``yy``,
+``mm``, ``dd`` (the submission date in Asia/Ho_Chi_Minh) and ``seq`` (required; four digits
+unless a format spec is given, e.g. ``{seq:06d}``). The sequence counts per everything else
+the code shows: with the default format, per agency and day.
+"""
+DEFAULT_AGENCY = "HOSO"
+"""A placeholder agency code; portals pass their own (mã định danh, e.g. ``000.00.00.H29``)."""
+DECLARANT_FIELD = "CongDan"
+"""The signature field of the person who declares (người kê khai)."""
+OFFICIAL_FIELD = "CanBo"
+"""The conventional field name for the official who countersigns (cán bộ tiếp nhận)."""
+MANIFEST_VERSION = 1
+MAX_ATTACHMENT_BYTES = 20_000_000
+MAX_ATTACHMENTS = 50
+
+_AGENCY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_CODE_FIELDS = frozenset({"agency", "procedure", "yymmdd", "yyyymmdd", "yyyy", "yy", "mm", "dd"})
+_SIGN_ANCHOR = "chu-ky"  # the id of the signature block in the paper template
+
+
+class SubmissionError(EformsError):
+    """A submission could not be made: bad arguments, no dossier code, an unwritable folder."""
+
+
+class AttachmentRefused(SubmissionError):
+    """An attachment is unreadable or its signature does not verify; nothing was submitted.
+
+    ``name`` is the attachment's name, ``report`` the verifier's :class:`verify.DocumentReport`
+    (``None`` when the file could not even be read).
+    """
+
+    def __init__(self, name: str, message: str, report: DocumentReport | None = None) -> None:
+        self.name = name
+        self.report = report
+        super().__init__(f"attachment {name!r}: {message}")
+
+
+# -- attachments ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with the form: a scan, a signed PDF, or any file with a detached .p7s.
+
+    ``signature`` is a detached CMS/CAdES signature over ``content``. A PDF that carries
+    signatures is verified as a PDF; other files without ``signature`` are kept as given.
+    """
+
+    name: str
+    content: bytes
+    signature: bytes | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if (
+            not name
+            or len(name) > 200
+            or name.startswith(".")
+            or any(c in name for c in '/\\:\0<>"|?*')
+            or any(ord(c) < 32 for c in name)
+        ):
+            raise SubmissionError(f"attachment name {name!r} is not a plain file name")
+        if not isinstance(self.content, bytes):
+            raise SubmissionError(f"attachment {name!r}: content must be bytes")
+        if len(self.content) > MAX_ATTACHMENT_BYTES:
+            raise SubmissionError(
+                f"attachment {name!r} is larger than {MAX_ATTACHMENT_BYTES} bytes"
+            )
+        if self.signature is not None and len(self.signature) > 1_000_000:
+            raise SubmissionError(f"attachment {name!r}: signature larger than 1000000 bytes")
+
+    @property
+    def signature_name(self) -> str | None:
+        return f"{self.name}.p7s" if self.signature is not None else None
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        signature: str | os.PathLike[str] | None = None,
+        *,
+        name: str | None = None,
+        description: str = "",
+    ) -> Attachment:
+        """Read a file (and its detached signature) from disk."""
+        p = Path(path)
+        content = _read_limited(p, MAX_ATTACHMENT_BYTES)
+        sig = _read_limited(Path(signature), 1_000_000) if signature is not None else None
+        return cls(name or p.name, content, sig, description)
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise AttachmentRefused(path.name, f"{path}: no such file") from None
+    except OSError as exc:
+        raise AttachmentRefused(path.name, f"{path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise AttachmentRefused(path.name, f"{path}: larger than {limit} bytes")
+    return data
+
+
+@dataclass(frozen=True)
+class CheckedAttachment:
+    """An attachment after intake: whether it was signed, and the verifier's verdict."""
+
+    attachment: Attachment
+    signed: bool
+    report: DocumentReport | None
+
+    def to_json(self) -> dict[str, Any]:
+        rep = self.report
+        out: dict[str, Any] = {
+            "name": self.attachment.name,
+            "signed": self.signed,
+            "signature": self.attachment.signature_name,
+            "sha256": hashlib.sha256(self.attachment.content).hexdigest(),
+        }
+        if self.signed and rep is not None:
+            out["indication"] = rep.indication.value
+            out["signers"] = [
+                (s.signer or {}).get("name")
+                for s in rep.signatures
+                if s.kind != "document_timestamp"
+            ]
+            out["validation_time"] = _iso(rep.validation_time)
+        return out
+
+
+async def _check_attachment(att: Attachment, verifier: Verifier) -> CheckedAttachment:
+    if att.signature is not None:
+        report = await verifier.averify_detached(att.content, att.signature)
+    elif att.content.lstrip()[:5] == b"%PDF-":
+        report = await verifier.averify_pdf(att.content)
+        if report.sub_indication is SubIndication.NO_SIGNATURE_FOUND:
+            return CheckedAttachment(att, False, report)
+    else:
+        return CheckedAttachment(att, False, None)
+    if not report.passed:
+        detail = report.indication.value
+        if report.sub_indication is not None:
+            detail += f"/{report.sub_indication.value}"
+        raise AttachmentRefused(
+            att.name, f"signature does not verify ({detail}): {report.message_en}", report
+        )
+    return CheckedAttachment(att, True, report)
+
+
+# -- dossier codes ----------------------------------------------------------------------------
+
+
+class _Seq(int):
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec or "04d")
+
+
+class _SeqMarker:
+    def __format__(self, spec: str) -> str:
+        return "\x00seq\x00"
+
+
+def default_state_dir() -> Path:
+    """Where dossier sequences live unless told: ``$HOSO_STATE_DIR``, else
+    ``$XDG_STATE_HOME/hoso``, else ``~/.local/state/hoso``."""
+    env = os.environ.get("HOSO_STATE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "hoso"
+
+
+class DossierCodes:
+    """Issues dossier codes from a SQLite file: unique across threads and processes.
+
+    Each :meth:`issue` is one ``BEGIN IMMEDIATE`` transaction that bumps the counter for
+    the code's scope (everything the format shows except ``seq``) and records the code, so
+    two processes sharing the file never get the same code. Dates are the submission's in
+    Asia/Ho_Chi_Minh. A code is used up when issued: a submission that fails after that
+    leaves a gap in the sequence, never a duplicate.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        template: str = DEFAULT_CODE_FORMAT,
+        timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.template = template
+        self.timeout = timeout
+        self._check_template(template)
+
+    @classmethod
+    def in_state_dir(
+        cls, state_dir: str | os.PathLike[str] | None = None, **kwargs: Any
+    ) -> DossierCodes:
+        """Codes kept in ``<state_dir>/dossier-codes.sqlite``
+
+        ``state_dir`` defaults to :func:`default_state_dir`.
+        """
+        base = Path(state_dir) if state_dir is not None else default_state_dir()
+        return cls(base / "dossier-codes.sqlite", **kwargs)
+
+    @staticmethod
+    def _check_template(template: str) -> None:
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            raise SubmissionError(f"dossier code format {template!r}: {exc}") from None
+        names = [f for _lit, f, _spec, _conv in parsed if f is not None]
+        if "seq" not in names:
+            raise SubmissionError(f"dossier code format {template!r} has no {{seq}}")
+        unknown = sorted({n for n in names if n != "seq" and n not in _CODE_FIELDS})
+        if unknown:
+            raise SubmissionError(
+                f"dossier code format {template!r}: unknown field(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(_CODE_FIELDS | {'seq'}))}"
+            )
+
+    def _fields(self, agency: str, at: datetime, procedure: str | None) -> dict[str, Any]:
+        if at.tzinfo is None:
+            raise SubmissionError("the submission time must be timezone-aware")
+        if not _AGENCY_RE.fullmatch(agency):
+            raise SubmissionError(
+                f"agency code {agency!r}: use 1-40 letters, digits, '.', '_' or '-'"
+            )
+        local = at.astimezone(VN_TZ)
+        return {
+            "agency": agency,
+            "procedure": procedure or "",
+            "yymmdd": f"{local:%y%m%d}",
+            "yyyymmdd": f"{local:%Y%m%d}",
+            "yyyy": f"{local:%Y}",
+            "yy": f"{local:%y}",
+            "mm": f"{local:%m}",
+            "dd": f"{local:%d}",
+        }
+
+    def issue(self, agency: str, at: datetime, *, procedure: str | None = None) -> str:
+        """The next code for ``agency`` at ``at`` (aware); raises :class:`SubmissionError`."""
+        fields = self._fields(agency, at, procedure)
+        scope = self.template.format(seq=_SeqMarker(), **fields)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise SubmissionError(f"{self.path}: cannot open the dossier counter: {exc}") from exc
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, last INTEGER)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS issued (code TEXT PRIMARY KEY, scope TEXT NOT NULL, "
+                "seq INTEGER NOT NULL, issued_at TEXT NOT NULL)"
+            )
+            (seq,) = conn.execute(
+                "INSERT INTO counters (scope, last) VALUES (?, 1) "
+                "ON CONFLICT (scope) DO UPDATE SET last = last + 1 RETURNING last",
+                (scope,),
+            ).fetchone()
+            code = self.template.format(seq=_Seq(seq), **fields)
+            conn.execute(
+                "INSERT INTO issued (code, scope, seq, issued_at) VALUES (?, ?, ?, ?)",
+                (code, scope, seq, at.astimezone(UTC).isoformat()),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            raise SubmissionError(
+                f"dossier code format {self.template!r} produced a code issued before; "
+                "make it show {seq}"
+            ) from exc
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise SubmissionError(f"{self.path}: cannot issue a dossier code: {exc}") from exc
+        finally:
+            conn.close()
+        return str(code)
+
+
+# -- where the stamps go ------------------------------------------------------------------------
+
+
+def stamp_for(pdf: bytes, role: Literal["declarant", "official"] = "declarant") -> VisibleStamp:
+    """Where a visible signature goes on a form rendered by :func:`eforms.render_pdf`.
+
+    ``declarant``: in the space under "(Ký, ghi rõ họ tên)" above the printed name;
+    ``official``: the blank to its left, level with it. Found from the signature block's
+    named destination; for another PDF, the bottom of the last page.
+    """
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        page, x, top = _anchor(reader)
+    except Exception:  # noqa: BLE001 - any PDF without our anchor gets the fallback
+        page, x, top = -1, 317, 191
+    if role == "declarant":
+        box = (int(x) + 8, int(top) - 106, int(x) + 219, int(top) - 55)
+    elif role == "official":
+        box = (71, int(top) - 106, 300, int(top) - 40)
+    else:
+        raise SubmissionError(f"role must be 'declarant' or 'official', not {role!r}")
+    return VisibleStamp(page, box)
+
+
+def _anchor(reader: Any) -> tuple[int, float, float]:
+    names = reader.root["/Names"]["/Dests"]["/Names"]
+    for i in range(0, len(names) - 1, 2):
+        if str(names[i]) == _SIGN_ANCHOR:
+            dest = names[i + 1]
+            page_ref = dest[0]
+            count = int(reader.root["/Pages"]["/Count"])
+            for ix in range(count):
+                ref, _res = reader.find_page_for_modification(ix)
+                if ref.idnum == page_ref.idnum:
+                    top = float(dest[3])
+                    if top < 130:  # too close to the bottom edge for a stamp
+                        break
+                    return ix + 1, float(dest[2]), top
+            break
+    raise LookupError("no signature anchor")
+
+
+# -- the bundle ---------------------------------------------------------------------------------
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).isoformat() if dt is not None else None
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (
+        json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+    ).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A signed dossier: the signed PDF, the data, the attachments and the manifest.
+
+    :meth:`files` maps each relative path in the bundle folder to its bytes; the manifest
+    lists every other part with its SHA-256. ``folder`` is where it was written, if it was.
+    """
+
+    dossier_code: str
+    agency: str
+    procedure: str | None
+    form_id: str
+    form_version: str
+    submitted_at: datetime
+    signer: SignerIdentity
+    signature: SignResult
+    pdf: bytes
+    data: Mapping[str, Any]
+    attachments: tuple[CheckedAttachment, ...]
+    manifest: Mapping[str, Any] = field(repr=False)
+    folder: Path | None = None
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.form_id}.pdf"
+
+    @property
+    def data_name(self) -> str:
+        return f"{self.form_id}.json"
+
+    @property
+    def data_json(self) -> bytes:
+        return _json_bytes(self.data)
+
+    @property
+    def manifest_json(self) -> bytes:
+        return _json_bytes(self.manifest)
+
+    def files(self) -> dict[str, bytes]:
+        """Relative path -> content, ``manifest.json`` last."""
+        out = _parts(self.pdf_name, self.pdf, self.data_name, self.data_json, self.attachments)
+        out["manifest.json"] = self.manifest_json
+        return out
+
+    def write(self, out_dir: str | os.PathLike[str]) -> Path:
+        """Write the bundle to ``out_dir/<dossier code>/`` atomically; return that folder.
+
+        The files are written to a hidden temporary folder beside it and renamed into
+        place at the end: the folder appears complete or not at all.
+        """
+        return _write_folder(Path(out_dir), self.dossier_code, self.files())
+
+
+def _parts(
+    pdf_name: str,
+    pdf: bytes,
+    data_name: str,
+    data_json: bytes,
+    attachments: Sequence[CheckedAttachment],
+) -> dict[str, bytes]:
+    out = {pdf_name: pdf, data_name: data_json}
+    for checked in attachments:
+        att = checked.attachment
+        out[f"attachments/{att.name}"] = att.content
+        if att.signature is not None:
+            out[f"attachments/{att.signature_name}"] = att.signature
+    return out
+
+
+_MEDIA = {
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".p7s": "application/pkcs7-signature",
+}
+
+
+def _part_entry(path: str, content: bytes, role: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "role": role,
+        "media_type": _MEDIA.get(Path(path).suffix.lower(), "application/octet-stream"),
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+
+
+def _write_folder(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
+    target = out_dir / name
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise SubmissionError(f"{target}: already exists")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=out_dir))
+    except OSError as exc:
+        raise SubmissionError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    try:
+        for rel, content in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)  # noqa: S103 - a bundle is for others to read, as mkdir would make it
+        os.rename(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SubmissionError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# -- submit ---------------------------------------------------------------------------------------
+
+
+def _policy_at(policy: ValidationPolicy | None, now: datetime | None) -> ValidationPolicy | None:
+    if now is None:
+        return policy
+    if policy is None:
+        return ValidationPolicy(validation_time=now)
+    if policy.validation_time is None:
+        return dataclasses.replace(policy, validation_time=now)
+    return policy
+
+
+async def asubmit(
+    form: FormDefinition,
+    data: Mapping[str, Any],
+    signer: Signer | KeySource,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str = "B-LT",
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    agency: str = DEFAULT_AGENCY,
+    codes: DossierCodes | None = None,
+    attachments: Sequence[Attachment] = (),
+    attachment_verifier: Verifier | None = None,
+    autofill: AutofillResult | None = None,
+    now: datetime | None = None,
+    place: str = "",
+    lang: str = "vi",
+    visible: VisibleStamp | Literal[False] | None = None,
+    field_name: str = DECLARANT_FIELD,
+    field_lock: FieldLock | None = None,
+    slots: Sequence[SignatureSlot] = (),
+    out_dir: str | os.PathLike[str] | None = None,
+) -> Submission:
+    """Async :func:`submit`: the same steps; rendering and file work run in threads."""
+    if not isinstance(form, FormDefinition):
+        raise SubmissionError("form must be a FormDefinition (load_definition or the catalog)")
+    if not isinstance(data, Mapping):
+        raise SubmissionError("data must be a JSON object")
+    moment = now if now is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise SubmissionError("now must be timezone-aware")
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise SubmissionError(f"at most {MAX_ATTACHMENTS} attachments")
+    names = [a.name for a in attachments]
+    if len(set(names)) != len(names):
+        raise SubmissionError("two attachments have the same name")
+    if any(not isinstance(a, Attachment) for a in attachments):
+        raise SubmissionError("attachments must be eforms.Attachment objects")
+    local_day = moment.astimezone(VN_TZ).date()
+    counter = codes if codes is not None else DossierCodes.in_state_dir()
+    counter._fields(agency, moment, form.procedure)  # refuse a bad agency before any work
+
+    # 1. the data: nothing is rendered, signed or written for invalid data
+    report = validate(
+        form, data, prefilled=autofill.values if autofill is not None else None, today=local_day
+    )
+    report.raise_for_status()
+    clean: dict[str, Any] = report.data
+
+    # 2. the attachments, checked before a dossier code is used up
+    policy = _policy_at(policy, now) if verifier is None else policy
+    att_verifier = attachment_verifier or verifier
+    if att_verifier is None and attachments:
+        att_verifier = Verifier(trust or TrustProfile.named("any"), policy or ValidationPolicy())
+    checked: list[CheckedAttachment] = []
+    for att in attachments:
+        assert att_verifier is not None
+        checked.append(await _check_attachment(att, att_verifier))
+
+    # 3. the code, then the paper form (code, agency and attachment hashes embedded)
+    code = await asyncio.to_thread(counter.issue, agency, moment, procedure=form.procedure)
+    dossier = {
+        "dossier_code": code,
+        "agency": agency,
+        "procedure": form.procedure,
+        "form": {"id": form.id, "version": form.version},
+        "submitted_at": _iso(moment),
+        "attachments": [c.to_json() for c in checked],
+    }
+    meta = PdfMetadata(
+        created=moment,
+        place=place,
+        signed_on=local_day,
+        keywords=(code,),
+    )
+    dossier_file = PdfAttachment(
+        "ho-so.json", _json_bytes(dossier), f"Hồ sơ {code}: mã, cơ quan, tệp kèm theo", "Supplement"
+    )
+    pdf = await asyncio.to_thread(
+        render_pdf,
+        form,
+        clean,
+        autofill=autofill,
+        attachments=[dossier_file],
+        metadata=meta,
+        lang=lang,
+    )
+
+    # 4. the signature
+    stamp: VisibleStamp | None
+    if visible is None:
+        stamp = stamp_for(pdf, "declarant")
+    elif visible is False:
+        stamp = None
+    else:
+        stamp = visible
+    signed = await asign_pdf(
+        pdf,
+        None,
+        signer,
+        profile=profile,
+        level=level,
+        trust=trust if verifier is None else None,
+        policy=policy if verifier is None else None,
+        verifier=verifier,
+        tsa_url=tsa_url,
+        visible=stamp,
+        field_name=field_name,
+        field_lock=field_lock,
+        reason=f"Nộp hồ sơ {code}",
+        location=place or None,
+        slots=slots,
+    )
+    assert signed.data is not None
+
+    # 5. the bundle and its manifest
+    pdf_name, data_name = f"{form.id}.pdf", f"{form.id}.json"
+    data_json = _json_bytes(clean)
+    parts = _parts(pdf_name, signed.data, data_name, data_json, checked)
+    roles = {pdf_name: "signed-form", data_name: "form-data"}
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        **dossier,
+        "signature": {
+            "field": signed.field_name,
+            "level": f"PAdES-{signed.level}",
+            "profile": signed.profile,
+            "signed_at": _iso(signed.signing_time),
+            "signer": signed.signer.to_dict(),
+        },
+        "parts": [
+            _part_entry(
+                rel,
+                content,
+                roles.get(rel, "attachment-signature" if rel.endswith(".p7s") else "attachment"),
+            )
+            for rel, content in parts.items()
+        ],
+    }
+    bundle = Submission(
+        dossier_code=code,
+        agency=agency,
+        procedure=form.procedure,
+        form_id=form.id,
+        form_version=form.version,
+        submitted_at=moment.astimezone(UTC),
+        signer=signed.signer,
+        signature=signed,
+        pdf=signed.data,
+        data=clean,
+        attachments=tuple(checked),
+        manifest=manifest,
+    )
+    if out_dir is not None:
+        folder = await asyncio.to_thread(bundle.write, out_dir)
+        bundle = dataclasses.replace(bundle, folder=folder)
+    return bundle
+
+
+def submit(
+    form: FormDefinition,
+    data: Mapping[str, Any],
+    signer: Signer | KeySource,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str = "B-LT",
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    agency: str = DEFAULT_AGENCY,
+    codes: DossierCodes | None = None,
+    attachments: Sequence[Attachment] = (),
+    attachment_verifier: Verifier | None = None,
+    autofill: AutofillResult | None = None,
+    now: datetime | None = None,
+    place: str = "",
+    lang: str = "vi",
+    visible: VisibleStamp | Literal[False] | None = None,
+    field_name: str = DECLARANT_FIELD,
+    field_lock: FieldLock | None = None,
+    slots: Sequence[SignatureSlot] = (),
+    out_dir: str | os.PathLike[str] | None = None,
+) -> Submission:
+    """Validate, check attachments, issue a dossier code, render, sign; return the bundle.
+
+    ``signer`` is a pyHanko signer or an esign key source (:func:`esign.from_pkcs12`,
+    :func:`esign.from_pkcs11`, :func:`esign.from_csc`...); ``profile``, ``level`` (default
+    PAdES B-LT), ``trust``, ``policy`` or ``verifier``, and ``tsa_url`` mean what they mean
+    in :func:`esign.sign_pdf`. ``now`` (aware; default: the current time) is the submission
+    time: the dossier code's date (Asia/Ho_Chi_Minh), the date printed above the signature,
+    the PDF's creation time and, unless ``policy`` fixes one, the time certificates and
+    attachments are validated at. The signature's own signing time is the signer's clock,
+    proven by the TSA.
+
+    ``codes`` issues the code (default: :meth:`DossierCodes.in_state_dir`); ``agency`` goes
+    into it. ``attachments`` are verified with ``attachment_verifier`` (default: ``verifier``,
+    else one on ``trust`` or every bundled anchor): any signed attachment that does not
+    reach TOTAL_PASSED raises :class:`AttachmentRefused`. ``autofill`` is what prefilled
+    the data: a changed locked value is a validation error, and the PDF marks the sources.
+
+    The declarant's visible stamp goes under "(Ký, ghi rõ họ tên)" (:func:`stamp_for`);
+    ``visible=False`` signs invisibly. ``field_name``, ``field_lock`` and ``slots`` (empty
+    fields for later signers) are passed to esign. With ``out_dir`` the bundle is written
+    to ``out_dir/<code>/`` atomically.
+
+    Raises :class:`~eforms.errors.FormValidationError` (every field error, best first),
+    :class:`AttachmentRefused`, :class:`SubmissionError`, or esign's errors from signing.
+    """
+    return asyncio.run(
+        asubmit(
+            form,
+            data,
+            signer,
+            profile=profile,
+            level=level,
+            trust=trust,
+            policy=policy,
+            verifier=verifier,
+            tsa_url=tsa_url,
+            agency=agency,
+            codes=codes,
+            attachments=attachments,
+            attachment_verifier=attachment_verifier,
+            autofill=autofill,
+            now=now,
+            place=place,
+            lang=lang,
+            visible=visible,
+            field_name=field_name,
+            field_lock=field_lock,
+            slots=slots,
+            out_dir=out_dir,
+        )
+    )
