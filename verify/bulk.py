@@ -31,11 +31,11 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from verify.report import DocumentReport, Indication, SubIndication, sentences
+from verify import special
+from verify.report import DocumentReport, SubIndication
 from verify.verifier import Verifier
 
 __all__ = ["BulkItem", "verify_many"]
@@ -108,50 +108,72 @@ def _loop() -> asyncio.AbstractEventLoop:
     return _WORKER_LOOP
 
 
-def _special_report(
-    item: BulkItem, sub: SubIndication, reason_vi: str, reason_en: str
+def _limit_report(
+    verifier: Verifier, item: BulkItem, sub: SubIndication, reason_vi: str, reason_en: str
 ) -> DocumentReport:
-    vi, en = sentences(sub, reason_vi, reason_en)
-    size = 0
-    with contextlib.suppress(OSError):
-        size = Path(item.path).stat().st_size
-    return DocumentReport(
-        path=item.path,
-        size=size,
-        sha256=None,
-        format="cms" if item.detached or item.orphan else "unknown",
-        indication=Indication.INDETERMINATE,
-        sub_indication=sub,
-        message_vi=vi,
-        message_en=en,
-        validation_time=datetime.now(UTC),
+    report = special.limit_report(
+        Path(item.path),
+        sub,
+        reason_vi,
+        reason_en,
+        verifier.policy.moment(),
+        fmt="cms" if item.detached or item.orphan else "unknown",
     )
-
-
-def verify_one(verifier: Verifier, item: BulkItem, time_limit: float | None) -> DocumentReport:
-    """Verify one item in this thread with a time limit; never raises."""
-    from verify import cli  # the CLI's reports for orphans and special files (lazy: no cycle)
-    from verify.discover import Item
-
-    path = Path(item.path)
-    moment = verifier.policy.moment()
-    try:
-        if item.orphan:
-            return cli._orphan_report(Item(path, orphan=True), moment)
-        special = cli._special_file_report(path, moment)
-        if special is not None:
-            return special
-    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
-        return cli._crash_report(path, exc, moment)
-    report = _verify_timed(verifier, item, time_limit)
-    if item.detached is not None and report.detached_signature is None:
+    if item.detached is not None:
         report = replace(report, detached_signature=item.detached)
     return report
 
 
-def _verify_timed(verifier: Verifier, item: BulkItem, time_limit: float | None) -> DocumentReport:
+def verify_one(
+    verifier: Verifier,
+    item: BulkItem,
+    time_limit: float | None,
+    evidence_out: str | None = None,
+) -> DocumentReport:
+    """Verify one item in this thread with a time limit; never raises.
+
+    With ``evidence_out``, what the verdict rested on is stored there (see
+    :mod:`verify.evidence`) under the document's SHA-256.
+    """
+    path = Path(item.path)
+    moment = verifier.policy.moment()
+    try:
+        if item.orphan:
+            return special.orphan_report(path, moment)
+        found = special.special_file_report(path, moment)
+        if found is not None:
+            return found
+    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
+        return special.crash_report(path, exc, moment)
+    return _verify_timed(verifier, item, time_limit, evidence_out)
+
+
+async def _check(verifier: Verifier, item: BulkItem, evidence_out: str | None) -> DocumentReport:
+    if evidence_out is None:
+        report = await verifier.averify(item.path, detached=item.detached)
+    else:
+        report, evidence = await verifier.averify_with_evidence(item.path, detached=item.detached)
+    if item.detached is not None and report.detached_signature is None:
+        report = replace(report, detached_signature=item.detached)
+    if evidence_out is not None and report.sha256 is not None:
+        try:
+            evidence.write(Path(evidence_out), report.sha256, report.to_json())
+        except OSError as exc:
+            report = replace(
+                report,
+                warnings=(
+                    *report.warnings,
+                    f"The evidence could not be written to {evidence_out}: {special.one_line(exc)}",
+                ),
+            )
+    return report
+
+
+def _verify_timed(
+    verifier: Verifier, item: BulkItem, time_limit: float | None, evidence_out: str | None
+) -> DocumentReport:
     loop = _loop()
-    coro = verifier.averify(item.path, detached=item.detached)
+    coro = _check(verifier, item, evidence_out)
     use_alarm = (
         time_limit is not None
         and time_limit > 0
@@ -173,7 +195,8 @@ def _verify_timed(verifier: Verifier, item: BulkItem, time_limit: float | None) 
         return loop.run_until_complete(coro)
     except (_DocumentTimeout, TimeoutError):
         _reset_loop()
-        return _special_report(
+        return _limit_report(
+            verifier,
             item,
             SubIndication.TIME_LIMIT_EXCEEDED,
             f"quá {time_limit:g} giây",
@@ -181,14 +204,15 @@ def _verify_timed(verifier: Verifier, item: BulkItem, time_limit: float | None) 
         )
     except MemoryError:
         _reset_loop()
-        return _special_report(
+        return _limit_report(
+            verifier,
             item,
             SubIndication.GENERIC,
             "tài liệu cần quá nhiều bộ nhớ",
             "the document needed more memory than allowed",
         )
     except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
-        return _special_report(item, SubIndication.GENERIC, str(exc)[:200], str(exc)[:200])
+        return special.crash_report(Path(item.path), exc, verifier.policy.moment())
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -205,10 +229,10 @@ def _reset_loop() -> None:
 
 
 def _run_chunk(
-    state: bytes, items: list[BulkItem], time_limit: float | None
+    state: bytes, items: list[BulkItem], time_limit: float | None, evidence_out: str | None
 ) -> list[DocumentReport]:
     verifier = _verifier_for(state)
-    return [verify_one(verifier, item, time_limit) for item in items]
+    return [verify_one(verifier, item, time_limit, evidence_out) for item in items]
 
 
 # -- parent side ----------------------------------------------------------------------------
@@ -225,6 +249,22 @@ def _chunks(items: Iterator[BulkItem], size: int) -> Iterator[list[BulkItem]]:
         yield chunk
 
 
+@dataclass(frozen=True)
+class _Job:
+    verifier: Verifier
+    state: bytes
+    time_limit: float | None
+    evidence_out: str | None
+
+    def submit(
+        self, executor: cf.Executor, chunk: list[BulkItem]
+    ) -> cf.Future[list[DocumentReport]]:
+        return executor.submit(_run_chunk, self.state, chunk, self.time_limit, self.evidence_out)
+
+    def failed(self, item: BulkItem, vi: str, en: str) -> DocumentReport:
+        return _limit_report(self.verifier, item, SubIndication.GENERIC, vi, en)
+
+
 def verify_many(
     sources: Iterable[Any],
     *,
@@ -234,35 +274,38 @@ def verify_many(
     chunk_size: int = 16,
     memory_limit: int | None = 2 * 1024**3,
     max_in_flight: int | None = None,
+    evidence_out: str | os.PathLike[str] | None = None,
 ) -> Iterator[DocumentReport]:
     """Verify every source; yield one report per document as each finishes.
 
     ``sources``: paths, ``(content, signature)`` pairs, :class:`BulkItem` or
-    :class:`verify.discover.Item` objects; consumed lazily.
+    :class:`verify.discover.Item` objects; consumed lazily. With ``evidence_out`` (a folder
+    every worker can write), what each verdict rested on is kept there (see
+    :mod:`verify.evidence`). Reports come in the order documents finish, which with
+    ``workers > 1`` or an executor is not the input order.
     """
     verifier = verifier or Verifier()
     time_limit = verifier.policy.document_time_limit
+    evidence = os.fspath(evidence_out) if evidence_out is not None else None
     items = (BulkItem.of(s) for s in sources)
     if executor is None and workers <= 1:
         for item in items:
-            yield verify_one(verifier, item, time_limit)
+            yield verify_one(verifier, item, time_limit, evidence)
         return
-    state = pickle.dumps(verifier)
+    job = _Job(verifier, pickle.dumps(verifier), time_limit, evidence)
     in_flight = max_in_flight or max(2, (workers if executor is None else 4) * 2)
     if executor is not None:
-        yield from _run_on(executor, state, items, chunk_size, in_flight, time_limit, None)
+        yield from _run_on(executor, job, items, chunk_size, in_flight)
         return
-    yield from _run_pool(state, items, workers, chunk_size, in_flight, time_limit, memory_limit)
+    yield from _run_pool(job, items, workers, chunk_size, in_flight, memory_limit)
 
 
 def _run_on(
     executor: cf.Executor,
-    state: bytes,
+    job: _Job,
     items: Iterator[BulkItem],
     chunk_size: int,
     in_flight: int,
-    time_limit: float | None,
-    on_broken: Any,
 ) -> Iterator[DocumentReport]:
     pending: dict[cf.Future[list[DocumentReport]], list[BulkItem]] = {}
     chunks = _chunks(items, chunk_size)
@@ -274,7 +317,7 @@ def _run_on(
             except StopIteration:
                 exhausted = True
                 break
-            pending[executor.submit(_run_chunk, state, chunk, time_limit)] = chunk
+            pending[job.submit(executor, chunk)] = chunk
         if not pending:
             return
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -282,30 +325,27 @@ def _run_on(
             chunk = pending.pop(future)
             try:
                 yield from future.result()
-            except Exception as exc:
-                if on_broken is not None:
-                    raise
+            except Exception as exc:  # noqa: BLE001 - the worker's failure is each item's report
                 for item in chunk:
-                    yield _special_report(
+                    yield job.failed(
                         item,
-                        SubIndication.GENERIC,
                         f"máy trạm kiểm tra gặp lỗi ({type(exc).__name__})",
                         f"the worker failed ({type(exc).__name__}: {str(exc)[:120]})",
                     )
 
 
 def _run_pool(
-    state: bytes,
+    job: _Job,
     items: Iterator[BulkItem],
     workers: int,
     chunk_size: int,
     in_flight: int,
-    time_limit: float | None,
     memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
+    time_limit = job.time_limit
 
     def new_pool() -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -338,7 +378,7 @@ def _run_pool(
                         break
                 else:
                     break
-                future = pool.submit(_run_chunk, state, chunk, time_limit)
+                future = job.submit(pool, chunk)
                 pending[future] = (chunk, time.monotonic(), alone)
             if not pending:
                 return
@@ -357,9 +397,8 @@ def _run_pool(
                 except cf.process.BrokenProcessPool:
                     broken = True
                     if alone:
-                        yield _special_report(
+                        yield job.failed(
                             chunk[0],
-                            SubIndication.GENERIC,
                             "tiến trình kiểm tra tài liệu này bị dừng đột ngột "
                             "(hết bộ nhớ, treo hoặc lỗi nghiêm trọng)",
                             "the worker verifying this document died "

@@ -4,52 +4,81 @@
 
     verify [--trust PEM_OR_DIR]... [--profile public|specialized|any]
            [--revocation hard|soft|off] [--offline] [--at ISO_TIME] [--json]
-           [--report FILE.html|FILE.pdf] [--detached FILE.p7s] [-v] PATH...
+           [--report FILE.html|FILE.pdf] [--detached FILE.p7s]
+           [--workers N | --dask ADDRESS] [--jsonl FILE] [--csv FILE] [--resume FILE]
+           [--cache DIR | --no-cache] [--evidence DIR] [--evidence-in DIR] [-v] PATH...
 
-Scripts depend on this contract; it is documented in ``docs/cli.md``. Exit status: 0 every
-document TOTAL_PASSED; 1 at least one TOTAL_FAILED; 2 none failed but at least one did not
-pass (or there was nothing to verify); 64 bad usage; 73 the report file could not be
-written. A bad file never stops the run and never prints a traceback.
+Documents are checked by :func:`verify.bulk.verify_many` (the library's bulk path, in
+this process or a pool of worker processes). Scripts depend on this contract; it is
+documented in ``docs/cli.md``. Exit status: 0 every document TOTAL_PASSED; 1 at least one
+TOTAL_FAILED; 2 none failed but at least one did not pass (or there was nothing to
+verify); 64 bad usage; 73 the report file could not be written; 130 interrupted. A bad
+file never stops the run and never prints a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import hashlib
+import csv
 import json
 import logging
 import os
 import sys
+import time as _time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
+from verify.bulk import BulkItem, verify_many
+from verify.cache import RevocationCache, default_cache_dir
 from verify.discover import Item, discover
 from verify.errors import VerifyError
 from verify.policy import RevocationMode, ValidationPolicy
-from verify.report import (
-    VN_TZ,
-    DocumentReport,
-    Indication,
-    SubIndication,
-    sentences,
-    vn_time,
-)
+from verify.report import VN_TZ, DocumentReport, Indication, SubIndication, vn_time
+from verify.special import file_facts, one_line
 from verify.trust import TrustProfile
 from verify.verifier import Verifier
 
-__all__ = ["EXIT_FAILED", "EXIT_NOT_PASSED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_CANTCREAT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_PASSED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NOT_PASSED = 2
 EXIT_USAGE = 64  # sysexits.h EX_USAGE
 EXIT_CANTCREAT = 73  # sysexits.h EX_CANTCREAT: the report file could not be written
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+DOCUMENTS_PER_WORKER = 32
+"""A worker process is started for at most every this many documents (small runs stay in
+this process: starting a worker costs more than checking a few documents)."""
+
+CSV_COLUMNS = (
+    "path",
+    "detached_signature",
+    "sha256",
+    "size",
+    "format",
+    "indication",
+    "sub_indication",
+    "signers",
+    "levels",
+    "signing_time",
+    "message_vi",
+    "message_en",
+)
 
 # Loggers of the libraries we build on: they log validation problems as warnings with
 # tracebacks. Our report already says what went wrong, in a sentence.
@@ -145,6 +174,59 @@ def build_parser() -> argparse.ArgumentParser:
         help="detached CMS signature of the single PATH given",
     )
     parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"worker processes (default: the number of CPUs, {os.cpu_count() or 1}; at most "
+        f"one per {DOCUMENTS_PER_WORKER} documents)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="verify on a Dask cluster: the scheduler's address (tcp://host:8786); the "
+        "documents must be on a filesystem the workers see at the same paths",
+    )
+    parser.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help="also write one JSON report per line to FILE, each as soon as it is known",
+    )
+    parser.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write one CSV row per document to FILE, each as soon as it is known",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="FILE",
+        help="skip documents that already have a verdict in FILE (a --jsonl file of an "
+        "earlier, interrupted run); with --jsonl FILE the new verdicts are appended",
+    )
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache",
+        metavar="DIR",
+        help=f"keep fetched OCSP responses, CRLs and certificates in DIR (default: "
+        f"{default_cache_dir()})",
+    )
+    cache.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep nothing between runs (fetched answers live in memory for this run only)",
+    )
+    parser.add_argument(
+        "--evidence",
+        metavar="DIR",
+        help="keep what each verdict rested on in DIR/<sha256>/: certificates, OCSP "
+        "responses, CRLs and the JSON report",
+    )
+    parser.add_argument(
+        "--evidence-in",
+        metavar="DIR",
+        help="use the evidence kept by --evidence DIR (with --offline: replay without the network)",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -152,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _version() -> str:
@@ -210,166 +302,31 @@ def _check_report_target(report: str | None) -> None:
         raise UsageError(f"--report: folder {str(parent)!r} does not exist")
 
 
-# -- verifying ----------------------------------------------------------------------------
-
-
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return (text or type(exc).__name__)[:300]
+    return one_line(exc)
 
 
-def _file_facts(path: Path) -> tuple[int, str | None]:
-    try:
-        if not path.is_file():
-            return 0, None
-        digest = hashlib.sha256()
-        size = 0
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        return size, digest.hexdigest()
-    except OSError:
-        return 0, None
+def _check_output_target(option: str, target: str | None) -> None:
+    if target is None:
+        return
+    parent = Path(target).parent
+    if not parent.is_dir():
+        raise UsageError(f"{option}: folder {str(parent)!r} does not exist")
+    if Path(target).is_dir():
+        raise UsageError(f"{option}: {target!r} is a folder")
 
 
-def _plain_report(
-    path: Path,
-    *,
-    indication: Indication,
-    sub: SubIndication,
-    reason_vi: str,
-    reason_en: str,
-    moment: datetime,
-    fmt: str = "unknown",
-    extra_vi: str = "",
-    extra_en: str = "",
-) -> DocumentReport:
-    vi, en = sentences(sub, reason_vi, reason_en)
-    size, sha = _file_facts(path)
-    return DocumentReport(
-        path=os.fspath(path),
-        size=size,
-        sha256=sha,
-        format=fmt,
-        indication=indication,
-        sub_indication=sub,
-        message_vi=f"{vi} {extra_vi}".strip(),
-        message_en=f"{en} {extra_en}".strip(),
-        validation_time=moment,
-    )
-
-
-def _looks_like_cms(path: Path) -> bool:
-    try:
-        from asn1crypto import cms, pem
-
-        data = path.read_bytes()[: 16 * 1024 * 1024]
-        if pem.detect(data):
-            _, _, data = pem.unarmor(data)
-        info = cms.ContentInfo.load(data)
-        return info["content_type"].native == "signed_data" and info["content"] is not None
-    except Exception:  # noqa: BLE001 - anything unreadable is "not CMS"
-        return False
-
-
-def _orphan_report(item: Item, moment: datetime) -> DocumentReport:
-    content = item.path.with_suffix("").name
-    if not _looks_like_cms(item.path):
-        return _plain_report(
-            item.path,
-            indication=Indication.TOTAL_FAILED,
-            sub=SubIndication.FORMAT_FAILURE,
-            reason_vi="tệp chữ ký không phải là chữ ký CMS đọc được",
-            reason_en="the signature file is not a readable CMS signature",
-            moment=moment,
-            fmt="cms",
-        )
-    return _plain_report(
-        item.path,
-        indication=Indication.INDETERMINATE,
-        sub=SubIndication.SIGNED_DATA_NOT_FOUND,
-        reason_vi="",
-        reason_en="",
-        moment=moment,
-        fmt="cms",
-        extra_vi=f"Đây là chữ ký rời nhưng không có tệp dữ liệu “{content}” bên cạnh; "
-        f"hãy đặt tệp đã ký cạnh tệp chữ ký hoặc dùng --detached.",
-        extra_en=f"This is a detached signature but there is no content file “{content}” "
-        f"beside it; put the signed file next to it or use --detached.",
-    )
-
-
-def _crash_report(path: Path, exc: BaseException, moment: datetime) -> DocumentReport:
-    return _plain_report(
-        path,
-        indication=Indication.TOTAL_FAILED,
-        sub=SubIndication.FORMAT_FAILURE,
-        reason_vi=f"lỗi không mong đợi khi kiểm tra tệp ({type(exc).__name__}: {_one_line(exc)})",
-        reason_en=f"unexpected error while checking the file ({type(exc).__name__}: "
-        f"{_one_line(exc)})",
-        moment=moment,
-    )
-
-
-def _special_file_report(path: Path, moment: datetime) -> DocumentReport | None:
-    """A report for a named path that is neither a regular file nor missing."""
-    try:
-        if not path.exists() or path.is_file():
-            return None
-    except OSError:
-        return None
-    what_vi, what_en = ("thư mục", "a folder") if path.is_dir() else ("tệp đặc biệt", "special")
-    return _plain_report(
-        path,
-        indication=Indication.TOTAL_FAILED,
-        sub=SubIndication.FORMAT_FAILURE,
-        reason_vi=f"đường dẫn không phải là tệp thông thường ({what_vi})",
-        reason_en=f"the path is not a regular file ({what_en})",
-        moment=moment,
-    )
-
-
-async def _verify_item(verifier: Verifier, item: Item, moment: datetime) -> DocumentReport:
-    try:
-        if item.orphan:
-            return _orphan_report(item, moment)
-        special = _special_file_report(item.path, moment)
-        if special is not None:
-            return special
-        limit = verifier.policy.document_time_limit
+def _check_folder(option: str, folder: str | None, *, create: bool) -> None:
+    if folder is None:
+        return
+    path = Path(folder)
+    if create:
         try:
-            report = await asyncio.wait_for(
-                verifier.averify(item.path, detached=item.detached), timeout=limit
-            )
-        except TimeoutError:
-            return _plain_report(
-                item.path,
-                indication=Indication.INDETERMINATE,
-                sub=SubIndication.TIME_LIMIT_EXCEEDED,
-                reason_vi=f"giới hạn {limit:g} giây",
-                reason_en=f"limit {limit:g} seconds",
-                moment=moment,
-            )
-        if item.detached is not None:
-            report = replace(report, detached_signature=os.fspath(item.detached))
-        return report
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
-        return _crash_report(item.path, exc, moment)
-
-
-async def _verify_all(
-    verifier: Verifier,
-    items: Sequence[Item],
-    moment: datetime,
-    emit: Callable[[DocumentReport], None],
-) -> list[DocumentReport]:
-    reports: list[DocumentReport] = []
-    for item in items:
-        report = await _verify_item(verifier, item, moment)
-        reports.append(report)
-        emit(report)
-    return reports
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{option}: cannot create {folder!r}: {_one_line(exc)}") from None
+    if not path.is_dir():
+        raise UsageError(f"{option}: {folder!r} is not a folder")
 
 
 # -- output -------------------------------------------------------------------------------
@@ -452,19 +409,27 @@ def format_table(reports: Sequence[DocumentReport]) -> list[str]:
 
 
 def summary_line(reports: Sequence[DocumentReport]) -> str:
+    return _summary([r.indication for r in reports])
+
+
+def _summary(indications: Sequence[Indication]) -> str:
     counts = {ind: 0 for ind in Indication}
-    for r in reports:
-        counts[r.indication] += 1
-    n = len(reports)
+    for indication in indications:
+        counts[indication] += 1
+    n = len(indications)
     vi = ", ".join(f"{_INDICATION_VI[i].lower()}: {counts[i]}" for i in Indication)
     en = ", ".join(f"{counts[i]} {i.value}" for i in Indication)
     return f"Tổng cộng {n} tài liệu — {vi} ({n} document{'' if n == 1 else 's'}: {en})"
 
 
 def exit_status(reports: Sequence[DocumentReport]) -> int:
-    if any(r.indication is Indication.TOTAL_FAILED for r in reports):
+    return _exit([r.indication for r in reports])
+
+
+def _exit(indications: Sequence[Indication]) -> int:
+    if any(i is Indication.TOTAL_FAILED for i in indications):
         return EXIT_FAILED
-    if reports and all(r.passed for r in reports):
+    if indications and all(i is Indication.TOTAL_PASSED for i in indications):
         return EXIT_OK
     return EXIT_NOT_PASSED
 
@@ -511,6 +476,224 @@ def _stdout_is_utf8() -> bool:
     return encoding.lower().replace("-", "") in ("utf8", "utf8sig")
 
 
+# -- resuming ------------------------------------------------------------------------------
+
+_Key = tuple[str, str, str]
+
+
+def _report_keys(data: dict[str, Any]) -> list[_Key]:
+    """The keys by which a recorded verdict is recognised: content hash, else the path."""
+    detached = data.get("detached_signature")
+    name = Path(detached).name if isinstance(detached, str) else ""
+    sha = data.get("sha256")
+    if isinstance(sha, str) and sha:
+        return [("sha256", sha, name)]
+    path = data.get("path")
+    return [("path", path, name)] if isinstance(path, str) else []
+
+
+def _item_keys(item: Item, max_size: int) -> list[_Key]:
+    name = item.detached.name if item.detached is not None else ""
+    keys: list[_Key] = [("path", os.fspath(item.path), name)]
+    try:
+        small = item.path.is_file() and item.path.stat().st_size <= max_size
+    except OSError:
+        small = False
+    if small:
+        _size, sha = file_facts(item.path)
+        if sha is not None:
+            keys.append(("sha256", sha, name))
+    return keys
+
+
+def _read_resume(path: str) -> dict[_Key, Indication]:
+    """Verdicts recorded in a JSON-lines file; a damaged or partial line is ignored."""
+    done: dict[_Key, Indication] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    data = json.loads(line)
+                    indication = Indication(data["indication"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if isinstance(data, dict):
+                    for key in _report_keys(data):
+                        done[key] = indication
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise UsageError(f"--resume: {path}: {_one_line(exc)}") from None
+    return done
+
+
+def _drop_partial_line(path: str) -> None:
+    """An interrupted writer may have left half a line: cut it before appending."""
+    try:
+        with open(path, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+    except FileNotFoundError:
+        return
+
+
+# -- streaming outputs ----------------------------------------------------------------------
+
+
+class _Outputs:
+    """--jsonl and --csv files, written line by line as verdicts arrive."""
+
+    def __init__(self, jsonl: str | None, csv_path: str | None, *, append: bool) -> None:
+        self._files: list[IO[str]] = []
+        self.jsonl: IO[str] | None = None
+        self.csv: Any = None
+        self._csv_file: IO[str] | None = None
+        try:
+            if jsonl is not None:
+                if append:
+                    _drop_partial_line(jsonl)
+                self.jsonl = open(jsonl, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+                self._files.append(self.jsonl)
+            if csv_path is not None:
+                new = not append or not os.path.exists(csv_path) or not os.path.getsize(csv_path)
+                self._csv_file = open(  # noqa: SIM115 - closed in close()
+                    csv_path, "a" if append else "w", encoding="utf-8", newline=""
+                )
+                self._files.append(self._csv_file)
+                self.csv = csv.writer(self._csv_file)
+                if new:
+                    self.csv.writerow(CSV_COLUMNS)
+                    self._csv_file.flush()
+        except OSError as exc:
+            self.close()
+            raise UsageError(f"cannot write {exc.filename}: {exc.strerror}") from None
+
+    def write(self, report: DocumentReport) -> None:
+        if self.jsonl is not None:
+            self.jsonl.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+            self.jsonl.flush()
+        if self.csv is not None:
+            assert self._csv_file is not None
+            self.csv.writerow(_csv_row(report))
+            self._csv_file.flush()
+
+    def close(self) -> None:
+        for f in self._files:
+            with contextlib.suppress(OSError):
+                f.close()
+        self._files = []
+
+
+def _csv_row(report: DocumentReport) -> list[str]:
+    times = []
+    for sig in report.signatures:
+        when = sig.signing_time_proven or sig.signing_time_claimed
+        if when is not None:
+            times.append(when.isoformat().replace("+00:00", "Z"))
+    return [
+        report.path or "",
+        report.detached_signature or "",
+        report.sha256 or "",
+        str(report.size),
+        report.format,
+        report.indication.value,
+        report.sub_indication.value if report.sub_indication else "",
+        signer_names(report),
+        levels(report),
+        "; ".join(times),
+        report.message_vi,
+        report.message_en,
+    ]
+
+
+class _InOrder:
+    """Give reports back in the order of the documents, as soon as the next one is known."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self._slots: dict[tuple[str, str | None], deque[int]] = {}
+        for index, item in enumerate(items):
+            key = (os.fspath(item.path), os.fspath(item.detached) if item.detached else None)
+            self._slots.setdefault(key, deque()).append(index)
+        self._ready: dict[int, DocumentReport] = {}
+        self._next = 0
+        self._extra = len(items)
+
+    def add(self, report: DocumentReport) -> list[DocumentReport]:
+        slots = self._slots.get((report.path or "", report.detached_signature))
+        if slots:
+            index = slots.popleft()
+        else:  # not expected: keep it, after the others
+            index = self._extra
+            self._extra += 1
+        self._ready[index] = report
+        out = []
+        while self._next in self._ready:
+            out.append(self._ready.pop(self._next))
+            self._next += 1
+        return out
+
+    def rest(self) -> list[DocumentReport]:
+        return [self._ready.pop(i) for i in sorted(self._ready)]
+
+
+class _Progress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self._bar: Any = None
+        self.failed = 0
+        isatty = getattr(sys.stderr, "isatty", None)
+        if total and isatty is not None and isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                unit="doc",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=False,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, "
+                "{rate_fmt}] {postfix}",
+            )
+            self._bar.set_postfix_str("failed: 0", refresh=False)
+
+    def update(self, report: DocumentReport) -> None:
+        if report.indication is Indication.TOTAL_FAILED:
+            self.failed += 1
+        if self._bar is not None:
+            if report.indication is Indication.TOTAL_FAILED:
+                self._bar.set_postfix_str(f"failed: {self.failed}", refresh=False)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def stats_line(verdicts: Iterable[tuple[Indication, SubIndication | None]], seconds: float) -> str:
+    """Counts per indication and sub-indication, the time taken and documents per second."""
+    by_indication: Counter[Indication] = Counter()
+    by_sub: dict[Indication, Counter[str]] = {i: Counter() for i in Indication}
+    for indication, sub in verdicts:
+        by_indication[indication] += 1
+        if sub is not None:
+            by_sub[indication][sub.value] += 1
+    n = sum(by_indication.values())
+    parts = []
+    for ind in Indication:
+        text = f"{ind.value} {by_indication[ind]}"
+        subs = sorted(by_sub[ind].items())
+        if subs:
+            text += " (" + ", ".join(f"{k} {v}" for k, v in subs) + ")"
+        parts.append(text)
+    rate = n / seconds if seconds > 0 else 0.0
+    return (
+        f"verify: {n} document{'' if n == 1 else 's'} in {seconds:.2f} s "
+        f"({rate:.1f} documents/s): {'; '.join(parts)}"
+    )
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
@@ -526,6 +709,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("--detached needs exactly one PATH: the signed file")
             if not Path(args.detached).exists():
                 raise UsageError(f"--detached: {args.detached}: no such file")
+        if args.dask is not None and args.workers is not None:
+            raise UsageError("--workers and --dask cannot be used together")
+        _check_output_target("--jsonl", args.jsonl)
+        _check_output_target("--csv", args.csv)
+        _check_folder("--evidence", args.evidence, create=True)
+        _check_folder("--evidence-in", args.evidence_in, create=False)
+        if args.resume is not None and Path(args.resume).is_dir():
+            raise UsageError(f"--resume: {args.resume!r} is a folder")
         with _quiet_libraries(args.verbose):
             trust = _trust_profile(args)
     except UsageError as exc:
@@ -535,7 +726,42 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
 
     with _quiet_libraries(args.verbose):
-        return _run(args, trust, moment)
+        try:
+            return _run(args, trust, moment)
+        except UsageError as exc:
+            _print(sys.stderr, f"verify: error: {_one_line(exc)}")
+            return EXIT_USAGE
+
+
+def _cache(args: argparse.Namespace) -> RevocationCache:
+    if args.no_cache:
+        return RevocationCache()
+    folder = Path(args.cache) if args.cache else default_cache_dir()
+    try:
+        return RevocationCache.in_directory(folder)
+    except Exception as exc:  # noqa: BLE001 - an unusable cache folder only costs speed
+        _print(
+            sys.stderr,
+            f"verify: warning: cache {folder} not usable ({_one_line(exc)}); "
+            "keeping fetched answers in memory for this run",
+        )
+        return RevocationCache()
+
+
+def _executor(address: str) -> tuple[Any, Any]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--dask needs the 'distributed' package (pip install hoso[dask])"
+        ) from None
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except Exception as exc:  # noqa: BLE001 - any connection failure is one line
+        raise UsageError(
+            f"--dask: cannot reach the scheduler at {address}: {_one_line(exc)}"
+        ) from None
+    return client, client.get_executor()  # type: ignore[no-untyped-call]
 
 
 def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None) -> int:
@@ -544,7 +770,8 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         network=not args.offline,
         validation_time=moment,
     )
-    verifier = Verifier(trust, policy)
+    cache = _cache(args)
+    verifier = Verifier(trust, policy, evidence_in=args.evidence_in, cache=cache)
     shown_moment = moment or datetime.now(UTC)
     if args.detached is not None:
         items = [Item(Path(args.paths[0]), detached=Path(args.detached))]
@@ -562,27 +789,112 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         ("Kiểm tra thu hồi / Revocation", policy.revocation.value),
         ("Mạng / Network", "offline" if not policy.network else "online (OCSP/CRL)"),
     ]
+    if args.evidence_in:
+        settings.append(("Bằng chứng / Evidence used", str(args.evidence_in)))
     ascii_json = not _stdout_is_utf8()
-
-    def emit(report: DocumentReport) -> None:
-        if args.json:
-            _print(sys.stdout, json.dumps(report.to_dict(), ensure_ascii=ascii_json))
 
     if args.json:
         _print(sys.stderr, header)
     else:
         _print(sys.stdout, header)
-    if not items:
+
+    # --resume: what an earlier run already decided is not checked again
+    previous: list[Indication] = []
+    if args.resume is not None:
+        done = _read_resume(args.resume)
+        todo = []
+        for item in items:
+            keys = _item_keys(item, policy.max_file_size)
+            found = next((done[k] for k in keys if k in done), None)
+            if found is None:
+                todo.append(item)
+            else:
+                previous.append(found)
+        if previous:
+            _print(
+                sys.stderr,
+                f"verify: {len(previous)} document(s) already have a verdict in "
+                f"{args.resume}: skipped",
+            )
+        items = todo
+    if not items and not previous:
         _print(sys.stderr, "verify: nothing to verify (no files found)")
 
-    reports = asyncio.run(_verify_all(verifier, items, moment or shown_moment, emit))
+    append = (
+        args.resume is not None and args.jsonl is not None and _same_file(args.resume, args.jsonl)
+    )
+    outputs = _Outputs(args.jsonl, args.csv, append=append)
+    keep = not args.json or args.report is not None
+    reports: list[DocumentReport] = []
+    seen: list[tuple[Indication, SubIndication | None]] = []
+    order = _InOrder(items)
+    progress = _Progress(len(items))
+    client = None
+    started = _time.perf_counter()
+    interrupted = False
+    stream: Iterator[DocumentReport] | None = None
+    try:
+        if args.dask is not None:
+            client, executor = _executor(args.dask)
+            stream = verify_many(
+                (BulkItem.of(i) for i in items),
+                verifier=verifier,
+                executor=executor,
+                evidence_out=args.evidence,
+            )
+        else:
+            wanted = args.workers or os.cpu_count() or 1
+            workers = max(1, min(wanted, len(items) // DOCUMENTS_PER_WORKER))
+            stream = verify_many(
+                (BulkItem.of(i) for i in items),
+                verifier=verifier,
+                workers=workers,
+                evidence_out=args.evidence,
+            )
+        for report in stream:
+            outputs.write(report)
+            progress.update(report)
+            seen.append((report.indication, report.sub_indication))
+            for ready in order.add(report):
+                if keep:
+                    reports.append(ready)
+                if args.json:
+                    _print(sys.stdout, json.dumps(ready.to_dict(), ensure_ascii=ascii_json))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()  # type: ignore[attr-defined]
+        progress.close()
+        outputs.close()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+    elapsed = _time.perf_counter() - started
+    for ready in order.rest():
+        if keep:
+            reports.append(ready)
+        if args.json:
+            _print(sys.stdout, json.dumps(ready.to_dict(), ensure_ascii=ascii_json))
+
+    if interrupted:
+        hint = f"; continue with --resume {args.jsonl}" if args.jsonl else ""
+        _print(
+            sys.stderr,
+            f"verify: interrupted after {len(seen)} of {len(items)} documents{hint}",
+        )
+        return EXIT_INTERRUPTED
 
     if not args.json:
         for line in format_table(reports):
             _print(sys.stdout, line)
         _print(sys.stdout, summary_line(reports))
     else:
-        _print(sys.stderr, summary_line(reports))
+        _print(sys.stderr, _summary([i for i, _s in seen]))
+    _print(sys.stderr, stats_line(seen, elapsed))
+    if args.evidence:
+        _print(sys.stderr, f"verify: evidence kept in {args.evidence}")
 
     if args.report:
         try:
@@ -591,7 +903,14 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
             _print(sys.stderr, f"verify: error: cannot write {args.report}: {_one_line(exc)}")
             return EXIT_CANTCREAT
         _print(sys.stderr, f"verify: report written to {args.report}")
-    return exit_status(reports)
+    return _exit([*previous, *(i for i, _s in seen)])
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _write_report(

@@ -92,6 +92,12 @@ class ValidationPolicy:
     """More signatures than this in one PDF are reported, not validated one by one."""
     document_time_limit: float = 30.0
     """Seconds one document may take in an isolated (bulk / CLI) run."""
+    fast_path: bool = True
+    """Verify common PDFs (one signature over the whole file, nothing else to judge) and
+    detached CMS signatures directly, reusing the verdict on the signer's certificate from
+    an earlier full validation (see :mod:`verify.fastpath`); anything else, and the first
+    document of each signer, goes through full validation. The reports are the same either
+    way; ``False`` always validates in full."""
 
     def __post_init__(self) -> None:
         if self.validation_time is not None and self.validation_time.tzinfo is None:

@@ -37,6 +37,16 @@ class Run:
         return found
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's revocation cache is its own (never the user's ~/.cache/hoso)."""
+    folder = tmp_path_factory.mktemp("hoso-cache")
+    monkeypatch.setenv("HOSO_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], verify_corpus: Corpus) -> Callable[..., Run]:
     def go(*args: str | os.PathLike[str], trust: bool = True, at: bool = True) -> Run:
