@@ -31,10 +31,13 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
 from esign.errors import (
     AuthorisationFailed,
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KeySource",
+    "LoadedKeySigner",
     "RemoteKey",
     "afrom_csc",
     "cert_store",
@@ -103,6 +107,48 @@ def _asn1_key(key: Any) -> asn1_keys.PrivateKeyInfo:
     )
 
 
+class LoadedKeySigner(SimpleSigner):
+    """pyHanko's :class:`SimpleSigner` that keeps the loaded private key.
+
+    ``SimpleSigner.sign_raw`` parses its key again for every signature, and a PAdES
+    signature signs twice (a dry run sizes the /Contents gap): for a 3072-bit RSA key that
+    parsing, with its consistency checks, costs more than the signing itself. This signer
+    parses the key once, when it is made; everything else is ``SimpleSigner``'s.
+    """
+
+    def __init__(
+        self,
+        private_key: Any,
+        *,
+        signing_cert: x509.Certificate,
+        cert_registry: Any,
+        signature_mechanism: Any = None,
+    ) -> None:
+        super().__init__(
+            signing_cert=signing_cert,
+            signing_key=_asn1_key(private_key),
+            cert_registry=cert_registry,
+            signature_mechanism=signature_mechanism,
+        )
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism_info = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            mechanism = mechanism_info.signature_algo
+        except ValueError:
+            mechanism = mechanism_info["algorithm"].native
+        key = self._private_key
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if mechanism == "rsassa_pss" and isinstance(key, rsa.RSAPrivateKey):
+            pss, hash_algo = process_pss_params(mechanism_info["parameters"])
+            return key.sign(data, pss, hash_algo)
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        return super().sign_raw(data, digest_algorithm)  # other key types: pyHanko's way
+
+
 def from_pkcs12(
     path: str | os.PathLike[str] | bytes, password: str | bytes | None = None
 ) -> SimpleSigner:
@@ -127,9 +173,9 @@ def from_pkcs12(
             ) from exc
     if key is None or cert is None:
         raise KeySourceError(f"{where}: holds no private key and certificate")
-    return SimpleSigner(
+    return LoadedKeySigner(
+        key,
         signing_cert=_asn1_cert(cert),
-        signing_key=_asn1_key(key),
         cert_registry=cert_store([_asn1_cert(c) for c in cas]),
     )
 
@@ -166,11 +212,7 @@ def from_pem(
     )
     if signer_cert.public_key.dump() != pub_der:
         raise KeySourceError("the private key does not match the first certificate of the chain")
-    return SimpleSigner(
-        signing_cert=signer_cert,
-        signing_key=_asn1_key(private),
-        cert_registry=cert_store(certs[1:]),
-    )
+    return LoadedKeySigner(private, signing_cert=signer_cert, cert_registry=cert_store(certs[1:]))
 
 
 def _parse_certs(raw: bytes) -> list[x509.Certificate]:
