@@ -652,7 +652,7 @@ class _Progress:
                 unit="doc",
                 file=sys.stderr,
                 dynamic_ncols=True,
-                leave=False,
+                leave=True,
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, "
                 "{rate_fmt}] {postfix}",
             )
