@@ -144,6 +144,26 @@ def test_submitted_pdf_verifies_with_verify_and_pyhanko(
     assert _pyhanko_bottom_lines(bundle.pdf, demo_pki) == [True]
 
 
+def test_submitted_pdf_verifies_offline_from_what_it_embeds(
+    bundle: Submission, trust: TrustProfile
+) -> None:
+    """B-LT: with the network off, the chain, OCSP answers and timestamp in the PDF suffice."""
+    offline = Verifier(trust, ValidationPolicy(validation_time=PINNED_NOW, network=False))
+    report = offline.verify_pdf(bundle.pdf)
+    assert report.indication is Indication.TOTAL_PASSED, report.message_en
+
+
+def test_writing_a_bundle_twice_refuses_and_keeps_the_first(
+    bundle: Submission, tmp_path: Path
+) -> None:
+    """The folder is made by one rename: a second write is refused and leaves no debris."""
+    first = bundle.write(tmp_path)
+    with pytest.raises(SubmissionError, match="already exists"):
+        bundle.write(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [bundle.dossier_code]
+    assert (first / "manifest.json").read_bytes() == bundle.manifest_json
+
+
 def test_bundle_folder_holds_every_part_and_the_manifest_hashes_match(bundle: Submission) -> None:
     """The folder has exactly the bundle's files; every manifest hash is the file's SHA-256."""
     assert bundle.folder is not None
