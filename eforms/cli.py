@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -300,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     from esign.errors import UsageError as EsignUsageError
     from verify.errors import VerifyError
 
+    # pyHanko logs tracebacks for documents it refuses; the verdict is what we print
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
