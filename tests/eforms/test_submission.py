@@ -32,7 +32,9 @@ from eforms import (
     FormValidationError,
     Submission,
     SubmissionError,
+    autofill_sync,
     bundled_catalog,
+    sqlite_registry,
     stamp_for,
     submit,
 )
@@ -42,6 +44,7 @@ from fixtures.documents import sign_detached as fx_sign_detached
 from fixtures.documents import sign_pdf as fx_sign_pdf
 from fixtures.pki import DemoPKI
 from fixtures.pki.build import P12_PASSWORD
+from fixtures.registry.build import DEMO_CITIZEN
 from tests.conftest import PINNED_NOW
 from verify import Indication, TrustProfile, ValidationPolicy, Verifier
 
@@ -271,6 +274,27 @@ def test_invalid_data_raises_field_errors_and_makes_nothing(
     assert "/applicant/idNumber" in pointers
     assert len(caught.value.errors) >= 2
     assert list(tmp_path.iterdir()) == []  # not even the dossier counter
+
+
+def test_changed_locked_autofill_value_is_refused_before_signing(
+    form: FormDefinition,
+    demo_pki: DemoPKI,
+    trust: TrustProfile,
+    registry_db: Path,
+    tmp_path: Path,
+) -> None:
+    """A value autofilled from the population registry and locked cannot be changed on submit."""
+    typed = {k: v for k, v in EXAMPLE["valid"].items() if k != "applicant"}
+    filled = autofill_sync(
+        form, DEMO_CITIZEN, sqlite_registry(registry_db), clock=lambda: PINNED_NOW, data=typed
+    )
+    assert filled.values["/applicant/fullName"].locked
+    changed = json.loads(json.dumps(filled.data))
+    changed["applicant"]["fullName"] = "Nguyễn Văn Bình"
+    with pytest.raises(FormValidationError) as caught:
+        _submit(form, demo_pki, trust, tmp_path, data=changed, autofill=filled, out_dir=tmp_path)
+    assert [(e.pointer, e.code) for e in caught.value.errors] == [("/applicant/fullName", "locked")]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_attachment_whose_signature_fails_refuses_the_submission(
