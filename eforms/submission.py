@@ -401,7 +401,7 @@ def _anchor(reader: Any) -> tuple[int, float, float]:
     for i in range(0, len(names) - 1, 2):
         if str(names[i]) == _SIGN_ANCHOR:
             dest = names[i + 1]
-            page_ref = dest[0]
+            page_ref = dest.raw_get(0)  # the reference, not the page it points to
             count = int(reader.root["/Pages"]["/Count"])
             for ix in range(count):
                 ref, _res = reader.find_page_for_modification(ix)

@@ -257,6 +257,58 @@ def test_official_countersigns_with_a_field_lock_and_a_later_change_fails(
     assert _pyhanko_bottom_lines(later.data or b"", demo_pki)[1] is False
 
 
+def _words(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) from poppler, y measured from the page's top."""
+    html = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<'
+    return [
+        (w, float(x1), float(y1), float(x2), float(y2))
+        for x1, y1, x2, y2, w in re.findall(pattern, html)
+    ]
+
+
+@pytest.mark.parametrize("form_id", [FORM, "giay-de-nghi-dang-ky-ho-kinh-doanh"])
+def test_stamps_go_under_the_signature_hint_above_the_name(form_id: str, tmp_path: Path) -> None:
+    """stamp_for finds the signature block (page 2 on a two-page form): the declarant's box
+    sits between "(Ký, ghi rõ họ tên)" and the printed name, the official's to its left."""
+    from eforms import render_pdf, validate
+
+    form = bundled_catalog().form(form_id)
+    example = json.loads((REPO / "eforms" / "data" / "examples" / f"{form_id}.json").read_text())
+    data = validate(form, example["valid"], today=PINNED_NOW.date()).raise_for_status().data
+    path = tmp_path / "form.pdf"
+    path.write_bytes(render_pdf(form, data))
+    pdf = path.read_bytes()
+    pages = int(PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Count"])
+    declarant, official = stamp_for(pdf), stamp_for(pdf, "official")
+    assert declarant.page == official.page == pages
+    words = _words(path, pages)
+    height = 841.89
+    hint = next(w for w in words if w[0] == "(Ký,")
+    name = next(w for w in words if w[2] > hint[4] and w[1] > 300)  # the line under the hint
+    x1, y1, x2, y2 = declarant.box
+    assert height - name[2] <= y1 < y2 <= height - hint[4]
+    hint_end = next(w for w in words if w[0] == "tên)" and abs(w[2] - hint[2]) < 1)
+    assert x1 <= hint[1]
+    assert x2 >= hint_end[3]
+    _ox1, oy1, ox2, oy2 = official.box
+    assert ox2 < x1
+    assert oy1 == y1
+    assert oy2 >= y2
+
+
+def test_stamp_for_another_pdf_falls_back_to_the_last_page() -> None:
+    """A PDF without the signature block gets a box at the bottom of its last page."""
+    stamp = stamp_for(minimal_pdf("Khong co khoi chu ky", pages=3))
+    assert stamp.page == -1
+    assert stamp.box[1] >= 40
+
+
 def test_invalid_data_raises_field_errors_and_makes_nothing(
     form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
 ) -> None:
