@@ -203,6 +203,8 @@ class CheckedAttachment:
             "signature": self.attachment.signature_name,
             "sha256": hashlib.sha256(self.attachment.content).hexdigest(),
         }
+        if self.attachment.description:
+            out["description"] = self.attachment.description
         if self.signed and rep is not None:
             out["indication"] = rep.indication.value
             out["signers"] = [
@@ -217,7 +219,7 @@ class CheckedAttachment:
 async def _check_attachment(att: Attachment, verifier: Verifier) -> CheckedAttachment:
     if att.signature is not None:
         report = await verifier.averify_detached(att.content, att.signature)
-    elif att.content.lstrip()[:5] == b"%PDF-":
+    elif b"%PDF-" in att.content[:1024]:  # readers accept a header within the first 1 KiB
         report = await verifier.averify_pdf(att.content)
         if report.sub_indication is SubIndication.NO_SIGNATURE_FOUND:
             return CheckedAttachment(att, False, report)
@@ -589,11 +591,11 @@ async def asubmit(
         raise SubmissionError("now must be timezone-aware")
     if len(attachments) > MAX_ATTACHMENTS:
         raise SubmissionError(f"at most {MAX_ATTACHMENTS} attachments")
-    names = [a.name for a in attachments]
-    if len(set(names)) != len(names):
-        raise SubmissionError("two attachments have the same name")
     if any(not isinstance(a, Attachment) for a in attachments):
         raise SubmissionError("attachments must be eforms.Attachment objects")
+    names = [n for a in attachments for n in (a.name, a.signature_name) if n is not None]
+    if len(set(names)) != len(names):
+        raise SubmissionError("two attachments (or an attachment and a signature) share a name")
     local_day = moment.astimezone(VN_TZ).date()
     counter = codes if codes is not None else DossierCodes.in_state_dir()
     counter._fields(agency, moment, form.procedure)  # refuse a bad agency before any work

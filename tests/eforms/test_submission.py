@@ -481,11 +481,17 @@ def test_code_format_is_configurable_and_dated_in_hanoi(tmp_path: Path) -> None:
         default.issue("../etc", late)
 
 
-def test_attachment_names_must_be_plain_file_names() -> None:
-    """Names that would escape the bundle folder are refused."""
+def test_attachment_names_must_be_plain_and_distinct(
+    form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
+) -> None:
+    """Names that would escape the bundle folder, or collide with a signature's, are refused."""
     for bad in ("../x", "a/b", ".hidden", ""):
         with pytest.raises(SubmissionError):
             Attachment(bad, b"x")
+    clash = [Attachment("a.txt", b"x", b"not checked yet"), Attachment("a.txt.p7s", b"y")]
+    with pytest.raises(SubmissionError, match="share a name"):
+        _submit(form, demo_pki, trust, tmp_path, attachments=clash, out_dir=tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- the command line ----------------------------------------------------------------------
