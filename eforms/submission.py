@@ -680,6 +680,10 @@ async def asubmit(
     data_json = _json_bytes(clean)
     parts = _parts(pdf_name, signed.data, data_name, data_json, checked)
     roles = {pdf_name: "signed-form", data_name: "form-data"}
+    for c in checked:
+        roles[f"attachments/{c.attachment.name}"] = "attachment"
+        if c.attachment.signature_name is not None:
+            roles[f"attachments/{c.attachment.signature_name}"] = "attachment-signature"
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         **dossier,
@@ -690,14 +694,7 @@ async def asubmit(
             "signed_at": _iso(signed.signing_time),
             "signer": signed.signer.to_dict(),
         },
-        "parts": [
-            _part_entry(
-                rel,
-                content,
-                roles.get(rel, "attachment-signature" if rel.endswith(".p7s") else "attachment"),
-            )
-            for rel, content in parts.items()
-        ],
+        "parts": [_part_entry(rel, content, roles[rel]) for rel, content in parts.items()],
     }
     bundle = Submission(
         dossier_code=code,
