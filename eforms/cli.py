@@ -14,8 +14,9 @@ a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1
 data, 64 bad usage, 65 unreadable or broken input file, 66 missing file, 73 cannot write the
 output (``render`` and ``submit`` write nothing unless the whole output was made).
 ``submit`` exits 1 when the data is invalid, an attachment's signature does not verify or
-the signer's certificate is refused; its key options are ``esign``'s (``--p12``,
-``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``) and it writes ``DIR/<dossier code>/``.
+the signer's certificate is refused, and 65 when no dossier code can be issued or the bundle
+cannot be written; its key options are ``esign``'s (``--p12``, ``--key``/``--chain``,
+``--pkcs11-lib``, ``--csc-url``) and it writes ``DIR/<dossier code>/``.
 """
 
 from __future__ import annotations
@@ -106,10 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub_ = sub.add_parser("submit", help="validate, render, sign and bundle a dossier")
     sub_.add_argument("form", help="bundled form id or definition / JSON Schema file")
     sub_.add_argument("data", help="the filled data (JSON file)")
-    sub_.add_argument("--out", type=Path, required=True, help="write DIR/<dossier code>/ here")
+    sub_.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="write DIR/<dossier code>/ here"
+    )
     sub_.add_argument("--level", default="B-LT", choices=("B-B", "B-T", "B-LT", "B-LTA"))
     sub_.add_argument("--tsa", metavar="URL", help="timestamp authority")
-    sub_.add_argument("--agency", default=DEFAULT_AGENCY, help="agency code in the dossier code")
+    sub_.add_argument(
+        "--agency", default=DEFAULT_AGENCY, metavar="CODE", help="agency code in the dossier code"
+    )
     sub_.add_argument(
         "--attach",
         action="append",
@@ -117,8 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE[:SIG]",
         help="an attachment, with its detached signature (repeatable)",
     )
-    sub_.add_argument("--state-dir", type=Path, default=None, help="where dossier codes are kept")
-    sub_.add_argument("--code-format", default=DEFAULT_CODE_FORMAT, help="dossier code format")
+    sub_.add_argument(
+        "--state-dir", type=Path, default=None, metavar="DIR", help="where dossier codes are kept"
+    )
+    sub_.add_argument(
+        "--code-format",
+        default=DEFAULT_CODE_FORMAT,
+        metavar="FMT",
+        help="dossier code format (default: %(default)s)",
+    )
     sub_.add_argument("--place", default="", help="place printed above the signature")
     sub_.add_argument("--lang", choices=["vi", "en"], default="vi")
     add_trust_options(sub_)
