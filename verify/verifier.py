@@ -17,6 +17,7 @@ import contextvars
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -47,8 +48,11 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathValidationError
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
+from pyhanko_certvalidator.validate import async_validate_path
 
+from verify import fastpath
 from verify.cache import CachingFetcherBackend, RevocationCache
 from verify.evidence import Evidence
 from verify.identity import SignerIdentity
@@ -87,6 +91,8 @@ _FAILED_SUBS = {
 
 # What pyHanko/certvalidator say, in our vocabulary.
 _ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
+
+_STARTXREF = re.compile(rb"startxref\s+(\d+)")
 
 _SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"})
 
@@ -268,7 +274,7 @@ class Verifier:
                 if looks_like_xml(data):
                     report = await self._verify_xml_bytes(path, data, moment)
                 else:
-                    report = await self._verify_pdf_bytes(path, data, moment)
+                    report = await fastpath.pdf(self, path, data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "unknown", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -302,7 +308,7 @@ class Verifier:
         assert data is not None
         try:
             with self._supplying(data):
-                report = await self._verify_pdf_bytes(path, data, moment)
+                report = await fastpath.pdf(self, path, data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "pdf", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -320,7 +326,7 @@ class Verifier:
         assert sig_data is not None
         try:
             with self._supplying(data):
-                report = await self._verify_detached_bytes(path, data, sig_data, moment)
+                report = await fastpath.detached(self, path, data, sig_data, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "cms", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -576,6 +582,9 @@ class Verifier:
                     odd.append(_unsupported_subfilter(-1, fq_name, sub_filter))
                     continue
                 emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
+                problem = _byte_range_problem(emb, len(data))
+                if problem is not None:
+                    raise ValueError(problem)
                 _ = emb.signed_revision  # reads /ByteRange: broken ones fail here
                 embedded.append(emb)
             except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
@@ -604,6 +613,15 @@ class Verifier:
             report = await self._pdf_signature(
                 index, emb, moment, dss_certs, dss_ocsps, dss_crls, embedded
             )
+            hidden = _hidden_update(reader, data, _signed_end(emb))
+            if hidden is not None and report.indication is not Indication.TOTAL_FAILED:
+                report = _failed_report(
+                    report,
+                    "sau phần đã ký có nội dung mà bảng tham chiếu chéo không tính đến "
+                    f"(một bản cập nhật bị che giấu): {hidden}",
+                    "after the signed part there are bytes the cross-reference chain does not "
+                    f"account for (a hidden update): {hidden}",
+                )
             reports.append(report)
         for extra in odd:
             reports.append(replace(extra, index=len(reports)))
@@ -636,9 +654,28 @@ class Verifier:
         try:
             signer_cert = emb.signer_cert
         except Exception as exc:  # noqa: BLE001
+            early = _doubled_attrs(emb.signer_info) or _exception_verdict(exc)
+            if early is not None:
+                return _verdict_signature(index, field_name, sub_filter, early)
             return _broken_signature(index, field_name, sub_filter, exc)
 
+        cms_warnings: list[str] = []
         embedded_certs = list(_cms_certs(emb.signed_data))
+        if not is_doc_ts:
+            try:
+                problem, cms_warnings = _cms_problem(
+                    emb.signed_data, signer_cert, pades=sub_filter == "/ETSI.CAdES.detached"
+                )
+                others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
+                pruned = _prune_certificates(signer_cert, others)
+            except Exception as exc:  # noqa: BLE001
+                return _broken_signature(index, field_name, sub_filter, exc)
+            if problem is not None:
+                return _verdict_signature(index, field_name, sub_filter, problem)
+            if len(pruned) != len(others):
+                embedded_certs = [signer_cert, *pruned]
+                emb.signed_data = _with_certificates(emb.signed_data, embedded_certs)
+                emb._sd_cert_info = None  # re-read from the pruned set
         vc = self._context(
             moment, other_certs=[*dss_certs, *embedded_certs], crls=dss_crls, ocsps=dss_ocsps
         )
@@ -654,6 +691,9 @@ class Verifier:
                 algorithm_policy=_CMS_ALGOS,
             )
         except Exception as exc:  # noqa: BLE001
+            indeterminate = _exception_verdict(exc)
+            if indeterminate is not None:
+                return _verdict_signature(index, field_name, sub_filter, indeterminate)
             return _broken_signature(index, field_name, sub_filter, exc)
 
         verdict, proven, revocation, chain_status = await self._judge(
@@ -664,7 +704,7 @@ class Verifier:
             crls=dss_crls,
             ocsps=dss_ocsps,
         )
-        warnings: list[str] = []
+        warnings: list[str] = list(cms_warnings)
         modifications = _modification_label(status)
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
             mod_verdict = _modification_verdict(status)
@@ -859,6 +899,19 @@ class Verifier:
             )
             return self._document(path, data, "cms", moment, (), v, ())
         embedded_certs = list(_cms_certs(signed_data))
+        try:
+            problem, cms_warnings = _cms_problem(signed_data, signer_cert, pades=False)
+            others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
+            pruned = _prune_certificates(signer_cert, others)
+        except Exception as exc:  # noqa: BLE001
+            report = _broken_signature(0, None, None, exc, kind="detached")
+            return self._document(path, data, "cms", moment, (report,), None, ())
+        if problem is not None:
+            report = _verdict_signature(0, None, None, problem, kind="detached")
+            return self._document(path, data, "cms", moment, (report,), None, ())
+        if len(pruned) != len(others):
+            embedded_certs = [signer_cert, *pruned]
+            signed_data = _with_certificates(signed_data, embedded_certs)
         vc = self._context(moment, other_certs=embedded_certs)
         try:
             status = await async_validate_detached_cms(
@@ -870,7 +923,12 @@ class Verifier:
                 algorithm_policy=_CMS_ALGOS,
             )
         except Exception as exc:  # noqa: BLE001
-            report = _broken_signature(0, None, None, exc, kind="detached")
+            indeterminate = _exception_verdict(exc)
+            report = (
+                _verdict_signature(0, None, None, indeterminate, kind="detached")
+                if indeterminate is not None
+                else _broken_signature(0, None, None, exc, kind="detached")
+            )
             return self._document(path, data, "cms", moment, (report,), None, ())
         verdict, proven, revocation, chain_status = await self._judge(
             status, signer_cert, moment, other_certs=embedded_certs
@@ -892,7 +950,7 @@ class Verifier:
             coverage="DETACHED_CONTENT",
             modifications=None,
             certification=None,
-            warnings=[],
+            warnings=list(cms_warnings),
             moment=moment,
         )
         return self._document(path, data, "cms", moment, (report,), None, ())
@@ -1025,6 +1083,13 @@ class Verifier:
                     f"chứng thư số đã hết hạn: {names}",
                     f"expired certificate(s): {names}",
                 )
+            constraint = await self._constraint_problem(st, moment)
+            if constraint is not None:
+                return _Verdict(
+                    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+                    f"chuỗi chứng thư số vi phạm ràng buộc ({constraint})",
+                    f"the certificate path breaks a constraint ({constraint})",
+                )
             if self.policy.revocation is RevocationMode.HARD and await self._passes_without_revinfo(
                 st.signing_cert, moment, other_certs, crls, ocsps
             ):
@@ -1078,6 +1143,32 @@ class Verifier:
             )
         name = getattr(indic, "name", str(indic))
         return _Verdict(sub, name, name)
+
+    async def _constraint_problem(
+        self, st: StandardCMSSignatureStatus, moment: datetime
+    ) -> str | None:
+        """certvalidator's reason when the path itself breaks RFC 5280 rules.
+
+        pyHanko folds every plain ``PathValidationError`` (an issuer that is not a CA,
+        a name-constraint violation, a path-length overrun) into
+        CERTIFICATE_CHAIN_GENERAL_FAILURE. Validating the same path again offline, with
+        revocation not required, tells a structural violation from a revocation or time
+        problem: only a plain ``PathValidationError`` is one.
+        """
+        path = st.validation_path
+        if path is None:
+            return None
+        soft = Verifier(
+            self.trust, self.policy.replace(revocation=RevocationMode.SOFT, network=False)
+        )
+        vc = soft._context(moment)
+        try:
+            await async_validate_path(vc, path)
+        except PathValidationError as exc:
+            return _short(exc) if type(exc) is PathValidationError else None
+        except Exception:  # noqa: BLE001 - anything else is not a structural verdict
+            return None
+        return None
 
     async def _passes_without_revinfo(
         self,
@@ -1537,3 +1628,267 @@ def _with_elapsed(report: DocumentReport, started: float) -> DocumentReport:
 
 def _replace_doc(report: DocumentReport, **changes: Any) -> DocumentReport:
     return replace(report, **changes)
+
+
+# -- structural checks pyHanko leaves to the caller -----------------------------------------
+
+# Signed attributes that RFC 5652 (11.1-11.3), RFC 5035 and ETSI EN 319 122-1 allow once.
+_SINGLE_ATTRS = frozenset(
+    {
+        "content_type",
+        "message_digest",
+        "signing_time",
+        "signing_certificate",
+        "signing_certificate_v2",
+        "cms_algorithm_protection",
+    }
+)
+
+# Which public-key algorithms a signature mechanism can apply to.
+_MECHANISM_KEYS = {
+    "rsassa_pkcs1v15": {"rsa"},
+    "rsassa_pss": {"rsa", "rsassa_pss"},
+    "ecdsa": {"ec"},
+    "dsa": {"dsa"},
+    "ed25519": {"ed25519"},
+    "ed448": {"ed448"},
+}
+
+# Above this many certificates in one CMS, or when two share a subject, keep only those
+# that verifiably certify the signer's path (see _prune_certificates).
+_PRUNE_ABOVE = 16
+_MAX_PATH_WALK = 64
+
+
+def _byte_range_problem(emb: EmbeddedPdfSignature, size: int) -> str | None:
+    """Why /ByteRange is not two ranges around /Contents from byte 0, or None."""
+    try:
+        raw = [int(x) for x in emb.byte_range]
+    except Exception:  # noqa: BLE001 - not numbers: that is the problem
+        return "/ByteRange is not an array of integers"
+    if len(raw) != 4:
+        return f"/ByteRange has {len(raw)} numbers; a PDF signature has exactly 4"
+    o1, l1, o2, l2 = raw
+    if min(raw) < 0:
+        return "/ByteRange contains a negative number"
+    if o1 != 0:
+        return f"/ByteRange starts at byte {o1}, not at the start of the file"
+    if o2 <= l1:
+        return "/ByteRange ranges overlap or touch: no gap for /Contents"
+    if o2 + l2 > size:
+        return f"/ByteRange runs to byte {o2 + l2}, past the end of the file ({size} bytes)"
+    return None
+
+
+def _hidden_update(reader: PdfFileReader, data: bytes, signed_end: int) -> str | None:
+    """Bytes after ``signed_end`` that the cross-reference chain does not account for.
+
+    A reader follows the last ``startxref`` and the ``/Prev`` chain; an update placed
+    behind a fake trailer, an xref section skipped by ``/Prev`` or objects appended after
+    the last ``%%EOF`` are invisible to it (and to pyHanko's difference analysis) while
+    other readers, or object-scanning repairs, show them.
+    """
+    tail = data[signed_end:]
+    if not tail.strip(b" \t\r\n\x00%EOF"):
+        return None
+    xrefs = reader.xrefs
+    known: set[int] = set()
+    for rev in range(xrefs.total_revisions):
+        meta = xrefs.get_xref_container_info(rev)
+        known.update({meta.declared_startxref, meta.start_location})
+    for m in _STARTXREF.finditer(tail):
+        if int(m.group(1)) not in known:
+            return (
+                f"an update at byte {signed_end + m.start()} points at a cross-reference "
+                f"section ({int(m.group(1))}) that the document's chain skips"
+            )
+    last_eof = data.rfind(b"%%EOF")
+    if last_eof >= 0 and data[last_eof + 5 :].strip(b" \t\r\n\x00"):
+        return f"{len(data) - last_eof - 5} bytes follow the last %%EOF"
+    return None
+
+
+def _signed_attr_types(signer_info: cms.SignerInfo) -> list[str]:
+    attrs = signer_info["signed_attrs"]
+    if not attrs:
+        return []
+    return [str(a["type"].native) for a in attrs]
+
+
+def _doubled_attrs(signer_info: cms.SignerInfo) -> _Verdict | None:
+    """FORMAT_FAILURE when a signed attribute that may occur once occurs more often."""
+    try:
+        types = _signed_attr_types(signer_info)
+    except Exception:  # noqa: BLE001 - unreadable attributes are judged elsewhere
+        return None
+    doubled = sorted({t for t in types if t in _SINGLE_ATTRS and types.count(t) > 1})
+    if not doubled:
+        return None
+    return _Verdict(
+        SubIndication.FORMAT_FAILURE,
+        "thuộc tính được ký xuất hiện nhiều lần: " + ", ".join(doubled),
+        "signed attribute(s) present more than once: " + ", ".join(doubled),
+    )
+
+
+def _cms_problem(
+    signed_data: cms.SignedData, signer_cert: x509.Certificate, *, pades: bool
+) -> tuple[_Verdict | None, list[str]]:
+    """Checks on the CMS structure before pyHanko validates it: (verdict, warnings)."""
+    warnings: list[str] = []
+    signer_infos = signed_data["signer_infos"]
+    if len(signer_infos) != 1:
+        return _Verdict(
+            SubIndication.FORMAT_FAILURE,
+            f"có {len(signer_infos)} SignerInfo (phải đúng một)",
+            f"{len(signer_infos)} signer infos (exactly one expected)",
+        ), warnings
+    si = signer_infos[0]
+    mechanism = si["signature_algorithm"].signature_algo
+    key_algo = signer_cert.public_key.algorithm
+    if key_algo not in _MECHANISM_KEYS.get(mechanism, {key_algo}):
+        return _Verdict(
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+            f"thuật toán chữ ký {mechanism} không dùng được với khóa {key_algo.upper()}",
+            f"signature algorithm {mechanism} cannot apply to a {key_algo.upper()} key",
+        ), warnings
+    types = _signed_attr_types(si)
+    if not types:
+        return _Verdict(
+            SubIndication.SIG_CONSTRAINTS_FAILURE,
+            "chữ ký không có thuộc tính được ký (không phải CAdES/PAdES): "
+            "không gì ràng buộc chứng thư số, loại nội dung hay thời điểm ký",
+            "the signature has no signed attributes (not CAdES/PAdES): nothing binds the "
+            "signer's certificate, the content type or the signing time",
+        ), warnings
+    doubled = _doubled_attrs(si)
+    if doubled is not None:
+        return doubled, warnings
+    if "signing_certificate" not in types and "signing_certificate_v2" not in types:
+        if pades:
+            return _Verdict(
+                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+                "chữ ký PAdES thiếu thuộc tính signing-certificate-v2 ràng buộc chứng thư số",
+                "the PAdES signature lacks the signing-certificate-v2 attribute binding "
+                "the signer's certificate",
+            ), warnings
+        warnings.append(
+            "No signing-certificate attribute: the signer's certificate is identified by "
+            "issuer and serial only (plain CMS, not CAdES)."
+        )
+    return None, warnings
+
+
+def _exception_verdict(exc: BaseException) -> _Verdict | None:
+    """pyHanko's own AdES reading of a validation error, when it says INDETERMINATE."""
+    indic = getattr(exc, "ades_subindication", None)
+    if indic is None or type(indic).__name__ != "AdESIndeterminate":
+        return None
+    sub = _sub(indic)
+    if sub is SubIndication.GENERIC:
+        return None
+    return _Verdict(sub, _short(exc), _short(exc))
+
+
+def _verdict_signature(
+    index: int,
+    field_name: str | None,
+    sub_filter: str | None,
+    verdict: _Verdict,
+    *,
+    kind: str = "signature",
+    warnings: Sequence[str] = (),
+) -> SignatureReport:
+    """A report for a signature refused before (or instead of) pyHanko's validation."""
+    vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
+    return SignatureReport(
+        index=index,
+        kind=kind,
+        field_name=field_name,
+        indication=verdict.indication,
+        sub_indication=verdict.sub,
+        message_vi=vi,
+        message_en=en,
+        sub_filter=sub_filter,
+        integrity=False,
+        warnings=tuple(warnings),
+    )
+
+
+def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Does ``issuer``'s key verify ``cert``'s signature? (primitive check, no policy)"""
+    from cryptography import x509 as pyca_x509
+
+    try:
+        child = pyca_x509.load_der_x509_certificate(cert.dump())
+        child.verify_directly_issued_by(pyca_x509.load_der_x509_certificate(issuer.dump()))
+    except Exception:  # noqa: BLE001 - any failure (or an unsupported algorithm) means "no"
+        return False
+    return True
+
+
+def _prune_certificates(
+    signer: x509.Certificate, certs: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
+    """The certificates that verifiably chain upward from ``signer``, when pruning is due.
+
+    A CMS may carry thousands of unrelated certificates, or many CAs sharing a name
+    without key identifiers so that a path builder matching by name tries every
+    combination (width ** depth paths). Here each candidate issuer (same name as the
+    issuer, same key identifier when both have one) must verify the certificate below it:
+    one signature check per candidate, linear in the number of certificates. Small,
+    unambiguous sets are returned unchanged.
+    """
+    subjects = [c.subject.dump() for c in certs]
+    if len(certs) <= _PRUNE_ABOVE and len(set(subjects)) == len(subjects):
+        return list(certs)
+    by_subject: dict[bytes, list[x509.Certificate]] = {}
+    for cert, subject in zip(certs, subjects, strict=True):
+        by_subject.setdefault(subject, []).append(cert)
+    kept: dict[bytes, x509.Certificate] = {}
+    frontier = [signer]
+    seen = {signer.dump()}
+    while frontier and len(kept) < _MAX_PATH_WALK:
+        cert = frontier.pop()
+        aki = cert.authority_key_identifier
+        for cand in by_subject.get(cert.issuer.dump(), []):
+            der = cand.dump()
+            if der in seen:
+                continue
+            ski = cand.key_identifier
+            if aki is not None and ski is not None and aki != ski:
+                continue
+            if _verifies(cert, cand):
+                seen.add(der)
+                kept[der] = cand
+                if cand.subject.dump() != cand.issuer.dump():
+                    frontier.append(cand)
+    return list(kept.values())
+
+
+def _with_certificates(
+    signed_data: cms.SignedData, certs: Sequence[x509.Certificate]
+) -> cms.SignedData:
+    """A copy of ``signed_data`` carrying only ``certs`` (certificates are not signed)."""
+    copy = signed_data.copy()
+    copy["certificates"] = cms.CertificateSet(
+        [cms.CertificateChoices({"certificate": c}) for c in certs]
+    )
+    return copy
+
+
+def _signed_end(emb: EmbeddedPdfSignature) -> int:
+    o2, l2 = (int(x) for x in list(emb.byte_range)[2:4])
+    return o2 + l2
+
+
+def _failed_report(report: SignatureReport, reason_vi: str, reason_en: str) -> SignatureReport:
+    """``report`` turned into TOTAL_FAILED / FORMAT_FAILURE for the reason given."""
+    vi, en = sentences(SubIndication.FORMAT_FAILURE, reason_vi, reason_en)
+    return replace(
+        report,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication=SubIndication.FORMAT_FAILURE,
+        message_vi=vi,
+        message_en=en,
+    )

@@ -1,0 +1,78 @@
+"""Verify one case in this process and print the verdict, wall time and peak memory as JSON.
+
+Used in a subprocess (``python -m tests.adversarial.run_one spec.json``) for cases that could
+hang or blow the stack, and by ``measure.py`` to measure every case on its own.
+The spec names files written by the parent: ``data``, optional ``detached``, optional
+``anchors`` (DER roots, offline) or ``demo_roots`` ({"public": path, "specialized": path}).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import x509
+
+from tests.adversarial.corpus import PINNED_NOW
+from verify import TrustProfile, ValidationPolicy, Verifier
+
+
+def _cert(path: str) -> x509.Certificate:
+    return x509.Certificate.load(Path(path).read_bytes())
+
+
+def verifier_from_spec(spec: dict[str, Any]) -> Verifier:
+    if spec.get("anchors"):
+        trust = TrustProfile.custom(
+            [_cert(p) for p in spec["anchors"]], name="lab", hierarchy="public"
+        )
+        policy = ValidationPolicy(validation_time=PINNED_NOW, network=False, revocation="soft")
+        return Verifier(trust, policy)
+    roots = spec["demo_roots"]
+    trust = TrustProfile.custom(
+        [_cert(roots["public"])], name="demo", hierarchy="public"
+    ).with_extra_anchors([_cert(roots["specialized"])], hierarchy="specialized")
+    return Verifier(trust, ValidationPolicy(validation_time=PINNED_NOW))
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    verifier = verifier_from_spec(spec)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    try:
+        if spec.get("detached"):
+            report = verifier.verify(Path(spec["data"]), detached=Path(spec["detached"]))
+        else:
+            report = verifier.verify(Path(spec["data"]))
+    except BaseException as exc:  # noqa: BLE001 - the point is to report an escape
+        print(json.dumps({"raised": f"{type(exc).__name__}: {exc}"[:300]}))
+        return 3
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "indication": report.indication.value,
+                "sub_indication": report.sub_indication.value if report.sub_indication else None,
+                "signatures": [
+                    [s.indication.value, s.sub_indication.value if s.sub_indication else None]
+                    for s in report.signatures
+                ],
+                "warnings": [w for s in report.signatures for w in s.warnings],
+                "message_en": report.message_en,
+                "elapsed_s": round(elapsed, 3),
+                "peak_rss_mb": round(peak / 1024, 1),
+                "baseline_rss_mb": round(baseline / 1024, 1),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
