@@ -1,0 +1,252 @@
+"""The fast path gives exactly the report full validation gives, on every corpus we have.
+
+Each document is verified by a verifier with ``ValidationPolicy(fast_path=False)`` (full
+pyHanko validation every time) and by one with the fast path on that has already seen
+documents of the usual shapes (so its templates are warm); the two reports must be equal
+(``elapsed_ms`` aside, which is not part of a report's identity or JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asn1crypto import cms
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.sign import fields
+
+from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
+from fixtures.pki import DemoPKI
+from tests.conftest import PINNED_NOW
+from tests.verify.conftest import Corpus
+from tests.verify.test_verifier import SIGNED_AT, demo_trust
+from verify import DocumentReport, Indication, TrustProfile, ValidationPolicy, Verifier, fastpath
+
+LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
+
+
+def _pair(trust: TrustProfile, policy: ValidationPolicy) -> tuple[Verifier, Verifier]:
+    return (
+        Verifier(trust, policy.replace(fast_path=True)),
+        Verifier(trust, policy.replace(fast_path=False)),
+    )
+
+
+def _same(fast: DocumentReport, full: DocumentReport, what: str) -> None:
+    assert fast.to_dict() == full.to_dict(), what
+    assert fast == full, what
+
+
+def _check(
+    fast: Verifier, full: Verifier, data: bytes, detached: bytes | None, what: str
+) -> DocumentReport:
+    """Both paths, twice on the fast side (the second time from a template if any)."""
+    expected = full.verify(data, detached=detached)
+    for _ in range(2):
+        _same(fast.verify(data, detached=detached), expected, what)
+    return expected
+
+
+# -- signing helpers: same signer, same shape, other content ------------------------------
+
+
+def _key(pki: DemoPKI, label: str) -> Any:
+    return serialization.load_der_private_key(pki.key(label).dump(), password=None)
+
+
+def resign_pdf(pki: DemoPKI, label: str, pdf: bytes, variant: int) -> bytes:
+    """The same signed PDF with a few signed bytes changed and the CMS signed again: a new
+    document of exactly the same shape (as a signer producing many of them would)."""
+    doc = bytearray(pdf)
+    spot = doc.index(b"xxxxxxxx")
+    doc[spot : spot + 8] = f"{variant:08d}".encode()
+    start = doc.index(b"/ByteRange")
+    a, b, c = (int(x) for x in bytes(doc[start:]).split(b"[", 1)[1].split(b"]", 1)[0].split()[1:4])
+    der = bytes.fromhex(doc[a + 1 : b - 1].decode())
+    info = cms.ContentInfo.load(der)
+    signed = bytes(doc[0:a] + doc[b : b + c])
+    new = _resign(pki, label, info, signed).dump()
+    hexed = new.hex().encode()
+    doc[a + 1 : b - 1] = hexed + b"0" * (b - a - 2 - len(hexed))
+    return bytes(doc)
+
+
+def _resign(pki: DemoPKI, label: str, info: cms.ContentInfo, signed: bytes) -> cms.ContentInfo:
+    sd = info["content"]
+    si = sd["signer_infos"][0]
+    algo = si["digest_algorithm"]["algorithm"].native
+    attrs = []
+    for attr in si["signed_attrs"]:
+        if attr["type"].native == "message_digest":
+            attr = cms.CMSAttribute(
+                {"type": "message_digest", "values": [hashlib.new(algo, signed).digest()]}
+            )
+        attrs.append(attr)
+    si["signed_attrs"] = cms.CMSAttributes(attrs)
+    payload = si["signed_attrs"].untag().dump()
+    key = _key(pki, label)
+    h = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[algo]
+    if isinstance(key, rsa.RSAPrivateKey):
+        si["signature"] = key.sign(payload, padding.PKCS1v15(), h)
+    else:
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        si["signature"] = key.sign(payload, ec.ECDSA(h))
+    return info
+
+
+# -- corpora -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shapes(demo_pki: DemoPKI) -> dict[str, bytes]:
+    """One signed document per shape the fast path takes, plus ones it must leave alone."""
+    base = minimal_pdf("Ho so", padding=2000)
+    out = {f"bb-{label}": sign_pdf(demo_pki, label, base, at=SIGNED_AT) for label in LABELS}
+    out["pkcs7"] = sign_pdf(
+        demo_pki,
+        "citizen",
+        base,
+        at=SIGNED_AT,
+        subfilter=fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
+    )
+    out["bt"] = sign_pdf(demo_pki, "official", base, at=SIGNED_AT, timestamp=True)
+    out["lt"] = sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT, ltv=True)
+    out["two"] = sign_pdf(
+        demo_pki, "official", out["bb-citizen"], at=SIGNED_AT, field_name="Signature2"
+    )
+    out["certified"] = sign_pdf(
+        demo_pki, "agency-seal", base, at=SIGNED_AT, certify=fields.MDPPerm.FILL_FORMS
+    )
+    out["revoked"] = sign_pdf(demo_pki, "citizen-revoked", base, at=SIGNED_AT)
+    out["sha512"] = sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT, md_algorithm="sha512")
+    return out
+
+
+def _variants(pki: DemoPKI, shapes: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    for name in [f"bb-{label}" for label in LABELS]:
+        label = name[3:]
+        for i in range(3):
+            doc = resign_pdf(pki, label, shapes[name], i)
+            yield f"{name}-v{i}", doc
+            tampered = bytearray(doc)
+            tampered[tampered.index(b"/Helvetica") + 1] ^= 1
+            yield f"{name}-v{i}-tampered", bytes(tampered)
+            yield f"{name}-v{i}-appended", doc + b"%trailing\n"
+    yield "revoked-v1", resign_pdf(pki, "citizen-revoked", shapes["revoked"], 1)
+
+
+def test_pdf_shapes_and_variants_give_identical_reports(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """B-B (RSA/ECDSA, both hierarchies), PKCS#7, SHA-512, B-T, B-LT, two signatures,
+    certified, revoked, and re-signed / tampered / appended variants: fast = full."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for name, doc in shapes.items():
+        _check(fast, full, doc, None, name)
+    for name, doc in _variants(demo_pki, shapes):
+        _check(fast, full, doc, None, name)
+
+
+def test_fast_path_answers_for_documents_of_a_known_shape(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """After one full validation per shape, the re-signed documents come from templates;
+    the tampered ones and the other shapes do not."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(5)]
+    for i, doc in enumerate(docs):
+        report = _check(fast, full, doc, None, f"variant {i}")
+        assert report.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["hits"] == 2 * len(docs) - 1  # every call but the first
+    before = fastpath.stats(fast)["hits"]
+    _check(fast, full, shapes["bt"], None, "a timestamped signature")
+    _check(fast, full, shapes["two"], None, "two signatures")
+    assert fastpath.stats(fast)["hits"] == before
+
+
+def test_detached_signatures_give_identical_reports(demo_pki: DemoPKI) -> None:
+    """Detached CAdES for each signer, re-signed over other content, tampered content,
+    a revoked signer and a timestamped one: fast = full."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for label in [*LABELS, "citizen-revoked"]:
+        for i in range(3):
+            data = f"{label} {i} ".encode() * 100
+            sig = sign_detached(demo_pki, label, data, at=SIGNED_AT)
+            _check(fast, full, data, sig, f"{label} {i}")
+            _check(fast, full, b"X" + data[1:], sig, f"{label} {i} tampered")
+    data = b"timestamped"
+    _check(
+        fast, full, data, sign_detached(demo_pki, "official", data, at=SIGNED_AT, timestamp=True),
+        "timestamped",
+    )  # fmt: skip
+    assert fastpath.stats(fast)["hits"] > 0
+
+
+def test_offline_and_soft_policies_give_identical_reports(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """Offline hard (TRY_LATER), offline soft and revocation off: fast = full."""
+    for policy in (
+        ValidationPolicy(validation_time=PINNED_NOW, network=False),
+        ValidationPolicy(validation_time=PINNED_NOW, network=False, revocation="soft"),
+        ValidationPolicy(validation_time=PINNED_NOW, revocation="off"),
+    ):
+        fast, full = _pair(demo_trust(demo_pki), policy)
+        for name in ("bb-citizen", "bb-official"):
+            for i in range(2):
+                doc = resign_pdf(demo_pki, name[3:], shapes[name], i)
+                _check(fast, full, doc, None, f"{policy.revocation} {name} {i}")
+
+
+def test_cli_corpus_gives_identical_reports(demo_pki: DemoPKI, verify_corpus: Corpus) -> None:
+    """Every document of the command line's corpus (pairs with their signatures)."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    root = verify_corpus.root
+    for path in sorted(root.iterdir()):
+        if path.suffix == ".p7s":
+            continue
+        sig = path.with_name(path.name + ".p7s")
+        detached = sig.read_bytes() if sig.exists() else None
+        _check(fast, full, path.read_bytes(), detached, path.name)
+    orphan = (root / "orphan.p7s").read_bytes()
+    _check(fast, full, b"lost", orphan, "orphan with its content")
+
+
+def test_adversarial_cases_give_identical_reports(demo_pki: DemoPKI) -> None:
+    """Every case of the adversarial corpus (tests/adversarial/corpus.py) that runs in
+    process, verified by a fast verifier already warm with the base documents the cases
+    are made from. (The cases marked ``isolate`` can hang or exhaust the stack by design;
+    they run in a subprocess in their own tests and gain nothing here.)"""
+    from tests.adversarial import corpus
+
+    bases = corpus.Bases(demo_pki)
+    demo_policy = ValidationPolicy(validation_time=PINNED_NOW)
+    fast_demo, full_demo = _pair(corpus.demo_trust(demo_pki), demo_policy)
+    _check(fast_demo, full_demo, bases.signed, None, "base")
+    _check(fast_demo, full_demo, corpus.DATA, bases.detached, "base detached")
+    checked = 0
+    for case in corpus.CASES:
+        if getattr(case, "isolate", False):
+            continue
+        inp = case.build(bases)
+        if inp.anchors:
+            made = corpus.make_verifier(None, inp)
+            fast, full = _pair(made.trust, made.policy)
+        else:
+            fast, full = fast_demo, full_demo
+        _check(fast, full, inp.data, inp.detached, case.id)
+        checked += 1
+    assert checked >= 50
+
+
+def test_policy_switch_turns_the_fast_path_off(demo_pki: DemoPKI, shapes: dict[str, bytes]) -> None:
+    """``ValidationPolicy(fast_path=False)``: no template is ever made or used."""
+    full = Verifier(
+        demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW, fast_path=False)
+    )
+    for i in range(3):
+        full.verify(resign_pdf(demo_pki, "citizen", shapes["bb-citizen"], i))
+    assert fastpath.stats(full) == {"hits": 0, "misses": 0, "templates": 0}
