@@ -69,6 +69,7 @@ from verify.report import (
     worst,
 )
 from verify.trust import Hierarchy, TrustProfile, fingerprint
+from verify.visual import field_changes, visual_check
 from verify.xmldsig import (
     XmlSignatureCheck,
     XmlSignatureError,
@@ -613,6 +614,7 @@ class Verifier:
             report = await self._pdf_signature(
                 index, emb, moment, dss_certs, dss_ocsps, dss_crls, embedded
             )
+            report = self._form_filling_check(report, emb, data)
             hidden = _hidden_update(reader, data, _signed_end(emb))
             if hidden is not None and report.indication is not Indication.TOTAL_FAILED:
                 report = _failed_report(
@@ -626,6 +628,48 @@ class Verifier:
         for extra in odd:
             reports.append(replace(extra, index=len(reports)))
         return self._document(path, data, "pdf", moment, reports, None, warnings)
+
+    def _form_filling_check(
+        self, report: SignatureReport, emb: EmbeddedPdfSignature, data: bytes
+    ) -> SignatureReport:
+        """After allowed form filling: name the changed fields and compare what is shown.
+
+        A field whose new appearance paints over signed page content, or any visible
+        change outside the changed fields' widgets, fails the signature (see
+        :mod:`verify.visual`).
+        """
+        if report.modifications != "FORM_FILLING_AND_SIGNATURES":
+            return report
+        try:
+            changes = field_changes(emb.reader, emb.signed_revision)
+        except Exception as exc:  # noqa: BLE001 - said in the report, the verdict stands
+            warning = f"The changed form fields could not be listed ({_short(exc)})."
+            return replace(report, warnings=(*report.warnings, warning))
+        filled = [c for c in changes if not c.is_signature]
+        warnings = list(report.warnings)
+        if filled:
+            warnings.append(
+                "Form fields changed after this signature (old -> new): "
+                + "; ".join(c.describe() for c in filled)
+            )
+        report = replace(report, warnings=tuple(warnings))
+        if report.indication is Indication.TOTAL_FAILED or not changes:
+            return report
+        try:
+            findings = visual_check(data[: _signed_end(emb)], data, changes)
+        except Exception as exc:  # noqa: BLE001 - a page PDFium cannot draw is not a pass
+            findings = []
+            warning = f"The signed and final pages could not be compared ({_short(exc)})."
+            report = replace(report, warnings=(*report.warnings, warning))
+        if not findings:
+            return report
+        return _failed_report(
+            report,
+            "thay đổi hiển thị vượt quá việc điền biểu mẫu: "
+            + "; ".join(f.describe_vi() for f in findings),
+            "the visible change goes beyond form filling: "
+            + "; ".join(f.describe_en() for f in findings),
+        )
 
     async def _pdf_signature(
         self,

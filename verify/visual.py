@@ -1,0 +1,280 @@
+"""What form filling after a signature changed: the fields, and what the page now shows.
+
+pyHanko's difference analysis accepts form filling after a signature (when the document's
+permissions allow it) by looking at the *objects* that changed. It cannot say whether the
+new appearance of a field paints over the signed page: a field whose widget was placed on
+top of the printed amount can, once "filled", show another amount (the shadow attack
+"replace via form", Mainka et al., NDSS 2021). This module adds the two things an auditor
+needs:
+
+* :func:`field_changes`: every field whose value changed, with the old and the new value;
+* :func:`visual_check`: the signed revision and the final file rendered side by side
+  (PDFium via ``pypdfium2``, appearance streams as stored, no form regeneration). A
+  visible difference outside the changed fields' widgets, or inside a widget over
+  non-blank signed page content, is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+__all__ = ["SIGNED", "FieldChange", "VisualFinding", "field_changes", "visual_check"]
+
+SIGNED = "<signature>"
+"""The value :func:`field_changes` gives a signature field that holds a signature."""
+DPI = 50
+"""Rendering resolution: enough to see text, cheap enough for every filled document."""
+MAX_PAGES = 20
+"""Documents with more pages are compared on their first pages only (said in a warning)."""
+_DIFF_LEVEL = 48  # grey levels (0-255) two renderings must differ by to count
+_INK_LEVEL = 200  # darker than this on the signed page counts as content
+_MIN_PIXELS = 4  # fewer differing pixels than this are rendering noise
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A form field whose value differs between the signed revision and the final file."""
+
+    name: str
+    old: str | None
+    new: str | None
+    widgets: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
+    """(page index, /Rect) of each of its widgets in the final file."""
+
+    @property
+    def is_signature(self) -> bool:
+        return SIGNED in (self.old, self.new)
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.old!r} -> {self.new!r}"
+
+
+@dataclass(frozen=True)
+class VisualFinding:
+    """A visible change the permissions do not explain."""
+
+    page: int
+    pixels: int
+    field: str | None
+    """The field whose new appearance covers signed content; None: outside every field."""
+
+    def describe_en(self) -> str:
+        if self.field is None:
+            return f"page {self.page + 1}: {self.pixels} pixels changed outside the filled fields"
+        return (
+            f"page {self.page + 1}: the new appearance of field {self.field!r} is drawn over "
+            f"signed page content ({self.pixels} pixels)"
+        )
+
+    def describe_vi(self) -> str:
+        if self.field is None:
+            return (
+                f"trang {self.page + 1}: {self.pixels} điểm ảnh thay đổi ngoài các trường đã điền"
+            )
+        return (
+            f"trang {self.page + 1}: hình hiển thị mới của trường {self.field!r} vẽ đè lên "
+            f"nội dung trang đã ký ({self.pixels} điểm ảnh)"
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        obj = value.get_object()
+    except Exception:  # noqa: BLE001 - a dangling reference reads as nothing
+        return None
+    if isinstance(obj, generic.ArrayObject):
+        return ", ".join(str(v) for v in obj)
+    return str(obj)
+
+
+def _idnum(value: Any) -> int | None:
+    return value.idnum if isinstance(value, generic.IndirectObject) else None
+
+
+def _walk_fields(
+    fields: Any, prefix: str, depth: int = 0
+) -> Iterator[tuple[str, generic.DictionaryObject, set[int]]]:
+    """(fully qualified name, field dictionary, object numbers of its widgets)."""
+    if depth > 32 or not isinstance(fields, generic.ArrayObject):
+        return
+    for ref in fields:
+        try:
+            field = ref.get_object()
+        except Exception:  # noqa: BLE001, S112 - a broken entry is skipped, not fatal
+            continue
+        if not isinstance(field, generic.DictionaryObject):
+            continue
+        part = field.get("/T")
+        name = f"{prefix}.{part}" if prefix and part is not None else str(part or prefix)
+        kids = field.get("/Kids")
+        kid_objs = []
+        if isinstance(kids, generic.ArrayObject):
+            for kid in kids:
+                with contextlib.suppress(Exception):
+                    kid_objs.append(kid.get_object())
+        if any(isinstance(k, generic.DictionaryObject) and "/T" in k for k in kid_objs):
+            yield from _walk_fields(kids, name, depth + 1)
+            continue
+        widgets = {_idnum(k) for k in kids} if isinstance(kids, generic.ArrayObject) else set()
+        widgets = widgets if kid_objs else {_idnum(ref)}
+        yield name, field, {n for n in widgets if n is not None}
+
+
+def _values(root: Any) -> dict[str, tuple[str | None, set[int]]]:
+    try:
+        fields = root["/AcroForm"]["/Fields"]
+    except (KeyError, TypeError):
+        return {}
+    out: dict[str, tuple[str | None, set[int]]] = {}
+    for name, field, widgets in _walk_fields(fields, ""):
+        if field.get("/FT") == "/Sig":
+            value = SIGNED if "/V" in field else None
+        else:
+            value = _text(field.raw_get("/V")) if "/V" in field else None
+        out[name] = (value, widgets)
+    return out
+
+
+def _pages(root: Any, limit: int) -> list[generic.DictionaryObject]:
+    """The first ``limit`` pages, walking /Kids with a guard against loops."""
+    out: list[generic.DictionaryObject] = []
+    seen: set[int] = set()
+
+    def visit(node: Any, depth: int) -> None:
+        if len(out) >= limit or depth > 64:
+            return
+        num = _idnum(node)
+        if num is not None:
+            if num in seen:
+                return
+            seen.add(num)
+        obj = node.get_object()
+        if not isinstance(obj, generic.DictionaryObject):
+            return
+        if obj.get("/Type") == "/Pages" or "/Kids" in obj:
+            for kid in obj.get("/Kids", ()):
+                visit(kid, depth + 1)
+        else:
+            out.append(obj)
+
+    with contextlib.suppress(Exception):
+        visit(root.raw_get("/Pages"), 0)
+    return out
+
+
+def _widget_rects(
+    root: Any, widgets: set[int], max_pages: int
+) -> tuple[tuple[int, tuple[float, float, float, float]], ...]:
+    found: list[tuple[int, tuple[float, float, float, float]]] = []
+    for index, page in enumerate(_pages(root, max_pages)):
+        annots = page.get("/Annots")
+        if not isinstance(annots, generic.ArrayObject):
+            continue
+        for annot in annots:
+            if _idnum(annot) not in widgets:
+                continue
+            try:
+                x1, y1, x2, y2 = (float(v) for v in annot.get_object()["/Rect"])
+            except Exception:  # noqa: BLE001, S112 - no usable rectangle
+                continue
+            found.append((index, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))))
+    return tuple(found)
+
+
+def field_changes(reader: PdfFileReader, signed_revision: int) -> list[FieldChange]:
+    """Fields whose value differs between ``signed_revision`` and the final file."""
+    before = _values(reader.get_historical_root(signed_revision))
+    after = _values(reader.root)
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        old = before.get(name, (None, set()))[0]
+        new, widgets = after.get(name, (None, set()))
+        if old != new:
+            rects = _widget_rects(reader.root, widgets, MAX_PAGES)
+            changes.append(FieldChange(name, old, new, rects))
+    return changes
+
+
+def _render(data: bytes, pages: int, *, annots: bool) -> list[Any]:
+    import pypdfium2  # type: ignore[import-untyped]  # ships no type information
+
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        if annots:
+            doc.init_forms()  # PDFium draws widgets only through its form layer
+        images = []
+        for index in range(min(len(doc), pages)):
+            page = doc[index]
+            bitmap = page.render(
+                scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
+            )
+            images.append(bitmap.to_pil().convert("L"))
+        return images
+    finally:
+        doc.close()
+
+
+def _count(mask: Any) -> int:
+    return int(mask.histogram()[255])
+
+
+def visual_check(
+    signed: bytes, final: bytes, changes: Sequence[FieldChange]
+) -> list[VisualFinding]:
+    """Compare the signed revision with the final file as PDFium draws them.
+
+    Differences inside the widgets of the changed fields are what form filling is; they
+    are allowed unless the signed page itself (drawn without annotations) has content
+    under them. Any other visible difference is reported.
+    """
+    from PIL import Image, ImageChops, ImageDraw
+
+    before = _render(signed, MAX_PAGES, annots=True)
+    after = _render(final, MAX_PAGES, annots=True)
+    bare = _render(signed, MAX_PAGES, annots=False)
+    findings: list[VisualFinding] = []
+    scale = DPI / 72
+    for index, (b_img, a_img, page_img) in enumerate(zip(before, after, bare, strict=False)):
+        if b_img.size != a_img.size:
+            findings.append(VisualFinding(index, b_img.size[0] * b_img.size[1], None))
+            continue
+        diff = ImageChops.difference(b_img, a_img).point(lambda v: 255 if v > _DIFF_LEVEL else 0)
+        if _count(diff) < _MIN_PIXELS:
+            continue
+        ink = page_img.point(lambda v: 255 if v < _INK_LEVEL else 0)
+        height = b_img.size[1]
+        allowed = Image.new("L", b_img.size, 0)
+        draw = ImageDraw.Draw(allowed)
+        for change in changes:
+            field_mask = Image.new("L", b_img.size, 0)
+            field_draw = ImageDraw.Draw(field_mask)
+            for page_index, (x1, y1, x2, y2) in change.widgets:
+                if page_index != index:
+                    continue
+                box = (
+                    x1 * scale - 1,
+                    height - y2 * scale - 1,
+                    x2 * scale + 1,
+                    height - y1 * scale + 1,
+                )
+                draw.rectangle(box, fill=255)
+                field_draw.rectangle(box, fill=255)
+            covering = ImageChops.multiply(ImageChops.multiply(diff, field_mask), ink)
+            pixels = _count(covering)
+            if pixels >= _MIN_PIXELS:
+                findings.append(VisualFinding(index, pixels, change.name))
+        outside = ImageChops.subtract(diff, allowed)
+        pixels = _count(outside)
+        if pixels >= _MIN_PIXELS:
+            findings.append(VisualFinding(index, pixels, None))
+    if len(before) != len(after):
+        findings.append(VisualFinding(min(len(before), len(after)), 0, None))
+    return findings
