@@ -13,6 +13,7 @@ A plain JSON Schema file (no ``id``/``schema`` envelope) is accepted as a defini
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILTIN_PROVIDERS",
     "MAX_DEFINITION_BYTES",
+    "MAX_PATTERN_LENGTH",
     "AutofillBinding",
     "ComputedField",
     "CrossCheck",
@@ -50,6 +52,9 @@ __all__ = [
 ]
 
 MAX_DEFINITION_BYTES = 2_000_000
+MAX_PATTERN_LENGTH = 1_000
+_MAX_GROUP_REPEAT = 5  # a group holding "+"/"*" may repeat this often (polynomial cost)
+"""Longest regular expression a definition may hold (``pattern``, ``patternProperties``)."""
 #: Provider names a definition may bind to without registering anything first.
 BUILTIN_PROVIDERS = frozenset({"population", "business", "insurance", "submissions"})
 _LOCAL_BASE = "urn:hoso:form"
@@ -467,6 +472,82 @@ def _check_regex(pattern: str, location: str, where: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise _fail(f"pattern {pattern!r} is not a valid regex: {exc}", location, where) from exc
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise _fail(
+            f"pattern is {len(pattern)} characters, more than {MAX_PATTERN_LENGTH}",
+            location,
+            where,
+        )
+    if _nested_quantifier(pattern):
+        raise _fail(
+            f"pattern {pattern!r} repeats a group that itself repeats without bound: "
+            "matching can take exponential time (catastrophic backtracking); "
+            "rewrite it without an unbounded quantifier inside a repeated group",
+            location,
+            where,
+        )
+
+
+def _nested_quantifier(pattern: str) -> bool:
+    """Does ``pattern`` repeat something that can match the same text in many ways?
+
+    ``(a+)+``, ``(a*)*``, ``(\\w+\\s?)*``, ``(.*a){20}`` (a repeated group holding an
+    unbounded quantifier) and ``(a|aa)+`` (an unbounded repeat of alternatives that may
+    start alike) make Python's backtracking engine try exponentially many ways on a
+    near-miss, and ``re`` cannot be interrupted: such patterns are refused when the
+    definition is loaded. A group repeated a few times (``{0,2}``), or whose body has a
+    bounded length (``(\\d{3}-)+``), is allowed.
+    """
+    parser: Any = importlib.import_module("re._parser")  # the parser ``re`` itself uses
+    consts: Any = importlib.import_module("re._constants")
+    repeats = (consts.MAX_REPEAT, consts.MIN_REPEAT, consts.POSSESSIVE_REPEAT)
+
+    def children(op: Any, arg: Any) -> list[Any]:
+        if op in repeats:
+            return [arg[2]]
+        if op is consts.SUBPATTERN:
+            return [arg[-1]]
+        if op is consts.BRANCH:
+            return list(arg[1])
+        if op in (consts.ASSERT, consts.ASSERT_NOT):
+            return [arg[1]]
+        return []
+
+    def unbounded(items: Any) -> bool:
+        for op, arg in items:
+            if op in repeats and arg[1] == consts.MAXREPEAT:
+                return True
+            if any(unbounded(c) for c in children(op, arg)):
+                return True
+        return False
+
+    def ambiguous_branch(items: Any) -> bool:
+        for op, arg in items:
+            if op is consts.BRANCH:
+                firsts = [next(iter(alt)) if len(alt) else None for alt in arg[1]]
+                literal = [f for f in firsts if f is not None and f[0] is consts.LITERAL]
+                if len(literal) < len(firsts) or len({f[1] for f in literal}) < len(literal):
+                    return True
+            if any(ambiguous_branch(c) for c in children(op, arg)):
+                return True
+        return False
+
+    def find(items: Any) -> bool:
+        for op, arg in items:
+            if op in repeats:
+                _low, high, body = arg
+                if high > _MAX_GROUP_REPEAT and unbounded(body):
+                    return True
+                if high == consts.MAXREPEAT and ambiguous_branch(body):
+                    return True
+            if any(find(c) for c in children(op, arg)):
+                return True
+        return False
+
+    try:
+        return find(parser.parse(pattern))
+    except Exception:  # noqa: BLE001 - re.compile accepted it; only the analysis failed
+        return False
 
 
 def _check_ui(

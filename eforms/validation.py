@@ -26,10 +26,20 @@ from eforms.messages import TYPE_NAMES, render
 from eforms.provenance import FilledValue
 from eforms.text import nfc_tree
 
-__all__ = ["MAX_NODES", "FieldError", "ValidationReport", "compute", "validate"]
+__all__ = [
+    "MAX_NODES",
+    "MAX_SUBMISSION_BYTES",
+    "FieldError",
+    "ValidationReport",
+    "compute",
+    "validate",
+    "validate_json",
+]
 
 #: Largest number of JSON values (objects, arrays, scalars) accepted in one submission.
 MAX_NODES = 50_000
+#: Largest submission, as JSON text, that :func:`validate_json` parses.
+MAX_SUBMISSION_BYTES = 5_000_000
 
 _KEYWORD_CODES = {
     "minLength": "min-length",
@@ -410,3 +420,85 @@ def validate(
         _cross_checks(definition, normalised, out)
     ranked = sorted(out.errors, key=lambda e: _rank_key(definition, e))
     return ValidationReport(definition.key, tuple(ranked), normalised, warnings)
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    """Does the JSON text nest arrays/objects deeper than ``limit``? (one linear scan)
+
+    Run before ``json.loads`` so the parser never recurses into hostile depth.
+    """
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def validate_json(
+    form: FormDefinition | Mapping[str, Any],
+    raw: bytes | str,
+    *,
+    prefilled: Mapping[str, FilledValue] | None = None,
+    today: date | None = None,
+) -> ValidationReport:
+    """Parse a submission (JSON text, as received) with bounds, then :func:`validate` it.
+
+    Text over :data:`MAX_SUBMISSION_BYTES`, nested deeper than the e-forms depth limit,
+    not UTF-8 or not JSON gives a report with one error at ``""`` whose message says
+    which limit or rule it broke; nothing is parsed past the limits.
+    """
+    import json
+
+    from eforms.text import MAX_DEPTH
+
+    definition = form if isinstance(form, FormDefinition) else load_definition(form)
+    out = _Collector(definition)
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_SUBMISSION_BYTES:
+        out.add_custom(
+            "",
+            "too-large",
+            f"Hồ sơ nộp quá lớn: {size:,} byte, tối đa {MAX_SUBMISSION_BYTES:,} byte.",
+            f"The submission is too large: {size:,} bytes, at most {MAX_SUBMISSION_BYTES:,}.",
+        )
+        return ValidationReport(definition.key, tuple(out.errors), None)
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        out.add_custom(
+            "", "not-json", "Hồ sơ nộp không phải văn bản UTF-8.", "The submission is not UTF-8."
+        )
+        return ValidationReport(definition.key, tuple(out.errors), None)
+    if _json_depth_exceeds(text, MAX_DEPTH):
+        out.add_custom(
+            "",
+            "too-large",
+            f"Dữ liệu lồng quá sâu: quá {MAX_DEPTH} cấp.",
+            f"The data is nested too deeply: more than {MAX_DEPTH} levels.",
+        )
+        return ValidationReport(definition.key, tuple(out.errors), None)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        out.add_custom(
+            "",
+            "not-json",
+            f"Hồ sơ nộp không phải JSON hợp lệ ({exc}).",
+            f"The submission is not valid JSON ({exc}).",
+        )
+        return ValidationReport(definition.key, tuple(out.errors), None)
+    return validate(definition, data, prefilled=prefilled, today=today)

@@ -66,10 +66,10 @@ def write_spec(inp: Input, pki: DemoPKI | None, folder: Path) -> Path:
     return path
 
 
-def run_spec(spec: Path, timeout: float) -> Outcome:
+def run_spec(spec: Path, timeout: float, *extra: str) -> Outcome:
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "tests.adversarial.run_one", str(spec)],
+            [sys.executable, "-m", "tests.adversarial.run_one", str(spec), *extra],
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -39,8 +39,59 @@ def verifier_from_spec(spec: dict[str, Any]) -> Verifier:
     return Verifier(trust, ValidationPolicy(validation_time=PINNED_NOW))
 
 
+def pyhanko_alone(spec: dict[str, Any]) -> dict[str, Any]:
+    """pyHanko's own judgement, without our layer: what a plain integration would say."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_detached_cms, validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    if spec.get("anchors"):
+        roots = [_cert(p) for p in spec["anchors"]]
+        vc_args: dict[str, Any] = {"allow_fetching": False, "revocation_mode": "soft-fail"}
+    else:
+        roots = [_cert(p) for p in spec["demo_roots"].values()]
+        vc_args = {"allow_fetching": True, "revocation_mode": "soft-fail"}
+
+    def context() -> ValidationContext:
+        return ValidationContext(trust_roots=roots, moment=PINNED_NOW, **vc_args)
+
+    path = Path(spec["data"])
+    if path.stat().st_size > 512 * 1024 * 1024:
+        return {"pyhanko": "not attempted (file over 512 MB)"}
+    data = path.read_bytes()
+    if spec.get("detached"):
+        from asn1crypto import cms
+
+        info = cms.ContentInfo.load(Path(spec["detached"]).read_bytes())
+        st = validate_detached_cms(data, info["content"], signer_validation_context=context())
+        ok = bool(st.intact and st.valid and st.trusted)
+        return {"pyhanko": ("accepts" if ok else "rejects") + f" ({st.summary()})"}
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sigs = reader.embedded_signatures
+    if not sigs:
+        return {"pyhanko": "finds no signature it can validate"}
+    verdicts = []
+    for emb in sigs:
+        st = validate_pdf_signature(emb, signer_validation_context=context())
+        verdicts.append(("accepts" if st.bottom_line else "rejects") + f" ({st.summary()})")
+    if all(v.startswith("accepts") for v in verdicts):
+        return {"pyhanko": "accepts all: " + "; ".join(verdicts)}
+    return {"pyhanko": "; ".join(verdicts)}
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
+    if argv[1:] == ["--pyhanko"]:
+        started = time.perf_counter()
+        try:
+            result = pyhanko_alone(spec)
+        except BaseException as exc:  # noqa: BLE001 - an exception is pyHanko's answer here
+            result = {"pyhanko": f"raises {type(exc).__name__}: {exc}"[:240]}
+        result["elapsed_s"] = round(time.perf_counter() - started, 3)
+        print(json.dumps(result))
+        return 0
     verifier = verifier_from_spec(spec)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
