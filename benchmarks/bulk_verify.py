@@ -1,233 +1,169 @@
 """Bulk verification benchmark: hoso against pyHanko alone, OpenSSL and the hash+crypto floor.
 
-    python -m benchmarks.bulk_verify [--n 200] [--out benchmarks/corpus] [--kinds bb,lt,cms]
+    python -m benchmarks.bulk_verify [--n 200] [--kinds bb,lt,two,cms] [--scale 1000,10000]
+                                     [--out DIR] [--markdown FILE]
 
-Builds (or reuses) corpora from the demo PKI, starts the demo OCSP/CRL/TSA services on
-loopback, and measures in one run, side by side:
+Starts the demo OCSP/CRL/TSA services on loopback, builds corpora from the demo PKI (see
+:mod:`benchmarks.corpus`: distinct documents, RSA and ECDSA signers of both hierarchies,
+50-200 KB PDFs, 100 KB files for detached CMS, 5% tampered) and measures, side by side in
+one run, each approach in a fresh process of its own (so peak RSS is its own):
 
-- hoso ``verify_many`` with 1 and 2 workers (one shared revocation cache);
-- pyHanko in a plain loop, a fresh ValidationContext per document, and with one shared one;
-- ``openssl cms -verify`` per file (detached CMS only; a process per file);
-- the floor: read the file, SHA-256 of the signed bytes, one signature check (cryptography).
+- hoso ``verify_many`` with 1 and 2 worker processes (a fresh SQLite revocation cache each);
+- pyHanko in a plain loop: a fresh ``ValidationContext`` per document, and one shared
+  context (hard revocation checking, fetching on, like hoso's default policy);
+- ``openssl cms -verify`` per file (detached CMS; one process per file, as a script would);
+- the floor: read the file, SHA-256 the signed bytes, verify each signature once with
+  ``cryptography`` (no certificate path, no revocation).
 
-It prints documents per second, ms per document, the ratio of hoso to each peer, peak RSS
-of the measuring process tree, and whether every approach agrees on which documents are
-intact. Timing numbers go to benchmarks/RESULTS.md by hand, with the machine.
+Then the scaling rows: hoso on the first 1,000 and 10,000 documents of the B-B corpus.
+
+For each row: documents per second, ms per document, how many times faster hoso (one
+worker) is, peak RSS, and how many documents the approach judged as the corpus says
+(intact and valid = passes). At the end, the targets, met or missed and by how much.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
-import io
+import json
 import os
 import platform
-import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from asn1crypto import cms
-from cryptography import x509 as cx509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from benchmarks.corpus import NOW, Corpus, build
 
-from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
-from fixtures.pki import DemoPKI, start_services
-
-NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-SIGNED_AT = datetime(2026, 5, 31, 9, 0, tzinfo=UTC)
-LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
-
-
-@dataclass
-class Corpus:
-    kind: str
-    files: list[Path]
-    detached: dict[Path, Path]
-    intact: dict[Path, bool]
+APPROACHES = ("hoso-1", "hoso-2", "pyhanko-fresh", "pyhanko-shared", "openssl", "floor")
+NAMES = {
+    "hoso-1": "hoso, 1 worker",
+    "hoso-2": "hoso, 2 workers",
+    "pyhanko-fresh": "pyHanko loop, fresh context per doc",
+    "pyhanko-shared": "pyHanko loop, one shared context",
+    "openssl": "openssl cms -verify per file",
+    "floor": "floor (read + SHA-256 + signature check)",
+}
+KIND_NAMES = {
+    "bb": "PAdES B-B, one signature",
+    "lt": "PAdES B-LT, one signature",
+    "two": "two B-B signatures",
+    "cms": "detached CAdES-B-B over 100 KB files",
+}
 
 
-def build_corpus(pki: DemoPKI, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
-    detached: dict[Path, Path] = {}
-    intact: dict[Path, bool] = {}
-    templates: dict[str, bytes] = {}
-    for i in range(n):
-        label = LABELS[i % len(LABELS)]
-        tampered = rng.random() < 0.05
-        if kind == "cms":
-            content = folder / f"doc-{i:05d}.bin"
-            data = rng.randbytes(100 * 1024)
-            content.write_bytes(data)
-            sig = folder / f"doc-{i:05d}.bin.p7s"
-            sig.write_bytes(sign_detached(pki, label, data, at=SIGNED_AT))
-            if tampered:
-                content.write_bytes(b"X" + data[1:])
-            files.append(content)
-            detached[content] = sig
-            intact[content] = not tampered
-            continue
-        key = f"{kind}-{label}"
-        if key not in templates:
-            pdf = minimal_pdf("Hồ sơ", pages=2, padding=rng.randint(50_000, 190_000))
-            templates[key] = sign_pdf(pki, label, pdf, at=SIGNED_AT, ltv=(kind == "lt"))
-        doc = bytearray(templates[key])
-        # vary the trailer comment so every file has its own hash (outside the signed range
-        # only when tampered is False: append after %%EOF)
-        doc += f"%{i}\n".encode()
-        if tampered:
-            at = doc.find(b"/Helvetica")
-            doc[at + 1] ^= 1
-        path = folder / f"doc-{i:05d}.pdf"
-        path.write_bytes(bytes(doc))
-        files.append(path)
-        intact[path] = not tampered
-    return Corpus(kind, files, detached, intact)
+# -- the measured side (one fresh process per approach) ---------------------------------------
 
 
 def _peak_rss_mb() -> float:
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(self_kb, child_kb) / 1024
+    import multiprocessing
+
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)  # let pool workers exit so that their peak is counted
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
 
 
-@dataclass
-class Row:
-    name: str
-    seconds: float
-    n: int
-    verdicts: dict[Path, bool]
-    rss_mb: float
-
-    @property
-    def per_second(self) -> float:
-        return self.n / self.seconds
-
-    @property
-    def ms(self) -> float:
-        return 1000 * self.seconds / self.n
+def _items(manifest: dict[str, Any], n: int) -> list[tuple[str, str | None, bool]]:
+    return [(p, d, ok) for p, d, ok in manifest["files"][:n]]
 
 
-def _timed(name: str, corpus: Corpus, fn: Callable[..., dict[Path, bool]], *args: object) -> Row:
-    started = time.perf_counter()
-    verdicts = fn(*args)
-    elapsed = time.perf_counter() - started
-    return Row(name, elapsed, len(corpus.files), verdicts, _peak_rss_mb())
-
-
-def run_hoso(corpus: Corpus, pki: DemoPKI, workers: int, cache_dir: Path) -> dict[Path, bool]:
+def run_hoso(
+    items: list[tuple[str, str | None, bool]], roots: list[Any], workers: int
+) -> dict[str, bool]:
     from verify import TrustProfile, ValidationPolicy, Verifier
     from verify.bulk import BulkItem, verify_many
     from verify.cache import RevocationCache
 
-    trust = TrustProfile.custom([pki.root("public"), pki.root("specialized")], name="demo")
-    verifier = Verifier(
-        trust, ValidationPolicy(validation_time=NOW), cache=RevocationCache.in_directory(cache_dir)
-    )
-    items = [
-        BulkItem(str(p), str(corpus.detached[p]) if p in corpus.detached else None)
-        for p in corpus.files
-    ]
-    out: dict[Path, bool] = {}
-    for report in verify_many(items, verifier=verifier, workers=workers, chunk_size=16):
+    trust = TrustProfile.custom(roots, name="demo")
+    cache = RevocationCache.in_directory(tempfile.mkdtemp(prefix="hoso-bench-cache-"))
+    verifier = Verifier(trust, ValidationPolicy(validation_time=NOW), cache=cache)
+    out: dict[str, bool] = {}
+    for report in verify_many(
+        (BulkItem(p, d) for p, d, _ok in items), verifier=verifier, workers=workers
+    ):
         assert report.path is not None
-        out[Path(report.path)] = report.passed
+        out[report.path] = report.passed
     return out
 
 
-def run_pyhanko(corpus: Corpus, pki: DemoPKI, shared: bool) -> dict[Path, bool]:
+def run_pyhanko(
+    items: list[tuple[str, str | None, bool]], roots: list[Any], shared: bool
+) -> dict[str, bool]:
+    import asyncio
+    import io
+
+    from asn1crypto import cms
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import async_validate_detached_cms, validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    def vc() -> ValidationContext:
+    def context() -> ValidationContext:
         return ValidationContext(
-            trust_roots=[pki.root("public"), pki.root("specialized")],
-            allow_fetching=True,
-            moment=NOW,
+            trust_roots=roots, allow_fetching=True, moment=NOW, revocation_mode="require"
         )
 
-    one = vc()
-    out: dict[Path, bool] = {}
-    for path in corpus.files:
-        ctx = one if shared else vc()
+    one = context()
+    out: dict[str, bool] = {}
+    for path, sig, _ok in items:
+        vc = one if shared else context()
         try:
-            if corpus.kind == "cms":
-                sd = cms.ContentInfo.load(corpus.detached[path].read_bytes())["content"]
+            data = Path(path).read_bytes()
+            if sig is not None:
+                sd = cms.ContentInfo.load(Path(sig).read_bytes())["content"]
                 st = asyncio.run(
-                    async_validate_detached_cms(
-                        path.read_bytes(), sd, signer_validation_context=ctx
-                    )
+                    async_validate_detached_cms(data, sd, signer_validation_context=vc)
                 )
                 out[path] = bool(st.bottom_line)
             else:
-                reader = PdfFileReader(io.BytesIO(path.read_bytes()))
-                st = validate_pdf_signature(reader.embedded_signatures[0], ctx)
-                out[path] = bool(st.bottom_line)
-        except Exception:  # noqa: BLE001 - a peer's failure counts as "not intact"
+                reader = PdfFileReader(io.BytesIO(data))
+                sigs = reader.embedded_signatures
+                out[path] = bool(sigs) and all(
+                    validate_pdf_signature(emb, vc).bottom_line for emb in sigs
+                )
+        except Exception:  # noqa: BLE001 - a peer's failure counts as "not passed"
             out[path] = False
     return out
 
 
-def run_openssl(corpus: Corpus, pki: DemoPKI, folder: Path) -> dict[Path, bool]:
-    roots = folder / "roots.pem"
-    roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
-    out: dict[Path, bool] = {}
-    for path in corpus.files:
+def run_openssl(items: list[tuple[str, str | None, bool]], roots_pem: str) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for path, sig, _ok in items:
+        assert sig is not None
         result = subprocess.run(
             [
-                "openssl",
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                str(corpus.detached[path]),
-                "-content",
-                str(path),
-                "-CAfile",
-                str(roots),
-                "-purpose",
-                "any",
-                "-attime",
-                str(int(NOW.timestamp())),
-                "-out",
-                os.devnull,
+                "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sig,
+                "-content", path, "-CAfile", roots_pem, "-purpose", "any",
+                "-attime", str(int(NOW.timestamp())), "-out", os.devnull,
             ],
             capture_output=True,
             check=False,
-        )
+        )  # fmt: skip
         out[path] = result.returncode == 0
     return out
 
 
-def _floor_one(signed: bytes, der: bytes) -> bool:
-    info = cms.ContentInfo.load(der)
-    sd = info["content"]
+def _floor_check(signed: bytes, der: bytes) -> bool:
+    from asn1crypto import cms
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    sd = cms.ContentInfo.load(der)["content"]
     si = sd["signer_infos"][0]
-    cert = next(
-        c.chosen
-        for c in sd["certificates"]
-        if c.name == "certificate"
-        and c.chosen.serial_number == si["sid"].chosen["serial_number"].native
-    )
+    serial = si["sid"].chosen["serial_number"].native
+    cert = next(c.chosen for c in sd["certificates"] if c.chosen.serial_number == serial)
     algo = si["digest_algorithm"]["algorithm"].native
-    digest = hashlib.new(algo, signed).digest()
     attrs = si["signed_attrs"]
     md = next(a["values"][0].native for a in attrs if a["type"].native == "message_digest")
-    if md != digest:
+    if md != hashlib.new(algo, signed).digest():
         return False
     key = cx509.load_der_x509_certificate(cert.dump()).public_key()
     payload = attrs.untag().dump()
@@ -242,66 +178,237 @@ def _floor_one(signed: bytes, der: bytes) -> bool:
         return False
 
 
-def run_floor(corpus: Corpus) -> dict[Path, bool]:
-    out: dict[Path, bool] = {}
-    for path in corpus.files:
-        data = path.read_bytes()
-        if corpus.kind == "cms":
-            der = corpus.detached[path].read_bytes()
-            out[path] = _floor_one(data, der)
+def run_floor(items: list[tuple[str, str | None, bool]]) -> dict[str, bool]:
+    import re
+
+    byte_range = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+    out: dict[str, bool] = {}
+    for path, sig, _ok in items:
+        data = Path(path).read_bytes()
+        if sig is not None:
+            out[path] = _floor_check(data, Path(sig).read_bytes())
             continue
-        start = data.rindex(b"/ByteRange")
-        br = data[start : start + 120].split(b"[", 1)[1].split(b"]", 1)[0].split()
-        a, b, c, d = (int(x) for x in br[:4])
-        der = bytes.fromhex(data[a + b + 1 : c - 1].decode())
-        out[path] = _floor_one(data[a : a + b] + data[c : c + d], der)
+        ok = True
+        for m in byte_range.finditer(data):
+            _z, a, b, c = (int(x) for x in m.groups())
+            der = bytes.fromhex(data[a + 1 : b - 1].decode())
+            ok = _floor_check(data[0:a] + data[b : b + c], der) and ok
+        out[path] = ok
     return out
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Measure one approach on one corpus in this (fresh) process."""
+    from asn1crypto import pem, x509
+
+    manifest = json.loads(Path(spec["manifest"]).read_text(encoding="utf-8"))
+    items = _items(manifest, spec["n"])
+    roots = [
+        x509.Certificate.load(der)
+        for _t, _h, der in pem.unarmor(Path(spec["roots"]).read_bytes(), multiple=True)
+    ]
+    approach = spec["approach"]
+    # libraries are loaded before the clock starts: the rows compare verifying, not imports
+    import cryptography.x509  # noqa: F401
+    import pyhanko.sign.validation  # noqa: F401
+    import pyhanko_certvalidator  # noqa: F401
+
+    import verify.bulk  # noqa: F401
+
+    started = time.perf_counter()
+    if approach.startswith("hoso-"):
+        verdicts = run_hoso(items, roots, int(approach.split("-")[1]))
+    elif approach.startswith("pyhanko-"):
+        verdicts = run_pyhanko(items, roots, approach == "pyhanko-shared")
+    elif approach == "openssl":
+        verdicts = run_openssl(items, spec["roots"])
+    else:
+        verdicts = run_floor(items)
+    seconds = time.perf_counter() - started
+    agree = sum(verdicts.get(p) == ok for p, _d, ok in items)
+    return {"seconds": seconds, "n": len(items), "agree": agree, "rss_mb": _peak_rss_mb()}
+
+
+# -- the orchestrating side ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    kind: str
+    approach: str
+    n: int
+    seconds: float
+    agree: int
+    rss_mb: float
+
+    @property
+    def per_second(self) -> float:
+        return self.n / self.seconds
+
+    @property
+    def ms(self) -> float:
+        return 1000 * self.seconds / self.n
+
+
+def measure(approach: str, manifest: Path, roots: Path, n: int, kind: str) -> Row:
+    spec = {"approach": approach, "manifest": str(manifest), "roots": str(roots), "n": n}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bulk_verify", "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{approach} on {kind} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Row(kind, approach, result["n"], result["seconds"], result["agree"], result["rss_mb"])
+
+
+def _print(lines: list[str], text: str = "") -> None:
+    print(text, flush=True)
+    lines.append(text)
+
+
+def table(lines: list[str], rows: list[Row]) -> None:
+    hoso1 = next((r for r in rows if r.approach == "hoso-1"), None)
+    _print(lines, "| approach | docs | docs/s | ms/doc | hoso 1 worker is | peak RSS MB | agrees |")
+    _print(lines, "|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        ratio = f"{r.seconds / hoso1.seconds * hoso1.n / r.n:.1f}x faster" if hoso1 else "-"
+        if r is hoso1:
+            ratio = "-"
+        _print(
+            lines,
+            f"| {NAMES[r.approach]} | {r.n} | {r.per_second:.1f} | {r.ms:.2f} | {ratio} | "
+            f"{r.rss_mb:.0f} | {r.agree}/{r.n} |",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bulk_verify")
-    p.add_argument("--n", type=int, default=200, help="documents per corpus")
-    p.add_argument("--kinds", default="bb,lt,cms", help="bb (PAdES B-B), lt (B-LT), cms")
+    p.add_argument("--n", type=int, default=200, help="documents per corpus for the peers")
+    p.add_argument("--kinds", default="bb,lt,two,cms", help="bb, lt, two, cms")
+    p.add_argument("--scale", default="1000,10000", help="hoso scaling rows on B-B ('' = none)")
     p.add_argument("--out", type=Path, default=None, help="corpus folder (default: temp)")
-    p.add_argument("--repeat", type=int, default=1, help="repeats; the median is shown")
+    p.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
+    p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    services = start_services(at_time=NOW)
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))), flush=True)
+        return 0
+
+    from fixtures.pki import start_services
+
+    scales = [int(x) for x in args.scale.split(",") if x.strip()]
     base = args.out or Path(tempfile.mkdtemp(prefix="hoso-bench-"))
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
-    print(f"# machine: {machine}, Python {platform.python_version()}")
-    print(f"# command: python -m benchmarks.bulk_verify {' '.join(argv or sys.argv[1:])}")
+    lines: list[str] = []
+    uname = " ".join(platform.uname())
+    _print(lines, f"Machine: `{uname}`, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    _print(lines, f"Command: `python -m benchmarks.bulk_verify {' '.join(argv or sys.argv[1:])}`")
+    services = start_services(at_time=NOW)
+    results: dict[tuple[str, str, int], Row] = {}
     try:
+        pki = services.pki
+        roots = base / "roots.pem"
+        base.mkdir(parents=True, exist_ok=True)
+        roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
         for kind in args.kinds.split(","):
+            size = max([args.n, *scales]) if kind == "bb" else args.n
             t0 = time.perf_counter()
-            corpus = build_corpus(services.pki, base / f"{kind}-{args.n}", kind, args.n)
-            print(f"\n## {kind}: {args.n} documents (built in {time.perf_counter() - t0:.1f} s)")
-            pki = services.pki
-            peers: list[tuple[str, Callable[..., dict[Path, bool]], tuple[object, ...]]] = [
-                ("hoso, 1 worker", run_hoso, (corpus, pki, 1, base / "cache1")),
-                ("hoso, 2 workers", run_hoso, (corpus, pki, 2, base / "cache2")),
-                ("pyHanko, fresh context", run_pyhanko, (corpus, pki, False)),
-                ("pyHanko, shared context", run_pyhanko, (corpus, pki, True)),
-            ]
-            if kind == "cms":
-                peers.append(("openssl cms -verify", run_openssl, (corpus, pki, base)))
-            peers.append(("floor (read+hash+1 sig)", run_floor, (corpus,)))
-            rows: list[Row] = []
-            for name, fn, fn_args in peers:
-                runs = [_timed(name, corpus, fn, *fn_args) for _ in range(args.repeat)]
-                med = statistics.median(r.seconds for r in runs)
-                rows.append(next(r for r in runs if r.seconds == med))
-            hoso1 = rows[0]
-            print("| approach | docs/s | ms/doc | hoso-1w vs it | peak RSS MB | agrees on intact |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for row in rows:
-                agree = sum(row.verdicts.get(f) == corpus.intact[f] for f in corpus.files)
-                ratio = row.seconds / hoso1.seconds
-                print(
-                    f"| {row.name} | {row.per_second:.1f} | {row.ms:.2f} | {ratio:.2f}x "
-                    f"| {row.rss_mb:.0f} | {agree}/{len(corpus.files)} |"
-                )
+            corpus: Corpus = build(pki, base / f"{kind}", kind, size)
+            manifest = corpus.write_manifest(base / f"{kind}.json")
+            tampered = sum(not ok for ok in corpus.intact.values())
+            _print(lines)
+            _print(
+                lines,
+                f"### {KIND_NAMES[kind]}: {args.n} documents ({tampered * 100 // size}% "
+                f"tampered; corpus of {size} made in {time.perf_counter() - t0:.0f} s)",
+            )
+            _print(lines)
+            approaches = [a for a in APPROACHES if a != "openssl" or kind == "cms"]
+            rows = []
+            for approach in approaches:
+                row = measure(approach, manifest, roots, args.n, kind)
+                results[(kind, approach, args.n)] = row
+                rows.append(row)
+            table(lines, rows)
+            if kind == "bb" and scales:
+                _print(lines)
+                _print(lines, "Scaling (hoso on the first N documents of the B-B corpus):")
+                _print(lines)
+                scale_rows = []
+                for n in scales:
+                    for approach in ("hoso-1", "hoso-2"):
+                        row = measure(approach, manifest, roots, n, kind)
+                        results[(kind, approach, n)] = row
+                        scale_rows.append(row)
+                _print(lines, "| approach | docs | docs/s | ms/doc | peak RSS MB | agrees |")
+                _print(lines, "|---|---:|---:|---:|---:|---:|")
+                for r in scale_rows:
+                    _print(
+                        lines,
+                        f"| {NAMES[r.approach]} | {r.n} | {r.per_second:.1f} | {r.ms:.2f} | "
+                        f"{r.rss_mb:.0f} | {r.agree}/{r.n} |",
+                    )
     finally:
         services.stop()
+
+    _print(lines)
+    _print(lines, "### Targets")
+    _print(lines)
+    _print(lines, "| target | measured | met |")
+    _print(lines, "|---|---:|---|")
+
+    def ratio(kind: str, peer: str, n: int) -> float | None:
+        a, b = results.get((kind, "hoso-1", n)), results.get((kind, peer, n))
+        return (b.ms / a.ms) if a and b else None
+
+    def target(text: str, value: float | None, goal: float, *, below: bool = False) -> None:
+        if value is None:
+            return
+        met = value <= goal if below else value >= goal
+        _print(lines, f"| {text} | {value:.2f} | {'yes' if met else 'no'} |")
+
+    target(
+        "B-B: hoso (1 worker) vs pyHanko fresh-context loop, ≥ 20x",
+        ratio("bb", "pyhanko-fresh", args.n),
+        20,
+    )
+    target(
+        "B-LT: hoso (1 worker) vs pyHanko fresh-context loop, ≥ 15x",
+        ratio("lt", "pyhanko-fresh", args.n),
+        15,
+    )
+    target(
+        "detached: hoso (1 worker) vs openssl per file, ≥ 5x", ratio("cms", "openssl", args.n), 5
+    )
+    for kind in args.kinds.split(","):
+        floor = ratio(kind, "floor", args.n)
+        target(
+            f"{kind}: hoso (1 worker) time / floor time, ≤ 10",
+            1 / floor if floor else None,
+            10,
+            below=True,
+        )
+    for n in [args.n, *scales]:
+        one, two = results.get(("bb", "hoso-1", n)), results.get(("bb", "hoso-2", n))
+        if one and two:
+            target(f"B-B, {n} docs: 2 workers vs 1, ≥ 1.8x", one.seconds / two.seconds, 1.8)
+    if len(scales) >= 2:
+        for approach in ("hoso-1", "hoso-2"):
+            small, big = (
+                results.get(("bb", approach, scales[0])),
+                results.get(("bb", approach, scales[-1])),
+            )
+            if small and big:
+                target(
+                    f"{NAMES[approach]}: peak RSS at {scales[-1]} / at {scales[0]}, ≤ 1.20",
+                    big.rss_mb / small.rss_mb, 1.2, below=True,
+                )  # fmt: skip
+    if args.markdown:
+        args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 
