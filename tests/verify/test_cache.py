@@ -22,11 +22,13 @@ def _revocation_requests(services: DemoServices) -> int:
 
 
 def test_second_document_from_same_signer_fetches_nothing(demo_services: DemoServices) -> None:
-    """One Verifier: the OCSP/CRL answers fetched for the first document serve the second."""
+    """One Verifier: the OCSP/CRL answers fetched for the first document serve the second
+    (full validation both times: the fast path would not ask the cache at all)."""
     pki = demo_services.pki
     first = sign_pdf(pki, "citizen", minimal_pdf("một"), at=SIGNED_AT)
     second = sign_pdf(pki, "citizen", minimal_pdf("hai"), at=SIGNED_AT)
-    verifier = Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
+    policy = ValidationPolicy(validation_time=PINNED_NOW, fast_path=False)
+    verifier = Verifier(demo_trust(pki), policy)
     assert verifier.verify(first).indication is Indication.TOTAL_PASSED
     before = _revocation_requests(demo_services)
     assert verifier.verify(second).indication is Indication.TOTAL_PASSED
