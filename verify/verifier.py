@@ -69,7 +69,7 @@ from verify.report import (
     worst,
 )
 from verify.trust import Hierarchy, TrustProfile, fingerprint
-from verify.visual import field_changes, visual_check
+from verify.visual import field_changes, oversized_update, visual_check
 from verify.xmldsig import (
     XmlSignatureCheck,
     XmlSignatureError,
@@ -655,6 +655,16 @@ class Verifier:
         report = replace(report, warnings=tuple(warnings))
         if report.indication is Indication.TOTAL_FAILED or not changes:
             return report
+        try:
+            too_big = oversized_update(emb.reader, emb.signed_revision)
+        except Exception as exc:  # noqa: BLE001 - judged as too big: nothing was compared
+            too_big = _short(exc)
+        if too_big is not None:
+            return _failed_report(
+                report,
+                f"không so sánh được nội dung hiển thị sau khi điền biểu mẫu ({too_big})",
+                f"what the filled form shows cannot be compared ({too_big})",
+            )
         try:
             findings = visual_check(data[: _signed_end(emb)], data, changes)
         except Exception as exc:  # noqa: BLE001 - a page PDFium cannot draw is not a pass

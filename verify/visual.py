@@ -24,7 +24,15 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-__all__ = ["SIGNED", "FieldChange", "VisualFinding", "field_changes", "visual_check"]
+__all__ = [
+    "MAX_DECODED",
+    "SIGNED",
+    "FieldChange",
+    "VisualFinding",
+    "field_changes",
+    "oversized_update",
+    "visual_check",
+]
 
 SIGNED = "<signature>"
 """The value :func:`field_changes` gives a signature field that holds a signature."""
@@ -35,6 +43,8 @@ MAX_PAGES = 20
 _DIFF_LEVEL = 48  # grey levels (0-255) two renderings must differ by to count
 _INK_LEVEL = 200  # darker than this on the signed page counts as content
 _MIN_PIXELS = 4  # fewer differing pixels than this are rendering noise
+MAX_DECODED = 16 * 1024 * 1024
+"""Bytes the streams added after a signature may decode to before the comparison refuses."""
 
 
 @dataclass(frozen=True)
@@ -278,3 +288,40 @@ def visual_check(
     if len(before) != len(after):
         findings.append(VisualFinding(min(len(before), len(after)), 0, None))
     return findings
+
+
+def oversized_update(reader: PdfFileReader, signed_revision: int) -> str | None:
+    """Why the streams added after ``signed_revision`` are too big to draw, or None.
+
+    An appearance that inflates to gigabytes (a compression bomb) would make the renderer
+    the attacker's tool; Flate streams are inflated here with a cap first.
+    """
+    import zlib
+
+    total = 0
+    xrefs = reader.xrefs
+    for revision in range(signed_revision + 1, xrefs.total_revisions):
+        for ref in xrefs.explicit_refs_in_revision(revision):
+            try:
+                obj = ref.get_object()
+            except Exception:  # noqa: BLE001, S112 - unreadable objects are pyHanko's to judge
+                continue
+            if not isinstance(obj, generic.StreamObject):
+                continue
+            raw = obj.encoded_data or b""
+            filters = obj.get("/Filter")
+            names = list(filters) if isinstance(filters, generic.ArrayObject) else [filters]
+            if names != ["/FlateDecode"]:
+                total += len(raw)
+            else:
+                inflater = zlib.decompressobj()
+                try:
+                    total += len(inflater.decompress(raw, MAX_DECODED + 1 - total))
+                except zlib.error:
+                    continue
+            if total > MAX_DECODED:
+                return (
+                    f"object {ref.idnum}, added after the signature, takes the streams of "
+                    f"the update past {MAX_DECODED:,} bytes when decoded"
+                )
+    return None

@@ -575,6 +575,16 @@ CASES: list[Case] = [
         _pdf(lambda b: A.fill_field(b.signed_form, "SoTien", "SO TIEN: 999.000.000 VND")),
     ),
     Case(
+        "shadow-form-fill-bomb",
+        "Shadow",
+        "field GhiChu filled, then its appearance replaced by 1 GB of Flate (about 1 MB)",
+        F,
+        S.FORMAT_FAILURE,
+        "the filled form cannot be drawn safely, so what it shows cannot be checked",
+        _pdf(lambda b: A.bomb_appearance(b.signed_form, "GhiChu")),
+        isolate=True,
+    ),
+    Case(
         "form-fill-benign",
         "Shadow (allowed)",
         "field GhiChu (empty area) filled after an approval signature",
