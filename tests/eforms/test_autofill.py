@@ -68,8 +68,8 @@ def test_fill_from_embedded_registry(catalog: Catalog, registry_db: Path) -> Non
     """The demo citizen's identity is filled and locked, with provenance and pinned time."""
     form = catalog.form("to-khai-thay-doi-thong-tin-cu-tru")
     result = autofill_sync(form, DEMO_CITIZEN, sqlite_registry(registry_db), clock=clock)
-    assert result.data["applicant"]["fullName"] == "Nguyễn Văn An"
-    assert result.data["applicant"]["currentAddress"]["communeCode"] == "00070"
+    assert result.data["applicant"]["fullName"] == "Nguyễn Thị Hoà"
+    assert result.data["applicant"]["currentAddress"]["communeCode"] == "00004"
     prov = result.values["/applicant/idNumber"]
     assert (prov.provider, prov.key, prov.locked, prov.retrieved_at) == (
         "population",

@@ -75,7 +75,7 @@ def test_fill_prints_data_with_provenance(
     """'eforms fill' prefills from the registry and prints provenance per field."""
     assert main(["fill", FORM, "--subject", DEMO_CITIZEN, "--registry", str(registry_db)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["data"]["applicant"]["fullName"] == "Nguyễn Văn An"
+    assert out["data"]["applicant"]["fullName"] == "Nguyễn Thị Hoà"
     assert out["provenance"]["/applicant/idNumber"]["locked"] is True
     assert main(["fill", FORM, "--subject", "x", "--registry", str(tmp_path / "no.db")]) == 66
     assert "fixtures.registry.build" in capsys.readouterr().err

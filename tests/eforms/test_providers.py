@@ -34,9 +34,9 @@ def test_sqlite_provider_whitelists_columns(registry_db: Path) -> None:
     provider = SQLiteProvider(registry_db, "people", subject_columns=["personal_id"])
     keys = ["full_name", "sex", "x FROM people; DROP TABLE people; --"]
     answer = asyncio.run(provider.lookup(DEMO_CITIZEN, keys))
-    assert answer == {"full_name": "Nguyễn Văn An", "sex": "M"}
+    assert answer == {"full_name": "Nguyễn Thị Hoà", "sex": "F"}
     assert asyncio.run(provider.lookup(DEMO_CITIZEN, ["full_name"])) == {
-        "full_name": "Nguyễn Văn An"
+        "full_name": "Nguyễn Thị Hoà"
     }
 
 

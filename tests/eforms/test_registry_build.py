@@ -35,7 +35,7 @@ def test_registry_is_consistent(registry_db: Path) -> None:
     assert all(is_tax_code(t) for t in taxes)
     assert conn.execute("SELECT count(*) FROM insurance").fetchone()[0] > 0
     row = conn.execute("SELECT full_name FROM people WHERE personal_id = ?", (DEMO_CITIZEN,))
-    assert row.fetchone() == ("Nguyễn Văn An",)
+    assert row.fetchone() == ("Nguyễn Thị Hoà",)
     conn.close()
 
 
