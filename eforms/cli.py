@@ -8,15 +8,17 @@
                   [--profile public|specialized|any] [--trust PEM_OR_DIR]...
                   [--revocation hard|soft|off] [--level B-LT] [--tsa URL] [--agency CODE]
                   [--attach FILE[:SIG]]... [--state-dir DIR] [--code-format FMT]
+                  [--declarant-id POINTER]
 
 FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
 data, 64 bad usage, 65 unreadable or broken input file, 66 missing file, 73 cannot write the
 output (``render`` and ``submit`` write nothing unless the whole output was made).
-``submit`` exits 1 when the data is invalid, an attachment's signature does not verify or
-the signer's certificate is refused, and 65 when no dossier code can be issued or the bundle
-cannot be written; its key options are ``esign``'s (``--p12``, ``--key``/``--chain``,
-``--pkcs11-lib``, ``--csc-url``) and it writes ``DIR/<dossier code>/``.
+``submit`` exits 1 when the data is invalid, an attachment's signature does not verify,
+the signer's certificate is refused or (with ``--declarant-id``) is not the declarant's,
+and 65 when no dossier code can be issued or the bundle cannot be written; its key options
+are ``esign``'s (``--p12``, ``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``) and it
+writes ``DIR/<dossier code>/``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from eforms.submission import (
     Attachment,
     AttachmentRefused,
     DossierCodes,
+    SignerMismatch,
     SubmissionError,
 )
 from eforms.validation import validate
@@ -130,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_CODE_FORMAT,
         metavar="FMT",
         help="dossier code format (default: %(default)s)",
+    )
+    sub_.add_argument(
+        "--declarant-id",
+        metavar="POINTER",
+        help="JSON Pointer to the declarant's personal ID (e.g. /applicant/idNumber): the "
+        "signer's certificate must carry it",
     )
     sub_.add_argument("--place", default="", help="place printed above the signature")
     sub_.add_argument("--lang", choices=["vi", "en"], default="vi")
@@ -298,6 +307,7 @@ def _submit(args: argparse.Namespace) -> int:
             place=args.place,
             lang=args.lang,
             out_dir=args.out,
+            declarant_id=args.declarant_id,
         )
     finally:
         close_signer(signer)
@@ -336,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     except FormValidationError as exc:
         print(f"eforms: invalid data: {exc}", file=sys.stderr)
         return EX_INVALID
-    except AttachmentRefused as exc:
+    except (AttachmentRefused, SignerMismatch) as exc:
         print(f"eforms: refused: {exc}", file=sys.stderr)
         return EX_INVALID
     except EsignUsageError as exc:

@@ -24,7 +24,8 @@ Errors added here (both :class:`~eforms.errors.EformsError`)::
 
     SubmissionError          bad arguments, a code that cannot be issued, a folder that
     │                        cannot be written
-    └── AttachmentRefused    an attachment is unreadable or its signature does not verify
+    ├── AttachmentRefused    an attachment is unreadable or its signature does not verify
+    └── SignerMismatch       ``declarant_id`` names an ID the signer's certificate lacks
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ __all__ = [
     "AttachmentRefused",
     "CheckedAttachment",
     "DossierCodes",
+    "SignerMismatch",
     "Submission",
     "SubmissionError",
     "asubmit",
@@ -104,6 +106,41 @@ _SIGN_ANCHOR = "chu-ky"  # the id of the signature block in the paper template
 
 class SubmissionError(EformsError):
     """A submission could not be made: bad arguments, no dossier code, an unwritable folder."""
+
+
+class SignerMismatch(SubmissionError):
+    """The signer's certificate does not carry the declarant's personal ID.
+
+    Raised when :func:`submit` is given ``declarant_id``; ``expected`` is the ID in the
+    data, ``found`` the personal identifiers (CCCD, CMND, passport...) of the certificate.
+    """
+
+    def __init__(self, expected: str, found: Sequence[str]) -> None:
+        self.expected = expected
+        self.found = tuple(found)
+        shown = ", ".join(self.found) or "none"
+        super().__init__(
+            f"the signer's certificate does not belong to the declarant: it carries "
+            f"personal ID(s) {shown}, the form says {expected}"
+        )
+
+
+def _check_declarant(identity: SignerIdentity, expected: str) -> None:
+    found = [i.value for i in identity.identifiers if i.is_personal]
+    if expected not in found:
+        raise SignerMismatch(expected, found)
+
+
+def _declarant(data: Mapping[str, Any], pointer: str) -> str:
+    from eforms import pointers
+
+    try:
+        value = pointers.get(data, pointer)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise SubmissionError(f"declarant_id {pointer!r}: no such value in the data") from exc
+    if not isinstance(value, str) or not value:
+        raise SubmissionError(f"declarant_id {pointer!r}: not a personal ID")
+    return value
 
 
 class AttachmentRefused(SubmissionError):
@@ -580,6 +617,7 @@ async def asubmit(
     field_lock: FieldLock | None = None,
     slots: Sequence[SignatureSlot] = (),
     out_dir: str | os.PathLike[str] | None = None,
+    declarant_id: str | None = None,
 ) -> Submission:
     """Async :func:`submit`: the same steps; rendering and file work run in threads."""
     if not isinstance(form, FormDefinition):
@@ -606,6 +644,10 @@ async def asubmit(
     )
     report.raise_for_status()
     clean: dict[str, Any] = report.data
+    expected_id = _declarant(clean, declarant_id) if declarant_id is not None else None
+    cert = getattr(signer, "signing_cert", None)
+    if expected_id is not None and cert is not None:
+        _check_declarant(SignerIdentity.from_certificate(cert), expected_id)
 
     # 2. the attachments, checked before a dossier code is used up
     policy = _policy_at(policy, now) if verifier is None else policy
@@ -674,6 +716,8 @@ async def asubmit(
     )
     if signed.data is None:  # pragma: no cover - esign returns the bytes when output is None
         raise SubmissionError("esign returned no signed bytes")
+    if expected_id is not None:
+        _check_declarant(signed.signer, expected_id)  # a key source's certificate, now known
 
     # 5. the bundle and its manifest
     pdf_name, data_name = f"{form.id}.pdf", f"{form.id}.json"
@@ -740,6 +784,7 @@ def submit(
     field_lock: FieldLock | None = None,
     slots: Sequence[SignatureSlot] = (),
     out_dir: str | os.PathLike[str] | None = None,
+    declarant_id: str | None = None,
 ) -> Submission:
     """Validate, check attachments, issue a dossier code, render, sign; return the bundle.
 
@@ -762,6 +807,13 @@ def submit(
     ``visible=False`` signs invisibly. ``field_name``, ``field_lock`` and ``slots`` (empty
     fields for later signers) are passed to esign. With ``out_dir`` the bundle is written
     to ``out_dir/<code>/`` atomically.
+
+    ``declarant_id`` (a JSON Pointer into the data, e.g. ``"/applicant/idNumber"``) makes
+    sure the citizen signs their own declaration: the signer's certificate must carry that
+    personal ID (CCCD, CMND, passport), or :class:`SignerMismatch` is raised. With a
+    pyHanko signer that knows its certificate this is checked before a code is issued;
+    with a key source (token, remote key) right after signing, and the signed bytes are
+    discarded.
 
     Raises :class:`~eforms.errors.FormValidationError` (every field error, best first),
     :class:`AttachmentRefused`, :class:`SubmissionError`, or esign's errors from signing.
@@ -790,5 +842,6 @@ def submit(
             field_lock=field_lock,
             slots=slots,
             out_dir=out_dir,
+            declarant_id=declarant_id,
         )
     )

@@ -30,6 +30,7 @@ from eforms import (
     DossierCodes,
     FormDefinition,
     FormValidationError,
+    SignerMismatch,
     Submission,
     SubmissionError,
     autofill_sync,
@@ -410,6 +411,58 @@ def test_refused_certificate_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
+def _declared_by_hoa() -> dict[str, Any]:
+    """The example data declared by the holder of the demo "citizen" certificate."""
+    data: dict[str, Any] = json.loads(json.dumps(EXAMPLE["valid"]))
+    data["applicant"].update(fullName="Nguyễn Thị Hoà", sex="F", idNumber="001190012345")
+    return data
+
+
+def test_declarant_signing_their_own_declaration_is_accepted(
+    form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
+) -> None:
+    """declarant_id: the citizen whose CCCD the form names signs it; the dossier is made."""
+    made = _submit(
+        form,
+        demo_pki,
+        trust,
+        tmp_path,
+        data=_declared_by_hoa(),
+        declarant_id="/applicant/idNumber",
+        level="B-T",
+        visible=False,
+    )
+    assert CODE_RE.fullmatch(made.dossier_code)
+    assert made.manifest["signature"]["signer"]["name"] == "Nguyễn Thị Hoà"
+
+
+def test_someone_else_signing_the_declaration_is_refused_before_a_code(
+    form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
+) -> None:
+    """declarant_id: a certificate without the form's personal ID refuses; nothing is made."""
+    with pytest.raises(SignerMismatch) as caught:
+        _submit(
+            form,
+            demo_pki,
+            trust,
+            tmp_path,
+            declarant_id="/applicant/idNumber",
+            out_dir=tmp_path / "out",
+        )
+    assert caught.value.expected == "001090012345"
+    assert caught.value.found == ("001190012345",)
+    assert "001190012345" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # no bundle, no dossier counter
+
+
+def test_declarant_pointer_that_names_nothing_is_an_error(
+    form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
+) -> None:
+    """declarant_id pointing at no value is a SubmissionError naming the pointer."""
+    with pytest.raises(SubmissionError, match="/applicant/nope"):
+        _submit(form, demo_pki, trust, tmp_path, declarant_id="/applicant/nope")
+
+
 def test_concurrent_submits_get_distinct_codes_in_format(
     form: FormDefinition, demo_pki: DemoPKI, trust: TrustProfile, tmp_path: Path
 ) -> None:
@@ -563,6 +616,7 @@ def test_cli_submit_writes_a_bundle_that_verifies(
         ("missing-attachment", 66),
         ("wrong-password", 1),
         ("no-key", 64),
+        ("not-the-declarant", 1),
     ],
 )
 def test_cli_submit_bad_input_is_one_line_and_writes_nothing(
@@ -591,6 +645,8 @@ def test_cli_submit_bad_input_is_one_line_and_writes_nothing(
     elif case == "no-key":
         i = args.index("--p12")
         del args[i : i + 2]
+    elif case == "not-the-declarant":
+        args += ["--declarant-id", "/applicant/idNumber"]  # the example names someone else
     assert main(["submit", FORM, _data_file(tmp_path, data), *args]) == code
     captured = capsys.readouterr()
     assert captured.out == ""
