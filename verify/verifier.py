@@ -190,6 +190,7 @@ class Verifier:
         self._fetcher_backend = CachingFetcherBackend(
             self.cache, per_request_timeout=self.policy.fetch_timeout
         )
+        self._embedded_only: Verifier | None = None  # see _embedded_fallback
 
     def __getstate__(self) -> dict[str, Any]:
         # Fetchers hold sockets and caches: a copy in another process starts cold.
@@ -276,9 +277,42 @@ class Verifier:
                     report = await self._verify_xml_bytes(path, data, moment)
                 else:
                     report = await fastpath.pdf(self, path, data, moment)
+                    report = await self._embedded_fallback(path, data, moment, report)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "unknown", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
+
+    async def _embedded_fallback(
+        self, path: str | None, data: bytes, moment: datetime, report: DocumentReport
+    ) -> DocumentReport:
+        """Online, revocation could not be settled: try what the document itself embeds.
+
+        pyhanko-certvalidator, allowed to fetch, may give up on a chain when the OCSP/CRL
+        services cannot be reached even though the document's DSS holds revocation data
+        that covers the signing time (an archived PAdES B-LT dossier whose CA has moved).
+        Then the same document is checked again with the network off; if that passes, its
+        verdict stands, with a warning on every signature that the embedded data was used.
+        Only an INDETERMINATE / TRY_LATER verdict is ever reconsidered.
+        """
+        if not (
+            self.policy.network
+            and report.indication is Indication.INDETERMINATE
+            and report.sub_indication is SubIndication.TRY_LATER
+        ):
+            return report
+        if self._embedded_only is None:
+            self._embedded_only = Verifier(
+                self.trust, self.policy.replace(network=False), cache=self.cache
+            )
+        retry = await fastpath.pdf(self._embedded_only, path, data, moment)
+        if retry.indication is not Indication.TOTAL_PASSED:
+            return report
+        note = (
+            "revocation sources could not be reached online; the revocation data embedded "
+            "in the document (LTV) covers the signing time and was used"
+        )
+        sigs = tuple(replace(s, warnings=(*s.warnings, note)) for s in retry.signatures)
+        return _replace_doc(retry, signatures=sigs)
 
     async def averify_with_evidence(
         self, source: Source, *, detached: Source | None = None
