@@ -7,8 +7,9 @@ parser and difference analysis, pyhanko-certvalidator's path building and revoca
 checks) spends almost all its time on what is the same for every such document: the
 signer's certificate path and its revocation status at the validation time.
 
-So the first document of each *shape* goes through full validation. If its report is
-TOTAL_PASSED, the fast path rebuilds that report from what it parsed itself and keeps it
+So the first document of each *shape* (and outcome of the hash check) goes through full
+validation. If its report is TOTAL_PASSED (or, when the hash did not match, TOTAL_FAILED /
+HASH_FAILURE), the fast path rebuilds that report from what it parsed itself and keeps it
 as a *template* only if the rebuilt report is identical. A later document of the same
 shape is then checked directly: the signature dictionary, ``/ByteRange`` and CMS are
 parsed from the bytes (``bytes.fromhex``), the signed bytes hashed with :mod:`hashlib`,
@@ -35,13 +36,16 @@ Only these are taken (anything else goes to full validation, which decides):
   later revision;
 - a detached CMS signature in DER;
 - in both: one SignerInfo with signed attributes and no unsigned ones (so no timestamp),
-  no CRLs in the CMS, SHA-2 digests, RSA PKCS#1 v1.5 or ECDSA with the same digest, a
-  ``messageDigest`` that matches and a signature that verifies;
+  no CRLs in the CMS, SHA-2 digests, RSA PKCS#1 v1.5 or ECDSA with the same digest, and
+  a signature (over the signed attributes) that verifies;
 - a verifier without ``evidence_in``, not collecting evidence, with
   ``ValidationPolicy.fast_path`` on.
 
-Failures (a wrong hash, a bad signature) always get full validation: the fast path only
-ever repeats a TOTAL_PASSED verdict that full validation gave for the same shape.
+A signature that does not verify always gets full validation. The fast path only ever
+repeats a verdict that full validation gave for the same shape and the same outcome of the
+hash check: TOTAL_PASSED when the ``messageDigest`` matches, TOTAL_FAILED / HASH_FAILURE
+when it does not (the content was changed after signing; full validation judges such a
+signature without looking further).
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from verify.report import DocumentReport, Indication
+from verify.report import DocumentReport, Indication, SubIndication
 
 if TYPE_CHECKING:
     from verify.verifier import Verifier
@@ -105,6 +109,8 @@ class _Parsed:
     shape: tuple[Any, ...]
     claimed: datetime | None
     """The signing time the signer claims (signingTime attribute, else the PDF's /M)."""
+    intact: bool = True
+    """The ``messageDigest`` matches the signed bytes."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,7 @@ async def _answer(
     key = (
         fmt,
         parsed.shape,
+        parsed.intact,
         id(verifier.trust),
         verifier.policy,
         moment if fixed else None,
@@ -225,7 +232,12 @@ async def _answer(
     if key in store.refused:
         return await full()
     report, window = await _full_with_window(verifier, full, fixed)
-    if report.indication is not Indication.TOTAL_PASSED or (not fixed and window is None):
+    expected = (
+        (Indication.TOTAL_PASSED, None)
+        if parsed.intact
+        else (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
+    )
+    if (report.indication, report.sub_indication) != expected or (not fixed and window is None):
         return report
     rebuilt = _from_template(verifier, report, path, data, fmt, moment, parsed.claimed)
     if rebuilt != report:
@@ -452,8 +464,7 @@ def _parse_cms(
             kept.append(attr.dump())
     if len(digests) != 1 or types.count("signing_time") > 1 or len(set(types)) != len(types):
         raise _NotEligible("repeated attributes")
-    if hashlib.new(digest_name, signed).digest() != digests[0]:
-        raise _NotEligible("the hash does not match")
+    intact = hashlib.new(digest_name, signed).digest() == digests[0]
 
     certs = []
     for choice in sd["certificates"] or ():
@@ -489,7 +500,7 @@ def _parse_cms(
         tuple(kept),
         encap.dump(),
     )
-    return _Parsed(shape=shape, claimed=extract_self_reported_ts(si))
+    return _Parsed(shape=shape, claimed=extract_self_reported_ts(si), intact=intact)
 
 
 def _verify(

@@ -23,7 +23,15 @@ from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.conftest import Corpus
 from tests.verify.test_verifier import SIGNED_AT, demo_trust
-from verify import DocumentReport, Indication, TrustProfile, ValidationPolicy, Verifier, fastpath
+from verify import (
+    DocumentReport,
+    Indication,
+    SubIndication,
+    TrustProfile,
+    ValidationPolicy,
+    Verifier,
+    fastpath,
+)
 
 LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
 
@@ -153,14 +161,21 @@ def test_pdf_shapes_and_variants_give_identical_reports(
 def test_fast_path_answers_for_documents_of_a_known_shape(
     demo_pki: DemoPKI, shapes: dict[str, bytes]
 ) -> None:
-    """After one full validation per shape, the re-signed documents come from templates;
-    the tampered ones and the other shapes do not."""
+    """After one full validation per shape and hash outcome, re-signed documents (passed)
+    and tampered ones (HASH_FAILURE) come from templates; timestamped and two-signature
+    documents never do."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(5)]
     for i, doc in enumerate(docs):
         report = _check(fast, full, doc, None, f"variant {i}")
         assert report.indication is Indication.TOTAL_PASSED
     assert fastpath.stats(fast)["hits"] == 2 * len(docs) - 1  # every call but the first
+    for i, doc in enumerate(docs):
+        tampered = bytearray(doc)
+        tampered[tampered.index(b"/Helvetica") + 1] ^= 1
+        report = _check(fast, full, bytes(tampered), None, f"tampered {i}")
+        assert report.sub_indication is SubIndication.HASH_FAILURE
+    assert fastpath.stats(fast)["hits"] == 4 * len(docs) - 2
     before = fastpath.stats(fast)["hits"]
     _check(fast, full, shapes["bt"], None, "a timestamped signature")
     _check(fast, full, shapes["two"], None, "two signatures")
