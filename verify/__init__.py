@@ -6,8 +6,15 @@ It stands alone at the bottom of hoso: it imports neither ``esign`` nor ``eforms
 >>> verifier = Verifier(TrustProfile.any(), ValidationPolicy())
 >>> report = verifier.verify("dossier.pdf")          # doctest: +SKIP
 >>> report.indication, report.message_vi              # doctest: +SKIP
+
+Thousands of documents, streamed, on one machine's cores or a Dask cluster:
+
+>>> for report in verify_many(paths, verifier=verifier, workers=4):  # doctest: +SKIP
+...     print(report.path, report.indication)
 """
 
+from verify.bulk import BulkItem, verify_many
+from verify.cache import RevocationCache
 from verify.errors import (
     CertificateParseError,
     TrustStoreError,
@@ -40,6 +47,7 @@ from verify.verifier import CertificateCheck, Verifier
 __all__ = [
     "REPORT_SCHEMA_VERSION",
     "AlgorithmRules",
+    "BulkItem",
     "CatalogEntry",
     "CertificateCheck",
     "CertificateInfo",
@@ -49,6 +57,7 @@ __all__ = [
     "Identifier",
     "IdentifierScheme",
     "Indication",
+    "RevocationCache",
     "RevocationMode",
     "RevocationReport",
     "SignatureReport",
@@ -66,4 +75,5 @@ __all__ = [
     "bundled_catalog",
     "fingerprint",
     "load_certificates",
+    "verify_many",
 ]
