@@ -22,7 +22,7 @@ from tests.adversarial.corpus import (
     make_verifier,
 )
 from tests.adversarial.isolate import run_isolated, write_data
-from verify import DocumentReport, Indication
+from verify import DocumentReport, Indication, Verifier
 
 IN_PROCESS = [c for c in CASES if not c.isolate]
 ISOLATED = [c for c in CASES if c.isolate]
@@ -47,8 +47,19 @@ def bases(demo_pki: DemoPKI) -> Bases:
     return Bases(demo_pki)
 
 
+_VERIFIERS: dict[tuple[bytes, ...], Verifier] = {}
+
+
+def verifier_for(pki: DemoPKI, inp: Input) -> Verifier:
+    """One verifier per trust set, shared by the cases (as a service would share it)."""
+    key = tuple(c.dump() for c in inp.anchors)
+    if key not in _VERIFIERS:
+        _VERIFIERS[key] = make_verifier(pki, inp)
+    return _VERIFIERS[key]
+
+
 def verify_input(pki: DemoPKI, inp: Input, folder: Path) -> DocumentReport:
-    verifier = make_verifier(pki, inp)
+    verifier = verifier_for(pki, inp)
     if inp.sparse_size is not None:
         return verifier.verify(write_data(inp, folder / "data.bin"))
     if inp.detached is not None:
