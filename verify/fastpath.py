@@ -50,6 +50,7 @@ signature without looking further).
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import io
 import re
@@ -526,3 +527,53 @@ def _verify(
             raise _NotEligible("key and algorithm disagree")
     except InvalidSignature:
         raise _NotEligible("the signature does not verify") from None
+
+
+# -- a faster hex string reader for pyHanko's parser ---------------------------------------------
+#
+# Full validation parses the signature dictionary with pyHanko, whose reader decodes a hex
+# string one byte at a time in Python: for the ``/Contents`` of a B-LT signature (tens of
+# kilobytes of hex) that is a third of the time spent on the document. The replacement
+# below gives the same object and leaves the stream at the same place for every input: it
+# decodes the common case (only hex digits up to ``>``) with ``binascii`` in one step, and
+# hands anything else (whitespace, comments, a bad character, no ``>``) to pyHanko's own
+# function, from the same starting position.
+
+_HEX_ONLY = re.compile(rb"[0-9a-fA-F]*")
+_HEX_CHUNK = 1 << 16
+
+
+def _fast_read_hex_string_from_stream(stream: Any) -> Any:
+    from pyhanko.pdf_utils import generic
+
+    start = stream.tell()
+    seen = bytearray()
+    while True:
+        chunk = stream.read(_HEX_CHUNK)
+        if not chunk:
+            break
+        seen += chunk
+        end = seen.find(b">", max(1, len(seen) - len(chunk)))
+        if end >= 0:
+            body = seen[1:end]
+            if seen[:1] == b"<" and _HEX_ONLY.fullmatch(body):
+                stream.seek(start + end + 1)
+                if len(body) % 2:
+                    body += b"0"
+                return generic.pdf_string(binascii.unhexlify(body))
+            break
+    stream.seek(start)
+    return _ORIGINAL_READ_HEX(stream)
+
+
+def _install_hex_reader() -> Any:
+    from pyhanko.pdf_utils import generic
+
+    original = generic.read_hex_string_from_stream
+    original = getattr(original, "__wrapped__", original)
+    _fast_read_hex_string_from_stream.__wrapped__ = original  # type: ignore[attr-defined]
+    generic.read_hex_string_from_stream = _fast_read_hex_string_from_stream
+    return original
+
+
+_ORIGINAL_READ_HEX = _install_hex_reader()

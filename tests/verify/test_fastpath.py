@@ -9,6 +9,7 @@ documents of the usual shapes (so its templates are warm); the two reports must 
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyhanko.sign import fields
 
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
@@ -265,3 +268,41 @@ def test_policy_switch_turns_the_fast_path_off(demo_pki: DemoPKI, shapes: dict[s
     for i in range(3):
         full.verify(resign_pdf(demo_pki, "citizen", shapes["bb-citizen"], i))
     assert fastpath.stats(full) == {"hits": 0, "misses": 0, "templates": 0}
+
+
+# -- the hex string reader given to pyHanko ---------------------------------------------------
+
+_HEX_PIECES = st.sampled_from(
+    [b"0", b"7", b"a", b"F", b"3c", b"ff00", b" ", b"\n", b"\r\n", b"\t", b"\x00", b"%c\n",
+     b">", b"<", b"x", b"(", b"/", b"\xff"]
+)  # fmt: skip
+
+
+def _read(reader: Any, data: bytes) -> tuple[Any, ...]:
+    stream = io.BytesIO(data)
+    try:
+        value = reader(stream)
+    except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
+        return ("raised", type(exc).__name__, stream.tell())
+    return (type(value).__name__, bytes(value.original_bytes), stream.tell())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEX_PIECES, max_size=40), st.binary(max_size=8))
+def test_hex_reader_matches_pyhankos_own(pieces: list[bytes], tail: bytes) -> None:
+    """For any input after ``<``, the faster reader returns what pyHanko's returns (same
+    type and bytes) or raises the same error, and leaves the stream at the same place."""
+    data = b"<" + b"".join(pieces) + tail
+    assert _read(fastpath._fast_read_hex_string_from_stream, data) == _read(
+        fastpath._ORIGINAL_READ_HEX, data
+    )
+
+
+def test_hex_reader_decodes_a_long_contents_string_in_one_step() -> None:
+    """A 200 KB /Contents-like string, longer than one read, decodes exactly."""
+    der = bytes(range(256)) * 400
+    data = b"<" + der.hex().upper().encode() + b">/ByteRange"
+    fast = _read(fastpath._fast_read_hex_string_from_stream, data)
+    assert fast == _read(fastpath._ORIGINAL_READ_HEX, data)
+    assert fast[1] == der
+    assert fast[2] == len(data) - len(b"/ByteRange")
