@@ -1,7 +1,8 @@
 """How pyHanko alone judges each corpus case: ``python -m tests.adversarial.compare_pyhanko``.
 
-"pyHanko alone" is what an integration calling ``validate_pdf_signature`` (every signature
-pyHanko's reader finds) or ``validate_detached_cms`` would conclude from the status: it
+"pyHanko alone" is what an integration calling ``async_validate_pdf_signature`` (every
+signature pyHanko's reader finds; ``async_validate_pdf_timestamp`` for document
+timestamps) or ``async_validate_detached_cms`` would conclude: it
 accepts when the status' ``bottom_line`` (PDF) or intact+valid+trusted (CMS) holds.
 Trust: the same demo roots, OCSP/CRL fetching on loopback, revocation soft-fail (pyHanko's
 default). Each case runs in its own subprocess with a time limit. The table is written to
