@@ -74,8 +74,14 @@ _WORKER_VERIFIERS: dict[str, Verifier] = {}
 _WORKER_LOOP: asyncio.AbstractEventLoop | None = None
 
 
-def _worker_init(memory_limit: int | None) -> None:
-    """Runs once in each pool worker: a memory ceiling and quiet third-party loggers."""
+_WORKER_OWN: Verifier | None = None
+"""A pool worker's verifier, made once from the state its initializer received."""
+
+
+def _worker_init(memory_limit: int | None, state: bytes | None = None) -> None:
+    """Runs once in each pool worker: a memory ceiling, quiet third-party loggers, and the
+    verifier (sent once per worker, not with every chunk)."""
+    global _WORKER_OWN
     import logging
 
     for name in ("pyhanko", "pyhanko_certvalidator", "fontTools", "weasyprint"):
@@ -89,6 +95,8 @@ def _worker_init(memory_limit: int | None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         except (ImportError, ValueError, OSError):
             pass
+    if state is not None:
+        _WORKER_OWN = pickle.loads(state)  # noqa: S301 - our own pickled Verifier, from the parent
 
 
 def _verifier_for(state: bytes) -> Verifier:
@@ -229,9 +237,16 @@ def _reset_loop() -> None:
 
 
 def _run_chunk(
-    state: bytes, items: list[BulkItem], time_limit: float | None, evidence_out: str | None
+    state: bytes | None,
+    items: list[BulkItem],
+    time_limit: float | None,
+    evidence_out: str | None,
 ) -> list[DocumentReport]:
-    verifier = _verifier_for(state)
+    if state is None:
+        assert _WORKER_OWN is not None, "a pool worker is given its verifier at start"
+        verifier = _WORKER_OWN
+    else:
+        verifier = _verifier_for(state)
     return [verify_one(verifier, item, time_limit, evidence_out) for item in items]
 
 
@@ -257,9 +272,10 @@ class _Job:
     evidence_out: str | None
 
     def submit(
-        self, executor: cf.Executor, chunk: list[BulkItem]
+        self, executor: cf.Executor, chunk: list[BulkItem], *, with_state: bool = True
     ) -> cf.Future[list[DocumentReport]]:
-        return executor.submit(_run_chunk, self.state, chunk, self.time_limit, self.evidence_out)
+        state = self.state if with_state else None
+        return executor.submit(_run_chunk, state, chunk, self.time_limit, self.evidence_out)
 
     def failed(self, item: BulkItem, vi: str, en: str) -> DocumentReport:
         return _limit_report(self.verifier, item, SubIndication.GENERIC, vi, en)
@@ -349,7 +365,10 @@ def _run_pool(
 
     def new_pool() -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(memory_limit,)
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(memory_limit, job.state),
         )
 
     pool = new_pool()
@@ -378,7 +397,7 @@ def _run_pool(
                         break
                 else:
                     break
-                future = job.submit(pool, chunk)
+                future = job.submit(pool, chunk, with_state=False)
                 pending[future] = (chunk, time.monotonic(), alone)
             if not pending:
                 return
