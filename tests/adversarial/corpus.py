@@ -618,6 +618,18 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "sneaky-signature-approval",
+        "Shadow",
+        "approval-signed form, then a second valid signature (citizen-ec) whose opaque stamp "
+        "paints '999.000.000' over the signed amount",
+        F,
+        S.FORMAT_FAILURE,
+        "new signatures are allowed, but not a stamp drawn over what the first signer saw",
+        _pdf(
+            lambda b: A.add_sneaky_signature_field(b.signed_form, b.pki, "citizen-ec", at=SIGNED_AT)
+        ),
+    ),
+    Case(
         "cert-form-fill-p2",
         "Certified (allowed)",
         "certified FILL_FORMS, then field GhiChu filled",
