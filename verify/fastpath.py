@@ -577,3 +577,41 @@ def _install_hex_reader() -> Any:
 
 
 _ORIGINAL_READ_HEX = _install_hex_reader()
+
+
+# -- a memo for certificate name comparison ------------------------------------------------
+#
+# pyhanko-certvalidator compares and indexes certificate names many times per document, and
+# asn1crypto prepares every name value for comparison (RFC 4518 string preparation, in pure
+# Python) once per parsed certificate object: every document parses its certificates
+# afresh, so the same few CA and signer names are prepared again for every document. The
+# preparation is a pure function of the string (``_ldap_string_prep`` does not look at its
+# object), so its result is memoised by string, in a bounded table.
+
+_PREP_MEMO_MAX = 16_384
+
+
+def _install_string_prep_memo() -> Any:
+    from asn1crypto import x509 as asn1_x509
+
+    original = asn1_x509.NameTypeAndValue._ldap_string_prep
+    original = getattr(original, "__wrapped__", original)
+    memo: dict[str, str] = {}
+
+    def _ldap_string_prep(self: Any, string: Any) -> Any:
+        if not isinstance(string, str):
+            return original(self, string)
+        prepared = memo.get(string)
+        if prepared is None:
+            prepared = original(self, string)
+            if len(memo) >= _PREP_MEMO_MAX:
+                memo.clear()
+            memo[string] = prepared
+        return prepared
+
+    _ldap_string_prep.__wrapped__ = original  # type: ignore[attr-defined]
+    asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
+    return original
+
+
+_ORIGINAL_STRING_PREP = _install_string_prep_memo()

@@ -306,3 +306,40 @@ def test_hex_reader_decodes_a_long_contents_string_in_one_step() -> None:
     assert fast == _read(fastpath._ORIGINAL_READ_HEX, data)
     assert fast[1] == der
     assert fast[2] == len(data) - len(b"/ByteRange")
+
+
+# -- the memo of certificate-name string preparation -------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_string_prep_memo_matches_asn1cryptos_own(value: str) -> None:
+    """The memoised RFC 4518 preparation equals asn1crypto's, first call and repeated."""
+    from asn1crypto import x509 as asn1_x509
+
+    ntv = asn1_x509.NameTypeAndValue()  # the preparation never looks at its object
+    try:
+        expected: tuple[str, Any] = ("ok", fastpath._ORIGINAL_STRING_PREP(ntv, value))
+    except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
+        expected = ("raised", type(exc).__name__)
+    for _ in range(2):
+        try:
+            got: tuple[str, Any] = ("ok", ntv._ldap_string_prep(value))
+        except Exception as exc:  # noqa: BLE001 - as above
+            got = ("raised", type(exc).__name__)
+        assert got == expected
+
+
+def test_names_compare_as_rfc5280_says_with_the_memo() -> None:
+    """Case, spaces and Vietnamese composition are folded as before: equal names stay equal."""
+    from asn1crypto import x509 as asn1_x509
+
+    a = asn1_x509.Name.build({"common_name": "Nguyễn  Thị HOÀ", "country_name": "VN"})
+    b = asn1_x509.Name.build({"common_name": "nguyễn thị hoà", "country_name": "vn"})
+    c = asn1_x509.Name.build({"common_name": "Nguyễn Thị Hòa", "country_name": "VN"})
+    assert a == b
+    assert a.hashable == b.hashable
+    assert (a == c) == (
+        fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị HOÀ")
+        == fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị Hòa")
+    )
