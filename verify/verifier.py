@@ -752,7 +752,7 @@ class Verifier:
         if not is_doc_ts:
             try:
                 problem, cms_warnings = _cms_problem(
-                    emb.signed_data, signer_cert, pades=sub_filter == "/ETSI.CAdES.detached"
+                    emb.signed_data, signer_cert, baseline=sub_filter == "/ETSI.CAdES.detached"
                 )
                 others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
                 pruned = _prune_certificates(signer_cert, others)
@@ -988,7 +988,7 @@ class Verifier:
             return self._document(path, data, "cms", moment, (), v, ())
         embedded_certs = list(_cms_certs(signed_data))
         try:
-            problem, cms_warnings = _cms_problem(signed_data, signer_cert, pades=False)
+            problem, cms_warnings = _cms_problem(signed_data, signer_cert, baseline=True)
             others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
             pruned = _prune_certificates(signer_cert, others)
         except Exception as exc:  # noqa: BLE001
@@ -1820,9 +1820,15 @@ def _doubled_attrs(signer_info: cms.SignerInfo) -> _Verdict | None:
 
 
 def _cms_problem(
-    signed_data: cms.SignedData, signer_cert: x509.Certificate, *, pades: bool
+    signed_data: cms.SignedData, signer_cert: x509.Certificate, *, baseline: bool
 ) -> tuple[_Verdict | None, list[str]]:
-    """Checks on the CMS structure before pyHanko validates it: (verdict, warnings)."""
+    """Checks on the CMS structure before pyHanko validates it: (verdict, warnings).
+
+    ``baseline``: the signature claims to be an AdES baseline signature (a PAdES
+    ``ETSI.CAdES.detached`` signature, or a detached CAdES one), which must carry the
+    signing-certificate(-v2) attribute. Legacy ``adbe.pkcs7.detached`` PDF signatures
+    without it get a warning instead.
+    """
     warnings: list[str] = []
     signer_infos = signed_data["signer_infos"]
     if len(signer_infos) != 1:
@@ -1853,11 +1859,12 @@ def _cms_problem(
     if doubled is not None:
         return doubled, warnings
     if "signing_certificate" not in types and "signing_certificate_v2" not in types:
-        if pades:
+        if baseline:
             return _Verdict(
                 SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-                "chữ ký PAdES thiếu thuộc tính signing-certificate-v2 ràng buộc chứng thư số",
-                "the PAdES signature lacks the signing-certificate-v2 attribute binding "
+                "chữ ký (CAdES/PAdES) thiếu thuộc tính signing-certificate-v2 ràng buộc "
+                "chứng thư số",
+                "the CAdES/PAdES signature lacks the signing-certificate-v2 attribute binding "
                 "the signer's certificate",
             ), warnings
         warnings.append(

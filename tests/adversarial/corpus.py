@@ -685,12 +685,12 @@ CASES: list[Case] = [
     ),
     Case(
         "cms-signing-cert-missing",
-        "CMS (plain CMS accepted)",
+        "CMS",
         "detached CMS without signing-certificate(-v2) attribute (re-signed)",
-        P,
-        None,
-        "plain CMS (openssl cms -sign) has no ESS attribute; the signer is still bound by "
-        "issuer+serial and the key; reported with a warning (PAdES: INDETERMINATE, below)",
+        I,
+        S.NO_SIGNING_CERTIFICATE_FOUND,
+        "CAdES baseline requires the ESS signing-certificate(-v2) attribute; without it "
+        "nothing signed binds the certificate (openssl cms -sign adds it with -cades)",
         _cms(lambda b: A.cms_signing_certificate_removed(b.detached_info, b.key())),
     ),
     Case(

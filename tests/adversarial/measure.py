@@ -45,15 +45,13 @@ CORRECTED = """
   `tests/verify/test_verifier.py` requires for the same situation without a token. What
   matters holds: the attacker's token proves nothing (`signing_time_proven` is empty,
   `test_untrusted_timestamp_proves_no_signing_time`) and the signature does not pass.
-* `cms-signing-cert-missing` (a *detached* CMS without signing-certificate-v2) was written
-  as I / NO_SIGNING_CERTIFICATE_FOUND. A detached `.p7s` cannot say whether it means to be
-  CAdES: `openssl cms -sign` and most existing signing tools make plain CMS without the ESS
-  attribute, and the interoperability test (`test_openssl_cms_sign_detached_verifies`)
-  requires those to verify. The signer is still bound by the issuer and serial number in
-  the SignerInfo and by the key that verifies. It passes with a warning saying the
-  attribute is missing (`test_plain_cms_without_signing_certificate_is_flagged`). A PDF
-  signature whose SubFilter declares PAdES (`/ETSI.CAdES.detached`) without the attribute
-  is I / NO_SIGNING_CERTIFICATE_FOUND (`cms-pdf-signing-cert-missing`).
+* `cms-signing-cert-missing` (a *detached* CMS without signing-certificate-v2) is
+  I / NO_SIGNING_CERTIFICATE_FOUND, as the table says: detached signatures are judged as
+  CAdES baseline signatures, which must carry the ESS attribute. `openssl cms -sign` adds it
+  with `-cades` (`test_openssl_cms_sign_detached_verifies` checks both ways). Legacy
+  `adbe.pkcs7.detached` PDF signatures without it get a warning instead; a PDF signature
+  whose SubFilter declares PAdES (`/ETSI.CAdES.detached`) without it is
+  I / NO_SIGNING_CERTIFICATE_FOUND (`cms-pdf-signing-cert-missing`).
 """
 
 

@@ -22,7 +22,7 @@ from tests.adversarial.corpus import (
     make_verifier,
 )
 from tests.adversarial.isolate import run_isolated, write_data
-from verify import DocumentReport, Indication, Verifier
+from verify import DocumentReport, Indication, SubIndication, Verifier
 
 IN_PROCESS = [c for c in CASES if not c.isolate]
 ISOLATED = [c for c in CASES if c.isolate]
@@ -34,7 +34,6 @@ MAY_PASS = {
     "isa-second-signature",
     "form-fill-benign",
     "cert-form-fill-p2",
-    "cms-signing-cert-missing",
     "ts-trusted-before-revocation",
     "path-lab-control",
     "path-50-long",
@@ -136,12 +135,15 @@ def test_untrusted_timestamp_proves_no_signing_time(bases: Bases, demo_pki: Demo
     assert [t.indication for t in sig.timestamps] == [Indication.INDETERMINATE]
 
 
-def test_plain_cms_without_signing_certificate_is_flagged(bases: Bases, demo_pki: DemoPKI) -> None:
-    """A detached CMS without the ESS attribute passes only with a warning saying so."""
+def test_plain_cms_without_signing_certificate_is_not_passed(
+    bases: Bases, demo_pki: DemoPKI
+) -> None:
+    """A detached CMS without the ESS attribute is INDETERMINATE, and the report says why."""
     inp = CASES_BY_ID["cms-signing-cert-missing"].build(bases)
     report = make_verifier(demo_pki, inp).verify(inp.data, detached=inp.detached)
     (sig,) = report.signatures
-    assert any("signing-certificate" in w for w in sig.warnings)
+    assert sig.sub_indication is SubIndication.NO_SIGNING_CERTIFICATE_FOUND
+    assert "signing-certificate-v2" in report.message_en
 
 
 def test_hidden_update_is_named_in_the_report(bases: Bases, demo_pki: DemoPKI) -> None:

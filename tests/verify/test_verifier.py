@@ -578,10 +578,12 @@ def test_detached_signature_that_is_not_der_is_format_failure(verifier: Verifier
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
 
 
+@pytest.mark.parametrize("cades", [True, False], ids=["cades", "plain-cms"])
 def test_openssl_cms_sign_detached_verifies(
-    verifier: Verifier, demo_pki: DemoPKI, tmp_path: Path
+    verifier: Verifier, demo_pki: DemoPKI, tmp_path: Path, cades: bool
 ) -> None:
-    """Interop: a detached signature made by `openssl cms -sign` verifies."""
+    """Interop: `openssl cms -sign -cades` verifies; without -cades (no ESS signing-certificate
+    attribute, not a CAdES baseline signature) it is INDETERMINATE, never waved through."""
     data = tmp_path / "dossier.json"
     data.write_bytes('{"ho_ten": "Nguyễn Thị Hoà"}'.encode())
     cert = tmp_path / "c.pem"
@@ -611,12 +613,19 @@ def test_openssl_cms_sign_detached_verifies(
             str(out),
             "-md",
             "sha256",
+            *(["-cades"] if cades else []),  # ESS signing-certificate-v2 (CAdES baseline)
         ],
         check=True,
         capture_output=True,
     )
     report = verifier.verify(data, detached=out)
-    assert report.indication is Indication.TOTAL_PASSED, report.message_en
+    if cades:
+        assert report.indication is Indication.TOTAL_PASSED, report.message_en
+    else:
+        assert (report.indication, report.sub_indication) == (
+            Indication.INDETERMINATE,
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+        )
 
 
 # -- properties ----------------------------------------------------------------------------------
