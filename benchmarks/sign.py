@@ -139,7 +139,7 @@ def _write_section(text: str) -> None:
         new = old.rstrip("\n") + "\n\n" + text
     else:
         nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[nxt + 1 :] if nxt != -1 else "")
+        new = old[:start] + text.rstrip("\n") + ("\n\n" + old[nxt + 1 :] if nxt != -1 else "")
     RESULTS.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
