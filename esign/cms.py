@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import IO
 
 from pyhanko.sign import signers
-from pyhanko.sign.general import SigningError
-from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from esign import _core
-from esign.errors import EsignError, KeySourceError, TimestampError, UsageError
-from esign.pdf import SignResult, _first_line, _signing_error
+from esign.errors import KeySourceError, UsageError
+from esign.pdf import SignResult, signing_errors
 from esign.profiles import PUBLIC, SignatureProfile
 from esign.signers import KeySource
 from verify import TrustProfile, ValidationPolicy, Verifier
@@ -68,22 +66,15 @@ async def asign_detached(
             raise UsageError(f"detached CAdES supports B-B and B-T, not {plan.level}")
         with _core.open_input(content) as stream:
             try:
-                signed = await pyhanko_signer.async_sign_general_data(
-                    stream,
-                    plan.digest,
-                    detached=True,
-                    use_cades=True,
-                    timestamper=plan.timestamper(),
-                    chunk_size=_CHUNK,
-                )
-            except EsignError:
-                raise
-            except TimestampRequestError as exc:
-                raise TimestampError(
-                    f"{plan.tsa_url}: timestamp failed: {_first_line(exc)}"
-                ) from exc
-            except SigningError as exc:
-                raise _signing_error(exc, plan.tsa_url) from exc
+                with signing_errors(plan.tsa_url):
+                    signed = await pyhanko_signer.async_sign_general_data(
+                        stream,
+                        plan.digest,
+                        detached=True,
+                        use_cades=True,
+                        timestamper=plan.timestamper(),
+                        chunk_size=_CHUNK,
+                    )
             except OSError as exc:
                 raise KeySourceError(f"cannot read the content: {exc}") from exc
         der = signed.dump()

@@ -13,10 +13,11 @@ every signature locks its own field (FieldMDP), or the fields named in ``field_l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -344,17 +345,10 @@ async def asign_pdf(
             )
             with _core.atomic_output(output) as (out_stream, target):
                 try:
-                    await pdf_signer.async_sign_pdf(
-                        writer, output=out_stream, appearance_text_params=text_params
-                    )
-                except EsignError:
-                    raise
-                except TimestampRequestError as exc:
-                    raise TimestampError(
-                        f"{plan.tsa_url}: timestamp failed: {_first_line(exc)}"
-                    ) from exc
-                except SigningError as exc:
-                    raise _signing_error(exc, plan.tsa_url) from exc
+                    with signing_errors(plan.tsa_url):
+                        await pdf_signer.async_sign_pdf(
+                            writer, output=out_stream, appearance_text_params=text_params
+                        )
                 except PdfError as exc:
                     raise InputError(f"cannot sign this PDF: {_first_line(exc)}") from exc
                 out_stream.flush()
@@ -475,6 +469,19 @@ def _next_field_name(existing: list[tuple[str, bool]]) -> str:
     while f"Signature{n}" in names:
         n += 1
     return f"Signature{n}"
+
+
+@contextlib.contextmanager
+def signing_errors(tsa_url: str | None) -> Iterator[None]:
+    """Turn what pyHanko raises while signing into esign's own errors (see esign.errors)."""
+    try:
+        yield
+    except EsignError:
+        raise
+    except TimestampRequestError as exc:
+        raise TimestampError(f"{tsa_url}: timestamp failed: {_first_line(exc)}") from exc
+    except SigningError as exc:
+        raise _signing_error(exc, tsa_url) from exc
 
 
 def _signing_error(exc: SigningError, tsa_url: str | None) -> EsignError:
