@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 from pyhanko.sign.signers import Signer
 
+from eforms import pointers
 from eforms.autofill import AutofillResult
 from eforms.definition import FormDefinition
 from eforms.errors import EformsError
@@ -132,8 +133,6 @@ def _check_declarant(identity: SignerIdentity, expected: str) -> None:
 
 
 def _declarant(data: Mapping[str, Any], pointer: str) -> str:
-    from eforms import pointers
-
     try:
         value = pointers.get(data, pointer)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
