@@ -334,6 +334,15 @@ class SignatureReport:
     validated_at: datetime | None = None
     warnings: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # pyHanko's string objects (a field name read from the PDF) keep a reference to
+        # the whole parsed document: a report holds plain strings only, so that it is
+        # small to keep and to send between processes.
+        for name in ("field_name", "sub_filter"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not str:
+                object.__setattr__(self, name, str(value))
+
     @property
     def passed(self) -> bool:
         return self.indication is Indication.TOTAL_PASSED
