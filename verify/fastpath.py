@@ -51,6 +51,7 @@ signature without looking further).
 from __future__ import annotations
 
 import binascii
+import bisect
 import hashlib
 import io
 import re
@@ -62,7 +63,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import cms
+from asn1crypto import cms, core, tsp
 from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -112,6 +113,11 @@ class _Parsed:
     """The signing time the signer claims (signingTime attribute, else the PDF's /M)."""
     intact: bool = True
     """The ``messageDigest`` matches the signed bytes."""
+    proven: datetime | None = None
+    """The time the signature timestamp proves (its ``genTime``), if there is one."""
+    bounds: tuple[float, ...] = ()
+    """With a timestamp: every moment (POSIX, sorted) at which a verdict could change with
+    the proven time (validity of each certificate, the algorithm rules' dates)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,10 @@ class _Template:
     report: DocumentReport
     window: tuple[float, float] | None
     """With validation time "now": the moments (POSIX) for which the verdict holds."""
+    proven: datetime | None = None
+    bounds: tuple[float, ...] = ()
+    orders: tuple[int | None, int | None] = (None, None)
+    """How the proven time compared with the claimed signing time and the validation time."""
 
 
 class _Store:
@@ -126,6 +136,7 @@ class _Store:
         self.templates: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
         self.refused: set[tuple[Any, ...]] = set()
         self.keys: dict[bytes, Any] = {}
+        self.validity: dict[bytes, tuple[float, float]] = {}
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -224,11 +235,16 @@ async def _answer(
         template = store.templates.get(key)
         if template is not None:
             store.templates.move_to_end(key)
-    if template is not None and (
-        template.window is None or template.window[0] <= moment.timestamp() <= template.window[1]
+    if (
+        template is not None
+        and (
+            template.window is None
+            or template.window[0] <= moment.timestamp() <= template.window[1]
+        )
+        and _same_times(template, parsed, moment)
     ):
         store.hits += 1
-        return _from_template(verifier, template.report, path, data, fmt, moment, parsed.claimed)
+        return _from_template(verifier, template.report, path, data, fmt, moment, parsed)
     store.misses += 1
     if key in store.refused:
         return await full()
@@ -240,17 +256,47 @@ async def _answer(
     )
     if (report.indication, report.sub_indication) != expected or (not fixed and window is None):
         return report
-    rebuilt = _from_template(verifier, report, path, data, fmt, moment, parsed.claimed)
+    rebuilt = _from_template(verifier, report, path, data, fmt, moment, parsed)
     if rebuilt != report:
         # This shape is not one the fast path can rebuild exactly: never use it.
         with store.lock:
             store.refused.add(key)
         return report
     with store.lock:
-        store.templates[key] = _Template(report, None if fixed else window)
+        store.templates[key] = _Template(
+            report,
+            None if fixed else window,
+            parsed.proven,
+            parsed.bounds,
+            _orders(parsed, moment),
+        )
         while len(store.templates) > MAX_TEMPLATES:
             store.templates.popitem(last=False)
     return report
+
+
+def _orders(parsed: _Parsed, moment: datetime) -> tuple[int | None, int | None]:
+    def order(a: datetime | None, b: datetime | None) -> int | None:
+        return None if a is None or b is None else (a > b) - (a < b)
+
+    return order(parsed.claimed, parsed.proven), order(parsed.proven, moment)
+
+
+def _same_times(template: _Template, parsed: _Parsed, moment: datetime) -> bool:
+    """A template made at one proven time speaks for another only if no verdict can tell
+    them apart: both fall between the same two boundaries (certificate validity, algorithm
+    rule dates) and compare the same way with the claimed signing time and the validation
+    time."""
+    if (template.proven is None) != (parsed.proven is None):
+        return False
+    if template.proven is None or parsed.proven is None:
+        return True
+    if template.bounds != parsed.bounds or template.orders != _orders(parsed, moment):
+        return False
+    g, g0, b = parsed.proven.timestamp(), template.proven.timestamp(), template.bounds
+    return bisect.bisect_left(b, g) == bisect.bisect_left(b, g0) and bisect.bisect_right(
+        b, g
+    ) == bisect.bisect_right(b, g0)
 
 
 def _from_template(
@@ -260,10 +306,19 @@ def _from_template(
     data: bytes,
     fmt: str,
     moment: datetime,
-    claimed: datetime | None,
+    parsed: _Parsed,
 ) -> DocumentReport:
     [sig] = template.signatures
-    signature = replace(sig, signing_time_claimed=claimed, validated_at=moment)
+    signature = replace(sig, signing_time_claimed=parsed.claimed, validated_at=moment)
+    if parsed.proven is not None:
+        signature = replace(
+            signature,
+            signing_time_proven=parsed.proven,
+            timestamps=tuple(
+                replace(t, time=parsed.proven) if t.kind == "signature" else t
+                for t in sig.timestamps
+            ),
+        )
     return verifier._document(path, data, fmt, moment, [signature], None, template.warnings)
 
 
@@ -328,8 +383,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     if reader.encrypted:
         raise _NotEligible("encrypted")
     root = reader.root
-    if "/Perms" in root or "/DSS" in root:
-        raise _NotEligible("DocMDP / usage rights / DSS")
+    if "/Perms" in root:
+        raise _NotEligible("DocMDP / usage rights")
     fields = root["/AcroForm"].raw_get("/Fields")
     if isinstance(fields, generic.IndirectObject):
         fields = fields.get_object()  # type: ignore[no-untyped-call]
@@ -377,8 +432,14 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     if br is None:
         raise _NotEligible("no plain /ByteRange")
     start, a, b, c = (int(x) for x in br.groups())
-    if start != 0 or a <= 0 or b <= a or b + c != len(data):
-        raise _NotEligible("the signature does not cover the whole file")
+    if start != 0 or a <= 0 or b <= a or b + c > len(data):
+        raise _NotEligible("an unusual byte range")
+    if b + c == len(data):
+        if "/DSS" in root:
+            raise _NotEligible("validation data in the signed revision")
+        update: tuple[Any, ...] = ()
+    else:
+        update = _validation_data_update(reader, data, b + c, value.reference)
     if data[a : a + 1] != b"<" or data[b - 1 : b] != b">":
         raise _NotEligible("the gap is not a hex string")
     base = header.end()
@@ -406,10 +467,81 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     info = cms.ContentInfo.load(der)
     signed = data[0:a] + data[b : b + c]
     field_shape = (name, field.get("/FT"), tuple(sorted(str(k) for k in field)))
-    parsed = _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape))
+    parsed = _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape, update))
     if parsed.claimed is None:
         parsed = replace(parsed, claimed=pdf_claimed)
     return parsed
+
+
+_REF_TAIL = re.compile(rb"(\d+)\s+\d+\s+\Z")
+
+
+def _refers_to(data: bytes, end: int, numbers: set[int]) -> bool:
+    """Whether ``data[:end]`` may hold a reference to one of ``numbers``.
+
+    pyHanko reads ``n g R`` as a reference only when it fits in 20 bytes (its
+    ``INDIRECT_PATTERN`` on a 20-byte peek), so every ``R`` is looked at together with
+    the 20 bytes before it. Bytes inside streams count too: a false alarm only sends the
+    document to full validation.
+    """
+    i = data.find(b"R", 0, end)
+    while i >= 0:
+        found = _REF_TAIL.search(data, max(0, i - 20), i)
+        if found is not None and int(found[1]) in numbers:
+            return True
+        i = data.find(b"R", i + 1, end)
+    return False
+
+
+
+def _validation_data_update(
+    reader: Any, data: bytes, signed_end: int, signature_ref: Any
+) -> tuple[Any, ...]:
+    """The shape of what follows the signed revision, when it is one incremental update.
+
+    Typically the update that makes a signature B-LT: a ``/DSS`` with certificates, OCSP
+    responses and CRLs, and the catalog that points to it. pyHanko's difference analysis
+    judges that update from the objects it defines, the earlier versions of the objects it
+    redefines, and whatever in the signed revision refers to the objects it adds. So the
+    shape holds the update's exact bytes and where it starts, and the earlier version of
+    every object it redefines (as pyHanko parsed it); a signed revision that refers to any
+    object the update adds is left to full validation (an update could give meaning to a
+    reference that pointed nowhere when the document was signed).
+    """
+    xrefs = reader.xrefs
+    last = xrefs.total_revisions - 1
+    if last < 1:
+        raise _NotEligible("bytes after the signature without a revision")
+    if not (xrefs.get_startxref_for_revision(last - 1) < signed_end):
+        raise _NotEligible("the signed revision is not the one before the last")
+    if not (xrefs.get_startxref_for_revision(last) >= signed_end):
+        raise _NotEligible("the last cross-reference section lies in the signed part")
+    if any(xrefs.object_streams_used_in(r) for r in range(last + 1)):
+        raise _NotEligible("object streams")
+    if xrefs.refs_freed_in_revision(last):
+        raise _NotEligible("the update frees objects")
+    changed = sorted(xrefs.explicit_refs_in_revision(last), key=lambda r: (r.idnum, r.generation))
+    if signature_ref in changed:
+        raise _NotEligible("the update redefines the signature")
+    earlier: list[tuple[int, int, bytes | None]] = []
+    added: list[int] = []
+    for ref in changed:
+        if xrefs.get_historical_ref(ref, last - 1) is None:
+            added.append(ref.idnum)
+            earlier.append((ref.idnum, ref.generation, None))
+            continue
+        old = reader.get_object(ref, revision=last - 1)
+        out = io.BytesIO()
+        old.write_to_stream(out)
+        earlier.append((ref.idnum, ref.generation, hashlib.sha256(out.getvalue()).digest()))
+    if added and _refers_to(data, signed_end, set(added)):
+        raise _NotEligible("the signed part refers to an object the update adds")
+    return (
+        "update",
+        signed_end,
+        hashlib.sha256(memoryview(data)[signed_end:]).digest(),
+        tuple(earlier),
+    )
 
 
 # -- CMS -----------------------------------------------------------------------------------
@@ -426,16 +558,67 @@ def _parse_cms(
     encap = sd["encap_content_info"]
     if encap["content_type"].native != "data" or encap["content"].native is not None:
         raise _NotEligible("not detached data")
+    si = _one_signer(sd)
+    digest_name, hash_cls, kind = _algorithms(si)
+    digest, types, kept = _signed_attributes(si, "signing_time")
+    intact = hashlib.new(digest_name, signed).digest() == digest
+    certs, signer_der = _signer_certificate(sd, si)
+    store = _store(verifier)
+    signature = si["signature"].native
+    payload = b"\x31" + si["signed_attrs"].dump()[1:]
+    _verify(store.keys, signer_der, kind, hash_cls, signature, payload)
+
+    proven: datetime | None = None
+    bounds: tuple[float, ...] = ()
+    timestamp: tuple[Any, ...] = ()
+    if not _empty(si["unsigned_attrs"]):
+        timestamp, proven, tst_certs = _parse_timestamp(store, si["unsigned_attrs"], signature)
+        moments = {t.timestamp() for t in verifier.policy.algorithms.time_boundaries()}
+        for der in (*certs, *tst_certs):
+            moments.update(_validity(store, der))
+        bounds = tuple(sorted(moments))
+
+    shape = (
+        context,
+        hashlib.sha256(signer_der).digest(),
+        tuple(hashlib.sha256(c).digest() for c in certs),
+        sd["version"].native,
+        sd["digest_algorithms"].dump(),
+        si["version"].native,
+        si["sid"].dump(),
+        si["digest_algorithm"].dump(),
+        si["signature_algorithm"].dump(),
+        tuple(types),
+        tuple(kept),
+        encap.dump(),
+        timestamp,
+    )
+    return _Parsed(
+        shape=shape,
+        claimed=extract_self_reported_ts(si),
+        intact=intact,
+        proven=proven,
+        bounds=bounds,
+    )
+
+
+def _empty(value: Any) -> bool:
+    """An absent or empty optional field, without decoding it."""
+    return isinstance(value, core.Void) or len(value) == 0
+
+
+def _one_signer(sd: cms.SignedData) -> cms.SignerInfo:
     if len(sd["signer_infos"]) != 1:
         raise _NotEligible("not one signer")
-    if sd["crls"].native:
+    if not _empty(sd["crls"]):
         raise _NotEligible("CRLs in the CMS")
-    si = sd["signer_infos"][0]
-    if si["unsigned_attrs"].native:
-        raise _NotEligible("unsigned attributes (timestamps)")
-    attrs = si["signed_attrs"]
-    if not len(attrs):
+    si: cms.SignerInfo = sd["signer_infos"][0]
+    if not len(si["signed_attrs"]):
         raise _NotEligible("no signed attributes")
+    return si
+
+
+def _algorithms(si: cms.SignerInfo) -> tuple[str, type[hashes.HashAlgorithm], str]:
     digest_name = si["digest_algorithm"]["algorithm"].native
     hash_cls = _HASHES.get(digest_name)
     if hash_cls is None:
@@ -449,11 +632,16 @@ def _parse_cms(
         kind = "ec" if sig_algo.endswith("ecdsa") else "rsa"
     else:
         raise _NotEligible("signature algorithm")
+    return digest_name, hash_cls, kind
 
+
+def _signed_attributes(si: cms.SignerInfo, *varying: str) -> tuple[bytes, list[str], list[bytes]]:
+    """The ``messageDigest``, the attribute types in order, and every attribute but the
+    digest and the ``varying`` ones (which differ from document to document)."""
     digests: list[bytes] = []
     kept: list[bytes] = []
     types: list[str] = []
-    for attr in attrs:
+    for attr in si["signed_attrs"]:
         kind_name = attr["type"].native
         types.append(kind_name)
         if kind_name == "message_digest":
@@ -461,12 +649,15 @@ def _parse_cms(
             if len(values) != 1:
                 raise _NotEligible("several message digests")
             digests.append(values[0].native)
-        elif kind_name != "signing_time":
+        elif kind_name not in varying:
             kept.append(attr.dump())
-    if len(digests) != 1 or types.count("signing_time") > 1 or len(set(types)) != len(types):
+    if len(digests) != 1 or len(set(types)) != len(types):
         raise _NotEligible("repeated attributes")
-    intact = hashlib.new(digest_name, signed).digest() == digests[0]
+    return digests[0], types, kept
 
+
+def _signer_certificate(sd: cms.SignedData, si: cms.SignerInfo) -> tuple[list[bytes], bytes]:
+    """Every certificate the CMS carries (DER), and the signer's."""
     certs = []
     for choice in sd["certificates"] or ():
         if choice.name != "certificate":
@@ -480,28 +671,87 @@ def _parse_cms(
     matching = [c for c in certs if c.serial_number == serial and c.issuer.dump() == issuer]
     if len(matching) != 1:
         raise _NotEligible("signer certificate not found exactly once")
-    signer = matching[0]
-    signer_der = signer.dump()
+    return [c.dump() for c in certs], matching[0].dump()
 
-    raw = attrs.dump()
-    payload = b"\x31" + raw[1:]
-    _verify(_store(verifier).keys, signer_der, kind, hash_cls, si["signature"].native, payload)
 
+def _parse_timestamp(
+    store: _Store, unsigned: cms.CMSAttributes, signature: bytes
+) -> tuple[tuple[Any, ...], datetime, list[bytes]]:
+    """A signature timestamp checked like the signature: the token's own signature with
+    ``cryptography``, its ``messageDigest`` over the TSTInfo, its imprint over the signature
+    value. Returns its shape (everything but the time, its signingTime, serial number and
+    nonce, and the values just checked), the time it proves, and its certificates."""
+    if len(unsigned) != 1:
+        raise _NotEligible("unsigned attributes other than one timestamp")
+    attr = unsigned[0]
+    if attr["type"].native != "signature_time_stamp_token" or len(attr["values"]) != 1:
+        raise _NotEligible("unsigned attributes other than one timestamp")
+    token = attr["values"][0]
+    if token["content_type"].native != "signed_data":
+        raise _NotEligible("a timestamp that is not SignedData")
+    tsd = token["content"]
+    eci = tsd["encap_content_info"]
+    if eci["content_type"].native != "tst_info":
+        raise _NotEligible("a timestamp without TSTInfo")
+    tst_info = eci["content"].parsed
+    if not isinstance(tst_info, tsp.TSTInfo):
+        raise _NotEligible("a timestamp without TSTInfo")
+    si = _one_signer(tsd)
+    if not _empty(si["unsigned_attrs"]):
+        raise _NotEligible("unsigned attributes in the timestamp")
+    digest_name, hash_cls, kind = _algorithms(si)
+    # A TSA's own signingTime (certomancer's, for one) repeats the genTime; neither pyHanko
+    # nor this library reads it from a timestamp token.
+    digest, types, kept = _signed_attributes(si, "signing_time")
+    if hashlib.new(digest_name, eci["content"].contents).digest() != digest:
+        raise _NotEligible("the timestamp's digest does not match its TSTInfo")
+    certs, tsa_der = _signer_certificate(tsd, si)
+    payload = b"\x31" + si["signed_attrs"].dump()[1:]
+    _verify(store.keys, tsa_der, kind, hash_cls, si["signature"].native, payload)
+    imprint = tst_info["message_imprint"]
+    imprint_algo = imprint["hash_algorithm"]["algorithm"].native
+    if imprint_algo not in _HASHES or imprint["hash_algorithm"]["parameters"].native is not None:
+        raise _NotEligible("the timestamp's imprint algorithm")
+    if hashlib.new(imprint_algo, signature).digest() != imprint["hashed_message"].native:
+        raise _NotEligible("the timestamp is not over this signature")
+    gen_time = tst_info["gen_time"].native
+    if not isinstance(gen_time, datetime) or gen_time.tzinfo is None:
+        raise _NotEligible("an unusual timestamp time")
     shape = (
-        context,
-        hashlib.sha256(signer_der).digest(),
-        tuple(hashlib.sha256(c.dump()).digest() for c in certs),
-        sd["version"].native,
-        sd["digest_algorithms"].dump(),
+        attr["type"].dump(),
+        token["content_type"].dump(),
+        tsd["version"].native,
+        tsd["digest_algorithms"].dump(),
+        hashlib.sha256(tsa_der).digest(),
+        tuple(hashlib.sha256(c).digest() for c in certs),
         si["version"].native,
-        sid.dump(),
+        si["sid"].dump(),
         si["digest_algorithm"].dump(),
         si["signature_algorithm"].dump(),
         tuple(types),
         tuple(kept),
-        encap.dump(),
+        eci["content_type"].dump(),
+        tst_info["version"].native,
+        tst_info["policy"].dump(),
+        imprint["hash_algorithm"].dump(),
+        tst_info["accuracy"].dump(),
+        tst_info["ordering"].native,
+        tst_info["nonce"].native is not None,
+        tst_info["tsa"].dump(),
+        tst_info["extensions"].dump(),
     )
-    return _Parsed(shape=shape, claimed=extract_self_reported_ts(si), intact=intact)
+    return shape, gen_time, certs
+
+
+def _validity(store: _Store, der: bytes) -> tuple[float, float]:
+    found = store.validity.get(der)
+    if found is None:
+        cert = cx509.load_der_x509_certificate(der)
+        found = (cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp())
+        if len(store.validity) > MAX_TEMPLATES:
+            store.validity.clear()
+        store.validity[der] = found
+    return found
 
 
 def _verify(

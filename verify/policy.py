@@ -51,6 +51,10 @@ class AlgorithmRules:
     rsa_never_below_bits: int = 1024
     ec_min_bits: int = 256
 
+    def time_boundaries(self) -> tuple[datetime, ...]:
+        """Every moment at which a verdict of these rules can change with the proven time."""
+        return (self.sha1_until, self.rsa_weak_until)
+
     def digest_verdict(self, digest: str, proven_time: datetime | None) -> str | None:
         """``None`` if acceptable, else ``"never"`` or ``"no_poe"``."""
         digest = digest.lower().replace("-", "")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms, tsp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from hypothesis import given, settings
@@ -68,24 +71,61 @@ def _key(pki: DemoPKI, label: str) -> Any:
     return serialization.load_der_private_key(pki.key(label).dump(), password=None)
 
 
-def resign_pdf(pki: DemoPKI, label: str, pdf: bytes, variant: int) -> bytes:
+def resign_pdf(
+    pki: DemoPKI,
+    label: str,
+    pdf: bytes,
+    variant: int | str,
+    *,
+    tsa_at: datetime | None = None,
+) -> bytes:
     """The same signed PDF with a few signed bytes changed and the CMS signed again: a new
-    document of exactly the same shape (as a signer producing many of them would)."""
+    document of exactly the same shape (as a signer producing many of them would). With
+    ``tsa_at``, the signature gets a new timestamp from the demo TSA, made at that time;
+    whatever follows the signed revision (a B-LT document's DSS update) is kept as it is."""
     doc = bytearray(pdf)
     spot = doc.index(b"xxxxxxxx")
-    doc[spot : spot + 8] = f"{variant:08d}".encode()
+    doc[spot : spot + 8] = (
+        f"{variant:08d}" if isinstance(variant, int) else f"{variant:8.8s}"
+    ).encode()
     start = doc.index(b"/ByteRange")
     a, b, c = (int(x) for x in bytes(doc[start:]).split(b"[", 1)[1].split(b"]", 1)[0].split()[1:4])
     der = bytes.fromhex(doc[a + 1 : b - 1].decode())
     info = cms.ContentInfo.load(der)
     signed = bytes(doc[0:a] + doc[b : b + c])
-    new = _resign(pki, label, info, signed).dump()
+    new = _resign(pki, label, info, signed, tsa_at).dump()
     hexed = new.hex().encode()
     doc[a + 1 : b - 1] = hexed + b"0" * (b - a - 2 - len(hexed))
     return bytes(doc)
 
 
-def _resign(pki: DemoPKI, label: str, info: cms.ContentInfo, signed: bytes) -> cms.ContentInfo:
+def _timestamp_token(pki: DemoPKI, label: str, signature: bytes, at: datetime) -> Any:
+    """A timestamp token over ``signature`` from the signer's TSA, made at ``at``."""
+    from certomancer.registry import ServiceLabel
+
+    tsa = "gov-tsa" if pki.hierarchy_of(label) == "specialized" else "public-tsa"
+    stamper = pki.arch.service_registry.summon_timestamper(ServiceLabel(tsa), at_time=at)
+    request = tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "hashed_message": hashlib.sha256(signature).digest(),
+            },
+            "nonce": int.from_bytes(os.urandom(8), "big"),
+            "cert_req": True,
+        }
+    )
+    return stamper.request_tsa_response(request)["time_stamp_token"]
+
+
+def _resign(
+    pki: DemoPKI,
+    label: str,
+    info: cms.ContentInfo,
+    signed: bytes,
+    tsa_at: datetime | None = None,
+) -> cms.ContentInfo:
     sd = info["content"]
     si = sd["signer_infos"][0]
     algo = si["digest_algorithm"]["algorithm"].native
@@ -105,6 +145,11 @@ def _resign(pki: DemoPKI, label: str, info: cms.ContentInfo, signed: bytes) -> c
     else:
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         si["signature"] = key.sign(payload, ec.ECDSA(h))
+    if tsa_at is not None:
+        token = _timestamp_token(pki, label, si["signature"].native, tsa_at)
+        si["unsigned_attrs"] = cms.CMSAttributes(
+            [cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})]
+        )
     return info
 
 
@@ -165,8 +210,8 @@ def test_fast_path_answers_for_documents_of_a_known_shape(
     demo_pki: DemoPKI, shapes: dict[str, bytes]
 ) -> None:
     """After one full validation per shape and hash outcome, re-signed documents (passed)
-    and tampered ones (HASH_FAILURE) come from templates; timestamped and two-signature
-    documents never do."""
+    and tampered ones (HASH_FAILURE) come from templates; two-signature documents never
+    do."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(5)]
     for i, doc in enumerate(docs):
@@ -180,9 +225,86 @@ def test_fast_path_answers_for_documents_of_a_known_shape(
         assert report.sub_indication is SubIndication.HASH_FAILURE
     assert fastpath.stats(fast)["hits"] == 4 * len(docs) - 2
     before = fastpath.stats(fast)["hits"]
-    _check(fast, full, shapes["bt"], None, "a timestamped signature")
     _check(fast, full, shapes["two"], None, "two signatures")
     assert fastpath.stats(fast)["hits"] == before
+
+
+# -- timestamps and the B-LT validation-data update ----------------------------------------------
+
+TSA_TIMES = [
+    SIGNED_AT + timedelta(minutes=1),
+    SIGNED_AT + timedelta(hours=3),
+    PINNED_NOW - timedelta(hours=1),
+]
+
+
+@pytest.mark.parametrize(("shape", "label"), [("bt", "official"), ("lt", "citizen")])
+def test_timestamped_variants_give_identical_reports_and_come_from_templates(
+    demo_pki: DemoPKI, shapes: dict[str, bytes], shape: str, label: str
+) -> None:
+    """B-T and B-LT documents re-signed and re-timestamped at several times (the B-LT
+    ones keep their DSS update), and tampered: fast = full, and every document after the
+    first of each hash outcome comes from a template."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for i, at in enumerate(TSA_TIMES):
+        doc = resign_pdf(demo_pki, label, shapes[shape], i, tsa_at=at)
+        report = _check(fast, full, doc, None, f"{shape} at {at}")
+        assert report.indication is Indication.TOTAL_PASSED
+        assert report.signatures[0].signing_time_proven == at
+        tampered = bytearray(doc)
+        tampered[tampered.index(b"/Helvetica") + 1] ^= 1
+        report = _check(fast, full, bytes(tampered), None, f"{shape} at {at}, tampered")
+        assert report.sub_indication is SubIndication.HASH_FAILURE
+    # two full validations (one per hash outcome); every other call from a template
+    assert fastpath.stats(fast)["hits"] == 4 * len(TSA_TIMES) - 2
+
+
+def test_a_timestamp_across_a_validity_boundary_is_never_answered_from_a_template(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """A timestamp from before the signer's certificate was issued (NOT_YET_VALID in
+    full validation) does not reuse the template of one from inside its validity."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    inside = resign_pdf(demo_pki, "official", shapes["bt"], 1, tsa_at=SIGNED_AT)
+    _check(fast, full, inside, None, "inside")
+    issued = demo_pki.cert("official").not_valid_before
+    before = resign_pdf(demo_pki, "official", shapes["bt"], 2, tsa_at=issued - timedelta(days=1))
+    hits = fastpath.stats(fast)["hits"]
+    report = fast.verify(before)
+    assert report == full.verify(before)
+    assert report.indication is not Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["hits"] == hits
+
+
+def test_changes_to_the_validation_data_update_go_to_full_validation(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """A B-LT document whose DSS update was altered, which gained another update, or whose
+    signed part refers to an object the update adds: fast = full, and none of them is
+    answered from the template of the unaltered shape."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    lt = shapes["lt"]
+    for i in range(2):
+        doc = resign_pdf(demo_pki, "citizen", lt, i, tsa_at=TSA_TIMES[0])
+        _check(fast, full, doc, None, f"v{i}")
+    assert fastpath.stats(fast)["hits"] == 3  # the unaltered shape has a template
+    base = resign_pdf(demo_pki, "citizen", lt, 5, tsa_at=TSA_TIMES[0])
+    dss = base.rindex(b"/DSS")
+    altered = bytearray(base)
+    spot = base.index(b"/OCSPs", dss) if b"/OCSPs" in base[dss:] else base.index(b"/Certs", dss)
+    altered[spot + 1] ^= 0x20  # /OCSPs -> /oCSPs: the update no longer says what it did
+    extra = sign_pdf(demo_pki, "official", base, at=SIGNED_AT, field_name="Signature2")
+    added = [int(n) for n in re.findall(rb"\n(\d+) 0 obj", base[base.rindex(b"%%EOF", 0, dss) :])]
+    pointing = resign_pdf(demo_pki, "citizen", lt, f"{max(added)} 0 R", tsa_at=TSA_TIMES[0])
+    for what, doc in [
+        ("altered update", bytes(altered)),
+        ("another revision", extra),
+        ("signed part refers to an added object", pointing),
+    ]:
+        hits = fastpath.stats(fast)["hits"]
+        report = fast.verify(doc)
+        assert fastpath.stats(fast)["hits"] == hits, what  # not from any template
+        _same(report, full.verify(doc), what)
 
 
 def test_detached_signatures_give_identical_reports(demo_pki: DemoPKI) -> None:
@@ -343,3 +465,19 @@ def test_names_compare_as_rfc5280_says_with_the_memo() -> None:
         fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị HOÀ")
         == fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị Hòa")
     )
+
+
+def test_every_dated_algorithm_rule_is_a_time_boundary() -> None:
+    """A template never crosses a date of the algorithm rules: each one is a boundary."""
+    import dataclasses
+
+    from verify.policy import AlgorithmRules
+
+    rules = AlgorithmRules()
+    dated = {
+        getattr(rules, f.name)
+        for f in dataclasses.fields(rules)
+        if isinstance(getattr(rules, f.name), datetime)
+    }
+    assert dated
+    assert dated <= set(rules.time_boundaries())
