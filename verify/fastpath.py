@@ -493,7 +493,6 @@ def _refers_to(data: bytes, end: int, numbers: set[int]) -> bool:
     return False
 
 
-
 def _validation_data_update(
     reader: Any, data: bytes, signed_end: int, signature_ref: Any
 ) -> tuple[Any, ...]:
