@@ -425,12 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     for kind in args.kinds.split(","):
         floor = ratio(kind, "floor", args.n)
-        target(
-            f"{kind}: hoso (1 worker) time / floor time, ≤ 10",
-            1 / floor if floor else None,
-            10,
-            below=True,
-        )
+        if kind in ("bb", "lt"):  # the target is for single-signature PDFs
+            target(
+                f"{kind}: hoso (1 worker) time / floor time, ≤ 10",
+                1 / floor if floor else None,
+                10,
+                below=True,
+            )
+        elif floor:
+            _print(lines, f"| {kind}: hoso (1 worker) time / floor time (not a target) | "
+                          f"{1 / floor:.2f} | - |")  # fmt: skip
     for n in [args.n, *scales]:
         one, two = results.get(("bb", "hoso-1", n)), results.get(("bb", "hoso-2", n))
         if one and two:

@@ -79,9 +79,10 @@ _WORKER_OWN: Verifier | None = None
 """A pool worker's verifier, made once from the state its initializer received."""
 
 
-def _worker_init(memory_limit: int | None, state: bytes | None = None) -> None:
+def _worker_init(memory_limit: int | None, state: bytes | Verifier | None = None) -> None:
     """Runs once in each pool worker: a memory ceiling, quiet third-party loggers, and the
-    verifier (sent once per worker, not with every chunk)."""
+    verifier (sent once per worker, not with every chunk; a forked worker gets the parent's
+    own, with its templates and caches warm)."""
     global _WORKER_OWN, _WORKER_LOOP
     import logging
 
@@ -103,7 +104,10 @@ def _worker_init(memory_limit: int | None, state: bytes | None = None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         except (ImportError, ValueError, OSError):
             pass
-    if state is not None:
+    if isinstance(state, Verifier):
+        state._forked()
+        _WORKER_OWN = state
+    elif state is not None:
         _WORKER_OWN = pickle.loads(state)  # noqa: S301 - our own pickled Verifier, from the parent
 
 
@@ -378,13 +382,26 @@ def _run_pool(
     time_limit = job.time_limit
 
     def new_pool() -> cf.ProcessPoolExecutor:
+        ctx = _process_context()
+        forked = ctx.get_start_method() == "fork"
         return cf.ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=_process_context(),
+            mp_context=ctx,
             initializer=_worker_init,
-            initargs=(memory_limit, job.state),
+            initargs=(memory_limit, job.verifier if forked else job.state),
         )
 
+    if _process_context().get_start_method() == "fork":
+        # Warm up here first: forked workers start with this process's templates and
+        # caches, so the first document of each common shape is validated in full once,
+        # not once per worker.
+        for _ in range(chunk_size * workers):
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            yield verify_one(job.verifier, item, time_limit, job.evidence_out)
+        _quiesce()
     pool = new_pool()
     # Documents from a chunk whose worker died are retried alone, one at a time, so that
     # a second death points at exactly one document.
@@ -449,6 +466,14 @@ def _run_pool(
                 pool = new_pool()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _quiesce() -> None:
+    """Stop the helper threads the in-process event loop started (its default executor runs
+    blocking fetches), so that this process can fork safely again."""
+    if _WORKER_LOOP is not None and not _WORKER_LOOP.is_closed():
+        with contextlib.suppress(Exception):
+            _WORKER_LOOP.run_until_complete(_WORKER_LOOP.shutdown_default_executor())
 
 
 def _process_context() -> Any:

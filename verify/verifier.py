@@ -192,6 +192,15 @@ class Verifier:
         )
         self._embedded_only: Verifier | None = None  # see _embedded_fallback
 
+    def _forked(self) -> None:
+        """In a process forked from the one that made this verifier: keep the templates and
+        cached answers, but open connections of its own."""
+        self._fetcher_backend = CachingFetcherBackend(
+            self.cache, per_request_timeout=self.policy.fetch_timeout
+        )
+        if self._embedded_only is not None:
+            self._embedded_only._forked()
+
     def __getstate__(self) -> dict[str, Any]:
         # Fetchers hold sockets and caches: a copy in another process starts cold.
         return {

@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI
+from fixtures.pki.services import DemoServices
 from tests.conftest import PINNED_NOW
 from tests.verify.test_verifier import SIGNED_AT, demo_trust
 from verify import DocumentReport, Indication, SubIndication, ValidationPolicy, Verifier
@@ -230,3 +231,47 @@ def test_a_report_is_small_to_send_between_processes(demo_pki: DemoPKI, corpus: 
     assert report.passed
     assert type(report.signatures[0].field_name) is str
     assert len(pickle.dumps(report)) <= len(report.to_json())
+
+
+def test_forked_workers_inherit_the_warm_verifier(
+    demo_services: DemoServices, tmp_path: Path
+) -> None:
+    """With fork, the first documents are verified in the parent and the workers start
+    from its verifier: documents of a shape seen there are never validated in full (or
+    fetched for) again, in any worker."""
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    from tests.verify.test_fastpath import resign_pdf
+
+    pki = demo_services.pki
+    first = sign_pdf(pki, "citizen", minimal_pdf("Hồ sơ", padding=2000), at=SIGNED_AT)
+    folder = tmp_path / "same-shape"
+    folder.mkdir()
+    for i in range(24):
+        (folder / f"doc-{i:02d}.pdf").write_bytes(resign_pdf(pki, "citizen", first, i))
+    verifier = Verifier(
+        demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW)
+    )  # memory cache
+    state = tmp_path / "verifier.pickle"
+    state.write_bytes(pickle.dumps(verifier))
+    before = sum(demo_services.requests.hits.values())
+    proc = subprocess.run(
+        [sys.executable, "-c", _FORKED_RUN, str(state), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["method"] == "fork"
+    assert len(result["reports"]) == 24
+    assert all(v == ["TOTAL_PASSED", None] for v in result["reports"].values())
+    fetched = sum(demo_services.requests.hits.values()) - before
+    alone = Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
+    before = sum(demo_services.requests.hits.values())
+    assert alone.verify(folder / "doc-00.pdf").passed
+    assert fetched == sum(demo_services.requests.hits.values()) - before  # fetched once
