@@ -8,8 +8,13 @@ generator; the workers are shut down).
 - ``workers=1`` (and no executor): in this process, one event loop for the whole run.
 - ``workers=N``: a process pool; each worker builds its :class:`~verify.Verifier` once and
   keeps its caches warm (share a SQLite :class:`~verify.cache.RevocationCache` between
-  them). A worker that dies or hangs is replaced; the documents it held are retried one
-  by one, and the one that kills a worker again gets an INDETERMINATE report saying why.
+  them). Where it is safe (a POSIX system, no other thread in this process) the first
+  ``chunk_size * N`` documents are verified here and the workers are then forked from
+  this process: they start in milliseconds with its verifier, templates and cached
+  answers, so each common shape is validated in full once, not once per worker.
+  Otherwise workers come from a fork server (or are spawned) and start cold. A worker
+  that dies or hangs is replaced; the documents it held are retried one by one, and the
+  one that kills a worker again gets an INDETERMINATE report saying why.
 - ``executor=``: any :class:`concurrent.futures.Executor`, e.g. a Dask ``distributed``
   client's ``get_executor()``; inputs must then be on a filesystem the workers share.
 

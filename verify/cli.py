@@ -647,6 +647,9 @@ class _Progress:
         if total and isatty is not None and isatty():
             from tqdm import tqdm
 
+            # No monitor thread: the bar is refreshed as reports arrive, and a process
+            # with no other thread can fork its workers warm (see verify.bulk).
+            tqdm.monitor_interval = 0
             self._bar = tqdm(
                 total=total,
                 unit="doc",

@@ -1,8 +1,9 @@
 """The fast path: the same report as full validation, for the common case, in a fraction of
 the time.
 
-Most documents in a bulk run look alike: a PDF signed once, over the whole file, by one of
-a few hundred signers, or a detached CAdES-B-B signature. Full validation (pyHanko's
+Most documents in a bulk run look alike: a PDF signed once by one of a few hundred signers
+(B-B or B-T over the whole file, or B-LT: the signed revision and one update that adds the
+validation data), or a detached CAdES signature. Full validation (pyHanko's
 parser and difference analysis, pyhanko-certvalidator's path building and revocation
 checks) spends almost all its time on what is the same for every such document: the
 signer's certificate path and its revocation status at the validation time.
@@ -14,8 +15,8 @@ as a *template* only if the rebuilt report is identical. A later document of the
 shape is then checked directly: the signature dictionary, ``/ByteRange`` and CMS are
 parsed from the bytes (``bytes.fromhex``), the signed bytes hashed with :mod:`hashlib`,
 the signature verified with ``cryptography``, and the template's verdict on the signer's
-path and revocation reused, with the document's own path, size, hash and claimed signing
-time.
+path and revocation reused, with the document's own path, size, hash, claimed signing
+time and proven (timestamp) time.
 
 A shape is everything that full validation looks at other than the hash and the
 signature value: the signer's certificate and every certificate the CMS carries, the
@@ -27,17 +28,31 @@ is current).
 
 Only these are taken (anything else goes to full validation, which decides):
 
-- a PDF, not encrypted, without ``/Perms`` (DocMDP, usage rights) or ``/DSS`` in its
-  catalog, whose AcroForm has exactly one filled signature field, a plain field (no
-  ``/Kids``, ``/Lock`` or ``/SV``) whose ``/V`` is an indirect ``/Sig`` dictionary stored
-  at a file offset (not in an object stream) and without ``/Reference``, signed with
-  ``/ByteRange [0 a b c]`` where ``a..b`` is exactly that dictionary's ``/Contents`` string
-  and ``b + c`` is the file's length: the signature covers the whole file, there is no
-  later revision;
+- a PDF, not encrypted, without ``/Perms`` (DocMDP, usage rights) in its catalog, whose
+  AcroForm has exactly one filled signature field, a plain field (no ``/Kids``, ``/Lock``
+  or ``/SV``) whose ``/V`` is an indirect ``/Sig`` dictionary stored at a file offset (not
+  in an object stream) and without ``/Reference``, signed with ``/ByteRange [0 a b c]``
+  where ``a..b`` is exactly that dictionary's ``/Contents`` string, and either
+
+  - ``b + c`` is the file's length (the signature covers the whole file; no ``/DSS``), or
+  - exactly one incremental update follows the signed revision (typically the DSS that
+    makes a signature B-LT): no object streams, no freed objects, the signature
+    dictionary not redefined, and nothing in the signed part that pyHanko could read as
+    a reference to an object the update adds. The shape then holds the update's exact
+    bytes, where it starts, and the earlier version (as pyHanko parses it) of every
+    object it redefines: what pyHanko's difference analysis and our DSS reading look at;
+
 - a detached CMS signature in DER;
-- in both: one SignerInfo with signed attributes and no unsigned ones (so no timestamp),
-  no CRLs in the CMS, SHA-2 digests, RSA PKCS#1 v1.5 or ECDSA with the same digest, and
-  a signature (over the signed attributes) that verifies;
+- in both: one SignerInfo with signed attributes, no CRLs in the CMS, SHA-2 digests, RSA
+  PKCS#1 v1.5 or ECDSA with the same digest, a signature (over the signed attributes) that
+  verifies, and no unsigned attribute but at most one signature timestamp, itself checked
+  the same way (one signer, its signature, its ``messageDigest`` over the TSTInfo, its
+  message imprint over this signature value). The timestamp's shape is everything but
+  its time, its own signingTime, serial number and nonce. A template made for one proven
+  time serves another only if both lie between the same two *boundaries* (the validity
+  dates of every certificate the signature and the timestamp carry, the dated algorithm
+  rules) and compare the same way with the claimed signing time and the validation time:
+  nothing in the verdict can tell them apart;
 - a verifier without ``evidence_in``, not collecting evidence, with
   ``ValidationPolicy.fast_path`` on.
 
@@ -115,6 +130,8 @@ class _Parsed:
     """The ``messageDigest`` matches the signed bytes."""
     proven: datetime | None = None
     """The time the signature timestamp proves (its ``genTime``), if there is one."""
+    sha256: str | None = None
+    """The document's SHA-256 (hex), when the signature's own digest already is one."""
     bounds: tuple[float, ...] = ()
     """With a timestamp: every moment (POSIX, sorted) at which a verdict could change with
     the proven time (validity of each certificate, the algorithm rules' dates)."""
@@ -137,6 +154,7 @@ class _Store:
         self.refused: set[tuple[Any, ...]] = set()
         self.keys: dict[bytes, Any] = {}
         self.validity: dict[bytes, tuple[float, float]] = {}
+        self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -319,7 +337,9 @@ def _from_template(
                 for t in sig.timestamps
             ),
         )
-    return verifier._document(path, data, fmt, moment, [signature], None, template.warnings)
+    return verifier._document(
+        path, data, fmt, moment, [signature], None, template.warnings, parsed.sha256
+    )
 
 
 async def _full_with_window(
@@ -467,7 +487,9 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     info = cms.ContentInfo.load(der)
     signed = data[0:a] + data[b : b + c]
     field_shape = (name, field.get("/FT"), tuple(sorted(str(k) for k in field)))
-    parsed = _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape, update))
+    parsed = replace(
+        _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape, update)), sha256=None
+    )
     if parsed.claimed is None:
         parsed = replace(parsed, claimed=pdf_claimed)
     return parsed
@@ -560,9 +582,10 @@ def _parse_cms(
     si = _one_signer(sd)
     digest_name, hash_cls, kind = _algorithms(si)
     digest, types, kept = _signed_attributes(si, "signing_time")
-    intact = hashlib.new(digest_name, signed).digest() == digest
-    certs, signer_der = _signer_certificate(sd, si)
+    computed = hashlib.new(digest_name, signed).digest()
+    intact = computed == digest
     store = _store(verifier)
+    certs, signer_der = _signer_certificate(store, sd, si)
     signature = si["signature"].native
     payload = b"\x31" + si["signed_attrs"].dump()[1:]
     _verify(store.keys, signer_der, kind, hash_cls, signature, payload)
@@ -579,8 +602,8 @@ def _parse_cms(
 
     shape = (
         context,
-        hashlib.sha256(signer_der).digest(),
-        tuple(hashlib.sha256(c).digest() for c in certs),
+        signer_der,
+        tuple(certs),
         sd["version"].native,
         sd["digest_algorithms"].dump(),
         si["version"].native,
@@ -597,6 +620,7 @@ def _parse_cms(
         claimed=extract_self_reported_ts(si),
         intact=intact,
         proven=proven,
+        sha256=computed.hex() if digest_name == "sha256" else None,
         bounds=bounds,
     )
 
@@ -655,22 +679,33 @@ def _signed_attributes(si: cms.SignerInfo, *varying: str) -> tuple[bytes, list[s
     return digests[0], types, kept
 
 
-def _signer_certificate(sd: cms.SignedData, si: cms.SignerInfo) -> tuple[list[bytes], bytes]:
+def _signer_certificate(
+    store: _Store, sd: cms.SignedData, si: cms.SignerInfo
+) -> tuple[list[bytes], bytes]:
     """Every certificate the CMS carries (DER), and the signer's."""
-    certs = []
+    certs: list[bytes] = []
+    ids: list[tuple[int, bytes]] = []
     for choice in sd["certificates"] or ():
         if choice.name != "certificate":
             raise _NotEligible("other certificate formats")
-        certs.append(choice.chosen)
+        der = choice.chosen.dump()
+        found = store.cert_ids.get(der)
+        if found is None:
+            cert = choice.chosen
+            found = (cert.serial_number, cert.issuer.dump())
+            if len(store.cert_ids) > MAX_TEMPLATES:
+                store.cert_ids.clear()
+            store.cert_ids[der] = found
+        certs.append(der)
+        ids.append(found)
     sid = si["sid"]
     if sid.name != "issuer_and_serial_number":
         raise _NotEligible("signer identified by key identifier")
-    issuer = sid.chosen["issuer"].dump()
-    serial = sid.chosen["serial_number"].native
-    matching = [c for c in certs if c.serial_number == serial and c.issuer.dump() == issuer]
+    wanted = (sid.chosen["serial_number"].native, sid.chosen["issuer"].dump())
+    matching = [der for der, found in zip(certs, ids, strict=True) if found == wanted]
     if len(matching) != 1:
         raise _NotEligible("signer certificate not found exactly once")
-    return [c.dump() for c in certs], matching[0].dump()
+    return certs, matching[0]
 
 
 def _parse_timestamp(
@@ -704,7 +739,7 @@ def _parse_timestamp(
     digest, types, kept = _signed_attributes(si, "signing_time")
     if hashlib.new(digest_name, eci["content"].contents).digest() != digest:
         raise _NotEligible("the timestamp's digest does not match its TSTInfo")
-    certs, tsa_der = _signer_certificate(tsd, si)
+    certs, tsa_der = _signer_certificate(store, tsd, si)
     payload = b"\x31" + si["signed_attrs"].dump()[1:]
     _verify(store.keys, tsa_der, kind, hash_cls, si["signature"].native, payload)
     imprint = tst_info["message_imprint"]
@@ -721,8 +756,8 @@ def _parse_timestamp(
         token["content_type"].dump(),
         tsd["version"].native,
         tsd["digest_algorithms"].dump(),
-        hashlib.sha256(tsa_der).digest(),
-        tuple(hashlib.sha256(c).digest() for c in certs),
+        tsa_der,
+        tuple(certs),
         si["version"].native,
         si["sid"].dump(),
         si["digest_algorithm"].dump(),

@@ -531,7 +531,10 @@ class Verifier:
         signatures: Sequence[SignatureReport],
         verdict: _Verdict | None,
         warnings: Sequence[str],
+        sha256: str | None = None,
     ) -> DocumentReport:
+        """The document's report; ``sha256`` is the hex SHA-256 of ``data`` if known."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         if verdict is None:
             failing = [s for s in signatures if not s.passed]
             ind = worst(s.indication for s in signatures)
@@ -544,7 +547,7 @@ class Verifier:
                 return DocumentReport(
                     path=path,
                     size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
+                    sha256=digest,
                     format=fmt,
                     indication=Indication.TOTAL_PASSED,
                     sub_indication=None,
@@ -560,7 +563,7 @@ class Verifier:
             return DocumentReport(
                 path=path,
                 size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=digest,
                 format=fmt,
                 indication=ind,
                 sub_indication=first.sub_indication,
@@ -574,7 +577,7 @@ class Verifier:
         return DocumentReport(
             path=path,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest() if data else None,
+            sha256=digest if data else None,
             format=fmt,
             indication=verdict.indication,
             sub_indication=verdict.sub,
