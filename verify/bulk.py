@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -169,6 +170,40 @@ def verify_one(
     With ``evidence_out``, what the verdict rested on is stored there (see
     :mod:`verify.evidence`) under the document's SHA-256.
     """
+    try:
+        return _verify_one(verifier, item, time_limit, evidence_out)
+    finally:
+        _collect_now_and_then()
+
+
+GC_EVERY = 1000
+"""Documents between two full garbage collections in a process that verifies many."""
+
+_SINCE_GC = 0
+
+
+def _collect_now_and_then() -> None:
+    """A full collection every :data:`GC_EVERY` documents.
+
+    pyHanko's parsed objects form reference cycles (objects point back to their reader,
+    which holds the document). Some survive long enough to reach the oldest generation,
+    which Python collects only once it has grown by a quarter: over a long run they pile
+    up, about 5 MB per thousand documents. A full collection costs about 40 ms, so once
+    per thousand documents keeps memory flat for 0.04 ms a document.
+    """
+    global _SINCE_GC
+    _SINCE_GC += 1
+    if _SINCE_GC >= GC_EVERY:
+        _SINCE_GC = 0
+        gc.collect()
+
+
+def _verify_one(
+    verifier: Verifier,
+    item: BulkItem,
+    time_limit: float | None,
+    evidence_out: str | None,
+) -> DocumentReport:
     path = Path(item.path)
     moment = verifier.policy.moment()
     try:

@@ -218,7 +218,7 @@ async def detached(
         if signature[:1] != b"\x30":
             raise _NotEligible("not DER")
         info = cms.ContentInfo.load(signature, strict=True)
-        parsed = _parse_cms(verifier, info, data, ("detached",))
+        parsed = _parse_cms(verifier, info, (data,), ("detached",))
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
     return await _answer(verifier, parsed, path, data, "cms", moment, full)
@@ -465,7 +465,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     base = header.end()
     if not (base < a < b <= end) or not _CONTENTS_KEY.search(data, base, a):
         raise _NotEligible("the gap is not this dictionary's /Contents")
-    der = bytes.fromhex(data[a + 1 : b - 1].decode("ascii"))
+    view = memoryview(data)
+    der = binascii.unhexlify(view[a + 1 : b - 1])  # no whitespace: checked just below
     if 2 * len(der) != b - a - 2:
         raise _NotEligible("whitespace in /Contents")
     # the dictionary, without what differs from document to document
@@ -485,7 +486,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     elif b"/M" in shape_text.replace(b"/MD", b""):
         raise _NotEligible("an /M that is not a plain date")
     info = cms.ContentInfo.load(der)
-    signed = data[0:a] + data[b : b + c]
+    signed = (view[0:a], view[b : b + c])
     field_shape = (name, field.get("/FT"), tuple(sorted(str(k) for k in field)))
     parsed = replace(
         _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape, update)), sha256=None
@@ -569,8 +570,12 @@ def _validation_data_update(
 
 
 def _parse_cms(
-    verifier: Verifier, info: cms.ContentInfo, signed: bytes, context: tuple[Any, ...]
+    verifier: Verifier,
+    info: cms.ContentInfo,
+    signed: tuple[bytes | memoryview, ...],
+    context: tuple[Any, ...],
 ) -> _Parsed:
+    """``signed``: the signed bytes, in pieces (hashed in turn, never joined)."""
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
     if info["content_type"].native != "signed_data":
@@ -582,7 +587,10 @@ def _parse_cms(
     si = _one_signer(sd)
     digest_name, hash_cls, kind = _algorithms(si)
     digest, types, kept = _signed_attributes(si, "signing_time")
-    computed = hashlib.new(digest_name, signed).digest()
+    hasher = hashlib.new(digest_name)
+    for piece in signed:
+        hasher.update(piece)
+    computed = hasher.digest()
     intact = computed == digest
     store = _store(verifier)
     certs, signer_der = _signer_certificate(store, sd, si)

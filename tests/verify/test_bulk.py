@@ -275,3 +275,21 @@ def test_forked_workers_inherit_the_warm_verifier(
     before = sum(demo_services.requests.hits.values())
     assert alone.verify(folder / "doc-00.pdf").passed
     assert fetched == sum(demo_services.requests.hits.values()) - before  # fetched once
+
+
+def test_a_long_run_collects_its_garbage_every_thousand_documents(
+    demo_pki: DemoPKI, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full collections happen every GC_EVERY documents (pyHanko's parsed objects are
+    cyclic garbage that would otherwise pile up in the oldest generation)."""
+    import gc
+
+    from verify import bulk
+
+    monkeypatch.setattr(bulk, "GC_EVERY", 5)
+    monkeypatch.setattr(bulk, "_SINCE_GC", 0)
+    before = gc.get_stats()[2]["collections"]
+    items = [BulkItem(str(corpus / "unsigned.pdf"))] * 20
+    reports = list(verify_many(items, verifier=_verifier(demo_pki)))
+    assert len(reports) == 20
+    assert gc.get_stats()[2]["collections"] - before >= 4
