@@ -608,21 +608,7 @@ def _parse_cms(
             moments.update(_validity(store, der))
         bounds = tuple(sorted(moments))
 
-    shape = (
-        context,
-        signer_der,
-        tuple(certs),
-        sd["version"].native,
-        sd["digest_algorithms"].dump(),
-        si["version"].native,
-        si["sid"].dump(),
-        si["digest_algorithm"].dump(),
-        si["signature_algorithm"].dump(),
-        tuple(types),
-        tuple(kept),
-        encap.dump(),
-        timestamp,
-    )
+    shape = (context, _signed_data_shape(sd, si, signer_der, certs, types, kept), timestamp)
     return _Parsed(
         shape=shape,
         claimed=extract_self_reported_ts(si),
@@ -630,6 +616,31 @@ def _parse_cms(
         proven=proven,
         sha256=computed.hex() if digest_name == "sha256" else None,
         bounds=bounds,
+    )
+
+
+def _signed_data_shape(
+    sd: cms.SignedData,
+    si: cms.SignerInfo,
+    signer_der: bytes,
+    certs: list[bytes],
+    types: list[str],
+    kept: list[bytes],
+) -> tuple[Any, ...]:
+    """Everything in a SignedData and its one SignerInfo that a verdict may depend on, but
+    the signed content, the digest and the signature value (checked directly)."""
+    return (
+        signer_der,
+        tuple(certs),
+        sd["version"].native,
+        sd["digest_algorithms"].dump(),
+        sd["encap_content_info"]["content_type"].dump(),
+        si["version"].native,
+        si["sid"].dump(),
+        si["digest_algorithm"].dump(),
+        si["signature_algorithm"].dump(),
+        tuple(types),
+        tuple(kept),
     )
 
 
@@ -762,17 +773,7 @@ def _parse_timestamp(
     shape = (
         attr["type"].dump(),
         token["content_type"].dump(),
-        tsd["version"].native,
-        tsd["digest_algorithms"].dump(),
-        tsa_der,
-        tuple(certs),
-        si["version"].native,
-        si["sid"].dump(),
-        si["digest_algorithm"].dump(),
-        si["signature_algorithm"].dump(),
-        tuple(types),
-        tuple(kept),
-        eci["content_type"].dump(),
+        _signed_data_shape(tsd, si, tsa_der, certs, types, kept),
         tst_info["version"].native,
         tst_info["policy"].dump(),
         imprint["hash_algorithm"].dump(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,26 +182,32 @@ print(json.dumps({"method": method, "reports": out}))
 """
 
 
-def test_workers_forked_from_a_threadless_process_give_the_same_reports(
-    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
-) -> None:
-    """A command-line run (one thread) forks its workers; they agree with the local run."""
+def _forked_run(verifier: Verifier, folder: Path, tmp_path: Path) -> dict[str, Any]:
+    """``verify_many(workers=2)`` over ``folder`` in a fresh, single-threaded interpreter."""
     import json
     import pickle
     import subprocess
     import sys
 
     state = tmp_path / "verifier.pickle"
-    state.write_bytes(pickle.dumps(_verifier(demo_pki, tmp_path / "c")))
+    state.write_bytes(pickle.dumps(verifier))
     proc = subprocess.run(
-        [sys.executable, "-c", _FORKED_RUN, str(state), str(corpus)],
+        [sys.executable, "-c", _FORKED_RUN, str(state), str(folder)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_workers_forked_from_a_threadless_process_give_the_same_reports(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """A command-line run (one thread) forks its workers; they agree with the local run."""
+    result = _forked_run(_verifier(demo_pki, tmp_path / "c"), corpus, tmp_path)
     assert result["method"] == "fork"
     got = {p: (v[0], v[1]) for p, v in result["reports"].items()}
     assert _relative(got, corpus) == EXPECTED
@@ -239,11 +246,6 @@ def test_forked_workers_inherit_the_warm_verifier(
     """With fork, the first documents are verified in the parent and the workers start
     from its verifier: documents of a shape seen there are never validated in full (or
     fetched for) again, in any worker."""
-    import json
-    import pickle
-    import subprocess
-    import sys
-
     from tests.verify.test_fastpath import resign_pdf
 
     pki = demo_services.pki
@@ -252,21 +254,10 @@ def test_forked_workers_inherit_the_warm_verifier(
     folder.mkdir()
     for i in range(24):
         (folder / f"doc-{i:02d}.pdf").write_bytes(resign_pdf(pki, "citizen", first, i))
-    verifier = Verifier(
-        demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW)
-    )  # memory cache
-    state = tmp_path / "verifier.pickle"
-    state.write_bytes(pickle.dumps(verifier))
+    # an in-memory revocation cache: a cold copy in a worker would fetch again
+    verifier = Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
     before = sum(demo_services.requests.hits.values())
-    proc = subprocess.run(
-        [sys.executable, "-c", _FORKED_RUN, str(state), str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = _forked_run(verifier, folder, tmp_path)
     assert result["method"] == "fork"
     assert len(result["reports"]) == 24
     assert all(v == ["TOTAL_PASSED", None] for v in result["reports"].values())
