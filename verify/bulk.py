@@ -30,6 +30,7 @@ import concurrent.futures as cf
 import contextlib
 import gc
 import hashlib
+import itertools
 import os
 import pickle
 import signal
@@ -434,14 +435,22 @@ def _run_pool(
     if _process_context().get_start_method() == "fork":
         # Warm up here first: forked workers start with this process's templates and
         # caches, so the first document of each common shape is validated in full once,
-        # not once per worker.
-        for _ in range(chunk_size * workers):
-            try:
-                item = next(items)
-            except StopIteration:
-                break
-            yield verify_one(job.verifier, item, time_limit, job.evidence_out)
+        # not once per worker. Only ordinary documents, under the workers' memory limit:
+        # a large one ends the warm-up and goes to a worker like any other.
+        held: BulkItem | None = None
+        with _address_space_limit(memory_limit):
+            for _ in range(chunk_size * workers):
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                if not _ordinary(item):
+                    held = item
+                    break
+                yield verify_one(job.verifier, item, time_limit, job.evidence_out)
         _quiesce()
+        if held is not None:
+            items = itertools.chain([held], items)
     pool = new_pool()
     # Documents from a chunk whose worker died are retried alone, one at a time, so that
     # a second death points at exactly one document.
@@ -506,6 +515,47 @@ def _run_pool(
                 pool = new_pool()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+WARM_UP_MAX_BYTES = 32 * 1024 * 1024
+"""Documents larger than this (content and signature together) are never verified in the
+parent process during the warm-up."""
+
+
+def _ordinary(item: BulkItem) -> bool:
+    try:
+        size = os.stat(item.path).st_size
+        if item.detached is not None:
+            size += os.stat(item.detached).st_size
+    except OSError:
+        return True  # the report will say what is wrong with it
+    return size <= WARM_UP_MAX_BYTES
+
+
+@contextlib.contextmanager
+def _address_space_limit(memory_limit: int | None) -> Iterator[None]:
+    """This process under the workers' memory ceiling for a while (POSIX), then as before."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, ValueError, OSError):
+        yield
+        return
+    changed = False
+    if memory_limit:
+        want = _address_space() + memory_limit
+        limit = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        if soft == resource.RLIM_INFINITY or limit < soft:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+                changed = True
+    try:
+        yield
+    finally:
+        if changed:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _quiesce() -> None:

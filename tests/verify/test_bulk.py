@@ -175,14 +175,19 @@ from verify.bulk import _process_context, verify_many
 from verify.discover import discover
 verifier = pickle.loads(open(sys.argv[1], "rb").read())
 method = _process_context().get_start_method()
-reports = verify_many(discover([sys.argv[2]]), verifier=verifier, workers=2, chunk_size=2)
+limit = int(sys.argv[3]) if len(sys.argv) > 3 else 2 * 1024**3
+reports = verify_many(
+    discover([sys.argv[2]]), verifier=verifier, workers=2, chunk_size=2, memory_limit=limit
+)
 out = {r.path: [r.indication.value, r.sub_indication.value if r.sub_indication else None]
        for r in reports}
 print(json.dumps({"method": method, "reports": out}))
 """
 
 
-def _forked_run(verifier: Verifier, folder: Path, tmp_path: Path) -> dict[str, Any]:
+def _forked_run(
+    verifier: Verifier, folder: Path, tmp_path: Path, memory_limit: int | None = None
+) -> dict[str, Any]:
     """``verify_many(workers=2)`` over ``folder`` in a fresh, single-threaded interpreter."""
     import json
     import pickle
@@ -192,7 +197,14 @@ def _forked_run(verifier: Verifier, folder: Path, tmp_path: Path) -> dict[str, A
     state = tmp_path / "verifier.pickle"
     state.write_bytes(pickle.dumps(verifier))
     proc = subprocess.run(
-        [sys.executable, "-c", _FORKED_RUN, str(state), str(folder)],
+        [
+            sys.executable,
+            "-c",
+            _FORKED_RUN,
+            str(state),
+            str(folder),
+            *([str(memory_limit)] if memory_limit else []),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -284,3 +296,26 @@ def test_a_long_run_collects_its_garbage_every_thousand_documents(
     reports = list(verify_many(items, verifier=_verifier(demo_pki)))
     assert len(reports) == 20
     assert gc.get_stats()[2]["collections"] - before >= 4
+
+
+def test_a_huge_document_among_the_first_never_runs_in_the_forking_parent(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """With forked workers, a document too large for the warm-up goes to a worker under the
+    memory ceiling: it fails alone, the parent and the run go on."""
+    import shutil
+
+    folder = tmp_path / "first-docs"
+    folder.mkdir()
+    with (folder / "a-huge.pdf").open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        f.truncate(1_500 * 1024 * 1024)  # sparse: costs no disk, but reading needs the memory
+    shutil.copy(corpus / "ok-1.pdf", folder / "b-ok.pdf")
+    policy = ValidationPolicy(validation_time=PINNED_NOW, max_file_size=2 * 1024**3)
+    result = _forked_run(
+        Verifier(demo_trust(demo_pki), policy), folder, tmp_path, memory_limit=1024**3
+    )
+    assert result["method"] == "fork"
+    reports = {Path(p).name: v for p, v in result["reports"].items()}
+    assert reports["a-huge.pdf"][0] == Indication.INDETERMINATE.value
+    assert reports["b-ok.pdf"] == ["TOTAL_PASSED", None]
