@@ -437,9 +437,16 @@ def _run_pool(
         # caches, so the first document of each common shape is validated in full once,
         # not once per worker. Only ordinary documents, under the workers' memory limit:
         # a large one ends the warm-up and goes to a worker like any other.
+        # It ends early once the templates stop growing: a run of documents answered
+        # from them says the workers have what they need.
+        from verify import fastpath
+
         held: BulkItem | None = None
+        answered = 0
         with _address_space_limit(memory_limit):
             for _ in range(chunk_size * workers):
+                if answered >= WARM_UP_SETTLED:
+                    break
                 try:
                     item = next(items)
                 except StopIteration:
@@ -447,7 +454,9 @@ def _run_pool(
                 if not _ordinary(item):
                     held = item
                     break
+                hits = fastpath.stats(job.verifier)["hits"]
                 yield verify_one(job.verifier, item, time_limit, job.evidence_out)
+                answered = answered + 1 if fastpath.stats(job.verifier)["hits"] > hits else 0
         _quiesce()
         if held is not None:
             items = itertools.chain([held], items)
@@ -516,6 +525,9 @@ def _run_pool(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
+
+WARM_UP_SETTLED = 8
+"""The warm-up ends after this many documents in a row were answered from templates."""
 
 WARM_UP_MAX_BYTES = 32 * 1024 * 1024
 """Documents larger than this (content and signature together) are never verified in the
