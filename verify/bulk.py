@@ -425,12 +425,23 @@ def _run_pool(
     def new_pool() -> cf.ProcessPoolExecutor:
         ctx = _process_context()
         forked = ctx.get_start_method() == "fork"
-        return cf.ProcessPoolExecutor(
+        pool = cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=ctx,
             initializer=_worker_init,
             initargs=(memory_limit, job.verifier if forked else job.state),
         )
+        if forked:
+            # Fork the workers now (the first task starts them all), with this process's
+            # objects frozen: a worker's garbage collector then never walks, and so never
+            # copies, the memory pages it shares with this process.
+            gc.collect()
+            gc.freeze()
+            try:
+                pool.submit(int)
+            finally:
+                gc.unfreeze()
+        return pool
 
     if _process_context().get_start_method() == "fork":
         # Warm up here first: forked workers start with this process's templates and
