@@ -8,7 +8,7 @@ generator; the workers are shut down).
 - ``workers=1`` (and no executor): in this process, one event loop for the whole run.
 - ``workers=N``: a process pool; each worker builds its :class:`~verify.Verifier` once and
   keeps its caches warm (share a SQLite :class:`~verify.cache.RevocationCache` between
-  them). Where it is safe (a POSIX system, no other thread in this process) the first
+  them). Where it is safe (Linux, no other thread in this process) the first
   ``chunk_size * N`` documents are verified here and the workers are then forked from
   this process: they start in milliseconds with its verifier, templates and cached
   answers, so each common shape is validated in full once, not once per worker.
@@ -34,6 +34,7 @@ import itertools
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -603,7 +604,8 @@ def _process_context() -> Any:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    # Linux only: on macOS, system libraries may not survive a fork (spawn is its default).
+    if "fork" in methods and sys.platform.startswith("linux") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
