@@ -142,7 +142,17 @@ def _loop() -> asyncio.AbstractEventLoop:
     global _WORKER_LOOP
     if _WORKER_LOOP is None or _WORKER_LOOP.is_closed():
         _WORKER_LOOP = asyncio.new_event_loop()
+        _WORKER_LOOP.set_exception_handler(_loop_exception)
     return _WORKER_LOOP
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's handler, except for a Ctrl-C or exit that hit a task mid-fetch: that one
+    already stopped the loop and reached whoever ran it (the command line says "interrupted"
+    in one line); the abandoned task must not print a traceback when it is collected."""
+    if isinstance(context.get("exception"), KeyboardInterrupt | SystemExit):
+        return
+    loop.default_exception_handler(context)
 
 
 def _limit_report(

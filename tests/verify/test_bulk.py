@@ -319,3 +319,31 @@ def test_a_huge_document_among_the_first_never_runs_in_the_forking_parent(
     reports = {Path(p).name: v for p, v in result["reports"].items()}
     assert reports["a-huge.pdf"][0] == Indication.INDETERMINATE.value
     assert reports["b-ok.pdf"] == ["TOTAL_PASSED", None]
+
+
+def test_ctrl_c_inside_a_fetch_leaves_no_traceback_behind(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Ctrl-C that lands in a task (an OCSP fetch) reaches the caller; the task left
+    behind prints nothing ("Task exception was never retrieved") when it is collected."""
+    import asyncio
+    import gc
+
+    from verify import bulk
+
+    bulk._reset_loop()
+    loop = bulk._loop()
+
+    async def fetch() -> None:
+        raise KeyboardInterrupt
+
+    async def validate() -> None:
+        task = asyncio.ensure_future(fetch())
+        await asyncio.wait([task], timeout=1)
+
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(validate())
+    bulk._reset_loop()
+    del loop
+    gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
