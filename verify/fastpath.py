@@ -132,9 +132,8 @@ class _Parsed:
     """The time the signature timestamp proves (its ``genTime``), if there is one."""
     sha256: str | None = None
     """The document's SHA-256 (hex), when the signature's own digest already is one."""
-    bounds: tuple[float, ...] = ()
-    """With a timestamp: every moment (POSIX, sorted) at which a verdict could change with
-    the proven time (validity of each certificate, the algorithm rules' dates)."""
+    certs: tuple[bytes, ...] = ()
+    """Every certificate the signature and its timestamp carry (DER)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +143,8 @@ class _Template:
     """With validation time "now": the moments (POSIX) for which the verdict holds."""
     proven: datetime | None = None
     bounds: tuple[float, ...] = ()
+    """With a timestamp: every moment (POSIX, sorted) at which a verdict could change with
+    the proven time. A function of the template's key (its certificates and policy)."""
     orders: tuple[int | None, int | None] = (None, None)
     """How the proven time compared with the claimed signing time and the validation time."""
 
@@ -153,7 +154,6 @@ class _Store:
         self.templates: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
         self.refused: set[tuple[Any, ...]] = set()
         self.keys: dict[bytes, Any] = {}
-        self.validity: dict[bytes, tuple[float, float]] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.lock = threading.Lock()
         self.hits = 0
@@ -218,7 +218,7 @@ async def detached(
         if signature[:1] != b"\x30":
             raise _NotEligible("not DER")
         info = cms.ContentInfo.load(signature, strict=True)
-        parsed = _parse_cms(verifier, info, (data,), ("detached",))
+        parsed = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
     return await _answer(verifier, parsed, path, data, "cms", moment, full)
@@ -285,7 +285,7 @@ async def _answer(
             report,
             None if fixed else window,
             parsed.proven,
-            parsed.bounds,
+            _bounds(verifier, parsed) if parsed.proven is not None else (),
             _orders(parsed, moment),
         )
         while len(store.templates) > MAX_TEMPLATES:
@@ -300,6 +300,16 @@ def _orders(parsed: _Parsed, moment: datetime) -> tuple[int | None, int | None]:
     return order(parsed.claimed, parsed.proven), order(parsed.proven, moment)
 
 
+def _bounds(verifier: Verifier, parsed: _Parsed) -> tuple[float, ...]:
+    """The validity dates of every certificate carried, and the algorithm rules' dates."""
+    moments = {t.timestamp() for t in verifier.policy.algorithms.time_boundaries()}
+    for der in parsed.certs:
+        cert = cx509.load_der_x509_certificate(der)
+        moments.add(cert.not_valid_before_utc.timestamp())
+        moments.add(cert.not_valid_after_utc.timestamp())
+    return tuple(sorted(moments))
+
+
 def _same_times(template: _Template, parsed: _Parsed, moment: datetime) -> bool:
     """A template made at one proven time speaks for another only if no verdict can tell
     them apart: both fall between the same two boundaries (certificate validity, algorithm
@@ -309,7 +319,7 @@ def _same_times(template: _Template, parsed: _Parsed, moment: datetime) -> bool:
         return False
     if template.proven is None or parsed.proven is None:
         return True
-    if template.bounds != parsed.bounds or template.orders != _orders(parsed, moment):
+    if template.orders != _orders(parsed, moment):
         return False
     g, g0, b = parsed.proven.timestamp(), template.proven.timestamp(), template.bounds
     return bisect.bisect_left(b, g) == bisect.bisect_left(b, g0) and bisect.bisect_right(
@@ -488,12 +498,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     info = cms.ContentInfo.load(der)
     signed = (view[0:a], view[b : b + c])
     field_shape = (name, field.get("/FT"), tuple(sorted(str(k) for k in field)))
-    parsed = replace(
-        _parse_cms(verifier, info, signed, ("pdf", shape_text, field_shape, update)), sha256=None
-    )
-    if parsed.claimed is None:
-        parsed = replace(parsed, claimed=pdf_claimed)
-    return parsed
+    context = ("pdf", shape_text, field_shape, update)
+    return _parse_cms(verifier, info, signed, context, claimed=pdf_claimed)
 
 
 _REF_TAIL = re.compile(rb"(\d+)\s+\d+\s+\Z")
@@ -574,8 +580,14 @@ def _parse_cms(
     info: cms.ContentInfo,
     signed: tuple[bytes | memoryview, ...],
     context: tuple[Any, ...],
+    *,
+    claimed: datetime | None = None,
+    content_is_document: bool = False,
 ) -> _Parsed:
-    """``signed``: the signed bytes, in pieces (hashed in turn, never joined)."""
+    """``signed``: the signed bytes, in pieces (hashed in turn, never joined);
+    ``claimed``: the signing time claimed outside the CMS (a PDF's /M), used when the CMS
+    has no signingTime; ``content_is_document``: the signed bytes are the whole document
+    (detached), so a SHA-256 digest of them is also the report's."""
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
     if info["content_type"].native != "signed_data":
@@ -599,23 +611,19 @@ def _parse_cms(
     _verify(store.keys, signer_der, kind, hash_cls, signature, payload)
 
     proven: datetime | None = None
-    bounds: tuple[float, ...] = ()
     timestamp: tuple[Any, ...] = ()
+    tst_certs: list[bytes] = []
     if not _empty(si["unsigned_attrs"]):
         timestamp, proven, tst_certs = _parse_timestamp(store, si["unsigned_attrs"], signature)
-        moments = {t.timestamp() for t in verifier.policy.algorithms.time_boundaries()}
-        for der in (*certs, *tst_certs):
-            moments.update(_validity(store, der))
-        bounds = tuple(sorted(moments))
 
     shape = (context, _signed_data_shape(sd, si, signer_der, certs, types, kept), timestamp)
     return _Parsed(
         shape=shape,
-        claimed=extract_self_reported_ts(si),
+        claimed=extract_self_reported_ts(si) or claimed,
         intact=intact,
         proven=proven,
-        sha256=computed.hex() if digest_name == "sha256" else None,
-        bounds=bounds,
+        sha256=computed.hex() if content_is_document and digest_name == "sha256" else None,
+        certs=(*certs, *tst_certs),
     )
 
 
@@ -784,17 +792,6 @@ def _parse_timestamp(
         tst_info["extensions"].dump(),
     )
     return shape, gen_time, certs
-
-
-def _validity(store: _Store, der: bytes) -> tuple[float, float]:
-    found = store.validity.get(der)
-    if found is None:
-        cert = cx509.load_der_x509_certificate(der)
-        found = (cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp())
-        if len(store.validity) > MAX_TEMPLATES:
-            store.validity.clear()
-        store.validity[der] = found
-    return found
 
 
 def _verify(
