@@ -102,16 +102,7 @@ def _worker_init(memory_limit: int | None, state: bytes | Verifier | None = None
 
     for name in ("pyhanko", "pyhanko_certvalidator", "fontTools", "weasyprint"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    if memory_limit:
-        try:
-            import resource
-
-            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            want = _address_space() + memory_limit
-            limit = want if hard == resource.RLIM_INFINITY else min(want, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-        except (ImportError, ValueError, OSError):
-            pass
+    _lower_address_space(memory_limit)
     if isinstance(state, Verifier):
         state._forked()
         _WORKER_OWN = state
@@ -566,30 +557,37 @@ def _ordinary(item: BulkItem) -> bool:
     return size <= WARM_UP_MAX_BYTES
 
 
-@contextlib.contextmanager
-def _address_space_limit(memory_limit: int | None) -> Iterator[None]:
-    """This process under the workers' memory ceiling for a while (POSIX), then as before."""
+def _lower_address_space(memory_limit: int | None) -> tuple[int, int] | None:
+    """Cap this process's address space at its present size plus ``memory_limit`` (POSIX;
+    never raised). Returns the limits it replaced, or ``None`` if it changed nothing."""
+    if not memory_limit:
+        return None
     try:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    except (ImportError, ValueError, OSError):
-        yield
-        return
-    changed = False
-    if memory_limit:
         want = _address_space() + memory_limit
         limit = want if hard == resource.RLIM_INFINITY else min(want, hard)
-        if soft == resource.RLIM_INFINITY or limit < soft:
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-                changed = True
+        if soft != resource.RLIM_INFINITY and limit >= soft:
+            return None
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        return None
+    return soft, hard
+
+
+@contextlib.contextmanager
+def _address_space_limit(memory_limit: int | None) -> Iterator[None]:
+    """This process under the workers' memory ceiling for a while (POSIX), then as before."""
+    previous = _lower_address_space(memory_limit)
     try:
         yield
     finally:
-        if changed:
+        if previous is not None:
+            import resource
+
             with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+                resource.setrlimit(resource.RLIMIT_AS, previous)
 
 
 def _quiesce() -> None:
