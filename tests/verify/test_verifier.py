@@ -164,7 +164,7 @@ def _replace_cms(signed: bytes, mutate: Callable[[cms.ContentInfo], cms.ContentI
     end = signed.index(b">", start)
     hex_blob = signed[start:end]
     der = bytes.fromhex(hex_blob.decode())
-    info = cms.ContentInfo.load(der.rstrip(b"\0"))
+    info = cms.ContentInfo.load(der)  # the padding zeros after it are ignored
     new = mutate(info).dump().hex().encode()
     assert len(new) <= len(hex_blob)
     return signed[:start] + new.ljust(len(hex_blob), b"0") + signed[end:]
