@@ -89,7 +89,7 @@ from verify.report import DocumentReport, Indication, SubIndication
 if TYPE_CHECKING:
     from verify.verifier import Verifier
 
-__all__ = ["MAX_TEMPLATES", "detached", "pdf", "stats"]
+__all__ = ["MAX_TEMPLATES", "adopt", "detached", "pdf", "stats", "take_made", "template_key"]
 
 MAX_TEMPLATES = 4096
 """Templates kept per verifier (least recently used dropped first)."""
@@ -149,12 +149,19 @@ class _Template:
     """How the proven time compared with the claimed signing time and the validation time."""
 
 
+Shared = list[tuple[tuple[Any, ...], _Template]]
+"""Templates on their way between processes: portable keys (see :func:`template_key`)
+with their templates. They pickle."""
+
+
 class _Store:
     def __init__(self) -> None:
         self.templates: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
         self.refused: set[tuple[Any, ...]] = set()
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
+        self.made: Shared | None = None
+        """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -241,14 +248,7 @@ async def _answer(
 ) -> DocumentReport:
     store = _store(verifier)
     fixed = verifier.policy.validation_time is not None
-    key = (
-        fmt,
-        parsed.shape,
-        parsed.intact,
-        id(verifier.trust),
-        verifier.policy,
-        moment if fixed else None,
-    )
+    key = _key(verifier, parsed, fmt, moment)
     with store.lock:
         template = store.templates.get(key)
         if template is not None:
@@ -290,7 +290,84 @@ async def _answer(
         )
         while len(store.templates) > MAX_TEMPLATES:
             store.templates.popitem(last=False)
+        if store.made is not None:
+            store.made.append((_portable(key), store.templates[key]))
+            del store.made[:-MAX_TEMPLATES]
     return report
+
+
+def _key(verifier: Verifier, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[Any, ...]:
+    """Where a template for this document is kept: its shape, the outcome of its hash
+    check, the trust profile and policy, and a fixed validation time."""
+    fixed = verifier.policy.validation_time is not None
+    return (
+        fmt,
+        parsed.shape,
+        parsed.intact,
+        id(verifier.trust),
+        verifier.policy,
+        moment if fixed else None,
+    )
+
+
+# -- templates shared between processes ------------------------------------------------------
+
+
+def _portable(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key without what only means something in this process (the trust profile's
+    identity: every process of one run has the same profile)."""
+    return (*key[:3], None, *key[4:])
+
+
+def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None) -> Any:
+    """The key of the template that would answer for this document (a PDF, or content with
+    its detached ``signature``), or None when the fast path would not take it or cannot
+    tell without validating. Cheap: the document is parsed and hashed and its signature
+    checked; nothing is fetched or validated.
+
+    A bulk run uses it to send the first document of each new shape to a worker alone
+    and hold back the others of that shape until its template is there to share."""
+    if not _enabled(verifier):
+        return None
+    try:
+        moment = verifier.policy.moment()
+        if signature is None:
+            return _portable(_key(verifier, _parse_pdf(verifier, data), "pdf", moment))
+        if signature[:1] != b"\x30":
+            return None
+        info = cms.ContentInfo.load(signature, strict=True)
+        parsed = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
+        return _portable(_key(verifier, parsed, "cms", moment))
+    except Exception:  # noqa: BLE001 - anything unusual: no key, the worker decides
+        return None
+
+
+def take_made(verifier: Verifier) -> Shared:
+    """The templates this process made since the last call, to share with others. The
+    first call starts the recording (a verifier that shares nothing keeps no list)."""
+    store = _store(verifier)
+    with store.lock:
+        made, store.made = store.made or [], []
+    return made
+
+
+def adopt(verifier: Verifier, shared: Shared) -> int:
+    """Keep templates that another process of the same run made (same trust profile and
+    policy: the verifier it was sent). Returns how many were new here."""
+    store = _store(verifier)
+    trust = id(verifier.trust)
+    new = 0
+    with store.lock:
+        for portable, template in shared:
+            if portable[4] != verifier.policy:
+                continue
+            key = (*portable[:3], trust, *portable[4:])
+            if key not in store.templates:
+                store.templates[key] = template
+                new += 1
+        while len(store.templates) > MAX_TEMPLATES:
+            store.templates.popitem(last=False)
+    return new
 
 
 def _orders(parsed: _Parsed, moment: datetime) -> tuple[int | None, int | None]:

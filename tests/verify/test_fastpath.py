@@ -229,6 +229,47 @@ def test_fast_path_answers_for_documents_of_a_known_shape(
     assert fastpath.stats(fast)["hits"] == before
 
 
+def test_a_template_passed_to_another_process_answers_there(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """A template taken from one verifier (pickled, as between processes) and adopted by a
+    copy of it answers there with the full validation's report and without a full
+    validation; template_key names the key it travels under; a verifier with another
+    policy ignores it."""
+    import pickle
+
+    policy = ValidationPolicy(validation_time=PINNED_NOW)
+    maker, full = _pair(demo_trust(demo_pki), policy)
+    worker = pickle.loads(pickle.dumps(maker))  # noqa: S301 - as a pool worker receives it
+    fastpath.take_made(maker)  # recording starts
+    docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(3)]
+    assert maker.verify(docs[0]).passed
+    made = pickle.loads(pickle.dumps(fastpath.take_made(maker)))  # noqa: S301 - ours
+    assert [key for key, _template in made] == [fastpath.template_key(maker, docs[0])]
+    assert fastpath.template_key(worker, docs[1]) == made[0][0]  # same shape, same key
+    assert fastpath.take_made(maker) == []  # taken once
+    assert fastpath.adopt(worker, made) == 1
+    assert fastpath.adopt(worker, made) == 0  # already there
+    for doc in docs[1:]:
+        _same(worker.verify(doc), full.verify(doc), "from an adopted template")
+    assert fastpath.stats(worker) == {"hits": 2, "misses": 0, "templates": 1}
+    other_time = policy.replace(validation_time=PINNED_NOW - timedelta(days=1))
+    assert fastpath.adopt(Verifier(demo_trust(demo_pki), other_time), made) == 0
+
+
+def test_template_key_is_none_for_what_the_fast_path_leaves_alone(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """Two signatures, a certified document, garbage and a non-DER detached signature have
+    no template key (their workers validate them in full)."""
+    verifier = Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for name in ("two", "certified"):
+        assert fastpath.template_key(verifier, shapes[name]) is None, name
+    assert fastpath.template_key(verifier, b"not a pdf") is None
+    assert fastpath.template_key(verifier, b"{}", b"-----BEGIN PKCS7-----") is None
+    assert fastpath.template_key(verifier, shapes["bb-citizen"]) is not None
+
+
 # -- timestamps and the B-LT validation-data update ----------------------------------------------
 
 TSA_TIMES = [
