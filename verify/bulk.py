@@ -8,15 +8,23 @@ generator; the workers are shut down).
 - ``workers=1`` (and no executor): in this process, one event loop for the whole run.
 - ``workers=N``: a process pool; each worker builds its :class:`~verify.Verifier` once and
   keeps its caches warm (share a SQLite :class:`~verify.cache.RevocationCache` between
-  them). Where it is safe (Linux, no other thread in this process) the first
-  ``chunk_size * N`` documents are verified here and the workers are then forked from
-  this process: they start in milliseconds with its verifier, templates and cached
-  answers, so each common shape is validated in full once, not once per worker.
-  Otherwise workers come from a fork server (or are spawned) and start cold. A worker
-  that dies or hangs is replaced; the documents it held are retried one by one, and the
-  one that kills a worker again gets an INDETERMINATE report saying why.
+  them). Where it is safe (Linux, no other thread in this process) the workers are forked
+  from this process and start in milliseconds; otherwise they come from a fork server (or
+  are spawned). A worker that dies or hangs is replaced; the documents it held are
+  retried one by one, and the one that kills a worker again gets an INDETERMINATE report
+  saying why.
 - ``executor=``: any :class:`concurrent.futures.Executor`, e.g. a Dask ``distributed``
   client's ``get_executor()``; inputs must then be on a filesystem the workers share.
+
+Workers share what they learn. The fast path (:mod:`verify.fastpath`) answers a document
+from a *template* made by the full validation of the first document of its shape; a
+worker sends the templates it makes back with its reports, and this process passes them
+on to the others with their next chunks. At the start of a run this process also looks
+at the documents (parsed, never validated: see :class:`_Planner`) and sends the first
+document of each new shape to a worker alone, holding back the others of that shape
+until its template is there. So each shape is validated in full about once per run,
+whatever the number of workers, and the first full validations of different shapes run
+side by side.
 
 Each document runs under the policy's ``document_time_limit`` (a timer in the worker) and,
 in pool workers, under a memory limit (``memory_limit`` bytes of address space beyond what
@@ -34,6 +42,8 @@ import itertools
 import os
 import pickle
 import signal
+import socket
+import stat
 import sys
 import threading
 import time
@@ -43,7 +53,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from verify import special
+from verify import fastpath, special
 from verify.report import DocumentReport, SubIndication
 from verify.verifier import Verifier
 
@@ -300,18 +310,35 @@ def _reset_loop() -> None:
     _WORKER_LOOP = None
 
 
+@dataclass(frozen=True)
+class _Done:
+    """What a worker sends back for a chunk: its reports, and the templates it made, for
+    the parent to pass on to the other workers."""
+
+    reports: list[DocumentReport]
+    worker: tuple[str, int]
+    seen: int
+    """How far into the parent's list of shared templates this worker now is."""
+    made: fastpath.Shared
+
+
 def _run_chunk(
     state: bytes | None,
     items: list[BulkItem],
     time_limit: float | None,
     evidence_out: str | None,
-) -> list[DocumentReport]:
+    shared: tuple[int, fastpath.Shared] = (0, []),
+) -> _Done:
     if state is None:
         assert _WORKER_OWN is not None, "a pool worker is given its verifier at start"
         verifier = _WORKER_OWN
     else:
         verifier = _verifier_for(state)
-    return [verify_one(verifier, item, time_limit, evidence_out) for item in items]
+    seen, templates = shared
+    fastpath.adopt(verifier, templates)
+    fastpath.take_made(verifier)  # from here on, what this worker makes is recorded
+    reports = [verify_one(verifier, item, time_limit, evidence_out) for item in items]
+    return _Done(reports, (socket.gethostname(), os.getpid()), seen, fastpath.take_made(verifier))
 
 
 # -- parent side ----------------------------------------------------------------------------
@@ -336,10 +363,15 @@ class _Job:
     evidence_out: str | None
 
     def submit(
-        self, executor: cf.Executor, chunk: list[BulkItem], *, with_state: bool = True
-    ) -> cf.Future[list[DocumentReport]]:
+        self,
+        executor: cf.Executor,
+        chunk: list[BulkItem],
+        shared: tuple[int, fastpath.Shared],
+        *,
+        with_state: bool = True,
+    ) -> cf.Future[_Done]:
         state = self.state if with_state else None
-        return executor.submit(_run_chunk, state, chunk, self.time_limit, self.evidence_out)
+        return executor.submit(_run_chunk, state, chunk, self.time_limit, self.evidence_out, shared)
 
     def failed(self, item: BulkItem, vi: str, en: str) -> DocumentReport:
         return _limit_report(self.verifier, item, SubIndication.GENERIC, vi, en)
@@ -375,9 +407,174 @@ def verify_many(
     job = _Job(verifier, pickle.dumps(verifier), time_limit, evidence)
     in_flight = max_in_flight or max(2, (workers if executor is None else 4) * 2)
     if executor is not None:
-        yield from _run_on(executor, job, items, chunk_size, in_flight)
+        yield from _run_on(executor, job, items, chunk_size, in_flight, memory_limit)
         return
     yield from _run_pool(job, items, workers, chunk_size, in_flight, memory_limit)
+
+
+class _Relay:
+    """Templates that one worker made, passed on to the others with their next chunks.
+
+    The parent keeps a list of every template a worker sent back, and how far into it each
+    worker is. A chunk carries the part of the list that some worker may not have yet;
+    once every worker has it, it is dropped. The parent keeps the templates too: workers
+    forked again later start with them, and :class:`_Planner` knows which shapes are done.
+    """
+
+    def __init__(self, verifier: Verifier, workers: int) -> None:
+        self.verifier = verifier
+        self.workers = workers
+        self.log: fastpath.Shared = []
+        self.offset = 0  # the number of log[0] in the whole sequence
+        self.marks: dict[tuple[str, int], int] = {}
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.log)
+
+    def outgoing(self) -> tuple[int, fastpath.Shared]:
+        """What the next chunk carries: where it ends, and the templates."""
+        start = self.offset
+        if len(self.marks) >= self.workers:
+            start = max(start, min(self.marks.values()))
+        return self.end, self.log[start - self.offset :]
+
+    def received(self, done: _Done) -> list[Any]:
+        """Take a chunk's answer; returns the keys of the templates it brought."""
+        self.marks[done.worker] = max(self.marks.get(done.worker, 0), done.seen)
+        if done.made:
+            fastpath.adopt(self.verifier, done.made)
+            self.log.extend(done.made)
+        drop = len(self.log) - fastpath.MAX_TEMPLATES
+        if len(self.marks) >= self.workers:
+            drop = max(drop, min(self.marks.values()) - self.offset)
+        if drop > 0:
+            del self.log[:drop]
+            self.offset += drop
+        return [key for key, _template in done.made]
+
+    def forked(self) -> None:
+        """New workers were forked from this process: they have every template it has."""
+        self.offset, self.log = self.end, []
+        self.marks.clear()
+
+
+SCOUT_SETTLED = 8
+"""Scouting ends after this many documents in a row brought no new shape."""
+
+SCOUT_LIMIT = 256
+"""Scouting ends after this many documents in any case."""
+
+SCOUT_MAX_BYTES = 8 * 1024 * 1024
+"""Files larger than this are not looked at in the parent process: they go to a worker
+like any other."""
+
+
+class _Planner:
+    """Which documents go to the workers next, and in what chunks.
+
+    At the start of a run the parent looks at the documents first (cheaply: parsed and
+    hashed, their signature checked; see :func:`verify.fastpath.template_key`) until
+    :data:`SCOUT_SETTLED` in a row bring no new shape. The first document of each new shape
+    goes to a worker alone, at once ("pioneer"), so that the first full validations of
+    different shapes run on every core at the same time; the other documents of that shape
+    wait until its pioneer is back with the template to share (or without one). So no two
+    workers validate the same shape in full at the same time, and none waits for another
+    needlessly. Everything else goes in chunks of ``chunk_size``.
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        items: Iterator[BulkItem],
+        chunk_size: int,
+        memory_limit: int | None,
+    ) -> None:
+        self.verifier = verifier
+        self.items = items
+        self.chunk_size = chunk_size
+        self.memory_limit = memory_limit
+        self.scouting = True
+        self.scouted = 0
+        self.streak = 0
+        self.exhausted = False
+        self.ready: deque[BulkItem] = deque()
+        self.pioneers: deque[tuple[Any, BulkItem]] = deque()
+        self.waiting: dict[Any, list[BulkItem]] = {}
+        self.settled: set[Any] = set()
+
+    def next(self) -> tuple[list[BulkItem], Any] | None:
+        """The next chunk and, for a pioneer, its shape's key; None: nothing to send now."""
+        while True:
+            if self.pioneers:
+                key, item = self.pioneers.popleft()
+                return [item], key
+            if len(self.ready) >= self.chunk_size or (self.ready and not self.scouting):
+                n = min(self.chunk_size, len(self.ready))
+                return [self.ready.popleft() for _ in range(n)], None
+            if self.exhausted:
+                return None
+            if self.scouting:
+                self._scout_one()
+                continue
+            chunk = list(itertools.islice(self.items, self.chunk_size))
+            if not chunk:
+                self.exhausted = True
+                return None
+            return chunk, None
+
+    def _scout_one(self) -> None:
+        try:
+            item = next(self.items)
+        except StopIteration:
+            self.exhausted = True
+            self.scouting = False
+            self.settled.clear()
+            return
+        self.scouted += 1
+        key = self._key(item)
+        if key is None or key in self.settled:
+            self.ready.append(item)
+            self.streak += 1
+        elif key in self.waiting:
+            self.waiting[key].append(item)
+            self.streak = 0
+        else:
+            self.waiting[key] = []
+            self.pioneers.append((key, item))
+            self.streak = 0
+        if self.streak >= SCOUT_SETTLED or self.scouted >= SCOUT_LIMIT:
+            self.scouting = False
+            self.settled.clear()  # only scouting asks
+
+    def _key(self, item: BulkItem) -> Any:
+        if item.orphan:
+            return None
+        with _address_space_limit(self.memory_limit):
+            data = _read_small(item.path)
+            signature = _read_small(item.detached) if item.detached is not None else None
+            if data is None or (item.detached is not None and signature is None):
+                return None
+            return fastpath.template_key(self.verifier, data, signature)
+
+    def back(self, key: Any, made: list[Any]) -> None:
+        """A chunk came back (``key``: its pioneer's, if it was one) with these templates."""
+        if self.scouting:
+            self.settled.update(made)
+            if key is not None:
+                self.settled.add(key)
+        if key is not None:
+            self.ready.extend(self.waiting.pop(key, ()))
+
+    def release(self) -> None:
+        """Let every waiting document go (the pioneers it waited for are lost)."""
+        self.ready.extend(item for _key, item in self.pioneers)
+        for held in self.waiting.values():
+            self.ready.extend(held)
+        if self.scouting:
+            self.settled.update(self.waiting)  # every pioneer's key is there
+        self.pioneers.clear()
+        self.waiting.clear()
 
 
 def _run_on(
@@ -386,32 +583,39 @@ def _run_on(
     items: Iterator[BulkItem],
     chunk_size: int,
     in_flight: int,
+    memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
-    pending: dict[cf.Future[list[DocumentReport]], list[BulkItem]] = {}
-    chunks = _chunks(items, chunk_size)
-    exhausted = False
+    relay = _Relay(job.verifier, workers=1)
+    planner = _Planner(job.verifier, items, chunk_size, memory_limit)
+    pending: dict[cf.Future[_Done], tuple[list[BulkItem], Any]] = {}
     while True:
-        while not exhausted and len(pending) < in_flight:
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                exhausted = True
+        while len(pending) < in_flight:
+            planned = planner.next()
+            if planned is None:
                 break
-            pending[job.submit(executor, chunk)] = chunk
+            chunk, key = planned
+            pending[job.submit(executor, chunk, relay.outgoing())] = (chunk, key)
         if not pending:
-            return
+            if not planner.waiting:
+                return
+            planner.release()  # never happens: a waiting document's pioneer is pending
+            continue
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for future in done:
-            chunk = pending.pop(future)
+            chunk, key = pending.pop(future)
             try:
-                yield from future.result()
+                result = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker's failure is each item's report
+                planner.back(key, [])
                 for item in chunk:
                     yield job.failed(
                         item,
                         f"máy trạm kiểm tra gặp lỗi ({type(exc).__name__})",
                         f"the worker failed ({type(exc).__name__}: {str(exc)[:120]})",
                     )
+                continue
+            planner.back(key, relay.received(result))
+            yield from result.reports
 
 
 def _run_pool(
@@ -423,8 +627,10 @@ def _run_pool(
     memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
     time_limit = job.time_limit
+    relay = _Relay(job.verifier, workers)
 
     def new_pool() -> cf.ProcessPoolExecutor:
+        _quiesce()  # first: its threads would rule out forking
         ctx = _process_context()
         forked = ctx.get_start_method() == "fork"
         pool = cf.ProcessPoolExecutor(
@@ -436,87 +642,61 @@ def _run_pool(
         if forked:
             # Fork the workers now (the first task starts them all), with this process's
             # objects frozen: a worker's garbage collector then never walks, and so never
-            # copies, the memory pages it shares with this process.
-            gc.collect()
+            # copies, the memory pages it shares with this process. (No collection first:
+            # it would take 40 ms while both cores wait, to spare a little garbage.)
             gc.freeze()
             try:
                 pool.submit(int)
             finally:
                 gc.unfreeze()
+            relay.forked()
         return pool
 
-    if _process_context().get_start_method() == "fork":
-        # Warm up here first: forked workers start with this process's templates and
-        # caches, so the first document of each common shape is validated in full once,
-        # not once per worker. Only ordinary documents, under the workers' memory limit:
-        # a large one ends the warm-up and goes to a worker like any other.
-        # It ends early once the templates stop growing: a run of documents answered
-        # from them says the workers have what they need.
-        from verify import fastpath
-
-        held: BulkItem | None = None
-        answered = 0
-        with _address_space_limit(memory_limit):
-            for _ in range(chunk_size * workers):
-                if answered >= WARM_UP_SETTLED:
-                    break
-                try:
-                    item = next(items)
-                except StopIteration:
-                    break
-                if not _ordinary(item):
-                    held = item
-                    break
-                hits = fastpath.stats(job.verifier)["hits"]
-                yield verify_one(job.verifier, item, time_limit, job.evidence_out)
-                answered = answered + 1 if fastpath.stats(job.verifier)["hits"] > hits else 0
-        _quiesce()
-        if held is not None:
-            items = itertools.chain([held], items)
     pool = new_pool()
+    planner = _Planner(job.verifier, items, chunk_size, memory_limit)
     # Documents from a chunk whose worker died are retried alone, one at a time, so that
     # a second death points at exactly one document.
     retry: deque[BulkItem] = deque()
-    pending: dict[cf.Future[list[DocumentReport]], tuple[list[BulkItem], float, bool]] = {}
-    chunks = _chunks(items, chunk_size)
-    exhausted = False
+    pending: dict[cf.Future[_Done], tuple[list[BulkItem], float, bool, Any]] = {}
     grace = 30.0  # beyond the per-document limit, before a worker is presumed hung
     try:
         while True:
             while True:
-                isolating = any(alone for _c, _t, alone in pending.values())
+                isolating = any(alone for _c, _t, alone, _k in pending.values())
                 if isolating or len(pending) >= in_flight:
                     break
+                key = None
                 if retry:
                     if pending:
                         break  # wait for the pool to drain, then retry alone
                     chunk, alone = [retry.popleft()], True
-                elif not exhausted:
-                    try:
-                        chunk, alone = next(chunks), False
-                    except StopIteration:
-                        exhausted = True
-                        break
                 else:
-                    break
-                future = job.submit(pool, chunk, with_state=False)
-                pending[future] = (chunk, time.monotonic(), alone)
+                    planned = planner.next()
+                    if planned is None:
+                        break
+                    (chunk, key), alone = planned, False
+                future = job.submit(pool, chunk, relay.outgoing(), with_state=False)
+                pending[future] = (chunk, time.monotonic(), alone, key)
             if not pending:
-                return
+                if not planner.waiting:
+                    return
+                planner.release()  # never happens: a waiting document's pioneer is pending
+                continue
             done, _ = cf.wait(pending, timeout=1.0, return_when=cf.FIRST_COMPLETED)
             if not done:
                 now = time.monotonic()
                 budget = (time_limit or 60.0) + grace
-                if any(now - t0 > budget * len(c) for c, t0, _a in pending.values()):
+                if any(now - t0 > budget * len(c) for c, t0, _a, _k in pending.values()):
                     _kill_workers(pool)  # the pool breaks; handled below
                 continue
             broken = False
             for future in done:
-                chunk, _t0, alone = pending.pop(future)
+                chunk, _t0, alone, key = pending.pop(future)
                 try:
-                    reports = future.result()
+                    result = future.result()
                 except cf.process.BrokenProcessPool:
                     broken = True
+                    planner.back(key, [])
                     if alone:
                         yield job.failed(
                             chunk[0],
@@ -528,9 +708,11 @@ def _run_pool(
                     else:
                         retry.extend(chunk)
                     continue
-                yield from reports
+                planner.back(key, relay.received(result))
+                yield from result.reports
             if broken:
-                for chunk, _t0, _alone in pending.values():
+                for chunk, _t0, _alone, key in pending.values():
+                    planner.back(key, [])
                     retry.extend(chunk)
                 pending.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -539,22 +721,24 @@ def _run_pool(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-WARM_UP_SETTLED = 8
-"""The warm-up ends after this many documents in a row were answered from templates."""
-
-WARM_UP_MAX_BYTES = 32 * 1024 * 1024
-"""Documents larger than this (content and signature together) are never verified in the
-parent process during the warm-up."""
-
-
-def _ordinary(item: BulkItem) -> bool:
+def _read_small(path: str) -> bytes | None:
+    """A regular file's bytes, if it is no larger than :data:`SCOUT_MAX_BYTES`; else None.
+    Never blocks: a FIFO or device (even one swapped in after a look) is not read."""
     try:
-        size = os.stat(item.path).st_size
-        if item.detached is not None:
-            size += os.stat(item.detached).st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
-        return True  # the report will say what is wrong with it
-    return size <= WARM_UP_MAX_BYTES
+        return None  # the worker's report will say what is wrong with it
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_size > SCOUT_MAX_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(SCOUT_MAX_BYTES + 1)
+        return data if len(data) <= SCOUT_MAX_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _lower_address_space(memory_limit: int | None) -> tuple[int, int] | None:
@@ -592,10 +776,13 @@ def _address_space_limit(memory_limit: int | None) -> Iterator[None]:
 
 def _quiesce() -> None:
     """Stop the helper threads the in-process event loop started (its default executor runs
-    blocking fetches), so that this process can fork safely again."""
+    blocking fetches), so that this process can fork safely again. The loop goes too: one
+    whose executor is shut down cannot fetch any more (a later in-process run makes a new
+    one)."""
     if _WORKER_LOOP is not None and not _WORKER_LOOP.is_closed():
         with contextlib.suppress(Exception):
             _WORKER_LOOP.run_until_complete(_WORKER_LOOP.shutdown_default_executor())
+    _reset_loop()
 
 
 def _process_context() -> Any:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI
@@ -252,32 +254,205 @@ def test_a_report_is_small_to_send_between_processes(demo_pki: DemoPKI, corpus: 
     assert len(pickle.dumps(report)) <= len(report.to_json())
 
 
-def test_forked_workers_inherit_the_warm_verifier(
-    demo_services: DemoServices, tmp_path: Path
-) -> None:
-    """With fork, the first documents are verified in the parent and the workers start
-    from its verifier: documents of a shape seen there are never validated in full (or
-    fetched for) again, in any worker."""
+def _same_shape_folder(pki: DemoPKI, folder: Path, n: int) -> Path:
+    """``n`` documents of one shape: one signer, re-signed over other content."""
     from tests.verify.test_fastpath import resign_pdf
 
-    pki = demo_services.pki
     first = sign_pdf(pki, "citizen", minimal_pdf("Hồ sơ", padding=2000), at=SIGNED_AT)
-    folder = tmp_path / "same-shape"
     folder.mkdir()
-    for i in range(24):
+    for i in range(n):
         (folder / f"doc-{i:02d}.pdf").write_bytes(resign_pdf(pki, "citizen", first, i))
-    # an in-memory revocation cache: a cold copy in a worker would fetch again
-    verifier = Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
+    return folder
+
+
+def _fetches_for_one(demo_services: DemoServices, doc: Path) -> int:
+    """How many OCSP/CRL requests one full validation of ``doc`` makes, from cold."""
+    alone = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
+    before = sum(demo_services.requests.hits.values())
+    assert alone.verify(doc).passed
+    return sum(demo_services.requests.hits.values()) - before
+
+
+def test_forked_workers_validate_a_shape_in_full_once_between_them(
+    demo_services: DemoServices, tmp_path: Path
+) -> None:
+    """With forked workers, the first document of a shape goes to one worker alone and the
+    others wait for its template, which every worker then gets: nothing is fetched (or
+    validated in full) twice, although no worker shares another's revocation cache."""
+    folder = _same_shape_folder(demo_services.pki, tmp_path / "same-shape", 24)
+    # an in-memory revocation cache: a worker validating in full would fetch again
+    verifier = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
     before = sum(demo_services.requests.hits.values())
     result = _forked_run(verifier, folder, tmp_path)
     assert result["method"] == "fork"
     assert len(result["reports"]) == 24
     assert all(v == ["TOTAL_PASSED", None] for v in result["reports"].values())
     fetched = sum(demo_services.requests.hits.values()) - before
-    alone = Verifier(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
+    assert fetched == _fetches_for_one(demo_services, folder / "doc-00.pdf")
+
+
+def test_fork_server_workers_share_their_templates_too(
+    demo_services: DemoServices, tmp_path: Path
+) -> None:
+    """Workers from a fork server start cold, each with its own copy of the verifier; the
+    template one of them makes still reaches the other: the shape is fetched for once."""
+    from verify.bulk import _process_context
+
+    assert _process_context().get_start_method() == "forkserver"  # the services' threads
+    folder = _same_shape_folder(demo_services.pki, tmp_path / "same-shape", 24)
+    verifier = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
     before = sum(demo_services.requests.hits.values())
-    assert alone.verify(folder / "doc-00.pdf").passed
-    assert fetched == sum(demo_services.requests.hits.values()) - before  # fetched once
+    results = _by_path(
+        verify_many(sorted(folder.iterdir()), verifier=verifier, workers=2, chunk_size=2)
+    )
+    assert len(results) == 24
+    assert set(results.values()) == {("TOTAL_PASSED", None)}
+    fetched = sum(demo_services.requests.hits.values()) - before
+    assert fetched == _fetches_for_one(demo_services, folder / "doc-00.pdf")
+
+
+def test_an_in_process_run_after_a_pool_run_still_fetches(demo_pki: DemoPKI, corpus: Path) -> None:
+    """Starting a pool stops the in-process loop's helper threads (they would rule out
+    forking); a later in-process run gets a new loop and fetches as before (it used to get
+    "Executor shutdown has been called" as its verdict)."""
+    doc = str(corpus / "ok-0.pdf")
+    assert [r.passed for r in verify_many([doc], verifier=_verifier(demo_pki))] == [True]
+    pooled = verify_many([doc, str(corpus / "ok-1.pdf")], verifier=_verifier(demo_pki), workers=2)
+    assert [r.passed for r in pooled] == [True, True]
+    [again] = verify_many([doc], verifier=_verifier(demo_pki))  # a cold cache: it fetches
+    assert again.indication is Indication.TOTAL_PASSED, again.message_en
+
+
+def test_the_planner_sends_each_new_shape_alone_and_holds_back_its_kin(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """The first document of each shape is a pioneer, sent alone; later ones of its shape
+    wait until it is back, then go in chunks; documents without a template key go at once;
+    every document is sent exactly once."""
+    from tests.verify.test_fastpath import resign_pdf
+    from verify.bulk import _Planner
+
+    a = sign_pdf(demo_pki, "citizen", minimal_pdf("A", padding=2000), at=SIGNED_AT)
+    b = sign_pdf(demo_pki, "citizen-ec", minimal_pdf("B", padding=2000), at=SIGNED_AT)
+    docs = {}
+    for name, label, first, i in [
+        ("a0", "citizen", a, 0),
+        ("a1", "citizen", a, 1),
+        ("b0", "citizen-ec", b, 0),
+        ("a2", "citizen", a, 2),
+        ("b1", "citizen-ec", b, 1),
+    ]:
+        docs[name] = tmp_path / f"{name}.pdf"
+        docs[name].write_bytes(resign_pdf(demo_pki, label, first, i))
+    order = ["a0", "a1", "b0", "a2", "b1"]
+    items = iter([BulkItem(str(docs[n])) for n in order] + [BulkItem(str(corpus / "unsigned.pdf"))])
+    planner = _Planner(_verifier(demo_pki), items, chunk_size=2, memory_limit=None)
+
+    def names(planned: tuple[list[BulkItem], object] | None) -> list[str]:
+        assert planned is not None
+        return [Path(i.path).stem for i in planned[0]]
+
+    first_a = planner.next()
+    assert first_a is not None
+    assert names(first_a) == ["a0"]
+    assert first_a[1] is not None
+    first_b = planner.next()
+    assert first_b is not None
+    assert names(first_b) == ["b0"]
+    assert first_b[1] is not None
+    assert first_a[1] != first_b[1]
+    assert names(planner.next()) == ["unsigned"]  # no template key: not held back
+    assert planner.next() is None  # a1, a2 and b1 wait for their pioneers
+    planner.back(first_a[1], [first_a[1]])
+    assert names(planner.next()) == ["a1", "a2"]
+    assert planner.next() is None
+    planner.back(first_b[1], [])  # back without a template: its kin go anyway
+    assert names(planner.next()) == ["b1"]
+    assert planner.next() is None
+    assert not planner.waiting
+
+
+@pytest.fixture(scope="module")
+def kin(demo_pki: DemoPKI, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Documents of three shapes, three of each, and two without a template key."""
+    from tests.verify.test_fastpath import resign_pdf
+
+    root = tmp_path_factory.mktemp("kin")
+    out = [str(corpus / "unsigned.pdf"), str(corpus / "garbage.pdf")]
+    for label in ("citizen", "citizen-ec", "official"):
+        first = sign_pdf(demo_pki, label, minimal_pdf(label, padding=2000), at=SIGNED_AT)
+        for i in range(3):
+            (root / f"{label}-{i}.pdf").write_bytes(resign_pdf(demo_pki, label, first, i))
+            out.append(str(root / f"{label}-{i}.pdf"))
+    return out
+
+
+@given(
+    picks=st.lists(st.integers(0, 10), max_size=24),
+    schedule=st.lists(st.integers(0, 7), max_size=80),
+    chunk_size=st.integers(1, 5),
+)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_planner_sends_every_document_exactly_once_whatever_comes_back_when(
+    demo_pki: DemoPKI, kin: list[str], picks: list[int], schedule: list[int], chunk_size: int
+) -> None:
+    """Whatever the documents and the order in which chunks come back (pioneers with or
+    without a template), every document is sent exactly once and none is left waiting."""
+    from verify.bulk import _Planner
+
+    items = [BulkItem(kin[i]) for i in picks]
+    planner = _Planner(_verifier(demo_pki), iter(items), chunk_size, memory_limit=None)
+    pending: list[tuple[list[BulkItem], object]] = []
+    sent: list[BulkItem] = []
+    moves = iter(schedule)
+    while True:
+        move = next(moves, 0)
+        if pending and (move % 2 or len(pending) >= 4):
+            _chunk, key = pending.pop(move % len(pending))
+            planner.back(key, [key] if key is not None and move % 3 else [])
+            continue
+        planned = planner.next()
+        if planned is None:
+            if not pending:
+                break
+            _chunk, key = pending.pop(0)
+            planner.back(key, [])
+            continue
+        pending.append(planned)
+        sent.extend(planned[0])
+    assert sorted(i.path for i in sent) == sorted(i.path for i in items)
+    assert not planner.waiting
+    assert not planner.pioneers
+
+
+def test_the_relay_passes_templates_on_until_every_worker_has_them(
+    demo_pki: DemoPKI, corpus: Path
+) -> None:
+    """A template one worker made goes out with later chunks until every worker has
+    confirmed it, then no more; the parent keeps it too (for workers forked later)."""
+    from verify import fastpath
+    from verify.bulk import _Done, _Relay
+
+    maker = _verifier(demo_pki)
+    fastpath.take_made(maker)
+    assert maker.verify(corpus / "ok-0.pdf").passed
+    made = fastpath.take_made(maker)
+    assert len(made) == 1
+    parent = _verifier(demo_pki)
+    relay = _Relay(parent, workers=2)
+    assert relay.outgoing() == (0, [])
+    assert relay.received(_Done([], ("h", 1), 0, made)) == [made[0][0]]
+    assert fastpath.stats(parent)["templates"] == 1
+    assert relay.outgoing() == (1, made)  # worker 2 has not said it has it
+    relay.received(_Done([], ("h", 2), 1, []))
+    assert relay.outgoing() == (1, made)  # worker 1 was never sent it
+    relay.received(_Done([], ("h", 1), 1, []))
+    assert relay.outgoing() == (1, [])
+    assert relay.log == []
+    relay.forked()
+    assert relay.outgoing() == (1, [])
 
 
 def test_a_long_run_collects_its_garbage_every_thousand_documents(
@@ -298,11 +473,11 @@ def test_a_long_run_collects_its_garbage_every_thousand_documents(
     assert gc.get_stats()[2]["collections"] - before >= 4
 
 
-def test_a_huge_document_among_the_first_never_runs_in_the_forking_parent(
+def test_a_huge_document_among_the_first_is_never_read_by_the_forking_parent(
     demo_pki: DemoPKI, corpus: Path, tmp_path: Path
 ) -> None:
-    """With forked workers, a document too large for the warm-up goes to a worker under the
-    memory ceiling: it fails alone, the parent and the run go on."""
+    """With forked workers, a document too large for the parent to look at goes to a worker
+    under the memory ceiling: it fails alone, the parent and the run go on."""
     import shutil
 
     folder = tmp_path / "first-docs"
