@@ -23,7 +23,9 @@ Every approach checks the first ``--n`` documents of each corpus, except the pyH
 with a fresh context per document, which checks ``--n-fresh``: it keeps nothing from one
 document to the next, so its time per document does not depend on how many there are (and
 1,000 of them take ten minutes). Then the scaling rows: hoso on ``--scale`` documents of
-the B-B corpus, to compare with the ``--n`` rows.
+the B-B corpus, to compare with the ``--n`` rows, and beside the 2-worker row the
+machine's own ceiling for it: two separate hoso processes of 1 worker, each verifying
+every other document, started together and sharing nothing (the time of the slower).
 
 For each row: documents per second, ms per document, how many times faster hoso (one
 worker) is, peak RSS, and how many documents the approach judged as the corpus says
@@ -61,6 +63,7 @@ NAMES = {
     "hoso-1": "hoso, 1 worker",
     "hoso-2": "hoso, 2 workers",
     "hoso-1-warm": "hoso, 1 worker, revocation cache kept from row 1",
+    "hoso-halves": "two hoso processes (1 worker), half the documents each, sharing nothing",
     "pyhanko-fresh": "pyHanko loop, fresh context per doc",
     "pyhanko-shared": "pyHanko loop, one shared context",
     "openssl": "openssl cms -verify per file",
@@ -88,8 +91,11 @@ def _peak_rss_mb() -> float:
     return max(own, kids) / 1024
 
 
-def _items(manifest: dict[str, Any], n: int) -> list[tuple[str, str | None, bool]]:
-    return [(p, d, ok) for p, d, ok in manifest["files"][:n]]
+def _items(
+    manifest: dict[str, Any], n: int, part: tuple[int, int] = (0, 1)
+) -> list[tuple[str, str | None, bool]]:
+    """The first ``n`` documents; with ``part`` (i, k), every k-th of them from the i-th."""
+    return [(p, d, ok) for p, d, ok in manifest["files"][:n]][part[0] :: part[1]]
 
 
 def run_hoso(
@@ -222,7 +228,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     from asn1crypto import pem, x509
 
     manifest = json.loads(Path(spec["manifest"]).read_text(encoding="utf-8"))
-    items = _items(manifest, spec["n"])
+    items = _items(manifest, spec["n"], tuple(spec.get("part", (0, 1))))  # type: ignore[arg-type]
     roots = [
         x509.Certificate.load(der)
         for _t, _h, der in pem.unarmor(Path(spec["roots"]).read_bytes(), multiple=True)
@@ -235,6 +241,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     import verify.bulk  # noqa: F401
 
+    if spec.get("together"):  # started with another: both clocks start on the same word
+        print("ready", flush=True)
+        sys.stdin.readline()
     started = time.perf_counter()
     if approach.startswith("hoso-"):
         verdicts = run_hoso(items, roots, int(approach.split("-")[1]), spec.get("cache"))
@@ -292,6 +301,55 @@ def measure(
         raise RuntimeError(f"{approach} on {kind} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return Row(kind, approach, result["n"], result["seconds"], result["agree"], result["rss_mb"])
+
+
+def measure_halves(manifest: Path, roots: Path, n: int, kind: str, cache: Path) -> Row:
+    """Two hoso processes of 1 worker, each on every other one of the first ``n`` documents,
+    started together, each with a revocation cache of its own: the time of the slower."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = []
+    for i in range(2):
+        spec = {
+            "approach": "hoso-1",
+            "manifest": str(manifest),
+            "roots": str(roots),
+            "n": n,
+            "cache": str(cache.with_name(f"{cache.name}-half{i}")),
+            "part": [i, 2],
+            "together": True,
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.bulk_verify", "--child", json.dumps(spec)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        )
+    for proc in procs:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"half of {kind} failed:\n{proc.communicate()[1][-3000:]}")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"half of {kind} failed:\n{err[-3000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return Row(
+        kind,
+        "hoso-halves",
+        sum(r["n"] for r in results),
+        max(r["seconds"] for r in results),
+        sum(r["agree"] for r in results),
+        max(r["rss_mb"] for r in results),
+    )
 
 
 def measure_median(
@@ -409,6 +467,16 @@ def main(argv: list[str] | None = None) -> int:
                         row = measure_median(approach, manifest, roots, n, kind, args.repeat)
                         results[(kind, approach, n)] = row
                         scale_rows.append(row)
+                for n in [args.n, *scales]:
+                    halves = sorted(
+                        (
+                            measure_halves(manifest, roots, n, kind, base / f"cache-halves-{n}-{r}")
+                            for r in range(args.repeat)
+                        ),
+                        key=lambda row: row.seconds,
+                    )
+                    results[(kind, "hoso-halves", n)] = halves[len(halves) // 2]
+                    scale_rows.append(halves[len(halves) // 2])
                 _print(lines, "| approach | docs | docs/s | ms/doc | peak RSS MB | agrees |")
                 _print(lines, "|---|---:|---:|---:|---:|---:|")
                 for r in scale_rows:
@@ -465,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
         one, two = results.get(("bb", "hoso-1", n)), results.get(("bb", "hoso-2", n))
         if one and two:
             target(f"B-B, {n} docs: 2 workers vs 1, ≥ 1.8x", one.seconds / two.seconds, 1.8)
+        halves = results.get(("bb", "hoso-halves", n))
+        if one and halves:
+            _print(lines, f"| B-B, {n} docs: two separate half-runs vs 1 worker (this "
+                          f"machine's ceiling, not a target) | {one.seconds / halves.seconds:.2f} "
+                          "| - |")  # fmt: skip
     if len(scales) >= 2:
         for approach in ("hoso-1", "hoso-2"):
             small, big = (
