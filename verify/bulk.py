@@ -336,7 +336,7 @@ def _run_chunk(
         verifier = _verifier_for(state)
     seen, templates = shared
     fastpath.adopt(verifier, templates)
-    fastpath.take_made(verifier)  # from here on, what this worker makes is recorded
+    fastpath.record_made(verifier)
     reports = [verify_one(verifier, item, time_limit, evidence_out) for item in items]
     return _Done(reports, (socket.gethostname(), os.getpid()), seen, fastpath.take_made(verifier))
 

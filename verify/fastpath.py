@@ -89,7 +89,16 @@ from verify.report import DocumentReport, Indication, SubIndication
 if TYPE_CHECKING:
     from verify.verifier import Verifier
 
-__all__ = ["MAX_TEMPLATES", "adopt", "detached", "pdf", "stats", "take_made", "template_key"]
+__all__ = [
+    "MAX_TEMPLATES",
+    "adopt",
+    "detached",
+    "pdf",
+    "record_made",
+    "stats",
+    "take_made",
+    "template_key",
+]
 
 MAX_TEMPLATES = 4096
 """Templates kept per verifier (least recently used dropped first)."""
@@ -342,12 +351,22 @@ def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None
         return None
 
 
-def take_made(verifier: Verifier) -> Shared:
-    """The templates this process made since the last call, to share with others. The
-    first call starts the recording (a verifier that shares nothing keeps no list)."""
+def record_made(verifier: Verifier) -> None:
+    """From now on, keep a list of the templates this verifier makes, for
+    :func:`take_made` (a verifier that shares nothing keeps no list)."""
     store = _store(verifier)
     with store.lock:
-        made, store.made = store.made or [], []
+        if store.made is None:
+            store.made = []
+
+
+def take_made(verifier: Verifier) -> Shared:
+    """The templates made since :func:`record_made` or the last call, to share."""
+    store = _store(verifier)
+    with store.lock:
+        made = store.made or []
+        if store.made is not None:
+            store.made = []
     return made
 
 

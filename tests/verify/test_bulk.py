@@ -436,7 +436,7 @@ def test_the_relay_passes_templates_on_until_every_worker_has_them(
     from verify.bulk import _Done, _Relay
 
     maker = _verifier(demo_pki)
-    fastpath.take_made(maker)
+    fastpath.record_made(maker)
     assert maker.verify(corpus / "ok-0.pdf").passed
     made = fastpath.take_made(maker)
     assert len(made) == 1

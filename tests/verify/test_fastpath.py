@@ -235,19 +235,22 @@ def test_a_template_passed_to_another_process_answers_there(
     """A template taken from one verifier (pickled, as between processes) and adopted by a
     copy of it answers there with the full validation's report and without a full
     validation; template_key names the key it travels under; a verifier with another
-    policy ignores it."""
+    policy ignores it; one that was not asked to record keeps nothing."""
     import pickle
 
     policy = ValidationPolicy(validation_time=PINNED_NOW)
     maker, full = _pair(demo_trust(demo_pki), policy)
     worker = pickle.loads(pickle.dumps(maker))  # noqa: S301 - as a pool worker receives it
-    fastpath.take_made(maker)  # recording starts
+    fastpath.record_made(maker)
     docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(3)]
     assert maker.verify(docs[0]).passed
     made = pickle.loads(pickle.dumps(fastpath.take_made(maker)))  # noqa: S301 - ours
     assert [key for key, _template in made] == [fastpath.template_key(maker, docs[0])]
     assert fastpath.template_key(worker, docs[1]) == made[0][0]  # same shape, same key
     assert fastpath.take_made(maker) == []  # taken once
+    silent = Verifier(demo_trust(demo_pki), policy)
+    assert silent.verify(docs[0]).passed
+    assert fastpath.take_made(silent) == []  # it was never asked to keep a list
     assert fastpath.adopt(worker, made) == 1
     assert fastpath.adopt(worker, made) == 0  # already there
     for doc in docs[1:]:
