@@ -83,8 +83,9 @@ class BulkItem:
         return cls(os.fspath(path), os.fspath(detached) if detached is not None else None, orphan)
 
 
-class _DocumentTimeout(Exception):
-    pass
+class _DocumentTimeout(BaseException):
+    """The time limit ran out. Not an :class:`Exception`: the ``except Exception`` that turns
+    a parser's failure into a verdict must not turn this into one (FORMAT_FAILURE)."""
 
 
 # -- worker side ----------------------------------------------------------------------------
@@ -256,27 +257,16 @@ def _verify_timed(
 ) -> DocumentReport:
     loop = _loop()
     coro = _check(verifier, item, evidence_out)
-    use_alarm = (
-        time_limit is not None
-        and time_limit > 0
-        and threading.current_thread() is threading.main_thread()
-        and hasattr(signal, "SIGALRM")
-    )
-    previous: Any = None
-    if use_alarm:
-        assert time_limit is not None
-
-        def _raise(_signum: int, _frame: Any) -> None:
-            raise _DocumentTimeout
-
-        previous = signal.signal(signal.SIGALRM, _raise)
-        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    use_alarm = _can_alarm() and time_limit is not None and time_limit > 0
     try:
-        if time_limit and not use_alarm:
-            return loop.run_until_complete(asyncio.wait_for(coro, time_limit))
-        return loop.run_until_complete(coro)
+        with _alarm(time_limit if use_alarm else None):
+            if time_limit and not use_alarm:
+                return loop.run_until_complete(asyncio.wait_for(coro, time_limit))
+            return loop.run_until_complete(coro)
     except (_DocumentTimeout, TimeoutError):
         _reset_loop()
+        with contextlib.suppress(Exception):
+            coro.close()  # abandoned, perhaps before it started: no "never awaited" warning
         return _limit_report(
             verifier,
             item,
@@ -295,10 +285,30 @@ def _verify_timed(
         )
     except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
         return special.crash_report(Path(item.path), exc, verifier.policy.moment())
+
+
+def _can_alarm() -> bool:
+    """Whether :func:`_alarm` can interrupt this thread (POSIX, the main thread only)."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`_DocumentTimeout` in this (main) thread after ``seconds``; None: never."""
+    if seconds is None:
+        yield
+        return
+
+    def _raise(_signum: int, _frame: Any) -> None:
+        raise _DocumentTimeout
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
     finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _reset_loop() -> None:
@@ -465,6 +475,10 @@ SCOUT_SETTLED = 8
 SCOUT_LIMIT = 256
 """Scouting ends after this many documents in any case."""
 
+SCOUT_TIME_LIMIT = 2.0
+"""Seconds the parent may spend looking at one document (it takes about 2 ms); a document
+that takes longer ends the look, and goes to a worker with the rest."""
+
 SCOUT_MAX_BYTES = 8 * 1024 * 1024
 """Files larger than this are not looked at in the parent process: they go to a worker
 like any other."""
@@ -494,7 +508,7 @@ class _Planner:
         self.items = items
         self.chunk_size = chunk_size
         self.memory_limit = memory_limit
-        self.scouting = True
+        self.scouting = _can_alarm()  # looking is time-boxed, so only where that works
         self.scouted = 0
         self.streak = 0
         self.exhausted = False
@@ -550,12 +564,17 @@ class _Planner:
     def _key(self, item: BulkItem) -> Any:
         if item.orphan:
             return None
-        with _address_space_limit(self.memory_limit):
-            data = _read_small(item.path)
-            signature = _read_small(item.detached) if item.detached is not None else None
-            if data is None or (item.detached is not None and signature is None):
-                return None
-            return fastpath.template_key(self.verifier, data, signature)
+        try:
+            with _address_space_limit(self.memory_limit), _alarm(SCOUT_TIME_LIMIT):
+                data = _read_small(item.path)
+                signature = _read_small(item.detached) if item.detached is not None else None
+                if data is None or (item.detached is not None and signature is None):
+                    return None
+                return fastpath.template_key(self.verifier, data, signature)
+        except _DocumentTimeout:
+            self.scouting = False  # a document built to be slow: workers, with their limits
+            self.settled.clear()
+            return None
 
     def back(self, key: Any, made: list[Any]) -> None:
         """A chunk came back (``key``: its pioneer's, if it was one) with these templates."""

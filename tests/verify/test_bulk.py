@@ -427,6 +427,35 @@ def test_the_planner_sends_every_document_exactly_once_whatever_comes_back_when(
     assert not planner.pioneers
 
 
+def test_a_document_too_slow_to_look_at_ends_the_look_and_the_run_goes_on(
+    demo_pki: DemoPKI, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent's look at a document is time-boxed: past the limit it stops looking at
+    any more and sends everything to the workers, which verify it all as usual."""
+    from verify import bulk
+
+    monkeypatch.setattr(bulk, "SCOUT_TIME_LIMIT", 0.0001)  # parsing one takes ~2 ms
+    items = iter([BulkItem(str(corpus / f"ok-{i}.pdf")) for i in range(4)])
+    planner = bulk._Planner(_verifier(demo_pki), items, chunk_size=4, memory_limit=None)
+    sent = []
+    while (planned := planner.next()) is not None:
+        assert planned[1] is None  # no pioneer: the look was cut short
+        sent += [Path(i.path).name for i in planned[0]]
+    assert not planner.scouting
+    assert sent == [f"ok-{i}.pdf" for i in range(4)]
+
+
+def test_a_time_limit_inside_validation_is_time_limit_exceeded_not_a_format_failure(
+    demo_pki: DemoPKI, corpus: Path
+) -> None:
+    """When the clock runs out while the document is being parsed and validated (inside the
+    verifier's own "any failure is a verdict" handler), the verdict still says so."""
+    policy = ValidationPolicy(validation_time=PINNED_NOW, document_time_limit=0.0001)
+    [report] = verify_many([corpus / "ok-0.pdf"], verifier=Verifier(demo_trust(demo_pki), policy))
+    assert report.indication is Indication.INDETERMINATE
+    assert report.sub_indication is SubIndication.TIME_LIMIT_EXCEEDED
+
+
 def test_the_relay_passes_templates_on_until_every_worker_has_them(
     demo_pki: DemoPKI, corpus: Path
 ) -> None:
