@@ -354,17 +354,6 @@ def _run_chunk(
 # -- parent side ----------------------------------------------------------------------------
 
 
-def _chunks(items: Iterator[BulkItem], size: int) -> Iterator[list[BulkItem]]:
-    chunk: list[BulkItem] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 @dataclass(frozen=True)
 class _Job:
     verifier: Verifier
@@ -542,8 +531,7 @@ class _Planner:
             item = next(self.items)
         except StopIteration:
             self.exhausted = True
-            self.scouting = False
-            self.settled.clear()
+            self._stop_scouting()
             return
         self.scouted += 1
         key = self._key(item)
@@ -558,8 +546,11 @@ class _Planner:
             self.pioneers.append((key, item))
             self.streak = 0
         if self.streak >= SCOUT_SETTLED or self.scouted >= SCOUT_LIMIT:
-            self.scouting = False
-            self.settled.clear()  # only scouting asks
+            self._stop_scouting()
+
+    def _stop_scouting(self) -> None:
+        self.scouting = False
+        self.settled.clear()  # only scouting asks
 
     def _key(self, item: BulkItem) -> Any:
         if item.orphan:
@@ -572,8 +563,7 @@ class _Planner:
                     return None
                 return fastpath.template_key(self.verifier, data, signature)
         except _DocumentTimeout:
-            self.scouting = False  # a document built to be slow: workers, with their limits
-            self.settled.clear()
+            self._stop_scouting()  # a document built to be slow: workers, with their limits
             return None
 
     def back(self, key: Any, made: list[Any]) -> None:

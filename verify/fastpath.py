@@ -328,6 +328,13 @@ def _portable(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*key[:3], None, *key[4:])
 
 
+def _local(verifier: Verifier, portable: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """A portable key as this verifier keeps it; None if made under another policy."""
+    if portable[4] != verifier.policy:
+        return None
+    return (*portable[:3], id(verifier.trust), *portable[4:])
+
+
 def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None) -> Any:
     """The key of the template that would answer for this document (a PDF, or content with
     its detached ``signature``), or None when the fast path would not take it or cannot
@@ -374,14 +381,11 @@ def adopt(verifier: Verifier, shared: Shared) -> int:
     """Keep templates that another process of the same run made (same trust profile and
     policy: the verifier it was sent). Returns how many were new here."""
     store = _store(verifier)
-    trust = id(verifier.trust)
     new = 0
     with store.lock:
         for portable, template in shared:
-            if portable[4] != verifier.policy:
-                continue
-            key = (*portable[:3], trust, *portable[4:])
-            if key not in store.templates:
+            key = _local(verifier, portable)
+            if key is not None and key not in store.templates:
                 store.templates[key] = template
                 new += 1
         while len(store.templates) > MAX_TEMPLATES:
