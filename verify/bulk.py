@@ -724,10 +724,10 @@ def _run_pool(
                     planner.back(key, [])
                     retry.extend(chunk)
                 pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
+                _close_pool(pool, busy=True)
                 pool = new_pool()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _close_pool(pool, busy=bool(pending))
 
 
 def _read_small(path: str) -> bytes | None:
@@ -816,6 +816,21 @@ def _process_context() -> Any:
         ctx.set_forkserver_preload(["verify.verifier", "verify.bulk"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _close_pool(pool: cf.ProcessPoolExecutor, *, busy: bool) -> None:
+    """Shut the pool down and wait for its manager thread to end.
+
+    ``shutdown(wait=False)`` leaves that thread running into interpreter exit, where it may
+    write to a wake-up pipe already closed (Python 3.11: ``OSError: [Errno 9] Bad file
+    descriptor`` printed at exit). So the pool is always waited for; when chunks are still
+    running (a run stopped half-way, a broken pool), its workers are killed first, so the
+    wait is short.
+    """
+    if busy:
+        _kill_workers(pool)
+    with contextlib.suppress(Exception):  # a broken pool may complain; it is gone either way
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:

@@ -597,7 +597,14 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         raise _NotEligible("an /M that is not a plain date")
     info = cms.ContentInfo.load(der)
     signed = (view[0:a], view[b : b + c])
-    field_shape = (name, field.get("/FT"), tuple(sorted(str(k) for k in field)))
+    # plain str and int only: pyHanko's own objects point back to their reader, and a key
+    # travels between processes (see :data:`Shared`)
+    ft = field.get("/FT")
+    field_shape = (
+        None if name is None else str(name),
+        None if ft is None else str(ft),
+        tuple(sorted(str(k) for k in field)),
+    )
     context = ("pdf", shape_text, field_shape, update)
     return _parse_cms(verifier, info, signed, context, claimed=pdf_claimed)
 
@@ -655,13 +662,15 @@ def _validation_data_update(
     added: list[int] = []
     for ref in changed:
         if xrefs.get_historical_ref(ref, last - 1) is None:
-            added.append(ref.idnum)
-            earlier.append((ref.idnum, ref.generation, None))
+            added.append(int(ref.idnum))
+            earlier.append((int(ref.idnum), int(ref.generation), None))
             continue
         old = reader.get_object(ref, revision=last - 1)
         out = io.BytesIO()
         old.write_to_stream(out)
-        earlier.append((ref.idnum, ref.generation, hashlib.sha256(out.getvalue()).digest()))
+        earlier.append(
+            (int(ref.idnum), int(ref.generation), hashlib.sha256(out.getvalue()).digest())
+        )
     if added and _refers_to(data, signed_end, set(added)):
         raise _NotEligible("the signed part refers to an object the update adds")
     return (

@@ -436,6 +436,23 @@ class TrustProfile:
             hierarchies=dict(hierarchies),
         )
 
+    # -- pickling ----------------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Certificates travel as DER and are parsed again on arrival. A pickled asn1crypto
+        # object skips its class's one-time set-up, so in a fresh process (a Dask worker,
+        # a spawned pool worker) its extensions could not be read until some other object
+        # of the same classes had been made: "argument of type 'NoneType' is not iterable".
+        return (
+            _unpickle_profile,
+            (
+                self.name,
+                tuple(c.dump() for c in self.anchors),
+                tuple(c.dump() for c in self.intermediates),
+                dict(self.hierarchies),
+            ),
+        )
+
     # -- queries -----------------------------------------------------------------------
 
     def profile_of(self, cert: x509.Certificate | bytes) -> Hierarchy | None:
@@ -517,4 +534,18 @@ def _any() -> TrustProfile:
         anchors=[c for p in parts for c in p.anchors],
         intermediates=[c for p in parts for c in p.intermediates],
         hierarchies=index,
+    )
+
+
+def _unpickle_profile(
+    name: str,
+    anchors: tuple[bytes, ...],
+    intermediates: tuple[bytes, ...],
+    hierarchies: dict[str, Hierarchy],
+) -> TrustProfile:
+    return TrustProfile(
+        name=name,
+        anchors=tuple(x509.Certificate.load(der) for der in anchors),
+        intermediates=tuple(x509.Certificate.load(der) for der in intermediates),
+        hierarchies=hierarchies,
     )

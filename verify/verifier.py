@@ -471,15 +471,7 @@ class Verifier:
                 size = Path(path).stat().st_size
                 if size > limit:
                     return path, None, self._oversize(path, size, moment)
-                with open(path, "rb") as f:
-                    # read at most what stat() promised (+1 to notice growth): never
-                    # allocate the whole limit for a small file
-                    data = f.read(min(size, limit) + 1)
-                    while len(data) > size and len(data) <= limit:  # grew while we looked
-                        more = f.read(min(1 << 20, limit + 1 - len(data)))
-                        if not more:
-                            break
-                        data += more
+                data = _read_file(path, size, limit)
             except OSError as exc:
                 v = _Verdict(
                     SubIndication.FORMAT_FAILURE,
@@ -1487,6 +1479,35 @@ def _certificate_check(
         chain=tuple(_cert_info(c) for c in certs),
         profile=profile,
     )
+
+
+def _read_file(path: str, size: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a file: what stat() promised (+1 to notice growth),
+    never the whole limit allocated for a small file.
+
+    Plain descriptors, not a file object: a time limit that fires while the file is being
+    opened must not leave an unclosed file object behind for the collector to warn about.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks: list[bytes] = []
+        total = 0
+        want = min(size, limit) + 1
+        while total < want:
+            more = os.read(fd, want - total)
+            if not more:
+                break
+            chunks.append(more)
+            total += len(more)
+        while size < total <= limit:  # grew while we looked
+            more = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not more:
+                break
+            chunks.append(more)
+            total += len(more)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _short(exc: BaseException) -> str:

@@ -113,6 +113,131 @@ def test_dask_local_cluster_gives_the_same_reports(demo_pki: DemoPKI, corpus: Pa
         assert _relative(_by_path(reports), corpus) == EXPECTED
 
 
+@pytest.fixture(scope="module")
+def big_corpus(demo_pki: DemoPKI, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mixed archive plus 48 genuine PDFs in six shapes (B-B and B-T of three signers),
+    each signed over its own content: enough for many chunks, pioneers sent alone, their
+    kin held back, and templates shared between workers."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("big-archive")
+    shutil.copytree(corpus, root, dirs_exist_ok=True)
+    labels = ["citizen", "organisation", "official"]
+    for i in range(48):
+        pdf = sign_pdf(
+            demo_pki,
+            labels[i % 3],
+            minimal_pdf(f"Hồ sơ số {i}"),
+            at=SIGNED_AT,
+            timestamp=i % 2 == 1,
+        )
+        (root / f"many-{i:02}.pdf").write_bytes(pdf)
+    return root
+
+
+BIG_EXPECTED = {**EXPECTED, **{f"many-{i:02}.pdf": ("TOTAL_PASSED", None) for i in range(48)}}
+
+
+def test_dask_cluster_agrees_with_the_local_run_over_many_chunks(
+    demo_pki: DemoPKI, big_corpus: Path
+) -> None:
+    """Two Dask worker processes, 58 documents in chunks of 4 (pioneers, held-back shapes,
+    shared templates): every verdict is the local one. Workers are fresh interpreters that
+    receive the verifier pickled; certificates unpickled there once could not be read
+    ("argument of type 'NoneType' is not iterable", FORMAT_FAILURE on genuine PDFs)."""
+    from distributed import Client, LocalCluster
+
+    local = _relative(
+        _by_path(verify_many(discover([big_corpus]), verifier=_verifier(demo_pki))), big_corpus
+    )
+    assert local == BIG_EXPECTED
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        reports = verify_many(
+            discover([big_corpus]),
+            verifier=_verifier(demo_pki),
+            executor=client.get_executor(),
+            chunk_size=4,
+        )
+        assert _relative(_by_path(reports), big_corpus) == local
+
+
+def test_spawned_workers_read_the_certificates_they_are_sent(
+    demo_pki: DemoPKI, big_corpus: Path
+) -> None:
+    """Any Executor whose workers start fresh (spawn) and unpickle the verifier gives the
+    local verdicts from the first document on."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        reports = verify_many(
+            discover([big_corpus]), verifier=_verifier(demo_pki), executor=pool, chunk_size=4
+        )
+        assert _relative(_by_path(reports), big_corpus) == BIG_EXPECTED
+
+
+def test_process_pool_agrees_with_the_local_run_over_many_chunks(
+    demo_pki: DemoPKI, big_corpus: Path, tmp_path: Path
+) -> None:
+    """workers=2 over 58 documents in chunks of 4: the local verdicts, each document once."""
+    reports = verify_many(
+        discover([big_corpus]),
+        verifier=_verifier(demo_pki, tmp_path / "c"),
+        workers=2,
+        chunk_size=4,
+    )
+    assert _relative(_by_path(reports), big_corpus) == BIG_EXPECTED
+
+
+def test_a_trust_profile_pickles_as_der_and_reads_in_a_fresh_interpreter(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """An unpickled profile's certificates are parsed anew: their extensions read in a
+    process that has made no certificate of its own."""
+    import pickle
+    import subprocess
+    import sys
+
+    state = tmp_path / "trust.pickle"
+    state.write_bytes(pickle.dumps(demo_trust(demo_pki)))
+    code = (
+        "import pickle, sys; t = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(sum(1 for c in t.certificates if c.key_identifier))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(state)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout) == len(demo_trust(demo_pki).certificates) > 0
+
+
+def test_shared_templates_carry_no_parsed_pdf_objects(demo_pki: DemoPKI, big_corpus: Path) -> None:
+    """A template travelling between processes holds plain values: no pyHanko object (which
+    would drag its whole parsed document along)."""
+    import pickle
+    import pickletools
+
+    from verify import fastpath
+
+    verifier = _verifier(demo_pki)
+    fastpath.record_made(verifier)
+    for name in ("many-00.pdf", "many-01.pdf", "many-03.pdf", "many-04.pdf"):
+        assert verifier.verify(big_corpus / name).passed
+    made = fastpath.take_made(verifier)
+    assert made
+    modules = {
+        str(arg)
+        for op, arg, _pos in pickletools.genops(pickle.dumps(made))
+        if op.name in ("GLOBAL", "STACK_GLOBAL", "SHORT_BINUNICODE", "BINUNICODE")
+    }
+    assert not any(m.startswith(("pyhanko", "asn1crypto")) for m in modules)
+
+
 def test_stopping_half_way_is_safe(demo_pki: DemoPKI, corpus: Path) -> None:
     """Closing the generator after a few reports shuts the pool down cleanly."""
     gen = verify_many(discover([corpus]), verifier=_verifier(demo_pki), workers=2, chunk_size=1)
@@ -551,3 +676,23 @@ def test_ctrl_c_inside_a_fetch_leaves_no_traceback_behind(
     del loop
     gc.collect()
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+def _pool_threads() -> list[Any]:
+    import threading
+
+    return [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__]
+
+
+def test_a_pool_run_leaves_no_manager_thread_into_exit(demo_pki: DemoPKI, corpus: Path) -> None:
+    """After a pool run, finished or stopped half-way, the pool's manager thread has ended:
+    left running into interpreter exit it wrote to a closed pipe ("OSError: [Errno 9] Bad
+    file descriptor" printed after the last report)."""
+    before = len(_pool_threads())
+    reports = list(verify_many(discover([corpus]), verifier=_verifier(demo_pki), workers=2))
+    assert len(reports) == len(EXPECTED)
+    assert len(_pool_threads()) == before
+    gen = verify_many(discover([corpus]), verifier=_verifier(demo_pki), workers=2, chunk_size=1)
+    next(gen)
+    gen.close()
+    assert len(_pool_threads()) == before
