@@ -1,20 +1,44 @@
 """XML signatures (XMLDSig), as Vietnamese e-invoices and tax messages carry them.
 
-Low level: :func:`check_xml_signature` checks the references and the signature value and
-returns what it found; it does not judge trust (the :class:`~verify.Verifier` does).
-Parsing is hardened: no DTDs, no entities, no network, bounded size and depth.
+Low level: :func:`inspect_xml` (and :func:`check_xml_signature`) checks the references and
+the signature value of every ``ds:Signature`` and returns what it found; it does not judge
+trust or algorithms (the :class:`~verify.Verifier` does).
+
+**Two readings of the enveloped transform, never confused.** The XMLDSig specification
+(and libxmlsec1) removes the *whole* enclosing Signature from a reference's node-set: a
+reference to an element inside the signature's own ``Object`` (the ``SigningTime`` of
+Vietnamese invoices) then digests nothing. .NET ``SignedXml``, which most Vietnamese
+invoicing software uses, removes the Signature only when it lies inside the referenced
+element, so it hashes that element as it is. Each check records the reading its references
+verify under: ``"strict"`` (the specification) or ``"dotnet"`` (only the .NET rule).
+
+**Wrapping.** A reference must resolve to exactly one element under every spelling of the
+Id attribute (``Id``, ``id``, ``ID``, ``xml:id``...) in the whole document, and that element
+must be where an application reads it: ``DLHDon`` and ``MCCQT`` directly under the only
+``HDon``; anything else outside every Signature and ``Object``, except the signature's own
+``Object/SignatureProperties/SignatureProperty/SigningTime``. Problems are reported with a
+cause in Vietnamese and English, never as a pass.
+
+**Hostile input.** No DTD (anywhere in the file), no entities, no network, no XInclude, no
+external references; size, depth, element, signature and reference counts are bounded.
 
 Canonicalisation note: serialising a subtree with lxml and canonicalising it in place can
 add a spurious ``xmlns=""`` that breaks genuine signatures; every node-set here is
-re-parsed from its own serialisation before it is canonicalised.
+re-parsed from its own serialisation (which carries the in-scope namespace declarations)
+before it is canonicalised; inherited ``xml:*`` attributes are added as C14N requires.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
@@ -24,46 +48,112 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509 import load_der_x509_certificate
 from lxml import etree
 
-__all__ = ["XmlSignatureCheck", "XmlSignatureError", "check_xml_signature", "looks_like_xml"]
+__all__ = [
+    "READING_DOTNET",
+    "READING_STRICT",
+    "XmlInspection",
+    "XmlProblem",
+    "XmlSignatureCheck",
+    "XmlSignatureError",
+    "check_xml_signature",
+    "inspect_xml",
+    "looks_like_xml",
+]
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
 _NS = {"ds": DS}
 
-_C14N = {
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": (False, True),
-    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
-    "http://www.w3.org/2006/12/xml-c14n11": (False, False),
+READING_STRICT = "strict"
+READING_DOTNET = "dotnet"
+
+_C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+# algorithm -> (exclusive, with comments, which inherited xml:* attributes)
+_C14N: dict[str, tuple[bool, bool, tuple[str, ...] | None]] = {
+    _C14N_10: (False, False, None),
+    _C14N_10 + "#WithComments": (False, True, None),
+    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False, ()),
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True, ()),
+    "http://www.w3.org/2006/12/xml-c14n11": (False, False, ("lang", "space")),
+    "http://www.w3.org/2006/12/xml-c14n11#WithComments": (False, True, ("lang", "space")),
 }
-_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+_ENVELOPED = DS + "enveloped-signature"
 _DIGESTS = {
-    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+    DS + "sha1": "sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#sha224": "sha224",
     "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
     "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
     "http://www.w3.org/2001/04/xmldsig-more#md5": "md5",
 }
 _SIGNATURES = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": ("rsa", "sha1"),
+    DS + "rsa-sha1": ("rsa", "sha1"),
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": ("rsa", "sha256"),
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": ("rsa", "sha384"),
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": ("rsa", "sha512"),
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-md5": ("rsa", "md5"),
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": ("ec", "sha1"),
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": ("ec", "sha256"),
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": ("ec", "sha384"),
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": ("ec", "sha512"),
 }
 _HASHES: dict[str, hashes.HashAlgorithm] = {
+    "md5": hashes.MD5(),  # noqa: S303 - judged (and refused) by the dated algorithm rules
     "sha1": hashes.SHA1(),  # noqa: S303 - judged later by the dated algorithm rules
     "sha256": hashes.SHA256(),
     "sha384": hashes.SHA384(),
     "sha512": hashes.SHA512(),
 }
+# transforms that are refused with their own cause
+_NAMED_TRANSFORMS = {
+    "http://www.w3.org/TR/1999/REC-xpath-19991116": "XPath",
+    "http://www.w3.org/2002/06/xmldsig-filter2": "XPath Filter 2.0",
+    "http://www.w3.org/TR/1999/REC-xslt-19991116": "XSLT",
+    "http://www.w3.org/2001/XInclude": "XInclude",
+    DS + "base64": "Base64",
+}
+
+MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 256
+MAX_ELEMENTS = 500_000
+MAX_SIGNATURES = 32
+MAX_REFERENCES = 32
+MAX_CERTIFICATES = 16
+
+_VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# role of a signature, by the element that holds it: parent -> (required grandparent, role)
+_ROLES: dict[str, tuple[str | None, str]] = {
+    "NBan": ("DSCKS", "seller"),
+    "CQT": ("DSCKS", "tax_authority"),
+    "NMua": ("DSCKS", "buyer"),
+    "TTCQT": (None, "tax_official"),
+    "CKyDTu": (None, "declarant"),
+}
+# on an invoice, what each role's signature must cover
+_EXPECTED_COVER = {"seller": "DLHDon", "tax_authority": "MCCQT"}
+# elements of an invoice that must sit directly under its only HDon
+_UNDER_HDON = frozenset({"DLHDon", "MCCQT"})
+# the path inside a signature's own Object a reference may point along
+_OWN_OBJECT_PATH = ("Object", "SignatureProperties", "SignatureProperty", "SigningTime")
 
 
 class XmlSignatureError(ValueError):
-    """The XML or its signature structure cannot be processed (a FORMAT_FAILURE)."""
+    """The XML cannot be processed at all (a FORMAT_FAILURE); ``vi`` says it in Vietnamese."""
+
+    def __init__(self, en: str, vi: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.vi = vi or en
+
+
+@dataclass(frozen=True)
+class XmlProblem:
+    """Why one signature cannot pass: a structural or wrapping problem, in both languages."""
+
+    code: str
+    vi: str
+    en: str
 
 
 @dataclass(frozen=True)
@@ -71,14 +161,49 @@ class XmlSignatureCheck:
     """What one XML signature says and whether its bytes verify."""
 
     signature_id: str | None
-    signer_cert: x509.Certificate
-    certificates: tuple[x509.Certificate, ...]
+    signer_cert: x509.Certificate | None = field(repr=False)
+    certificates: tuple[x509.Certificate, ...] = field(repr=False)
     references_ok: bool
     signature_ok: bool
     digest_algorithm: str
+    """The weakest digest among the references (each is in :attr:`digest_algorithms`)."""
     signature_algorithm: str
     claimed_signing_time: datetime | None
     failed_references: tuple[str, ...] = field(default=())
+    digest_algorithms: tuple[str, ...] = ()
+    """Every Reference's digest algorithm, in order."""
+    signature_hash: str | None = None
+    """The hash of the SignatureMethod (``sha1`` for rsa-sha1)."""
+    reading: str | None = None
+    """``"strict"``, ``"dotnet"`` (verifies only under .NET's enveloped rule) or ``None``."""
+    role: str | None = None
+    covers: tuple[str, ...] = ()
+    """Local names of the elements the references resolve to (the root's for ``URI=""``)."""
+    expected_cover: str | None = None
+    """On an invoice: what this role must cover (``DLHDon`` or ``MCCQT``), else ``None``."""
+    problems: tuple[XmlProblem, ...] = ()
+    targets: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    """The lxml elements the references resolve to (same order as :attr:`covers`)."""
+
+    @property
+    def covers_expected(self) -> bool | None:
+        """Whether a seller signature covers DLHDon / a tax authority's covers MCCQT."""
+        if self.expected_cover is None:
+            return None
+        return self.expected_cover in self.covers
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems and self.references_ok and self.signature_ok
+
+
+@dataclass(frozen=True)
+class XmlInspection:
+    """Every signature of a document, and the document's only ``HDon`` if it is an invoice."""
+
+    root: Any
+    invoice: Any | None
+    checks: tuple[XmlSignatureCheck, ...]
 
 
 def looks_like_xml(data: bytes) -> bool:
@@ -94,163 +219,774 @@ def _parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=False,
+        remove_pis=False,
     )
 
 
-def _parse(data: bytes) -> etree._Element:
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        raise XmlSignatureError("XML with a DTD or entities is refused")
+def _local(el: Any) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _is_ds(el: Any, name: str) -> bool:
+    return bool(el.tag == f"{{{DS}}}{name}")
+
+
+def _parse(data: bytes) -> Any:
+    if len(data) > MAX_BYTES:
+        raise XmlSignatureError(
+            f"XML larger than {MAX_BYTES // (1024 * 1024)} MiB",
+            f"tệp XML lớn hơn {MAX_BYTES // (1024 * 1024)} MiB",
+        )
+    # anywhere in the file, not only at its head: a DTD can hide after kilobytes of comments
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise XmlSignatureError(
+            "XML with a DTD or entities is refused", "tệp XML có DTD hoặc thực thể bị từ chối"
+        )
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlSignatureError(f"not well-formed XML ({exc.msg})") from exc
+        raise XmlSignatureError(
+            f"not well-formed XML ({exc.msg})", f"XML không đúng cú pháp ({exc.msg})"
+        ) from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise XmlSignatureError(
+            "XML with a DTD or entities is refused", "tệp XML có DTD hoặc thực thể bị từ chối"
+        )
     depth = 0
-    for _action, _el in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if _action == "start" else -1
-        if depth > MAX_DEPTH:
-            raise XmlSignatureError(f"XML nested deeper than {MAX_DEPTH} levels")
+    count = 0
+    for action, _el in etree.iterwalk(root, events=("start", "end")):
+        if action == "start":
+            depth += 1
+            count += 1
+            if depth > MAX_DEPTH:
+                raise XmlSignatureError(
+                    f"XML nested deeper than {MAX_DEPTH} levels",
+                    f"XML lồng sâu hơn {MAX_DEPTH} mức",
+                )
+            if count > MAX_ELEMENTS:
+                raise XmlSignatureError(
+                    f"XML with more than {MAX_ELEMENTS} elements",
+                    f"XML có hơn {MAX_ELEMENTS} phần tử",
+                )
+        else:
+            depth -= 1
     return root
 
 
-def _canonical(element: etree._Element, algorithm: str) -> bytes:
-    if algorithm not in _C14N:
-        raise XmlSignatureError(f"unsupported canonicalisation {algorithm}")
-    exclusive, comments = _C14N[algorithm]
+# -- canonicalisation -------------------------------------------------------------------
+
+
+def _child_path(ancestor: Any, node: Any) -> list[int] | None:
+    """Child indices from ``ancestor`` down to ``node`` (None if not a descendant)."""
+    path: list[int] = []
+    current = node
+    while current is not ancestor:
+        parent = current.getparent()
+        if parent is None:
+            return None
+        path.append(parent.index(current))
+        current = parent
+    path.reverse()
+    return path
+
+
+def _remove_keeping_tail(node: Any) -> None:
+    """Remove ``node``; its tail text stays in the document (it is not part of the node)."""
+    parent = node.getparent()
+    tail = node.tail
+    if tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def _canonical(
+    element: Any, algorithm: str, *, comments: bool = True, remove: Any | None = None
+) -> bytes:
+    """C14N of ``element``'s subtree (without ``remove``, a descendant, if given).
+
+    ``comments=False`` drops comments even under a WithComments algorithm (a bare-name
+    same-document reference: XMLDSig 4.4.3.3).
+    """
+    exclusive, with_comments, inherited = _C14N[algorithm]
+    removal_path = _child_path(element, remove) if remove is not None else None
     # re-parse the subtree from its own serialisation (see the module docstring)
-    reparsed = etree.fromstring(etree.tostring(element), parser=_parser())
+    copy = etree.fromstring(etree.tostring(element), parser=_parser())
+    if not exclusive:
+        # xml:* attributes of the ancestors are rendered on the apex (C14N 1.0 2.4; 1.1)
+        for ancestor in element.iterancestors():
+            for name, value in ancestor.attrib.items():
+                if not name.startswith(f"{{{XML_NS}}}"):
+                    continue
+                local = name.rsplit("}", 1)[-1]
+                if inherited is not None and local not in inherited:
+                    continue
+                if copy.get(name) is None:
+                    copy.set(name, value)
+    if removal_path is not None:
+        node = copy
+        for index in removal_path:
+            node = node[index]
+        _remove_keeping_tail(node)
     out: bytes = etree.tostring(
-        reparsed, method="c14n", exclusive=exclusive, with_comments=comments
+        copy, method="c14n", exclusive=exclusive, with_comments=with_comments and comments
     )
     return out
 
 
-def _by_id(root: etree._Element, ident: str) -> etree._Element | None:
-    for attr in ("Id", "ID", "id"):
-        found = root.xpath(f"//*[@{attr}=$v]", v=ident)
-        if isinstance(found, list) and len(found) == 1 and isinstance(found[0], etree._Element):
-            return found[0]
-        if isinstance(found, list) and len(found) > 1:
-            raise XmlSignatureError(f"the Id {ident!r} is used more than once (wrapping attack)")
+# -- the document -----------------------------------------------------------------------
+
+
+def _id_index(root: Any) -> dict[str, list[Any]]:
+    """Every element by the value of any Id-like attribute (Id, id, ID, xml:id, wsu:Id...)."""
+    index: dict[str, list[Any]] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name, value in el.attrib.items():
+            if name.rsplit("}", 1)[-1].lower() == "id":
+                bucket = index.setdefault(value, [])
+                if not any(other is el for other in bucket):
+                    bucket.append(el)
+    return index
+
+
+def _inside_signature(el: Any) -> bool:
+    return any(_is_ds(a, "Signature") or _is_ds(a, "Object") for a in el.iterancestors())
+
+
+def _invoice_of(root: Any) -> Any | None:
+    """The document's only HDon (an e-invoice), ``None`` if there is none.
+
+    Several HDon, or one inside a Signature, are refused: an application reading "the"
+    invoice would read one of them while the signature covers another.
+    """
+    found = [el for el in root.iter() if _local(el) == "HDon"]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise XmlSignatureError(
+            f"{len(found)} HDon (invoice) elements in one document: which one is signed is "
+            "ambiguous (signature wrapping)",
+            f"tài liệu có {len(found)} phần tử HDon (hóa đơn): không rõ hóa đơn nào được ký "
+            "(tấn công bọc chữ ký)",
+        )
+    hdon = found[0]
+    if _inside_signature(hdon):
+        raise XmlSignatureError(
+            "the HDon (invoice) element sits inside a Signature (signature wrapping)",
+            "phần tử HDon (hóa đơn) nằm bên trong một chữ ký (tấn công bọc chữ ký)",
+        )
+    for name in sorted(_UNDER_HDON):
+        count = sum(1 for child in hdon if _local(child) == name)
+        if count > 1:
+            raise XmlSignatureError(
+                f"HDon holds {count} {name} elements (signature wrapping)",
+                f"HDon có {count} phần tử {name} (tấn công bọc chữ ký)",
+            )
+    return hdon
+
+
+def _role(signature: Any) -> str | None:
+    parent = signature.getparent()
+    if parent is None:
+        return None
+    rule = _ROLES.get(_local(parent))
+    if rule is None:
+        return None
+    grandparent_name, role = rule
+    if grandparent_name is not None:
+        grandparent = parent.getparent()
+        if grandparent is None or _local(grandparent) != grandparent_name:
+            return None
+    return role
+
+
+def _problem(code: str, en: str, vi: str) -> XmlProblem:
+    return XmlProblem(code, vi, en)
+
+
+def _placement(target: Any, signature: Any, invoice: Any | None, uri: str) -> XmlProblem | None:
+    """A wrapping problem if ``target`` is not where an application reads it."""
+    name = _local(target)
+    if _is_ds(target, "Signature") or _is_ds(target, "SignedInfo"):
+        return _problem(
+            "wrapping",
+            f"reference {uri} points at a {name} element",
+            f"tham chiếu {uri} trỏ tới phần tử {name}",
+        )
+    ancestors = list(target.iterancestors())
+    signatures = [a for a in ancestors if _is_ds(a, "Signature")]
+    if signatures:
+        if signatures[0] is not signature or len(signatures) > 1:
+            return _problem(
+                "wrapping",
+                f"reference {uri} resolves to a {name} inside another signature "
+                "(signature wrapping)",
+                f"tham chiếu {uri} trỏ tới {name} nằm trong một chữ ký khác (tấn công bọc chữ ký)",
+            )
+        chain = [_local(a) for a in reversed(ancestors[: ancestors.index(signature)])]
+        chain.append(name)
+        first = ancestors[ancestors.index(signature) - 1] if chain[:-1] else target
+        if (
+            tuple(chain) != _OWN_OBJECT_PATH[: len(chain)]
+            or not _is_ds(first, "Object")
+            or name in _UNDER_HDON
+        ):
+            return _problem(
+                "wrapping",
+                f"reference {uri} resolves to a {name} inside the signature's Object, "
+                "not its SigningTime (signature wrapping)",
+                f"tham chiếu {uri} trỏ tới {name} trong Object của chữ ký, không phải "
+                "SigningTime (tấn công bọc chữ ký)",
+            )
+        return None
+    if any(_is_ds(a, "Object") for a in ancestors) or _is_ds(target, "Object"):
+        return _problem(
+            "wrapping",
+            f"reference {uri} resolves to a {name} inside an Object outside its signature "
+            "(signature wrapping)",
+            f"tham chiếu {uri} trỏ tới {name} trong một Object ngoài chữ ký (tấn công bọc chữ ký)",
+        )
+    if name in _UNDER_HDON and (invoice is None or target.getparent() is not invoice):
+        return _problem(
+            "wrapping",
+            f"reference {uri} resolves to a {name} that is not at /HDon/{name}, where the "
+            "invoice is read (signature wrapping)",
+            f"tham chiếu {uri} trỏ tới {name} không nằm ở /HDon/{name}, nơi hóa đơn được đọc "
+            "(tấn công bọc chữ ký)",
+        )
     return None
 
 
-def _digest_reference(
-    root: etree._Element, signature: etree._Element, ref: etree._Element
-) -> tuple[bool, str]:
+# -- one signature ----------------------------------------------------------------------
+
+
+@dataclass
+class _Reference:
+    uri: str
+    target: Any
+    transforms: list[str]
+    digest: str
+    expected: bytes
+
+
+_HASH_RANK = {"md5": 0, "sha1": 1, "sha224": 2, "sha256": 3, "sha384": 4, "sha512": 5}
+
+
+def _b64(text: str | None, what: str, problems: list[XmlProblem]) -> bytes | None:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError:
+        problems.append(_problem("format", f"{what} is not base64", f"{what} không phải base64"))
+        return None
+
+
+def _algorithm_of(el: Any | None) -> str:
+    return str(el.get("Algorithm", "")) if el is not None else ""
+
+
+def _parse_reference(
+    ref: Any,
+    signature: Any,
+    root: Any,
+    ids: dict[str, list[Any]],
+    invoice: Any | None,
+    problems: list[XmlProblem],
+) -> _Reference | None:
     uri = ref.get("URI")
-    if uri is None or (uri and not uri.startswith("#")):
-        raise XmlSignatureError(f"unsupported reference URI {uri!r} (only same-document)")
+    shown = uri if uri is not None else "(no URI)"
+    if uri is None or (uri and not uri.startswith("#")) or uri.startswith("#xpointer("):
+        problems.append(
+            _problem(
+                "reference",
+                f"reference {shown!r} is not a same-document reference (never fetched)",
+                f"tham chiếu {shown!r} không trỏ trong tài liệu (không bao giờ tải về)",
+            )
+        )
+        return None
     if uri == "":
         target = root
     else:
-        target = _by_id(root, uri[1:])
-        if target is None:
-            raise XmlSignatureError(f"reference {uri} points at nothing")
-    transforms = [t.get("Algorithm", "") for t in ref.findall("ds:Transforms/ds:Transform", _NS)]
-    node = etree.fromstring(etree.tostring(target), parser=_parser())
-    c14n = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-    for algorithm in transforms:
-        if algorithm == _ENVELOPED:
-            sig_id = signature.get("Id")
-            for candidate in node.iter(f"{{{DS}}}Signature"):
-                if sig_id is None or candidate.get("Id") == sig_id:
-                    parent = candidate.getparent()
-                    if parent is not None:
-                        parent.remove(candidate)
-                    elif candidate is node:
-                        raise XmlSignatureError("enveloped signature is the whole reference")
-                    break
-        elif algorithm in _C14N:
-            c14n = algorithm
-        else:
-            raise XmlSignatureError(f"unsupported transform {algorithm}")
-    method = ref.find("ds:DigestMethod", _NS)
-    value = ref.findtext("ds:DigestValue", default="", namespaces=_NS)
-    algo = _DIGESTS.get(method.get("Algorithm", "") if method is not None else "")
-    if algo is None:
-        raise XmlSignatureError("unsupported digest method")
-    digest = hashlib.new(algo, _canonical(node, c14n)).digest()
-    try:
-        expected = base64.b64decode("".join(value.split()), validate=True)
-    except ValueError as exc:
-        raise XmlSignatureError("DigestValue is not base64") from exc
-    return digest == expected, algo
+        found = ids.get(uri[1:], [])
+        if not found:
+            problems.append(
+                _problem(
+                    "reference",
+                    f"reference {uri} points at nothing",
+                    f"tham chiếu {uri} không trỏ tới phần tử nào",
+                )
+            )
+            return None
+        if len(found) > 1:
+            problems.append(
+                _problem(
+                    "duplicate-id",
+                    f"the Id {uri[1:]!r} is carried by {len(found)} elements (Id/id/ID): "
+                    "signature wrapping",
+                    f"mã định danh {uri[1:]!r} xuất hiện ở {len(found)} phần tử (Id/id/ID): "
+                    "tấn công bọc chữ ký",
+                )
+            )
+            return None
+        target = found[0]
+        where = _placement(target, signature, invoice, uri)
+        if where is not None:
+            problems.append(where)
+            return None
+    transforms: list[str] = []
+    transform_parents = ref.findall("ds:Transforms", _NS)
+    if len(transform_parents) > 1:
+        problems.append(
+            _problem(
+                "transform",
+                f"reference {uri} has several Transforms",
+                f"tham chiếu {uri} có nhiều Transforms",
+            )
+        )
+        return None
+    for t in ref.findall("ds:Transforms/ds:Transform", _NS):
+        algorithm = _algorithm_of(t)
+        named = _NAMED_TRANSFORMS.get(algorithm)
+        if named is not None or (algorithm != _ENVELOPED and algorithm not in _C14N):
+            label = named or algorithm or "(none)"
+            problems.append(
+                _problem(
+                    "transform",
+                    f"reference {uri} uses the {label} transform, which is refused",
+                    f"tham chiếu {uri} dùng phép biến đổi {label}, không được chấp nhận",
+                )
+            )
+            return None
+        transforms.append(algorithm)
+    envelopes = transforms.count(_ENVELOPED)
+    c14ns = [t for t in transforms if t in _C14N]
+    if envelopes > 1 or len(c14ns) > 1 or (c14ns and envelopes and transforms[-1] == _ENVELOPED):
+        problems.append(
+            _problem(
+                "transform",
+                f"reference {uri} has an unsupported sequence of transforms",
+                f"tham chiếu {uri} có chuỗi phép biến đổi không được hỗ trợ",
+            )
+        )
+        return None
+    methods = ref.findall("ds:DigestMethod", _NS)
+    algorithm = _algorithm_of(methods[0]) if len(methods) == 1 else ""
+    digest = _DIGESTS.get(algorithm)
+    if digest is None:
+        problems.append(
+            _problem(
+                "algorithm",
+                f"reference {uri} uses an unknown digest method {algorithm!r}",
+                f"tham chiếu {uri} dùng thuật toán băm không xác định {algorithm!r}",
+            )
+        )
+        return None
+    values = ref.findall("ds:DigestValue", _NS)
+    if len(values) != 1:
+        problems.append(
+            _problem(
+                "format",
+                f"reference {uri} needs exactly one DigestValue",
+                f"tham chiếu {uri} phải có đúng một DigestValue",
+            )
+        )
+        return None
+    expected = _b64(values[0].text, "DigestValue", problems)
+    if expected is None:
+        return None
+    return _Reference(uri, target, transforms, digest, expected)
 
 
-def _claimed_time(root: etree._Element, signature: etree._Element) -> datetime | None:
-    for el in signature.iter():
-        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "SigningTime" and el.text:
-            try:
-                when = datetime.fromisoformat(el.text.strip().replace("Z", "+00:00"))
-            except ValueError:
+def _reference_digest(ref: _Reference, signature: Any, reading: str) -> bytes:
+    c14n = next((t for t in ref.transforms if t in _C14N), _C14N_10)
+    target = ref.target
+    remove = None
+    if _ENVELOPED in ref.transforms:
+        if target is signature or any(a is signature for a in target.iterancestors()):
+            if reading == READING_STRICT:
+                # the whole enclosing Signature leaves the node-set: nothing remains
+                return hashlib.new(ref.digest, b"").digest()
+            # .NET: the Signature is not inside the referenced element, nothing is removed
+        elif any(a is target for a in signature.iterancestors()):
+            remove = signature
+    # a same-document reference (bare name or "") never carries comments (XMLDSig 4.4.3.3)
+    return hashlib.new(ref.digest, _canonical(target, c14n, comments=False, remove=remove)).digest()
+
+
+_DN_TYPES = {
+    "CN": "2.5.4.3",
+    "SN": "2.5.4.4",
+    "SURNAME": "2.5.4.4",
+    "SERIALNUMBER": "2.5.4.5",
+    "C": "2.5.4.6",
+    "L": "2.5.4.7",
+    "S": "2.5.4.8",
+    "ST": "2.5.4.8",
+    "STREET": "2.5.4.9",
+    "O": "2.5.4.10",
+    "OU": "2.5.4.11",
+    "T": "2.5.4.12",
+    "TITLE": "2.5.4.12",
+    "G": "2.5.4.42",
+    "GIVENNAME": "2.5.4.42",
+    "E": "1.2.840.113549.1.9.1",
+    "EMAIL": "1.2.840.113549.1.9.1",
+    "EMAILADDRESS": "1.2.840.113549.1.9.1",
+    "UID": "0.9.2342.19200300.100.1.1",
+    "DC": "0.9.2342.19200300.100.1.25",
+}
+_DOTTED = re.compile(r"^(?:OID\.)?([0-2](?:\.\d+)+)$", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def _split_dn(text: str) -> list[tuple[str, str]] | None:
+    """(type, value) pairs of an RFC 4514 / .NET distinguished name; None if unreadable."""
+    pairs: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        eq = text.find("=", i)
+        if eq < 0:
+            return None
+        kind = text[i:eq].strip()
+        i = eq + 1
+        while i < n and text[i] == " ":
+            i += 1
+        value: list[str] = []
+        if i < n and text[i] == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(text[i])
+                i += 1
+            if i >= n:
                 return None
-            if when.tzinfo is None:
-                # Vietnamese software writes local time without an offset
-                from zoneinfo import ZoneInfo
+            i += 1
+            while i < n and text[i] not in ",;+":
+                if not text[i].isspace():
+                    return None
+                i += 1
+        else:
+            while i < n and text[i] not in ",;+":
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(text[i])
+                i += 1
+        i += 1  # the separator
+        if not kind:
+            return None
+        pairs.append((kind, "".join(value).strip()))
+    return pairs
 
-                when = when.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-            return when.astimezone(UTC)
+
+def _subject_attributes(cert: x509.Certificate) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    try:
+        for rdn in cert.subject.chosen:
+            for atv in rdn:
+                value = atv["value"].native
+                out.append((atv["type"].dotted, value if isinstance(value, str) else str(value)))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return out
+    return out
+
+
+def _names_certificate(name: str, cert: x509.Certificate) -> bool:
+    """Whether an X509SubjectName agrees with the certificate's subject."""
+    pairs = _split_dn(name)
+    if pairs is None:
+        return False
+    subject = _subject_attributes(cert)
+    matched = 0
+    for kind, value in pairs:
+        dotted = _DN_TYPES.get(kind.upper())
+        if dotted is None:
+            m = _DOTTED.match(kind)
+            dotted = m.group(1) if m else None
+        if dotted is None or value.startswith("#"):
+            continue  # an attribute type we cannot name: neither agrees nor disagrees
+        if not any(oid == dotted and _norm(text) == _norm(value) for oid, text in subject):
+            return False
+        matched += 1
+    return matched > 0 or not pairs
+
+
+def _key_info(
+    signature: Any, problems: list[XmlProblem]
+) -> tuple[list[x509.Certificate], list[str]]:
+    infos = signature.findall("ds:KeyInfo", _NS)
+    if len(infos) != 1:
+        problems.append(
+            _problem(
+                "key",
+                "the signature has no KeyInfo" if not infos else "the signature has two KeyInfo",
+                "chữ ký không có KeyInfo" if not infos else "chữ ký có hai KeyInfo",
+            )
+        )
+        return [], []
+    info = infos[0]
+    elements = info.findall("ds:X509Data/ds:X509Certificate", _NS)
+    if not elements:
+        if info.find("ds:RetrievalMethod", _NS) is not None:
+            problems.append(
+                _problem(
+                    "key",
+                    "the key is only named by a RetrievalMethod, which is never followed",
+                    "khóa chỉ được chỉ tới bằng RetrievalMethod, không bao giờ được tải về",
+                )
+            )
+        else:
+            problems.append(
+                _problem(
+                    "key",
+                    "no X509Certificate in KeyInfo",
+                    "KeyInfo không chứa chứng thư số (X509Certificate)",
+                )
+            )
+        return [], []
+    if len(elements) > MAX_CERTIFICATES:
+        problems.append(
+            _problem("key", "too many certificates in KeyInfo", "KeyInfo có quá nhiều chứng thư")
+        )
+        return [], []
+    certs: list[x509.Certificate] = []
+    for el in elements:
+        der = _b64(el.text, "X509Certificate", problems)
+        if der is None:
+            return [], []
+        try:
+            cert = x509.Certificate.load(der)
+            _ = cert.subject.native, cert.public_key.algorithm
+        except (ValueError, TypeError, KeyError) as exc:
+            problems.append(
+                _problem(
+                    "key",
+                    f"an X509Certificate that is not a certificate ({type(exc).__name__})",
+                    "X509Certificate không phải là chứng thư số",
+                )
+            )
+            return [], []
+        certs.append(cert)
+    names = [el.text or "" for el in info.findall("ds:X509Data/ds:X509SubjectName", _NS)]
+    for name in names:
+        if not any(_names_certificate(name, cert) for cert in certs):
+            problems.append(
+                _problem(
+                    "subject-name",
+                    f"KeyInfo's X509SubjectName {name[:120]!r} does not name its certificate",
+                    f"X509SubjectName trong KeyInfo ({name[:120]!r}) không khớp với chứng thư "
+                    "số đi kèm",
+                )
+            )
+    return certs, names
+
+
+def _claimed_time(signature: Any) -> datetime | None:
+    for obj in signature.findall("ds:Object", _NS):
+        for el in obj.iter():
+            if _local(el) == "SigningTime" and el.text:
+                text = el.text.strip().replace("Z", "+00:00")
+                try:
+                    when = datetime.fromisoformat(text)
+                except ValueError:
+                    return None
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=_VN)  # local time, written without an offset
+                return when.astimezone(UTC)
     return None
+
+
+def _check_signature(
+    root: Any, signature: Any, ids: dict[str, list[Any]], invoice: Any | None
+) -> XmlSignatureCheck:
+    problems: list[XmlProblem] = []
+    role = _role(signature)
+    signed_infos = signature.findall("ds:SignedInfo", _NS)
+    certs, _names = _key_info(signature, problems)
+    signer = certs[0] if certs else None
+    base: dict[str, Any] = {
+        "signature_id": signature.get("Id"),
+        "signer_cert": signer,
+        "certificates": tuple(certs),
+        "claimed_signing_time": _claimed_time(signature),
+        "role": role,
+        "expected_cover": _EXPECTED_COVER.get(role or "") if invoice is not None else None,
+    }
+
+    def broken(**more: Any) -> XmlSignatureCheck:
+        fields_: dict[str, Any] = {
+            "references_ok": False,
+            "signature_ok": False,
+            "digest_algorithm": "",
+            "signature_algorithm": "",
+            **base,
+            **more,
+        }
+        return XmlSignatureCheck(problems=tuple(problems), **fields_)
+
+    if len(signed_infos) != 1:
+        problems.append(
+            _problem(
+                "structure",
+                "a Signature without SignedInfo"
+                if not signed_infos
+                else f"a Signature with {len(signed_infos)} SignedInfo",
+                "chữ ký không có SignedInfo"
+                if not signed_infos
+                else f"chữ ký có {len(signed_infos)} SignedInfo",
+            )
+        )
+        return broken()
+    signed_info = signed_infos[0]
+    c14n_methods = signed_info.findall("ds:CanonicalizationMethod", _NS)
+    c14n_algo = _algorithm_of(c14n_methods[0]) if len(c14n_methods) == 1 else ""
+    if c14n_algo not in _C14N:
+        problems.append(
+            _problem(
+                "algorithm",
+                f"unsupported canonicalisation {c14n_algo!r}",
+                f"phương pháp chuẩn hóa không được hỗ trợ {c14n_algo!r}",
+            )
+        )
+    methods = signed_info.findall("ds:SignatureMethod", _NS)
+    sig_algo = _algorithm_of(methods[0]) if len(methods) == 1 else ""
+    kind_hash = _SIGNATURES.get(sig_algo)
+    if kind_hash is None:
+        if "hmac" in sig_algo.lower():
+            problems.append(
+                _problem(
+                    "algorithm",
+                    "an HMAC signature method proves no signer and is refused",
+                    "phương pháp ký HMAC không xác định người ký nên bị từ chối",
+                )
+            )
+        else:
+            problems.append(
+                _problem(
+                    "algorithm",
+                    f"unsupported signature method {sig_algo!r}",
+                    f"phương pháp ký không được hỗ trợ {sig_algo!r}",
+                )
+            )
+    key_kind, hash_name = kind_hash or ("", "")
+    value_elements = signature.findall("ds:SignatureValue", _NS)
+    if len(value_elements) != 1:
+        problems.append(
+            _problem(
+                "structure",
+                "a Signature needs exactly one SignatureValue",
+                "chữ ký phải có đúng một SignatureValue",
+            )
+        )
+    ref_elements = signed_info.findall("ds:Reference", _NS)
+    if not ref_elements:
+        problems.append(
+            _problem(
+                "structure",
+                "SignedInfo has no Reference: it signs nothing",
+                "SignedInfo không có tham chiếu (Reference): chữ ký không ký nội dung nào",
+            )
+        )
+    elif len(ref_elements) > MAX_REFERENCES:
+        problems.append(
+            _problem(
+                "structure",
+                f"SignedInfo has more than {MAX_REFERENCES} references",
+                f"SignedInfo có hơn {MAX_REFERENCES} tham chiếu",
+            )
+        )
+        ref_elements = []
+    refs: list[_Reference] = []
+    all_digests: list[str] = []
+    for element in ref_elements:
+        method = element.find("ds:DigestMethod", _NS)
+        all_digests.append(_DIGESTS.get(_algorithm_of(method), _algorithm_of(method) or "?"))
+        parsed = _parse_reference(element, signature, root, ids, invoice, problems)
+        if parsed is not None:
+            refs.append(parsed)
+    covers = tuple(_local(r.target) for r in refs)
+    weakest = min(all_digests, key=lambda d: _HASH_RANK.get(d, -1)) if all_digests else ""
+    more: dict[str, Any] = {
+        "digest_algorithm": weakest,
+        "digest_algorithms": tuple(all_digests),
+        "signature_hash": hash_name or None,
+        "signature_algorithm": f"{key_kind}-{hash_name}" if kind_hash else sig_algo,
+        "covers": covers,
+        "targets": tuple(r.target for r in refs),
+    }
+    if problems:
+        return broken(**more)
+    strict_ok = [
+        hmac.compare_digest(_reference_digest(r, signature, READING_STRICT), r.expected)
+        for r in refs
+    ]
+    dotnet_ok = [
+        hmac.compare_digest(_reference_digest(r, signature, READING_DOTNET), r.expected)
+        for r in refs
+    ]
+    if all(strict_ok):
+        reading: str | None = READING_STRICT
+        failed: list[str] = []
+    elif all(dotnet_ok):
+        reading = READING_DOTNET
+        failed = []
+    else:
+        reading = None
+        failed = [r.uri for r, ok in zip(refs, dotnet_ok, strict=True) if not ok] or [
+            r.uri for r, ok in zip(refs, strict_ok, strict=True) if not ok
+        ]
+    value = _b64(value_elements[0].text, "SignatureValue", problems)
+    if value is None:
+        return broken(**more)
+    signed_bytes = _canonical(signed_info, c14n_algo)
+    signer, signature_ok = _find_signer(certs, key_kind, hash_name, value, signed_bytes)
+    base["signer_cert"] = signer
+    return XmlSignatureCheck(
+        references_ok=not failed,
+        signature_ok=signature_ok,
+        failed_references=tuple(failed),
+        reading=reading,
+        **base,
+        **more,
+    )
+
+
+def inspect_xml(data: bytes) -> XmlInspection:
+    """Parse ``data`` (hardened) and check every ds:Signature in it.
+
+    Raises :class:`XmlSignatureError` when the document as a whole cannot be processed
+    (not XML, a DTD, too big or deep, several invoices); problems of one signature are in
+    its check's :attr:`~XmlSignatureCheck.problems`.
+    """
+    root = _parse(data)
+    invoice = _invoice_of(root)
+    signatures = [el for el in root.iter(f"{{{DS}}}Signature")]
+    if len(signatures) > MAX_SIGNATURES:
+        raise XmlSignatureError(
+            f"more than {MAX_SIGNATURES} signatures in one document",
+            f"tài liệu có hơn {MAX_SIGNATURES} chữ ký",
+        )
+    ids = _id_index(root)
+    checks = tuple(_check_signature(root, sig, ids, invoice) for sig in signatures)
+    return XmlInspection(root=root, invoice=invoice, checks=checks)
 
 
 def check_xml_signature(data: bytes) -> list[XmlSignatureCheck]:
     """Check every ds:Signature in ``data``; raise :class:`XmlSignatureError` on bad input."""
-    root = _parse(data)
-    signatures = root.findall(f".//{{{DS}}}Signature")
-    if root.tag == f"{{{DS}}}Signature":
-        signatures.insert(0, root)
-    results: list[XmlSignatureCheck] = []
-    for signature in signatures:
-        signed_info = signature.find("ds:SignedInfo", _NS)
-        if signed_info is None:
-            raise XmlSignatureError("a Signature without SignedInfo")
-        c14n = signed_info.find("ds:CanonicalizationMethod", _NS)
-        c14n_algo = c14n.get("Algorithm", "") if c14n is not None else ""
-        method = signed_info.find("ds:SignatureMethod", _NS)
-        sig_algo = method.get("Algorithm", "") if method is not None else ""
-        if sig_algo not in _SIGNATURES:
-            raise XmlSignatureError(f"unsupported signature method {sig_algo}")
-        key_kind, hash_name = _SIGNATURES[sig_algo]
-        certs_b64 = signature.findall(".//ds:KeyInfo//ds:X509Certificate", _NS)
-        if not certs_b64:
-            raise XmlSignatureError("no X509Certificate in KeyInfo")
-        certs = []
-        for el in certs_b64:
-            try:
-                der = base64.b64decode("".join((el.text or "").split()), validate=True)
-                certs.append(x509.Certificate.load(der))
-            except ValueError as exc:
-                raise XmlSignatureError("an X509Certificate that is not a certificate") from exc
-        refs = signed_info.findall("ds:Reference", _NS)
-        if not refs:
-            raise XmlSignatureError("SignedInfo has no Reference")
-        failed: list[str] = []
-        digest_algo = "sha256"
-        for ref in refs:
-            ok, digest_algo = _digest_reference(root, signature, ref)
-            if not ok:
-                failed.append(ref.get("URI", ""))
-        value_text = signature.findtext("ds:SignatureValue", default="", namespaces=_NS)
-        try:
-            value = base64.b64decode("".join(value_text.split()), validate=True)
-        except ValueError as exc:
-            raise XmlSignatureError("SignatureValue is not base64") from exc
-        signed_bytes = _canonical(signed_info, c14n_algo)
-        signer, signature_ok = _find_signer(certs, key_kind, hash_name, value, signed_bytes)
-        results.append(
-            XmlSignatureCheck(
-                signature_id=signature.get("Id"),
-                signer_cert=signer,
-                certificates=tuple(certs),
-                references_ok=not failed,
-                signature_ok=signature_ok,
-                digest_algorithm=digest_algo,
-                signature_algorithm=f"{key_kind}-{hash_name}",
-                claimed_signing_time=_claimed_time(root, signature),
-                failed_references=tuple(failed),
-            )
-        )
-    return results
+    return list(inspect_xml(data).checks)
 
 
 def _find_signer(
@@ -259,11 +995,12 @@ def _find_signer(
     hash_name: str,
     value: bytes,
     signed: bytes,
-) -> tuple[x509.Certificate, bool]:
+) -> tuple[x509.Certificate | None, bool]:
     """The certificate whose key verifies the signature (else the first, unverified)."""
     algo = _HASHES.get(hash_name)
+    first = certs[0] if certs else None
     if algo is None:
-        return certs[0], False
+        return first, False
     for cert in certs:
         try:
             key = load_der_x509_certificate(cert.dump()).public_key()
@@ -277,6 +1014,6 @@ def _find_signer(
                 )
                 key.verify(der, signed, ec.ECDSA(algo))
                 return cert, True
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, TypeError):
             continue
-    return certs[0], False
+    return first, False
