@@ -1,10 +1,11 @@
-"""hoso.esign: create public and specialized Vietnamese digital signatures (PAdES, CAdES).
+"""hoso.esign: create public and specialized Vietnamese digital signatures (PAdES, CAdES, XMLDSig).
 
 >>> import esign
 >>> signer = esign.from_pkcs12("agency.p12", "secret")                  # doctest: +SKIP
 >>> esign.sign_pdf("in.pdf", "out.pdf", signer, profile=esign.SPECIALIZED,
 ...                level="B-LT", visible=esign.VisibleStamp(1, (360, 40, 570, 110)),
 ...                )  # doctest: +SKIP
+>>> signed = esign.sign_xml(invoice_bytes, signer)  # e-invoice: DSCKS/NBan  # doctest: +SKIP
 
 Before producing anything, the signer's certificate is checked with :mod:`verify`
 (profile, validity, revocation, algorithms, key usage); a refusal raises a subclass of
@@ -49,6 +50,7 @@ from esign.errors import (
     WrongNonce,
     WrongPin,
     WrongProfile,
+    XmlInputError,
 )
 from esign.pdf import SignatureSlot, SignResult, VisibleStamp, asign_pdf, sign_pdf, stamp_font
 from esign.profiles import ANY, LEVELS, PUBLIC, SPECIALIZED, SignatureProfile, profile_named
@@ -63,12 +65,22 @@ from esign.signers import (
     pkcs11_token,
 )
 from esign.twophase import Prepared, TwoPhaseSigner
+from esign.xml import (
+    VIETNAM_TIME,
+    XmlSigned,
+    XmlTwoPhaseSigner,
+    asign_xml,
+    asign_xml_many,
+    sign_xml,
+    sign_xml_many,
+)
 
 __all__ = [
     "ANY",
     "LEVELS",
     "PUBLIC",
     "SPECIALIZED",
+    "VIETNAM_TIME",
     "AuthorisationFailed",
     "CertificateExpired",
     "CertificateNotYetValid",
@@ -108,9 +120,14 @@ __all__ = [
     "WrongNonce",
     "WrongPin",
     "WrongProfile",
+    "XmlInputError",
+    "XmlSigned",
+    "XmlTwoPhaseSigner",
     "afrom_csc",
     "asign_detached",
     "asign_pdf",
+    "asign_xml",
+    "asign_xml_many",
     "averify_challenge_response",
     "default_signature_path",
     "from_csc",
@@ -122,6 +139,8 @@ __all__ = [
     "profile_named",
     "sign_detached",
     "sign_pdf",
+    "sign_xml",
+    "sign_xml_many",
     "stamp_font",
     "verify_challenge_response",
 ]

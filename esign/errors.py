@@ -9,6 +9,8 @@ The tree::
     ├── UsageError                     a bad argument (unknown level, TSA missing for B-T, ...)
     │                                  (also a ValueError)
     ├── InputError                     the document or file to sign cannot be read or written
+    │   └── XmlInputError              XML that cannot be signed: not well-formed, a DOCTYPE,
+    │                                  an unknown layout, the element or its Id missing
     ├── CertificateRefused             the signer's certificate would not verify; ``.check``
     │   │                              is verify's CertificateCheck (None for local checks)
     │   ├── CertificateExpired
@@ -74,6 +76,7 @@ __all__ = [
     "WrongNonce",
     "WrongPin",
     "WrongProfile",
+    "XmlInputError",
 ]
 
 
@@ -87,6 +90,11 @@ class UsageError(EsignError, ValueError):
 
 class InputError(EsignError):
     """The input cannot be read, or the output cannot be written."""
+
+
+class XmlInputError(InputError):
+    """The XML cannot be signed: not well-formed, a DOCTYPE, a layout we do not know, or the
+    element to sign (or its ``Id``) missing, ambiguous or already signed."""
 
 
 class CertificateRefused(EsignError):
