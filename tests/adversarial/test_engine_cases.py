@@ -20,6 +20,7 @@ import pytest
 from asn1crypto import cms, crl
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.validation import async_validate_detached_cms, validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
@@ -118,7 +119,10 @@ def pyhanko_context(pki: DemoPKI, **kwargs: object) -> ValidationContext:
 def pyhanko_detached(pki: DemoPKI, data: bytes, info: cms.ContentInfo, **kwargs: object):
     return asyncio.run(
         async_validate_detached_cms(
-            data, signed_data(info), signer_validation_context=pyhanko_context(pki, **kwargs)
+            data,
+            signed_data(info),
+            signer_validation_context=pyhanko_context(pki, **kwargs),
+            ts_validation_context=pyhanko_context(pki, **kwargs),
         )
     )
 
@@ -228,6 +232,12 @@ def test_sha1_signature_timestamp_gives_expired_signer_no_proof(demo_pki: DemoPK
     assert A.tst_digest(info) == sha1
     tsa_certs = [c.chosen.dump() for c in token["content"]["certificates"]]
     assert demo_pki.cert("public-tsa").dump() in tsa_certs  # the trusted public TSA, not a forgery
+    ph = pyhanko_detached(demo_pki, DATA, info, crls=A.demo_crls(demo_pki, PINNED_NOW))
+    assert ph.timestamp_validity is not None
+    assert ph.timestamp_validity.intact  # a genuine token over this signature...
+    assert ph.timestamp_validity.valid
+    assert ph.timestamp_validity.trust_problem_indic is AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
+    assert ph.trust_problem_indic is AdESIndeterminate.OUT_OF_BOUNDS_NO_POE  # ...proving nothing
     report = verify(demo_pki, DATA, detached=info.dump())
     assert verdict(report) == (I, S.OUT_OF_BOUNDS_NO_POE), report.message_en
     assert_says(report, ("expired", "validity"), ("hết hạn", "hiệu lực"))
