@@ -124,8 +124,16 @@ def invoice_facts(inspection: XmlInspection) -> dict[str, Any] | None:
     }
 
 
-def seller_mst_mismatch(facts: dict[str, Any] | None) -> tuple[str, str] | None:
-    """(MST in the invoice, MST in the seller's certificate) when they differ."""
-    if not facts or facts.get("seller_mst_matches") is not False:
+def seller_mst_mismatch(
+    check: XmlSignatureCheck, facts: dict[str, Any] | None
+) -> tuple[str, str] | None:
+    """(MST in the signed invoice, MST in this seller signature's certificate) if they differ.
+
+    ``None`` when the signature is not the seller's, or either MST is missing.
+    """
+    if not facts or check.role != "seller" or facts.get("seller_mst") is None:
         return None
-    return str(facts["seller_mst"]), str(facts["seller_certificate_mst"])
+    cert_mst = _certificate_mst(check)
+    if cert_mst is None or _normal_mst(cert_mst) == _normal_mst(str(facts["seller_mst"])):
+        return None
+    return str(facts["seller_mst"]), cert_mst
