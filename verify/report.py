@@ -333,6 +333,12 @@ class SignatureReport:
     sub_filter: str | None = None
     validated_at: datetime | None = None
     warnings: tuple[str, ...] = ()
+    role: str | None = None
+    """XML: who signed, by the signature's place (seller, tax_authority, tax_official...)."""
+    covers: tuple[str, ...] = ()
+    """XML: local names of the elements the signature's references resolve to."""
+    xml_reading: str | None = None
+    """XML: ``strict`` (XMLDSig) or ``dotnet`` (only .NET's enveloped-transform rule)."""
 
     def __post_init__(self) -> None:
         # pyHanko's string objects (a field name read from the PDF) keep a reference to
@@ -408,6 +414,9 @@ class SignatureReport:
             "validated_at": _iso(self.validated_at),
             "warnings": list(self.warnings),
             "display_vi": self.circular15_vi() if self.kind != "document_timestamp" else None,
+            "role": self.role,
+            "covers": list(self.covers),
+            "xml_reading": self.xml_reading,
         }
 
 
@@ -441,6 +450,8 @@ class DocumentReport:
     elapsed_ms: float | None = field(default=None, compare=False)
     detached_signature: str | None = None
     """For content verified against a detached CMS signature: that signature's path."""
+    facts: dict[str, Any] | None = None
+    """For an e-invoice: what its signed elements say (see :mod:`verify.einvoice`)."""
 
     @property
     def passed(self) -> bool:
@@ -467,6 +478,7 @@ class DocumentReport:
             "detached_signature": self.detached_signature,
             "warnings": list(self.warnings),
             "signatures": [s.to_dict() for s in self.signatures],
+            "facts": self.facts,
         }
 
     def to_json(self, *, indent: int | None = None) -> str:

@@ -73,7 +73,7 @@ from verify.visual import field_changes, oversized_update, visual_check
 from verify.xmldsig import (
     XmlSignatureCheck,
     XmlSignatureError,
-    check_xml_signature,
+    inspect_xml,
     looks_like_xml,
 )
 
@@ -878,66 +878,119 @@ class Verifier:
     async def _verify_xml_bytes(
         self, path: str | None, data: bytes, moment: datetime
     ) -> DocumentReport:
+        from verify.einvoice import invoice_facts
+
         try:
-            checks = check_xml_signature(data)
+            inspection = inspect_xml(data)
         except XmlSignatureError as exc:
             v = _Verdict(
                 SubIndication.FORMAT_FAILURE,
-                f"tệp XML không đọc được ({_short(exc)})",
+                f"tệp XML không đọc được ({exc.vi[:200]})",
                 f"the XML file cannot be processed ({_short(exc)})",
             )
             return self._document(path, data, "xml", moment, (), v, ())
-        if not checks:
-            return self._document(
+        facts = invoice_facts(inspection)
+        if not inspection.checks:
+            doc = self._document(
                 path, data, "xml", moment, (), _Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
             )
+            return replace(doc, facts=facts)
         reports = []
-        for index, check in enumerate(checks):
-            reports.append(await self._xml_signature_report(index, check, moment))
-        return self._document(path, data, "xml", moment, reports, None, ())
+        for index, check in enumerate(inspection.checks):
+            reports.append(await self._xml_signature_report(index, check, moment, facts))
+        doc = self._document(path, data, "xml", moment, reports, None, ())
+        return replace(doc, facts=facts)
 
     async def _xml_signature_report(
-        self, index: int, check: XmlSignatureCheck, moment: datetime
+        self,
+        index: int,
+        check: XmlSignatureCheck,
+        moment: datetime,
+        facts: dict[str, Any] | None = None,
     ) -> SignatureReport:
+        from verify.einvoice import seller_mst_mismatch
+
         verdict: _Verdict
         cert_check: CertificateCheck | None = None
-        if not check.references_ok:
+        if check.problems:
+            # wrapping, refused transforms/algorithms/keys: never a pass, with the cause
+            shown = check.problems[:3]
+            verdict = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                "; ".join(p.vi for p in shown),
+                "; ".join(p.en for p in shown),
+            )
+        elif not check.references_ok:
             verdict = _Verdict(
                 SubIndication.HASH_FAILURE,
                 "phần đã ký bị thay đổi: " + ", ".join(check.failed_references),
                 "signed parts were changed: " + ", ".join(check.failed_references),
             )
-        elif not check.signature_ok:
+        elif not check.signature_ok or check.signer_cert is None:
             verdict = _Verdict(SubIndication.SIG_CRYPTO_FAILURE)
         else:
             cert_check = await self.acheck_certificate(
                 check.signer_cert, check.certificates, at=moment
             )
             verdict = _Verdict(cert_check.sub_indication)
+            mismatch = seller_mst_mismatch(check, facts)
+            if verdict.sub is None and check.covers_expected is False:
+                what = check.expected_cover or ""
+                verdict = _Verdict(
+                    SubIndication.SIG_CONSTRAINTS_FAILURE,
+                    f"chữ ký ({check.role}) không ký phần {what} của hóa đơn, chỉ ký "
+                    + (", ".join(check.covers) or "không phần nào"),
+                    f"the {check.role} signature does not cover the invoice's {what}, only "
+                    + (", ".join(check.covers) or "nothing"),
+                )
+            elif verdict.sub is None and mismatch is not None:
+                verdict = _Verdict(
+                    SubIndication.SIG_CONSTRAINTS_FAILURE,
+                    f"mã số thuế người bán trên hóa đơn là {mismatch[0]} nhưng chứng thư số "
+                    f"của người ký mang mã số thuế {mismatch[1]}",
+                    f"the invoice's seller tax code (MST) is {mismatch[0]} but the signer's "
+                    f"certificate carries MST {mismatch[1]}",
+                )
             rules = self.policy.algorithms
             algo, bits = _key_bits(check.signer_cert)
-            weak = rules.digest_verdict(check.digest_algorithm, None) or rules.key_verdict(
-                algo, bits, None
-            )
+            hashes_used = [*check.digest_algorithms]
+            if check.signature_hash:
+                hashes_used.append(check.signature_hash)
+            verdicts = [rules.digest_verdict(h, None) for h in hashes_used]
+            verdicts.append(rules.key_verdict(algo, bits, None))
+            weak = "never" if "never" in verdicts else ("no_poe" if "no_poe" in verdicts else None)
             if weak and verdict.sub is None:
+                judged = ", ".join(
+                    dict.fromkeys(
+                        h.upper()
+                        for h, v in zip(hashes_used, verdicts, strict=False)
+                        if v is not None
+                    )
+                )
+                key_text = f"{algo.upper()} {bits}"
                 verdict = _Verdict(
                     SubIndication.CRYPTO_CONSTRAINTS_FAILURE
                     if weak == "never"
                     else SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-                    f"{check.digest_algorithm.upper()}, {algo.upper()} {bits} bit",
-                    f"{check.digest_algorithm.upper()}, {algo.upper()} {bits}-bit",
+                    f"{judged or check.digest_algorithm.upper()}, {key_text} bit",
+                    f"{judged or check.digest_algorithm.upper()}, {key_text}-bit",
                 )
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
         if cert_check is not None and verdict.sub is cert_check.sub_indication:
             vi, en = cert_check.message_vi, cert_check.message_en  # already names the cause
         profile = cert_check.profile if cert_check is not None else None
-        try:
-            signer: dict[str, Any] | None = SignerIdentity.from_certificate(
-                check.signer_cert, profile=profile
-            ).to_dict()
-        except Exception:  # noqa: BLE001
-            signer = None
-        chain = cert_check.chain if cert_check is not None else (_cert_info(check.signer_cert),)
+        signer: dict[str, Any] | None = None
+        if check.signer_cert is not None:
+            try:
+                signer = SignerIdentity.from_certificate(
+                    check.signer_cert, profile=profile
+                ).to_dict()
+            except Exception:  # noqa: BLE001
+                signer = None
+        if cert_check is not None:
+            chain = cert_check.chain
+        else:
+            chain = (_cert_info(check.signer_cert),) if check.signer_cert is not None else ()
         mode = self.policy.revocation.value
         checked = cert_check is not None and cert_check.ok and mode != "off"
         warnings = []
@@ -945,6 +998,12 @@ class Verifier:
             warnings.append(
                 "Revocation at the signing time could not be checked "
                 "(không kiểm tra được tình trạng thu hồi tại thời điểm ký)."
+            )
+        if check.reading == "dotnet":
+            warnings.append(
+                "The signature verifies only under the .NET reading of the enveloped "
+                "transform, not under the XMLDSig specification (chữ ký chỉ hợp lệ theo cách "
+                ".NET áp dụng phép biến đổi enveloped, không theo đặc tả XMLDSig)."
             )
         return SignatureReport(
             index=index,
@@ -961,11 +1020,14 @@ class Verifier:
             level="XMLDSig",
             coverage="REFERENCED_ELEMENTS",
             revocation=RevocationReport(mode, checked),
-            integrity=check.references_ok and check.signature_ok,
-            digest_algorithm=check.digest_algorithm,
-            signature_algorithm=check.signature_algorithm,
+            integrity=check.intact,
+            digest_algorithm=check.digest_algorithm or None,
+            signature_algorithm=check.signature_algorithm or None,
             validated_at=moment,
             warnings=tuple(warnings),
+            role=check.role,
+            covers=check.covers,
+            xml_reading=check.reading,
         )
 
     # -- detached CMS -----------------------------------------------------------------
