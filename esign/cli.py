@@ -2,6 +2,8 @@
 
     esign pdf IN.pdf OUT.pdf --p12 FILE [--level B-T] [--profile public] [--trust PEM]...
     esign detached FILE [--out FILE.p7s] --p12 FILE ...
+    esign xml IN.xml OUT.xml --p12 FILE [--role seller|declarant] [--element DLHDon] ...
+    esign xml IN_FOLDER OUT_FOLDER --p12 FILE ...       (every *.xml of the folder)
     esign identity CERT
     esign challenge issue [--ttl SECONDS]
     esign challenge verify CHALLENGE.json RESPONSE.p7s [--profile ...] [--trust ...]
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -83,7 +86,8 @@ def add_trust_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="esign",
-        description="Create PAdES and CAdES signatures under the public or specialized profile.",
+        description="Create PAdES, CAdES and XMLDSig signatures under the public or specialized "
+        "profile.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -105,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--tsa", metavar="URL")
     add_trust_options(det)
     add_key_options(det)
+
+    xml = sub.add_parser("xml", help="sign an e-invoice or tax declaration (XMLDSig)")
+    xml.add_argument("input", metavar="IN", help="an XML file, or a folder of *.xml files")
+    xml.add_argument("output", metavar="OUT", help="the signed file, or a folder for them")
+    xml.add_argument(
+        "--role",
+        choices=("seller", "declarant"),
+        help="seller: HDon, DLHDon signed into DSCKS/NBan; declarant: HSoThueDTu, into "
+        "CKyDTu (default: the one the document is)",
+    )
+    xml.add_argument("--element", metavar="NAME", help="the element to sign (it has an Id)")
+    add_trust_options(xml)
+    add_key_options(xml)
 
     ident = sub.add_parser("identity", help="print the signer identity in a certificate")
     ident.add_argument("cert", metavar="CERT")
@@ -260,6 +277,66 @@ def _cmd_detached(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_xml(args: argparse.Namespace) -> int:
+    import esign
+    from esign._core import atomic_output
+    from esign.errors import InputError, UsageError
+
+    profile, trust, policy = trust_and_policy(args)
+    source, target = Path(args.input), Path(args.output)
+    folder = source.is_dir()
+    if folder:
+        inputs = sorted(p for p in source.iterdir() if p.suffix.lower() == ".xml" and p.is_file())
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"{target}: IN is a folder, so OUT must be a folder too")
+        if target.resolve() == source.resolve():
+            raise UsageError("OUT must be another folder than IN (the inputs are kept)")
+    elif source.is_file():
+        inputs = [source]
+        if target.is_dir():
+            target = target / source.name
+    else:
+        raise InputError(f"{args.input}: no such file or folder")
+    signer = load_signer(args)
+    signed = failed = 0
+    try:
+        results = esign.sign_xml_many(
+            inputs,
+            signer,
+            role=args.role,
+            element=args.element,
+            profile=profile,
+            trust=trust,
+            policy=policy,
+        )
+        with contextlib.closing(results):
+            for result in results:
+                if result.error is not None or result.data is None:
+                    if not folder:
+                        raise result.error or InputError(f"{result.source}: not signed")
+                    failed += 1
+                    print(
+                        f"esign: {result.source}: {type(result.error).__name__}: {result.error}",
+                        file=sys.stderr,
+                    )
+                    continue
+                dest = target / Path(result.source).name if folder else target
+                if folder and not target.exists():
+                    target.mkdir(parents=True)
+                with atomic_output(dest) as (out, _path):
+                    out.write(result.data)
+                signed += 1
+                if not folder:
+                    print(
+                        f"{dest}: XMLDSig signed by {result.signer.name} ({args.profile} profile)"
+                    )
+    finally:
+        close_signer(signer)
+    if folder:
+        print(f"{target}: {signed} of {len(inputs)} documents signed, {failed} refused")
+    return 1 if failed else 0
+
+
 def _cmd_identity(args: argparse.Namespace) -> int:
     from esign.errors import InputError
     from verify import SignerIdentity, load_certificates
@@ -323,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = {
             "pdf": _cmd_pdf,
             "detached": _cmd_detached,
+            "xml": _cmd_xml,
             "identity": _cmd_identity,
             "challenge": _cmd_challenge,
         }[args.command]

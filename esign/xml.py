@@ -48,7 +48,7 @@ import os
 import secrets
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -104,7 +104,7 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 """Vietnam's local time (UTC+7, no daylight saving), the zone of ``SigningTime``."""
 
 MAX_XML_BYTES = 64 * 1024 * 1024
-MAX_DEPTH = 256
+MAX_DEPTH = 128
 _ID_ATTRS = ("Id", "ID", "id")
 _DIGEST = "sha256"
 
@@ -680,7 +680,7 @@ def sign_xml_many(
     trust: TrustProfile | None = None,
     policy: ValidationPolicy | None = None,
     verifier: Verifier | None = None,
-) -> Iterator[XmlSigned]:
+) -> Generator[XmlSigned, None, None]:
     """Sign each document of ``items`` (bytes or paths), yielding an :class:`XmlSigned` each.
 
     The key source is opened once and the certificate checked once, before the first
@@ -688,7 +688,8 @@ def sign_xml_many(
     be signed (bad XML, wrong layout, unreadable file, a key source failing on it) gives a
     result with ``error`` set and the others go on. Results come in input order, one at
     a time: the documents are read as they are reached. Options are as for
-    :func:`sign_xml`; with ``signing_time=None`` each document gets its own time.
+    :func:`sign_xml`; with ``signing_time=None`` each document gets its own time. To stop
+    early, ``close()`` the iterator (``contextlib.closing``): the key source is closed then.
     """
     loop = asyncio.new_event_loop()
     agen = asign_xml_many(
@@ -706,11 +707,22 @@ def sign_xml_many(
         while (result := loop.run_until_complete(_next(agen))) is not None:
             yield result
     finally:
+        # Left early (break, an exception, garbage collection): close the key source in
+        # its own loop, unless this thread is inside another loop by now (then only close).
         try:
-            loop.run_until_complete(agen.aclose())
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            if not _in_a_running_loop():
+                loop.run_until_complete(agen.aclose())
+                loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+
+
+def _in_a_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _next(agen: AsyncIterator[XmlSigned]) -> XmlSigned | None:
