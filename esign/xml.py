@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -244,13 +245,8 @@ def _element_id(el: Any, attrs: Sequence[str]) -> tuple[str, str] | None:
 
 
 def _all_ids(root: Any) -> list[str]:
-    return [
-        value
-        for el in root.iter()
-        if isinstance(el.tag, str)
-        for attr in _ID_ATTRS
-        if (value := el.get(attr)) is not None
-    ]
+    """Every value of an ``Id``, ``ID`` or ``id`` attribute in the document."""
+    return [str(v) for v in root.xpath("//@Id | //@ID | //@id")]
 
 
 @dataclass
@@ -261,6 +257,7 @@ class _Target:
     element_id: str
     slot_parent: Any  # where the containers start (anchor) or the signature goes (generic)
     slot_ns: str | None
+    ids: list[str]  # every Id (ID, id) value in the document
 
 
 def _locate(tree: Any, role: str | None, element: str | None) -> _Target:
@@ -289,8 +286,8 @@ def _locate(tree: Any, role: str | None, element: str | None) -> _Target:
         layout, anchor, name, scope, attrs = None, root, element, root, _ID_ATTRS
     matches = [
         el
-        for el in scope.iter()
-        if isinstance(el.tag, str) and _local(el) == name and el.tag != f"{{{DS}}}{name}"
+        for el in scope.xpath("descendant-or-self::*[local-name()=$n]", n=name)
+        if el.tag != f"{{{DS}}}{name}"
     ]
     if not matches:
         raise XmlInputError(f"no {name} element to sign in {_local(root)}")
@@ -300,9 +297,10 @@ def _locate(tree: Any, role: str | None, element: str | None) -> _Target:
     ident = _element_id(target, attrs)
     if ident is None:
         raise XmlInputError(f"{name} has no {' or '.join(attrs)} attribute to refer to")
-    if _all_ids(root).count(ident[1]) != 1:
+    ids = _all_ids(root)
+    if ids.count(ident[1]) != 1:
         raise XmlInputError(f"the Id {ident[1]!r} of {name} is used by another element too")
-    return _Target(tree, layout, target, ident[1], anchor, _ns(anchor))
+    return _Target(tree, layout, target, ident[1], anchor, _ns(anchor), ids)
 
 
 def _describe(layout: _Layout) -> str:
@@ -403,8 +401,13 @@ def _key_kind(cert: x509.Certificate) -> str:
     raise UsageError(f"XML signatures here take RSA or EC keys, not {algo}")
 
 
+@functools.lru_cache(maxsize=64)
+def _pyca(der: bytes) -> pyca_x509.Certificate:
+    return pyca_x509.load_der_x509_certificate(der)
+
+
 def _subject_name(cert: x509.Certificate) -> str:
-    return pyca_x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+    return _pyca(cert.dump()).subject.rfc4514_string()
 
 
 def _issuer_chain(
@@ -448,7 +451,7 @@ def _template(
     signing_time: datetime | None,
 ) -> _Template:
     kind = _key_kind(cert)
-    taken = set(_all_ids(target.tree.getroot()))
+    taken = set(target.ids)
     prefix = "/".join(target.layout.slot).rsplit("/", 1)[-1] if target.layout else "Sig"
     sig_id = _unique_id(f"{prefix}-{target.element_id.lstrip('_') or 'sig'}", taken)
     obj_id = _unique_id(f"Obj-{sig_id}", taken)
@@ -491,7 +494,7 @@ def _xml_signature_value(cert: x509.Certificate, kind: str, to_sign: bytes, valu
     RSA: PKCS#1 v1.5 as it is. EC: DER (what pyHanko and most clients give) or r||s in,
     r||s out (RFC 4050). Raises ``InvalidSignature`` or ``ValueError``.
     """
-    key = pyca_x509.load_der_x509_certificate(cert.dump()).public_key()
+    key = _pyca(cert.dump()).public_key()
     if kind == "rsa" and isinstance(key, rsa.RSAPublicKey):
         key.verify(value, to_sign, PKCS1v15(), hashes.SHA256())
         return value
@@ -550,12 +553,13 @@ async def _sign_tree(
     tree: Any,
     signer: signers.Signer,
     plan: _core.Plan,
+    chain: Sequence[x509.Certificate],
     role: str | None,
     element: str | None,
     signing_time: datetime | None,
 ) -> bytes:
     target = _locate(tree, role, element)
-    tpl = _template(target, plan.cert, _issuer_chain(plan.cert, plan.chain), signing_time)
+    tpl = _template(target, plan.cert, chain, signing_time)
     try:
         raw = await signer.async_sign_raw(tpl.signed_info, _DIGEST)
     except EsignError:
@@ -593,7 +597,8 @@ async def asign_xml(
     async with _core.opened(signer) as pyhanko_signer:
         _check_mechanism(pyhanko_signer)
         plan = await _plan(pyhanko_signer, profile, trust, policy, verifier)
-        return await _sign_tree(tree, pyhanko_signer, plan, role, element, signing_time)
+        chain = _issuer_chain(plan.cert, plan.chain)
+        return await _sign_tree(tree, pyhanko_signer, plan, chain, role, element, signing_time)
 
 
 def sign_xml(
@@ -658,11 +663,14 @@ async def asign_xml_many(
     async with _core.opened(signer) as pyhanko_signer:
         _check_mechanism(pyhanko_signer)
         plan = await _plan(pyhanko_signer, profile, trust, policy, verifier)
+        chain = _issuer_chain(plan.cert, plan.chain)
         for index, item in enumerate(items):
             name = f"#{index}" if isinstance(item, bytes | bytearray | memoryview) else str(item)
             try:
                 tree = _parse(_read_source(item))
-                out = await _sign_tree(tree, pyhanko_signer, plan, role, element, signing_time)
+                out = await _sign_tree(
+                    tree, pyhanko_signer, plan, chain, role, element, signing_time
+                )
             except (InputError, UsageError, KeySourceError) as exc:
                 yield XmlSigned(index, name, None, exc, plan.identity)
                 continue
