@@ -107,6 +107,7 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 MAX_XML_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 128
 _ID_ATTRS = ("Id", "ID", "id")
+_XML_ATTR = "{http://www.w3.org/XML/1998/namespace}"
 _DIGEST = "sha256"
 
 
@@ -339,10 +340,15 @@ def _canonical(el: Any, drop_signature: str | None = None) -> bytes:
 
     The subtree is re-parsed from its own serialisation (which carries the namespaces
     declared above it) before it is canonicalised: canonicalising a subtree in place can
-    add a spurious ``xmlns=""``. ``drop_signature`` applies the enveloped-signature
+    add a spurious ``xmlns=""``. The ``xml:*`` attributes of its ancestors are added, as
+    C14N 1.0 has the apex inherit them. ``drop_signature`` applies the enveloped-signature
     transform: the ds:Signature with that Id is removed first.
     """
     node = etree.fromstring(etree.tostring(el), parser=_parser())
+    for ancestor in el.iterancestors():  # C14N 1.0: the apex inherits xml:lang, xml:space...
+        for name, value in ancestor.attrib.items():
+            if name.startswith(_XML_ATTR) and name not in node.attrib:
+                node.set(name, value)
     if drop_signature is not None:
         for sig in node.iter(f"{{{DS}}}Signature"):
             if sig.get("Id") == drop_signature:

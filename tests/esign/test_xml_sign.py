@@ -382,6 +382,14 @@ def test_invoice_with_default_namespace(p12_dir, public_trust, checker) -> None:
     verify_both(signed, checker)
 
 
+def test_inherited_xml_attributes_are_canonicalised(p12_dir, public_trust, checker) -> None:
+    """xml:lang and xml:space on the document element are inherited by the signed element,
+    as C14N 1.0 requires, so strict verification passes."""
+    src = invoice().replace(b"<HDon ", b'<HDon xml:lang="vi" xml:space="preserve" ')
+    signed = esign.sign_xml(src, p12(p12_dir, "citizen"), trust=public_trust)
+    verify_both(signed, checker)
+
+
 def test_invoice_inside_a_message(p12_dir, public_trust, checker) -> None:
     """An invoice already wrapped in a TDiep message (TDiep/DLieu/HDon) is signed in place."""
     inner = invoice().split(b"?>", 1)[1]
