@@ -162,8 +162,7 @@ finally:
 @pytest.mark.skipif(not softhsm.available(), reason="softhsm2 not installed (make test does)")
 @pytest.mark.parametrize("label", ["citizen", "citizen-ec"])
 def test_pkcs11_token_round_trip(label, demo_pki, checker, tmp_path) -> None:
-    """A SoftHSM2 token signs an invoice (in a process of its own: SoftHSM reads its
-    configuration once per process, and other tests keep their own token)."""
+    """A SoftHSM2 token signs an invoice both verifiers accept (own process: one token each)."""
     src, dst = tmp_path / "in.xml", tmp_path / "out.xml"
     src.write_bytes(invoice())
     root = Path(__file__).resolve().parents[2]
@@ -225,8 +224,7 @@ def client_sign(demo_pki, label: str, data: bytes, tmp_path: Path, form: str = "
     ("label", "form"), [("citizen", "der"), ("citizen-ec", "der"), ("citizen-ec", "raw")]
 )
 def test_two_phase_round_trip(label, form, demo_pki, public_trust, checker, tmp_path) -> None:
-    """Phase one gives the SignedInfo to sign; the plugin's raw value completes the invoice
-    on another server instance (ECDSA as DER or as r||s)."""
+    """Two-phase: the plugin's raw value over SignedInfo completes a verifying invoice."""
     prepared = esign.XmlTwoPhaseSigner(SECRET, trust=public_trust).prepare(
         invoice(), demo_pki.cert(label), demo_pki.chain(label)[1:]
     )
@@ -241,8 +239,7 @@ def test_two_phase_round_trip(label, form, demo_pki, public_trust, checker, tmp_
 
 
 def test_two_phase_refuses_wrong_key_and_foreign_states(demo_pki, public_trust, tmp_path) -> None:
-    """A value from another key, a tampered state, a state under another secret and a PDF
-    two-phase state are all refused."""
+    """Another key's value, tampered, foreign-secret and PDF states are all refused."""
     server = esign.XmlTwoPhaseSigner(SECRET, trust=public_trust)
     prepared = server.prepare(invoice(), demo_pki.cert("citizen"), [demo_pki.cert("ca-rsa")])
     wrong = client_sign(demo_pki, "citizen-revoked", prepared.to_sign, tmp_path)
@@ -277,9 +274,7 @@ def test_two_phase_refuses_revoked_certificate_in_phase_one(demo_pki, public_tru
 
 
 def test_invoice_layout(p12_dir, public_trust, demo_pki) -> None:
-    """The seller's signature is DSCKS/NBan/Signature: C14N 1.0, rsa-sha256, a Reference to
-    #Id with the enveloped transform, a signed SigningTime, the leaf certificate first and
-    an X509SubjectName that names it."""
+    """DSCKS/NBan/Signature with C14N 1.0, rsa-sha256, #Id + enveloped, leaf cert, its name."""
     signed = esign.sign_xml(invoice(), p12(p12_dir, "citizen"), trust=public_trust)
     root = etree.fromstring(signed)
     assert signed.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
@@ -313,8 +308,7 @@ def test_invoice_layout(p12_dir, public_trust, demo_pki) -> None:
 
 
 def test_signing_time_is_signed_and_in_vietnam_time(p12_dir, public_trust, checker) -> None:
-    """SigningTime is PINNED_NOW in Vietnam's local time (UTC+7, no zone), targets the
-    signature, is covered by the second Reference, and changing it breaks both verifiers."""
+    """SigningTime is PINNED_NOW in Vietnam time, signed: changing it fails both verifiers."""
     signed = esign.sign_xml(invoice(), p12(p12_dir, "citizen"), trust=public_trust)
     root = etree.fromstring(signed)
     sig = root.find(".//ds:Signature", NS)
@@ -383,8 +377,7 @@ def test_invoice_with_default_namespace(p12_dir, public_trust, checker) -> None:
 
 
 def test_inherited_xml_attributes_are_canonicalised(p12_dir, public_trust, checker) -> None:
-    """xml:lang and xml:space on the document element are inherited by the signed element,
-    as C14N 1.0 requires, so strict verification passes."""
+    """xml:lang/xml:space on HDon are inherited in C14N 1.0, so strict verification passes."""
     src = invoice().replace(b"<HDon ", b'<HDon xml:lang="vi" xml:space="preserve" ')
     signed = esign.sign_xml(src, p12(p12_dir, "citizen"), trust=public_trust)
     verify_both(signed, checker)
@@ -402,8 +395,7 @@ def test_invoice_inside_a_message(p12_dir, public_trust, checker) -> None:
 
 
 def test_other_layout_with_element(p12_dir, public_trust, checker) -> None:
-    """Another layout is signed only with element= naming an element with an Id; the
-    document element itself may be signed (the enveloped transform removes the signature)."""
+    """Another layout is signed only with element= (here the root, enveloped)."""
     doc = b'<ToKhai Id="tk1"><HoTen>Nguy\xe1\xbb\x85n V\xc4\x83n A</HoTen></ToKhai>'
     with pytest.raises(esign.XmlInputError, match="element="):
         esign.sign_xml(doc, p12(p12_dir, "citizen"), trust=public_trust)
@@ -447,8 +439,7 @@ LAUGHS = b"""<?xml version="1.0"?>
     ],
 )
 def test_hostile_or_unknown_input_is_refused(data, message, p12_dir, public_trust) -> None:
-    """DOCTYPEs (XXE, entity expansion), non-XML, missing/duplicated/unidentified elements
-    and unknown layouts raise XmlInputError (an InputError) naming the cause."""
+    """DOCTYPE, non-XML, missing/duplicated/Id-less elements, unknown layouts: XmlInputError."""
     with pytest.raises(esign.XmlInputError, match=message) as info:
         esign.sign_xml(data, p12(p12_dir, "citizen"), trust=public_trust)
     assert isinstance(info.value, esign.InputError)
@@ -588,8 +579,7 @@ def test_cli_signs_a_declaration_with_password_file(p12_dir, checker, tmp_path, 
 
 
 def test_cli_signs_a_folder(p12_dir, checker, tmp_path, monkeypatch, capsys) -> None:
-    """IN and OUT folders: every *.xml is signed into OUT; a bad one is one stderr line and
-    exit code 1, the others are still signed."""
+    """A folder is signed into another; a bad file is one stderr line and exit code 1."""
     from esign.cli import main
 
     monkeypatch.setenv("ESIGN_P12_PASSWORD", "demo")
@@ -622,8 +612,7 @@ def test_cli_signs_a_folder(p12_dir, checker, tmp_path, monkeypatch, capsys) -> 
     ],
 )
 def test_cli_bad_input_is_one_line(make_args, code, p12_dir, tmp_path, monkeypatch, capsys) -> None:
-    """Bad input, a missing file or key, a bad role: one line on stderr, a non-zero code,
-    no traceback, no output file."""
+    """Bad input, no file, no key, bad role: one stderr line, non-zero code, no output."""
     from esign.cli import main
 
     monkeypatch.setenv("ESIGN_P12_PASSWORD", "demo")
