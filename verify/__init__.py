@@ -17,15 +17,25 @@ from verify.bulk import BulkItem, verify_many
 from verify.cache import RevocationCache
 from verify.errors import (
     CertificateParseError,
+    PolicyFileError,
     TrustStoreError,
     UnknownTrustProfileError,
     VerifyError,
 )
 from verify.identity import Identifier, IdentifierScheme, SignerIdentity, SignerKind
-from verify.policy import AlgorithmRules, RevocationMode, ValidationPolicy
+from verify.policy import (
+    CONSTRAINTS,
+    AlgorithmRules,
+    Constraint,
+    Level,
+    RevocationMode,
+    ValidationPolicy,
+    load_policy,
+)
 from verify.report import (
     REPORT_SCHEMA_VERSION,
     CertificateInfo,
+    ConstraintResult,
     DocumentReport,
     Indication,
     RevocationReport,
@@ -45,6 +55,7 @@ from verify.trust import (
 from verify.verifier import CertificateCheck, Verifier
 
 __all__ = [
+    "CONSTRAINTS",
     "REPORT_SCHEMA_VERSION",
     "AlgorithmRules",
     "BulkItem",
@@ -52,11 +63,15 @@ __all__ = [
     "CertificateCheck",
     "CertificateInfo",
     "CertificateParseError",
+    "Constraint",
+    "ConstraintResult",
     "DocumentReport",
     "Hierarchy",
     "Identifier",
     "IdentifierScheme",
     "Indication",
+    "Level",
+    "PolicyFileError",
     "RevocationCache",
     "RevocationMode",
     "RevocationReport",
@@ -75,5 +90,6 @@ __all__ = [
     "bundled_catalog",
     "fingerprint",
     "load_certificates",
+    "load_policy",
     "verify_many",
 ]

@@ -9,8 +9,10 @@ The tree::
     VerifyError                      base of every error raised on purpose by verify
     ├── TrustStoreError              a trust store file or folder cannot be read
     │   └── UnknownTrustProfileError an unknown trust profile name (also a ValueError)
-    └── CertificateParseError        bytes or an object that is not an X.509 certificate
-                                     (also a ValueError)
+    ├── CertificateParseError        bytes or an object that is not an X.509 certificate
+    │                                (also a ValueError)
+    └── PolicyFileError              a validation policy file that cannot be read or is not
+                                     a valid policy (also a ValueError)
 
 Every error carries its message in English, on one line, naming the file or value at
 fault. ``TrustStoreError.path`` is the offending file when there is one.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 __all__ = [
     "CertificateParseError",
+    "PolicyFileError",
     "TrustStoreError",
     "UnknownTrustProfileError",
     "VerifyError",
@@ -51,3 +54,8 @@ class UnknownTrustProfileError(TrustStoreError, ValueError):
 
 class CertificateParseError(VerifyError, ValueError):
     """A value given as a certificate is not a readable X.509 certificate."""
+
+
+class PolicyFileError(VerifyError, ValueError):
+    """A policy file cannot be read or is not a valid policy; the message names the file
+    and the key at fault."""

@@ -288,6 +288,32 @@ class TimestampReport:
 
 
 @dataclass(frozen=True)
+class ConstraintResult:
+    """One constraint of the validation policy, as checked for one signature: the detailed
+    report an auditor reads to see why (see :data:`verify.policy.CONSTRAINTS`)."""
+
+    id: str
+    block: str
+    """The ETSI EN 319 102-1 building block (FC, ISC, VCI, XCV, CV, SAV, POE, PSV)."""
+    level: str
+    """FAIL, WARN, INFORM or IGNORE: what the policy makes of a failure."""
+    status: str
+    """``passed``, ``failed``, ``ignored`` (level IGNORE) or ``not_applicable``."""
+    message_en: str = ""
+    message_vi: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "block": self.block,
+            "level": self.level,
+            "status": self.status,
+            "message_en": self.message_en,
+            "message_vi": self.message_vi,
+        }
+
+
+@dataclass(frozen=True)
 class RevocationReport:
     mode: str  # hard | soft | off
     checked: bool
@@ -333,6 +359,8 @@ class SignatureReport:
     sub_filter: str | None = None
     validated_at: datetime | None = None
     warnings: tuple[str, ...] = ()
+    constraints: tuple[ConstraintResult, ...] = ()
+    """Every constraint checked for this signature, with its level and result."""
     role: str | None = None
     """XML: who signed, by the signature's place (seller, tax_authority, tax_official...)."""
     covers: tuple[str, ...] = ()
@@ -414,6 +442,7 @@ class SignatureReport:
             "validated_at": _iso(self.validated_at),
             "warnings": list(self.warnings),
             "display_vi": self.circular15_vi() if self.kind != "document_timestamp" else None,
+            "constraints": [c.to_dict() for c in self.constraints],
             "role": self.role,
             "covers": list(self.covers),
             "xml_reading": self.xml_reading,

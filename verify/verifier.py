@@ -52,7 +52,7 @@ from pyhanko_certvalidator.errors import PathValidationError
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 from pyhanko_certvalidator.validate import async_validate_path
 
-from verify import fastpath
+from verify import fastpath, process
 from verify.cache import CachingFetcherBackend, RevocationCache
 from verify.evidence import Evidence
 from verify.identity import SignerIdentity
@@ -81,6 +81,18 @@ __all__ = ["CertificateCheck", "Source", "Verifier"]
 
 Source = str | os.PathLike[str] | bytes
 
+# Sub-indications certvalidator gives for a certificate outside its validity (it folds
+# expiry into the general failure); the process names the real cause.
+_TIME_FOLDED = frozenset(
+    {
+        SubIndication.EXPIRED,
+        SubIndication.OUT_OF_BOUNDS_NO_POE,
+        SubIndication.NOT_YET_VALID,
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+        SubIndication.GENERIC,
+    }
+)
+
 _FAILED_SUBS = {
     SubIndication.FORMAT_FAILURE,
     SubIndication.HASH_FAILURE,
@@ -97,11 +109,14 @@ _STARTXREF = re.compile(rb"startxref\s+(\d+)")
 
 _SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"})
 
-# The signer's certificate must allow signing: either usage is enough.
+# The signer's certificate must allow signing: either usage is enough. Used where a
+# certificate is checked before signing (esign); when a signature is validated, the policy's
+# constraints judge key usage (verify.process), so pyHanko is asked for none.
 _KEY_USAGE = KeyUsageConstraints(
     key_usage=frozenset({"digital_signature", "non_repudiation"}),
     match_all_key_usages=False,
 )
+_ANY_USAGE = KeyUsageConstraints()
 
 # Let certvalidator accept SHA-1 and RSA >= 1024 at the primitive level: our own dated
 # algorithm rules (verify.policy.AlgorithmRules) decide, with the proven signing time.
@@ -647,10 +662,21 @@ class Verifier:
         except Exception:  # noqa: BLE001, S110 - no DSS (or an unreadable one) means no LTV data
             pass
 
+        doc_ts, doc_ts_evidence = await self._document_timestamps(
+            embedded, moment, dss_certs, dss_crls, dss_ocsps
+        )
         reports: list[SignatureReport] = []
         for index, emb in enumerate(embedded):
             report = await self._pdf_signature(
-                index, emb, moment, dss_certs, dss_ocsps, dss_crls, embedded
+                index,
+                emb,
+                moment,
+                dss_certs,
+                dss_ocsps,
+                dss_crls,
+                embedded,
+                doc_ts,
+                doc_ts_evidence,
             )
             report = self._form_filling_check(report, emb, data)
             hidden = _hidden_update(reader, data, _signed_end(emb))
@@ -666,6 +692,90 @@ class Verifier:
         for extra in odd:
             reports.append(replace(extra, index=len(reports)))
         return self._document(path, data, "pdf", moment, reports, None, warnings)
+
+    async def _document_timestamps(
+        self,
+        embedded: Sequence[EmbeddedPdfSignature],
+        moment: datetime,
+        dss_certs: list[x509.Certificate],
+        dss_crls: list[Any],
+        dss_ocsps: list[Any],
+    ) -> tuple[dict[int, Any], list[tuple[EmbeddedPdfSignature, process.TimestampEvidence]]]:
+        """Every document timestamp validated once: its status (for its own report) and
+        what it proves of the revisions before it (proof of existence for the signatures
+        they hold)."""
+        statuses: dict[int, Any] = {}
+        evidence: list[tuple[EmbeddedPdfSignature, process.TimestampEvidence]] = []
+        for emb in embedded:
+            try:
+                if emb.sig_object_type != "/DocTimeStamp":
+                    continue
+                certs = list(_cms_certs(emb.signed_data))
+                vc = self._context(
+                    moment, other_certs=[*dss_certs, *certs], crls=dss_crls, ocsps=dss_ocsps
+                )
+                st = await async_validate_pdf_timestamp(emb, validation_context=vc)
+            except Exception:  # noqa: BLE001, S112 - its own report will say what is wrong
+                continue
+            statuses[id(emb)] = st
+            evidence.append(
+                (
+                    emb,
+                    process.TimestampEvidence(
+                        kind="document",
+                        time=st.timestamp,
+                        intact=bool(st.intact),
+                        valid=bool(st.valid),
+                        trusted=bool(st.trusted),
+                        tsa_cert=st.signing_cert,
+                        digest_algorithms=_token_algorithms(emb.signed_data),
+                        label=f"document timestamp {emb.field_name}",
+                    ),
+                )
+            )
+        return statuses, evidence
+
+    def _evidence(
+        self,
+        fmt: str,
+        status: StandardCMSSignatureStatus,
+        signer_cert: x509.Certificate,
+        signer_info: cms.SignerInfo,
+        *,
+        others: Sequence[x509.Certificate],
+        revocation: process.Revocation,
+        extra_timestamps: Sequence[process.TimestampEvidence] = (),
+    ) -> process.SignatureEvidence:
+        """What a CMS-based signature (PDF or detached) carries, for the process."""
+        timestamps: list[process.TimestampEvidence] = []
+        ts = status.timestamp_validity
+        if ts is not None:
+            timestamps.append(
+                _ts_evidence("signature", ts, _unsigned_token(signer_info), "signature timestamp")
+            )
+        cts = getattr(status, "content_timestamp_validity", None)
+        if cts is not None:
+            timestamps.append(
+                _ts_evidence("content", cts, _signed_token(signer_info), "content timestamp")
+            )
+        timestamps.extend(extra_timestamps)
+        try:
+            types = set(_signed_attr_types(signer_info))
+        except Exception:  # noqa: BLE001 - unreadable attributes: judged as absent
+            types = set()
+        return process.SignatureEvidence(
+            format=fmt,
+            signer_cert=signer_cert,
+            path=tuple(_path_certs(status)) or (signer_cert,),
+            other_certs=(*others, *self.trust.certificates),
+            claimed_time=status.signer_reported_dt,
+            timestamps=tuple(timestamps),
+            revocation=revocation,
+            signing_certificate_attribute=bool(
+                types & {"signing_certificate", "signing_certificate_v2"}
+            ),
+            message_digest_attribute="message_digest" in types if types else None,
+        )
 
     def _form_filling_check(
         self, report: SignatureReport, emb: EmbeddedPdfSignature, data: bytes
@@ -728,7 +838,10 @@ class Verifier:
         dss_ocsps: list[Any],
         dss_crls: list[Any],
         all_sigs: list[EmbeddedPdfSignature],
+        doc_ts: dict[int, Any] | None = None,
+        doc_ts_evidence: Sequence[tuple[EmbeddedPdfSignature, process.TimestampEvidence]] = (),
     ) -> SignatureReport:
+        doc_ts = doc_ts or {}
         field_name = None
         sub_filter = None
         try:
@@ -768,18 +881,23 @@ class Verifier:
                 embedded_certs = [signer_cert, *pruned]
                 emb.signed_data = _with_certificates(emb.signed_data, embedded_certs)
                 emb._sd_cert_info = None  # re-read from the pruned set
+        carried = process.revocation_values(emb.signed_data, "CMS")
+        crls = [*dss_crls, *(c for c, _src in carried.crls)]
+        ocsps = [*dss_ocsps, *(o for o, _src in carried.ocsps)]
         vc = self._context(
-            moment, other_certs=[*dss_certs, *embedded_certs], crls=dss_crls, ocsps=dss_ocsps
+            moment, other_certs=[*dss_certs, *embedded_certs], crls=crls, ocsps=ocsps
         )
         try:
             if is_doc_ts:
-                ts_status = await async_validate_pdf_timestamp(emb, validation_context=vc)
+                ts_status = doc_ts.get(id(emb)) or await async_validate_pdf_timestamp(
+                    emb, validation_context=vc
+                )
                 return self._doc_timestamp_report(index, field_name, sub_filter, emb, ts_status)
             status = await async_validate_pdf_signature(
                 emb,
                 signer_validation_context=vc,
                 ts_validation_context=vc,
-                key_usage_settings=_KEY_USAGE,
+                key_usage_settings=_ANY_USAGE,
                 algorithm_policy=_CMS_ALGOS,
             )
         except Exception as exc:  # noqa: BLE001
@@ -788,13 +906,32 @@ class Verifier:
                 return _verdict_signature(index, field_name, sub_filter, indeterminate)
             return _broken_signature(index, field_name, sub_filter, exc)
 
+        dss_revocation = process.Revocation(
+            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
+        )
+        later_doc_ts = [
+            ts
+            for other, ts in doc_ts_evidence
+            if other.signed_revision > emb.signed_revision and other is not emb
+        ]
+        evidence = self._evidence(
+            "pdf",
+            status,
+            signer_cert,
+            emb.signer_info,
+            others=[*dss_certs, *embedded_certs],
+            revocation=carried + dss_revocation,
+            extra_timestamps=later_doc_ts,
+        )
+        judgement = process.judge(evidence, self.policy, moment)
         verdict, proven, revocation, chain_status = await self._judge(
             status,
             signer_cert,
             moment,
+            proven=judgement.proven,
             other_certs=[*dss_certs, *embedded_certs],
-            crls=dss_crls,
-            ocsps=dss_ocsps,
+            crls=crls,
+            ocsps=ocsps,
         )
         warnings: list[str] = list(cms_warnings)
         modifications = _modification_label(status)
@@ -808,7 +945,7 @@ class Verifier:
                 "permissions); check the filled values."
             )
         level = _pades_level(emb, status, dss_ocsps or dss_crls, all_sigs)
-        return self._signature_report(
+        report = self._signature_report(
             index=index,
             kind="signature",
             field_name=field_name,
@@ -825,6 +962,7 @@ class Verifier:
             warnings=warnings,
             moment=moment,
         )
+        return _apply(report, judgement)
 
     def _doc_timestamp_report(
         self,
@@ -933,6 +1071,14 @@ class Verifier:
                 check.signer_cert, check.certificates, at=moment
             )
             verdict = _Verdict(cert_check.sub_indication)
+            if cert_check.sub_indication in _TIME_FOLDED:
+                # an XML signature carries no timestamp: a claimed time proves nothing
+                offered = [check.signer_cert, *check.certificates, *self.trust.certificates]
+                oob = process.out_of_bounds(
+                    _unchain(cert_check.chain, offered) or [check.signer_cert], moment, None
+                )
+                if oob is not None:
+                    verdict = _Verdict(oob.sub, oob.reason_vi, oob.reason_en)
             mismatch = seller_mst_mismatch(check, facts)
             if verdict.sub is None and check.covers_expected is False:
                 what = check.expected_cover or ""
@@ -976,7 +1122,11 @@ class Verifier:
                     f"{judged or check.digest_algorithm.upper()}, {key_text}-bit",
                 )
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
-        if cert_check is not None and verdict.sub is cert_check.sub_indication:
+        if (
+            cert_check is not None
+            and verdict.sub is cert_check.sub_indication
+            and not verdict.reason_en
+        ):
             vi, en = cert_check.message_vi, cert_check.message_en  # already names the cause
         profile = cert_check.profile if cert_check is not None else None
         signer: dict[str, Any] | None = None
@@ -1005,7 +1155,7 @@ class Verifier:
                 "transform, not under the XMLDSig specification (chữ ký chỉ hợp lệ theo cách "
                 ".NET áp dụng phép biến đổi enveloped, không theo đặc tả XMLDSig)."
             )
-        return SignatureReport(
+        report = SignatureReport(
             index=index,
             kind="xml",
             field_name=check.signature_id,
@@ -1029,6 +1179,19 @@ class Verifier:
             covers=check.covers,
             xml_reading=check.reading,
         )
+        if check.signer_cert is None or verdict.sub in _FAILED_SUBS - {SubIndication.REVOKED}:
+            return report
+        evidence = process.SignatureEvidence(
+            format="xml",
+            signer_cert=check.signer_cert,
+            path=tuple(
+                _unchain(chain, [check.signer_cert, *check.certificates, *self.trust.certificates])
+            )
+            or (check.signer_cert,),
+            other_certs=(*check.certificates, *self.trust.certificates),
+            claimed_time=check.claimed_signing_time,
+        )
+        return _apply(report, process.judge(evidence, self.policy, moment))
 
     # -- detached CMS -----------------------------------------------------------------
 
@@ -1066,14 +1229,17 @@ class Verifier:
         if len(pruned) != len(others):
             embedded_certs = [signer_cert, *pruned]
             signed_data = _with_certificates(signed_data, embedded_certs)
-        vc = self._context(moment, other_certs=embedded_certs)
+        carried = process.revocation_values(signed_data, "CMS")
+        crls = [c for c, _src in carried.crls]
+        ocsps = [o for o, _src in carried.ocsps]
+        vc = self._context(moment, other_certs=embedded_certs, crls=crls, ocsps=ocsps)
         try:
             status = await async_validate_detached_cms(
                 data,
                 signed_data,
                 signer_validation_context=vc,
                 ts_validation_context=vc,
-                key_usage_settings=_KEY_USAGE,
+                key_usage_settings=_ANY_USAGE,
                 algorithm_policy=_CMS_ALGOS,
             )
         except Exception as exc:  # noqa: BLE001
@@ -1084,8 +1250,23 @@ class Verifier:
                 else _broken_signature(0, None, None, exc, kind="detached")
             )
             return self._document(path, data, "cms", moment, (report,), None, ())
+        evidence = self._evidence(
+            "cms",
+            status,
+            signer_cert,
+            signed_data["signer_infos"][0],
+            others=embedded_certs,
+            revocation=carried,
+        )
+        judgement = process.judge(evidence, self.policy, moment)
         verdict, proven, revocation, chain_status = await self._judge(
-            status, signer_cert, moment, other_certs=embedded_certs
+            status,
+            signer_cert,
+            moment,
+            proven=judgement.proven,
+            other_certs=embedded_certs,
+            crls=crls,
+            ocsps=ocsps,
         )
         level = "CAdES-B-T" if status.timestamp_validity is not None else "CAdES-B-B"
         if not _has_signed_attrs(signed_data):
@@ -1107,6 +1288,7 @@ class Verifier:
             warnings=list(cms_warnings),
             moment=moment,
         )
+        report = _apply(report, judgement)
         return self._document(path, data, "cms", moment, (report,), None, ())
 
     # -- judgement ---------------------------------------------------------------------
@@ -1117,12 +1299,14 @@ class Verifier:
         signer_cert: x509.Certificate,
         moment: datetime,
         *,
+        proven: datetime | None,
         other_certs: Sequence[x509.Certificate] = (),
         crls: Sequence[Any] = (),
         ocsps: Sequence[Any] = (),
     ) -> tuple[_Verdict, datetime | None, RevocationReport, StandardCMSSignatureStatus]:
-        """Turn pyHanko's status into one ETSI verdict, validating at the proven time."""
-        proven = _proven_time(status)
+        """Turn pyHanko's status into one ETSI verdict, validating at the proven time
+        (``proven``: the best proof of existence the process accepted; see
+        :func:`verify.process.proof_of_existence`)."""
         mode = self.policy.revocation.value
         if not status.intact:
             return (
@@ -1138,16 +1322,8 @@ class Verifier:
                 RevocationReport(mode, False),
                 status,
             )
-        ts = status.timestamp_validity
-        ts_problem: _Verdict | None = None
-        if ts is not None and not (ts.intact and ts.valid):
-            ts_problem = _Verdict(
-                SubIndication.HASH_FAILURE if not ts.intact else SubIndication.SIG_CRYPTO_FAILURE,
-                "dấu thời gian của chữ ký không khớp với chữ ký",
-                "the signature timestamp does not match the signature",
-            )
-            return ts_problem, None, RevocationReport(mode, False), status
-
+        # A timestamp that fails proves nothing (the process set it aside and said why);
+        # the signature itself is judged on what remains proven.
         algo = self._algorithm_verdict(status, signer_cert, proven)
         if proven is not None and proven < signer_cert.not_valid_before:
             return (
@@ -1175,7 +1351,7 @@ class Verifier:
                 result = await validate_cert_usage(
                     signer_cert,
                     vc,
-                    key_usage_settings=_KEY_USAGE,
+                    key_usage_settings=_ANY_USAGE,
                     paths=vc.path_builder.async_build_paths_lazy(signer_cert),
                 )
                 chain_status = replace(
@@ -1228,15 +1404,9 @@ class Verifier:
         if sub in (SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, SubIndication.GENERIC):
             # certvalidator folds several causes into this one; name the real one.
             certs = _path_certs(st) or [st.signing_cert]
-            expired = [c for c in certs if c.not_valid_after < moment]
-            if expired:
-                sub = SubIndication.OUT_OF_BOUNDS_NO_POE
-                names = ", ".join(_cn(c) or "?" for c in expired)
-                return _Verdict(
-                    sub,
-                    f"chứng thư số đã hết hạn: {names}",
-                    f"expired certificate(s): {names}",
-                )
+            oob = process.out_of_bounds(certs, moment, proven)
+            if oob is not None:
+                return _Verdict(oob.sub, oob.reason_vi, oob.reason_en)
             constraint = await self._constraint_problem(st, moment)
             if constraint is not None:
                 return _Verdict(
@@ -1472,6 +1642,86 @@ class Verifier:
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _unchain(
+    chain: Sequence[CertificateInfo], offered: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
+    """The certificates of a reported chain (signer first), found among those offered
+    (the signature's and the trust profile's), matched by SHA-256."""
+    known = {hashlib.sha256(c.dump()).hexdigest(): c for c in offered}
+    return [known[c.sha256] for c in chain if c.sha256 in known]
+
+
+def _apply(report: SignatureReport, judgement: process.Judgement) -> SignatureReport:
+    """The report with the process's constraints: their results, their warnings, and the
+    first failure at level FAIL unless pyHanko's checks already gave a worse verdict (a
+    broken or revoked signature stays TOTAL_FAILED; a revocation the process found beats
+    an INDETERMINATE)."""
+    verdict = report.indication, report.sub_indication
+    finding = judgement.failure
+    changes: dict[str, Any] = {
+        "constraints": (*report.constraints, *judgement.results),
+        "warnings": (*report.warnings, *judgement.warnings),
+    }
+    if finding is not None:
+        decisive = _indication_for(finding.sub)
+        if (
+            verdict[0] is Indication.TOTAL_PASSED
+            or (verdict[0] is Indication.INDETERMINATE and decisive is Indication.TOTAL_FAILED)
+            or verdict[1] is finding.sub  # the same verdict: the constraint names its cause
+        ):
+            vi, en = sentences(finding.sub, finding.reason_vi, finding.reason_en)
+            changes.update(
+                indication=decisive, sub_indication=finding.sub, message_vi=vi, message_en=en
+            )
+    return replace(report, **changes)
+
+
+def _ts_evidence(
+    kind: str, ts: TimestampSignatureStatus, token: cms.ContentInfo | None, label: str
+) -> process.TimestampEvidence:
+    return process.TimestampEvidence(
+        kind=kind,
+        time=ts.timestamp,
+        intact=bool(ts.intact),
+        valid=bool(ts.valid),
+        trusted=bool(ts.trusted),
+        tsa_cert=ts.signing_cert,
+        digest_algorithms=_token_algorithms(token["content"]) if token is not None else (),
+        label=label,
+    )
+
+
+def _token_algorithms(signed_data: cms.SignedData) -> tuple[str, ...]:
+    """A timestamp token's digest algorithms: its message imprint's and its signature's."""
+    found: list[str] = []
+    try:
+        info = signed_data["encap_content_info"]["content"].parsed
+        found.append(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
+        for si in signed_data["signer_infos"]:
+            found.append(si["digest_algorithm"]["algorithm"].native)
+    except Exception:  # noqa: BLE001, S110 - an unreadable token is judged by pyHanko
+        pass
+    return tuple(dict.fromkeys(found))
+
+
+def _attr_value(attrs: Any, name: str) -> Any:
+    try:
+        for attr in attrs or ():
+            if attr["type"].native == name:
+                return attr["values"][0]
+    except Exception:  # noqa: BLE001, S110 - unreadable attributes: none
+        pass
+    return None
+
+
+def _unsigned_token(signer_info: cms.SignerInfo) -> cms.ContentInfo | None:
+    return _attr_value(signer_info["unsigned_attrs"], "signature_time_stamp_token")
+
+
+def _signed_token(signer_info: cms.SignerInfo) -> cms.ContentInfo | None:
+    return _attr_value(signer_info["signed_attrs"], "content_time_stamp")
 
 
 def _harvest(report: DocumentReport, contexts: list[ValidationContext]) -> Evidence:
@@ -1953,19 +2203,8 @@ def _cms_problem(
     doubled = _doubled_attrs(si)
     if doubled is not None:
         return doubled, warnings
-    if "signing_certificate" not in types and "signing_certificate_v2" not in types:
-        if baseline:
-            return _Verdict(
-                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-                "chữ ký (CAdES/PAdES) thiếu thuộc tính signing-certificate-v2 ràng buộc "
-                "chứng thư số",
-                "the CAdES/PAdES signature lacks the signing-certificate-v2 attribute binding "
-                "the signer's certificate",
-            ), warnings
-        warnings.append(
-            "No signing-certificate attribute: the signer's certificate is identified by "
-            "issuer and serial only (plain CMS, not CAdES)."
-        )
+    # a missing signing-certificate attribute is judged by the policy's
+    # "signing_certificate_present" constraint (verify.process)
     return None, warnings
 
 

@@ -38,6 +38,11 @@ MAY_PASS = {
     "path-lab-control",
     "path-50-long",
     "res-10000-certificates",
+    # not forgeries: the signed bytes are the signer's; what they lack is judged by the
+    # policy (a warning by default, as EU DSS does), and a borrowed timestamp proves nothing
+    "cms-signing-cert-missing",
+    "cms-pdf-signing-cert-missing",
+    "ts-over-other-data",
 }
 
 
@@ -135,15 +140,28 @@ def test_untrusted_timestamp_proves_no_signing_time(bases: Bases, demo_pki: Demo
     assert [t.indication for t in sig.timestamps] == [Indication.INDETERMINATE]
 
 
-def test_plain_cms_without_signing_certificate_is_not_passed(
+def test_plain_cms_without_signing_certificate_warns_and_fails_when_the_policy_says_so(
     bases: Bases, demo_pki: DemoPKI
 ) -> None:
-    """A detached CMS without the ESS attribute is INDETERMINATE, and the report says why."""
+    """A detached CMS without the ESS attribute passes with a warning that says why (the
+    default level WARN, as in EU DSS), and is INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND
+    with the constraint at FAIL; the detailed report shows the constraint either way."""
     inp = CASES_BY_ID["cms-signing-cert-missing"].build(bases)
-    report = make_verifier(demo_pki, inp).verify(inp.data, detached=inp.detached)
+    verifier = make_verifier(demo_pki, inp)
+    (sig,) = verifier.verify(inp.data, detached=inp.detached).signatures
+    assert sig.passed
+    assert any("signing-certificate" in w for w in sig.warnings)
+    [checked] = [c for c in sig.constraints if c.id == "signing_certificate_present"]
+    assert (checked.level, checked.status) == ("WARN", "failed")
+    strict = Verifier(
+        verifier.trust,
+        verifier.policy.replace(constraints={"signing_certificate_present": "FAIL"}),
+    )
+    report = strict.verify(inp.data, detached=inp.detached)
     (sig,) = report.signatures
     assert sig.sub_indication is SubIndication.NO_SIGNING_CERTIFICATE_FOUND
-    assert "signing-certificate-v2" in report.message_en
+    assert "signing-certificate" in report.message_en
+    assert "signing-certificate" in report.message_vi
 
 
 def test_hidden_update_is_named_in_the_report(bases: Bases, demo_pki: DemoPKI) -> None:

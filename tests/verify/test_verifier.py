@@ -379,7 +379,9 @@ def test_rsassa_pss_signature_is_accepted(verifier: Verifier, demo_pki: DemoPKI)
         prefer_pss=True,
     )
     with pinned(SIGNED_AT):
-        sig = asyncio.run(pss.async_sign_general_data(b"abc", "sha256", detached=True))
+        sig = asyncio.run(
+            pss.async_sign_general_data(b"abc", "sha256", detached=True, use_cades=True)
+        )
     report = verifier.verify_detached(b"abc", sig.dump())
     assert report.signatures[0].signature_algorithm == "rsassa_pss"
     assert report.indication is Indication.TOTAL_PASSED
@@ -583,7 +585,9 @@ def test_openssl_cms_sign_detached_verifies(
     verifier: Verifier, demo_pki: DemoPKI, tmp_path: Path, cades: bool
 ) -> None:
     """Interop: `openssl cms -sign -cades` verifies; without -cades (no ESS signing-certificate
-    attribute, not a CAdES baseline signature) it is INDETERMINATE, never waved through."""
+    attribute) it passes with a warning under the default policy, as in EU DSS, and is
+    INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND under a policy that sets that constraint
+    to FAIL."""
     data = tmp_path / "dossier.json"
     data.write_bytes('{"ho_ten": "Nguyễn Thị Hoà"}'.encode())
     cert = tmp_path / "c.pem"
@@ -621,11 +625,20 @@ def test_openssl_cms_sign_detached_verifies(
     report = verifier.verify(data, detached=out)
     if cades:
         assert report.indication is Indication.TOTAL_PASSED, report.message_en
+        assert not any("signing-certificate" in w for w in report.signatures[0].warnings)
     else:
+        assert report.indication is Indication.TOTAL_PASSED, report.message_en
+        assert any("signing-certificate" in w for w in report.signatures[0].warnings)
+        strict = Verifier(
+            verifier.trust,
+            verifier.policy.replace(constraints={"signing_certificate_present": "FAIL"}),
+        )
+        report = strict.verify(data, detached=out)
         assert (report.indication, report.sub_indication) == (
             Indication.INDETERMINATE,
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
         )
+        assert "signing-certificate" in report.message_en
 
 
 # -- properties ----------------------------------------------------------------------------------
