@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from verify import fastpath, special
+from verify import fastpath, special, speedups
 from verify.report import DocumentReport, SubIndication
 from verify.verifier import Verifier
 
@@ -395,6 +395,7 @@ def verify_many(
     :mod:`verify.evidence`). Reports come in the order documents finish, which with
     ``workers > 1`` or an executor is not the input order.
     """
+    speedups.install()  # bulk work: the proven speed-ups of pyHanko and asn1crypto
     verifier = verifier or Verifier()
     time_limit = verifier.policy.document_time_limit
     evidence = os.fspath(evidence_out) if evidence_out is not None else None

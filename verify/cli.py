@@ -33,11 +33,12 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from verify import speedups
 from verify.bulk import BulkItem, verify_many
 from verify.cache import RevocationCache, default_cache_dir
 from verify.discover import Item, discover
-from verify.errors import VerifyError
-from verify.policy import RevocationMode, ValidationPolicy
+from verify.errors import PolicyFileError, VerifyError
+from verify.policy import RevocationMode, ValidationPolicy, load_policy
 from verify.report import VN_TZ, DocumentReport, Indication, SubIndication, vn_time
 from verify.special import file_facts, one_line
 from verify.trust import TrustProfile
@@ -143,9 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--revocation",
         choices=[m.value for m in RevocationMode],
-        default=RevocationMode.HARD.value,
+        default=None,
         help="hard: no revocation info is INDETERMINATE (default); soft: accept with a "
         "warning; off: do not check",
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="a validation policy file (TOML, or JSON when it ends in .json): constraint "
+        "levels, algorithm dates, limits (docs/policy.md); --revocation, --offline and --at "
+        "override it",
     )
     parser.add_argument(
         "--offline",
@@ -702,6 +710,7 @@ def stats_line(verdicts: Iterable[tuple[Indication, SubIndication | None]], seco
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``verify``; return the exit status (see the module docs)."""
+    speedups.install()  # a command-line run is bulk work: the proven speed-ups
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -720,6 +729,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_folder("--evidence-in", args.evidence_in, create=False)
         if args.resume is not None and Path(args.resume).is_dir():
             raise UsageError(f"--resume: {args.resume!r} is a folder")
+        args.base_policy = _base_policy(args.policy)
         with _quiet_libraries(args.verbose):
             trust = _trust_profile(args)
     except UsageError as exc:
@@ -734,6 +744,16 @@ def main(argv: list[str] | None = None) -> int:
         except UsageError as exc:
             _print(sys.stderr, f"verify: error: {_one_line(exc)}")
             return EXIT_USAGE
+
+
+def _base_policy(path: str | None) -> ValidationPolicy:
+    """The policy file's policy, or the default one; a bad file is a usage error."""
+    if path is None:
+        return ValidationPolicy()
+    try:
+        return load_policy(path)
+    except PolicyFileError as exc:
+        raise UsageError(f"--policy: {exc}") from None
 
 
 def _cache(args: argparse.Namespace) -> RevocationCache:
@@ -768,11 +788,13 @@ def _executor(address: str) -> tuple[Any, Any]:
 
 
 def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None) -> int:
-    policy = ValidationPolicy(
-        revocation=RevocationMode(args.revocation),
-        network=not args.offline,
-        validation_time=moment,
-    )
+    policy: ValidationPolicy = args.base_policy
+    if args.revocation is not None:
+        policy = policy.replace(revocation=RevocationMode(args.revocation))
+    if args.offline:
+        policy = policy.replace(network=False)
+    if moment is not None:
+        policy = policy.replace(validation_time=moment)
     cache = _cache(args)
     verifier = Verifier(trust, policy, evidence_in=args.evidence_in, cache=cache)
     shown_moment = moment or datetime.now(UTC)

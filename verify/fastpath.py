@@ -78,7 +78,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import cms, core, tsp
+from asn1crypto import cms, core, tsp, x509
 from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -283,6 +283,8 @@ async def _answer(
     )
     if (report.indication, report.sub_indication) != expected or (not fixed and window is None):
         return report
+    if _judged_on_times(report):
+        return report  # a constraint weighed this document's own times: no template
     rebuilt = _from_template(verifier, report, path, data, fmt, moment, parsed)
     if rebuilt != report:
         # This shape is not one the fast path can rebuild exactly: never use it.
@@ -303,6 +305,20 @@ async def _answer(
             store.made.append((_portable(key), store.templates[key]))
             del store.made[:-MAX_TEMPLATES]
     return report
+
+
+_TIME_JUDGED = frozenset({"revocation_at_signing_time", "signing_time_in_certificate_validity"})
+
+
+def _judged_on_times(report: DocumentReport) -> bool:
+    """Whether a constraint that compares this document's own times (its claimed or
+    proven signing time against a revocation or the certificate's validity) failed, at
+    any level: another document of the same shape could come out otherwise."""
+    return any(
+        c.id in _TIME_JUDGED and c.status == "failed"
+        for sig in report.signatures
+        for c in sig.constraints
+    )
 
 
 def _key(verifier: Verifier, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[Any, ...]:
@@ -725,15 +741,31 @@ def _parse_cms(
     if not _empty(si["unsigned_attrs"]):
         timestamp, proven, tst_certs = _parse_timestamp(store, si["unsigned_attrs"], signature)
 
-    shape = (context, _signed_data_shape(sd, si, signer_der, certs, types, kept), timestamp)
+    claimed = extract_self_reported_ts(si) or claimed
+    shape = (
+        context,
+        _signed_data_shape(sd, si, signer_der, certs, types, kept),
+        timestamp,
+        _claimed_fits(signer_der, claimed),
+    )
     return _Parsed(
         shape=shape,
-        claimed=extract_self_reported_ts(si) or claimed,
+        claimed=claimed,
         intact=intact,
         proven=proven,
         sha256=computed.hex() if content_is_document and digest_name == "sha256" else None,
         certs=(*certs, *tst_certs),
     )
+
+
+def _claimed_fits(signer_der: bytes, claimed: datetime | None) -> bool | None:
+    """Whether the claimed signing time lies within the signer certificate's validity
+    (None: no claimed time). Part of the shape: the policy's signing-time constraints
+    judge it, so two documents that differ in it never share a template."""
+    if claimed is None:
+        return None
+    validity = x509.Certificate.load(signer_der)["tbs_certificate"]["validity"]
+    return bool(validity["not_before"].native <= claimed <= validity["not_after"].native)
 
 
 def _signed_data_shape(
@@ -926,91 +958,3 @@ def _verify(
             raise _NotEligible("key and algorithm disagree")
     except InvalidSignature:
         raise _NotEligible("the signature does not verify") from None
-
-
-# -- a faster hex string reader for pyHanko's parser ---------------------------------------------
-#
-# Full validation parses the signature dictionary with pyHanko, whose reader decodes a hex
-# string one byte at a time in Python: for the ``/Contents`` of a B-LT signature (tens of
-# kilobytes of hex) that is a third of the time spent on the document. The replacement
-# below gives the same object and leaves the stream at the same place for every input: it
-# decodes the common case (only hex digits up to ``>``) with ``binascii`` in one step, and
-# hands anything else (whitespace, comments, a bad character, no ``>``) to pyHanko's own
-# function, from the same starting position.
-
-_HEX_ONLY = re.compile(rb"[0-9a-fA-F]*")
-_HEX_CHUNK = 1 << 16
-
-
-def _fast_read_hex_string_from_stream(stream: Any) -> Any:
-    from pyhanko.pdf_utils import generic
-
-    start = stream.tell()
-    seen = bytearray()
-    while True:
-        chunk = stream.read(_HEX_CHUNK)
-        if not chunk:
-            break
-        seen += chunk
-        end = seen.find(b">", max(1, len(seen) - len(chunk)))
-        if end >= 0:
-            body = seen[1:end]
-            if seen[:1] == b"<" and _HEX_ONLY.fullmatch(body):
-                stream.seek(start + end + 1)
-                if len(body) % 2:
-                    body += b"0"
-                return generic.pdf_string(binascii.unhexlify(body))
-            break
-    stream.seek(start)
-    return _ORIGINAL_READ_HEX(stream)
-
-
-def _install_hex_reader() -> Any:
-    from pyhanko.pdf_utils import generic
-
-    original = generic.read_hex_string_from_stream
-    original = getattr(original, "__wrapped__", original)
-    _fast_read_hex_string_from_stream.__wrapped__ = original  # type: ignore[attr-defined]
-    generic.read_hex_string_from_stream = _fast_read_hex_string_from_stream
-    return original
-
-
-_ORIGINAL_READ_HEX = _install_hex_reader()
-
-
-# -- a memo for certificate name comparison ------------------------------------------------
-#
-# pyhanko-certvalidator compares and indexes certificate names many times per document, and
-# asn1crypto prepares every name value for comparison (RFC 4518 string preparation, in pure
-# Python) once per parsed certificate object: every document parses its certificates
-# afresh, so the same few CA and signer names are prepared again for every document. The
-# preparation is a pure function of the string (``_ldap_string_prep`` does not look at its
-# object), so its result is memoised by string, in a bounded table.
-
-_PREP_MEMO_MAX = 16_384
-
-
-def _install_string_prep_memo() -> Any:
-    from asn1crypto import x509 as asn1_x509
-
-    original = asn1_x509.NameTypeAndValue._ldap_string_prep
-    original = getattr(original, "__wrapped__", original)
-    memo: dict[str, str] = {}
-
-    def _ldap_string_prep(self: Any, string: Any) -> Any:
-        if not isinstance(string, str):
-            return original(self, string)
-        prepared = memo.get(string)
-        if prepared is None:
-            prepared = original(self, string)
-            if len(memo) >= _PREP_MEMO_MAX:
-                memo.clear()
-            memo[string] = prepared
-        return prepared
-
-    _ldap_string_prep.__wrapped__ = original  # type: ignore[attr-defined]
-    asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
-    return original
-
-
-_ORIGINAL_STRING_PREP = _install_string_prep_memo()

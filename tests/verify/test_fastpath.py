@@ -37,6 +37,7 @@ from verify import (
     ValidationPolicy,
     Verifier,
     fastpath,
+    speedups,
 )
 
 LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
@@ -459,8 +460,8 @@ def test_hex_reader_matches_pyhankos_own(pieces: list[bytes], tail: bytes) -> No
     """For any input after ``<``, the faster reader returns what pyHanko's returns (same
     type and bytes) or raises the same error, and leaves the stream at the same place."""
     data = b"<" + b"".join(pieces) + tail
-    assert _read(fastpath._fast_read_hex_string_from_stream, data) == _read(
-        fastpath._ORIGINAL_READ_HEX, data
+    assert _read(speedups.fast_read_hex_string_from_stream, data) == _read(
+        speedups.original_hex_reader(), data
     )
 
 
@@ -468,8 +469,8 @@ def test_hex_reader_decodes_a_long_contents_string_in_one_step() -> None:
     """A 200 KB /Contents-like string, longer than one read, decodes exactly."""
     der = bytes(range(256)) * 400
     data = b"<" + der.hex().upper().encode() + b">/ByteRange"
-    fast = _read(fastpath._fast_read_hex_string_from_stream, data)
-    assert fast == _read(fastpath._ORIGINAL_READ_HEX, data)
+    fast = _read(speedups.fast_read_hex_string_from_stream, data)
+    assert fast == _read(speedups.original_hex_reader(), data)
     assert fast[1] == der
     assert fast[2] == len(data) - len(b"/ByteRange")
 
@@ -485,7 +486,7 @@ def test_string_prep_memo_matches_asn1cryptos_own(value: str) -> None:
 
     ntv = asn1_x509.NameTypeAndValue()  # the preparation never looks at its object
     try:
-        expected: tuple[str, Any] = ("ok", fastpath._ORIGINAL_STRING_PREP(ntv, value))
+        expected: tuple[str, Any] = ("ok", speedups.original_string_prep()(ntv, value))
     except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
         expected = ("raised", type(exc).__name__)
     for _ in range(2):
@@ -506,8 +507,8 @@ def test_names_compare_as_rfc5280_says_with_the_memo() -> None:
     assert a == b
     assert a.hashable == b.hashable
     assert (a == c) == (
-        fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị HOÀ")
-        == fastpath._ORIGINAL_STRING_PREP(None, "Nguyễn Thị Hòa")
+        speedups.original_string_prep()(None, "Nguyễn Thị HOÀ")
+        == speedups.original_string_prep()(None, "Nguyễn Thị Hòa")
     )
 
 
@@ -525,3 +526,89 @@ def test_every_dated_algorithm_rule_is_a_time_boundary() -> None:
     }
     assert dated
     assert dated <= set(rules.time_boundaries())
+
+
+_IMPORT_TOUCHES_NOTHING = """
+from asn1crypto import x509
+from pyhanko.pdf_utils import generic
+before = (generic.read_hex_string_from_stream, x509.NameTypeAndValue._ldap_string_prep)
+import verify, verify.bulk, verify.cli, verify.fastpath, verify.verifier
+after = (generic.read_hex_string_from_stream, x509.NameTypeAndValue._ldap_string_prep)
+print(before == after)
+"""
+
+
+def test_importing_verify_replaces_nothing_in_third_party_code() -> None:
+    """No pyHanko or asn1crypto function is replaced by importing any verify module."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_TOUCHES_NOTHING], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "True"
+
+
+def test_speedups_install_on_proven_versions_and_uninstall_restores_the_originals() -> None:
+    """install() replaces both functions at the proven versions; uninstall() puts pyHanko's
+    and asn1crypto's own back."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils import generic
+
+    speedups.uninstall()
+    own = (generic.read_hex_string_from_stream, asn1_x509.NameTypeAndValue._ldap_string_prep)
+    try:
+        assert speedups.install() == {"hex_reader": None, "string_prep_memo": None}
+        assert speedups.installed() == {"hex_reader", "string_prep_memo"}
+        assert generic.read_hex_string_from_stream is speedups.fast_read_hex_string_from_stream
+        assert speedups.original_hex_reader() is own[0]
+    finally:
+        speedups.uninstall()
+    assert (
+        generic.read_hex_string_from_stream,
+        asn1_x509.NameTypeAndValue._ldap_string_prep,
+    ) == own
+    assert speedups.installed() == frozenset()
+
+
+def test_speedups_refuse_a_library_version_they_were_not_proven_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At another pyHanko version the hex reader stays pyHanko's own, and install() says why."""
+    from pyhanko.pdf_utils import generic
+
+    speedups.uninstall()
+    own = generic.read_hex_string_from_stream
+    monkeypatch.setitem(speedups.PROVEN, "pyhanko", frozenset({"0.0.1"}))
+    try:
+        result = speedups.install()
+        assert result["hex_reader"] is not None
+        assert "0.0.1" in result["hex_reader"]
+        assert generic.read_hex_string_from_stream is own
+        assert result["string_prep_memo"] is None
+    finally:
+        speedups.uninstall()
+
+
+def test_a_template_never_answers_for_a_claimed_time_the_policy_judges_otherwise(
+    demo_pki: DemoPKI,
+) -> None:
+    """Same signer and shape, one claimed time inside the certificate's validity and one
+    after its expiry: the second is never answered from the first's passing template, and
+    with the constraint at WARN neither is a warning carried over to the other."""
+    from datetime import UTC, datetime
+
+    import fixtures.attacks as A
+
+    late = datetime(2031, 1, 1, tzinfo=UTC)
+    for level in ("FAIL", "WARN"):
+        policy = ValidationPolicy(
+            validation_time=PINNED_NOW,
+            constraints={"signing_time_in_certificate_validity": level},
+        )
+        fast, full = _pair(demo_trust(demo_pki), policy)
+        for n, claimed in enumerate((SIGNED_AT, late, SIGNED_AT, late)):
+            data = f"hồ sơ {level} {n}".encode()
+            sig = A.sign_cades(demo_pki, "citizen", data, at=SIGNED_AT, signing_time=claimed)
+            expected = _check(fast, full, data, sig.dump(), f"{level} claimed {claimed}")
+            assert expected.passed is (claimed == SIGNED_AT or level == "WARN")

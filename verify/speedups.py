@@ -1,0 +1,173 @@
+"""Speed-ups for third-party code, installed explicitly, for the versions they were proven on.
+
+Two functions of the libraries under the verifier are slow for bulk work; each replacement
+below gives exactly the original's results (property tests compare them on random input):
+
+- pyHanko's PDF reader decodes a hex string one byte at a time in Python: for the
+  ``/Contents`` of a B-LT signature (tens of kilobytes of hex) that is a third of the time
+  spent on a document. The replacement decodes the common case (only hex digits up to
+  ``>``) with :mod:`binascii` in one step and hands anything else to pyHanko's own function
+  from the same position.
+- asn1crypto prepares every certificate name value for comparison (RFC 4518, in pure
+  Python) once per parsed certificate object, and every document parses its certificates
+  afresh. The preparation is a pure function of the string, so its result is memoised by
+  string, in a bounded table.
+
+Nothing is replaced when :mod:`verify` is imported. :func:`install` replaces both, for the
+versions in :data:`PROVEN` only (another version keeps its own functions, and
+:func:`install` says why); :func:`uninstall` puts the originals back. The bulk path
+(:func:`verify.verify_many`) and the ``verify`` command line install them; a library
+caller who wants them calls :func:`install` once.
+"""
+
+from __future__ import annotations
+
+import binascii
+import importlib.metadata
+import re
+import threading
+from typing import Any
+
+__all__ = [
+    "PROVEN",
+    "install",
+    "installed",
+    "original_hex_reader",
+    "original_string_prep",
+    "uninstall",
+]
+
+PROVEN: dict[str, frozenset[str]] = {
+    "pyhanko": frozenset({"0.38.0"}),
+    "asn1crypto": frozenset({"1.5.1"}),
+}
+"""The versions each speed-up was proven on (its property tests pass on them)."""
+
+_LOCK = threading.Lock()
+_INSTALLED: dict[str, Any] = {}  # name -> the original function it replaced
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def install() -> dict[str, str | None]:
+    """Install every speed-up whose library is at a proven version. Idempotent.
+
+    Returns, per speed-up, ``None`` when it is installed, else the reason it is not
+    (the version found and the versions proven)."""
+    out: dict[str, str | None] = {}
+    with _LOCK:
+        for name, package, put in (
+            ("hex_reader", "pyhanko", _install_hex_reader),
+            ("string_prep_memo", "asn1crypto", _install_string_prep_memo),
+        ):
+            found = _version(package)
+            if found not in PROVEN[package]:
+                proven = ", ".join(sorted(PROVEN[package]))
+                out[name] = f"{package} {found} is not a version it was proven on ({proven})"
+                continue
+            if name not in _INSTALLED:
+                _INSTALLED[name] = put()
+            out[name] = None
+    return out
+
+
+def uninstall() -> None:
+    """Put the libraries' own functions back."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils import generic
+
+    with _LOCK:
+        original = _INSTALLED.pop("hex_reader", None)
+        if original is not None:
+            generic.read_hex_string_from_stream = original
+        original = _INSTALLED.pop("string_prep_memo", None)
+        if original is not None:
+            asn1_x509.NameTypeAndValue._ldap_string_prep = original
+
+
+def installed() -> frozenset[str]:
+    """The names of the speed-ups in place now."""
+    return frozenset(_INSTALLED)
+
+
+# -- a faster hex string reader for pyHanko's parser ---------------------------------------------
+
+_HEX_ONLY = re.compile(rb"[0-9a-fA-F]*")
+_HEX_CHUNK = 1 << 16
+
+
+def original_hex_reader() -> Any:
+    """pyHanko's own hex string reader (whether or not the speed-up is installed)."""
+    from pyhanko.pdf_utils import generic
+
+    return _INSTALLED.get("hex_reader", generic.read_hex_string_from_stream)
+
+
+def fast_read_hex_string_from_stream(stream: Any) -> Any:
+    """pyHanko's ``read_hex_string_from_stream``, decoding plain hex in one step."""
+    from pyhanko.pdf_utils import generic
+
+    start = stream.tell()
+    seen = bytearray()
+    while True:
+        chunk = stream.read(_HEX_CHUNK)
+        if not chunk:
+            break
+        seen += chunk
+        end = seen.find(b">", max(1, len(seen) - len(chunk)))
+        if end >= 0:
+            body = seen[1:end]
+            if seen[:1] == b"<" and _HEX_ONLY.fullmatch(body):
+                stream.seek(start + end + 1)
+                if len(body) % 2:
+                    body += b"0"
+                return generic.pdf_string(binascii.unhexlify(body))
+            break
+    stream.seek(start)
+    return original_hex_reader()(stream)
+
+
+def _install_hex_reader() -> Any:
+    from pyhanko.pdf_utils import generic
+
+    original = generic.read_hex_string_from_stream
+    generic.read_hex_string_from_stream = fast_read_hex_string_from_stream
+    return original
+
+
+# -- a memo for certificate name comparison ------------------------------------------------
+
+_PREP_MEMO_MAX = 16_384
+
+
+def original_string_prep() -> Any:
+    """asn1crypto's own ``NameTypeAndValue._ldap_string_prep`` (installed or not)."""
+    from asn1crypto import x509 as asn1_x509
+
+    return _INSTALLED.get("string_prep_memo", asn1_x509.NameTypeAndValue._ldap_string_prep)
+
+
+def _install_string_prep_memo() -> Any:
+    from asn1crypto import x509 as asn1_x509
+
+    original = asn1_x509.NameTypeAndValue._ldap_string_prep
+    memo: dict[str, str] = {}
+
+    def _ldap_string_prep(self: Any, string: Any) -> Any:
+        if not isinstance(string, str):
+            return original(self, string)
+        prepared = memo.get(string)
+        if prepared is None:
+            prepared = original(self, string)
+            if len(memo) >= _PREP_MEMO_MAX:
+                memo.clear()
+            memo[string] = prepared
+        return prepared
+
+    asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
+    return original
