@@ -167,6 +167,41 @@ CONSTRAINTS: Mapping[str, Constraint] = MappingProxyType(
                 "mọi dấu thời gian nội dung còn nguyên vẹn, hợp lệ và đúng với nội dung đã ký",
             ),
             _c(
+                "pdf_changes_analysed",
+                "SAV",
+                Level.FAIL,
+                "the changes made to a PDF after a signature could be analysed (when they "
+                "cannot, the signature's integrity is still checked and reported)",
+                "phân tích được những thay đổi trong PDF sau chữ ký (nếu không, tính toàn vẹn "
+                "của chữ ký vẫn được kiểm tra và báo cáo)",
+            ),
+            _c(
+                "xml_strict_reading",
+                "SAV",
+                Level.WARN,
+                "an XML signature verifies under the XMLDSig specification's enveloped "
+                "transform, not only under the .NET reading of it",
+                "chữ ký XML hợp lệ theo phép biến đổi enveloped của đặc tả XMLDSig, không chỉ "
+                "theo cách .NET áp dụng",
+            ),
+            _c(
+                "xml_covers_its_part",
+                "SAV",
+                Level.FAIL,
+                "an e-invoice signature covers the part its place calls for (the seller's: "
+                "DLHDon; the tax authority's: MCCQT)",
+                "chữ ký trên hóa đơn điện tử ký đúng phần của mình (người bán: DLHDon; cơ quan "
+                "thuế: MCCQT)",
+            ),
+            _c(
+                "einvoice_seller_tax_code",
+                "SAV",
+                Level.FAIL,
+                "the seller's tax code (MST) in DLHDon is the one in the seller's certificate",
+                "mã số thuế người bán trong DLHDon trùng với mã số thuế trong chứng thư số của "
+                "người bán",
+            ),
+            _c(
                 "revocation_at_signing_time",
                 "XCV",
                 Level.FAIL,

@@ -115,6 +115,19 @@ class SignatureEvidence:
     """The ESS signing-certificate(-v2) attribute is present (None: the format has none)."""
     message_digest_attribute: bool | None = None
     """The message-digest signed attribute is present (None: the format has none)."""
+    changes_not_analysed: str | None = None
+    """PDF: why the changes after this signature could not be analysed (None: they were,
+    or there are none)."""
+    xml_reading: str | None = None
+    """XML: ``strict`` or ``dotnet``, the reading of the enveloped transform that verified."""
+    role: str | None = None
+    """XML: the signer's role by its place (seller, tax_authority, ...)."""
+    covers: tuple[str, ...] = ()
+    expected_cover: str | None = None
+    """XML: the element the signature's place calls for (DLHDon, MCCQT), if any."""
+    tax_code_mismatch: tuple[str, str] | None = None
+    """E-invoice: (the seller MST in DLHDon, the MST in the seller's certificate) when they
+    differ."""
 
 
 @dataclass(frozen=True)
@@ -318,8 +331,10 @@ def judge(
         "message_digest_present",
         None
         if evidence.message_digest_attribute
-        else ("thiếu thuộc tính message-digest", "the message-digest attribute is missing"),
-        sub=SubIndication.FORMAT_FAILURE,
+        else (
+            "chữ ký không có thuộc tính message-digest được ký (không phải CAdES/PAdES)",
+            "the signature has no signed message-digest attribute (not CAdES/PAdES)",
+        ),
         applicable=evidence.message_digest_attribute is not None,
     )
     # XCV: the signer's certificate may sign documents
@@ -361,6 +376,20 @@ def judge(
         _claimed_time_problem(signer, claimed),
         applicable=claimed is not None,
     )
+    j.check(
+        policy,
+        "pdf_changes_analysed",
+        None
+        if evidence.changes_not_analysed is None
+        else (
+            "không phân tích được những thay đổi sau chữ ký "
+            f"({evidence.changes_not_analysed}); tính toàn vẹn của chữ ký vẫn được kiểm tra",
+            "the changes made after this signature could not be analysed "
+            f"({evidence.changes_not_analysed}); the signature's own integrity was checked",
+        ),
+        applicable=evidence.format == "pdf",
+    )
+    _xml_checks(evidence, policy, j)
     contents = [t for t in evidence.timestamps if t.kind == "content"]
     bad = [t for t in contents if not (t.intact and t.valid and t.trusted)]
     j.check(
@@ -375,6 +404,51 @@ def judge(
         applicable=bool(contents),
     )
     return j
+
+
+def _xml_checks(evidence: SignatureEvidence, policy: ValidationPolicy, j: Judgement) -> None:
+    xml = evidence.format == "xml"
+    j.check(
+        policy,
+        "xml_strict_reading",
+        None
+        if evidence.xml_reading != "dotnet"
+        else (
+            "chữ ký chỉ hợp lệ theo cách .NET áp dụng phép biến đổi enveloped, không theo đặc "
+            "tả XMLDSig",
+            "the signature verifies only under the .NET reading of the enveloped transform, "
+            "not under the XMLDSig specification",
+        ),
+        applicable=xml and evidence.xml_reading is not None,
+    )
+    cover = evidence.expected_cover
+    j.check(
+        policy,
+        "xml_covers_its_part",
+        None
+        if cover is None or cover in evidence.covers
+        else (
+            f"chữ ký ({evidence.role}) không ký phần {cover} của hóa đơn, chỉ ký "
+            + (", ".join(evidence.covers) or "không phần nào"),
+            f"the {evidence.role} signature does not cover the invoice's {cover}, only "
+            + (", ".join(evidence.covers) or "nothing"),
+        ),
+        applicable=xml and cover is not None,
+    )
+    mismatch = evidence.tax_code_mismatch
+    j.check(
+        policy,
+        "einvoice_seller_tax_code",
+        None
+        if mismatch is None
+        else (
+            f"mã số thuế người bán trên hóa đơn là {mismatch[0]} nhưng chứng thư số của người "
+            f"ký mang mã số thuế {mismatch[1]}",
+            f"the invoice's seller tax code (MST) is {mismatch[0]} but the signer's "
+            f"certificate carries MST {mismatch[1]}",
+        ),
+        applicable=xml and evidence.role == "seller",
+    )
 
 
 def _ts_problem_en(ts: TimestampEvidence) -> str:

@@ -774,7 +774,7 @@ class Verifier:
             signing_certificate_attribute=bool(
                 types & {"signing_certificate", "signing_certificate_v2"}
             ),
-            message_digest_attribute="message_digest" in types if types else None,
+            message_digest_attribute="message_digest" in types,
         )
 
     def _form_filling_check(
@@ -887,6 +887,7 @@ class Verifier:
         vc = self._context(
             moment, other_certs=[*dss_certs, *embedded_certs], crls=crls, ocsps=ocsps
         )
+        not_analysed: str | None = None
         try:
             if is_doc_ts:
                 ts_status = doc_ts.get(id(emb)) or await async_validate_pdf_timestamp(
@@ -904,7 +905,22 @@ class Verifier:
             indeterminate = _exception_verdict(exc)
             if indeterminate is not None:
                 return _verdict_signature(index, field_name, sub_filter, indeterminate)
-            return _broken_signature(index, field_name, sub_filter, exc)
+            # pyHanko's difference analysis may raise on a later revision it cannot read
+            # (an undefined object, a missing endstream): the signature's own integrity
+            # is still a fact, and what changed after it is "not analysed", judged by
+            # the policy's pdf_changes_analysed constraint, never a format failure
+            try:
+                status = await async_validate_pdf_signature(
+                    emb,
+                    signer_validation_context=vc,
+                    ts_validation_context=vc,
+                    key_usage_settings=_ANY_USAGE,
+                    algorithm_policy=_CMS_ALGOS,
+                    skip_diff=True,
+                )
+            except Exception:  # noqa: BLE001 - the first failure is the one to report
+                return _broken_signature(index, field_name, sub_filter, exc)
+            not_analysed = _short(exc)
 
         dss_revocation = process.Revocation(
             tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
@@ -923,6 +939,7 @@ class Verifier:
             revocation=carried + dss_revocation,
             extra_timestamps=later_doc_ts,
         )
+        evidence = replace(evidence, changes_not_analysed=not_analysed)
         judgement = process.judge(evidence, self.policy, moment)
         verdict, proven, revocation, chain_status = await self._judge(
             status,
@@ -934,7 +951,7 @@ class Verifier:
             ocsps=ocsps,
         )
         warnings: list[str] = list(cms_warnings)
-        modifications = _modification_label(status)
+        modifications = _modification_label(status) if not_analysed is None else "NOT_ANALYSED"
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
             mod_verdict = _modification_verdict(status)
             if mod_verdict is not None:
@@ -1079,24 +1096,6 @@ class Verifier:
                 )
                 if oob is not None:
                     verdict = _Verdict(oob.sub, oob.reason_vi, oob.reason_en)
-            mismatch = seller_mst_mismatch(check, facts)
-            if verdict.sub is None and check.covers_expected is False:
-                what = check.expected_cover or ""
-                verdict = _Verdict(
-                    SubIndication.SIG_CONSTRAINTS_FAILURE,
-                    f"chữ ký ({check.role}) không ký phần {what} của hóa đơn, chỉ ký "
-                    + (", ".join(check.covers) or "không phần nào"),
-                    f"the {check.role} signature does not cover the invoice's {what}, only "
-                    + (", ".join(check.covers) or "nothing"),
-                )
-            elif verdict.sub is None and mismatch is not None:
-                verdict = _Verdict(
-                    SubIndication.SIG_CONSTRAINTS_FAILURE,
-                    f"mã số thuế người bán trên hóa đơn là {mismatch[0]} nhưng chứng thư số "
-                    f"của người ký mang mã số thuế {mismatch[1]}",
-                    f"the invoice's seller tax code (MST) is {mismatch[0]} but the signer's "
-                    f"certificate carries MST {mismatch[1]}",
-                )
             rules = self.policy.algorithms
             algo, bits = _key_bits(check.signer_cert)
             hashes_used = [*check.digest_algorithms]
@@ -1149,12 +1148,6 @@ class Verifier:
                 "Revocation at the signing time could not be checked "
                 "(không kiểm tra được tình trạng thu hồi tại thời điểm ký)."
             )
-        if check.reading == "dotnet":
-            warnings.append(
-                "The signature verifies only under the .NET reading of the enveloped "
-                "transform, not under the XMLDSig specification (chữ ký chỉ hợp lệ theo cách "
-                ".NET áp dụng phép biến đổi enveloped, không theo đặc tả XMLDSig)."
-            )
         report = SignatureReport(
             index=index,
             kind="xml",
@@ -1190,6 +1183,11 @@ class Verifier:
             or (check.signer_cert,),
             other_certs=(*check.certificates, *self.trust.certificates),
             claimed_time=check.claimed_signing_time,
+            xml_reading=check.reading,
+            role=check.role,
+            covers=tuple(check.covers),
+            expected_cover=check.expected_cover,
+            tax_code_mismatch=seller_mst_mismatch(check, facts),
         )
         return _apply(report, process.judge(evidence, self.policy, moment))
 
@@ -2193,12 +2191,23 @@ def _cms_problem(
         ), warnings
     types = _signed_attr_types(si)
     if not types:
+        # verified all the same (integrity is a fact either way); what it lacks is the
+        # policy's to judge (message-digest, signing-certificate, signing time)
+        warnings.append(
+            "The signature has no signed attributes (not CAdES/PAdES): nothing signed binds "
+            "the signer's certificate, the content type or the signing time."
+        )
+        return None, warnings
+    encoded = [bytes(a.dump()) for a in si["signed_attrs"]]
+    if encoded != sorted(encoded):
+        # DER orders a SET OF; the signature must be over the DER encoding (RFC 5652
+        # 5.4), which EU DSS recomputes, and which then does not match
         return _Verdict(
-            SubIndication.SIG_CONSTRAINTS_FAILURE,
-            "chữ ký không có thuộc tính được ký (không phải CAdES/PAdES): "
-            "không gì ràng buộc chứng thư số, loại nội dung hay thời điểm ký",
-            "the signature has no signed attributes (not CAdES/PAdES): nothing binds the "
-            "signer's certificate, the content type or the signing time",
+            SubIndication.HASH_FAILURE,
+            "các thuộc tính được ký không được mã hóa DER (tập hợp không đúng thứ tự): "
+            "chữ ký không phải trên bản mã hóa DER của chúng",
+            "the signed attributes are not DER-encoded (their SET OF is out of order): the "
+            "signature is not over their DER encoding",
         ), warnings
     doubled = _doubled_attrs(si)
     if doubled is not None:
