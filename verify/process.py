@@ -18,7 +18,7 @@ pyhanko-certvalidator's and pyHanko's; their outcome comes in as the verdict so 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,7 @@ __all__ = [
     "TimestampEvidence",
     "find_revocation",
     "judge",
+    "no_chain_reason",
     "out_of_bounds",
     "proof_of_existence",
     "revocation_values",
@@ -829,6 +830,91 @@ def out_of_bounds(
         "timestamp proves the signature existed while they were valid (a claimed signing "
         "time is no proof)",
     )
+
+
+def no_chain_reason(
+    signer: x509.Certificate,
+    carried: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    others: Sequence[x509.Certificate],
+    *,
+    profile: str,
+    network: bool,
+    fetched: Callable[[str], Sequence[x509.Certificate]] = lambda _url: (),
+) -> tuple[str, str]:
+    """Why no path leads from ``signer`` to an anchor, said so an auditor can act: the
+    certificate whose issuer is missing, that issuer's name, whether the signature carried
+    it, and the address the certificate gives for it (AIA caIssuers) and whether it was
+    tried; or the root the path ends at, which the trust profile does not hold."""
+    pool = [*carried, *others, *anchors]
+    anchor_ders = {a.dump() for a in anchors}
+    cert = signer
+    seen: set[bytes] = set()
+    while cert.dump() not in seen:
+        seen.add(cert.dump())
+        if cert.dump() in anchor_ders or (cert.subject == cert.issuer and _signed_by(cert, cert)):
+            break  # an anchor, or a self-signed root that is none
+        urls = _ca_issuer_urls(cert)
+        issuer = _issuer_of(cert, pool)
+        if issuer is None and network:
+            got = [c for url in urls for c in fetched(url)]
+            issuer = _issuer_of(cert, got)
+        if issuer is None:
+            name = cert.issuer.human_friendly
+            carried_names = {c.subject.dump() for c in carried}
+            by_name = cert.issuer.dump() in carried_names
+            where_en = (
+                "a certificate with that name travels with the signature but did not issue it"
+                if by_name
+                else "the signature does not carry it"
+            )
+            where_vi = (
+                "chữ ký có kèm một chứng thư số mang tên đó nhưng không phải chứng thư số đã cấp"
+                if by_name
+                else "chữ ký không kèm chứng thư số này"
+            )
+            if urls and network:
+                fetch_en = f"its address {', '.join(urls)} was tried and gave no usable certificate"
+                fetch_vi = (
+                    f"đã thử tải từ {', '.join(urls)} nhưng không được chứng thư số dùng được"
+                )
+            elif urls:
+                fetch_en = f"its address {', '.join(urls)} was not tried (offline)"
+                fetch_vi = f"không tải từ {', '.join(urls)} (chế độ ngoại tuyến)"
+            else:
+                fetch_en = "the certificate gives no address (AIA) to fetch it from"
+                fetch_vi = "chứng thư số không ghi địa chỉ (AIA) để tải về"
+            who = _common_name(cert)
+            return (
+                f"thiếu chứng thư số của đơn vị cấp cho «{who}»: {name}; {where_vi}; "
+                f"{fetch_vi}; hồ sơ tin cậy «{profile}» cũng không có",
+                f"the issuer of «{who}» is missing: {name}; {where_en}; {fetch_en}; the "
+                f"trust profile «{profile}» does not hold it either",
+            )
+        if issuer.dump() == cert.dump():  # a self-signed root that is no anchor
+            break
+        cert = issuer
+    root = _common_name(cert)
+    return (
+        f"chuỗi chứng thư số dừng ở «{root}», không phải gốc tin cậy của hồ sơ «{profile}»",
+        f"the certificate path ends at «{root}», which is not a trust anchor of the profile "
+        f"«{profile}»",
+    )
+
+
+def _ca_issuer_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        aia = cert.authority_information_access_value
+    except ValueError:
+        return []
+    if aia is None:
+        return []
+    return [
+        str(d["access_location"].native)
+        for d in aia
+        if d["access_method"].native == "ca_issuers"
+        and d["access_location"].name == "uniform_resource_identifier"
+    ]
 
 
 def key_bits(cert: x509.Certificate) -> tuple[str, int]:

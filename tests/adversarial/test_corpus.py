@@ -105,7 +105,8 @@ def test_every_attack_class_of_the_issue_is_in_the_table() -> None:
 def test_case_gets_its_expected_verdict(
     case: Case, bases: Bases, demo_pki: DemoPKI, tmp_path: Path
 ) -> None:
-    """The document's indication and sub-indication are the table's, within the time bound."""
+    """The document's indication and sub-indication are the table's, within the time bound,
+    and every verdict that does not pass names its cause in both languages."""
     inp = case.build(bases)
     started = time.perf_counter()
     report = verify_input(demo_pki, inp, tmp_path)
@@ -114,6 +115,10 @@ def test_case_gets_its_expected_verdict(
     assert got == expected(case), report.message_en
     if case.indication is not Indication.TOTAL_PASSED:
         assert report.indication is not Indication.TOTAL_PASSED
+    for message in (report.message_en, *(s.message_en for s in report.signatures)):
+        assert "no further detail" not in message, message
+    for message in (report.message_vi, *(s.message_vi for s in report.signatures)):
+        assert "không rõ lý do" not in message, message
     assert elapsed < BOUND.seconds_per_case
 
 

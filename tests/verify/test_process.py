@@ -261,3 +261,34 @@ def test_every_signature_report_lists_every_constraint_once(demo_pki: DemoPKI, f
     for c in sig.constraints:
         assert c.block == CONSTRAINTS[c.id].block
         assert c.status in {"passed", "not_applicable"}, (c.id, c.message_en)
+
+
+@pytest.mark.parametrize("network", [False, True])
+def test_a_missing_issuer_is_named_with_where_it_was_looked_for(
+    demo_pki: DemoPKI, network: bool
+) -> None:
+    """No chain: the report names the certificate whose issuer is missing, the issuer, that
+    the signature did not carry it, and the AIA address (not tried offline; online, the
+    fetched certificates join the path and the untrusted root it ends at is named)."""
+    der = A.detached_with_certificates(
+        DATA, demo_pki.cert("citizen"), demo_pki.key("citizen"), [], at=SIGNED_AT
+    )
+    policy = ValidationPolicy(validation_time=PINNED_NOW, network=network, revocation="soft")
+    from verify import TrustProfile
+
+    trust = TrustProfile.custom([demo_pki.root("public")], name="demo")
+    if network:  # the CA is fetched by its AIA address: the path is found
+        report = Verifier(trust, policy).verify(DATA, detached=der)
+        assert report.sub_indication is not SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        trust = TrustProfile.custom([demo_pki.root("specialized")], name="other")
+    report = Verifier(trust, policy).verify(DATA, detached=der)
+    assert report.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND, report.message_en
+    if network:  # the CA and its root were fetched: the path ends at a root not trusted
+        assert "ends at «Demo National Root CA»" in report.message_en
+        assert "not a trust anchor of the profile «other»" in report.message_en
+        assert "không phải gốc tin cậy của hồ sơ «other»" in report.message_vi
+    else:
+        assert "Demo Public CA RSA" in report.message_en
+        assert "the signature does not carry it" in report.message_en
+        assert "was not tried (offline)" in report.message_en
+        assert "chữ ký không kèm" in report.message_vi
