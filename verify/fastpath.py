@@ -483,8 +483,7 @@ async def _full_with_window(
         report = await full()
     finally:
         _COLLECTING.reset(token)
-    if verifier.policy.revocation is RevocationMode.SOFT:
-        return report, None
+    policy = verifier.policy
     try:
         evidence = _harvest(report, contexts)
         starts: list[float] = []
@@ -492,9 +491,17 @@ async def _full_with_window(
         for cert in evidence.certificates:
             starts.append(cert.not_valid_before.timestamp())
             ends.append(cert.not_valid_after.timestamp())
-        if verifier.policy.revocation is not RevocationMode.OFF:
+        if policy.revocation is not RevocationMode.OFF:
             if not evidence.ocsps and not evidence.crls:
-                return report, None
+                if policy.revocation is RevocationMode.SOFT and policy.network:
+                    # a service that did not answer may answer the next time, with a
+                    # revocation: nothing may be reused until it has been asked again
+                    return report, None
+                # No revocation data was used at all: the certificates point to no
+                # service (hard), or nothing could be fetched or was embedded (offline,
+                # soft). Only time changes such an answer: the certificates' validity
+                # bounds the window.
+                return report, (max(starts), min(ends)) if starts else None
             for ocsp in evidence.ocsps:
                 for single in ocsp.basic_ocsp_response["tbs_response_data"]["responses"]:
                     this, nxt = single["this_update"].native, single["next_update"].native

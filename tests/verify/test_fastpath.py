@@ -612,3 +612,29 @@ def test_a_template_never_answers_for_a_claimed_time_the_policy_judges_otherwise
             sig = A.sign_cades(demo_pki, "citizen", data, at=SIGNED_AT, signing_time=claimed)
             expected = _check(fast, full, data, sig.dump(), f"{level} claimed {claimed}")
             assert expected.passed is (claimed == SIGNED_AT or level == "WARN")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        ValidationPolicy(network=False, revocation="soft"),
+        ValidationPolicy(revocation="off"),
+    ],
+    ids=["offline-soft", "revocation-off"],
+)
+def test_templates_serve_now_when_no_revocation_data_is_used(
+    demo_pki: DemoPKI, policy: ValidationPolicy
+) -> None:
+    """Validated "now" with nothing fetched (offline, or revocation off), only time can
+    change the answer: the certificates' validity is the template's window, the fast path
+    answers every document after the first, and its reports are full validation's."""
+    import time_machine
+
+    fast, full = _pair(demo_trust(demo_pki), policy)
+    with time_machine.travel(PINNED_NOW, tick=False):
+        for i in range(4):
+            data = f"hồ sơ ngoại tuyến {i}".encode()
+            sig = sign_detached(demo_pki, "citizen", data, at=SIGNED_AT)
+            expected = _check(fast, full, data, sig, f"document {i}")
+            assert expected.passed, expected.message_en
+    assert fastpath.stats(fast)["hits"] == 2 * 4 - 1
