@@ -15,7 +15,14 @@ import pytest
 from tests.conftest import PINNED_NOW
 from tests.verify.conftest import SIGNER_NAME, Corpus
 from tests.verify.test_cli import pdf_text
-from verify import DocumentReport, Indication, SubIndication, TrustProfile, ValidationPolicy
+from verify import (
+    ConstraintResult,
+    DocumentReport,
+    Indication,
+    SubIndication,
+    TrustProfile,
+    ValidationPolicy,
+)
 from verify.render import AssetFetcher, font_file, render_html, render_pdf
 from verify.verifier import Verifier
 
@@ -223,3 +230,27 @@ def test_report_without_signatures_still_has_its_sentence() -> None:
     html = render_html([report], generated_at=GENERATED)
     assert "Tài liệu không có chữ ký số." in html
     assert "NO_SIGNATURE_FOUND" in html
+
+
+def test_each_signature_shows_the_constraints_checked_with_level_and_result(
+    corpus_reports: list[DocumentReport],
+) -> None:
+    """The detailed section: every applicable constraint, its block, level and result, in
+    Vietnamese and English; a failed one stands out."""
+    html = render_html(corpus_reports[:1], generated_at=GENERATED)
+    assert "Các ràng buộc đã kiểm tra" in html
+    (sig,) = corpus_reports[0].signatures
+    for checked in sig.constraints:
+        if checked.status != "not_applicable":
+            assert f'<code class="muted">{checked.id}</code>' in html
+    assert "signing_certificate_present" in html
+    assert '<tr class="failed">' not in html  # a passed signature: every check passed
+    failed = replace(
+        sig,
+        constraints=(
+            ConstraintResult("signing_time_present", "SAV", "FAIL", "failed", "no time", "không"),
+        ),
+    )
+    html = render_html([replace(corpus_reports[0], signatures=(failed,))], generated_at=GENERATED)
+    assert '<tr class="failed">' in html
+    assert "Không đạt" in html
