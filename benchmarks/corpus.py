@@ -12,10 +12,13 @@ Kinds:
 - ``bb``: PAdES B-B, one signature over the whole file;
 - ``lt``: PAdES B-LT (signature timestamp, then a DSS revision with OCSP/CRL/certificates);
 - ``two``: two B-B signatures (citizen, then an official) in two revisions;
-- ``cms``: detached CAdES-B-B (``X.p7s``) over 100 KB files.
+- ``cms``: detached CAdES-B-B (``X.p7s``) over 100 KB files;
+- ``xml``: e-invoices (Circular 78 ``HDon``, :mod:`fixtures.einvoice`), each signed by the
+  seller (``/HDon/DSCKS/NBan``) with python-xmlsec: one signer (``organisation``), distinct
+  numbers, buyers, totals and 1 to 40 lines of goods (about 1.5 to 9 KB).
 
-Signers cycle over RSA and ECDSA keys of both hierarchies (public and specialized); PDFs
-are 50 to 200 KB.
+PDF and CMS signers cycle over RSA and ECDSA keys of both hierarchies (public and
+specialized); PDFs are 50 to 200 KB.
 """
 
 from __future__ import annotations
@@ -157,6 +160,64 @@ def _template_pdf(pki: DemoPKI, kind: str, label: str, size: int) -> tuple[bytes
     raise ValueError(kind)
 
 
+XML_SIGNER = "organisation"
+_GOODS = (
+    "Gạo ST25",
+    "Cà phê Robusta",
+    "Nước mắm Phú Quốc",
+    "Hạt điều rang muối",
+    "Trà Thái Nguyên",
+)
+
+
+def _invoice(rng: random.Random, i: int) -> bytes:
+    """A distinct unsigned invoice (fixtures.einvoice layout) with 1 to 40 lines of goods."""
+    from lxml import etree
+
+    from fixtures.einvoice import invoice_xml
+
+    total = 0
+    root = etree.fromstring(
+        invoice_xml(number=str(i + 1), buyer_name=f"CÔNG TY KHÁCH HÀNG SỐ {i}", total="0")
+    )
+    goods = root.find("DLHDon/NDHDon/DSHHDVu")
+    for line in list(goods):
+        goods.remove(line)
+    for j in range(rng.randint(1, 40)):
+        qty, price = rng.randint(1, 50), rng.randint(10, 900) * 1000
+        total += qty * price
+        row = etree.SubElement(goods, "HHDVu")
+        for tag, text in (
+            ("STT", str(j + 1)),
+            ("THHDVu", rng.choice(_GOODS)),
+            ("SLuong", str(qty)),
+            ("DGia", str(price)),
+            ("ThTien", str(qty * price)),
+            ("TSuat", "8%"),
+        ):
+            etree.SubElement(row, tag).text = text
+    root.find("DLHDon/NDHDon/TToan/TgTThue").text = str(total * 8 // 100)
+    root.find("DLHDon/NDHDon/TToan/TgTTTBSo").text = str(total * 108 // 100)
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+def _build_xml(pki: DemoPKI, folder: Path, n: int, rng: random.Random) -> Corpus:
+    from fixtures.einvoice import sign_strict
+
+    corpus = Corpus("xml", [], {}, {})
+    for i in range(n):
+        tampered = rng.random() < TAMPERED
+        doc = sign_strict(_invoice(rng, i), pki, XML_SIGNER, at=SIGNED_AT)
+        if tampered:  # the buyer's name changes after signing: the seller's digest breaks
+            doc = doc.replace("KHÁCH HÀNG".encode(), "KHÁCH HÀNH".encode(), 1)
+        path = folder / f"doc-{i:05d}.xml"
+        path.write_bytes(doc)
+        corpus.files.append(path)
+        corpus.intact[path] = not tampered
+    return corpus
+
+
 def build(pki: DemoPKI, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
     """``n`` distinct documents of ``kind`` in ``folder``.
 
@@ -165,6 +226,8 @@ def build(pki: DemoPKI, folder: Path, kind: str, n: int, seed: int = 7) -> Corpu
     """
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
+    if kind == "xml":
+        return _build_xml(pki, folder, n, rng)
     resigner = Resigner(pki)
     corpus = Corpus(kind, [], {}, {})
     templates: dict[str, tuple[bytes, list[str]]] = {}
