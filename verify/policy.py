@@ -194,6 +194,15 @@ CONSTRAINTS: Mapping[str, Constraint] = MappingProxyType(
                 "thuế: MCCQT)",
             ),
             _c(
+                "einvoice_signer_hierarchy",
+                "XCV",
+                Level.FAIL,
+                "an e-invoice's seller signs under the public hierarchy and the tax authority "
+                "under the specialized one (when the trust profile knows the anchor's)",
+                "người bán ký hóa đơn bằng chứng thư số công cộng, cơ quan thuế bằng chứng thư "
+                "số chuyên dùng (khi hồ sơ tin cậy biết gốc thuộc hệ thống nào)",
+            ),
+            _c(
                 "einvoice_seller_tax_code",
                 "SAV",
                 Level.FAIL,

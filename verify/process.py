@@ -126,6 +126,9 @@ class SignatureEvidence:
     covers: tuple[str, ...] = ()
     expected_cover: str | None = None
     """XML: the element the signature's place calls for (DLHDon, MCCQT), if any."""
+    hierarchy: str | None = None
+    """The Vietnamese hierarchy (``public``, ``specialized``) of the anchor the signer's
+    path reached, when the trust profile knows it."""
     tax_code_mismatch: tuple[str, str] | None = None
     """E-invoice: (the seller MST in DLHDon, the MST in the seller's certificate) when they
     differ."""
@@ -407,6 +410,14 @@ def judge(
     return j
 
 
+# Who signs an e-invoice with which hierarchy: sellers hold public certificates (licensed
+# CAs under the national root); the tax authority signs under the specialized one (Ban Cơ
+# yếu Chính phủ).
+_ROLE_HIERARCHY = {"seller": "public", "tax_authority": "specialized"}
+_ROLE_VI = {"seller": "người bán", "tax_authority": "cơ quan thuế"}
+_HIERARCHY_VI = {"public": "công cộng", "specialized": "chuyên dùng"}
+
+
 def _xml_checks(evidence: SignatureEvidence, policy: ValidationPolicy, j: Judgement) -> None:
     xml = evidence.format == "xml"
     j.check(
@@ -435,6 +446,22 @@ def _xml_checks(evidence: SignatureEvidence, policy: ValidationPolicy, j: Judgem
             + (", ".join(evidence.covers) or "nothing"),
         ),
         applicable=xml and cover is not None,
+    )
+    wanted = _ROLE_HIERARCHY.get(evidence.role or "")
+    j.check(
+        policy,
+        "einvoice_signer_hierarchy",
+        None
+        if wanted is None or evidence.hierarchy == wanted
+        else (
+            f"chữ ký của {_ROLE_VI.get(evidence.role or '', evidence.role)} phải thuộc hệ thống "
+            f"chứng thực {_HIERARCHY_VI[wanted]}, nhưng chuỗi chứng thư số dẫn tới hệ thống "
+            f"{_HIERARCHY_VI.get(evidence.hierarchy or '', evidence.hierarchy)}",
+            f"the {evidence.role} signature must chain to the {wanted} hierarchy, but its path "
+            f"reaches the {evidence.hierarchy} one",
+        ),
+        sub=SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+        applicable=xml and wanted is not None and evidence.hierarchy is not None,
     )
     mismatch = evidence.tax_code_mismatch
     j.check(

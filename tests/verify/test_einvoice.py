@@ -146,3 +146,27 @@ def test_roles_by_place(parent: str, grandparent: str, role: str | None) -> None
     holder = etree.SubElement(etree.SubElement(root, grandparent), parent)
     sig = etree.SubElement(holder, f"{{{DS}}}Signature")
     assert _role(sig) == role
+
+
+def test_each_role_signs_under_its_own_hierarchy(demo_pki: DemoPKI) -> None:
+    """The seller signs under the public hierarchy, the tax authority under the specialized
+    one: a tax-authority certificate in the seller's place (or the reverse) is
+    INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE naming both hierarchies."""
+    trust = TrustProfile.custom([demo_pki.root("public")], name="demo", hierarchy="public")
+    trust = trust.with_extra_anchors([demo_pki.root("specialized")], hierarchy="specialized")
+    verifier = Verifier(trust, ValidationPolicy(validation_time=PINNED_NOW, revocation="soft"))
+    at = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+    base = invoice_xml(mccqt="00A1B2C3D4E5F60718293A4B5C")
+    swapped = sign_strict(base, demo_pki, "agency-seal", at=at)
+    swapped = sign_strict(
+        swapped, demo_pki, "organisation", at=at, place="CQT", targets=(MCCQT_ID,)
+    )
+    report = verifier.verify(swapped)
+    seller, tax = report.signatures
+    for sig, wanted in ((seller, "public"), (tax, "specialized")):
+        assert (sig.indication, sig.sub_indication) == (
+            Indication.INDETERMINATE,
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+        ), sig.message_en
+        assert f"must chain to the {wanted} hierarchy" in sig.message_en
+    assert "chuyên dùng" in tax.message_vi
