@@ -107,7 +107,9 @@ _ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)")
 
-_SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"})
+_SUPPORTED_SUBFILTERS = frozenset(
+    {"/adbe.pkcs7.detached", "/adbe.pkcs7.sha1", "/ETSI.CAdES.detached", "/ETSI.RFC3161"}
+)
 
 # The signer's certificate must allow signing: either usage is enough. Used where a
 # certificate is checked before signing (esign); when a signature is validated, the policy's
@@ -299,6 +301,8 @@ class Verifier:
             with self._supplying(data):
                 if looks_like_xml(data):
                     report = await self._verify_xml_bytes(path, data, moment)
+                elif _looks_like_signed_data(data):
+                    report = await self._verify_enveloped_bytes(path, data, moment)
                 else:
                     report = await fastpath.pdf(self, path, data, moment)
                     report = await self._embedded_fallback(path, data, moment, report)
@@ -608,15 +612,19 @@ class Verifier:
             )
             return self._document(path, data, "unknown", moment, (), v, ())
         reader = PdfFileReader(io.BytesIO(data), strict=False)
+        doc_warnings: list[str] = []
         if reader.encrypted:
-            return self._document(
-                path, data, "pdf", moment, (), _Verdict(SubIndication.ENCRYPTED), ()
-            )
+            opened, doc_warnings = _opens_without_password(reader)
+            if not opened:
+                return self._document(
+                    path, data, "pdf", moment, (), _Verdict(SubIndication.ENCRYPTED), ()
+                )
         # Our own walk over the signature fields: pyHanko skips (with a log line) any
         # signature whose SubFilter it does not know, and a careless verifier would then
         # call the rest "all valid". Every filled signature field gets a report here.
         embedded: list[EmbeddedPdfSignature] = []
         odd: list[SignatureReport] = []
+        plain_ecdsa: dict[int, str] = {}  # id(emb) -> the plain-ECDSA algorithm's name
         for count, (fq_name, sig_obj, sig_field) in enumerate(
             enumerate_sig_fields(reader, filled_status=True), start=1
         ):
@@ -640,6 +648,9 @@ class Verifier:
                 if problem is not None:
                     raise ValueError(problem)
                 _ = emb.signed_revision  # reads /ByteRange: broken ones fail here
+                plain = _plain_ecdsa_as_der(emb)
+                if plain is not None:
+                    plain_ecdsa[id(emb)] = plain
                 embedded.append(emb)
             except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
                 odd.append(_broken_signature(-1, fq_name, sub_filter, exc))
@@ -648,7 +659,7 @@ class Verifier:
                 path, data, "pdf", moment, (), _Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
             )
         embedded.sort(key=lambda e: e.signed_revision)
-        warnings: list[str] = []
+        warnings: list[str] = doc_warnings
 
         dss_certs: list[x509.Certificate] = []
         dss_ocsps: list[Any] = []
@@ -667,7 +678,12 @@ class Verifier:
         )
         reports: list[SignatureReport] = []
         for index, emb in enumerate(embedded):
-            report = await self._pdf_signature(
+            pdf_signature = (
+                self._pdf_sha1_signature
+                if str(emb.sig_object.get("/SubFilter", "")) == "/adbe.pkcs7.sha1"
+                else self._pdf_signature
+            )
+            report = await pdf_signature(
                 index,
                 emb,
                 moment,
@@ -678,6 +694,8 @@ class Verifier:
                 doc_ts,
                 doc_ts_evidence,
             )
+            if id(emb) in plain_ecdsa:
+                report = replace(report, signature_algorithm=plain_ecdsa[id(emb)])
             report = self._form_filling_check(report, emb, data)
             hidden = _hidden_update(reader, data, _signed_end(emb))
             if hidden is not None and report.indication is not Indication.TOTAL_FAILED:
@@ -783,11 +801,10 @@ class Verifier:
         """After allowed form filling: name the changed fields and compare what is shown.
 
         A field whose new appearance paints over signed page content, or any visible
-        change outside the changed fields' widgets (and the annotations the signature
-        permits), fails the signature (see :mod:`verify.visual`). The pages are compared
-        whenever a later revision changed anything, not only a field's value.
+        change outside the changed fields' widgets, fails the signature (see
+        :mod:`verify.visual`).
         """
-        if report.modifications not in ("FORM_FILLING_AND_SIGNATURES", "ANNOTATIONS"):
+        if report.modifications != "FORM_FILLING_AND_SIGNATURES":
             return report
         try:
             changes = field_changes(emb.reader, emb.signed_revision)
@@ -802,7 +819,7 @@ class Verifier:
                 + "; ".join(c.describe() for c in filled)
             )
         report = replace(report, warnings=tuple(warnings))
-        if report.indication is Indication.TOTAL_FAILED:
+        if report.indication is Indication.TOTAL_FAILED or not changes:
             return report
         try:
             too_big = oversized_update(emb.reader, emb.signed_revision)
@@ -815,14 +832,7 @@ class Verifier:
                 f"what the filled form shows cannot be compared ({too_big})",
             )
         try:
-            from verify.visual import changed_annotations
-
-            permitted = (
-                changed_annotations(emb.reader, emb.signed_revision)
-                if report.modifications == "ANNOTATIONS"
-                else ()
-            )
-            findings = visual_check(data[: _signed_end(emb)], data, changes, permitted)
+            findings = visual_check(data[: _signed_end(emb)], data, changes)
         except Exception as exc:  # noqa: BLE001 - a page PDFium cannot draw is not a pass
             findings = []
             warning = f"The signed and final pages could not be compared ({_short(exc)})."
@@ -987,6 +997,151 @@ class Verifier:
             warnings=warnings,
             moment=moment,
         )
+        return _apply(report, judgement)
+
+    async def _pdf_sha1_signature(
+        self,
+        index: int,
+        emb: EmbeddedPdfSignature,
+        moment: datetime,
+        dss_certs: list[x509.Certificate],
+        dss_ocsps: list[Any],
+        dss_crls: list[Any],
+        all_sigs: list[EmbeddedPdfSignature],
+        doc_ts: dict[int, Any] | None = None,
+        doc_ts_evidence: Sequence[tuple[EmbeddedPdfSignature, process.TimestampEvidence]] = (),
+    ) -> SignatureReport:
+        """A ``/adbe.pkcs7.sha1`` signature: the CMS signs, as its encapsulated content, the
+        SHA-1 digest of the byte range.
+
+        The CMS is validated over its encapsulated digest (as an enveloping CMS), that
+        digest must equal the byte range's SHA-1 (else the signature is not intact), the
+        changes after it are analysed as for any PDF signature, and SHA-1, which binds the
+        document, is the digest the dated algorithm rules judge.
+        """
+        import dataclasses
+
+        from verify import cms_forms
+
+        field_name: str | None = None
+        sub_filter = "/adbe.pkcs7.sha1"
+        try:
+            field_name = emb.field_name
+            if emb.sig_object_type == "/DocTimeStamp":
+                return _unsupported_subfilter(index, field_name, sub_filter)
+            content, signed_data = cms_forms.detach_content(emb.signed_data)
+            encapsulated = cms_forms.encapsulated_sha1(content)
+            signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
+            signer_cert = extract_certificate_info(signed_data).signer_cert
+            problem, cms_warnings = _cms_problem(signed_data, signer_cert, baseline=False)
+            embedded_certs = list(_cms_certs(signed_data))
+            others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
+            pruned = _prune_certificates(signer_cert, others)
+            byte_range_sha1 = emb.compute_digest("sha1")
+        except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
+            return _broken_signature(index, field_name, sub_filter, exc)
+        if problem is not None:
+            return _verdict_signature(index, field_name, sub_filter, problem)
+        if len(pruned) != len(others):
+            embedded_certs = [signer_cert, *pruned]
+            signed_data = _with_certificates(signed_data, embedded_certs)
+        carried = process.revocation_values(signed_data, "CMS")
+        crls = [*dss_crls, *(c for c, _src in carried.crls)]
+        ocsps = [*dss_ocsps, *(o for o, _src in carried.ocsps)]
+        vc = self._context(
+            moment, other_certs=[*dss_certs, *embedded_certs], crls=crls, ocsps=ocsps
+        )
+        not_analysed: str | None = None
+        try:
+            cms_status = await async_validate_detached_cms(
+                content,
+                signed_data,
+                signer_validation_context=vc,
+                ts_validation_context=vc,
+                key_usage_settings=_ANY_USAGE,
+                algorithm_policy=_CMS_ALGOS,
+            )
+        except Exception as exc:  # noqa: BLE001
+            early = _exception_verdict(exc)
+            if early is not None:
+                return _verdict_signature(index, field_name, sub_filter, early)
+            return _broken_signature(index, field_name, sub_filter, exc)
+        try:
+            emb.compute_integrity_info()  # type: ignore[no-untyped-call]
+        except Exception as exc:  # noqa: BLE001 - judged as "not analysed", as for others
+            not_analysed = _short(exc)
+            try:
+                emb.compute_integrity_info(skip_diff=True)  # type: ignore[no-untyped-call]
+            except Exception:  # noqa: BLE001 - the first failure is the one to report
+                return _broken_signature(index, field_name, sub_filter, exc)
+        kwargs = {f.name: getattr(cms_status, f.name) for f in dataclasses.fields(cms_status)}
+        kwargs.update(emb.summarise_integrity_info())
+        # the document is bound by the byte range's SHA-1: that is the digest judged
+        kwargs.update(
+            intact=bool(cms_status.intact) and encapsulated == byte_range_sha1,
+            md_algorithm="sha1",
+            # no signingTime: the signature dictionary's /M, as pyHanko reads PDF signatures
+            signer_reported_dt=cms_status.signer_reported_dt or emb.self_reported_timestamp,
+        )
+        status = PdfSignatureStatus(**kwargs)
+
+        dss_revocation = process.Revocation(
+            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
+        )
+        later_doc_ts = [
+            ts
+            for other, ts in doc_ts_evidence
+            if other.signed_revision > emb.signed_revision and other is not emb
+        ]
+        evidence = self._evidence(
+            "pdf",
+            status,
+            signer_cert,
+            signed_data["signer_infos"][0],
+            others=[*dss_certs, *embedded_certs],
+            revocation=carried + dss_revocation,
+            extra_timestamps=later_doc_ts,
+        )
+        evidence = replace(evidence, changes_not_analysed=not_analysed)
+        judgement = process.judge(evidence, self.policy, moment)
+        verdict, proven, revocation, chain_status = await self._judge(
+            status,
+            signer_cert,
+            moment,
+            proven=judgement.proven,
+            other_certs=[*dss_certs, *embedded_certs],
+            crls=crls,
+            ocsps=ocsps,
+        )
+        if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
+            mod_verdict = _modification_verdict(status)
+            if mod_verdict is not None:
+                verdict = mod_verdict
+        warnings: list[str] = list(cms_warnings)
+        if status.modification_level is ModificationLevel.FORM_FILLING:
+            warnings.append(
+                "Form fields were filled in after this signature (allowed by the document's "
+                "permissions); check the filled values."
+            )
+        report = self._signature_report(
+            index=index,
+            kind="signature",
+            field_name=field_name,
+            sub_filter=sub_filter,
+            status=status,
+            verdict=verdict,
+            proven=proven,
+            revocation=revocation,
+            chain_status=chain_status,
+            level=_pades_level(emb, status, dss_ocsps or dss_crls, all_sigs),
+            coverage=status.coverage.name if status.coverage is not None else None,
+            modifications=_modification_label(status) if not_analysed is None else "NOT_ANALYSED",
+            certification=_docmdp_label(emb),
+            warnings=warnings,
+            moment=moment,
+        )
+        if plain is not None:
+            report = replace(report, signature_algorithm=plain)
         return _apply(report, judgement)
 
     def _doc_timestamp_report(
@@ -1209,11 +1364,7 @@ class Verifier:
             content_info = cms.ContentInfo.load(sig, strict=True)
             if content_info["content_type"].native != "signed_data":
                 raise ValueError("not a CMS SignedData")
-            signed_data = content_info["content"]
-            signer_infos = signed_data["signer_infos"]
-            if len(signer_infos) != 1:
-                raise ValueError(f"{len(signer_infos)} signer infos (exactly one expected)")
-            signer_cert = extract_certificate_info(signed_data).signer_cert
+            signers = self._cms_signers(content_info["content"])
         except Exception as exc:  # noqa: BLE001
             v = _Verdict(
                 SubIndication.FORMAT_FAILURE,
@@ -1221,17 +1372,83 @@ class Verifier:
                 f"the detached signature cannot be read ({_short(exc)})",
             )
             return self._document(path, data, "cms", moment, (), v, ())
+        reports = [
+            await self._cms_signature(
+                index, data, signed_data, signer_cert, moment, "detached", "DETACHED_CONTENT"
+            )
+            for index, (signed_data, signer_cert) in enumerate(signers)
+        ]
+        return self._document(path, data, "cms", moment, reports, None, ())
+
+    async def _verify_enveloped_bytes(
+        self, path: str | None, data: bytes, moment: datetime
+    ) -> DocumentReport:
+        """An enveloping CMS (``.p7m``): its encapsulated content is what was signed, and each
+        SignerInfo is validated over it as a detached signature would be."""
+        from verify import cms_forms
+
+        try:
+            content_info = cms.ContentInfo.load(_maybe_pem(data), strict=True)
+            if content_info["content_type"].native != "signed_data":
+                raise ValueError("not a CMS SignedData")
+            content, signed = cms_forms.detach_content(content_info["content"])
+            signers = self._cms_signers(signed)
+        except Exception as exc:  # noqa: BLE001
+            v = _Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"chữ ký CMS không đọc được ({_short(exc)})",
+                f"the CMS signature cannot be read ({_short(exc)})",
+            )
+            return self._document(path, data, "cms", moment, (), v, ())
+        reports = [
+            await self._cms_signature(
+                index, content, signed_data, signer_cert, moment, "enveloped", "ENVELOPED_CONTENT"
+            )
+            for index, (signed_data, signer_cert) in enumerate(signers)
+        ]
+        return self._document(path, data, "cms", moment, reports, None, ())
+
+    def _cms_signers(
+        self, signed_data: cms.SignedData
+    ) -> list[tuple[cms.SignedData, x509.Certificate]]:
+        """One SignedData per SignerInfo (see :func:`verify.cms_forms.one_per_signer`), each
+        with its signer's certificate; ``ValueError`` past the policy's signature limit."""
+        from verify import cms_forms
+
+        count = len(signed_data["signer_infos"])
+        if count > self.policy.max_signatures:
+            raise ValueError(
+                f"{count} signer infos, more than the policy's limit "
+                f"({self.policy.max_signatures})"
+            )
+        return [
+            (part, extract_certificate_info(part).signer_cert)
+            for part in cms_forms.one_per_signer(signed_data)
+        ]
+
+    async def _cms_signature(
+        self,
+        index: int,
+        content: bytes,
+        signed_data: cms.SignedData,
+        signer_cert: x509.Certificate,
+        moment: datetime,
+        kind: str,
+        coverage: str,
+    ) -> SignatureReport:
+        """One SignerInfo of a detached or enveloping CMS over ``content``."""
+        from verify import cms_forms
+
+        signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
         embedded_certs = list(_cms_certs(signed_data))
         try:
             problem, cms_warnings = _cms_problem(signed_data, signer_cert, baseline=True)
             others = [c for c in embedded_certs if c.dump() != signer_cert.dump()]
             pruned = _prune_certificates(signer_cert, others)
         except Exception as exc:  # noqa: BLE001
-            report = _broken_signature(0, None, None, exc, kind="detached")
-            return self._document(path, data, "cms", moment, (report,), None, ())
+            return _broken_signature(index, None, None, exc, kind=kind)
         if problem is not None:
-            report = _verdict_signature(0, None, None, problem, kind="detached")
-            return self._document(path, data, "cms", moment, (report,), None, ())
+            return _verdict_signature(index, None, None, problem, kind=kind)
         if len(pruned) != len(others):
             embedded_certs = [signer_cert, *pruned]
             signed_data = _with_certificates(signed_data, embedded_certs)
@@ -1241,7 +1458,7 @@ class Verifier:
         vc = self._context(moment, other_certs=embedded_certs, crls=crls, ocsps=ocsps)
         try:
             status = await async_validate_detached_cms(
-                data,
+                content,
                 signed_data,
                 signer_validation_context=vc,
                 ts_validation_context=vc,
@@ -1250,12 +1467,11 @@ class Verifier:
             )
         except Exception as exc:  # noqa: BLE001
             indeterminate = _exception_verdict(exc)
-            report = (
-                _verdict_signature(0, None, None, indeterminate, kind="detached")
+            return (
+                _verdict_signature(index, None, None, indeterminate, kind=kind)
                 if indeterminate is not None
-                else _broken_signature(0, None, None, exc, kind="detached")
+                else _broken_signature(index, None, None, exc, kind=kind)
             )
-            return self._document(path, data, "cms", moment, (report,), None, ())
         evidence = self._evidence(
             "cms",
             status,
@@ -1278,8 +1494,8 @@ class Verifier:
         if not _has_signed_attrs(signed_data):
             level = "CMS"
         report = self._signature_report(
-            index=0,
-            kind="detached",
+            index=index,
+            kind=kind,
             field_name=None,
             sub_filter=None,
             status=status,
@@ -1288,14 +1504,15 @@ class Verifier:
             revocation=revocation,
             chain_status=chain_status,
             level=level,
-            coverage="DETACHED_CONTENT",
+            coverage=coverage,
             modifications=None,
             certification=None,
             warnings=list(cms_warnings),
             moment=moment,
         )
-        report = _apply(report, judgement)
-        return self._document(path, data, "cms", moment, (report,), None, ())
+        if plain is not None:
+            report = replace(report, signature_algorithm=plain)
+        return _apply(report, judgement)
 
     # -- judgement ---------------------------------------------------------------------
 
@@ -1896,6 +2113,52 @@ def _cms_certs(signed_data: cms.SignedData) -> Iterable[x509.Certificate]:
                 yield choice.chosen
     except Exception:  # noqa: BLE001
         return
+
+
+def _looks_like_signed_data(data: bytes) -> bool:
+    """A CMS SignedData (DER/BER, or PEM) given as the document: an enveloping ``.p7m``."""
+    head = data.lstrip()[:64]
+    if head.startswith((b"-----BEGIN PKCS7", b"-----BEGIN CMS")):
+        return True
+    # SEQUENCE { OID 1.2.840.113549.1.7.2 (signedData), ... } within the first bytes
+    return head[:1] == b"\x30" and b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02" in head[:16]
+
+
+def _opens_without_password(reader: PdfFileReader) -> tuple[bool, list[str]]:
+    """Decrypt ``reader`` with the empty user password: whether that opened it, and what
+    the report should say about it."""
+    from pyhanko.pdf_utils.crypt import AuthStatus
+    from pyhanko.pdf_utils.crypt.api import PdfMacStatus
+
+    try:
+        result = reader.decrypt("")
+    except Exception:  # noqa: BLE001 - an unusable security handler: it stays encrypted
+        return False, []
+    notes = [
+        "The PDF is encrypted with an empty user password (it opens without one); it was "
+        "decrypted with the empty password to validate its signatures."
+    ]
+    if result.mac_status is PdfMacStatus.FAILED:
+        # the key was found (pyHanko checks the MAC after the password): the file was
+        # changed without its MAC; what changed is for the signatures' checks to tell
+        notes.append(
+            "The PDF's integrity MAC (ISO/TS 32004) does not match the file "
+            f"({result.mac_failure_reason or 'no reason given'})."
+        )
+        return True, notes
+    return result.status is not AuthStatus.FAILED, notes
+
+
+def _plain_ecdsa_as_der(emb: EmbeddedPdfSignature) -> str | None:
+    """Give a PDF signature's plain-ECDSA SignerInfo a DER value (see
+    :mod:`verify.cms_forms`); the plain algorithm's name, or None when it is not one."""
+    from verify import cms_forms
+
+    signed_data, plain = cms_forms.with_plain_ecdsa_as_der(emb.signed_data)
+    if plain is not None:
+        emb.signed_data = signed_data
+        emb.signer_info = signed_data["signer_infos"][0]
+    return plain
 
 
 def _maybe_pem(data: bytes) -> bytes:

@@ -457,9 +457,9 @@ def test_missing_file_is_a_report_not_an_exception(verifier: Verifier, tmp_path:
 def test_unsupported_subfilter_is_reported_not_ignored(
     verifier: Verifier, demo_pki: DemoPKI, pdf: bytes
 ) -> None:
-    """adbe.pkcs7.sha1 is reported as unverifiable, so the document is not 'all valid'."""
+    """adbe.x509.rsa_sha1 is reported as unverifiable, so the document is not 'all valid'."""
     signed = sign_pdf(demo_pki, "citizen", pdf, at=SIGNED_AT)
-    forged = signed.replace(b"/ETSI.CAdES.detached", b"/adbe.pkcs7.sha1\x20\x20\x20\x20")
+    forged = signed.replace(b"/ETSI.CAdES.detached", b"/adbe.x509.rsa_sha1\x20")
     report = verifier.verify(forged)
     assert report.indication is not Indication.TOTAL_PASSED
     assert report.signatures[0].sub_indication is SubIndication.SIG_CONSTRAINTS_FAILURE

@@ -1,0 +1,146 @@
+"""CMS forms that pyHanko validates only once reshaped: the verifier's readers use these.
+
+pyHanko validates one ``SignedData`` with exactly one ``SignerInfo``, over detached
+content, with the signature algorithms asn1crypto knows. Documents in the wild also
+come as:
+
+- a ``SignedData`` with several ``SignerInfo`` values (two people signing one file,
+  ``openssl cms -resign``): :func:`one_per_signer` gives one copy per signer (the
+  ``SignerInfo`` set is not signed, so each copy is exactly what that signer signed);
+- an enveloping CMS (``.p7m``, the content inside ``encapContentInfo``):
+  :func:`detach_content` separates the content from the signature, which is then
+  validated as a detached one over that content;
+- a PDF ``/adbe.pkcs7.sha1`` signature, whose encapsulated content is the SHA-1 digest of
+  the byte range: :func:`encapsulated_sha1` reads that digest;
+- BSI TR-03111 plain-ECDSA signature algorithms (``ecdsa-plain-SHA*``, the value is
+  ``r || s`` rather than a DER ``ECDSA-Sig-Value``): :func:`plain_ecdsa_as_der` rewrites
+  the value to DER and names the same hash with X9.62 ECDSA, which is the same signature
+  (same key, same hash, same ``r`` and ``s``) in the form pyHanko verifies.
+
+None of these decides a verdict: the verifier validates what they give through the same
+process as every other signature.
+"""
+
+from __future__ import annotations
+
+from asn1crypto import cms, core
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+__all__ = [
+    "PLAIN_ECDSA",
+    "detach_content",
+    "encapsulated_sha1",
+    "one_per_signer",
+    "plain_ecdsa_as_der",
+    "plain_ecdsa_name",
+    "with_plain_ecdsa_as_der",
+]
+
+# BSI TR-03111 ecdsa-plain-signatures (0.4.0.127.0.7.1.1.4.1): OID -> (name, X9.62 ECDSA
+# with the same hash, as asn1crypto names it).
+PLAIN_ECDSA: dict[str, tuple[str, str]] = {
+    "0.4.0.127.0.7.1.1.4.1.1": ("ecdsa-plain-SHA1", "sha1_ecdsa"),
+    "0.4.0.127.0.7.1.1.4.1.2": ("ecdsa-plain-SHA224", "sha224_ecdsa"),
+    "0.4.0.127.0.7.1.1.4.1.3": ("ecdsa-plain-SHA256", "sha256_ecdsa"),
+    "0.4.0.127.0.7.1.1.4.1.4": ("ecdsa-plain-SHA384", "sha384_ecdsa"),
+    "0.4.0.127.0.7.1.1.4.1.5": ("ecdsa-plain-SHA512", "sha512_ecdsa"),
+}
+# ecdsa-plain-RIPEMD160 (.6) is left out: neither asn1crypto nor OpenSSL 3's default
+# provider knows RIPEMD-160, so such a signature stays unverifiable (never a pass).
+
+_SHA1_SIZE = 20
+
+
+def one_per_signer(signed_data: cms.SignedData) -> list[cms.SignedData]:
+    """One copy of ``signed_data`` per ``SignerInfo``, each holding only that one.
+
+    Raises ``ValueError`` when there is none.
+    """
+    infos = list(signed_data["signer_infos"])
+    if not infos:
+        raise ValueError("the CMS holds no SignerInfo")
+    if len(infos) == 1:
+        return [signed_data]
+    copies = []
+    for si in infos:
+        copy = signed_data.copy()
+        copy["signer_infos"] = cms.SignerInfos([cms.SignerInfo.load(si.dump())])
+        copies.append(copy)
+    return copies
+
+
+def detach_content(signed_data: cms.SignedData) -> tuple[bytes, cms.SignedData]:
+    """The encapsulated content and a copy of ``signed_data`` without it (same type).
+
+    Raises ``ValueError`` when the CMS encapsulates nothing (a detached signature).
+    """
+    eci = signed_data["encap_content_info"]
+    content = eci["content"]
+    if isinstance(content, core.Void) or content.native is None:
+        raise ValueError("the CMS encapsulates no content (a detached signature needs its file)")
+    data = _octets(content)
+    copy = signed_data.copy()
+    copy["encap_content_info"] = cms.ContentInfo({"content_type": eci["content_type"].dotted})
+    return data, copy
+
+
+def encapsulated_sha1(content: bytes) -> bytes:
+    """The SHA-1 digest an ``/adbe.pkcs7.sha1`` signature encapsulates.
+
+    The specification puts the 20 octets as the ``data`` content; some producers wrap
+    them in one more DER OCTET STRING, which is unwrapped. Anything else is refused.
+    """
+    if len(content) == _SHA1_SIZE:
+        return content
+    if len(content) == _SHA1_SIZE + 2 and content[:2] == b"\x04\x14":
+        return content[2:]
+    raise ValueError(
+        f"the encapsulated content is {len(content)} bytes, not a SHA-1 digest (20 bytes)"
+    )
+
+
+def plain_ecdsa_name(signer_info: cms.SignerInfo) -> str | None:
+    """``ecdsa-plain-SHA256`` and the like when the SignerInfo uses a plain-ECDSA OID."""
+    found = PLAIN_ECDSA.get(signer_info["signature_algorithm"]["algorithm"].dotted)
+    return found[0] if found is not None else None
+
+
+def plain_ecdsa_as_der(signer_info: cms.SignerInfo) -> cms.SignerInfo:
+    """A copy of a plain-ECDSA ``SignerInfo`` with a DER signature value and the X9.62
+    algorithm of the same hash (unchanged if it is not plain ECDSA).
+
+    A value of odd length has no ``r || s`` reading: it is kept as it is, so that the
+    signature check fails (SIG_CRYPTO_FAILURE), never guessed at.
+    """
+    found = PLAIN_ECDSA.get(signer_info["signature_algorithm"]["algorithm"].dotted)
+    if found is None:
+        return signer_info
+    copy = cms.SignerInfo.load(signer_info.dump())
+    raw = bytes(signer_info["signature"].native)
+    copy["signature_algorithm"] = cms.SignedDigestAlgorithm({"algorithm": found[1]})
+    if raw and len(raw) % 2 == 0:
+        half = len(raw) // 2
+        r, s = int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+        copy["signature"] = encode_dss_signature(r, s)
+    return copy
+
+
+def with_plain_ecdsa_as_der(signed_data: cms.SignedData) -> tuple[cms.SignedData, str | None]:
+    """``signed_data`` (one SignerInfo) with a plain-ECDSA signature made DER (see
+    :func:`plain_ecdsa_as_der`), and the plain algorithm's name (None: unchanged)."""
+    infos = list(signed_data["signer_infos"])
+    if len(infos) != 1:
+        return signed_data, None
+    name = plain_ecdsa_name(infos[0])
+    if name is None:
+        return signed_data, None
+    copy = signed_data.copy()
+    copy["signer_infos"] = cms.SignerInfos([plain_ecdsa_as_der(infos[0])])
+    return copy, name
+
+
+def _octets(content: core.Asn1Value) -> bytes:
+    """The octets of the encapsulated content (a constructed BER OCTET STRING joined)."""
+    if isinstance(content, core.OctetString | core.ParsableOctetString):
+        return bytes(content)
+    raise ValueError(f"the encapsulated content is a {type(content).__name__}, not octets")
