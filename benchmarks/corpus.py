@@ -146,16 +146,18 @@ class Resigner:
         return bytes(doc)
 
 
-def _template_pdf(pki: DemoPKI, kind: str, label: str, size: int) -> tuple[bytes, list[str]]:
+def _template_pdf(
+    pki: DemoPKI, kind: str, label: str, size: int, at: datetime = SIGNED_AT
+) -> tuple[bytes, list[str]]:
     base = minimal_pdf("Hồ sơ " + label, pages=2, padding=size)
     if kind == "bb":
-        return sign_pdf(pki, label, base, at=SIGNED_AT), [label]
+        return sign_pdf(pki, label, base, at=at), [label]
     if kind == "lt":
-        return sign_pdf(pki, label, base, at=SIGNED_AT, ltv=True), [label]
+        return sign_pdf(pki, label, base, at=at, ltv=True), [label]
     if kind == "two":
-        first = sign_pdf(pki, label, base, at=SIGNED_AT)
+        first = sign_pdf(pki, label, base, at=at)
         second = "official" if pki.hierarchy_of(label) == "specialized" else "organisation"
-        both = sign_pdf(pki, second, first, at=SIGNED_AT, field_name="Signature2")
+        both = sign_pdf(pki, second, first, at=at, field_name="Signature2")
         return both, [label, second]
     raise ValueError(kind)
 
@@ -218,8 +220,16 @@ def _build_xml(pki: DemoPKI, folder: Path, n: int, rng: random.Random) -> Corpus
     return corpus
 
 
-def build(pki: DemoPKI, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
-    """``n`` distinct documents of ``kind`` in ``folder``.
+def build(
+    pki: DemoPKI,
+    folder: Path,
+    kind: str,
+    n: int,
+    seed: int = 7,
+    signed_at: datetime = SIGNED_AT,
+) -> Corpus:
+    """``n`` distinct documents of ``kind`` in ``folder``, signed (and for B-LT, their
+    validation data gathered) at ``signed_at``.
 
     The demo PKI's certificates name the loopback port of this run's services, so a corpus
     is only good while they run: it is made again each time.
@@ -251,7 +261,7 @@ def build(pki: DemoPKI, folder: Path, kind: str, n: int, seed: int = 7) -> Corpu
             continue
         if label not in templates:
             size = SIZES[LABELS.index(label)]
-            templates[label] = _template_pdf(pki, kind, label, size)
+            templates[label] = _template_pdf(pki, kind, label, size, signed_at)
         template, signers = templates[label]
         doc = resigner.pdf(template, signers, i, timestamp=(kind == "lt"))
         if tampered:
