@@ -801,10 +801,11 @@ class Verifier:
         """After allowed form filling: name the changed fields and compare what is shown.
 
         A field whose new appearance paints over signed page content, or any visible
-        change outside the changed fields' widgets, fails the signature (see
-        :mod:`verify.visual`).
+        change outside the changed fields' widgets (and the annotations the signature
+        permits), fails the signature (see :mod:`verify.visual`). The pages are compared
+        whenever a later revision changed anything, not only a field's value.
         """
-        if report.modifications != "FORM_FILLING_AND_SIGNATURES":
+        if report.modifications not in ("FORM_FILLING_AND_SIGNATURES", "ANNOTATIONS"):
             return report
         try:
             changes = field_changes(emb.reader, emb.signed_revision)
@@ -819,7 +820,7 @@ class Verifier:
                 + "; ".join(c.describe() for c in filled)
             )
         report = replace(report, warnings=tuple(warnings))
-        if report.indication is Indication.TOTAL_FAILED or not changes:
+        if report.indication is Indication.TOTAL_FAILED:
             return report
         try:
             too_big = oversized_update(emb.reader, emb.signed_revision)
@@ -832,7 +833,14 @@ class Verifier:
                 f"what the filled form shows cannot be compared ({too_big})",
             )
         try:
-            findings = visual_check(data[: _signed_end(emb)], data, changes)
+            from verify.visual import changed_annotations
+
+            permitted = (
+                changed_annotations(emb.reader, emb.signed_revision)
+                if report.modifications == "ANNOTATIONS"
+                else ()
+            )
+            findings = visual_check(data[: _signed_end(emb)], data, changes, permitted)
         except Exception as exc:  # noqa: BLE001 - a page PDFium cannot draw is not a pass
             findings = []
             warning = f"The signed and final pages could not be compared ({_short(exc)})."

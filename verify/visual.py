@@ -10,8 +10,10 @@ needs:
 * :func:`field_changes`: every field whose value changed, with the old and the new value;
 * :func:`visual_check`: the signed revision and the final file rendered side by side
   (PDFium via ``pypdfium2``, appearance streams as stored, no form regeneration). A
-  visible difference outside the changed fields' widgets, or inside a widget over
-  non-blank signed page content, is a failure.
+  visible difference outside the changed fields' widgets and the annotations the
+  signature permits, or inside a filled (non-signature) field's widget over non-blank
+  signed page content, is a failure. It runs whenever a later revision changed anything,
+  not only a field's value: an appearance swapped with no value changed shows here.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "SIGNED",
     "FieldChange",
     "VisualFinding",
+    "changed_annotations",
     "field_changes",
     "oversized_update",
     "visual_check",
@@ -213,6 +216,39 @@ def field_changes(reader: PdfFileReader, signed_revision: int) -> list[FieldChan
     return changes
 
 
+def changed_annotations(
+    reader: PdfFileReader, signed_revision: int
+) -> tuple[tuple[int, tuple[float, float, float, float]], ...]:
+    """(page index, /Rect) of every annotation added or rewritten after ``signed_revision``.
+
+    Only for a signature whose permissions allow annotations: their areas may change.
+    """
+    updated: set[int] = set()
+    xrefs = reader.xrefs
+    for revision in range(signed_revision + 1, xrefs.total_revisions):
+        updated.update(ref.idnum for ref in xrefs.explicit_refs_in_revision(revision))
+    before: set[int] = set()
+    for page in _pages(reader.get_historical_root(signed_revision), MAX_PAGES):
+        annots = page.get("/Annots")
+        if isinstance(annots, generic.ArrayObject):
+            before.update(n for n in (_idnum(a) for a in annots) if n is not None)
+    found: list[tuple[int, tuple[float, float, float, float]]] = []
+    for index, page in enumerate(_pages(reader.root, MAX_PAGES)):
+        annots = page.get("/Annots")
+        if not isinstance(annots, generic.ArrayObject):
+            continue
+        for annot in annots:
+            num = _idnum(annot)
+            if num is not None and num in before and num not in updated:
+                continue
+            try:
+                x1, y1, x2, y2 = (float(v) for v in annot.get_object()["/Rect"])
+            except Exception:  # noqa: BLE001, S112 - no usable rectangle
+                continue
+            found.append((index, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))))
+    return tuple(found)
+
+
 def _render(data: bytes, pages: int, *, annots: bool) -> list[Any]:
     import pypdfium2  # type: ignore[import-untyped]  # ships no type information
 
@@ -237,13 +273,18 @@ def _count(mask: Any) -> int:
 
 
 def visual_check(
-    signed: bytes, final: bytes, changes: Sequence[FieldChange]
+    signed: bytes,
+    final: bytes,
+    changes: Sequence[FieldChange],
+    permitted: Sequence[tuple[int, tuple[float, float, float, float]]] = (),
 ) -> list[VisualFinding]:
     """Compare the signed revision with the final file as PDFium draws them.
 
     Differences inside the widgets of the changed fields are what form filling is; they
     are allowed unless the signed page itself (drawn without annotations) has content
-    under them. Any other visible difference is reported.
+    under a filled field's widget. A signature's appearance only covers its own widget,
+    and ``permitted`` (page, /Rect) areas are annotations the signature allows: both are
+    allowed. Any other visible difference is reported.
     """
     from PIL import Image, ImageChops, ImageDraw
 
@@ -252,6 +293,11 @@ def visual_check(
     bare = _render(signed, MAX_PAGES, annots=False)
     findings: list[VisualFinding] = []
     scale = DPI / 72
+
+    def box(rect: tuple[float, float, float, float], height: int) -> tuple[float, ...]:
+        x1, y1, x2, y2 = rect
+        return (x1 * scale - 1, height - y2 * scale - 1, x2 * scale + 1, height - y1 * scale + 1)
+
     for index, (b_img, a_img, page_img) in enumerate(zip(before, after, bare, strict=False)):
         if b_img.size != a_img.size:
             findings.append(VisualFinding(index, b_img.size[0] * b_img.size[1], None))
@@ -263,20 +309,19 @@ def visual_check(
         height = b_img.size[1]
         allowed = Image.new("L", b_img.size, 0)
         draw = ImageDraw.Draw(allowed)
+        for page_index, rect in permitted:
+            if page_index == index:
+                draw.rectangle(box(rect, height), fill=255)
         for change in changes:
             field_mask = Image.new("L", b_img.size, 0)
             field_draw = ImageDraw.Draw(field_mask)
-            for page_index, (x1, y1, x2, y2) in change.widgets:
+            for page_index, rect in change.widgets:
                 if page_index != index:
                     continue
-                box = (
-                    x1 * scale - 1,
-                    height - y2 * scale - 1,
-                    x2 * scale + 1,
-                    height - y1 * scale + 1,
-                )
-                draw.rectangle(box, fill=255)
-                field_draw.rectangle(box, fill=255)
+                draw.rectangle(box(rect, height), fill=255)
+                field_draw.rectangle(box(rect, height), fill=255)
+            if change.is_signature:
+                continue  # a signature's appearance is drawn on its own widget
             covering = ImageChops.multiply(ImageChops.multiply(diff, field_mask), ink)
             pixels = _count(covering)
             if pixels >= _MIN_PIXELS:
