@@ -288,17 +288,17 @@ def test_enveloping_cms_is_read_and_passes(
 
 
 def test_openssl_nodetach_p7m_passes(verifier: Verifier, demo_pki: DemoPKI, tmp_path: Path) -> None:
-    """`openssl cms -sign -nodetach` (DER and PEM): read as an enveloping CMS, TOTAL_PASSED."""
+    """`openssl cms -sign -nodetach` (DER, PEM, BER): read as an enveloping CMS, TOTAL_PASSED."""
     content = tmp_path / "to-khai.txt"
     content.write_bytes(DATA)
     crt, key, ca = openssl_files(demo_pki, "citizen-ec", tmp_path)
-    for form in ("DER", "PEM"):
-        out = tmp_path / f"to-khai.{form}.p7m"
-        openssl("cms", "-sign", "-nodetach", "-binary", "-cades", "-md", "sha256",
+    for form, extra in (("DER", ()), ("PEM", ()), ("DER", ("-stream",))):  # -stream: BER
+        out = tmp_path / f"to-khai.{form}{''.join(extra)}.p7m"
+        openssl("cms", "-sign", "-nodetach", "-binary", "-cades", "-md", "sha256", *extra,
                 "-in", content, "-outform", form, "-out", out,
                 "-signer", crt, "-inkey", key, "-certfile", ca)  # fmt: skip
         report = verifier.verify(out)
-        assert verdict(report) == (P, None), (form, report.message_en)
+        assert verdict(report) == (P, None), (form, extra, report.message_en)
         assert report.signatures[0].coverage == "ENVELOPED_CONTENT"
 
 
