@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from asn1crypto import x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from esign.errors import InputError, UsageError
 from esign.profiles import LEVELS, Level, SignatureProfile
@@ -31,18 +29,6 @@ from verify import (
     ValidationPolicy,
     Verifier,
 )
-
-_FETCHERS: weakref.WeakKeyDictionary[Verifier, Any] = weakref.WeakKeyDictionary()
-
-
-def fetchers_for(verifier: Verifier) -> Any:
-    """One pyhanko-certvalidator fetcher set per Verifier: OCSP/CRL answers are cached."""
-    found = _FETCHERS.get(verifier)
-    if found is None:
-        backend = RequestsFetcherBackend(per_request_timeout=verifier.policy.fetch_timeout)
-        found = backend.get_fetchers()
-        _FETCHERS[verifier] = found
-    return found
 
 
 def check_level(level: str) -> Level:
@@ -77,14 +63,8 @@ class Plan:
         )
 
     def validation_context(self) -> ValidationContext:
-        policy = self.verifier.policy
-        mode = "require" if policy.revocation is RevocationMode.HARD else "soft-fail"
-        return self.verifier.trust.validation_context(
-            allow_fetching=policy.network,
-            fetchers=fetchers_for(self.verifier) if policy.network else None,
-            revocation_mode=mode,
-            other_certs=list(self.chain),
-        )
+        # the verifier's own: its revocation cache, its policy (verify is the one place)
+        return self.verifier.validation_context(other_certs=self.chain)
 
 
 def resolve_verifier(

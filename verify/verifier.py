@@ -275,6 +275,22 @@ class Verifier:
             collecting.append(vc)
         return vc
 
+    def validation_context(
+        self,
+        moment: datetime | None = None,
+        *,
+        other_certs: Iterable[x509.Certificate] = (),
+        crls: Iterable[Any] = (),
+        ocsps: Iterable[Any] = (),
+    ) -> ValidationContext:
+        """The ``ValidationContext`` this verifier validates with: its trust profile, its
+        policy's revocation mode and network use, and its revocation cache. The one place
+        contexts are made; ``esign`` uses it too (for B-LT/B-LTA validation data), so
+        signing and verifying share fetched answers."""
+        return self._context(
+            moment or self.policy.moment(), other_certs=other_certs, crls=crls, ocsps=ocsps
+        )
+
     # -- public API --------------------------------------------------------------------
 
     def verify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
@@ -459,12 +475,32 @@ class Verifier:
                 )
             verdict = _Verdict(sub)
             if sub in (SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.GENERIC):
-                verdict = _Verdict(
-                    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-                    f"hồ sơ tin cậy: {self.trust.name}",
-                    f"trust profile: {self.trust.name}",
-                )
+                vi, en = self._no_chain(cert, intermediates)
+                verdict = _Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
         return _certificate_check(verdict, cert, path, anchor_profile)
+
+    def _no_chain(
+        self, cert: x509.Certificate, carried: Sequence[x509.Certificate]
+    ) -> tuple[str, str]:
+        return process.no_chain_reason(
+            cert,
+            carried,
+            self.trust.anchors,
+            self.trust.intermediates,
+            profile=self.trust.name,
+            network=self.policy.network,
+            fetched=self._fetched_certificates,
+        )
+
+    def _fetched_certificates(self, url: str) -> list[x509.Certificate]:
+        """The certificates fetched from ``url`` and kept in the cache (AIA caIssuers)."""
+        entry = self.cache.get(RevocationCache.key("GET", url), self.policy.moment())
+        if entry is None:
+            return []
+        try:
+            return list(_parse_certificates(entry.body))
+        except Exception:  # noqa: BLE001 - an unreadable answer fetched nothing usable
+            return []
 
     def check_certificate(
         self,
@@ -1359,6 +1395,7 @@ class Verifier:
             covers=tuple(check.covers),
             expected_cover=check.expected_cover,
             tax_code_mismatch=seller_mst_mismatch(check, facts),
+            hierarchy=profile,
         )
         return _apply(report, process.judge(evidence, self.policy, moment))
 
@@ -1671,12 +1708,8 @@ class Verifier:
         if sub is SubIndication.NOT_YET_VALID:
             return _Verdict(SubIndication.NOT_YET_VALID)
         if sub is SubIndication.NO_CERTIFICATE_CHAIN_FOUND or sub is SubIndication.GENERIC:
-            profile = self.trust.name
-            return _Verdict(
-                SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-                f"hồ sơ tin cậy: {profile}",
-                f"trust profile: {profile}",
-            )
+            vi, en = self._no_chain(st.signing_cert, other_certs)
+            return _Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
         if sub is SubIndication.TRY_LATER:
             return _Verdict(
                 SubIndication.TRY_LATER,
@@ -1873,6 +1906,20 @@ class Verifier:
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _parse_certificates(body: bytes) -> Iterator[x509.Certificate]:
+    """A DER or PEM certificate, or a degenerate PKCS#7 bundle of them (AIA answers)."""
+    body = _maybe_pem(body)
+    if body[:1] == b"\x30":
+        try:
+            info = cms.ContentInfo.load(body, strict=True)
+            if info["content_type"].native == "signed_data":
+                yield from _cms_certs(info["content"])
+                return
+        except ValueError:
+            pass
+    yield x509.Certificate.load(body, strict=True)
 
 
 def _unchain(
