@@ -11,9 +11,9 @@ needs:
 * :func:`visual_check`: the signed revision and the final file rendered side by side
   (PDFium via ``pypdfium2``, appearance streams as stored, no form regeneration). A
   visible difference outside the changed fields' widgets and the annotations the
-  signature permits, or inside a filled (non-signature) field's widget over non-blank
-  signed page content, is a failure. It runs whenever a later revision changed anything,
-  not only a field's value: an appearance swapped with no value changed shows here.
+  signature permits, or inside a widget over non-blank signed page content, is a
+  failure. It runs whenever a later revision changed anything, not only a field's
+  value: an appearance swapped with no value changed shows here.
 """
 
 from __future__ import annotations
@@ -282,9 +282,9 @@ def visual_check(
 
     Differences inside the widgets of the changed fields are what form filling is; they
     are allowed unless the signed page itself (drawn without annotations) has content
-    under a filled field's widget. A signature's appearance only covers its own widget,
-    and ``permitted`` (page, /Rect) areas are annotations the signature allows: both are
-    allowed. Any other visible difference is reported.
+    under them (a new appearance, a signature's too, may not paint over signed content).
+    ``permitted`` (page, /Rect) areas are annotations the signature allows. Any other
+    visible difference is reported.
     """
     from PIL import Image, ImageChops, ImageDraw
 
@@ -320,8 +320,6 @@ def visual_check(
                     continue
                 draw.rectangle(box(rect, height), fill=255)
                 field_draw.rectangle(box(rect, height), fill=255)
-            if change.is_signature:
-                continue  # a signature's appearance is drawn on its own widget
             covering = ImageChops.multiply(ImageChops.multiply(diff, field_mask), ink)
             pixels = _count(covering)
             if pixels >= _MIN_PIXELS:

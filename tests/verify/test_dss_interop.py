@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from verify import DocumentReport, Indication, ValidationPolicy, Verifier
+from verify import DocumentReport, Indication, RevocationMode, ValidationPolicy, Verifier
 from verify.report import SignatureReport
 from verify.trust import TrustProfile
 
@@ -42,7 +42,7 @@ FACT_NAMES = ("signatures", "intact", "unexplained", "terminates")
 
 @functools.cache
 def _verifier() -> Verifier:
-    policy = ValidationPolicy(validation_time=AT, network=False, revocation="soft")
+    policy = ValidationPolicy(validation_time=AT, network=False, revocation=RevocationMode.SOFT)
     return Verifier(TrustProfile.custom([]), policy)
 
 
