@@ -23,7 +23,7 @@ process as every other signature.
 
 from __future__ import annotations
 
-from asn1crypto import cms, core
+from asn1crypto import cms, core, x509
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 __all__ = [
@@ -144,3 +144,33 @@ def _octets(content: core.Asn1Value) -> bytes:
     if isinstance(content, core.OctetString | core.ParsableOctetString):
         return bytes(content)
     raise ValueError(f"the encapsulated content is a {type(content).__name__}, not octets")
+
+
+def verifies_over(signer_info: cms.SignerInfo, cert: x509.Certificate, payload: bytes) -> bool:
+    """Whether ``signer_info``'s signature value verifies over ``payload`` with ``cert``'s
+    key (RSA PKCS#1 v1.5 or PSS, ECDSA), for the digest algorithm it names."""
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    try:
+        name = signer_info["digest_algorithm"]["algorithm"].native
+        digest: hashes.HashAlgorithm = getattr(hashes, str(name).upper())()
+        key = cx509.load_der_x509_certificate(cert.dump()).public_key()
+        mechanism = signer_info["signature_algorithm"].signature_algo
+        value = signer_info["signature"].native
+        if isinstance(key, rsa.RSAPublicKey):
+            pad: padding.AsymmetricPadding = (
+                padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
+                if mechanism == "rsassa_pss"
+                else padding.PKCS1v15()
+            )
+            key.verify(value, payload, pad, digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(value, payload, ec.ECDSA(digest))
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, AttributeError):
+        return False
+    return True

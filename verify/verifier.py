@@ -52,7 +52,7 @@ from pyhanko_certvalidator.errors import PathValidationError
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 from pyhanko_certvalidator.validate import async_validate_path
 
-from verify import fastpath, process
+from verify import cms_forms, fastpath, process
 from verify.cache import CachingFetcherBackend, RevocationCache
 from verify.evidence import Evidence
 from verify.identity import SignerIdentity
@@ -1908,6 +1908,13 @@ class Verifier:
 # -- helpers ----------------------------------------------------------------------------
 
 
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
 def _parse_certificates(body: bytes) -> Iterator[x509.Certificate]:
     """A DER or PEM certificate, or a degenerate PKCS#7 bundle of them (AIA answers)."""
     body = _maybe_pem(body)
@@ -2526,15 +2533,27 @@ def _cms_problem(
         return None, warnings
     encoded = [bytes(a.dump()) for a in si["signed_attrs"]]
     if encoded != sorted(encoded):
-        # DER orders a SET OF; the signature must be over the DER encoding (RFC 5652
-        # 5.4), which EU DSS recomputes, and which then does not match
-        return _Verdict(
-            SubIndication.HASH_FAILURE,
-            "các thuộc tính được ký không được mã hóa DER (tập hợp không đúng thứ tự): "
-            "chữ ký không phải trên bản mã hóa DER của chúng",
-            "the signed attributes are not DER-encoded (their SET OF is out of order): the "
-            "signature is not over their DER encoding",
-        ), warnings
+        # DER orders a SET OF, and the signature is over the DER encoding (RFC 5652 5.4).
+        # As EU DSS does, the attributes are re-encoded in DER order: a signature over
+        # that encoding stands (some producers store them unsorted), one over the bytes as
+        # stored does not (the ETSI plugtests call it HASH_FAILURE).
+        der = b"".join(sorted(encoded))
+        if not cms_forms.verifies_over(si, signer_cert, b"\x31" + _der_length(len(der)) + der):
+            return _Verdict(
+                SubIndication.HASH_FAILURE,
+                "các thuộc tính được ký không được mã hóa DER (tập hợp không đúng thứ tự): "
+                "chữ ký không phải trên bản mã hóa DER của chúng",
+                "the signed attributes are not DER-encoded (their SET OF is out of order): "
+                "the signature is not over their DER encoding",
+            ), warnings
+        si["signed_attrs"] = cms.CMSAttributes.load(
+            b"\x31" + _der_length(len(der)) + der
+        )
+        warnings.append(
+            "The signed attributes are stored out of DER order; the signature is over their "
+            "DER encoding, which was verified (các thuộc tính được ký lưu không theo thứ tự "
+            "DER; chữ ký đúng trên bản mã hóa DER của chúng)."
+        )
     doubled = _doubled_attrs(si)
     if doubled is not None:
         return doubled, warnings

@@ -223,6 +223,23 @@ def test_signed_attributes_out_of_der_order_are_a_hash_failure(demo_pki: DemoPKI
     assert "DER" in report.message_en
 
 
+def test_signed_attributes_stored_unsorted_but_signed_in_der_order_stand(demo_pki: DemoPKI) -> None:
+    """Some producers store the attributes out of order but sign their DER encoding: as EU
+    DSS re-encodes them, the signature stands, with a warning saying so."""
+    crls = A.demo_crls(demo_pki, PINNED_NOW)
+    info = A.sign_cades(demo_pki, "citizen", DATA, at=SIGNED_AT, crls=crls)
+    si = info["content"]["signer_infos"][0]
+    attrs = [bytes(a.dump()) for a in si["signed_attrs"]]
+    raw = b"".join(sorted(attrs, reverse=True))
+    original = bytes(si["signed_attrs"].dump())
+    stored = b"\xa0" + original[1 : len(original) - len(raw)] + raw  # the signature is kept
+    der = info.dump().replace(original, stored)
+    assert der != info.dump()
+    report = Verifier(demo_trust(demo_pki), OFFLINE).verify(DATA, detached=der)
+    assert report.indication is Indication.TOTAL_PASSED, report.message_en
+    assert any("out of DER order" in w for w in report.signatures[0].warnings)
+
+
 def test_a_signature_without_signed_attributes_is_checked_and_judged_by_the_policy(
     demo_pki: DemoPKI,
 ) -> None:
