@@ -16,16 +16,23 @@ stores them under ``DIR/<sha256 of the document>/``::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator import ValidationContext
+
+    from verify.report import DocumentReport
 
 __all__ = ["Evidence"]
 
@@ -104,3 +111,52 @@ class Evidence:
         except (OSError, ValueError):
             return None
         return data
+
+
+# -- what one validation used ------------------------------------------------------------------
+
+COLLECTING: contextvars.ContextVar[list[ValidationContext] | None] = contextvars.ContextVar(
+    "hoso_collecting", default=None
+)
+"""While set, every ValidationContext the verifier makes is appended to this list (see
+:func:`collecting`)."""
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[ValidationContext]]:
+    """Collect the validation contexts made while the block runs (one document's)."""
+    contexts: list[ValidationContext] = []
+    token = COLLECTING.set(contexts)
+    try:
+        yield contexts
+    finally:
+        COLLECTING.reset(token)
+
+
+def harvest(report: DocumentReport, contexts: list[ValidationContext]) -> Evidence:
+    """The certificates, OCSP responses and CRLs about the paths in ``report``."""
+    wanted = {c.sha256 for sig in report.signatures for c in sig.chain}
+    certs: dict[str, x509.Certificate] = {}
+    for vc in contexts:
+        for cert in vc.certificate_registry:
+            digest = _sha(cert.dump())
+            if digest in wanted:
+                certs[digest] = cert
+    subjects = {c.subject.dump() for c in certs.values()}
+    name_hashes = {hashlib.sha1(s).digest() for s in subjects}  # noqa: S324 - OCSP CertID
+    evidence = Evidence(certificates=list(certs.values()))
+    for vc in contexts:
+        try:
+            ocsps = [
+                r
+                for r in vc.ocsps
+                if any(
+                    resp["cert_id"]["issuer_name_hash"].native in name_hashes
+                    for resp in r.basic_ocsp_response["tbs_response_data"]["responses"]
+                )
+            ]
+            crls = [c for c in vc.crls if c.issuer.dump() in subjects]
+        except Exception:  # noqa: BLE001, S112 - a damaged response is simply not kept
+            continue
+        evidence.add(ocsps=ocsps, crls=crls)
+    return evidence

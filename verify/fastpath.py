@@ -84,6 +84,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from verify.evidence import COLLECTING, collecting, harvest
 from verify.report import DocumentReport, Indication, SubIndication
 
 if TYPE_CHECKING:
@@ -200,12 +201,10 @@ FullCheck = Callable[[], Awaitable[DocumentReport]]
 
 
 async def pdf(
-    verifier: Verifier, path: str | None, data: bytes, moment: datetime
+    verifier: Verifier, path: str | None, data: bytes, moment: datetime, full: FullCheck
 ) -> DocumentReport:
-    """The report for a PDF: from a template when provably the same, else full validation."""
-
-    def full() -> Awaitable[DocumentReport]:
-        return verifier._verify_pdf_bytes(path, data, moment)
+    """The report for a PDF: from a template when provably the same, else ``full()`` (the
+    verifier's full validation of this document)."""
 
     if not _enabled(verifier):
         return await full()
@@ -222,11 +221,10 @@ async def detached(
     data: bytes,
     signature: bytes,
     moment: datetime,
+    full: FullCheck,
 ) -> DocumentReport:
-    """The report for content + detached CMS: from a template when provably the same."""
-
-    def full() -> Awaitable[DocumentReport]:
-        return verifier._verify_detached_bytes(path, data, signature, moment)
+    """The report for content + detached CMS: from a template when provably the same,
+    else ``full()``."""
 
     if not _enabled(verifier):
         return await full()
@@ -241,9 +239,7 @@ async def detached(
 
 
 def _enabled(verifier: Verifier) -> bool:
-    from verify.verifier import _COLLECTING  # the verifier imports us: no cycle at load
-
-    return verifier.policy.fast_path and verifier.evidence_in is None and _COLLECTING.get() is None
+    return verifier.policy.fast_path and verifier.evidence_in is None and COLLECTING.get() is None
 
 
 async def _answer(
@@ -463,8 +459,8 @@ def _from_template(
                 for t in sig.timestamps
             ),
         )
-    return verifier._document(
-        path, data, fmt, moment, [signature], None, template.warnings, parsed.sha256
+    return DocumentReport.from_signatures(
+        path, data, fmt, moment, [signature], template.warnings, parsed.sha256
     )
 
 
@@ -475,17 +471,12 @@ async def _full_with_window(
     if fixed:
         return await full(), None
     from verify.policy import RevocationMode
-    from verify.verifier import _COLLECTING, _harvest
 
-    contexts: list[Any] = []
-    token = _COLLECTING.set(contexts)
-    try:
+    with collecting() as contexts:
         report = await full()
-    finally:
-        _COLLECTING.reset(token)
     policy = verifier.policy
     try:
-        evidence = _harvest(report, contexts)
+        evidence = harvest(report, contexts)
         starts: list[float] = []
         ends: list[float] = []
         for cert in evidence.certificates:

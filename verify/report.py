@@ -14,8 +14,9 @@ described by ``docs/report-schema.json``.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -485,6 +486,56 @@ class DocumentReport:
     @property
     def passed(self) -> bool:
         return self.indication is Indication.TOTAL_PASSED
+
+    @classmethod
+    def from_signatures(
+        cls,
+        path: str | None,
+        data: bytes,
+        fmt: str,
+        moment: datetime,
+        signatures: Sequence[SignatureReport],
+        warnings: Sequence[str] = (),
+        sha256: str | None = None,
+    ) -> DocumentReport:
+        """The document's report from its signatures' reports: the worst verdict decides,
+        and its sentence names the first signature with that verdict. ``sha256`` is the hex
+        SHA-256 of ``data`` if already known."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        failing = [s for s in signatures if not s.passed]
+        if not failing:
+            n = len(signatures)
+            base_vi, base_en = sentences(None)
+            return cls(
+                path=path,
+                size=len(data),
+                sha256=digest,
+                format=fmt,
+                indication=Indication.TOTAL_PASSED,
+                sub_indication=None,
+                message_vi=f"Tài liệu hợp lệ: cả {n} chữ ký đều hợp lệ." if n > 1 else base_vi,
+                message_en=f"The document is valid: all {n} signatures are valid."
+                if n > 1
+                else base_en,
+                signatures=tuple(signatures),
+                validation_time=moment,
+                warnings=tuple(warnings),
+            )
+        ind = worst(s.indication for s in signatures)
+        first = next(s for s in failing if s.indication is ind)
+        return cls(
+            path=path,
+            size=len(data),
+            sha256=digest,
+            format=fmt,
+            indication=ind,
+            sub_indication=first.sub_indication,
+            message_vi=f"Chữ ký số {first.index + 1}: {first.message_vi}",
+            message_en=f"Signature {first.index + 1}: {first.message_en}",
+            signatures=tuple(signatures),
+            validation_time=moment,
+            warnings=tuple(warnings),
+        )
 
     def raise_for_status(self) -> DocumentReport:
         """Return self if TOTAL_PASSED, else raise :class:`VerificationFailed`."""

@@ -19,7 +19,7 @@ import io
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -54,7 +54,7 @@ from pyhanko_certvalidator.validate import async_validate_path
 
 from verify import cms_forms, fastpath, process
 from verify.cache import CachingFetcherBackend, RevocationCache
-from verify.evidence import Evidence
+from verify.evidence import COLLECTING, Evidence, collecting, harvest
 from verify.identity import SignerIdentity
 from verify.policy import RevocationMode, ValidationPolicy
 from verify.report import (
@@ -66,7 +66,6 @@ from verify.report import (
     SubIndication,
     TimestampReport,
     sentences,
-    worst,
 )
 from verify.trust import Hierarchy, TrustProfile, fingerprint
 from verify.visual import field_changes, oversized_update, visual_check
@@ -131,9 +130,6 @@ _CMS_ALGOS = CMSAlgorithmUsagePolicy.lift_policy(_PERMISSIVE_ALGOS)
 
 # Per-document evidence: the validation contexts made while verifying one document (to
 # harvest what was used) and the evidence supplied for replaying it offline.
-_COLLECTING: contextvars.ContextVar[list[ValidationContext] | None] = contextvars.ContextVar(
-    "hoso_collecting", default=None
-)
 _SUPPLIED: contextvars.ContextVar[Evidence | None] = contextvars.ContextVar(
     "hoso_supplied", default=None
 )
@@ -270,10 +266,16 @@ class Verifier:
             retroactive_revinfo=retroactive,
             algorithm_usage_policy=_PERMISSIVE_ALGOS,
         )
-        collecting = _COLLECTING.get()
-        if collecting is not None:
-            collecting.append(vc)
+        gathered = COLLECTING.get()
+        if gathered is not None:
+            gathered.append(vc)
         return vc
+
+    def _full_pdf(
+        self, path: str | None, data: bytes, moment: datetime
+    ) -> Callable[[], Awaitable[DocumentReport]]:
+        """Full validation of a PDF, for the fast path to run when no template answers."""
+        return lambda: self._verify_pdf_bytes(path, data, moment)
 
     def validation_context(
         self,
@@ -320,7 +322,9 @@ class Verifier:
                 elif _looks_like_signed_data(data):
                     report = await self._verify_enveloped_bytes(path, data, moment)
                 else:
-                    report = await fastpath.pdf(self, path, data, moment)
+                    report = await fastpath.pdf(
+                        self, path, data, moment, self._full_pdf(path, data, moment)
+                    )
                     report = await self._embedded_fallback(path, data, moment, report)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "unknown", moment, (), _format_failure_doc(exc), ())
@@ -348,7 +352,13 @@ class Verifier:
             self._embedded_only = Verifier(
                 self.trust, self.policy.replace(network=False), cache=self.cache
             )
-        retry = await fastpath.pdf(self._embedded_only, path, data, moment)
+        retry = await fastpath.pdf(
+            self._embedded_only,
+            path,
+            data,
+            moment,
+            self._embedded_only._full_pdf(path, data, moment),
+        )
         if retry.indication is not Indication.TOTAL_PASSED:
             return report
         note = (
@@ -362,13 +372,9 @@ class Verifier:
         self, source: Source, *, detached: Source | None = None
     ) -> tuple[DocumentReport, Evidence]:
         """Verify, and return what the verdict rested on (see :mod:`verify.evidence`)."""
-        contexts: list[ValidationContext] = []
-        token = _COLLECTING.set(contexts)
-        try:
+        with collecting() as contexts:
             report = await self.averify(source, detached=detached)
-        finally:
-            _COLLECTING.reset(token)
-        return report, _harvest(report, contexts)
+        return report, harvest(report, contexts)
 
     def verify_with_evidence(
         self, source: Source, *, detached: Source | None = None
@@ -387,7 +393,9 @@ class Verifier:
         assert data is not None
         try:
             with self._supplying(data):
-                report = await fastpath.pdf(self, path, data, moment)
+                report = await fastpath.pdf(
+                    self, path, data, moment, self._full_pdf(path, data, moment)
+                )
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "pdf", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -405,7 +413,14 @@ class Verifier:
         assert sig_data is not None
         try:
             with self._supplying(data):
-                report = await fastpath.detached(self, path, data, sig_data, moment)
+                report = await fastpath.detached(
+                    self,
+                    path,
+                    data,
+                    sig_data,
+                    moment,
+                    lambda: self._verify_detached_bytes(path, data, sig_data, moment),
+                )
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             report = self._document(path, data, "cms", moment, (), _format_failure_doc(exc), ())
         return _with_elapsed(report, started)
@@ -581,45 +596,11 @@ class Verifier:
         sha256: str | None = None,
     ) -> DocumentReport:
         """The document's report; ``sha256`` is the hex SHA-256 of ``data`` if known."""
-        digest = sha256 or hashlib.sha256(data).hexdigest()
         if verdict is None:
-            failing = [s for s in signatures if not s.passed]
-            ind = worst(s.indication for s in signatures)
-            if not failing:
-                verdict = _Verdict(None)
-                n = len(signatures)
-                vi = f"Tài liệu hợp lệ: cả {n} chữ ký đều hợp lệ." if n > 1 else None
-                en = f"The document is valid: all {n} signatures are valid." if n > 1 else None
-                base_vi, base_en = sentences(None)
-                return DocumentReport(
-                    path=path,
-                    size=len(data),
-                    sha256=digest,
-                    format=fmt,
-                    indication=Indication.TOTAL_PASSED,
-                    sub_indication=None,
-                    message_vi=vi or base_vi,
-                    message_en=en or base_en,
-                    signatures=tuple(signatures),
-                    validation_time=moment,
-                    warnings=tuple(warnings),
-                )
-            first = next(s for s in failing if s.indication is ind)
-            label_vi = f"chữ ký số {first.index + 1}"
-            label_en = f"signature {first.index + 1}"
-            return DocumentReport(
-                path=path,
-                size=len(data),
-                sha256=digest,
-                format=fmt,
-                indication=ind,
-                sub_indication=first.sub_indication,
-                message_vi=f"{label_vi.capitalize()}: {first.message_vi}",
-                message_en=f"{label_en.capitalize()}: {first.message_en}",
-                signatures=tuple(signatures),
-                validation_time=moment,
-                warnings=tuple(warnings),
+            return DocumentReport.from_signatures(
+                path, data, fmt, moment, signatures, warnings, sha256
             )
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
         return DocumentReport(
             path=path,
@@ -1463,8 +1444,7 @@ class Verifier:
         count = len(signed_data["signer_infos"])
         if count > self.policy.max_signatures:
             raise ValueError(
-                f"{count} signer infos, more than the policy's limit "
-                f"({self.policy.max_signatures})"
+                f"{count} signer infos, more than the policy's limit ({self.policy.max_signatures})"
             )
         return [
             (part, extract_certificate_info(part).signer_cert)
@@ -2009,35 +1989,6 @@ def _signed_token(signer_info: cms.SignerInfo) -> cms.ContentInfo | None:
     return _attr_value(signer_info["signed_attrs"], "content_time_stamp")
 
 
-def _harvest(report: DocumentReport, contexts: list[ValidationContext]) -> Evidence:
-    """The certificates, OCSP responses and CRLs about the paths in ``report``."""
-    wanted = {c.sha256 for sig in report.signatures for c in sig.chain}
-    certs: dict[str, x509.Certificate] = {}
-    for vc in contexts:
-        for cert in vc.certificate_registry:
-            digest = fingerprint(cert)
-            if digest in wanted:
-                certs[digest] = cert
-    subjects = {c.subject.dump() for c in certs.values()}
-    name_hashes = {hashlib.sha1(s).digest() for s in subjects}  # noqa: S324 - OCSP CertID
-    evidence = Evidence(certificates=list(certs.values()))
-    for vc in contexts:
-        try:
-            ocsps = [
-                r
-                for r in vc.ocsps
-                if any(
-                    resp["cert_id"]["issuer_name_hash"].native in name_hashes
-                    for resp in r.basic_ocsp_response["tbs_response_data"]["responses"]
-                )
-            ]
-            crls = [c for c in vc.crls if c.issuer.dump() in subjects]
-        except Exception:  # noqa: BLE001, S112 - a damaged response is simply not kept
-            continue
-        evidence.add(ocsps=ocsps, crls=crls)
-    return evidence
-
-
 @dataclass(frozen=True)
 class CertificateCheck:
     """Whether a certificate could make a signature that verifies, and why not."""
@@ -2546,9 +2497,7 @@ def _cms_problem(
                 "the signed attributes are not DER-encoded (their SET OF is out of order): "
                 "the signature is not over their DER encoding",
             ), warnings
-        si["signed_attrs"] = cms.CMSAttributes.load(
-            b"\x31" + _der_length(len(der)) + der
-        )
+        si["signed_attrs"] = cms.CMSAttributes.load(b"\x31" + _der_length(len(der)) + der)
         warnings.append(
             "The signed attributes are stored out of DER order; the signature is over their "
             "DER encoding, which was verified (các thuộc tính được ký lưu không theo thứ tự "

@@ -638,3 +638,21 @@ def test_templates_serve_now_when_no_revocation_data_is_used(
             expected = _check(fast, full, data, sig, f"document {i}")
             assert expected.passed, expected.message_en
     assert fastpath.stats(fast)["hits"] == 2 * 4 - 1
+
+
+def test_the_fast_path_uses_no_private_name_of_the_verifier() -> None:
+    """fastpath reads the verifier's public surface only (trust, policy, evidence_in) and is
+    handed the full check to run; it imports nothing private from verify.verifier."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(fastpath))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "verify.verifier":
+            assert all(not alias.name.startswith("_") for alias in node.names)
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "verifier"
+        ):
+            assert not node.attr.startswith("_"), node.attr
