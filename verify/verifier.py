@@ -728,6 +728,56 @@ class Verifier:
             reports.append(replace(extra, index=len(reports)))
         return self._document(path, data, "pdf", moment, reports, None, warnings)
 
+    async def _judge_embedded(
+        self,
+        emb: EmbeddedPdfSignature,
+        status: StandardCMSSignatureStatus,
+        signer_cert: x509.Certificate,
+        signer_info: cms.SignerInfo,
+        moment: datetime,
+        *,
+        others: Sequence[x509.Certificate],
+        revocation: process.Revocation,
+        dss: tuple[Sequence[Any], Sequence[Any]],
+        doc_ts_evidence: Sequence[tuple[EmbeddedPdfSignature, process.TimestampEvidence]],
+        not_analysed: str | None,
+    ) -> tuple[
+        process.Judgement,
+        tuple[_Verdict, datetime | None, RevocationReport, StandardCMSSignatureStatus],
+    ]:
+        """A PDF signature's evidence judged by the process, then its path validated at the
+        proof of existence the process accepted (the document timestamps after it count)."""
+        dss_crls, dss_ocsps = dss
+        dss_revocation = process.Revocation(
+            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
+        )
+        later_doc_ts = [
+            ts
+            for other, ts in doc_ts_evidence
+            if other.signed_revision > emb.signed_revision and other is not emb
+        ]
+        evidence = self._evidence(
+            "pdf",
+            status,
+            signer_cert,
+            signer_info,
+            others=others,
+            revocation=revocation + dss_revocation,
+            extra_timestamps=later_doc_ts,
+        )
+        evidence = replace(evidence, changes_not_analysed=not_analysed)
+        judgement = process.judge(evidence, self.policy, moment)
+        judged = await self._judge(
+            status,
+            signer_cert,
+            moment,
+            proven=judgement.proven,
+            other_certs=others,
+            crls=[*dss_crls, *(c for c, _src in revocation.crls)],
+            ocsps=[*dss_ocsps, *(o for o, _src in revocation.ocsps)],
+        )
+        return judgement, judged
+
     async def _document_timestamps(
         self,
         embedded: Sequence[EmbeddedPdfSignature],
@@ -965,33 +1015,17 @@ class Verifier:
                 return _broken_signature(index, field_name, sub_filter, exc)
             not_analysed = _short(exc)
 
-        dss_revocation = process.Revocation(
-            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
-        )
-        later_doc_ts = [
-            ts
-            for other, ts in doc_ts_evidence
-            if other.signed_revision > emb.signed_revision and other is not emb
-        ]
-        evidence = self._evidence(
-            "pdf",
+        judgement, (verdict, proven, revocation, chain_status) = await self._judge_embedded(
+            emb,
             status,
             signer_cert,
             emb.signer_info,
-            others=[*dss_certs, *embedded_certs],
-            revocation=carried + dss_revocation,
-            extra_timestamps=later_doc_ts,
-        )
-        evidence = replace(evidence, changes_not_analysed=not_analysed)
-        judgement = process.judge(evidence, self.policy, moment)
-        verdict, proven, revocation, chain_status = await self._judge(
-            status,
-            signer_cert,
             moment,
-            proven=judgement.proven,
-            other_certs=[*dss_certs, *embedded_certs],
-            crls=crls,
-            ocsps=ocsps,
+            others=[*dss_certs, *embedded_certs],
+            revocation=carried,
+            dss=(dss_crls, dss_ocsps),
+            doc_ts_evidence=doc_ts_evidence,
+            not_analysed=not_analysed,
         )
         warnings: list[str] = list(cms_warnings)
         modifications = _modification_label(status) if not_analysed is None else "NOT_ANALYSED"
@@ -1110,33 +1144,17 @@ class Verifier:
         )
         status = PdfSignatureStatus(**kwargs)
 
-        dss_revocation = process.Revocation(
-            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
-        )
-        later_doc_ts = [
-            ts
-            for other, ts in doc_ts_evidence
-            if other.signed_revision > emb.signed_revision and other is not emb
-        ]
-        evidence = self._evidence(
-            "pdf",
+        judgement, (verdict, proven, revocation, chain_status) = await self._judge_embedded(
+            emb,
             status,
             signer_cert,
             signed_data["signer_infos"][0],
-            others=[*dss_certs, *embedded_certs],
-            revocation=carried + dss_revocation,
-            extra_timestamps=later_doc_ts,
-        )
-        evidence = replace(evidence, changes_not_analysed=not_analysed)
-        judgement = process.judge(evidence, self.policy, moment)
-        verdict, proven, revocation, chain_status = await self._judge(
-            status,
-            signer_cert,
             moment,
-            proven=judgement.proven,
-            other_certs=[*dss_certs, *embedded_certs],
-            crls=crls,
-            ocsps=ocsps,
+            others=[*dss_certs, *embedded_certs],
+            revocation=carried,
+            dss=(dss_crls, dss_ocsps),
+            doc_ts_evidence=doc_ts_evidence,
+            not_analysed=not_analysed,
         )
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
             mod_verdict = _modification_verdict(status)
