@@ -19,6 +19,7 @@ import io
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -79,6 +80,9 @@ from verify.xmldsig import (
 __all__ = ["CertificateCheck", "Source", "Verifier"]
 
 Source = str | os.PathLike[str] | bytes
+
+_SIGNER_CHECKS_KEPT = 1024
+"""XML signers' certificate checks a verifier keeps (see ``Verifier._signer_check``)."""
 
 # Sub-indications certvalidator gives for a certificate outside its validity (it folds
 # expiry into the general failure); the process names the real cause.
@@ -204,6 +208,7 @@ class Verifier:
             self.cache, per_request_timeout=self.policy.fetch_timeout
         )
         self._embedded_only: Verifier | None = None  # see _embedded_fallback
+        self._signer_checks: OrderedDict[tuple[Any, ...], CertificateCheck] = OrderedDict()
 
     def _forked(self) -> None:
         """In a process forked from the one that made this verifier: keep the templates and
@@ -493,6 +498,35 @@ class Verifier:
                 vi, en = self._no_chain(cert, intermediates)
                 verdict = _Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
         return _certificate_check(verdict, cert, path, anchor_profile)
+
+    async def _signer_check(
+        self,
+        cert: x509.Certificate,
+        carried: Sequence[x509.Certificate],
+        moment: datetime,
+    ) -> CertificateCheck:
+        """:meth:`acheck_certificate` for an XML signer, answered again from memory for the
+        same certificate, the same carried certificates and the same fixed validation time
+        (an auditor's run over thousands of invoices by a few sellers). Only a passing
+        answer is kept (a failed fetch is asked again), never while the evidence of a
+        document is being collected or replayed, and never when the time is "now"."""
+        if (
+            self.policy.validation_time is None
+            or COLLECTING.get() is not None
+            or _SUPPLIED.get() is not None
+        ):
+            return await self.acheck_certificate(cert, carried, at=moment)
+        key = (cert.dump(), tuple(c.dump() for c in carried), moment)
+        found = self._signer_checks.get(key)
+        if found is not None:
+            self._signer_checks.move_to_end(key)
+            return found
+        found = await self.acheck_certificate(cert, carried, at=moment)
+        if found.ok:
+            self._signer_checks[key] = found
+            while len(self._signer_checks) > _SIGNER_CHECKS_KEPT:
+                self._signer_checks.popitem(last=False)
+        return found
 
     def _no_chain(
         self, cert: x509.Certificate, carried: Sequence[x509.Certificate]
@@ -1290,9 +1324,7 @@ class Verifier:
         elif not check.signature_ok or check.signer_cert is None:
             verdict = _Verdict(SubIndication.SIG_CRYPTO_FAILURE)
         else:
-            cert_check = await self.acheck_certificate(
-                check.signer_cert, check.certificates, at=moment
-            )
+            cert_check = await self._signer_check(check.signer_cert, check.certificates, moment)
             verdict = _Verdict(cert_check.sub_indication)
             if cert_check.sub_indication in _TIME_FOLDED:
                 # an XML signature carries no timestamp: a claimed time proves nothing

@@ -170,3 +170,24 @@ def test_each_role_signs_under_its_own_hierarchy(demo_pki: DemoPKI) -> None:
         ), sig.message_en
         assert f"must chain to the {wanted} hierarchy" in sig.message_en
     assert "chuyên dùng" in tax.message_vi
+
+
+def test_a_run_over_many_invoices_of_one_seller_gives_each_its_own_full_report(
+    demo_pki: DemoPKI,
+) -> None:
+    """A verifier reused over invoices of one seller (its signer's check answered again from
+    memory at a fixed time) reports each exactly as a fresh verifier does: intact or not,
+    facts and constraints included."""
+    trust = TrustProfile.custom([demo_pki.root("public")], name="demo", hierarchy="public")
+    trust = trust.with_extra_anchors([demo_pki.root("specialized")], hierarchy="specialized")
+    policy = ValidationPolicy(validation_time=PINNED_NOW, revocation="soft")
+    reused = Verifier(trust, policy)
+    at = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+    for n in range(4):
+        xml = sign_strict(invoice_xml(number=str(n + 1)), demo_pki, "organisation", at=at)
+        if n == 2:
+            xml = xml.replace(b"10800000", b"99800000")
+        got = reused.verify(xml)
+        fresh = Verifier(trust, policy).verify(xml)
+        assert got.to_dict() == fresh.to_dict()
+        assert got.passed is (n != 2)
