@@ -83,6 +83,7 @@ from esign.profiles import PUBLIC, SignatureProfile, profile_named
 from esign.signers import KeySource, cert_store
 from esign.twophase import Prepared
 from verify import SignerIdentity, TrustProfile, ValidationPolicy, Verifier
+from verify.xmldsig import remove_keeping_tail
 
 __all__ = [
     "VIETNAM_TIME",
@@ -352,22 +353,10 @@ def _canonical(el: Any, drop_signature: str | None = None) -> bytes:
     if drop_signature is not None:
         for sig in node.iter(f"{{{DS}}}Signature"):
             if sig.get("Id") == drop_signature and sig.getparent() is not None:
-                _remove_keeping_tail(sig)
+                remove_keeping_tail(sig)
                 break
     out: bytes = etree.tostring(node, method="c14n", exclusive=False, with_comments=False)
     return out
-
-
-def _remove_keeping_tail(el: Any) -> None:
-    parent = el.getparent()
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
 
 
 def _sub(parent: Any, local: str, text: str | None = None, **attrs: str) -> Any:

@@ -170,6 +170,7 @@ class _Store:
         self.refused: set[tuple[Any, ...]] = set()
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
+        self.validity: dict[bytes, tuple[datetime, datetime]] = {}
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
@@ -744,7 +745,7 @@ def _parse_cms(
         context,
         _signed_data_shape(sd, si, signer_der, certs, types, kept),
         timestamp,
-        _claimed_fits(signer_der, claimed),
+        _claimed_fits(store, signer_der, claimed),
     )
     return _Parsed(
         shape=shape,
@@ -756,14 +757,20 @@ def _parse_cms(
     )
 
 
-def _claimed_fits(signer_der: bytes, claimed: datetime | None) -> bool | None:
+def _claimed_fits(store: _Store, signer_der: bytes, claimed: datetime | None) -> bool | None:
     """Whether the claimed signing time lies within the signer certificate's validity
     (None: no claimed time). Part of the shape: the policy's signing-time constraints
     judge it, so two documents that differ in it never share a template."""
     if claimed is None:
         return None
-    validity = x509.Certificate.load(signer_der)["tbs_certificate"]["validity"]
-    return bool(validity["not_before"].native <= claimed <= validity["not_after"].native)
+    validity = store.validity.get(signer_der)
+    if validity is None:
+        tbs = x509.Certificate.load(signer_der)["tbs_certificate"]["validity"]
+        validity = (tbs["not_before"].native, tbs["not_after"].native)
+        if len(store.validity) > MAX_TEMPLATES:
+            store.validity.clear()
+        store.validity[signer_der] = validity
+    return bool(validity[0] <= claimed <= validity[1])
 
 
 def _signed_data_shape(

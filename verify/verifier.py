@@ -1114,8 +1114,6 @@ class Verifier:
         """
         import dataclasses
 
-        from verify import cms_forms
-
         field_name: str | None = None
         sub_filter = "/adbe.pkcs7.sha1"
         try:
@@ -1435,50 +1433,46 @@ class Verifier:
     async def _verify_detached_bytes(
         self, path: str | None, data: bytes, sig: bytes, moment: datetime
     ) -> DocumentReport:
-        sig = _maybe_pem(sig)
-        try:
-            content_info = cms.ContentInfo.load(sig, strict=True)
-            if content_info["content_type"].native != "signed_data":
-                raise ValueError("not a CMS SignedData")
-            signers = self._cms_signers(content_info["content"])
-        except Exception as exc:  # noqa: BLE001
-            v = _Verdict(
-                SubIndication.FORMAT_FAILURE,
-                f"chữ ký tách rời không đọc được ({_short(exc)})",
-                f"the detached signature cannot be read ({_short(exc)})",
-            )
-            return self._document(path, data, "cms", moment, (), v, ())
-        reports = [
-            await self._cms_signature(
-                index, data, signed_data, signer_cert, moment, "detached", "DETACHED_CONTENT"
-            )
-            for index, (signed_data, signer_cert) in enumerate(signers)
-        ]
-        return self._document(path, data, "cms", moment, reports, None, ())
+        return await self._cms_document(path, data, sig, moment, enveloped=False)
 
     async def _verify_enveloped_bytes(
         self, path: str | None, data: bytes, moment: datetime
     ) -> DocumentReport:
         """An enveloping CMS (``.p7m``): its encapsulated content is what was signed, and each
         SignerInfo is validated over it as a detached signature would be."""
-        from verify import cms_forms
+        return await self._cms_document(path, data, data, moment, enveloped=True)
 
+    async def _cms_document(
+        self, path: str | None, data: bytes, sig: bytes, moment: datetime, *, enveloped: bool
+    ) -> DocumentReport:
+        """Every SignerInfo of a CMS, each over the content: ``data`` (detached) or the
+        content the CMS encapsulates (enveloped); the worst verdict is the document's."""
         try:
-            content_info = cms.ContentInfo.load(_maybe_pem(data), strict=True)
+            content_info = cms.ContentInfo.load(_maybe_pem(sig), strict=True)
             if content_info["content_type"].native != "signed_data":
                 raise ValueError("not a CMS SignedData")
-            content, signed = cms_forms.detach_content(content_info["content"])
+            content, signed = data, content_info["content"]
+            if enveloped:
+                content, signed = cms_forms.detach_content(signed)
             signers = self._cms_signers(signed)
         except Exception as exc:  # noqa: BLE001
+            what_vi, what_en = (
+                ("chữ ký CMS", "the CMS signature")
+                if enveloped
+                else ("chữ ký tách rời", "the detached signature")
+            )
             v = _Verdict(
                 SubIndication.FORMAT_FAILURE,
-                f"chữ ký CMS không đọc được ({_short(exc)})",
-                f"the CMS signature cannot be read ({_short(exc)})",
+                f"{what_vi} không đọc được ({_short(exc)})",
+                f"{what_en} cannot be read ({_short(exc)})",
             )
             return self._document(path, data, "cms", moment, (), v, ())
+        kind, coverage = (
+            ("enveloped", "ENVELOPED_CONTENT") if enveloped else ("detached", "DETACHED_CONTENT")
+        )
         reports = [
             await self._cms_signature(
-                index, content, signed_data, signer_cert, moment, "enveloped", "ENVELOPED_CONTENT"
+                index, content, signed_data, signer_cert, moment, kind, coverage
             )
             for index, (signed_data, signer_cert) in enumerate(signers)
         ]
@@ -1489,8 +1483,6 @@ class Verifier:
     ) -> list[tuple[cms.SignedData, x509.Certificate]]:
         """One SignedData per SignerInfo (see :func:`verify.cms_forms.one_per_signer`), each
         with its signer's certificate; ``ValueError`` past the policy's signature limit."""
-        from verify import cms_forms
-
         count = len(signed_data["signer_infos"])
         if count > self.policy.max_signatures:
             raise ValueError(
@@ -1512,8 +1504,6 @@ class Verifier:
         coverage: str,
     ) -> SignatureReport:
         """One SignerInfo of a detached or enveloping CMS over ``content``."""
-        from verify import cms_forms
-
         signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
         embedded_certs = list(_cms_certs(signed_data))
         try:
@@ -2215,8 +2205,6 @@ def _opens_without_password(reader: PdfFileReader) -> tuple[bool, list[str]]:
 def _plain_ecdsa_as_der(emb: EmbeddedPdfSignature) -> str | None:
     """Give a PDF signature's plain-ECDSA SignerInfo a DER value (see
     :mod:`verify.cms_forms`); the plain algorithm's name, or None when it is not one."""
-    from verify import cms_forms
-
     signed_data, plain = cms_forms.with_plain_ecdsa_as_der(emb.signed_data)
     if plain is not None:
         emb.signed_data = signed_data

@@ -294,7 +294,7 @@ def _child_path(ancestor: Any, node: Any) -> list[int] | None:
     return path
 
 
-def _remove_keeping_tail(node: Any) -> None:
+def remove_keeping_tail(node: Any) -> None:
     """Remove ``node``; its tail text stays in the document (it is not part of the node)."""
     parent = node.getparent()
     tail = node.tail
@@ -334,7 +334,7 @@ def _canonical(
         node = copy
         for index in removal_path:
             node = node[index]
-        _remove_keeping_tail(node)
+        remove_keeping_tail(node)
     out: bytes = etree.tostring(
         copy, method="c14n", exclusive=exclusive, with_comments=with_comments and comments
     )
