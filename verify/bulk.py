@@ -115,7 +115,7 @@ def _worker_init(memory_limit: int | None, state: bytes | Verifier | None = None
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _lower_address_space(memory_limit)
     if isinstance(state, Verifier):
-        state._forked()
+        state.after_fork()
         _WORKER_OWN = state
     elif state is not None:
         _WORKER_OWN = pickle.loads(state)  # noqa: S301 - our own pickled Verifier, from the parent

@@ -17,22 +17,34 @@ come as:
   the value to DER and names the same hash with X9.62 ECDSA, which is the same signature
   (same key, same hash, same ``r`` and ``s``) in the form pyHanko verifies.
 
+It also holds the small readers every CMS-based format shares (:func:`certificates`,
+:func:`unarmor`, :func:`looks_like_signed_data`, :func:`has_signed_attrs`,
+:func:`with_certificates`).
+
 None of these decides a verdict: the verifier validates what they give through the same
 process as every other signature.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from asn1crypto import cms, core, x509
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 __all__ = [
     "PLAIN_ECDSA",
+    "certificates",
+    "der_length",
     "detach_content",
     "encapsulated_sha1",
+    "has_signed_attrs",
+    "looks_like_signed_data",
     "one_per_signer",
     "plain_ecdsa_as_der",
     "plain_ecdsa_name",
+    "unarmor",
+    "with_certificates",
     "with_plain_ecdsa_as_der",
 ]
 
@@ -174,3 +186,64 @@ def verifies_over(signer_info: cms.SignerInfo, cert: x509.Certificate, payload: 
     except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, AttributeError):
         return False
     return True
+
+
+def der_length(n: int) -> bytes:
+    """The DER length octets for ``n`` content octets."""
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def certificates(signed_data: cms.SignedData) -> Iterator[x509.Certificate]:
+    """The X.509 certificates a SignedData carries (other certificate forms are skipped;
+    an unreadable set yields what was read before it)."""
+    try:
+        for choice in signed_data["certificates"] or ():
+            if choice.name == "certificate":
+                yield choice.chosen
+    except Exception:  # noqa: BLE001
+        return
+
+
+def unarmor(data: bytes) -> bytes:
+    """DER from PEM armour, or ``data`` unchanged when it is not armoured."""
+    stripped = data.strip()
+    if stripped.startswith(b"-----BEGIN"):
+        from asn1crypto import pem
+
+        try:
+            _, _, der = pem.unarmor(stripped)
+            return bytes(der)
+        except Exception:  # noqa: BLE001
+            return data
+    return data
+
+
+def looks_like_signed_data(data: bytes) -> bool:
+    """A CMS SignedData (DER/BER, or PEM) given as the document: an enveloping ``.p7m``."""
+    head = data.lstrip()[:64]
+    if head.startswith((b"-----BEGIN PKCS7", b"-----BEGIN CMS")):
+        return True
+    # SEQUENCE { OID 1.2.840.113549.1.7.2 (signedData), ... } within the first bytes
+    return head[:1] == b"\x30" and b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02" in head[:16]
+
+
+def has_signed_attrs(signed_data: cms.SignedData) -> bool:
+    """Whether the first SignerInfo has signed attributes."""
+    try:
+        return bool(len(signed_data["signer_infos"][0]["signed_attrs"]))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def with_certificates(
+    signed_data: cms.SignedData, certs: Sequence[x509.Certificate]
+) -> cms.SignedData:
+    """A copy of ``signed_data`` carrying only ``certs`` (certificates are not signed)."""
+    copy = signed_data.copy()
+    copy["certificates"] = cms.CertificateSet(
+        [cms.CertificateChoices({"certificate": c}) for c in certs]
+    )
+    return copy

@@ -1,0 +1,173 @@
+"""The CMS reader: a detached signature (``.p7s``) over content, or an enveloping one
+(``.p7m``) holding its content.
+
+Every SignerInfo is read as its own signature (``openssl cms -resign`` gives several),
+validated by pyHanko over the content, and handed to :mod:`verify.process` as evidence;
+the worst verdict is the document's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from asn1crypto import cms, x509
+from pyhanko.sign.general import extract_certificate_info
+from pyhanko.sign.validation import async_validate_detached_cms
+
+from verify import cms_forms, process
+from verify.engine import (
+    ANY_USAGE,
+    CMS_ALGOS,
+    Engine,
+    Verdict,
+    apply_judgement,
+    short,
+)
+from verify.formats.signed_data import (
+    broken_signature,
+    exception_verdict,
+    prepare,
+    signature_evidence,
+    verdict_signature,
+)
+from verify.report import DocumentReport, SignatureReport, SubIndication
+
+__all__ = ["CmsReader"]
+
+
+class CmsReader:
+    """Reads CMS signatures for one :class:`~verify.engine.Engine`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def verify(
+        self, path: str | None, data: bytes, sig: bytes, moment: datetime, *, enveloped: bool
+    ) -> DocumentReport:
+        """Every SignerInfo of a CMS, each over the content: ``data`` (detached) or the
+        content the CMS encapsulates (enveloped, ``sig`` is then ``data``)."""
+        try:
+            content_info = cms.ContentInfo.load(cms_forms.unarmor(sig), strict=True)
+            if content_info["content_type"].native != "signed_data":
+                raise ValueError("not a CMS SignedData")
+            content, signed = data, content_info["content"]
+            if enveloped:
+                content, signed = cms_forms.detach_content(signed)
+            signers = self._signers(signed)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            what_vi, what_en = (
+                ("chữ ký CMS", "the CMS signature")
+                if enveloped
+                else ("chữ ký tách rời", "the detached signature")
+            )
+            v = Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"{what_vi} không đọc được ({short(exc)})",
+                f"{what_en} cannot be read ({short(exc)})",
+            )
+            return self.engine.document(path, data, "cms", moment, (), v, ())
+        kind, coverage = (
+            ("enveloped", "ENVELOPED_CONTENT") if enveloped else ("detached", "DETACHED_CONTENT")
+        )
+        reports = [
+            await self._signature(index, content, signed_data, signer_cert, moment, kind, coverage)
+            for index, (signed_data, signer_cert) in enumerate(signers)
+        ]
+        return self.engine.document(path, data, "cms", moment, reports, None, ())
+
+    def _signers(
+        self, signed_data: cms.SignedData
+    ) -> list[tuple[cms.SignedData, x509.Certificate]]:
+        """One SignedData per SignerInfo (see :func:`verify.cms_forms.one_per_signer`), each
+        with its signer's certificate; ``ValueError`` past the policy's signature limit."""
+        count = len(signed_data["signer_infos"])
+        limit = self.engine.policy.max_signatures
+        if count > limit:
+            raise ValueError(f"{count} signer infos, more than the policy's limit ({limit})")
+        return [
+            (part, extract_certificate_info(part).signer_cert)
+            for part in cms_forms.one_per_signer(signed_data)
+        ]
+
+    async def _signature(
+        self,
+        index: int,
+        content: bytes,
+        signed_data: cms.SignedData,
+        signer_cert: x509.Certificate,
+        moment: datetime,
+        kind: str,
+        coverage: str,
+    ) -> SignatureReport:
+        """One SignerInfo of a detached or enveloping CMS over ``content``."""
+        signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
+        try:
+            ready = prepare(signed_data, signer_cert, baseline=True)
+        except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
+            return broken_signature(index, None, None, exc, kind=kind)
+        if ready.problem is not None:
+            return verdict_signature(index, None, None, ready.problem, kind=kind)
+        signed_data = ready.signed_data
+        carried = ready.revocation
+        crls = [c for c, _src in carried.crls]
+        ocsps = [o for o, _src in carried.ocsps]
+        vc = self.engine.context(moment, other_certs=ready.certificates, crls=crls, ocsps=ocsps)
+        try:
+            status = await async_validate_detached_cms(
+                content,
+                signed_data,
+                signer_validation_context=vc,
+                ts_validation_context=vc,
+                key_usage_settings=ANY_USAGE,
+                algorithm_policy=CMS_ALGOS,
+            )
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            indeterminate = exception_verdict(exc)
+            return (
+                verdict_signature(index, None, None, indeterminate, kind=kind)
+                if indeterminate is not None
+                else broken_signature(index, None, None, exc, kind=kind)
+            )
+        evidence = signature_evidence(
+            self.engine,
+            "cms",
+            status,
+            signer_cert,
+            signed_data["signer_infos"][0],
+            others=ready.certificates,
+            revocation=carried,
+        )
+        judgement = process.judge(evidence, self.engine.policy, moment)
+        verdict, proven, revocation, chain_status = await self.engine.judge_status(
+            status,
+            signer_cert,
+            moment,
+            proven=judgement.proven,
+            other_certs=ready.certificates,
+            crls=crls,
+            ocsps=ocsps,
+        )
+        level = "CAdES-B-T" if status.timestamp_validity is not None else "CAdES-B-B"
+        if not cms_forms.has_signed_attrs(signed_data):
+            level = "CMS"
+        report = self.engine.signature_report(
+            index=index,
+            kind=kind,
+            field_name=None,
+            sub_filter=None,
+            status=status,
+            verdict=verdict,
+            proven=proven,
+            revocation=revocation,
+            chain_status=chain_status,
+            level=level,
+            coverage=coverage,
+            modifications=None,
+            certification=None,
+            warnings=list(ready.warnings),
+            moment=moment,
+        )
+        if plain is not None:
+            report = replace(report, signature_algorithm=plain)
+        return apply_judgement(report, judgement)
