@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import cms, x509
 from pyhanko.sign.ades.report import AdESSubIndic
@@ -68,6 +68,7 @@ __all__ = [
     "cert_info",
     "certificate_check",
     "common_name",
+    "evidence_report",
     "failed_report",
     "indication_for",
     "path_certs",
@@ -90,6 +91,20 @@ FAILED_SUBS = frozenset(
     }
 )
 """Sub-indications that make a signature TOTAL_FAILED; the rest are INDETERMINATE."""
+
+_Timestamp = TypeVar("_Timestamp", bound=TimestampSignatureStatus)
+_Status = TypeVar("_Status", bound=StandardCMSSignatureStatus)
+
+# What pyhanko-certvalidator says of a path whose revocation data is missing or not
+# current (it folds that into the general failure when revocation is required).
+_STALE_REVOCATION = frozenset(
+    {
+        SubIndication.TRY_LATER,
+        SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE,
+        SubIndication.OUT_OF_BOUNDS_NOT_REVOKED,
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    }
+)
 
 # What pyHanko/certvalidator say, in our vocabulary.
 _ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
@@ -338,6 +353,28 @@ def _ts_report(kind: str, ts: TimestampSignatureStatus) -> TimestampReport:
         indication=indication_for(sub),
         sub_indication=sub,
         message_en="trusted timestamp" if sub is None else f"timestamp not accepted: {sub}",
+    )
+
+
+def evidence_report(ts: process.TimestampEvidence) -> TimestampReport | None:
+    """The report line of a timestamp a reader found itself (archive timestamps), or None
+    when it has no time to show (its label then says why, in a warning)."""
+    if ts.time is None:
+        return None
+    sub: SubIndication | None = None
+    if not ts.intact:
+        sub = SubIndication.HASH_FAILURE
+    elif not ts.valid:
+        sub = SubIndication.SIG_CRYPTO_FAILURE
+    elif not ts.trusted:
+        sub = SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    return TimestampReport(
+        kind=ts.kind,
+        time=ts.time,
+        tsa=common_name(ts.tsa_cert),
+        indication=indication_for(sub),
+        sub_indication=sub,
+        message_en="trusted timestamp" if sub is None else f"timestamp not accepted: {ts.label}",
     )
 
 
@@ -593,6 +630,86 @@ class Engine:
             warnings=tuple(warnings),
         )
 
+    async def timestamp_at_its_time(
+        self,
+        ts: _Timestamp,
+        moment: datetime,
+        *,
+        other_certs: Sequence[x509.Certificate] = (),
+        crls: Sequence[Any] = (),
+        ocsps: Sequence[Any] = (),
+    ) -> _Timestamp:
+        """A timestamp whose TSA path failed at the validation time only for want of current
+        revocation data, validated again at the token's own time.
+
+        An archived B-LT or LTA document carries the TSA's OCSP responses and CRLs, issued
+        after the token was made; years later they are past their nextUpdate, so a path
+        validated now finds no current revocation data (TRY_LATER), and without its
+        timestamp the signature would lose its proof of existence. As in the long-term
+        validation of ETSI EN 319 102-1 (and EU DSS), revocation data issued after the
+        token's time is fresh enough for it: the TSA's path is validated at the token's
+        genTime with that data. Only a TSA certificate still within its validity at the
+        validation time and not known revoked is reconsidered (an expired or revoked TSA
+        needs a later timestamp over it); the token's imprint and signature must hold.
+        """
+        if (
+            ts.trusted
+            or not (ts.intact and ts.valid)
+            or ts.timestamp is None
+            or ts.revocation_details is not None
+            or ts.trust_problem_indic is None
+            or sub_of(ts.trust_problem_indic) not in _STALE_REVOCATION
+        ):
+            return ts
+        cert = ts.signing_cert
+        if not cert.not_valid_before <= moment <= cert.not_valid_after:
+            return ts
+        vc = self.context(
+            ts.timestamp, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True
+        )
+        vc.certificate_registry.register_multiple(other_certs)
+        try:
+            result = await validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=ANY_USAGE,
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+        except Exception:  # noqa: BLE001 - the verdict at the validation time stands
+            return ts
+        if result.error_subindic is not None or result.success_result is None:
+            return ts
+        return replace(
+            ts,
+            trust_problem_indic=None,
+            validation_path=result.success_result,
+            revocation_details=None,
+            validation_time=ts.timestamp,
+        )
+
+    async def timestamps_at_their_time(
+        self,
+        status: _Status,
+        moment: datetime,
+        *,
+        other_certs: Sequence[x509.Certificate] = (),
+        crls: Sequence[Any] = (),
+        ocsps: Sequence[Any] = (),
+    ) -> _Status:
+        """``status`` with its signature and content timestamps passed through
+        :meth:`timestamp_at_its_time`."""
+        changes: dict[str, Any] = {}
+        for name in ("timestamp_validity", "content_timestamp_validity"):
+            ts = getattr(status, name, None)
+            if ts is None:
+                continue
+            again = await self.timestamp_at_its_time(
+                ts, moment, other_certs=other_certs, crls=crls, ocsps=ocsps
+            )
+            if again is not ts:
+                changes[name] = again
+        return replace(status, **changes) if changes else status
+
     async def judge_status(
         self,
         status: StandardCMSSignatureStatus,
@@ -632,8 +749,10 @@ class Engine:
                 RevocationReport(mode, False),
                 status,
             )
-        if proven is not None and proven > signer_cert.not_valid_after:
-            return Verdict(SubIndication.EXPIRED), proven, RevocationReport(mode, False), status
+        late = process.out_of_bounds([signer_cert], moment, proven)
+        if proven is not None and late is not None and proven > signer_cert.not_valid_after:
+            verdict = Verdict(late.sub, late.reason_vi, late.reason_en)
+            return verdict, proven, RevocationReport(mode, False), status
 
         chain_status = status
         if not status.trusted and proven is not None and _time_dependent(status):
@@ -732,10 +851,11 @@ class Engine:
             return Verdict(SubIndication.REVOKED)
         if sub in (SubIndication.OUT_OF_BOUNDS_NO_POE, SubIndication.EXPIRED):
             cert = st.signing_cert
-            if proven is not None and proven > cert.not_valid_after:
-                return Verdict(SubIndication.EXPIRED)
             if proven is not None and proven < cert.not_valid_before:
                 return Verdict(SubIndication.NOT_YET_VALID)
+            late = process.out_of_bounds([cert], moment, proven)
+            if late is not None:
+                return Verdict(late.sub, late.reason_vi, late.reason_en)
             return Verdict(SubIndication.OUT_OF_BOUNDS_NO_POE)
         if sub is SubIndication.NOT_YET_VALID:
             return Verdict(SubIndication.NOT_YET_VALID)

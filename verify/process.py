@@ -714,7 +714,8 @@ def _ocsp_revoked(
 def _key_hash(issuer: x509.Certificate, algorithm: str) -> bytes:
     import hashlib
 
-    return hashlib.new(algorithm, issuer.public_key["public_key"].contents).digest()
+    # the BIT STRING's value without its unused-bits octet (RFC 6960 4.1.1)
+    return hashlib.new(algorithm, bytes(issuer.public_key["public_key"])).digest()
 
 
 def _ocsp_signer_key(parsed: cocsp.OCSPResponse, issuer: cx509.Certificate, issuer_key: Any) -> Any:
@@ -743,7 +744,8 @@ def _sha1_key(cert: cx509.Certificate) -> bytes:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    return hashlib.sha1(spki["public_key"].contents).digest()  # noqa: S324 - RFC 6960 key hash
+    # the BIT STRING's value without its unused-bits octet (RFC 6960 4.1.1)
+    return hashlib.sha1(bytes(spki["public_key"])).digest()  # noqa: S324 - RFC 6960 key hash
 
 
 def _verify(key: Any, parsed: cocsp.OCSPResponse) -> bool:
@@ -817,19 +819,25 @@ def out_of_bounds(
     certs: Sequence[x509.Certificate], moment: datetime, proven: datetime | None
 ) -> Finding | None:
     """The verdict when a certificate of the path is outside its validity at the
-    validation time: EXPIRED or NOT_YET_VALID when a proven time says so of the signer,
-    else OUT_OF_BOUNDS_NO_POE naming the certificates (nothing proves the signature existed
-    while they were valid). The one rule for every format; None when all are in bounds."""
+    validation time: NOT_YET_VALID when a proof of existence predates the signer's
+    certificate (the signature existed before it), else OUT_OF_BOUNDS_NO_POE naming the
+    certificates when nothing proves the signature existed while they were valid. A proof
+    of existence after the expiry is no proof of when the signature was made (a timestamp
+    only bounds it from above: an archive timestamp years later is the normal case), so it
+    is OUT_OF_BOUNDS_NO_POE too, as in ETSI EN 319 102-1's past signature validation,
+    never EXPIRED. The one rule for every format; None when all are in bounds."""
     if not certs:
         return None
     signer = certs[0]
     if proven is not None and proven > signer.not_valid_after:
         return Finding(
-            SubIndication.EXPIRED,
-            f"chữ ký được chứng minh tạo lúc {proven:%Y-%m-%d %H:%M} UTC, sau khi chứng thư "
-            f"số hết hạn ({signer.not_valid_after:%Y-%m-%d})",
-            f"the signature is proven to exist at {proven:%Y-%m-%d %H:%M} UTC, after the "
-            f"certificate expired ({signer.not_valid_after:%Y-%m-%d})",
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            f"bằng chứng sớm nhất về sự tồn tại của chữ ký ({proven:%Y-%m-%d %H:%M} UTC) có "
+            f"sau khi chứng thư số của người ký hết hạn ({signer.not_valid_after:%Y-%m-%d}): "
+            "không gì chứng minh chữ ký được tạo khi chứng thư số còn hiệu lực",
+            f"the earliest proof that the signature existed ({proven:%Y-%m-%d %H:%M} UTC) is "
+            f"after the signer's certificate expired ({signer.not_valid_after:%Y-%m-%d}): "
+            "nothing proves it was made while the certificate was valid",
         )
     if proven is not None and proven < signer.not_valid_before:
         return Finding(SubIndication.NOT_YET_VALID, "", "")

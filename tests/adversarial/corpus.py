@@ -849,9 +849,9 @@ CASES: list[Case] = [
         "cert-expired-at-signing",
         "Certificates",
         "citizen-expired (valid 2020-2023) signs; trusted timestamp proves 2026-05-31",
-        F,
-        S.EXPIRED,
-        "the certificate had expired when the signature was proven to exist",
+        I,
+        S.OUT_OF_BOUNDS_NO_POE,
+        "the earliest proof of existence is after expiry: nothing proves it was made in time",
         _cms(lambda b: _stamped(b, "citizen-expired", SIGNED_AT)),
     ),
     Case(

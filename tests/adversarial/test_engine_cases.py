@@ -30,7 +30,14 @@ from fixtures.documents import minimal_pdf
 from fixtures.pki import DemoPKI
 from tests.adversarial.corpus import demo_trust
 from tests.conftest import PINNED_NOW
-from verify import DocumentReport, Indication, SubIndication, ValidationPolicy, Verifier
+from verify import (
+    DocumentReport,
+    Indication,
+    SubIndication,
+    ValidationPolicy,
+    Verifier,
+    cades_archive,
+)
 
 P = Indication.TOTAL_PASSED
 F = Indication.TOTAL_FAILED
@@ -415,6 +422,59 @@ def test_expired_signer_without_any_timestamp_has_no_proof_of_existence(
     report = verify(demo_pki, doc)
     assert verdict(report) == (I, S.OUT_OF_BOUNDS_NO_POE), report.message_en
     assert_says(report, ("expired", "validity"), ("hết hạn", "hiệu lực"))
+
+
+SHORT_ARCHIVED = datetime(2026, 1, 26, 9, 0, tzinfo=UTC)  # the CRLs of 01-25 still current
+
+
+def _short_lived_cades_lta(pki: DemoPKI, *, archive_at: datetime | None) -> bytes:
+    """citizen-short's detached CAdES with the CRLs of 01-25 and the root's of validation
+    time in ``SignedData.crls``, extended with an archive-time-stamp-v3 made at
+    ``archive_at`` by the trusted public TSA (none when ``archive_at`` is None)."""
+    crls = [*A.demo_crls(pki, SHORT_REVINFO_AT), *A.demo_crls(pki, PINNED_NOW, ("vn-root",))]
+    info = A.sign_cades(pki, "citizen-short", DATA, at=SHORT_LTA_SIGNED, crls=crls)
+    if archive_at is None:
+        return info.dump()
+    request = cades_archive.archive_timestamp_request(info.dump(), 0, DATA)
+    tsa = A.CertomancerTimeStamper(pki, archive_at)
+    token = asyncio.run(tsa.async_timestamp(request.message_imprint, request.hash_algorithm))
+    token = cades_archive.with_hash_index(token, request)
+    return cades_archive.add_archive_timestamp(info.dump(), 0, token).dump()
+
+
+@pytest.mark.parametrize(
+    ("archive_at", "expected"),
+    [
+        (SHORT_ARCHIVED, (P, None)),  # before the signer's expiry: proof of existence
+        (None, (I, S.OUT_OF_BOUNDS_NO_POE)),  # nothing proves when it was made
+        (datetime(2026, 4, 1, 9, 0, tzinfo=UTC), (I, S.OUT_OF_BOUNDS_NO_POE)),  # too late
+    ],
+)
+def test_cades_archive_timestamp_is_proof_of_existence(
+    demo_pki: DemoPKI, archive_at: datetime | None, expected: tuple[Indication, SubIndication]
+) -> None:
+    """CAdES-LTA by the short-lived signer, validated after its expiry: an archive timestamp
+    made before expiry proves the signature existed while the certificate was valid (P); no
+    archive timestamp, or one made after expiry, proves nothing in time (I / NO_POE)."""
+    assert demo_pki.cert("citizen-short").not_valid_after == SHORT_EXPIRY < PINNED_NOW
+    p7s = _short_lived_cades_lta(demo_pki, archive_at=archive_at)
+    report = verify(demo_pki, DATA, detached=p7s)
+    assert verdict(report) == expected, report.message_en
+    sig = report.signatures[0]
+    if archive_at is not None:
+        [ts] = [t for t in sig.timestamps if t.kind == "archive"]
+        assert ts.time == archive_at
+    if expected[0] is P:
+        assert sig.signing_time_proven == archive_at
+        assert sig.level == "CAdES-B-LTA"
+
+
+def test_cades_archive_timestamp_over_changed_content_proves_nothing(demo_pki: DemoPKI) -> None:
+    """The same CAdES-LTA read over other content: the signature fails on its digest and the
+    archive timestamp, whose imprint no longer matches, is named as proving nothing."""
+    p7s = _short_lived_cades_lta(demo_pki, archive_at=SHORT_ARCHIVED)
+    report = verify(demo_pki, DATA + b" ", detached=p7s)
+    assert verdict(report) == (F, S.HASH_FAILURE), report.message_en
 
 
 # -- 10: one situation, three formats, one verdict ---------------------------------------------

@@ -103,11 +103,12 @@ def test_the_earliest_acceptable_timestamp_is_the_proof_and_content_ones_never_a
     assert found == first
 
 
-def test_out_of_bounds_is_no_poe_without_proof_and_expired_with_a_late_one(
+def test_out_of_bounds_is_no_poe_without_proof_and_with_a_late_one(
     demo_pki: DemoPKI,
 ) -> None:
     """The one rule for every format: no proof → OUT_OF_BOUNDS_NO_POE naming the
-    certificate; proof after expiry → EXPIRED; proof inside validity → nothing to say."""
+    certificate; proof only after expiry → OUT_OF_BOUNDS_NO_POE saying so (a timestamp bounds
+    the signing time from above only); proof inside validity → nothing to say."""
     cert = demo_pki.cert("citizen")
     after = cert.not_valid_after + timedelta(days=30)
     finding = process.out_of_bounds([cert], after, None)
@@ -116,7 +117,8 @@ def test_out_of_bounds_is_no_poe_without_proof_and_expired_with_a_late_one(
     assert "valid 2025-01-01 to 2030-01-01" in finding.reason_en
     late = process.out_of_bounds([cert], after, cert.not_valid_after + timedelta(days=1))
     assert late is not None
-    assert late.sub is SubIndication.EXPIRED
+    assert late.sub is SubIndication.OUT_OF_BOUNDS_NO_POE
+    assert "after the signer's certificate expired" in late.reason_en
     assert process.out_of_bounds([cert], after, SIGNED_AT) is None
 
 
@@ -309,3 +311,40 @@ def test_a_missing_issuer_is_named_with_where_it_was_looked_for(
         assert "the signature does not carry it" in report.message_en
         assert "was not tried (offline)" in report.message_en
         assert "chữ ký không kèm" in report.message_vi
+
+
+# -- long-term validation data past its nextUpdate ---------------------------------------
+
+
+@pytest.mark.parametrize("days_later", [30, 400])
+def test_b_lt_passes_offline_after_its_embedded_revocation_data_went_stale(
+    demo_pki: DemoPKI, days_later: int
+) -> None:
+    """An archived B-LT PDF validated offline long after its embedded OCSP responses and
+    CRLs passed their nextUpdate still passes: revocation data issued after the signature
+    timestamp is fresh enough for it (ETSI EN 319 102-1 long-term validation, as EU DSS),
+    the TSA's path is validated at the token's time, and the signer's at the proven time."""
+    signed = sign_pdf(demo_pki, "branch", minimal_pdf(), at=SIGNED_AT, ltv=True)
+    later = PINNED_NOW + timedelta(days=days_later)
+    report = Verifier(
+        demo_trust(demo_pki), ValidationPolicy(validation_time=later, network=False)
+    ).verify(signed)
+    sig = report.signatures[0]
+    assert report.indication is Indication.TOTAL_PASSED, sig.message_en
+    assert sig.signing_time_proven == PINNED_NOW  # the demo TSA's time
+    assert sig.validated_at == PINNED_NOW  # the path was validated at the proven time
+    [ts] = sig.timestamps
+    assert ts.indication is Indication.TOTAL_PASSED
+    assert not any("proves nothing" in w for w in sig.warnings)
+
+
+def test_b_t_without_validation_data_stays_indeterminate_long_after(demo_pki: DemoPKI) -> None:
+    """The same signature without embedded revocation data (B-T), offline a month later,
+    is not passed: nothing speaks of the TSA's or the signer's revocation status."""
+    signed = sign_pdf(demo_pki, "branch", minimal_pdf(), at=SIGNED_AT, timestamp=True)
+    later = PINNED_NOW + timedelta(days=30)
+    report = Verifier(
+        demo_trust(demo_pki), ValidationPolicy(validation_time=later, network=False)
+    ).verify(signed)
+    assert report.indication is Indication.INDETERMINATE, report.message_en
+    assert report.sub_indication is SubIndication.TRY_LATER

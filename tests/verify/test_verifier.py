@@ -245,18 +245,22 @@ def test_expired_certificate_with_timestamp_from_validity_passes(
     assert report.signatures[0].signing_time_proven == then
 
 
-def test_timestamp_after_expiry_is_expired(
+def test_timestamp_after_expiry_proves_nothing_in_time(
     services_at: Callable[[datetime], DemoServices], pdf: bytes
 ) -> None:
-    """A timestamp proving the signature was made after expiry: TOTAL_FAILED / EXPIRED."""
+    """A timestamp made after the signer's certificate expired only proves the signature
+    existed by then, not when it was made: INDETERMINATE / OUT_OF_BOUNDS_NO_POE (ETSI EN
+    319 102-1 past signature validation), never a pass."""
     then = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
     later = services_at(then)
     signed = sign_pdf(later.pki, "citizen-expired", pdf, at=then, timestamp=True)
     verifier = Verifier(demo_trust(later.pki), ValidationPolicy(validation_time=PINNED_NOW))
-    assert only_signature(verifier.verify(signed)) == (
-        Indication.TOTAL_FAILED,
-        SubIndication.EXPIRED,
+    report = verifier.verify(signed)
+    assert only_signature(report) == (
+        Indication.INDETERMINATE,
+        SubIndication.OUT_OF_BOUNDS_NO_POE,
     )
+    assert "after the signer's certificate expired" in report.signatures[0].message_en
 
 
 def test_timestamp_before_validity_is_not_yet_valid(

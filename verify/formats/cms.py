@@ -15,13 +15,14 @@ from asn1crypto import cms, x509
 from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import async_validate_detached_cms
 
-from verify import cms_forms, process
+from verify import cades_archive, cms_forms, process
 from verify.engine import (
     ANY_USAGE,
     CMS_ALGOS,
     Engine,
     Verdict,
     apply_judgement,
+    evidence_report,
     short,
 )
 from verify.formats.signed_data import (
@@ -48,7 +49,8 @@ class CmsReader:
         """Every SignerInfo of a CMS, each over the content: ``data`` (detached) or the
         content the CMS encapsulates (enveloped, ``sig`` is then ``data``)."""
         try:
-            content_info = cms.ContentInfo.load(cms_forms.unarmor(sig), strict=True)
+            raw = cms_forms.unarmor(sig)
+            content_info = cms.ContentInfo.load(raw, strict=True)
             if content_info["content_type"].native != "signed_data":
                 raise ValueError("not a CMS SignedData")
             content, signed = data, content_info["content"]
@@ -71,7 +73,9 @@ class CmsReader:
             ("enveloped", "ENVELOPED_CONTENT") if enveloped else ("detached", "DETACHED_CONTENT")
         )
         reports = [
-            await self._signature(index, content, signed_data, signer_cert, moment, kind, coverage)
+            await self._signature(
+                index, content, (raw, signed_data), signer_cert, moment, kind, coverage
+            )
             for index, (signed_data, signer_cert) in enumerate(signers)
         ]
         return self.engine.document(path, data, "cms", moment, reports, None, ())
@@ -94,13 +98,16 @@ class CmsReader:
         self,
         index: int,
         content: bytes,
-        signed_data: cms.SignedData,
+        read: tuple[bytes, cms.SignedData],
         signer_cert: x509.Certificate,
         moment: datetime,
         kind: str,
         coverage: str,
     ) -> SignatureReport:
-        """One SignerInfo of a detached or enveloping CMS over ``content``."""
+        """One SignerInfo of a detached or enveloping CMS over ``content``: ``read`` is the
+        CMS as read (its archive timestamps are over those bytes) and this signer's own
+        SignedData (:func:`verify.cms_forms.one_per_signer`)."""
+        raw, signed_data = read
         signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
         try:
             ready = prepare(signed_data, signer_cert, baseline=True)
@@ -129,6 +136,12 @@ class CmsReader:
                 if indeterminate is not None
                 else broken_signature(index, None, None, exc, kind=kind)
             )
+        status = await self.engine.timestamps_at_their_time(
+            status, moment, other_certs=ready.certificates, crls=crls, ocsps=ocsps
+        )
+        archive = await cades_archive.archive_timestamp_evidence(
+            raw, index, content, vc, algorithm_policy=CMS_ALGOS
+        )
         evidence = signature_evidence(
             self.engine,
             "cms",
@@ -137,6 +150,7 @@ class CmsReader:
             signed_data["signer_infos"][0],
             others=ready.certificates,
             revocation=carried,
+            extra_timestamps=archive,
         )
         judgement = process.judge(evidence, self.engine.policy, moment)
         verdict, proven, revocation, chain_status = await self.engine.judge_status(
@@ -149,6 +163,8 @@ class CmsReader:
             ocsps=ocsps,
         )
         level = "CAdES-B-T" if status.timestamp_validity is not None else "CAdES-B-B"
+        if any(ts.time is not None for ts in archive):
+            level = "CAdES-B-LTA"
         if not cms_forms.has_signed_attrs(signed_data):
             level = "CMS"
         report = self.engine.signature_report(
@@ -170,4 +186,12 @@ class CmsReader:
         )
         if plain is not None:
             report = replace(report, signature_algorithm=plain)
+        if archive:
+            shown = [r for r in map(evidence_report, archive) if r is not None]
+            unread = [f"{ts.label} (không đọc được thời điểm)" for ts in archive if ts.time is None]
+            report = replace(
+                report,
+                timestamps=(*report.timestamps, *shown),
+                warnings=(*report.warnings, *unread),
+            )
         return apply_judgement(report, judgement)

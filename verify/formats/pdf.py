@@ -11,7 +11,6 @@ rendered pages (:mod:`verify.visual`) whenever anything drawn changed.
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -55,6 +54,7 @@ from verify.formats.signed_data import (
     token_algorithms,
     verdict_signature,
 )
+from verify.pdfopen import open_pdf
 from verify.report import (
     DocumentReport,
     Indication,
@@ -93,7 +93,7 @@ class PdfReader:
                 "the file is neither a PDF nor a CMS signature",
             )
             return self.engine.document(path, data, "unknown", moment, (), v, ())
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = open_pdf(data)
         doc_warnings: list[str] = []
         if reader.encrypted:
             opened, doc_warnings = _opens_without_password(reader)
@@ -196,7 +196,7 @@ class PdfReader:
     async def _judge_embedded(
         self,
         emb: EmbeddedPdfSignature,
-        status: StandardCMSSignatureStatus,
+        status: PdfSignatureStatus,
         signer_cert: x509.Certificate,
         signer_info: cms.SignerInfo,
         moment: datetime,
@@ -209,10 +209,18 @@ class PdfReader:
     ) -> tuple[
         process.Judgement,
         tuple[Verdict, datetime | None, RevocationReport, StandardCMSSignatureStatus],
+        PdfSignatureStatus,
     ]:
         """A PDF signature's evidence judged by the process, then its path validated at the
-        proof of existence the process accepted (the document timestamps after it count)."""
+        proof of existence the process accepted (the document timestamps after it count).
+        Also gives back ``status`` with its timestamps judged at their own time
+        (:meth:`verify.engine.Engine.timestamps_at_their_time`)."""
         dss_crls, dss_ocsps = dss
+        crls = [*dss_crls, *(c for c, _src in revocation.crls)]
+        ocsps = [*dss_ocsps, *(o for o, _src in revocation.ocsps)]
+        status = await self.engine.timestamps_at_their_time(
+            status, moment, other_certs=others, crls=crls, ocsps=ocsps
+        )
         dss_revocation = process.Revocation(
             tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
         )
@@ -239,10 +247,10 @@ class PdfReader:
             moment,
             proven=judgement.proven,
             other_certs=others,
-            crls=[*dss_crls, *(c for c, _src in revocation.crls)],
-            ocsps=[*dss_ocsps, *(o for o, _src in revocation.ocsps)],
+            crls=crls,
+            ocsps=ocsps,
         )
-        return judgement, judged
+        return judgement, judged, status
 
     async def _document_timestamps(
         self,
@@ -266,6 +274,13 @@ class PdfReader:
                     moment, other_certs=[*dss_certs, *certs], crls=dss_crls, ocsps=dss_ocsps
                 )
                 st = await async_validate_pdf_timestamp(emb, validation_context=vc)
+                st = await self.engine.timestamp_at_its_time(
+                    st,
+                    moment,
+                    other_certs=[*dss_certs, *certs],
+                    crls=dss_crls,
+                    ocsps=dss_ocsps,
+                )
             except Exception:  # noqa: BLE001, S112 - its own report will say what is wrong
                 continue
             statuses[id(emb)] = st
@@ -433,7 +448,7 @@ class PdfReader:
                 return broken_signature(index, field_name, sub_filter, exc)
             not_analysed = short(exc)
 
-        judgement, (verdict, proven, revocation, chain_status) = await self._judge_embedded(
+        judged = await self._judge_embedded(
             emb,
             status,
             signer_cert,
@@ -445,6 +460,7 @@ class PdfReader:
             doc_ts_evidence=doc_ts_evidence,
             not_analysed=not_analysed,
         )
+        judgement, (verdict, proven, revocation, chain_status), status = judged
         warnings: list[str] = list(cms_warnings)
         modifications = _modification_label(status) if not_analysed is None else "NOT_ANALYSED"
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
@@ -553,7 +569,7 @@ class PdfReader:
         )
         status = PdfSignatureStatus(**kwargs)
 
-        judgement, (verdict, proven, revocation, chain_status) = await self._judge_embedded(
+        judged = await self._judge_embedded(
             emb,
             status,
             signer_cert,
@@ -565,6 +581,7 @@ class PdfReader:
             doc_ts_evidence=doc_ts_evidence,
             not_analysed=not_analysed,
         )
+        judgement, (verdict, proven, revocation, chain_status), status = judged
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
             mod_verdict = _modification_verdict(status)
             if mod_verdict is not None:
