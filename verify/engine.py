@@ -244,8 +244,13 @@ def unchain(
     chain: Sequence[CertificateInfo], offered: Sequence[x509.Certificate]
 ) -> list[x509.Certificate]:
     """The certificates of a reported chain (signer first), found among those offered
-    (the signature's and the trust profile's), matched by SHA-256."""
-    known = {hashlib.sha256(c.dump()).hexdigest(): c for c in offered}
+    (the signature's and the trust profile's), matched by SHA-256 (only the certificates
+    whose serial number is in the chain are hashed)."""
+    serials = {info.serial_number for info in chain}
+    known: dict[str, x509.Certificate] = {}
+    for cert in offered:
+        if format(cert.serial_number, "X") in serials:
+            known.setdefault(hashlib.sha256(cert.dump()).hexdigest(), cert)
     return [known[c.sha256] for c in chain if c.sha256 in known]
 
 

@@ -69,7 +69,9 @@ from __future__ import annotations
 
 import enum
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +94,11 @@ __all__ = [
 
 # What asn1crypto and cryptography raise on malformed input (UnicodeDecodeError is a
 # ValueError). Reading an identity catches these, never a blind Exception.
+_KEPT: OrderedDict[tuple[bytes, str | None], SignerIdentity] = OrderedDict()
+"""Identities already read (see :meth:`SignerIdentity.from_certificate`), newest last."""
+_KEPT_SIZE = 512
+_KEPT_LOCK = threading.Lock()
+
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
 
 _OID_UID = "0.9.2342.19200300.100.1.1"
@@ -278,6 +285,30 @@ class SignerIdentity:
         certificate; any subject content, however odd, is read without raising.
         """
         certificate = _as_asn1(cert)
+        if profile is not None and not isinstance(profile, str):
+            return cls._read(certificate, profile)
+        # the same certificate is read again and again in bulk (every invoice of a seller):
+        # identities read without a TrustProfile are kept, keyed by the certificate's bytes
+        try:
+            key = (certificate.dump(), profile)
+        except Exception:  # noqa: BLE001 - an unencodable certificate is read and refused
+            return cls._read(certificate, profile)
+        with _KEPT_LOCK:
+            kept = _KEPT.get(key)
+            if kept is not None:
+                _KEPT.move_to_end(key)
+                return kept
+        identity = cls._read(certificate, profile)
+        with _KEPT_LOCK:
+            _KEPT[key] = identity
+            while len(_KEPT) > _KEPT_SIZE:
+                _KEPT.popitem(last=False)
+        return identity
+
+    @classmethod
+    def _read(
+        cls, certificate: x509.Certificate, profile: TrustProfile | Hierarchy | None
+    ) -> SignerIdentity:
         try:
             tbs = certificate["tbs_certificate"]
             subject = tbs["subject"]

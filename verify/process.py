@@ -614,6 +614,8 @@ def find_revocation(
     issuer (a complete CRL, or an OCSP response from the issuer or its delegated
     responder) states for a certificate of ``path``. Data not signed by the issuer is
     never believed."""
+    if not (revocation.crls or revocation.ocsps):
+        return None
     pool = [*path, *others]
     found: _Revoked | None = None
     for i, cert in enumerate(path):
@@ -627,8 +629,13 @@ def find_revocation(
 
 
 def _issuer_of(cert: x509.Certificate, pool: Sequence[x509.Certificate]) -> x509.Certificate | None:
+    # the same encoding first (cheap), then names equal under RFC 5280's comparison
+    issuer = cert.issuer.dump()
     for candidate in pool:
-        if candidate.subject != cert.issuer:
+        if candidate.subject.dump() == issuer and _signed_by(cert, candidate):
+            return candidate
+    for candidate in pool:
+        if candidate.subject.dump() == issuer or candidate.subject != cert.issuer:
             continue
         if _signed_by(cert, candidate):
             return candidate
