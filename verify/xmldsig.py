@@ -19,6 +19,11 @@ must be where an application reads it: ``DLHDon`` and ``MCCQT`` directly under t
 ``Object/SignatureProperties/SignatureProperty/SigningTime``. Problems are reported with a
 cause in Vietnamese and English, never as a pass.
 
+**XAdES.** The unsigned properties a signature may carry (``SignatureTimeStamp``,
+``CertificateValues``, ``RevocationValues``) are read by :mod:`verify.xades` into the
+check, only from a ``QualifyingProperties`` in the signature's own ``Object`` that targets
+its Id; what cannot be read is named in :attr:`XmlSignatureCheck.xades_warnings`.
+
 **Hostile input.** No DTD (anywhere in the file), no entities, no network, no XInclude, no
 external references; size, depth, element, signature and reference counts are bounded.
 
@@ -35,18 +40,21 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from asn1crypto import x509
+from asn1crypto import crl, ocsp, x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509 import load_der_x509_certificate
 from lxml import etree
+
+from verify import xades
 
 __all__ = [
     "READING_DOTNET",
@@ -184,6 +192,28 @@ class XmlSignatureCheck:
     problems: tuple[XmlProblem, ...] = ()
     targets: tuple[Any, ...] = field(default=(), compare=False, repr=False)
     """The lxml elements the references resolve to (same order as :attr:`covers`)."""
+    signature_timestamps: tuple[xades.SignatureTimestamp, ...] = ()
+    """XAdES ``SignatureTimeStamp`` tokens, each with the canonicalised SignatureValue its
+    imprint must be over (read, not yet validated: see :mod:`verify.xades`)."""
+    carried_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    """XAdES ``CertificateValues``: certificates offered to build paths."""
+    carried_crls: tuple[crl.CertificateList, ...] = field(default=(), repr=False)
+    """XAdES ``RevocationValues/CRLValues``."""
+    carried_ocsps: tuple[ocsp.OCSPResponse, ...] = field(default=(), repr=False)
+    """XAdES ``RevocationValues/OCSPValues``."""
+    xades_warnings: tuple[XmlProblem, ...] = ()
+    """XAdES unsigned properties set aside (not this signature's, unreadable, too big);
+    they never fail the signature, they only prove nothing."""
+
+    @property
+    def carries_xades(self) -> bool:
+        """Whether any XAdES unsigned property was read for this signature."""
+        return bool(
+            self.signature_timestamps
+            or self.carried_certificates
+            or self.carried_crls
+            or self.carried_ocsps
+        )
 
     @property
     def covers_expected(self) -> bool | None:
@@ -810,7 +840,11 @@ def _claimed_time(signature: Any) -> datetime | None:
 
 
 def _check_signature(
-    root: Any, signature: Any, ids: dict[str, list[Any]], invoice: Any | None
+    root: Any,
+    signature: Any,
+    ids: dict[str, list[Any]],
+    invoice: Any | None,
+    qualifying: Mapping[str, Sequence[Any]] | None = None,
 ) -> XmlSignatureCheck:
     problems: list[XmlProblem] = []
     role = _role(signature)
@@ -961,7 +995,31 @@ def _check_signature(
         reading=reading,
         **base,
         **more,
+        **_unsigned_properties(signature, value_elements[0], qualifying or {}),
     )
+
+
+def _unsigned_properties(
+    signature: Any, signature_value: Any, qualifying: Mapping[str, Sequence[Any]]
+) -> dict[str, Any]:
+    """The XAdES unsigned properties of ``signature`` as :class:`XmlSignatureCheck` fields
+    (see :mod:`verify.xades`); nothing when the document holds no QualifyingProperties."""
+    if not qualifying:
+        return {}
+    found = xades.read_unsigned_properties(
+        signature,
+        signature_value,
+        qualifying,
+        lambda element, algorithm: _canonical(element, algorithm),
+        _C14N,
+    )
+    return {
+        "signature_timestamps": found.timestamps,
+        "carried_certificates": found.certificates,
+        "carried_crls": found.crls,
+        "carried_ocsps": found.ocsps,
+        "xades_warnings": tuple(XmlProblem(w.code, w.vi, w.en) for w in found.warnings),
+    }
 
 
 def inspect_xml(data: bytes) -> XmlInspection:
@@ -980,7 +1038,8 @@ def inspect_xml(data: bytes) -> XmlInspection:
             f"tài liệu có hơn {MAX_SIGNATURES} chữ ký",
         )
     ids = _id_index(root)
-    checks = tuple(_check_signature(root, sig, ids, invoice) for sig in signatures)
+    qualifying = xades.qualifying_properties(root)
+    checks = tuple(_check_signature(root, sig, ids, invoice, qualifying) for sig in signatures)
     return XmlInspection(root=root, invoice=invoice, checks=checks)
 
 
