@@ -3,33 +3,56 @@
 :mod:`verify.xmldsig` reads each ``ds:Signature`` under the strict and the .NET readings,
 with the wrapping checks and the roles by place; :mod:`verify.einvoice` takes the facts
 from the signed elements only. Here each signature's signer certificate is checked at the
-validation time (an XML signature carries no timestamp, so a claimed time proves nothing)
-and its evidence goes to :mod:`verify.process` like any other format's.
+validation time (a claimed signing time proves nothing) and its evidence goes to
+:mod:`verify.process` like any other format's.
+
+A signature carrying XAdES unsigned properties (:mod:`verify.xades`) gives more evidence:
+each ``SignatureTimeStamp`` token is validated with pyHanko (its signature, its TSA's path,
+its imprint over the canonicalised ``ds:SignatureValue``) and becomes a signature
+timestamp of the process; ``CertificateValues`` and ``RevocationValues`` go to the
+validation context and to the process's revocation values (source ``XAdES``). When the
+process accepts a proof of existence, the signer's certificate is checked at that time
+(past signature validation), as for CMS. Without them, nothing changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from verify import process
+from asn1crypto import tsp
+from pyhanko.sign.validation.generic_cms import validate_cert_usage, validate_tst_signed_data
+from pyhanko.sign.validation.status import TimestampSignatureStatus
+
+from verify import cms_forms, process, xades
 from verify.engine import (
+    CMS_ALGOS,
     FAILED_SUBS,
+    KEY_USAGE,
     CertificateCheck,
     Engine,
     Verdict,
     apply_judgement,
     cert_info,
+    certificate_check,
+    common_name,
+    indication_for,
     short,
+    sub_of,
     unchain,
 )
+from verify.formats.signed_data import token_algorithms
 from verify.identity import SignerIdentity
 from verify.report import (
     DocumentReport,
     RevocationReport,
     SignatureReport,
     SubIndication,
+    TimestampReport,
     sentences,
 )
 from verify.xmldsig import XmlSignatureCheck, XmlSignatureError, inspect_xml
@@ -47,6 +70,16 @@ TIME_FOLDED = frozenset(
         SubIndication.GENERIC,
     }
 )
+
+
+@dataclass(frozen=True)
+class _Timestamps:
+    """A signature's XAdES timestamps, validated: what the process judges, what the report
+    shows, and why a token could not be validated."""
+
+    evidence: tuple[process.TimestampEvidence, ...] = ()
+    reports: tuple[TimestampReport, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class XmlReader:
@@ -90,6 +123,8 @@ class XmlReader:
 
         verdict: Verdict
         cert_check: CertificateCheck | None = None
+        stamps = _Timestamps()
+        proven: datetime | None = None
         if check.problems:
             # wrapping, refused transforms/algorithms/keys: never a pass, with the cause
             shown = check.problems[:3]
@@ -107,15 +142,29 @@ class XmlReader:
         elif not check.signature_ok or check.signer_cert is None:
             verdict = Verdict(SubIndication.SIG_CRYPTO_FAILURE)
         else:
-            cert_check = await self.engine.signer_check(
-                check.signer_cert, check.certificates, moment
-            )
+            if check.carries_xades:
+                # the proof of existence the process accepts is the time the signer's path
+                # is validated at (past signature validation); else the validation time
+                stamps = await self._timestamps(check, moment)
+                proven = process.proof_of_existence(
+                    stamps.evidence, self.engine.policy, process.Judgement()
+                )
+                cert_check = await self._certificate_check(check, proven or moment, proven)
+            else:
+                cert_check = await self.engine.signer_check(
+                    check.signer_cert, check.certificates, moment
+                )
             verdict = Verdict(cert_check.sub_indication)
             if cert_check.sub_indication in TIME_FOLDED:
-                # an XML signature carries no timestamp: a claimed time proves nothing
-                offered = [check.signer_cert, *check.certificates, *self.engine.trust.certificates]
+                # a claimed time proves nothing; only an accepted timestamp does
+                offered = [
+                    check.signer_cert,
+                    *check.certificates,
+                    *check.carried_certificates,
+                    *self.engine.trust.certificates,
+                ]
                 oob = process.out_of_bounds(
-                    unchain(cert_check.chain, offered) or [check.signer_cert], moment, None
+                    unchain(cert_check.chain, offered) or [check.signer_cert], moment, proven
                 )
                 if oob is not None:
                     verdict = Verdict(oob.sub, oob.reason_vi, oob.reason_en)
@@ -124,8 +173,8 @@ class XmlReader:
             hashes_used = [*check.digest_algorithms]
             if check.signature_hash:
                 hashes_used.append(check.signature_hash)
-            verdicts = [rules.digest_verdict(h, None) for h in hashes_used]
-            verdicts.append(rules.key_verdict(algo, bits, None))
+            verdicts = [rules.digest_verdict(h, proven) for h in hashes_used]
+            verdicts.append(rules.key_verdict(algo, bits, proven))
             weak = "never" if "never" in verdicts else ("no_poe" if "no_poe" in verdicts else None)
             if weak and verdict.sub is None:
                 judged = ", ".join(
@@ -165,12 +214,14 @@ class XmlReader:
             chain = (cert_info(check.signer_cert),) if check.signer_cert is not None else ()
         mode = self.engine.policy.revocation.value
         checked = cert_check is not None and cert_check.ok and mode != "off"
-        warnings = []
+        warnings = [f"{w.en} ({w.vi})." for w in check.xades_warnings]
+        warnings.extend(stamps.warnings)
         if not checked and mode != "off":
             warnings.append(
                 "Revocation at the signing time could not be checked "
                 "(không kiểm tra được tình trạng thu hồi tại thời điểm ký)."
             )
+        carried_revocation = bool(check.carried_crls or check.carried_ocsps)
         report = SignatureReport(
             index=index,
             kind="xml",
@@ -183,13 +234,17 @@ class XmlReader:
             chain=chain,
             trust_anchor_profile=profile,
             signing_time_claimed=check.claimed_signing_time,
+            signing_time_proven=proven,
+            timestamps=stamps.reports,
             level="XMLDSig",
             coverage="REFERENCED_ELEMENTS",
-            revocation=RevocationReport(mode, checked),
+            revocation=RevocationReport(
+                mode, checked, ("embedded",) if checked and carried_revocation else ()
+            ),
             integrity=check.intact,
             digest_algorithm=check.digest_algorithm or None,
             signature_algorithm=check.signature_algorithm or None,
-            validated_at=moment,
+            validated_at=proven or moment,
             warnings=tuple(warnings),
             role=check.role,
             covers=check.covers,
@@ -202,12 +257,27 @@ class XmlReader:
             signer_cert=check.signer_cert,
             path=tuple(
                 unchain(
-                    chain, [check.signer_cert, *check.certificates, *self.engine.trust.certificates]
+                    chain,
+                    [
+                        check.signer_cert,
+                        *check.certificates,
+                        *check.carried_certificates,
+                        *self.engine.trust.certificates,
+                    ],
                 )
             )
             or (check.signer_cert,),
-            other_certs=(*check.certificates, *self.engine.trust.certificates),
+            other_certs=(
+                *check.certificates,
+                *check.carried_certificates,
+                *self.engine.trust.certificates,
+            ),
             claimed_time=check.claimed_signing_time,
+            timestamps=stamps.evidence,
+            revocation=process.Revocation(
+                tuple((c, "XAdES") for c in check.carried_crls),
+                tuple((o, "XAdES") for o in check.carried_ocsps),
+            ),
             xml_reading=check.reading,
             role=check.role,
             covers=tuple(check.covers),
@@ -216,3 +286,183 @@ class XmlReader:
             hierarchy=profile,
         )
         return apply_judgement(report, process.judge(evidence, self.engine.policy, moment))
+
+    async def _timestamps(self, check: XmlSignatureCheck, moment: datetime) -> _Timestamps:
+        """Each XAdES signature timestamp validated with pyHanko at the validation time:
+        its signature, its TSA's path (with the certificates and revocation values the
+        signature carries; at the token's own time when only their freshness fails, see
+        :meth:`Engine.timestamp_at_its_time`) and its imprint over the canonicalised
+        SignatureValue."""
+        evidence: list[process.TimestampEvidence] = []
+        reports: list[TimestampReport] = []
+        warnings: list[str] = []
+        carried = [*check.certificates, *check.carried_certificates]
+        for stamp in check.signature_timestamps:
+            signed_data = stamp.token["content"]
+            try:
+                others = [*carried, *cms_forms.certificates(signed_data)]
+                vc = self.engine.context(
+                    moment, other_certs=others, crls=check.carried_crls, ocsps=check.carried_ocsps
+                )
+                status = TimestampSignatureStatus(
+                    **await validate_tst_signed_data(
+                        signed_data,
+                        vc,
+                        functools.partial(_imprint, data=stamp.imprint_input),
+                        algorithm_policy=CMS_ALGOS,
+                    )
+                )
+                # carried revocation data gone stale since: the TSA at the token's own time
+                status = await self.engine.timestamp_at_its_time(
+                    status,
+                    moment,
+                    other_certs=others,
+                    crls=check.carried_crls,
+                    ocsps=check.carried_ocsps,
+                )
+            except Exception as exc:  # noqa: BLE001 - a hostile token proves nothing
+                warnings.append(
+                    f"The {stamp.label} cannot be validated ({short(exc)}) and proves nothing "
+                    f"(không kiểm tra được dấu thời gian XAdES, nó không chứng minh được gì)."
+                )
+                reports.append(
+                    TimestampReport(
+                        kind="signature",
+                        time=stamp.claimed_time,
+                        tsa=None,
+                        indication=indication_for(SubIndication.FORMAT_FAILURE),
+                        sub_indication=SubIndication.FORMAT_FAILURE,
+                        message_en=f"timestamp not accepted: {short(exc)}",
+                    )
+                )
+                continue
+            intact = bool(status.intact) and _imprint_matches(stamp)
+            evidence.append(
+                process.TimestampEvidence(
+                    kind="signature",
+                    time=status.timestamp,
+                    intact=intact,
+                    valid=bool(status.valid),
+                    trusted=bool(status.trusted),
+                    tsa_cert=status.signing_cert,
+                    digest_algorithms=token_algorithms(signed_data),
+                    label=stamp.label,
+                )
+            )
+            reports.append(_timestamp_report(status, intact=intact))
+        return _Timestamps(tuple(evidence), tuple(reports), tuple(warnings))
+
+    async def _certificate_check(
+        self, check: XmlSignatureCheck, at: datetime, proven: datetime | None
+    ) -> CertificateCheck:
+        """The signer's certificate checked at ``at`` (the proven time, or the validation
+        time) with the certificates and revocation values the signature carries; revocation
+        data issued after a proven time speaks of it (past signature validation). The same
+        findings as :meth:`Engine.acheck_certificate`."""
+        cert = check.signer_cert
+        if cert is None:  # pragma: no cover - the caller checked
+            raise ValueError("no signer certificate")
+        carried = [*check.certificates, *check.carried_certificates]
+        try:
+            vc = self.engine.context(
+                at,
+                other_certs=carried,
+                crls=check.carried_crls,
+                ocsps=check.carried_ocsps,
+                retroactive=proven is not None,
+            )
+            vc.certificate_registry.register_multiple(carried)
+            result = await validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=KEY_USAGE,
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+        except Exception as exc:  # noqa: BLE001 - hostile certificates end in a verdict
+            return certificate_check(
+                Verdict(SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, short(exc), short(exc)),
+                cert,
+                None,
+                None,
+            )
+        path = result.success_result or result.error_path
+        profile = None
+        if path is not None:
+            anchor = getattr(path.trust_anchor, "certificate", None)
+            if anchor is not None:
+                profile = self.engine.trust.profile_of(anchor)
+        verdict = Verdict(None)
+        if result.error_subindic is None:
+            rules = self.engine.policy.algorithms
+            weak = []
+            for c in list(path.iter_certs(include_root=False)) if path is not None else [cert]:
+                algo, bits = process.key_bits(c)
+                if rules.key_verdict(algo, bits, at) or rules.digest_verdict(c.hash_algo, at):
+                    weak.append(f"{algo.upper()} {bits}-bit / {c.hash_algo.upper()}")
+            if weak:
+                verdict = Verdict(
+                    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+                    "thuật toán yếu: " + ", ".join(weak),
+                    "weak algorithm: " + ", ".join(weak),
+                )
+        else:
+            sub = sub_of(result.error_subindic)
+            if result.revo_details is not None:
+                sub = SubIndication.REVOKED
+            elif sub is SubIndication.OUT_OF_BOUNDS_NO_POE:
+                sub = (
+                    SubIndication.NOT_YET_VALID
+                    if at < cert.not_valid_before
+                    else SubIndication.EXPIRED
+                )
+            verdict = Verdict(sub)
+            if sub in (SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.GENERIC):
+                vi, en = self.engine.no_chain(cert, carried)
+                verdict = Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
+        return certificate_check(verdict, cert, path, profile)
+
+
+def _imprint(algorithm: str, data: bytes) -> bytes:
+    """The digest a timestamp's imprint must hold over ``data`` (``ValueError`` for a
+    digest algorithm that is not known)."""
+    try:
+        return hashlib.new(algorithm, data).digest()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"unknown imprint digest {algorithm!r}") from exc
+
+
+def _imprint_matches(stamp: xades.SignatureTimestamp) -> bool:
+    """Whether the token's message imprint is over this signature's SignatureValue."""
+    try:
+        tst = stamp.token["content"]["encap_content_info"]["content"].parsed
+        if not isinstance(tst, tsp.TSTInfo):
+            return False
+        imprint = tst["message_imprint"]
+        expected = _imprint(imprint["hash_algorithm"]["algorithm"].native, stamp.imprint_input)
+        return hmac.compare_digest(expected, bytes(imprint["hashed_message"].native))
+    except Exception:  # noqa: BLE001 - an unreadable imprint matches nothing
+        return False
+
+
+def _timestamp_report(status: TimestampSignatureStatus, *, intact: bool) -> TimestampReport:
+    sub: SubIndication | None
+    if not intact:
+        sub = SubIndication.HASH_FAILURE
+    elif not status.valid:
+        sub = SubIndication.SIG_CRYPTO_FAILURE
+    elif not status.trusted:
+        sub = (
+            sub_of(status.trust_problem_indic)
+            if status.trust_problem_indic
+            else SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        )
+    else:
+        sub = None
+    return TimestampReport(
+        kind="signature",
+        time=status.timestamp,
+        tsa=common_name(status.signing_cert),
+        indication=indication_for(sub),
+        sub_indication=sub,
+        message_en="trusted timestamp" if sub is None else f"timestamp not accepted: {sub}",
+    )
