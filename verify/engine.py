@@ -74,6 +74,7 @@ __all__ = [
     "path_certs",
     "short",
     "sub_of",
+    "timestamp_report",
     "unchain",
 ]
 
@@ -338,8 +339,12 @@ def _revocation_report(
     )
 
 
-def _ts_report(kind: str, ts: TimestampSignatureStatus) -> TimestampReport:
-    if not ts.intact:
+def timestamp_report(
+    kind: str, ts: TimestampSignatureStatus, *, intact: bool | None = None
+) -> TimestampReport:
+    """The report line of a timestamp pyHanko validated; ``intact`` overrides pyHanko's
+    imprint check when the reader checked the imprint itself (XAdES)."""
+    if not (ts.intact if intact is None else intact):
         sub: SubIndication | None = SubIndication.HASH_FAILURE
     elif not ts.valid:
         sub = SubIndication.SIG_CRYPTO_FAILURE
@@ -488,15 +493,22 @@ class Engine:
         intermediates: Sequence[x509.Certificate] = (),
         *,
         at: datetime | None = None,
+        crls: Sequence[Any] = (),
+        ocsps: Sequence[Any] = (),
+        retroactive: bool = False,
     ) -> CertificateCheck:
         """Would a signature by ``cert`` made at ``at`` (default: now) verify?
 
         Checks the path to this verifier's trust profile, validity at that time, key usage
         (digitalSignature or nonRepudiation), revocation per the policy, and the algorithm
-        rules. Used by ``esign`` before it produces anything, and by sign-in by certificate.
+        rules. Used by ``esign`` before it produces anything, by sign-in by certificate,
+        and for XML signers (with the revocation values they carry; ``retroactive``: data
+        issued after ``at``, a proven time, speaks of it).
         """
         moment = at or self.policy.moment()
-        vc = self.context(moment, other_certs=intermediates)
+        vc = self.context(
+            moment, other_certs=intermediates, crls=crls, ocsps=ocsps, retroactive=retroactive
+        )
         vc.certificate_registry.register_multiple(intermediates)
         try:
             result = await validate_cert_usage(
@@ -1033,10 +1045,10 @@ class Engine:
         timestamps: list[TimestampReport] = []
         ts = status.timestamp_validity
         if ts is not None:
-            timestamps.append(_ts_report("signature", ts))
+            timestamps.append(timestamp_report("signature", ts))
         cts = getattr(status, "content_timestamp_validity", None)
         if cts is not None:
-            timestamps.append(_ts_report("content", cts))
+            timestamps.append(timestamp_report("content", cts))
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
         return SignatureReport(
             index=index,

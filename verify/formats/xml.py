@@ -25,24 +25,21 @@ from datetime import datetime
 from typing import Any
 
 from asn1crypto import tsp
-from pyhanko.sign.validation.generic_cms import validate_cert_usage, validate_tst_signed_data
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 
 from verify import cms_forms, process, xades
 from verify.engine import (
     CMS_ALGOS,
     FAILED_SUBS,
-    KEY_USAGE,
     CertificateCheck,
     Engine,
     Verdict,
     apply_judgement,
     cert_info,
-    certificate_check,
-    common_name,
     indication_for,
     short,
-    sub_of,
+    timestamp_report,
     unchain,
 )
 from verify.formats.signed_data import token_algorithms
@@ -349,7 +346,7 @@ class XmlReader:
                     label=stamp.label,
                 )
             )
-            reports.append(_timestamp_report(status, intact=intact))
+            reports.append(timestamp_report("signature", status, intact=intact))
         return _Timestamps(tuple(evidence), tuple(reports), tuple(warnings))
 
     async def _certificate_check(
@@ -357,69 +354,18 @@ class XmlReader:
     ) -> CertificateCheck:
         """The signer's certificate checked at ``at`` (the proven time, or the validation
         time) with the certificates and revocation values the signature carries; revocation
-        data issued after a proven time speaks of it (past signature validation). The same
-        findings as :meth:`Engine.acheck_certificate`."""
+        data issued after a proven time speaks of it (past signature validation)."""
         cert = check.signer_cert
         if cert is None:  # pragma: no cover - the caller checked
             raise ValueError("no signer certificate")
-        carried = [*check.certificates, *check.carried_certificates]
-        try:
-            vc = self.engine.context(
-                at,
-                other_certs=carried,
-                crls=check.carried_crls,
-                ocsps=check.carried_ocsps,
-                retroactive=proven is not None,
-            )
-            vc.certificate_registry.register_multiple(carried)
-            result = await validate_cert_usage(
-                cert,
-                vc,
-                key_usage_settings=KEY_USAGE,
-                paths=vc.path_builder.async_build_paths_lazy(cert),
-            )
-        except Exception as exc:  # noqa: BLE001 - hostile certificates end in a verdict
-            return certificate_check(
-                Verdict(SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, short(exc), short(exc)),
-                cert,
-                None,
-                None,
-            )
-        path = result.success_result or result.error_path
-        profile = None
-        if path is not None:
-            anchor = getattr(path.trust_anchor, "certificate", None)
-            if anchor is not None:
-                profile = self.engine.trust.profile_of(anchor)
-        verdict = Verdict(None)
-        if result.error_subindic is None:
-            rules = self.engine.policy.algorithms
-            weak = []
-            for c in list(path.iter_certs(include_root=False)) if path is not None else [cert]:
-                algo, bits = process.key_bits(c)
-                if rules.key_verdict(algo, bits, at) or rules.digest_verdict(c.hash_algo, at):
-                    weak.append(f"{algo.upper()} {bits}-bit / {c.hash_algo.upper()}")
-            if weak:
-                verdict = Verdict(
-                    SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-                    "thuật toán yếu: " + ", ".join(weak),
-                    "weak algorithm: " + ", ".join(weak),
-                )
-        else:
-            sub = sub_of(result.error_subindic)
-            if result.revo_details is not None:
-                sub = SubIndication.REVOKED
-            elif sub is SubIndication.OUT_OF_BOUNDS_NO_POE:
-                sub = (
-                    SubIndication.NOT_YET_VALID
-                    if at < cert.not_valid_before
-                    else SubIndication.EXPIRED
-                )
-            verdict = Verdict(sub)
-            if sub in (SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.GENERIC):
-                vi, en = self.engine.no_chain(cert, carried)
-                verdict = Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
-        return certificate_check(verdict, cert, path, profile)
+        return await self.engine.acheck_certificate(
+            cert,
+            [*check.certificates, *check.carried_certificates],
+            at=at,
+            crls=check.carried_crls,
+            ocsps=check.carried_ocsps,
+            retroactive=proven is not None,
+        )
 
 
 def _imprint(algorithm: str, data: bytes) -> bytes:
@@ -442,27 +388,3 @@ def _imprint_matches(stamp: xades.SignatureTimestamp) -> bool:
         return hmac.compare_digest(expected, bytes(imprint["hashed_message"].native))
     except Exception:  # noqa: BLE001 - an unreadable imprint matches nothing
         return False
-
-
-def _timestamp_report(status: TimestampSignatureStatus, *, intact: bool) -> TimestampReport:
-    sub: SubIndication | None
-    if not intact:
-        sub = SubIndication.HASH_FAILURE
-    elif not status.valid:
-        sub = SubIndication.SIG_CRYPTO_FAILURE
-    elif not status.trusted:
-        sub = (
-            sub_of(status.trust_problem_indic)
-            if status.trust_problem_indic
-            else SubIndication.NO_CERTIFICATE_CHAIN_FOUND
-        )
-    else:
-        sub = None
-    return TimestampReport(
-        kind="signature",
-        time=status.timestamp,
-        tsa=common_name(status.signing_cert),
-        indication=indication_for(sub),
-        sub_indication=sub,
-        message_en="trusted timestamp" if sub is None else f"timestamp not accepted: {sub}",
-    )
