@@ -36,6 +36,7 @@ before it is canonicalised; inherited ``xml:*`` attributes are added as C14N req
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -754,6 +755,15 @@ def _names_certificate(name: str, cert: x509.Certificate) -> bool:
     return matched > 0 or not pairs
 
 
+@functools.lru_cache(maxsize=256)
+def _certificate(der: bytes) -> x509.Certificate:
+    """A KeyInfo certificate, parsed once per process for the same bytes (every invoice of
+    a seller carries the same one; what is read of it later is then read once too)."""
+    cert = x509.Certificate.load(der)
+    _ = cert.subject.native, cert.public_key.algorithm
+    return cert
+
+
 def _key_info(
     signature: Any, problems: list[XmlProblem]
 ) -> tuple[list[x509.Certificate], list[str]]:
@@ -798,8 +808,7 @@ def _key_info(
         if der is None:
             return [], []
         try:
-            cert = x509.Certificate.load(der)
-            _ = cert.subject.native, cert.public_key.algorithm
+            cert = _certificate(der)
         except (ValueError, TypeError, KeyError) as exc:
             problems.append(
                 _problem(
