@@ -3,17 +3,22 @@
 ::
 
     verify [--trust PEM_OR_DIR]... [--profile public|specialized|any]
-           [--revocation hard|soft|off] [--offline] [--at ISO_TIME] [--json]
-           [--report FILE.html|FILE.pdf] [--detached FILE.p7s]
-           [--workers N | --dask ADDRESS] [--jsonl FILE] [--csv FILE] [--resume FILE]
-           [--cache DIR | --no-cache] [--evidence DIR] [--evidence-in DIR] [-v] PATH...
+           [--policy FILE] [--revocation hard|soft|off] [--offline] [--at ISO_TIME]
+           [--max-size SIZE] [--strict] [--json] [--report FILE.html|FILE.pdf]
+           [--detached FILE.p7s] [--workers N | --dask ADDRESS] [--jsonl FILE] [--csv FILE]
+           [--resume FILE] [--cache DIR | --no-cache] [--evidence DIR] [--evidence-in DIR]
+           [-v] PATH...
 
-Documents are checked by :func:`verify.bulk.verify_many` (the library's bulk path, in
-this process or a pool of worker processes). Scripts depend on this contract; it is
-documented in ``docs/cli.md``. Exit status: 0 every document TOTAL_PASSED; 1 at least one
-TOTAL_FAILED; 2 none failed but at least one did not pass (or there was nothing to
-verify); 64 bad usage; 73 the report file could not be written; 130 interrupted. A bad
-file never stops the run and never prints a traceback.
+Every file gets a line. A file in no signed format (text, JSON, images, certificates, HTML
+that is not XML-signed...) is NOT_SIGNED and one that cannot be read is INDETERMINATE /
+FILE_UNREADABLE, both decided here (:func:`verify.special.screen`); a hoso dossier's
+``manifest.json`` is checked against its folder (:mod:`verify.dossier`); the signed
+documents are checked by :func:`verify.bulk.verify_many` (the library's bulk path, in this
+process or a pool of worker processes). Scripts depend on this contract; it is documented
+in ``docs/cli.md``. Exit status: 0 every signed document TOTAL_PASSED; 1 at least one
+TOTAL_FAILED; 2 none failed but at least one did not pass (or there was no signed document,
+or with --strict a file was NOT_SIGNED); 64 bad usage; 73 the report file could not be
+written; 130 interrupted. A bad file never stops the run and never prints a traceback.
 """
 
 from __future__ import annotations
@@ -29,18 +34,20 @@ import time as _time
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from verify import speedups
+from verify import logs, speedups
 from verify.bulk import BulkItem, verify_many
 from verify.cache import RevocationCache, default_cache_dir
 from verify.discover import Item, discover
+from verify.dossier import Dossier, check_dossier, extra_files, read_manifest
 from verify.errors import PolicyFileError, VerifyError
 from verify.policy import RevocationMode, ValidationPolicy, load_policy
 from verify.report import VN_TZ, DocumentReport, Indication, SubIndication, vn_time
-from verify.special import file_facts, one_line
+from verify.special import crash_report, file_facts, one_line, screen, special_file_report
 from verify.trust import TrustProfile
 from verify.verifier import Verifier
 
@@ -96,7 +103,18 @@ _INDICATION_VI = {
     Indication.TOTAL_PASSED: "Hợp lệ",
     Indication.TOTAL_FAILED: "Không hợp lệ",
     Indication.INDETERMINATE: "Chưa xác định được",
+    Indication.NOT_SIGNED: "Không phải tài liệu ký số",
 }
+
+EARLIEST_TIME = datetime(1950, 1, 1, tzinfo=UTC)
+"""--at may not be earlier: X.509 times start in 1950 (UTCTime)."""
+LATEST_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+"""--at must be earlier, a year short of the calendar's end, so that no time arithmetic of
+the validation (freshness windows, grace periods) overflows."""
+FUTURE_SLACK_SECONDS = 300
+"""A --at later than the clock by more than this is "in the future" (a warning)."""
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
 class UsageError(Exception):
@@ -112,13 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="verify",
         description=(
-            "Verify PDF signatures and detached CMS signatures (.p7s, .sig) with ETSI-style "
-            "verdicts (TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE) and a sentence in "
-            "Vietnamese for each document."
+            "Verify PDF signatures (PAdES, PKCS#7), XML signatures (XMLDSig: e-invoices, "
+            "tax and e-government XML), enveloping CMS (.p7m) and detached CMS signatures "
+            "(.p7s, .sig) with ETSI-style verdicts (TOTAL_PASSED, TOTAL_FAILED, "
+            "INDETERMINATE) and a sentence in Vietnamese for each document. In a folder "
+            "every file gets a line: a file in no signed format is NOT_SIGNED, and a hoso "
+            "dossier (manifest.json from 'eforms submit') is checked against its manifest."
         ),
         epilog=(
-            "Exit status: 0 all TOTAL_PASSED; 1 at least one TOTAL_FAILED; 2 none failed "
-            "but at least one did not pass; 64 bad usage; 73 report not written."
+            "Exit status: 0 all signed documents TOTAL_PASSED; 1 at least one TOTAL_FAILED; "
+            "2 none failed but at least one did not pass (or no signed document; with "
+            "--strict, also a NOT_SIGNED file); 64 bad usage; 73 report not written."
         ),
     )
     parser.add_argument(
@@ -165,6 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO_TIME",
         help="validation time, ISO 8601 (a date alone is 00:00 and a time without offset "
         "is local time in Asia/Ho_Chi_Minh); default: now",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="largest file to read, in bytes, or with a K, M or G suffix (powers of 1024): "
+        "e.g. 200M for big signed scans; default 64M, or the policy's max_file_size",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="count a file that is not a signed document (NOT_SIGNED) as not passed "
+        "(exit status 2 when nothing failed)",
     )
     parser.add_argument(
         "--json",
@@ -254,6 +290,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    """``--max-size``: bytes, or a whole number with K, M or G (powers of 1024)."""
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in ("K", "M", "G") else ""
+    digits = value[: len(value) - len(unit)]
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size (bytes, or a whole number with K, M or G: 200M)"
+        )
+    size = int(digits) * _SIZE_UNITS[unit]
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 byte")
+    return size
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -267,13 +318,17 @@ def _version() -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """Parse ``--at``: ISO 8601; a date alone or a naive time is in Asia/Ho_Chi_Minh."""
+    """Parse ``--at``: ISO 8601; a date alone or a naive time is in Asia/Ho_Chi_Minh.
+
+    The time must lie in [:data:`EARLIEST_TIME`, :data:`LATEST_TIME`): anything else, even
+    a date the calendar cannot convert to UTC (``0001-01-01`` in Vietnam time), is a usage
+    error, never a traceback."""
     value = text.strip()
     try:
         if len(value) == 10 and value.count("-") == 2:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, time(0, 0), tzinfo=VN_TZ).astimezone(UTC)
-        moment = datetime.fromisoformat(value)
+            moment = datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=VN_TZ)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(
             f"--at: {text!r} is not an ISO 8601 date or time "
@@ -281,7 +336,16 @@ def parse_time(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VN_TZ)
-    return moment.astimezone(UTC)
+    try:
+        result = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        result = None
+    if result is None or not EARLIEST_TIME <= result < LATEST_TIME:
+        raise UsageError(
+            f"--at: {text!r} is out of range: the validation time must be from "
+            f"{EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME.year - 1}-12-31 (UTC)"
+        )
+    return result
 
 
 def _trust_profile(args: argparse.Namespace) -> TrustProfile:
@@ -352,11 +416,16 @@ def clean(text: object) -> str:
 
 
 def signer_names(report: DocumentReport) -> str:
+    """The signers' names; for a hoso dossier, the declarant the manifest names."""
     names = []
     for sig in report.signatures:
         name = (sig.signer or {}).get("name")
         if name and name not in names:
             names.append(str(name))
+    if not names and report.format == "dossier" and report.facts:
+        declarant = report.facts.get("declarant")
+        if isinstance(declarant, str) and declarant:
+            names.append(declarant)
     return "; ".join(names)
 
 
@@ -420,24 +489,33 @@ def summary_line(reports: Sequence[DocumentReport]) -> str:
     return _summary([r.indication for r in reports])
 
 
+def _shown(counts: Counter[Indication]) -> list[Indication]:
+    """The indications a summary counts: the three verdicts always, NOT_SIGNED when any."""
+    return [i for i in Indication if i is not Indication.NOT_SIGNED or counts[i]]
+
+
 def _summary(indications: Sequence[Indication]) -> str:
-    counts = {ind: 0 for ind in Indication}
-    for indication in indications:
-        counts[indication] += 1
+    counts = Counter(indications)
     n = len(indications)
-    vi = ", ".join(f"{_INDICATION_VI[i].lower()}: {counts[i]}" for i in Indication)
-    en = ", ".join(f"{counts[i]} {i.value}" for i in Indication)
+    shown = _shown(counts)
+    vi = ", ".join(f"{_INDICATION_VI[i].lower()}: {counts[i]}" for i in shown)
+    en = ", ".join(f"{counts[i]} {i.value}" for i in shown)
     return f"Tổng cộng {n} tài liệu — {vi} ({n} document{'' if n == 1 else 's'}: {en})"
 
 
-def exit_status(reports: Sequence[DocumentReport]) -> int:
-    return _exit([r.indication for r in reports])
+def exit_status(reports: Sequence[DocumentReport], *, strict: bool = False) -> int:
+    return _exit([r.indication for r in reports], strict=strict)
 
 
-def _exit(indications: Sequence[Indication]) -> int:
+def _exit(indications: Sequence[Indication], *, strict: bool = False) -> int:
+    """1 if any failed; 0 if every verdict passed (NOT_SIGNED files aside, unless
+    ``strict``) and there was at least one; else 2."""
     if any(i is Indication.TOTAL_FAILED for i in indications):
         return EXIT_FAILED
-    if indications and all(i is Indication.TOTAL_PASSED for i in indications):
+    verdicts = [i for i in indications if i is not Indication.NOT_SIGNED]
+    if strict and len(verdicts) != len(indications):
+        return EXIT_NOT_PASSED
+    if verdicts and all(i is Indication.TOTAL_PASSED for i in verdicts):
         return EXIT_OK
     return EXIT_NOT_PASSED
 
@@ -448,23 +526,45 @@ def _describe_time(moment: datetime) -> str:
 
 @contextlib.contextmanager
 def _quiet_libraries(verbose: bool) -> Iterator[None]:
-    """Silence third-party loggers for the run (and put them back afterwards)."""
+    """Silence third-party loggers for the run (and put them back afterwards). With
+    ``verbose``, they log their warnings (tracebacks of expected failures too, see
+    :mod:`verify.logs`) and hoso's own loggers log everything, on stderr."""
+    if verbose:
+        with _verbose_logging():
+            yield
+        return
     saved = []
     for name in _NOISY_LOGGERS:
         logger = logging.getLogger(name)
         saved.append((logger, logger.level, logger.propagate, list(logger.handlers)))
-        if verbose:
-            if not logger.handlers:
-                logger.addHandler(logging.StreamHandler(sys.stderr))
-            logger.setLevel(logging.WARNING)
-            logger.propagate = False
-        else:
-            logger.handlers = [logging.NullHandler()]
-            logger.setLevel(logging.CRITICAL + 1)
-            logger.propagate = False
+        logger.handlers = [logging.NullHandler()]
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
     try:
         yield
     finally:
+        for logger, level, propagate, handlers in saved:
+            logger.handlers = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+@contextlib.contextmanager
+def _verbose_logging() -> Iterator[None]:
+    saved = []
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+    for name in ("hoso", *_NOISY_LOGGERS):
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level, logger.propagate, list(logger.handlers)))
+        logger.handlers = [handler]
+        logger.setLevel(logging.DEBUG if name == "hoso" else logging.WARNING)
+        logger.propagate = False
+    logs.uninstall()
+    try:
+        yield
+    finally:
+        logs.install()
         for logger, level, propagate, handlers in saved:
             logger.handlers = handlers
             logger.setLevel(level)
@@ -565,8 +665,13 @@ class _Outputs:
                 self._files.append(self.jsonl)
             if csv_path is not None:
                 new = not append or not os.path.exists(csv_path) or not os.path.getsize(csv_path)
+                # a new file starts with a UTF-8 BOM (Excel then reads it as UTF-8);
+                # rows appended to an earlier run's file get none
                 self._csv_file = open(  # noqa: SIM115 - closed in close()
-                    csv_path, "a" if append else "w", encoding="utf-8", newline=""
+                    csv_path,
+                    "a" if append else "w",
+                    encoding="utf-8-sig" if new else "utf-8",
+                    newline="",
                 )
                 self._files.append(self._csv_file)
                 self.csv = csv.writer(self._csv_file)
@@ -593,12 +698,18 @@ class _Outputs:
         self._files = []
 
 
+def csv_time(moment: datetime) -> str:
+    """A time in the CSV: ISO 8601 in Asia/Ho_Chi_Minh with its offset (+07:00), the zone
+    the Vietnamese sentences and reports use."""
+    return moment.astimezone(VN_TZ).isoformat()
+
+
 def _csv_row(report: DocumentReport) -> list[str]:
     times = []
     for sig in report.signatures:
         when = sig.signing_time_proven or sig.signing_time_claimed
         if when is not None:
-            times.append(when.isoformat().replace("+00:00", "Z"))
+            times.append(csv_time(when))
     return [
         report.path or "",
         report.detached_signature or "",
@@ -692,7 +803,7 @@ def stats_line(verdicts: Iterable[tuple[Indication, SubIndication | None]], seco
             by_sub[indication][sub.value] += 1
     n = sum(by_indication.values())
     parts = []
-    for ind in Indication:
+    for ind in _shown(by_indication):
         text = f"{ind.value} {by_indication[ind]}"
         subs = sorted(by_sub[ind].items())
         if subs:
@@ -795,9 +906,12 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         policy = policy.replace(network=False)
     if moment is not None:
         policy = policy.replace(validation_time=moment)
+    if args.max_size is not None:
+        policy = policy.replace(max_file_size=args.max_size)
     cache = _cache(args)
     verifier = Verifier(trust, policy, evidence_in=args.evidence_in, cache=cache)
-    shown_moment = moment or datetime.now(UTC)
+    now = datetime.now(UTC)
+    shown_moment = moment or now
     if args.detached is not None:
         items = [Item(Path(args.paths[0]), detached=Path(args.detached))]
     else:
@@ -816,6 +930,12 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
     ]
     if args.evidence_in:
         settings.append(("Bằng chứng / Evidence used", str(args.evidence_in)))
+    if args.max_size is not None:
+        settings.append(("Giới hạn kích thước tệp / File size limit", f"{args.max_size} bytes"))
+    if moment is not None and (moment - now).total_seconds() > FUTURE_SLACK_SECONDS:
+        future_vi, future_en = _future_warning(moment, now)
+        _print(sys.stderr, f"verify: warning: {future_en} / Cảnh báo: {future_vi}")
+        settings.append(("Cảnh báo / Warning", f"{future_vi} / {future_en}"))
     ascii_json = not _stdout_is_utf8()
 
     if args.json:
@@ -844,6 +964,7 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         items = todo
     if not items and not previous:
         _print(sys.stderr, "verify: nothing to verify (no files found)")
+    screening = _Screening(items, policy)
 
     append = (
         args.resume is not None and args.jsonl is not None and _same_file(args.resume, args.jsonl)
@@ -852,31 +973,38 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
     keep = not args.json or args.report is not None
     reports: list[DocumentReport] = []
     seen: list[tuple[Indication, SubIndication | None]] = []
+    early_time: list[str] = []
     order = _InOrder(items)
     progress = _Progress(len(items))
     client = None
     started = _time.perf_counter()
     interrupted = False
     stream: Iterator[DocumentReport] | None = None
+    memory = memory_limit(policy.max_file_size)
     try:
         if args.dask is not None:
             client, executor = _executor(args.dask)
             stream = verify_many(
-                (BulkItem.of(i) for i in items),
+                screening.feed(items),
                 verifier=verifier,
                 executor=executor,
                 evidence_out=args.evidence,
+                memory_limit=memory,
             )
         else:
             wanted = args.workers or os.cpu_count() or 1
             workers = max(1, min(wanted, len(items) // DOCUMENTS_PER_WORKER))
             stream = verify_many(
-                (BulkItem.of(i) for i in items),
+                screening.feed(items),
                 verifier=verifier,
                 workers=workers,
                 evidence_out=args.evidence,
+                memory_limit=memory,
             )
-        for report in stream:
+        for report in screening.merged(stream):
+            report = time_warnings(screening.annotate(report))
+            if any(w.startswith(_EARLY_TIME_WARNING) for w in report.warnings):
+                early_time.append(clean(report.path or "<bytes>"))
             outputs.write(report)
             progress.update(report)
             seen.append((report.indication, report.sub_indication))
@@ -918,6 +1046,16 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
     else:
         _print(sys.stderr, _summary([i for i, _s in seen]))
     _print(sys.stderr, stats_line(seen, elapsed))
+    if early_time:
+        names = ", ".join(early_time[:5]) + (", ..." if len(early_time) > 5 else "")
+        _print(
+            sys.stderr,
+            f"verify: warning: for {len(early_time)} document(s) the validation time is before "
+            f"a signature's claimed signing time: {names} / Cảnh báo: thời điểm kiểm tra sớm "
+            "hơn thời điểm ký mà chữ ký khai báo",
+        )
+    if seen and all(i is Indication.NOT_SIGNED for i, _s in seen) and not previous:
+        _print(sys.stderr, "verify: no signed document among the files given")
     if args.evidence:
         _print(sys.stderr, f"verify: evidence kept in {args.evidence}")
 
@@ -928,7 +1066,115 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
             _print(sys.stderr, f"verify: error: cannot write {args.report}: {_one_line(exc)}")
             return EXIT_CANTCREAT
         _print(sys.stderr, f"verify: report written to {args.report}")
-    return _exit([*previous, *(i for i, _s in seen)])
+    return _exit([*previous, *(i for i, _s in seen)], strict=args.strict)
+
+
+def memory_limit(max_file_size: int) -> int:
+    """A worker's memory ceiling for documents up to ``max_file_size`` bytes: 2 GiB, or
+    eight times the largest document when --max-size allows bigger ones (the bytes, the
+    parsed objects and the hashing all live at once)."""
+    return max(2 * 1024**3, 8 * max_file_size)
+
+
+def _future_warning(moment: datetime, now: datetime) -> tuple[str, str]:
+    return (
+        f"thời điểm kiểm tra {vn_time(moment)} ở tương lai (bây giờ là {vn_time(now)}): "
+        "chưa có thông tin thu hồi hay dấu thời gian nào cho thời điểm đó, kết quả chỉ đúng "
+        "nếu không có gì thay đổi từ nay đến lúc ấy",
+        f"the validation time {_iso_z(moment)} is in the future (now: {_iso_z(now)}): no "
+        "revocation information or timestamp can speak for it yet; the verdicts hold only "
+        "if nothing changes until then",
+    )
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_EARLY_TIME_WARNING = "The validation time is before the signing time"
+
+
+def time_warnings(report: DocumentReport) -> DocumentReport:
+    """``report`` with a warning for each signature whose claimed (or proven) signing time
+    is after the validation time: it was judged as of a moment before it says it was
+    made."""
+    moment = report.validation_time
+    if moment is None:
+        return report
+    notes = []
+    for sig in report.signatures:
+        claimed = sig.signing_time_claimed or sig.signing_time_proven
+        if claimed is not None and moment < claimed:
+            notes.append(
+                f"{_EARLY_TIME_WARNING} that signature {sig.index + 1} claims "
+                f"({_iso_z(claimed)}; validated at {_iso_z(moment)}): it is judged as of a "
+                "moment before it says it was made"
+            )
+    if not notes:
+        return report
+    return replace(report, warnings=(*report.warnings, *notes))
+
+
+class _Screening:
+    """What this process decides before the signature checks (see ``docs/cli.md``): a hoso
+    dossier's ``manifest.json`` against its folder, files in no signed format (NOT_SIGNED),
+    unreadable ones (FILE_UNREADABLE). The rest goes to :func:`verify_many`."""
+
+    def __init__(self, items: Sequence[Item], policy: ValidationPolicy) -> None:
+        self.policy = policy
+        self.dossiers: dict[str, tuple[Dossier, list[Path]]] = {}
+        self.extra: dict[str, str] = {}
+        """path of a file not listed in its dossier's manifest -> that dossier's code"""
+        self.side: deque[DocumentReport] = deque()
+        for item in items:
+            if item.detached is not None or item.orphan or item.path.name != "manifest.json":
+                continue
+            dossier = read_manifest(item.path)
+            if dossier is None:
+                continue
+            extras = extra_files(dossier)
+            self.dossiers[os.fspath(item.path)] = (dossier, extras)
+            for path in extras:
+                self.extra[os.fspath(path)] = dossier.code
+
+    def early(self, item: Item) -> DocumentReport | None:
+        moment = self.policy.moment()
+        found = self.dossiers.get(os.fspath(item.path)) if item.detached is None else None
+        if found is not None:
+            return check_dossier(found[0], moment, extra=found[1])
+        if item.orphan:
+            return special_file_report(item.path, moment)
+        return screen(item.path, moment, max_size=self.policy.max_file_size, detached=item.detached)
+
+    def feed(self, items: Iterable[Item]) -> Iterator[BulkItem]:
+        """The items for the signature checks; the others' reports wait in ``side``."""
+        for item in items:
+            try:
+                found = self.early(item)
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
+                found = crash_report(item.path, exc, self.policy.moment())
+            if found is None:
+                yield BulkItem.of(item)
+            else:
+                self.side.append(found)
+
+    def merged(self, stream: Iterable[DocumentReport]) -> Iterator[DocumentReport]:
+        """The checked reports and the screened ones, each as soon as it is known."""
+        for report in stream:
+            while self.side:
+                yield self.side.popleft()
+            yield report
+        while self.side:
+            yield self.side.popleft()
+
+    def annotate(self, report: DocumentReport) -> DocumentReport:
+        """A file in a dossier's folder that its manifest does not list gets a warning."""
+        for path in (report.path, report.detached_signature):
+            code = self.extra.get(path) if path is not None else None
+            if code is not None:
+                note = f"not listed in the manifest.json of dossier {code}"
+                return replace(report, warnings=(*report.warnings, note))
+        return report
 
 
 def _same_file(a: str, b: str) -> bool:

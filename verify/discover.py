@@ -7,8 +7,10 @@ Rules (documented for auditors in ``docs/cli.md``):
   starting with ``.``) are skipped while walking; a path named explicitly never is.
 - Symbolic links are followed, but each real folder is entered once: a link loop ends.
 - The same real file reached twice (named twice, or through a link) is verified once.
-- Only regular files are collected while walking (no FIFOs or devices, which could block
-  a read forever); a dangling link is kept, so its report says it cannot be read.
+- Every entry that is not a folder is collected: regular files, and also FIFOs, sockets,
+  devices and dangling links, so that each gets a line saying what it is (they are never
+  opened: reading a FIFO could block for ever) and nothing is skipped silently. An
+  unreadable folder is collected as itself: its report says it cannot be read.
 - ``X.p7s`` or ``X.sig`` beside ``X`` is X's detached signature: the pair is one item,
   reported under ``X``. A signature file with no ``X`` beside it is an *orphan*: it gets
   its own item, reported as "signed data not found".
@@ -68,11 +70,8 @@ def walk(root: Path, *, _seen: set[tuple[int, int]] | None = None) -> Iterator[P
         try:
             if entry.is_dir(follow_symlinks=True):
                 yield from walk(child, _seen=seen)
-            elif entry.is_file(follow_symlinks=True):
-                yield child
-            elif entry.is_symlink() and not child.exists():
-                yield child  # dangling link
-            # FIFOs, sockets and devices are skipped on purpose
+            else:
+                yield child  # a file, FIFO, socket, device or dangling link: each reported
         except OSError:
             yield child
 

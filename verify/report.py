@@ -35,18 +35,31 @@ __all__ = [
     "worst",
 ]
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Indication(enum.StrEnum):
+    """ETSI EN 319 102-1's three main indications, and hoso's NOT_SIGNED.
+
+    NOT_SIGNED is no verdict: the file is not in a signed format (a README, a certificate,
+    an image, form data in JSON, HTML that is not XML-signed...), so there was nothing to
+    validate. A folder run gives such a file its own line with this indication; it is never
+    a signature's indication.
+    """
+
     TOTAL_PASSED = "TOTAL_PASSED"
     INDETERMINATE = "INDETERMINATE"
     TOTAL_FAILED = "TOTAL_FAILED"
+    NOT_SIGNED = "NOT_SIGNED"
 
     @property
     def severity(self) -> int:
-        return {"TOTAL_PASSED": 0, "INDETERMINATE": 1, "TOTAL_FAILED": 2}[self.value]
+        """TOTAL_FAILED 2 > INDETERMINATE 1 > TOTAL_PASSED 0 > NOT_SIGNED -1 (no verdict)."""
+        return _SEVERITY[self.value]
+
+
+_SEVERITY = {"NOT_SIGNED": -1, "TOTAL_PASSED": 0, "INDETERMINATE": 1, "TOTAL_FAILED": 2}
 
 
 class SubIndication(enum.StrEnum):
@@ -82,10 +95,18 @@ class SubIndication(enum.StrEnum):
     ENCRYPTED = "ENCRYPTED"
     SIZE_LIMIT_EXCEEDED = "SIZE_LIMIT_EXCEEDED"
     TIME_LIMIT_EXCEEDED = "TIME_LIMIT_EXCEEDED"
+    FILE_UNREADABLE = "FILE_UNREADABLE"
+    """INDETERMINATE: the file could not be read here (permission denied, gone, not a
+    regular file where one was needed): a problem of the checking machine, not of the
+    signature."""
+    MANIFEST_MISMATCH = "MANIFEST_MISMATCH"
+    """TOTAL_FAILED: a hoso dossier's folder does not match its ``manifest.json`` (a listed
+    file changed or missing)."""
 
 
 def worst(indications: Iterable[Indication]) -> Indication:
-    """The most severe indication (TOTAL_FAILED > INDETERMINATE > TOTAL_PASSED)."""
+    """The most severe indication (TOTAL_FAILED > INDETERMINATE > TOTAL_PASSED); NOT_SIGNED,
+    no verdict, never wins."""
     result = Indication.TOTAL_PASSED
     for ind in indications:
         if ind.severity > result.severity:
@@ -218,6 +239,16 @@ _SENTENCES: dict[SubIndication | None, tuple[str, str]] = {
     SubIndication.TIME_LIMIT_EXCEEDED: (
         "Chưa xác định được: việc kiểm tra vượt quá thời gian cho phép ({reason_vi}).",
         "Indeterminate: checking took longer than allowed ({reason_en}).",
+    ),
+    SubIndication.FILE_UNREADABLE: (
+        "Chưa xác định được: không đọc được tệp ({reason_vi}); đây là sự cố trên máy kiểm "
+        "tra, không phải dấu hiệu chữ ký sai.",
+        "Indeterminate: the file could not be read ({reason_en}); this is a problem on the "
+        "checking machine, not a sign of a bad signature.",
+    ),
+    SubIndication.MANIFEST_MISMATCH: (
+        "Hồ sơ không hợp lệ: thư mục không khớp với bảng kê manifest.json ({reason_vi}).",
+        "The dossier is invalid: its folder does not match its manifest.json ({reason_en}).",
     ),
 }
 
@@ -469,7 +500,10 @@ class DocumentReport:
     path: str | None
     size: int
     sha256: str | None
-    format: str  # "pdf" | "cms" | "unknown"
+    format: str
+    """What the file was read as: ``pdf``, ``xml``, ``cms``, ``dossier`` (a hoso dossier's
+    ``manifest.json``), ``unknown``; for a NOT_SIGNED file, what it looks like: ``text``,
+    ``json``, ``html``, ``image``, ``archive``, ``pem``, ``special`` (FIFO, device, folder)."""
     indication: Indication
     sub_indication: SubIndication | None
     message_vi: str
@@ -481,7 +515,8 @@ class DocumentReport:
     detached_signature: str | None = None
     """For content verified against a detached CMS signature: that signature's path."""
     facts: dict[str, Any] | None = None
-    """For an e-invoice: what its signed elements say (see :mod:`verify.einvoice`)."""
+    """For an e-invoice: what its signed elements say (see :mod:`verify.einvoice`); for a
+    hoso dossier: its code, procedure, declarant and parts (see :mod:`verify.dossier`)."""
 
     @property
     def passed(self) -> bool:

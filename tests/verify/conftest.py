@@ -48,7 +48,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "tampered.pdf": ("TOTAL_FAILED", "HASH_FAILURE"),
     "revoked.pdf": ("TOTAL_FAILED", "REVOKED"),
     "unsigned.pdf": ("INDETERMINATE", "NO_SIGNATURE_FOUND"),
-    "garbage.bin": ("TOTAL_FAILED", "FORMAT_FAILURE"),
+    "garbage.bin": ("NOT_SIGNED", None),  # in no signed format: nothing to verify
     "truncated.pdf": ("TOTAL_FAILED", "FORMAT_FAILURE"),
     "to-khai.xml": ("TOTAL_PASSED", None),  # with to-khai.xml.p7s beside it
     "orphan.p7s": ("INDETERMINATE", "SIGNED_DATA_NOT_FOUND"),

@@ -102,18 +102,21 @@ def test_empty_folder_is_not_a_pass(run: Callable[..., Run], tmp_path: Path) -> 
     assert "nothing to verify" in result.err
 
 
-def test_missing_path_is_a_failed_report_not_a_crash(
+def test_missing_path_is_an_indeterminate_report_not_a_crash(
     run: Callable[..., Run], verify_corpus: Corpus, tmp_path: Path, validate: Validate
 ) -> None:
+    """A path that is not there cannot be read here: INDETERMINATE / FILE_UNREADABLE (a
+    problem of the checking machine, not a forgery), and the run goes on."""
     missing = tmp_path / "không-có.pdf"
     result = run("--json", missing, verify_corpus["passed-bb.pdf"])
-    assert result.code == 1
+    assert result.code == 2
     reports = result.reports(validate)
     assert [r["path"] for r in reports] == [str(missing), str(verify_corpus["passed-bb.pdf"])]
     assert (reports[0]["indication"], reports[0]["sub_indication"]) == (
-        "TOTAL_FAILED",
-        "FORMAT_FAILURE",
+        "INDETERMINATE",
+        "FILE_UNREADABLE",
     )
+    assert "does not exist" in reports[0]["message_en"]
     assert reports[1]["indication"] == "TOTAL_PASSED"
 
 
@@ -247,9 +250,11 @@ def test_table_has_columns_sentences_and_summary(
     assert "nội dung đã bị thay đổi sau khi ký" in rows["tampered.pdf"]
     assert "REVOKED" in rows["revoked.pdf"]
     assert "to-khai.xml.p7s" in rows["to-khai.xml"]
+    assert "Không phải tài liệu có chữ ký số" in rows["garbage.bin"]
     assert lines[-1] == (
-        "Tổng cộng 9 tài liệu — hợp lệ: 3, chưa xác định được: 2, không hợp lệ: 4 "
-        "(9 documents: 3 TOTAL_PASSED, 2 INDETERMINATE, 4 TOTAL_FAILED)"
+        "Tổng cộng 9 tài liệu — hợp lệ: 3, chưa xác định được: 2, không hợp lệ: 3, "
+        "không phải tài liệu ký số: 1 "
+        "(9 documents: 3 TOTAL_PASSED, 2 INDETERMINATE, 3 TOTAL_FAILED, 1 NOT_SIGNED)"
     )
 
 

@@ -72,7 +72,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def test_jsonl_and_csv_files_hold_one_verdict_per_document(
     run: Callable[..., Run], verify_corpus: Corpus, tmp_path: Path, validate_report: Validate
 ) -> None:
-    """--jsonl: a schema-valid report per line; --csv: a header and one row per document."""
+    """--jsonl: a schema-valid report per line; --csv: a UTF-8 BOM, a header and one row
+    per document, its times in Asia/Ho_Chi_Minh with their offset."""
     jsonl, table = tmp_path / "out.jsonl", tmp_path / "out.csv"
     result = run("--jsonl", jsonl, "--csv", table, verify_corpus.root)
     assert result.code == 1
@@ -81,7 +82,8 @@ def test_jsonl_and_csv_files_hold_one_verdict_per_document(
         validate_report(line)
     assert verdicts(lines) == EXPECTED
     assert len(lines) == len(EXPECTED)
-    with table.open(encoding="utf-8", newline="") as f:
+    assert table.read_bytes().startswith(b"\xef\xbb\xbfpath,")  # Excel reads it as UTF-8
+    with table.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(cli.CSV_COLUMNS)
     got = {Path(r["path"]).name: (r["indication"], r["sub_indication"] or None) for r in rows}
@@ -89,6 +91,7 @@ def test_jsonl_and_csv_files_hold_one_verdict_per_document(
     pair = next(r for r in rows if r["path"].endswith("to-khai.xml"))
     assert pair["detached_signature"].endswith("to-khai.xml.p7s")
     assert pair["signers"] == "Nguyễn Thị Hoà"
+    assert pair["signing_time"] == "2026-05-20T16:00:00+07:00"  # SIGNED_AT, 09:00Z
 
 
 def test_summary_counts_each_indication_and_sub_indication(
@@ -100,7 +103,7 @@ def test_summary_counts_each_indication_and_sub_indication(
     assert re.fullmatch(
         r"verify: 9 documents in \d+\.\d\d s \(\d+\.\d documents/s\): "
         r"TOTAL_PASSED 3; INDETERMINATE 2 \(NO_SIGNATURE_FOUND 1, SIGNED_DATA_NOT_FOUND 1\); "
-        r"TOTAL_FAILED 4 \(FORMAT_FAILURE 2, HASH_FAILURE 1, REVOKED 1\)",
+        r"TOTAL_FAILED 3 \(FORMAT_FAILURE 1, HASH_FAILURE 1, REVOKED 1\); NOT_SIGNED 1",
         stats,
     ), stats
 
@@ -309,7 +312,7 @@ def test_progress_bar_only_on_a_terminal(
     shown = terminal.getvalue()
     assert "9/9" in shown
     assert "doc/s" in shown
-    assert "failed: 4" in shown
+    assert "failed: 3" in shown
 
 
 # -- usage -------------------------------------------------------------------------------------
