@@ -9,6 +9,7 @@
                   [--revocation hard|soft|off] [--level B-LT] [--tsa URL] [--agency CODE]
                   [--attach FILE[:SIG]]... [--state-dir DIR] [--code-format FMT]
                   [--declarant-id POINTER]
+    eforms codes [--state-dir DIR] [--all] [--json]
 
 FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
@@ -18,7 +19,9 @@ output (``render`` and ``submit`` write nothing unless the whole output was made
 the signer's certificate is refused or (with ``--declarant-id``) is not the declarant's,
 and 65 when no dossier code can be issued or the bundle cannot be written; its key options
 are ``esign``'s (``--p12``, ``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``) and it
-writes ``DIR/<dossier code>/``.
+writes ``DIR/<dossier code>/``. ``codes`` lists the dossier codes that carry no dossier
+(void, with the reason the submission failed; reserved by a submission that never
+finished), or every code with ``--all``; it exits 0.
 """
 
 from __future__ import annotations
@@ -144,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub_.add_argument("--lang", choices=["vi", "en"], default="vi")
     add_trust_options(sub_)
     add_key_options(sub_)
+    codes = sub.add_parser("codes", help="audit dossier codes: the gaps and their reasons")
+    codes.add_argument(
+        "--state-dir", type=Path, default=None, metavar="DIR", help="where dossier codes are kept"
+    )
+    codes.add_argument("--all", action="store_true", help="every code, not only the gaps")
+    codes.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -318,6 +327,20 @@ def _submit(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _codes(args: argparse.Namespace) -> int:
+    counter = DossierCodes.in_state_dir(args.state_dir)
+    if args.state_dir is not None and not counter.path.is_file():
+        raise _InputError(f"{counter.path}: no dossier codes kept here", EX_NOINPUT)
+    records = counter.audit(everything=args.all)
+    if args.json:
+        _print_json({"file": str(counter.path), "codes": [r.to_json() for r in records]})
+        return EX_OK
+    for r in records:
+        when = r.issued_at.isoformat() if r.issued_at is not None else "-"
+        print(f"{r.code}\t{r.status}\t{when}\t{r.reason}".rstrip("\t"))
+    return EX_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     from esign.errors import EsignError
     from esign.errors import UsageError as EsignUsageError
@@ -335,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             "fill": _fill,
             "render": _render,
             "submit": _submit,
+            "codes": _codes,
         }[args.command]
         return handler(args)
     except _UsageError as exc:

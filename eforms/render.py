@@ -44,6 +44,7 @@ __all__ = [
     "PdfAttachment",
     "PdfMetadata",
     "RenderError",
+    "check_pdf_renderable",
     "font_files",
     "render_html",
     "render_pdf",
@@ -425,6 +426,32 @@ def paper_html(
         year=str(signed.year) if signed else "",
         signer=signer,
     )
+
+
+def check_pdf_renderable(
+    form: FormDefinition,
+    data: Mapping[str, Any],
+    *,
+    autofill: AutofillResult | None = None,
+    metadata: PdfMetadata | None = None,
+    lang: str = "vi",
+) -> None:
+    """Everything :func:`render_pdf` needs, checked without printing (milliseconds, not
+    seconds): the arguments, the data as JSON, the page's HTML, the fonts and WeasyPrint.
+    Raises :class:`RenderError`. :func:`eforms.submit` runs it before taking a code."""
+    form = _check_form(form)
+    if not isinstance(data, Mapping):
+        raise RenderError("data must be a JSON object")
+    try:
+        json.dumps(data, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise RenderError(f"data is not JSON-serialisable: {exc}") from exc
+    paper_html(form, data, autofill=autofill, metadata=metadata, lang=lang)
+    font_files()
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        raise RenderError(f"WeasyPrint is not usable: {exc}") from exc
 
 
 def render_pdf(

@@ -20,6 +20,12 @@ field error. A signed attachment that does not verify refuses the whole submissi
 (:class:`esign.EsignError` subclasses: refused certificate, unreachable TSA...). Nothing is
 written unless the whole bundle was made: the folder appears complete or not at all.
 
+A dossier code is spent only on a dossier: every argument, the data, the signer's
+certificate (as esign would judge it), the level and its TSA, the attachments and the
+paper form's inputs are checked before a code is taken; what fails after that (printing,
+the TSA, the key, writing) records the code void with its reason in the same SQLite file,
+and :meth:`DossierCodes.audit` (``eforms codes``) lists those gaps.
+
 Errors added here (both :class:`~eforms.errors.EformsError`)::
 
     SubmissionError          bad arguments, a code that cannot be issued, a folder that
@@ -54,15 +60,17 @@ from eforms import pointers
 from eforms.autofill import AutofillResult
 from eforms.definition import FormDefinition
 from eforms.errors import EformsError
-from eforms.render import PdfAttachment, PdfMetadata, render_pdf
+from eforms.render import PdfAttachment, PdfMetadata, check_pdf_renderable, render_pdf
 from eforms.validation import validate
 from esign import PUBLIC, SignatureProfile, SignatureSlot, SignResult, VisibleStamp, asign_pdf
+from esign import _core as _esign_core  # the checks asign_pdf runs, run before a code
 from esign.pdf import FieldLock
 from esign.signers import KeySource
 from verify import DocumentReport, SignerIdentity, TrustProfile, ValidationPolicy, Verifier
 from verify.report import SubIndication
 
 __all__ = [
+    "CODE_STATUSES",
     "DECLARANT_FIELD",
     "DEFAULT_AGENCY",
     "DEFAULT_CODE_FORMAT",
@@ -71,6 +79,7 @@ __all__ = [
     "Attachment",
     "AttachmentRefused",
     "CheckedAttachment",
+    "CodeRecord",
     "DossierCodes",
     "SignerMismatch",
     "Submission",
@@ -279,9 +288,12 @@ class _Seq(int):
         return format(int(self), spec or "04d")
 
 
+_SEQ_MARK = "\x00seq\x00"
+
+
 class _SeqMarker:
     def __format__(self, spec: str) -> str:
-        return "\x00seq\x00"
+        return _SEQ_MARK
 
 
 def default_state_dir() -> Path:
@@ -294,14 +306,71 @@ def default_state_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "hoso"
 
 
+CODE_STATUSES = ("reserved", "used", "void")
+"""What became of an issued code: taken by a submission still running (or whose process
+stopped), spent on a dossier, or void (the submission failed after taking it)."""
+_MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """One issued dossier code and what became of it (see :meth:`DossierCodes.audit`).
+
+    ``status`` is ``reserved``, ``used``, ``void`` or ``missing`` (a number below the
+    counter that no record explains); ``reason`` says why a code is not a dossier.
+    """
+
+    code: str
+    scope: str
+    seq: int
+    status: str
+    reason: str
+    issued_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def is_gap(self) -> bool:
+        """True when no dossier carries this code."""
+        return self.status != "used"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "scope": self.scope,
+            "seq": self.seq,
+            "status": self.status,
+            "reason": self.reason,
+            "issued_at": _iso(self.issued_at),
+            "closed_at": _iso(self.closed_at),
+        }
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        text = text or "the submission was interrupted"
+    out = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return out[:_MAX_REASON]
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
 class DossierCodes:
     """Issues dossier codes from a SQLite file: unique across threads and processes.
 
-    Each :meth:`issue` is one ``BEGIN IMMEDIATE`` transaction that bumps the counter for
-    the code's scope (everything the format shows except ``seq``) and records the code, so
-    two processes sharing the file never get the same code. Dates are the submission's in
-    Asia/Ho_Chi_Minh. A code is used up when issued: a submission that fails after that
-    leaves a gap in the sequence, never a duplicate.
+    Each :meth:`reserve` (and :meth:`issue`) is one ``BEGIN IMMEDIATE`` transaction that
+    bumps the counter for the code's scope (everything the format shows except ``seq``)
+    and records the code, so two processes sharing the file never get the same code. Dates
+    are the submission's in Asia/Ho_Chi_Minh.
+
+    :func:`submit` checks everything it can before it takes a code (arguments, data,
+    certificate, attachments, that the form can be rendered), then takes one with
+    :meth:`reserve`; :meth:`confirm` records the dossier made, :meth:`void` the reason
+    when anything fails after that (rendering, the TSA, the signing key, writing the
+    folder). A code is never issued twice; :meth:`audit` lists every code that
+    is not a dossier, with its reason.
     """
 
     def __init__(
@@ -343,6 +412,16 @@ class DossierCodes:
                 f"known: {', '.join(sorted(_CODE_FIELDS | {'seq'}))}"
             )
 
+    def _seq_spec(self) -> str:
+        for _lit, name, spec, _conv in string.Formatter().parse(self.template):
+            if name == "seq":
+                return spec or ""
+        return ""
+
+    def check(self, agency: str, at: datetime, *, procedure: str | None = None) -> None:
+        """Raise :class:`SubmissionError` if a code could not be made for these values."""
+        self._fields(agency, at, procedure)
+
     def _fields(self, agency: str, at: datetime, procedure: str | None) -> dict[str, Any]:
         if at.tzinfo is None:
             raise SubmissionError("the submission time must be timezone-aware")
@@ -362,33 +441,50 @@ class DossierCodes:
             "dd": f"{local:%d}",
         }
 
-    def issue(self, agency: str, at: datetime, *, procedure: str | None = None) -> str:
-        """The next code for ``agency`` at ``at`` (aware); raises :class:`SubmissionError`."""
-        fields = self._fields(agency, at, procedure)
-        scope = self.template.format(seq=_SeqMarker(), **fields)
+    def _connect(self, *, create: bool = True) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.is_file():
+                raise SubmissionError(f"{self.path}: no dossier counter here")
+            return sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise SubmissionError(f"{self.path}: cannot open the dossier counter: {exc}") from exc
+
+    @staticmethod
+    def _ensure_tables(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, last INTEGER)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS issued (code TEXT PRIMARY KEY, scope TEXT NOT NULL, "
+            "seq INTEGER NOT NULL, issued_at TEXT NOT NULL)"
+        )
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(issued)")}
+        # files made before codes had an outcome: their codes count as used
+        if "status" not in columns:
+            conn.execute("ALTER TABLE issued ADD COLUMN status TEXT NOT NULL DEFAULT 'used'")
+        if "reason" not in columns:
+            conn.execute("ALTER TABLE issued ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+        if "closed_at" not in columns:
+            conn.execute("ALTER TABLE issued ADD COLUMN closed_at TEXT")
+
+    def _take(self, agency: str, at: datetime, procedure: str | None, status: str) -> str:
+        fields = self._fields(agency, at, procedure)
+        scope = self.template.format(seq=_SeqMarker(), **fields)
+        conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, last INTEGER)"
-            )
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS issued (code TEXT PRIMARY KEY, scope TEXT NOT NULL, "
-                "seq INTEGER NOT NULL, issued_at TEXT NOT NULL)"
-            )
+            self._ensure_tables(conn)
             (seq,) = conn.execute(
                 "INSERT INTO counters (scope, last) VALUES (?, 1) "
                 "ON CONFLICT (scope) DO UPDATE SET last = last + 1 RETURNING last",
                 (scope,),
             ).fetchone()
             code = self.template.format(seq=_Seq(seq), **fields)
+            stamp = at.astimezone(UTC).isoformat()
             conn.execute(
-                "INSERT INTO issued (code, scope, seq, issued_at) VALUES (?, ?, ?, ?)",
-                (code, scope, seq, at.astimezone(UTC).isoformat()),
+                "INSERT INTO issued (code, scope, seq, issued_at, status, closed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (code, scope, seq, stamp, status, stamp if status == "used" else None),
             )
             conn.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
@@ -404,6 +500,99 @@ class DossierCodes:
         finally:
             conn.close()
         return str(code)
+
+    def issue(self, agency: str, at: datetime, *, procedure: str | None = None) -> str:
+        """The next code for ``agency`` at ``at`` (aware), spent at once (status ``used``).
+
+        For a dossier still to be made, :meth:`reserve` and then :meth:`confirm` or
+        :meth:`void`. Raises :class:`SubmissionError`.
+        """
+        return self._take(agency, at, procedure, "used")
+
+    def reserve(self, agency: str, at: datetime, *, procedure: str | None = None) -> str:
+        """The next code, taken for a dossier being made: :meth:`confirm` or :meth:`void` it."""
+        return self._take(agency, at, procedure, "reserved")
+
+    def _close(self, code: str, status: str, reason: str, at: datetime | None) -> None:
+        stamp = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
+        conn = self._connect(create=False)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._ensure_tables(conn)
+            row = conn.execute("SELECT status FROM issued WHERE code = ?", (code,)).fetchone()
+            if row is None:
+                raise SubmissionError(f"dossier code {code!r} was never issued here")
+            if row[0] != "reserved":
+                raise SubmissionError(f"dossier code {code!r} is already {row[0]}")
+            conn.execute(
+                "UPDATE issued SET status = ?, reason = ?, closed_at = ? WHERE code = ?",
+                (status, reason[:_MAX_REASON], stamp, code),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise SubmissionError(f"{self.path}: cannot record dossier code {code}: {exc}") from exc
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def confirm(self, code: str, *, at: datetime | None = None) -> None:
+        """Record that the dossier carrying the reserved ``code`` was made."""
+        self._close(code, "used", "", at)
+
+    def void(self, code: str, reason: str, *, at: datetime | None = None) -> None:
+        """Record that the reserved ``code`` carries no dossier, and why."""
+        self._close(code, "void", reason or "no reason given", at)
+
+    def audit(self, *, everything: bool = False) -> list[CodeRecord]:
+        """Every code that carries no dossier (``everything``: every code), in order.
+
+        Void codes come with the reason the submission failed; a code still ``reserved``
+        belongs to a submission running now or whose process stopped; a ``missing`` number
+        is one the counter passed that no record explains (a file edited by hand).
+        """
+        if not self.path.is_file():
+            return []
+        conn = self._connect(create=False)
+        try:
+            conn.execute("BEGIN")
+            self._ensure_tables(conn)
+            rows = conn.execute(
+                "SELECT code, scope, seq, status, reason, issued_at, closed_at FROM issued"
+            ).fetchall()
+            counters = dict(conn.execute("SELECT scope, last FROM counters").fetchall())
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise SubmissionError(f"{self.path}: cannot read the dossier counter: {exc}") from exc
+        finally:
+            conn.close()
+        out: list[CodeRecord] = []
+        seen: dict[str, set[int]] = {}
+        for code, scope, seq, status, reason, issued_at, closed_at in rows:
+            seen.setdefault(scope, set()).add(int(seq))
+            if status == "reserved" and not reason:
+                reason = "reserved, no outcome recorded (a submission running or stopped)"
+            out.append(
+                CodeRecord(
+                    str(code), str(scope), int(seq), str(status), str(reason or ""),
+                    _when(issued_at), _when(closed_at),
+                )
+            )  # fmt: skip
+        for scope, last in counters.items():
+            for seq in range(1, int(last) + 1):
+                if seq not in seen.get(scope, set()):
+                    code = scope.replace(_SEQ_MARK, format(_Seq(seq), self._seq_spec()))
+                    out.append(
+                        CodeRecord(code, scope, seq, "missing", "no record of this number",
+                                   None, None)
+                    )  # fmt: skip
+        out = [dataclasses.replace(r, scope=r.scope.replace(_SEQ_MARK, "{seq}")) for r in out]
+        out.sort(key=lambda r: (r.scope, r.seq))
+        return out if everything else [r for r in out if r.is_gap]
 
 
 # -- where the stamps go ------------------------------------------------------------------------
@@ -619,6 +808,7 @@ async def asubmit(
     declarant_id: str | None = None,
 ) -> Submission:
     """Async :func:`submit`: the same steps; rendering and file work run in threads."""
+    # 1. the arguments
     if not isinstance(form, FormDefinition):
         raise SubmissionError("form must be a FormDefinition (load_definition or the catalog)")
     if not isinstance(data, Mapping):
@@ -626,6 +816,7 @@ async def asubmit(
     moment = now if now is not None else datetime.now(UTC)
     if moment.tzinfo is None:
         raise SubmissionError("now must be timezone-aware")
+    _check_signing_arguments(lang, visible, field_name, field_lock, slots)
     if len(attachments) > MAX_ATTACHMENTS:
         raise SubmissionError(f"at most {MAX_ATTACHMENTS} attachments")
     if any(not isinstance(a, Attachment) for a in attachments):
@@ -635,32 +826,125 @@ async def asubmit(
         raise SubmissionError("two attachments (or an attachment and a signature) share a name")
     local_day = moment.astimezone(VN_TZ).date()
     counter = codes if codes is not None else DossierCodes.in_state_dir()
-    counter._fields(agency, moment, form.procedure)  # refuse a bad agency before any work
+    counter.check(agency, moment, procedure=form.procedure)
+    if out_dir is not None:
+        await asyncio.to_thread(_check_out_dir, Path(out_dir))
 
-    # 1. the data: nothing is rendered, signed or written for invalid data
+    # 2. the data: nothing is rendered, signed or written for invalid data
     report = validate(
         form, data, prefilled=autofill.values if autofill is not None else None, today=local_day
     )
     report.raise_for_status()
     clean: dict[str, Any] = report.data
     expected_id = _declarant(clean, declarant_id) if declarant_id is not None else None
-    cert = getattr(signer, "signing_cert", None)
-    if expected_id is not None and cert is not None:
-        _check_declarant(SignerIdentity.from_certificate(cert), expected_id)
 
-    # 2. the attachments, checked before a dossier code is used up
-    policy = _policy_at(policy, now) if verifier is None else policy
-    att_verifier = attachment_verifier or verifier
-    checked: list[CheckedAttachment] = []
-    if attachments:
-        if att_verifier is None:
-            anchors = trust or TrustProfile.named("any")
-            att_verifier = Verifier(anchors, policy or ValidationPolicy())
-        for att in attachments:
-            checked.append(await _check_attachment(att, att_verifier))
+    async with _esign_core.opened(signer) as key:
+        # 3. the signer: the certificate esign would refuse (profile, validity, revocation,
+        # algorithms, key usage), the level and its TSA, and the declarant
+        policy = _policy_at(policy, now) if verifier is None else policy
+        plan = await _esign_core.plan(
+            key,
+            profile=profile,
+            level=level,
+            trust=trust if verifier is None else None,
+            policy=policy if verifier is None else None,
+            verifier=verifier,
+            tsa_url=tsa_url,
+            digest=None,
+        )
+        if expected_id is not None:
+            _check_declarant(plan.identity, expected_id)
 
-    # 3. the code, then the paper form (code, agency and attachment hashes embedded)
-    code = await asyncio.to_thread(counter.issue, agency, moment, procedure=form.procedure)
+        # 4. the attachments
+        att_verifier = attachment_verifier or verifier
+        checked: list[CheckedAttachment] = []
+        if attachments:
+            if att_verifier is None:
+                anchors = trust or TrustProfile.named("any")
+                att_verifier = Verifier(anchors, policy or ValidationPolicy())
+            for att in attachments:
+                checked.append(await _check_attachment(att, att_verifier))
+
+        # 5. that the paper form can be made (not printed yet: that takes seconds)
+        meta = PdfMetadata(created=moment, place=place, signed_on=local_day)
+        check_pdf_renderable(form, clean, autofill=autofill, metadata=meta, lang=lang)
+
+        # 6. the code; from here on a failure leaves it void, with the reason
+        code = await asyncio.to_thread(counter.reserve, agency, moment, procedure=form.procedure)
+        try:
+            bundle = await _make(
+                form, clean, key, plan, code, agency, moment, meta, checked,
+                autofill=autofill, lang=lang, visible=visible, field_name=field_name,
+                field_lock=field_lock, slots=slots, place=place, out_dir=out_dir,
+            )  # fmt: skip
+        except BaseException as exc:
+            try:
+                counter.void(code, _reason(exc), at=moment)
+            except SubmissionError as also:
+                exc.add_note(f"dossier code {code} could not be recorded void: {also}")
+            raise
+        await asyncio.to_thread(counter.confirm, code, at=moment)
+    return bundle
+
+
+def _check_signing_arguments(
+    lang: str,
+    visible: VisibleStamp | Literal[False] | None,
+    field_name: str,
+    field_lock: FieldLock | None,
+    slots: Sequence[SignatureSlot],
+) -> None:
+    if lang not in ("vi", "en"):
+        raise SubmissionError(f"lang must be 'vi' or 'en', not {str(lang)[:20]!r}")
+    if visible is not None and visible is not False and not isinstance(visible, VisibleStamp):
+        raise SubmissionError("visible must be an esign.VisibleStamp, False or None")
+    if not isinstance(field_name, str) or not field_name.strip():
+        raise SubmissionError("field_name must be a non-empty signature field name")
+    if (
+        field_lock is not None
+        and field_lock not in ("own", "all", "none")
+        and (isinstance(field_lock, str) or not all(isinstance(n, str) for n in field_lock))
+    ):
+        raise SubmissionError(
+            f"field_lock must be 'own', 'all', 'none' or a list of field names; got {field_lock!r}"
+        )
+    slot_names = [s.name for s in slots]
+    if any(not isinstance(s, SignatureSlot) for s in slots):
+        raise SubmissionError("slots must be esign.SignatureSlot objects")
+    if len(set(slot_names)) != len(slot_names) or field_name in slot_names:
+        raise SubmissionError("signature slots must have distinct names, none the signer's")
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Could the bundle folder be made under ``out_dir``? (nothing is created here)"""
+    existing = out_dir.absolute()
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise SubmissionError(f"{out_dir}: not a folder this process can write in")
+
+
+async def _make(
+    form: FormDefinition,
+    clean: dict[str, Any],
+    key: Signer,
+    plan: _esign_core.Plan,
+    code: str,
+    agency: str,
+    moment: datetime,
+    meta: PdfMetadata,
+    checked: Sequence[CheckedAttachment],
+    *,
+    autofill: AutofillResult | None,
+    lang: str,
+    visible: VisibleStamp | Literal[False] | None,
+    field_name: str,
+    field_lock: FieldLock | None,
+    slots: Sequence[SignatureSlot],
+    place: str,
+    out_dir: str | os.PathLike[str] | None,
+) -> Submission:
+    """Render, sign and bundle under ``code``: the steps that come after the code."""
     dossier = {
         "dossier_code": code,
         "agency": agency,
@@ -669,12 +953,6 @@ async def asubmit(
         "submitted_at": _iso(moment),
         "attachments": [c.to_json() for c in checked],
     }
-    meta = PdfMetadata(
-        created=moment,
-        place=place,
-        signed_on=local_day,
-        keywords=(code,),
-    )
     dossier_file = PdfAttachment(
         "ho-so.json", _json_bytes(dossier), f"Hồ sơ {code}: mã, cơ quan, tệp kèm theo", "Supplement"
     )
@@ -684,11 +962,10 @@ async def asubmit(
         clean,
         autofill=autofill,
         attachments=[dossier_file],
-        metadata=meta,
+        metadata=dataclasses.replace(meta, keywords=(*meta.keywords, code)),
         lang=lang,
     )
 
-    # 4. the signature
     stamp: VisibleStamp | None
     if visible is None:
         stamp = stamp_for(pdf, "declarant")
@@ -699,13 +976,11 @@ async def asubmit(
     signed = await asign_pdf(
         pdf,
         None,
-        signer,
-        profile=profile,
-        level=level,
-        trust=trust if verifier is None else None,
-        policy=policy if verifier is None else None,
-        verifier=verifier,
-        tsa_url=tsa_url,
+        key,
+        profile=plan.profile,
+        level=plan.level,
+        verifier=plan.verifier,  # the one that checked the certificate, with its cache
+        tsa_url=plan.tsa_url,
         visible=stamp,
         field_name=field_name,
         field_lock=field_lock,
@@ -715,10 +990,7 @@ async def asubmit(
     )
     if signed.data is None:  # pragma: no cover - esign returns the bytes when output is None
         raise SubmissionError("esign returned no signed bytes")
-    if expected_id is not None:
-        _check_declarant(signed.signer, expected_id)  # a key source's certificate, now known
 
-    # 5. the bundle and its manifest
     pdf_name, data_name = f"{form.id}.pdf", f"{form.id}.json"
     data_json = _json_bytes(clean)
     parts = _parts(pdf_name, signed.data, data_name, data_json, checked)
@@ -810,9 +1082,13 @@ def submit(
     ``declarant_id`` (a JSON Pointer into the data, e.g. ``"/applicant/idNumber"``) makes
     sure the citizen signs their own declaration: the signer's certificate must carry that
     personal ID (CCCD, CMND, passport), or :class:`SignerMismatch` is raised. With a
-    pyHanko signer that knows its certificate this is checked before a code is issued;
-    with a key source (token, remote key) right after signing, and the signed bytes are
-    discarded.
+    key source (token, remote key) the source is opened first, so this too is checked
+    before a code is taken.
+
+    Everything that can be checked is checked before a dossier code is taken (with
+    :meth:`DossierCodes.reserve`); a failure after that (rendering, the TSA, the key,
+    writing the folder) records the code void with the reason (:meth:`DossierCodes.void`)
+    and raises the original error.
 
     Raises :class:`~eforms.errors.FormValidationError` (every field error, best first),
     :class:`AttachmentRefused`, :class:`SubmissionError`, or esign's errors from signing.
