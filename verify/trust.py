@@ -30,6 +30,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -42,8 +43,10 @@ __all__ = [
     "CERTIFICATE_SUFFIXES",
     "CatalogEntry",
     "Hierarchy",
+    "TrustDataVersion",
     "TrustProfile",
     "bundled_catalog",
+    "bundled_trust_version",
     "fingerprint",
     "load_certificates",
 ]
@@ -262,6 +265,67 @@ def bundled_catalog() -> tuple[CatalogEntry, ...]:
             f"{catalog_path}: bundled trust catalogue unreadable: {exc}", path=catalog_path
         ) from exc
     return entries
+
+
+@dataclass(frozen=True)
+class TrustDataVersion:
+    """Which bundled trust data a verification used, as a report names it.
+
+    When the catalogue declares a ``version`` and a ``date`` (ISO ``YYYY-MM-DD``), those are
+    used (``declared`` is then true). Otherwise both are derived from the catalogue, so that
+    the same data always gets the same name: ``date`` is the newest ``not_before`` among its
+    certificates (the data cannot be older than that), and ``version`` is that date followed
+    by the first 12 hex digits of the catalogue's SHA-256 (which pins every certificate,
+    since each file is checked against its fingerprint in the catalogue).
+    """
+
+    version: str
+    date: date
+    sha256: str
+    """SHA-256 of ``catalog.json`` as bundled, lowercase hex."""
+    certificates: int
+    declared: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "date": self.date.isoformat(),
+            "sha256": self.sha256,
+            "certificates": self.certificates,
+            "declared": self.declared,
+        }
+
+
+@functools.cache
+def bundled_trust_version() -> TrustDataVersion:
+    """The version and date of the bundled trust data (see :class:`TrustDataVersion`)."""
+    catalog_path = _DATA_DIR / "catalog.json"
+    try:
+        raw_bytes = catalog_path.read_bytes()
+        raw = json.loads(raw_bytes)
+        entries = bundled_catalog()
+        newest = max(date.fromisoformat(e.not_before[:10]) for e in entries)
+        digest = hashlib.sha256(raw_bytes).hexdigest()
+        declared_version, declared_date = raw.get("version"), raw.get("date")
+        if isinstance(declared_version, str) and isinstance(declared_date, str):
+            return TrustDataVersion(
+                version=declared_version,
+                date=date.fromisoformat(declared_date),
+                sha256=digest,
+                certificates=len(entries),
+                declared=True,
+            )
+    except (OSError, ValueError, TypeError) as exc:
+        raise TrustStoreError(
+            f"{catalog_path}: bundled trust catalogue unreadable: {exc}", path=catalog_path
+        ) from exc
+    return TrustDataVersion(
+        version=f"{newest:%Y.%m.%d}+{digest[:12]}",
+        date=newest,
+        sha256=digest,
+        certificates=len(entries),
+        declared=False,
+    )
 
 
 def _hierarchy(value: object) -> Hierarchy:
