@@ -756,6 +756,12 @@ def _names_certificate(name: str, cert: x509.Certificate) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
+def _public_key(der: bytes) -> Any:
+    """A certificate's public key for ``cryptography``, loaded once per process."""
+    return load_der_x509_certificate(der).public_key()
+
+
+@functools.lru_cache(maxsize=256)
 def _certificate(der: bytes) -> x509.Certificate:
     """A KeyInfo certificate, parsed once per process for the same bytes (every invoice of
     a seller carries the same one; what is read of it later is then read once too)."""
@@ -976,10 +982,16 @@ def _check_signature(
         hmac.compare_digest(_reference_digest(r, signature, READING_STRICT), r.expected)
         for r in refs
     ]
-    dotnet_ok = [
-        hmac.compare_digest(_reference_digest(r, signature, READING_DOTNET), r.expected)
-        for r in refs
-    ]
+    # the .NET reading is asked only when the strict one does not verify (it is the same
+    # digest for every document whose signature has no text the readings treat apart)
+    dotnet_ok = (
+        strict_ok
+        if all(strict_ok)
+        else [
+            hmac.compare_digest(_reference_digest(r, signature, READING_DOTNET), r.expected)
+            for r in refs
+        ]
+    )
     if all(strict_ok):
         reading: str | None = READING_STRICT
         failed: list[str] = []
@@ -1071,7 +1083,7 @@ def _find_signer(
         return first, False
     for cert in certs:
         try:
-            key = load_der_x509_certificate(cert.dump()).public_key()
+            key = _public_key(cert.dump())
             if key_kind == "rsa" and isinstance(key, rsa.RSAPublicKey):
                 key.verify(value, signed, padding.PKCS1v15(), algo)
                 return cert, True
