@@ -273,10 +273,19 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def vn_time(dt: datetime | None) -> str:
-    """A time as people in Vietnam read it: dd/mm/yyyy HH:MM:SS (GMT+7)."""
+    """A time as people in Vietnam read it: dd/mm/yyyy HH:MM:SS in Asia/Ho_Chi_Minh, with
+    that zone's offset at that moment: ``(GMT+7)`` since 1975, ``(GMT+8)`` before."""
     if dt is None:
         return "không có"
-    return dt.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M:%S (GMT+7)")
+    local = dt.astimezone(VN_TZ)
+    delta = local.utcoffset()
+    seconds = int(delta.total_seconds()) if delta is not None else 0
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    offset = f"{hours}" + (f":{minutes:02d}" if rest else "") + (f":{secs:02d}" if secs else "")
+    day = f"{local.day:02d}/{local.month:02d}/{local.year:04d}"
+    return f"{day} {local:%H:%M:%S} (GMT{sign}{offset})"
 
 
 @dataclass(frozen=True)
