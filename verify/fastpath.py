@@ -3,44 +3,59 @@ the time.
 
 Most documents in a bulk run look alike: a PDF signed once by one of a few hundred signers
 (B-B or B-T over the whole file, or B-LT: the signed revision and one update that adds the
-validation data), or a detached CAdES signature. Full validation (pyHanko's
-parser and difference analysis, pyhanko-certvalidator's path building and revocation
-checks) spends almost all its time on what is the same for every such document: the
-signer's certificate path and its revocation status at the validation time.
+validation data), a PDF signed by a citizen and countersigned by an official in a later
+revision, or a detached CAdES signature. Full validation (pyHanko's parser and difference
+analysis, pyhanko-certvalidator's path building and revocation checks, the comparison of
+rendered pages after a later revision) spends almost all its time on what is the same for
+every such document: the signers' certificate paths and their revocation status at the
+validation time, and what the later revisions changed.
 
-So the first document of each *shape* (and outcome of the hash check) goes through full
-validation. If its report is TOTAL_PASSED (or, when the hash did not match, TOTAL_FAILED /
-HASH_FAILURE), the fast path rebuilds that report from what it parsed itself and keeps it
-as a *template* only if the rebuilt report is identical. A later document of the same
-shape is then checked directly: the signature dictionary, ``/ByteRange`` and CMS are
-parsed from the bytes (``bytes.fromhex``), the signed bytes hashed with :mod:`hashlib`,
-the signature verified with ``cryptography``, and the template's verdict on the signer's
-path and revocation reused, with the document's own path, size, hash, claimed signing
-time and proven (timestamp) time.
+So the first document of each *shape* (and outcome of each signature's hash check) goes
+through full validation. If each signature's report is TOTAL_PASSED (or, when its hash did
+not match, TOTAL_FAILED / HASH_FAILURE), the fast path rebuilds the report from what it
+parsed itself and keeps it as a *template* only if the rebuilt report is identical. A
+later document of the same shape is then checked directly: each signature dictionary,
+``/ByteRange`` and CMS are parsed from the bytes (``bytes.fromhex``), the signed bytes
+hashed with :mod:`hashlib`, each signature verified with ``cryptography``, and the
+template's verdicts reused, with the document's own path, size, hash, and each
+signature's claimed signing time and proven (timestamp) time.
 
-A shape is everything that full validation looks at other than the hash and the
-signature value: the signer's certificate and every certificate the CMS carries, the
-digest and signature algorithms, every signed attribute except ``messageDigest`` and
-``signingTime``, the signature dictionary except ``/Contents``, ``/ByteRange`` and
-``/M``, the signature field, the trust profile and policy, and the validation time (a
-fixed one; with "now", the window in which every OCSP response, CRL and certificate used
-is current).
+A shape is everything that full validation looks at other than the hashes and the
+signature values: for each signature, the signer's certificate and every certificate the
+CMS carries, the digest and signature algorithms, every signed attribute except
+``messageDigest`` and ``signingTime``, the signature dictionary except ``/Contents``,
+``/ByteRange`` and ``/M``, and the signature field; for a PDF with revisions after the
+first signature, its *structure* (below); the trust profile and policy, and the validation
+time (a fixed one; with "now", the window in which every OCSP response, CRL and
+certificate used is current).
 
 Only these are taken (anything else goes to full validation, which decides):
 
 - a PDF, not encrypted, without ``/Perms`` (DocMDP, usage rights) in its catalog, whose
-  AcroForm has exactly one filled signature field, a plain field (no ``/Kids``, ``/Lock``
-  or ``/SV``) whose ``/V`` is an indirect ``/Sig`` dictionary stored at a file offset (not
-  in an object stream) and without ``/Reference``, signed with ``/ByteRange [0 a b c]``
-  where ``a..b`` is exactly that dictionary's ``/Contents`` string, and either
+  AcroForm's fields are plain fields (no ``/Kids``), each filled signature field's ``/V``
+  an indirect ``/Sig`` dictionary (not a document timestamp, no DocMDP) stored at a file
+  offset, signed with ``/ByteRange [0 a b c]`` where ``a..b`` is exactly that
+  dictionary's ``/Contents`` string, and either
 
-  - ``b + c`` is the file's length (the signature covers the whole file; no ``/DSS``), or
-  - exactly one incremental update follows the signed revision (typically the DSS that
-    makes a signature B-LT): no object streams, no freed objects, the signature
-    dictionary not redefined, and nothing in the signed part that pyHanko could read as
-    a reference to an object the update adds. The shape then holds the update's exact
-    bytes, where it starts, and the earlier version (as pyHanko parses it) of every
-    object it redefines: what pyHanko's difference analysis and our DSS reading look at;
+  - one signature over the whole file (no ``/DSS``, no field lock or seed value, no
+    ``/Reference``), or
+  - signatures each ending at the ``%%EOF`` of its own revision, the first followed by
+    later revisions (another signature's, the DSS that makes one B-LT): plain
+    cross-reference tables throughout (no cross-reference or object streams), nothing freed
+    after the first signature, no signature dictionary redefined after it was signed.
+    The *structure* is then every byte of the file but (a) the data of the streams of
+    the first signed revision (page content, fonts, images: what differs from one
+    document to the next), (b) each signature's ``/Contents`` and ``/M`` values, (c)
+    what each later revision writes anew every time: the second part of its ``/ID`` and
+    the dates of the document information it writes; with the places of all these. It
+    is taken only when (once per structure) pyHanko reads exactly (a) as those streams'
+    data (so its parse and difference analysis are the same for every document of the
+    structure), every later revision only adds signatures, their zero-area widgets
+    (appended to ``/Annots`` and ``/Fields``), validation data (all of it written after
+    the first signature) and document information, changing nothing any page drawing
+    reads (so the rendered pages compared after form filling are alike whatever (a)
+    holds), nothing but a trailer refers to the information whose dates are left out,
+    and the first signed revision refers to nothing the later ones add;
 
 - a detached CMS signature in DER;
 - in both: one SignerInfo with signed attributes, no CRLs in the CMS, SHA-2 digests, RSA
@@ -56,11 +71,17 @@ Only these are taken (anything else goes to full validation, which decides):
 - a verifier without ``evidence_in``, not collecting evidence, with
   ``ValidationPolicy.fast_path`` on.
 
+Still validated in full every time: later revisions that fill form fields, add a visible
+signature, an annotation or page content (only the rendered comparison can judge what
+they show), document timestamps (B-LTA), certified documents, and documents whose later
+revisions lie elsewhere in the file (a signed revision of another length: the offsets
+differ, and so does the structure).
+
 A signature that does not verify always gets full validation. The fast path only ever
-repeats a verdict that full validation gave for the same shape and the same outcome of the
-hash check: TOTAL_PASSED when the ``messageDigest`` matches, TOTAL_FAILED / HASH_FAILURE
-when it does not (the content was changed after signing; full validation judges such a
-signature without looking further).
+repeats a verdict that full validation gave for the same shape and the same outcome of
+each signature's hash check: TOTAL_PASSED when the ``messageDigest`` matches, TOTAL_FAILED
+/ HASH_FAILURE when it does not (the content was changed after signing; full validation
+judges such a signature without looking further).
 """
 
 from __future__ import annotations
@@ -69,6 +90,7 @@ import binascii
 import bisect
 import hashlib
 import io
+import itertools
 import re
 import threading
 import weakref
@@ -130,8 +152,8 @@ class _NotEligible(Exception):
 
 
 @dataclass(frozen=True)
-class _Parsed:
-    """What the fast path read from one document."""
+class _Signed:
+    """What the fast path read from one signature."""
 
     shape: tuple[Any, ...]
     claimed: datetime | None
@@ -140,10 +162,20 @@ class _Parsed:
     """The ``messageDigest`` matches the signed bytes."""
     proven: datetime | None = None
     """The time the signature timestamp proves (its ``genTime``), if there is one."""
-    sha256: str | None = None
-    """The document's SHA-256 (hex), when the signature's own digest already is one."""
     certs: tuple[bytes, ...] = ()
     """Every certificate the signature and its timestamp carry (DER)."""
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What the fast path read from one document."""
+
+    shape: tuple[Any, ...]
+    """Everything but the signatures: the format and, for a PDF, its structure."""
+    signatures: tuple[_Signed, ...]
+    """Each signature, in the order of the revisions they sign."""
+    sha256: str | None = None
+    """The document's SHA-256 (hex), when the signature's own digest already is one."""
 
 
 @dataclass(frozen=True)
@@ -151,12 +183,15 @@ class _Template:
     report: DocumentReport
     window: tuple[float, float] | None
     """With validation time "now": the moments (POSIX) for which the verdict holds."""
-    proven: datetime | None = None
-    bounds: tuple[float, ...] = ()
-    """With a timestamp: every moment (POSIX, sorted) at which a verdict could change with
-    the proven time. A function of the template's key (its certificates and policy)."""
-    orders: tuple[int | None, int | None] = (None, None)
-    """How the proven time compared with the claimed signing time and the validation time."""
+    proven: tuple[datetime | None, ...] = ()
+    """Each signature's proven time (None: no timestamp)."""
+    bounds: tuple[tuple[float, ...], ...] = ()
+    """For each signature with a timestamp: every moment (POSIX, sorted) at which a
+    verdict could change with the proven time. A function of the template's key (its
+    certificates and policy)."""
+    orders: tuple[tuple[int | None, int | None], ...] = ()
+    """For each signature: how the proven time compared with the claimed signing time
+    and the validation time."""
 
 
 Shared = list[tuple[tuple[Any, ...], _Template]]
@@ -171,6 +206,9 @@ class _Store:
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.validity: dict[bytes, tuple[datetime, datetime]] = {}
+        self.structures: OrderedDict[tuple[Any, ...], bool] = OrderedDict()
+        """PDF structures with later revisions (see :func:`_structure`) already judged:
+        whether the fast path may take them."""
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
@@ -230,13 +268,18 @@ async def detached(
     if not _enabled(verifier):
         return await full()
     try:
-        if signature[:1] != b"\x30":
-            raise _NotEligible("not DER")
-        info = cms.ContentInfo.load(signature, strict=True)
-        parsed = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
+        parsed = _parse_detached(verifier, data, signature)
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
     return await _answer(verifier, parsed, path, data, "cms", moment, full)
+
+
+def _parse_detached(verifier: Verifier, data: bytes, signature: bytes) -> _Parsed:
+    if signature[:1] != b"\x30":
+        raise _NotEligible("not DER")
+    info = cms.ContentInfo.load(signature, strict=True)
+    one, sha256 = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
+    return _Parsed(("detached",), (one,), sha256)
 
 
 def _enabled(verifier: Verifier) -> bool:
@@ -268,21 +311,26 @@ async def _answer(
         and _same_times(template, parsed, moment)
     ):
         store.hits += 1
-        return _from_template(verifier, template.report, path, data, fmt, moment, parsed)
+        return _from_template(template.report, path, data, fmt, moment, parsed)
     store.misses += 1
     if key in store.refused:
         return await full()
     report, window = await _full_with_window(verifier, full, fixed)
-    expected = (
+    expected = tuple(
         (Indication.TOTAL_PASSED, None)
-        if parsed.intact
+        if one.intact
         else (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
+        for one in parsed.signatures
     )
-    if (report.indication, report.sub_indication) != expected or (not fixed and window is None):
+    got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
+    if got != expected or (not fixed and window is None):
         return report
     if _judged_on_times(report):
         return report  # a constraint weighed this document's own times: no template
-    rebuilt = _from_template(verifier, report, path, data, fmt, moment, parsed)
+    try:
+        rebuilt: DocumentReport | None = _from_template(report, path, data, fmt, moment, parsed)
+    except ValueError:  # not one report per signature read
+        rebuilt = None
     if rebuilt != report:
         # This shape is not one the fast path can rebuild exactly: never use it.
         with store.lock:
@@ -292,9 +340,12 @@ async def _answer(
         store.templates[key] = _Template(
             report,
             None if fixed else window,
-            parsed.proven,
-            _bounds(verifier, parsed) if parsed.proven is not None else (),
-            _orders(parsed, moment),
+            tuple(one.proven for one in parsed.signatures),
+            tuple(
+                _bounds(verifier, one) if one.proven is not None else ()
+                for one in parsed.signatures
+            ),
+            tuple(_orders(one, moment) for one in parsed.signatures),
         )
         while len(store.templates) > MAX_TEMPLATES:
             store.templates.popitem(last=False)
@@ -319,13 +370,14 @@ def _judged_on_times(report: DocumentReport) -> bool:
 
 
 def _key(verifier: Verifier, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[Any, ...]:
-    """Where a template for this document is kept: its shape, the outcome of its hash
-    check, the trust profile and policy, and a fixed validation time."""
+    """Where a template for this document is kept: its shape (its own and each
+    signature's), the outcome of each signature's hash check, the trust profile and
+    policy, and a fixed validation time."""
     fixed = verifier.policy.validation_time is not None
     return (
         fmt,
-        parsed.shape,
-        parsed.intact,
+        (parsed.shape, tuple(one.shape for one in parsed.signatures)),
+        tuple(one.intact for one in parsed.signatures),
         id(verifier.trust),
         verifier.policy,
         moment if fixed else None,
@@ -362,11 +414,7 @@ def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None
         moment = verifier.policy.moment()
         if signature is None:
             return _portable(_key(verifier, _parse_pdf(verifier, data), "pdf", moment))
-        if signature[:1] != b"\x30":
-            return None
-        info = cms.ContentInfo.load(signature, strict=True)
-        parsed = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
-        return _portable(_key(verifier, parsed, "cms", moment))
+        return _portable(_key(verifier, _parse_detached(verifier, data, signature), "cms", moment))
     except Exception:  # noqa: BLE001 - anything unusual: no key, the worker decides
         return None
 
@@ -406,17 +454,17 @@ def adopt(verifier: Verifier, shared: Shared) -> int:
     return new
 
 
-def _orders(parsed: _Parsed, moment: datetime) -> tuple[int | None, int | None]:
+def _orders(one: _Signed, moment: datetime) -> tuple[int | None, int | None]:
     def order(a: datetime | None, b: datetime | None) -> int | None:
         return None if a is None or b is None else (a > b) - (a < b)
 
-    return order(parsed.claimed, parsed.proven), order(parsed.proven, moment)
+    return order(one.claimed, one.proven), order(one.proven, moment)
 
 
-def _bounds(verifier: Verifier, parsed: _Parsed) -> tuple[float, ...]:
+def _bounds(verifier: Verifier, one: _Signed) -> tuple[float, ...]:
     """The validity dates of every certificate carried, and the algorithm rules' dates."""
     moments = {t.timestamp() for t in verifier.policy.algorithms.time_boundaries()}
-    for der in parsed.certs:
+    for der in one.certs:
         cert = cx509.load_der_x509_certificate(der)
         moments.add(cert.not_valid_before_utc.timestamp())
         moments.add(cert.not_valid_after_utc.timestamp())
@@ -425,23 +473,29 @@ def _bounds(verifier: Verifier, parsed: _Parsed) -> tuple[float, ...]:
 
 def _same_times(template: _Template, parsed: _Parsed, moment: datetime) -> bool:
     """A template made at one proven time speaks for another only if no verdict can tell
-    them apart: both fall between the same two boundaries (certificate validity, algorithm
-    rule dates) and compare the same way with the claimed signing time and the validation
-    time."""
-    if (template.proven is None) != (parsed.proven is None):
+    them apart: for each signature, both fall between the same two boundaries
+    (certificate validity, algorithm rule dates) and compare the same way with the
+    claimed signing time and the validation time."""
+    if len(template.proven) != len(parsed.signatures):
         return False
-    if template.proven is None or parsed.proven is None:
-        return True
-    if template.orders != _orders(parsed, moment):
-        return False
-    g, g0, b = parsed.proven.timestamp(), template.proven.timestamp(), template.bounds
-    return bisect.bisect_left(b, g) == bisect.bisect_left(b, g0) and bisect.bisect_right(
-        b, g
-    ) == bisect.bisect_right(b, g0)
+    for proven, bounds, orders, one in zip(
+        template.proven, template.bounds, template.orders, parsed.signatures, strict=True
+    ):
+        if (proven is None) != (one.proven is None):
+            return False
+        if proven is None or one.proven is None:
+            continue
+        if orders != _orders(one, moment):
+            return False
+        g, g0 = one.proven.timestamp(), proven.timestamp()
+        if bisect.bisect_left(bounds, g) != bisect.bisect_left(bounds, g0):
+            return False
+        if bisect.bisect_right(bounds, g) != bisect.bisect_right(bounds, g0):
+            return False
+    return True
 
 
 def _from_template(
-    verifier: Verifier,
     template: DocumentReport,
     path: str | None,
     data: bytes,
@@ -449,19 +503,23 @@ def _from_template(
     moment: datetime,
     parsed: _Parsed,
 ) -> DocumentReport:
-    [sig] = template.signatures
-    signature = replace(sig, signing_time_claimed=parsed.claimed, validated_at=moment)
-    if parsed.proven is not None:
-        signature = replace(
-            signature,
-            signing_time_proven=parsed.proven,
-            timestamps=tuple(
-                replace(t, time=parsed.proven) if t.kind == "signature" else t
-                for t in sig.timestamps
-            ),
-        )
+    """The template's report with this document's own facts: path, size, hash, and each
+    signature's claimed and proven times. ValueError: not one report per signature."""
+    signatures = []
+    for sig, one in zip(template.signatures, parsed.signatures, strict=True):
+        signature = replace(sig, signing_time_claimed=one.claimed, validated_at=moment)
+        if one.proven is not None:
+            signature = replace(
+                signature,
+                signing_time_proven=one.proven,
+                timestamps=tuple(
+                    replace(t, time=one.proven) if t.kind == "signature" else t
+                    for t in sig.timestamps
+                ),
+            )
+        signatures.append(signature)
     return DocumentReport.from_signatures(
-        path, data, fmt, moment, [signature], template.warnings, parsed.sha256
+        path, data, fmt, moment, signatures, template.warnings, parsed.sha256
     )
 
 
@@ -518,6 +576,31 @@ async def _full_with_window(
 # -- PDF ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _SigDict:
+    """One filled signature field and its signature dictionary, read from the bytes."""
+
+    ref: Any
+    """The signature dictionary's reference (pyHanko's)."""
+    offset: int
+    """Where the dictionary's ``n g obj`` starts."""
+    a: int
+    b: int
+    c: int
+    """``/ByteRange [0 a b c]``: ``a..b`` is the ``/Contents`` string, ``<`` to ``>``."""
+    m_span: tuple[int, int] | None
+    """Where the date inside ``/M (...)`` lies in the file."""
+    claimed: datetime | None
+    der: bytes
+    context: tuple[Any, ...]
+    """The field and the dictionary without what differs from document to document."""
+
+    @property
+    def end(self) -> int:
+        """Where the signed bytes end."""
+        return self.b + self.c
+
+
 def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -536,6 +619,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     if not isinstance(fields, generic.ArrayObject):
         raise _NotEligible("no field list")
     filled: list[tuple[str, generic.DictionaryObject, generic.IndirectObject]] = []
+    locked = False
     for ref in fields:
         if not isinstance(ref, generic.IndirectObject):
             raise _NotEligible("a direct field")
@@ -548,17 +632,44 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
             raise _NotEligible("an indirect field type")
         if field.get("/FT") != "/Sig":
             continue
-        if "/Lock" in field or "/SV" in field:
-            raise _NotEligible("field locks or seed values")
+        locked = locked or "/Lock" in field or "/SV" in field
         value = field.raw_get("/V") if "/V" in field else None
         if value is None or isinstance(value, generic.NullObject):
             continue
         if not isinstance(value, generic.IndirectObject):
             raise _NotEligible("a direct signature value")
         filled.append((str(field["/T"]), field, value))
-    if len(filled) != 1:
-        raise _NotEligible("not exactly one signature")
-    name, field, value = filled[0]
+    if not filled:
+        raise _NotEligible("no signature")
+    sigs = sorted((_sig_dict(reader, data, *one) for one in filled), key=lambda s: s.end)
+    first = sigs[0]
+    view = memoryview(data)
+    if len(sigs) == 1 and first.end == len(data):
+        # one signature over the whole file
+        if locked or b"/Reference" in bytes(first.context[1]):
+            raise _NotEligible("field locks, seed values or DocMDP/FieldMDP references")
+        if "/DSS" in root:
+            raise _NotEligible("validation data in the signed revision")
+        info = cms.ContentInfo.load(first.der)
+        signed = (view[0 : first.a], view[first.b : first.end])
+        one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
+        return _Parsed(("pdf",), (one,))
+    structure = _structure(verifier, reader, data, sigs)
+    signatures = []
+    for sig in sigs:
+        info = cms.ContentInfo.load(sig.der)
+        signed = (view[0 : sig.a], view[sig.b : sig.end])
+        one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
+        signatures.append(one)
+    return _Parsed(("pdf", structure), tuple(signatures))
+
+
+def _sig_dict(reader: Any, data: bytes, name: str, field: Any, value: Any) -> _SigDict:
+    """A filled signature field's dictionary, read as bytes: stored at a file offset,
+    ``/ByteRange [0 a b c]`` around its own ``/Contents`` hex string (no whitespace), at
+    most one plain ``/M`` date, not a document timestamp."""
+    from pyhanko.pdf_utils import generic
+
     where = reader.xrefs[value.reference]
     if not isinstance(where, int):
         raise _NotEligible("signature dictionary in an object stream")
@@ -571,27 +682,20 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     text = data[header.end() : end]
     if text.count(b"/ByteRange") != 1 or text.count(b"/Contents") != 1:
         raise _NotEligible("ambiguous signature dictionary")
-    if b"/Reference" in text or b"/DocTimeStamp" in text:
-        raise _NotEligible("DocMDP/FieldMDP references or a document timestamp")
+    if b"/DocTimeStamp" in text or b"/DocMDP" in text:
+        raise _NotEligible("a document timestamp or DocMDP")
     br = _BYTE_RANGE.search(text)
     if br is None:
         raise _NotEligible("no plain /ByteRange")
     start, a, b, c = (int(x) for x in br.groups())
     if start != 0 or a <= 0 or b <= a or b + c > len(data):
         raise _NotEligible("an unusual byte range")
-    if b + c == len(data):
-        if "/DSS" in root:
-            raise _NotEligible("validation data in the signed revision")
-        update: tuple[Any, ...] = ()
-    else:
-        update = _validation_data_update(reader, data, b + c, value.reference)
     if data[a : a + 1] != b"<" or data[b - 1 : b] != b">":
         raise _NotEligible("the gap is not a hex string")
     base = header.end()
     if not (base < a < b <= end) or not _CONTENTS_KEY.search(data, base, a):
         raise _NotEligible("the gap is not this dictionary's /Contents")
-    view = memoryview(data)
-    der = binascii.unhexlify(view[a + 1 : b - 1])  # no whitespace: checked just below
+    der = binascii.unhexlify(memoryview(data)[a + 1 : b - 1])  # no whitespace: checked below
     if 2 * len(der) != b - a - 2:
         raise _NotEligible("whitespace in /Contents")
     # the dictionary, without what differs from document to document
@@ -599,19 +703,25 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     shape_text = text[:rest_start] + text[rest_end:]
     shape_text = _BYTE_RANGE.sub(b"/ByteRange[]", shape_text, count=1)
     m_date = _PDF_DATE.search(shape_text)
-    pdf_claimed = None
+    claimed = None
+    m_span = None
     if m_date is not None:
         if len(_PDF_DATE.findall(shape_text)) != 1:
             raise _NotEligible("several /M")
         raw_date = _OCTAL.sub(lambda m: bytes([int(m[1], 8)]), m_date[1])
         if not re.fullmatch(rb"D:[0-9+\-Z']{4,32}", raw_date):
             raise _NotEligible("an unusual /M")
-        pdf_claimed = generic.parse_pdf_date(raw_date.decode("ascii"), strict=False)
+        claimed = generic.parse_pdf_date(raw_date.decode("ascii"), strict=False)
+        # where the date lies in the file
+        found = [
+            m for m in _PDF_DATE.finditer(text) if m.end() <= rest_start or m.start() >= rest_end
+        ]
+        if len(found) != 1 or found[0][1] != m_date[1]:
+            raise _NotEligible("/M not where it was read")
+        m_span = (base + found[0].start(1), base + found[0].end(1))
         shape_text = shape_text[: m_date.start()] + b"/M()" + shape_text[m_date.end() :]
     elif b"/M" in shape_text.replace(b"/MD", b""):
         raise _NotEligible("an /M that is not a plain date")
-    info = cms.ContentInfo.load(der)
-    signed = (view[0:a], view[b : b + c])
     # plain str and int only: pyHanko's own objects point back to their reader, and a key
     # travels between processes (see :data:`Shared`)
     ft = field.get("/FT")
@@ -620,8 +730,605 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         None if ft is None else str(ft),
         tuple(sorted(str(k) for k in field)),
     )
-    context = ("pdf", shape_text, field_shape, update)
-    return _parse_cms(verifier, info, signed, context, claimed=pdf_claimed)
+    return _SigDict(
+        value.reference, where, a, b, c, m_span, claimed, der, ("pdf", shape_text, field_shape)
+    )
+
+
+# -- PDF: later revisions ------------------------------------------------------------------
+
+
+def _structure(
+    verifier: Verifier, reader: Any, data: bytes, sigs: list[_SigDict]
+) -> tuple[Any, ...]:
+    """The structure of a PDF whose first signature is followed by later revisions: what
+    every verdict on it depends on apart from its signatures (their CMS, hash and times,
+    read for each document).
+
+    That is everything in the file but (a) the data of the streams of the first signed
+    revision (the page content, fonts, images: what differs from one document to the
+    next; no reader looks at those bytes but to draw the pages), (b) each signature's
+    ``/Contents`` and ``/M`` values. Their positions are part of the structure, every
+    other byte is (as two digests, the signed revision's and the later revisions'), and a
+    structure is taken only when :func:`_judge_structure` accepts it (once per structure).
+    """
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.xref import XRefSectionType
+
+    xrefs = reader.xrefs
+    total = xrefs.total_revisions
+    starts: list[int] = []
+    for r in range(total):
+        meta = xrefs.get_xref_container_info(r)
+        if meta.xref_section_type is not XRefSectionType.STANDARD or meta.stream_ref is not None:
+            raise _NotEligible("cross-reference streams")
+        if xrefs.object_streams_used_in(r):
+            raise _NotEligible("object streams")
+        head = _XREF_HEAD.match(data, meta.declared_startxref)
+        if head is None or head.end() != meta.start_location:
+            raise _NotEligible("a cross-reference section not where startxref says")
+        starts.append(meta.declared_startxref)
+    if any(later <= earlier for earlier, later in itertools.pairwise(starts)):
+        raise _NotEligible("revisions out of order")
+    revisions: list[int] = []
+    for sig in sigs:
+        r = bisect.bisect_left(starts, sig.end) - 1  # the last revision starting before it
+        if r < 0 or any(
+            xrefs.get_xref_container_info(q).end_location > sig.end for q in range(r + 1)
+        ):
+            raise _NotEligible("a signature that does not cover its revision")
+        revisions.append(r)
+    if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
+        raise _NotEligible("two signatures in one revision")
+    if any(not _EOF_END.search(data, max(0, sig.end - 8), sig.end) for sig in sigs):
+        raise _NotEligible("a signature that does not end at its revision's %%EOF")
+    first, r1, e1 = sigs[0], revisions[0], sigs[0].end
+    if r1 >= total - 1:
+        raise _NotEligible("bytes after the signature without a revision")
+    # every object in its own revision's bytes; the signed revision's objects before e1
+    entries: list[tuple[int, int, int, int]] = []  # (revision, number, generation, offset)
+    for r in range(total):
+        section = xrefs.get_xref_data(r)
+        if section.xrefs_in_objstm:
+            raise _NotEligible("object streams")
+        lo, hi = (0, e1) if r <= r1 else (e1, starts[r])
+        for number, (generation, offset) in section.standard_xrefs.items():
+            if not lo <= offset < hi:
+                raise _NotEligible("an object outside its revision")
+            entries.append((r, number, generation, offset))
+        if r > r1 and xrefs.refs_freed_in_revision(r):
+            raise _NotEligible("a later revision frees objects")
+    for k, (sig, r) in enumerate(zip(sigs, revisions, strict=True)):
+        if xrefs.get_last_change(sig.ref) > r:
+            raise _NotEligible("a signature dictionary redefined after it was signed")
+        if k and not (sigs[k - 1].end <= sig.offset and sigs[k - 1].end <= sig.a):
+            raise _NotEligible("a signature dictionary before the revision it signs")
+    # what differs from document to document
+    skeleton_spans = [(first.a + 1, first.b - 1)]
+    if first.m_span is not None:
+        skeleton_spans.append(first.m_span)
+    streams: list[tuple[int, int, int, int, int]] = []  # (revision, number, gen, start, end)
+    for r, number, generation, offset in entries:
+        if r <= r1:
+            found = _stream_data(data, offset, e1)
+            if found is not None:
+                streams.append((r, number, generation, *found))
+                skeleton_spans.append(found)
+    tail_spans: list[tuple[int, int]] = []
+    for sig in sigs[1:]:
+        tail_spans.append((sig.a + 1, sig.b - 1))
+        if sig.m_span is not None:
+            tail_spans.append(sig.m_span)
+    trailers: list[tuple[int, int]] = []
+    infos: list[tuple[int, int, int]] = []  # (number, generation, offset)
+    for r in range(total):
+        meta = xrefs.get_xref_container_info(r)
+        trailer = data.rfind(b"trailer", meta.start_location, meta.end_location)
+        ends = data.find(b"startxref", trailer) if trailer >= 0 else -1
+        if ends < 0 or (r < total - 1 and ends > starts[r + 1]):
+            raise _NotEligible("a cross-reference table without its trailer")
+        trailers.append((trailer, ends))
+        if r <= r1:
+            continue
+        # what a later revision writes anew each time: the file identifier's second part
+        # and the document information's dates (read by no check: see _judge_structure)
+        found_id = list(_TRAILER_ID.finditer(data, trailer, ends))
+        if len(found_id) > 1:
+            raise _NotEligible("several /ID")
+        for m in found_id:
+            tail_spans.extend((m.span(1), m.span(2)))
+        info = reader.trailer.raw_get("/Info", revision=r) if "/Info" in reader.trailer else None
+        defined = xrefs.get_xref_data(r).standard_xrefs
+        if isinstance(info, generic.IndirectObject) and info.idnum in defined:
+            generation, offset = defined[info.idnum]
+            if generation == info.generation:
+                end_obj = data.find(b"endobj", offset, starts[r])
+                if end_obj < 0:
+                    raise _NotEligible("unterminated object")
+                infos.append((info.idnum, generation, offset))
+                tail_spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
+    skeleton = _digest(data, 0, e1, skeleton_spans)
+    tail = _digest(data, e1, len(data), tail_spans)
+    key = (total, tuple(revisions), e1, len(data), skeleton, tail)
+    store = _store(verifier)
+    with store.lock:
+        known = store.structures.get(key)
+    if known is None:
+        layout = _Layout(r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos)
+        try:
+            known = _judge_structure(reader, data, layout)
+        except Exception:  # noqa: BLE001 - anything unusual: not taken
+            known = False
+        with store.lock:
+            store.structures[key] = known
+            while len(store.structures) > MAX_TEMPLATES:
+                store.structures.popitem(last=False)
+    if not known:
+        raise _NotEligible("a structure the fast path does not take")
+    return key
+
+
+_EOF_END = re.compile(rb"%%EOF(?:\r\n|\r|\n)?\Z")
+_STREAM_KEYWORD = re.compile(rb"(?<=[\x00\t\n\x0c\r >])stream(?:\r\n|\n)")
+
+
+def _stream_data(data: bytes, offset: int, limit: int) -> tuple[int, int] | None:
+    """Where the data of the stream object at ``offset`` lies (without the end-of-line
+    before ``endstream``), or None for an object that is not a stream. Found by looking
+    at the bytes; :func:`_judge_structure` checks that pyHanko reads exactly these
+    bytes as the stream's data."""
+    end_obj = data.find(b"endobj", offset, limit)
+    keyword = _STREAM_KEYWORD.search(data, offset, end_obj if end_obj >= 0 else limit)
+    if keyword is None:
+        return None
+    start = keyword.end()
+    end = data.find(b"endstream", start, limit)
+    if end < 0:
+        raise _NotEligible("a stream without endstream")
+    if data[end - 2 : end] == b"\r\n":
+        end -= 2
+    elif data[end - 1 : end] in (b"\n", b"\r"):
+        end -= 1
+    if end < start:
+        raise _NotEligible("an unusual stream")
+    return start, end
+
+
+def _digest(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:
+    """SHA-256 of ``data[start:end]`` without the ``spans`` (their places included)."""
+    hasher = hashlib.sha256()
+    view = memoryview(data)
+    at = start
+    for lo, hi in sorted(spans):
+        if not at <= lo <= hi <= end:
+            raise _NotEligible("overlapping parts")
+        hasher.update(view[at:lo])
+        hasher.update(b"\x00%d,%d\x00" % (lo, hi))
+        at = hi
+    hasher.update(view[at:end])
+    return hasher.digest()
+
+
+_ALLOWED_CHANGES = frozenset(
+    {b"/SigFlags", b"/DSS", b"/Extensions", b"/Version", b"/ModDate", b"/Producer"}
+)
+"""Keys a later revision may change in any dictionary it redefines: none of them is read
+to draw a page (pyHanko writes PDF 2.0 with an ECDSA signature: ``/Version``,
+``/Extensions`` and new XMP ``/Metadata`` in the catalog)."""
+_APPENDABLE = frozenset({b"/Annots", b"/Fields"})
+"""Arrays of references a later revision may only append to (new signature widgets)."""
+_TRAILER_KEYS = frozenset({b"/Size", b"/Root", b"/Info", b"/ID", b"/Prev"})
+_INFO_KEYS = frozenset(
+    {
+        b"/Title",
+        b"/Author",
+        b"/Subject",
+        b"/Keywords",
+        b"/Creator",
+        b"/Producer",
+        b"/CreationDate",
+        b"/ModDate",
+        b"/Trapped",
+    }
+)
+_TRAILER_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]*)>\s*<([0-9A-Fa-f]*)>\s*\]")
+_INFO_DATE = re.compile(rb"/(?:ModDate|CreationDate)\s*\(((?:[0-9A-Z+\-':]|\\[0-7]{3}){4,40})\)")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where things are in a PDF with later revisions (see :func:`_structure`)."""
+
+    r1: int
+    """The revision the first signature signs."""
+    e1: int
+    """Where its signed bytes end."""
+    starts: list[int]
+    """Where each revision's cross-reference table starts."""
+    skeleton_spans: list[tuple[int, int]]
+    """What is left out of the signed revision (before ``e1``)."""
+    tail_spans: list[tuple[int, int]]
+    """What is left out of the later revisions."""
+    streams: list[tuple[int, int, int, int, int]]
+    """(revision, number, generation, start, end) of each stream's data left out."""
+    trailers: list[tuple[int, int]]
+    """Each revision's trailer, from ``trailer`` to ``startxref``."""
+    infos: list[tuple[int, int, int]]
+    """(number, generation, offset) of the document information each later revision
+    writes (its dates are left out)."""
+
+
+def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
+    """Whether every verdict on documents of this structure is the same whatever is left
+    out (the signatures aside). Looks only at bytes that are part of the structure, so
+    the answer holds for every document of it:
+
+    - pyHanko reads as each stream's data exactly the bytes left out (so the rest of its
+      parse, the difference analysis included, is the same for every document);
+    - each later revision is a plain cross-reference table and a trailer that keeps the
+      document's catalog, and what it redefines is drawn exactly as before: dictionaries
+      whose entries stay as they were (token for token) but for keys no page drawing
+      reads, and ``/Annots`` / ``/Fields`` arrays that only gain new signature widgets of
+      zero area; the signed revision refers to nothing the later revisions add. So the
+      signed revision and the final file are drawn alike, whatever the pages show (the
+      comparison of rendered pages after form filling finds nothing, as it did for the
+      document the template was made from);
+    - the document information whose dates are left out is a plain information
+      dictionary that nothing but a trailer refers to;
+    - the validation data (DSS) is all in the later revisions.
+    """
+    from pyhanko.pdf_utils import generic
+
+    xrefs = reader.xrefs
+    total = xrefs.total_revisions
+    r1, starts = layout.r1, layout.starts
+    for r, number, generation, start, end in layout.streams:
+        stream = reader.get_object(generic.Reference(number, generation, reader), revision=r)
+        if not isinstance(stream, generic.StreamObject) or stream.encoded_data != data[start:end]:
+            return False
+    root = reader.trailer.raw_get("/Root", revision=r1)
+    if not isinstance(root, generic.IndirectObject):
+        return False
+    root_ref = ("r", root.idnum, root.generation)
+    added: set[int] = set()
+    for r in range(r1 + 1, total):
+        section = xrefs.get_xref_data(r).standard_xrefs
+        if not _plain_section(data, starts[r], starts[r - 1], section, root_ref):
+            return False
+        appended: list[tuple[int, int]] = []
+        new_here: set[tuple[int, int]] = set()
+        redefined: list[tuple[Any, int, int]] = []
+        for number, (generation, offset) in section.items():
+            ref = generic.Reference(number, generation, reader)
+            before = xrefs.get_historical_ref(ref, r - 1)
+            if before is None:
+                new_here.add((number, generation))
+                if xrefs.get_historical_ref(ref, r1) is None:
+                    added.add(number)
+            elif isinstance(before, int):
+                redefined.append((ref, before, offset))
+            else:
+                return False
+        for ref, before, offset in redefined:
+            old, new = _lex_object(data, before, ref), _lex_object(data, offset, ref)
+            grown = _appended(old, new, new_here)
+            if grown is None:
+                return False
+            appended.extend(grown)
+        for number, generation in appended:
+            if (number, generation) not in new_here:
+                return False
+            if not _empty_signature_widget(_lex_object(data, section[number][1], None)):
+                return False
+    infos = {number for number, _generation, _offset in layout.infos}
+    for number, generation, offset in layout.infos:
+        info = _lex_object(data, offset, generic.Reference(number, generation, reader))
+        if number == root.idnum or not (info and info[0] == "obj" and info[1][0] == "d"):
+            return False
+        if not {key for key, _value in info[1][1]} <= _INFO_KEYS:
+            return False
+    # the bytes every document of the structure has, without what is left out
+    kept = _pieces(data, 0, layout.e1, layout.skeleton_spans)
+    if added and _refers_to(kept, len(kept), added):
+        return False
+    if infos:
+        spans = [*layout.skeleton_spans, *layout.tail_spans, *layout.trailers]
+        without = _pieces(data, 0, len(data), spans)  # and without the trailers
+        if _refers_to(without, len(without), infos):
+            return False
+    return _validation_data_after(reader, r1)
+
+
+def _pieces(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:
+    """``data[start:end]`` without the ``spans`` (which may overlap), the pieces joined by
+    ``|`` (across which no reference can be read)."""
+    pieces = []
+    at = start
+    for lo, hi in sorted(spans):
+        if lo > at:
+            pieces.append(data[at:lo])
+        at = max(at, hi)
+    pieces.append(data[at:end])
+    return b"|".join(pieces)
+
+
+def _validation_data_after(reader: Any, r1: int) -> bool:
+    """Every object the DSS reaches was written after the signed revision ``r1``."""
+    from pyhanko.pdf_utils import generic
+
+    xrefs = reader.xrefs
+    dss = reader.root.raw_get("/DSS") if "/DSS" in reader.root else None
+    todo = [dss] if dss is not None else []
+    seen: set[tuple[int, int]] = set()
+    while todo:
+        if len(seen) > 100_000:
+            return False
+        obj = todo.pop()
+        if isinstance(obj, generic.IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            if xrefs.get_last_change(obj.reference) <= r1:
+                return False
+            obj = obj.get_object()  # type: ignore[no-untyped-call]
+        if isinstance(obj, generic.DictionaryObject):  # streams too: their dictionaries
+            todo.extend(obj.raw_get(k) for k in obj)
+        elif isinstance(obj, generic.ArrayObject):
+            todo.extend(obj.raw_get(i) for i in range(len(obj)))
+    return True
+
+
+_XREF_HEAD = re.compile(rb"xref(?:\r\n|\r|\n)")
+_XREF_SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*(?:\r\n|\r|\n)")
+_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r| \n|\r\n)")
+_TRAILER_HEAD = re.compile(rb"trailer[\x00\t\n\x0c\r ]*")
+_WS = rb"[\x00\t\n\x0c\r ]"
+_STARTXREF_TAIL = re.compile(_WS + rb"*startxref" + _WS + rb"+(\d+)" + _WS + rb"+%%EOF")
+
+
+def _plain_section(
+    data: bytes,
+    start: int,
+    previous: int,
+    section: dict[int, tuple[int, int]],
+    root: tuple[str, int, int],
+) -> bool:
+    """A later revision's cross-reference section, read as bytes: a plain table listing
+    exactly the objects pyHanko read from it (any reader reads the same), then a trailer
+    with the same catalog and ``/Prev`` to the revision before, then its startxref."""
+    head = _XREF_HEAD.match(data, start)
+    if head is None:
+        return False
+    at = head.end()
+    listed: dict[int, tuple[int, int]] = {}
+    while (sub := _XREF_SUBSECTION.match(data, at)) is not None:
+        first, count = int(sub[1]), int(sub[2])
+        at = sub.end()
+        for number in range(first, first + count):
+            entry = _XREF_ENTRY.match(data, at)
+            if entry is None:
+                return False
+            at = entry.end()
+            if entry[3] == b"n":
+                if number in listed:
+                    return False
+                listed[number] = (int(entry[2]), int(entry[1]))
+            elif number != 0 or entry[2] != b"65535":
+                return False
+    if listed != section:
+        return False
+    trailer = _TRAILER_HEAD.match(data, at)
+    if trailer is None:
+        return False
+    lexer = _Lexer(data, trailer.end(), len(data))
+    value = lexer.value()
+    if not (isinstance(value, tuple) and value[0] == "d"):
+        return False
+    entries = dict(value[1])
+    if not set(entries) <= _TRAILER_KEYS or entries.get(b"/Root") != root:
+        return False
+    if entries.get(b"/Prev") != ("i", b"%d" % previous):
+        return False
+    tail = _STARTXREF_TAIL.match(data, lexer.at)
+    return tail is not None and int(tail[1]) == start
+
+
+def _appended(old: Any, new: Any, new_here: set[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """The references a redefined dictionary appends to its ``/Annots`` or ``/Fields``,
+    if it changes nothing else but keys no page drawing reads (``/Metadata`` only to an
+    object of this revision, ``new_here``); None otherwise."""
+    if not (old and new and old[0] == new[0] == "obj" and old[1][0] == new[1][0] == "d"):
+        return None
+    before, after = dict(old[1][1]), dict(new[1][1])
+    grown: list[tuple[int, int]] = []
+    for key in before.keys() | after.keys():
+        was, now = before.get(key), after.get(key)
+        if key in _ALLOWED_CHANGES or was == now:
+            continue
+        if key == b"/Metadata" and now is not None and now[0] == "r" and now[1:] in new_here:
+            continue
+        if key not in _APPENDABLE or now is None:
+            return None
+        old_refs = [] if was is None else _refs(was)
+        new_refs = _refs(now)
+        if old_refs is None or new_refs is None or new_refs[: len(old_refs)] != old_refs:
+            return None
+        grown.extend(new_refs[len(old_refs) :])
+    return grown
+
+
+def _refs(value: Any) -> list[tuple[int, int]] | None:
+    """An array of references as (number, generation) pairs; None for anything else."""
+    if value[0] != "a" or any(item[0] != "r" for item in value[1]):
+        return None
+    return [(item[1], item[2]) for item in value[1]]
+
+
+def _empty_signature_widget(obj: Any) -> bool:
+    """A signature field merged with its widget, of zero area: nothing to draw."""
+    if not (obj and obj[0] == "obj" and obj[1][0] == "d"):
+        return False
+    entries = dict(obj[1][1])
+    if entries.get(b"/FT") != ("n", b"/Sig") or entries.get(b"/Subtype") != ("n", b"/Widget"):
+        return False
+    if b"/Kids" in entries or b"/Parent" in entries:
+        return False
+    rect = entries.get(b"/Rect")
+    if rect is None or rect[0] != "a" or len(rect[1]) != 4:
+        return False
+    if any(item[0] not in ("i", "f") for item in rect[1]):
+        return False
+    x1, y1, x2, y2 = (float(item[1]) for item in rect[1])
+    return x1 == x2 or y1 == y2
+
+
+_OBJ_HEAD = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
+
+
+def _lex_object(data: bytes, offset: int, ref: Any) -> tuple[Any, ...] | None:
+    """``n g obj value endobj`` at ``offset`` as tokens (``("obj", value)``), or
+    ``("stream", dictionary)`` for a stream, or None when it is anything else (a comment,
+    a name with ``#``, a repeated key...: nothing the fast path needs to understand)."""
+    head = _OBJ_HEAD.match(data, offset)
+    if head is None:
+        return None
+    if ref is not None and (int(head[1]), int(head[2])) != (ref.idnum, ref.generation):
+        return None
+    try:
+        lexer = _Lexer(data, head.end(), len(data))
+        value = lexer.value()
+        keyword = lexer.token()
+    except _NotEligible:
+        return None
+    if keyword == b"endobj":
+        return ("obj", value)
+    if keyword == b"stream":
+        return ("stream", value)
+    return None
+
+
+_WHITESPACE = b"\x00\t\n\x0c\r "
+_REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
+_INTEGER = re.compile(rb"[+-]?\d+\Z")
+_REAL = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)\Z")
+
+
+class _Lexer:
+    """A strict reader of PDF objects as tokens: enough to compare two versions of a
+    dictionary token for token. Anything it does not expect raises :class:`_NotEligible`."""
+
+    def __init__(self, data: bytes, at: int, end: int) -> None:
+        self.data = data
+        self.at = at
+        self.end = min(end, at + 1_000_000)
+
+    def _skip(self) -> None:
+        data, at = self.data, self.at
+        while at < self.end and data[at] in _WHITESPACE:
+            at += 1
+        if at < self.end and data[at : at + 1] == b"%":
+            raise _NotEligible("a comment")
+        self.at = at
+
+    def token(self) -> bytes:
+        self._skip()
+        data, at = self.data, self.at
+        if at >= self.end:
+            raise _NotEligible("end of data")
+        two = data[at : at + 2]
+        if two in (b"<<", b">>"):
+            self.at = at + 2
+            return two
+        one = data[at : at + 1]
+        if one in b"[]":
+            self.at = at + 1
+            return one
+        if one == b"(":
+            depth, i = 0, at
+            while i < self.end:
+                ch = data[i : i + 1]
+                if ch == b"\\":
+                    i += 2
+                    continue
+                if ch == b"(":
+                    depth += 1
+                elif ch == b")":
+                    depth -= 1
+                    if depth == 0:
+                        self.at = i + 1
+                        return data[at : i + 1]
+                i += 1
+            raise _NotEligible("an unterminated string")
+        if one == b"<":
+            close = data.find(b">", at, self.end)
+            if close < 0 or not re.fullmatch(rb"<[0-9A-Fa-f\x00\t\n\x0c\r ]*", data[at:close]):
+                raise _NotEligible("an unusual hex string")
+            self.at = close + 1
+            return data[at : close + 1]
+        if one == b"/":
+            name = _REGULAR.match(data, at + 1, self.end)
+            raw = data[at : name.end()] if name is not None else one
+            if b"#" in raw:
+                raise _NotEligible("a name with #")
+            self.at = at + len(raw)
+            return raw
+        word = _REGULAR.match(data, at, self.end)
+        if word is None:
+            raise _NotEligible("an unexpected delimiter")
+        self.at = word.end()
+        return word[0]
+
+    def value(self, depth: int = 0) -> tuple[Any, ...]:
+        if depth > 32:
+            raise _NotEligible("nested too deep")
+        token = self.token()
+        if token == b"<<":
+            entries: list[tuple[bytes, Any]] = []
+            while True:
+                saved = self.at
+                key = self.token()
+                if key == b">>":
+                    break
+                if not key.startswith(b"/"):
+                    self.at = saved
+                    raise _NotEligible("a key that is not a name")
+                if any(key == k for k, _ in entries):
+                    raise _NotEligible("a repeated key")
+                entries.append((key, self.value(depth + 1)))
+            return ("d", tuple(entries))
+        if token == b"[":
+            items: list[Any] = []
+            while True:
+                saved = self.at
+                if self.token() == b"]":
+                    break
+                self.at = saved
+                items.append(self.value(depth + 1))
+            return ("a", tuple(items))
+        if token in (b">>", b"]"):
+            raise _NotEligible("an unexpected end")
+        if token.startswith(b"/"):
+            return ("n", token)
+        if token.startswith(b"("):
+            return ("s", token)
+        if token.startswith(b"<"):
+            return ("h", token)
+        if _INTEGER.match(token):
+            saved = self.at
+            try:
+                generation = self.token()
+                keyword = self.token()
+            except _NotEligible:
+                generation = keyword = b""
+            if _INTEGER.match(generation) and keyword == b"R":
+                return ("r", int(token), int(generation))
+            self.at = saved
+            return ("i", token)
+        if _REAL.match(token):
+            return ("f", token)
+        if token in (b"true", b"false", b"null"):
+            return ("k", token)
+        raise _NotEligible("an unexpected token")
 
 
 _REF_TAIL = re.compile(rb"(\d+)\s+\d+\s+\Z")
@@ -632,8 +1339,7 @@ def _refers_to(data: bytes, end: int, numbers: set[int]) -> bool:
 
     pyHanko reads ``n g R`` as a reference only when it fits in 20 bytes (its
     ``INDIRECT_PATTERN`` on a 20-byte peek), so every ``R`` is looked at together with
-    the 20 bytes before it. Bytes inside streams count too: a false alarm only sends the
-    document to full validation.
+    the 20 bytes before it. A false alarm only sends the document to full validation.
     """
     i = data.find(b"R", 0, end)
     while i >= 0:
@@ -642,58 +1348,6 @@ def _refers_to(data: bytes, end: int, numbers: set[int]) -> bool:
             return True
         i = data.find(b"R", i + 1, end)
     return False
-
-
-def _validation_data_update(
-    reader: Any, data: bytes, signed_end: int, signature_ref: Any
-) -> tuple[Any, ...]:
-    """The shape of what follows the signed revision, when it is one incremental update.
-
-    Typically the update that makes a signature B-LT: a ``/DSS`` with certificates, OCSP
-    responses and CRLs, and the catalog that points to it. pyHanko's difference analysis
-    judges that update from the objects it defines, the earlier versions of the objects it
-    redefines, and whatever in the signed revision refers to the objects it adds. So the
-    shape holds the update's exact bytes and where it starts, and the earlier version of
-    every object it redefines (as pyHanko parsed it); a signed revision that refers to any
-    object the update adds is left to full validation (an update could give meaning to a
-    reference that pointed nowhere when the document was signed).
-    """
-    xrefs = reader.xrefs
-    last = xrefs.total_revisions - 1
-    if last < 1:
-        raise _NotEligible("bytes after the signature without a revision")
-    if not (xrefs.get_startxref_for_revision(last - 1) < signed_end):
-        raise _NotEligible("the signed revision is not the one before the last")
-    if not (xrefs.get_startxref_for_revision(last) >= signed_end):
-        raise _NotEligible("the last cross-reference section lies in the signed part")
-    if any(xrefs.object_streams_used_in(r) for r in range(last + 1)):
-        raise _NotEligible("object streams")
-    if xrefs.refs_freed_in_revision(last):
-        raise _NotEligible("the update frees objects")
-    changed = sorted(xrefs.explicit_refs_in_revision(last), key=lambda r: (r.idnum, r.generation))
-    if signature_ref in changed:
-        raise _NotEligible("the update redefines the signature")
-    earlier: list[tuple[int, int, bytes | None]] = []
-    added: list[int] = []
-    for ref in changed:
-        if xrefs.get_historical_ref(ref, last - 1) is None:
-            added.append(int(ref.idnum))
-            earlier.append((int(ref.idnum), int(ref.generation), None))
-            continue
-        old = reader.get_object(ref, revision=last - 1)
-        out = io.BytesIO()
-        old.write_to_stream(out)
-        earlier.append(
-            (int(ref.idnum), int(ref.generation), hashlib.sha256(out.getvalue()).digest())
-        )
-    if added and _refers_to(data, signed_end, set(added)):
-        raise _NotEligible("the signed part refers to an object the update adds")
-    return (
-        "update",
-        signed_end,
-        hashlib.sha256(memoryview(data)[signed_end:]).digest(),
-        tuple(earlier),
-    )
 
 
 # -- CMS -----------------------------------------------------------------------------------
@@ -707,11 +1361,12 @@ def _parse_cms(
     *,
     claimed: datetime | None = None,
     content_is_document: bool = False,
-) -> _Parsed:
+) -> tuple[_Signed, str | None]:
     """``signed``: the signed bytes, in pieces (hashed in turn, never joined);
     ``claimed``: the signing time claimed outside the CMS (a PDF's /M), used when the CMS
     has no signingTime; ``content_is_document``: the signed bytes are the whole document
-    (detached), so a SHA-256 digest of them is also the report's."""
+    (detached), so a SHA-256 digest of them is also the report's (returned with the
+    signature's facts; None otherwise)."""
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
     if info["content_type"].native != "signed_data":
@@ -747,14 +1402,14 @@ def _parse_cms(
         timestamp,
         _claimed_fits(store, signer_der, claimed),
     )
-    return _Parsed(
+    one = _Signed(
         shape=shape,
         claimed=claimed,
         intact=intact,
         proven=proven,
-        sha256=computed.hex() if content_is_document and digest_name == "sha256" else None,
         certs=(*certs, *tst_certs),
     )
+    return one, computed.hex() if content_is_document and digest_name == "sha256" else None
 
 
 def _claimed_fits(store: _Store, signer_der: bytes, claimed: datetime | None) -> bool | None:
