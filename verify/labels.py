@@ -38,6 +38,7 @@ __all__ = [
     "invoice_fact",
     "level",
     "modifications",
+    "names_in",
     "network",
     "part_role",
     "part_status",
@@ -619,6 +620,24 @@ _DN_LABEL = re.compile(
     + "|".join(re.escape(k) for k in sorted(_DN_SHORT, key=len, reverse=True))
     + r"): "
 )
+
+
+_DN_LABEL_IN_TEXT = re.compile(
+    r"(?<![\w/])("
+    + "|".join(
+        re.escape(k) for k in sorted(_DN_SHORT, key=len, reverse=True) if " " in k or "/" in k
+    )
+    + r"|Country|Organization|Locality|Surname|Title|Pseudonym): (?=\S)"
+)
+
+
+def names_in(text: str) -> str:
+    """A sentence with the certificate names it quotes in short form (``Common Name: CA2,
+    Organization: X`` -> ``CN=CA2, O=X``), as :func:`distinguished_name` writes them.
+    Only asn1crypto's attribute names followed by ``": "`` are replaced."""
+    if not any(f"{k}: " in text for k in ("Common Name", "Organization", "User ID")):
+        return text
+    return _DN_LABEL_IN_TEXT.sub(lambda m: f"{_DN_SHORT[m.group(1)]}=", text)
 
 
 def distinguished_name(value: object) -> str:

@@ -166,8 +166,8 @@ def _pair(label: labels.Label) -> dict[str, str]:
 
 def _said(text: str) -> str:
     """A sentence of the report (a verdict's reason, a warning), times written the
-    Vietnamese way."""
-    return _nfc(labels.vn_times_in(text))
+    Vietnamese way and certificate names in short form."""
+    return _nfc(labels.names_in(labels.vn_times_in(text)))
 
 
 def _said_pair(label: labels.Label) -> dict[str, str]:

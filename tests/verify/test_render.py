@@ -695,6 +695,9 @@ def test_certificate_names_use_the_short_attribute_names() -> None:
     assert labels.distinguished_name("Common Name: A, B; Email Address: a@b.vn") == (
         "CN=A, B; E=a@b.vn"
     )
+    said = "đơn vị cấp: Common Name: CA2, Organization: NACENCOMM SCT, Country: VN"
+    assert labels.names_in(said).endswith(": CN=CA2, O=NACENCOMM SCT, C=VN")
+    assert labels.names_in("Country: VN only") == "Country: VN only"
 
 
 def test_first_page_matches_golden_image(
