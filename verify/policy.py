@@ -200,7 +200,7 @@ CONSTRAINTS: Mapping[str, Constraint] = MappingProxyType(
                 "an e-invoice's seller signs under the public hierarchy and the tax authority "
                 "under the specialized one (when the trust profile knows the anchor's)",
                 "người bán ký hóa đơn bằng chứng thư số công cộng, cơ quan thuế bằng chứng thư "
-                "số chuyên dùng (khi hồ sơ tin cậy biết gốc thuộc hệ thống nào)",
+                "số chuyên dùng (khi bộ chứng thư tin cậy biết gốc thuộc hệ thống nào)",
             ),
             _c(
                 "einvoice_seller_tax_code",

@@ -581,7 +581,11 @@ def revocation_values(signed_data: cms.SignedData, source: str = "cms") -> Revoc
             elif choice.name == "other":
                 other = choice.chosen
                 if other["other_rev_info_format"].dotted == "1.3.6.1.5.5.7.16.2":
-                    ocsps.append((other["other_rev_info"].parsed, f"{source} otherRevInfo"))
+                    # asn1crypto reads this format's value as an OCSPResponse already
+                    value = other["other_rev_info"]
+                    if not isinstance(value, ocsp.OCSPResponse):
+                        value = ocsp.OCSPResponse.load(value.dump())
+                    ocsps.append((value, f"{source} otherRevInfo"))
     with contextlib.suppress(ValueError, TypeError, KeyError):
         for si in signed_data["signer_infos"]:
             for attr in si["signed_attrs"] or ():
@@ -929,7 +933,7 @@ def no_chain_reason(
             who = _common_name(cert)
             return (
                 f"thiếu chứng thư số của đơn vị cấp cho «{who}»: {name}; {where_vi}; "
-                f"{fetch_vi}; hồ sơ tin cậy «{profile}» cũng không có",
+                f"{fetch_vi}; bộ chứng thư tin cậy «{profile}» cũng không có",
                 f"the issuer of «{who}» is missing: {name}; {where_en}; {fetch_en}; the "
                 f"trust profile «{profile}» does not hold it either",
             )
