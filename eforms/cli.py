@@ -4,6 +4,7 @@
     eforms validate FORM DATA.json [--json] [--lang vi|en] [--today YYYY-MM-DD]
     eforms fill FORM --subject ID [--registry PATH] [--timeout S]
     eforms render FORM DATA.json (--html OUT.html | --pdf OUT.pdf) [--lang vi|en]
+                  [--draft] [--today YYYY-MM-DD]
     eforms submit FORM DATA.json --p12 FILE [--password-file F] --out DIR
                   [--profile public|specialized|any] [--trust PEM_OR_DIR]...
                   [--revocation hard|soft|off] [--level B-LT] [--tsa URL] [--agency CODE]
@@ -15,6 +16,7 @@ FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definit
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
 data, 64 bad usage, 65 unreadable or broken input file, 66 missing file, 73 cannot write the
 output (``render`` and ``submit`` write nothing unless the whole output was made).
+``render --pdf`` exits 1 for invalid data unless ``--draft`` (every page marked BẢN NHÁP).
 ``submit`` exits 1 when the data is invalid, an attachment's signature does not verify,
 the signer's certificate is refused or (with ``--declarant-id``) is not the declarant's,
 and 65 when no dossier code can be issued or the bundle cannot be written; its key options
@@ -110,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     ren.add_argument(
         "--signed-on", type=date.fromisoformat, default=None, help="date above the signature"
     )
+    ren.add_argument(
+        "--draft",
+        action="store_true",
+        help="print invalid data too, marked BẢN NHÁP on every page (PDF only)",
+    )
+    ren.add_argument("--today", type=date.fromisoformat, help="the day sanity rules speak of")
     sub_ = sub.add_parser("submit", help="validate, render, sign and bundle a dossier")
     sub_.add_argument("form", help="bundled form id or definition / JSON Schema file")
     sub_.add_argument("data", help="the filled data (JSON file)")
@@ -268,11 +276,18 @@ def _render(args: argparse.Namespace) -> int:
     data = _read_json(args.data)
     if not isinstance(data, dict):
         raise _InputError(f"{args.data}: the data must be a JSON object")
+    target: Path = args.html if args.html is not None else args.pdf
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise _InputError(f"{target}: cannot write (no folder {folder})", EX_CANTCREAT)
     if args.html is not None:
         _write_atomically(args.html, render_html(form, data, lang=args.lang).encode("utf-8"))
     else:
         meta = PdfMetadata(place=args.place, signed_on=args.signed_on)
-        _write_atomically(args.pdf, render_pdf(form, data, metadata=meta, lang=args.lang))
+        pdf = render_pdf(
+            form, data, metadata=meta, lang=args.lang, draft=args.draft, today=args.today
+        )
+        _write_atomically(args.pdf, pdf)
     return EX_OK
 
 

@@ -314,8 +314,11 @@ def load_definition(
 ) -> FormDefinition:
     """Load and check a form definition (or a plain JSON Schema) from a path or a mapping.
 
-    ``known_providers`` are the autofill provider names bindings may use (default:
-    :data:`BUILTIN_PROVIDERS`). ``name`` is used in messages and as the id of a plain schema.
+    ``known_providers``, when given, are the only autofill provider names bindings may use
+    (a binding to another one is refused). By default any provider name is accepted:
+    validating and rendering data never needs a provider; :func:`autofill` warns about a
+    provider that is not registered when it runs. ``name`` is used in messages and as the
+    id of a plain schema.
     """
     if isinstance(source, Mapping):
         raw: Any = source
@@ -340,7 +343,7 @@ def load_definition(
         prefix = ""
     else:
         prefix = "/schema"
-    providers = BUILTIN_PROVIDERS if known_providers is None else frozenset(known_providers)
+    providers = None if known_providers is None else frozenset(known_providers)
     return _build(raw, where, providers, prefix)
 
 
@@ -349,7 +352,7 @@ def _fail(message: str, location: str, where: str) -> DefinitionError:
 
 
 def _build(
-    raw: Mapping[str, Any], where: str, providers: frozenset[str], prefix: str
+    raw: Mapping[str, Any], where: str, providers: frozenset[str] | None, prefix: str
 ) -> FormDefinition:
     meta_errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.path))
     if meta_errors:
@@ -377,7 +380,7 @@ def _build(
     for i, b in enumerate(raw.get("autofill", [])):
         field_must_exist(b["field"], f"/autofill/{i}/field")
         provider, _, key = b["source"].partition(".")
-        if provider not in providers:
+        if providers is not None and provider not in providers:
             known = ", ".join(sorted(providers)) or "none"
             raise _fail(f"unknown provider {provider!r} (known: {known})", f"/autofill/{i}", where)
         bindings.append(AutofillBinding(b["field"], provider, key, bool(b.get("locked", False))))
@@ -389,7 +392,7 @@ def _build(
     checks: list[CrossCheck] = []
     for i, c in enumerate(raw.get("checks", [])):
         params = {k: v for k, v in c.items() if k != "rule"}
-        for k in ("id", "birthDate", "sex", "earlier", "later", "field"):
+        for k in ("id", "birthDate", "sex", "earlier", "later", "field", "at"):
             if k in params:
                 field_must_exist(params[k], f"/checks/{i}/{k}")
         if "expression" in params:

@@ -98,6 +98,18 @@ KEYWORD_MESSAGES: dict[str, tuple[str, str]] = {
         "Ngày này ({value}) không được trước «{other}» ({expected}).",
         "This date ({value}) must not come before «{other}» ({expected}).",
     ),
+    "future-date": (
+        "Ngày {value} ở tương lai: không được sau ngày hôm nay ({expected}).",
+        "{value} is in the future: it cannot be after today ({expected}).",
+    ),
+    "age-min": (
+        "Phải từ đủ {limit} tuổi; đến ngày {expected} mới {actual} tuổi.",
+        "Must be at least {limit} years old; {actual} on {expected}.",
+    ),
+    "age-max": (
+        "Không được quá {limit} tuổi; đến ngày {expected} đã {actual} tuổi.",
+        "Must be at most {limit} years old; {actual} on {expected}.",
+    ),
     "rule": ("Thông tin không thỏa điều kiện của biểu mẫu.", "This breaks a rule of the form."),
     "too-large": (
         "Dữ liệu quá lớn hoặc lồng quá sâu để xử lý.",

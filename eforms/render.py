@@ -34,12 +34,13 @@ import jinja2
 from eforms import pointers
 from eforms.autofill import AutofillResult
 from eforms.definition import FormDefinition
-from eforms.errors import EformsError
+from eforms.errors import EformsError, FormValidationError
 from eforms.render_view import View, build_view
-from eforms.validation import ValidationReport
+from eforms.validation import ValidationReport, validate
 
 __all__ = [
     "ASSET_SCHEME",
+    "DRAFT_MARK",
     "AssetFetcher",
     "PdfAttachment",
     "PdfMetadata",
@@ -52,6 +53,8 @@ __all__ = [
 
 ASSET_SCHEME = "hoso-eforms:"
 """The only URLs the PDF renderer fetches: bundled assets, by name."""
+DRAFT_MARK = "BẢN NHÁP"
+"""Printed across every page of a draft (:func:`render_pdf` with ``draft=True``)."""
 
 _TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -76,6 +79,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "year": "năm",
         "signer_role": "Người kê khai",
         "signer_hint": "(Ký, ghi rõ họ tên)",
+        "draft_note": "BẢN NHÁP: dữ liệu chưa hợp lệ, không dùng để nộp",
     },
     "en": {
         "nation": "SOCIALIST REPUBLIC OF VIETNAM",
@@ -99,6 +103,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "year": "year",
         "signer_role": "Declarant",
         "signer_hint": "(Signature and full name)",
+        "draft_note": "BẢN NHÁP (DRAFT): the data is not valid, do not submit",
     },
 }
 _RELATIONSHIPS = frozenset({"Source", "Data", "Alternative", "Supplement", "Unspecified"})
@@ -393,8 +398,11 @@ def paper_html(
     autofill: AutofillResult | None = None,
     metadata: PdfMetadata | None = None,
     lang: str = "vi",
+    draft: bool = False,
 ) -> str:
-    """The HTML that :func:`render_pdf` prints (useful to inspect the paper layout)."""
+    """The HTML that :func:`render_pdf` prints (useful to inspect the paper layout).
+
+    ``draft`` marks every page "BẢN NHÁP" (across the page and in the top margin)."""
     form = _check_form(form)
     lang = _lang(lang)
     meta = metadata or PdfMetadata()
@@ -408,13 +416,18 @@ def paper_html(
     signer = _signer_name(form, data)
     signed = meta.signed_on
     template = _environment().get_template("paper.html.j2")
+    title = meta.title or form.title.get(lang)
     return template.render(
         lang=lang,
         t=_TEXT[lang],
-        title=meta.title or form.title.get(lang),
+        title=f"{DRAFT_MARK}: {title}" if draft else title,
+        heading=title,
+        draft=draft,
         author=meta.author or signer,
         subject=subject,
-        keywords=", ".join((form.key, *(form.procedure or "",), *meta.keywords)).strip(", "),
+        keywords=", ".join(
+            (form.key, *(form.procedure or "",), *meta.keywords, *((DRAFT_MARK,) if draft else ()))
+        ).strip(", "),
         created=_w3c(meta.created) if meta.created else "",
         template_name=form.template or "",
         recipient=meta.recipient if meta.recipient is not None else agency,
@@ -463,8 +476,16 @@ def render_pdf(
     metadata: PdfMetadata | None = None,
     lang: str = "vi",
     url_fetcher: Any = None,
+    draft: bool = False,
+    today: date | None = None,
 ) -> bytes:
-    """The paper form as PDF/A-3b bytes, with ``data`` attached as ``<form id>.json``.
+    """The paper form as PDF/A-3b bytes, with the data attached as ``<form id>.json``.
+
+    The data is validated first (:func:`eforms.validate`, with ``autofill``'s locked values
+    and ``today`` for the sanity rules): invalid data raises
+    :class:`~eforms.errors.FormValidationError` with every error, unless ``draft`` is set;
+    a draft is printed as it is, marked "BẢN NHÁP" on every page and in its title. What is
+    printed and attached is the validated, normalised data.
 
     The JSON is attached with ``AFRelationship /Data`` (it is what the pages show);
     ``attachments`` are added after it. ``url_fetcher`` defaults to :func:`AssetFetcher`;
@@ -473,12 +494,19 @@ def render_pdf(
     form = _check_form(form)
     if not isinstance(data, Mapping):
         raise RenderError("data must be a JSON object")
+    report = validate(
+        form, data, prefilled=autofill.values if autofill is not None else None, today=today
+    )
+    if not report.ok and not draft:
+        raise FormValidationError(report.errors)
+    if isinstance(report.data, Mapping):
+        data = report.data
     try:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise RenderError(f"data is not JSON-serialisable: {exc}") from exc
     meta = metadata or PdfMetadata()
-    html = paper_html(form, data, autofill=autofill, metadata=meta, lang=lang)
+    html = paper_html(form, data, autofill=autofill, metadata=meta, lang=lang, draft=draft)
     try:
         from weasyprint import CSS, HTML, Attachment
         from weasyprint.text.fonts import FontConfiguration

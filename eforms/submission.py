@@ -964,6 +964,7 @@ async def _make(
         attachments=[dossier_file],
         metadata=dataclasses.replace(meta, keywords=(*meta.keywords, code)),
         lang=lang,
+        today=moment.astimezone(VN_TZ).date(),
     )
 
     stamp: VisibleStamp | None

@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -29,11 +30,14 @@ from eforms.text import nfc_tree
 __all__ = [
     "MAX_NODES",
     "MAX_SUBMISSION_BYTES",
+    "NOT_FUTURE",
     "FieldError",
     "ValidationReport",
+    "age_on",
     "compute",
     "validate",
     "validate_json",
+    "vn_today",
 ]
 
 #: Largest number of JSON values (objects, arrays, scalars) accepted in one submission.
@@ -81,9 +85,13 @@ _RANK = {
     "personal-id-sex": 4,
     "date-order": 4,
     "date-order-or-equal": 4,
+    "future-date": 4,
+    "age-min": 4,
+    "age-max": 4,
     "rule": 4,
     "computed": 5,
 }
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _FORMAT_RANK = 3
 _DEFAULT_RANK = 6
 
@@ -270,8 +278,17 @@ def compute(
     return values, tuple(warnings)
 
 
-def _normalise(form: FormDefinition, data: Any) -> Any:
-    """NFC already applied; normalise mobile numbers where the schema says vn-mobile."""
+NOT_FUTURE = "x-not-future"
+"""Schema keyword (an annotation to JSON Schema): this date cannot be after today. The shared
+definitions ``birthDate`` and ``pastDate`` of ``common.json`` carry it."""
+
+
+def _normalise(form: FormDefinition, data: Any) -> tuple[Any, list[str]]:
+    """NFC already applied; normalise mobile numbers where the schema says vn-mobile.
+
+    Returns the data and the pointers of the dates that cannot be in the future.
+    """
+    not_future: list[str] = []
 
     def walk(node: Any, path: list[str]) -> Any:
         if isinstance(node, dict):
@@ -279,12 +296,38 @@ def _normalise(form: FormDefinition, data: Any) -> Any:
         if isinstance(node, list):
             return [walk(v, [*path, str(i)]) for i, v in enumerate(node)]
         if isinstance(node, str):
-            sub = form.field_schema(pointers.join(path))
+            pointer = pointers.join(path)
+            sub = form.field_schema(pointer)
             if sub is not None and sub.get("format") == "vn-mobile":
                 return normalize_mobile(node) or node
+            if sub is not None and sub.get(NOT_FUTURE) is True:
+                not_future.append(pointer)
         return node
 
-    return walk(data, [])
+    return walk(data, []), not_future
+
+
+def vn_today() -> date:
+    """Today in Việt Nam (Asia/Ho_Chi_Minh): the default day sanity rules speak of."""
+    return datetime.now(VN_TZ).date()
+
+
+def _future_dates(found: list[str], data: Any, today: date, out: _Collector) -> None:
+    for pointer in found:
+        day = _date_or_none(pointers.get(data, pointer))
+        if day is not None and day > today:
+            out.add(
+                pointer,
+                "future-date",
+                value=format_display_date(day),
+                expected=format_display_date(today),
+            )
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years from ``born`` to ``on`` (a person born on 29 February turns a year older
+    on 1 March in common years)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _date_or_none(value: Any) -> date | None:
@@ -296,25 +339,28 @@ def _date_or_none(value: Any) -> date | None:
         return None
 
 
-def _cross_checks(form: FormDefinition, data: Any, out: _Collector) -> None:
+def _cross_checks(form: FormDefinition, data: Any, today: date, out: _Collector) -> None:
     for check in form.checks:
         p = check.params
-        if check.rule == "personal-id-consistent":
+        if check.rule == "age":
+            _check_age(form, data, p, today, out)
+        elif check.rule == "personal-id-consistent":
             _check_personal_id(form, data, p, out)
         elif check.rule == "date-order":
-            earlier = _date_or_none(pointers.get(data, p["earlier"]))
-            later = _date_or_none(pointers.get(data, p["later"]))
-            if earlier is None or later is None:
-                continue
             allow_equal = bool(p.get("allowEqual", False))
-            if later < earlier or (later == earlier and not allow_equal):
-                out.add(
-                    p["later"],
-                    "date-order-or-equal" if allow_equal else "date-order",
-                    value=format_display_date(later),
-                    expected=format_display_date(earlier),
-                    other=form.label(p["earlier"]) or p["earlier"],
-                )
+            for earlier_ptr, later_ptr in _pairs(data, p["earlier"], p["later"]):
+                earlier = _date_or_none(pointers.get(data, earlier_ptr))
+                later = _date_or_none(pointers.get(data, later_ptr))
+                if earlier is None or later is None:
+                    continue
+                if later < earlier or (later == earlier and not allow_equal):
+                    out.add(
+                        later_ptr,
+                        "date-order-or-equal" if allow_equal else "date-order",
+                        value=format_display_date(later),
+                        expected=format_display_date(earlier),
+                        other=form.label(earlier_ptr) or p["earlier"],
+                    )
         elif check.rule == "expression":
             try:
                 holds = logic.truthy(logic.evaluate(p["expression"], data))
@@ -329,6 +375,89 @@ def _cross_checks(form: FormDefinition, data: Any, out: _Collector) -> None:
                     out.add_custom(p["field"], "rule", vi, en)
                 else:
                     out.add(p["field"], "rule")
+
+
+def _expand(data: Any, parts: list[str]) -> list[list[str]]:
+    """Concrete paths for ``parts``: a name met where the data holds a list means every item
+    (``/history/from`` is ``/history/0/from``, ``/history/1/from``...)."""
+    found: list[list[str]] = []
+
+    def walk(node: Any, done: list[str], rest: list[str]) -> None:
+        if len(found) > MAX_NODES:
+            return
+        if not rest:
+            found.append(done)
+            return
+        head = rest[0]
+        if isinstance(node, list) and not head.isdigit():
+            for i, item in enumerate(node):
+                walk(item, [*done, str(i)], rest)
+        elif isinstance(node, dict) and head in node:
+            walk(node[head], [*done, head], rest[1:])
+        elif isinstance(node, list) and head.isdigit() and int(head) < len(node):
+            walk(node[int(head)], [*done, head], rest[1:])
+
+    walk(data, [], parts)
+    return found
+
+
+def _pairs(data: Any, first: str, second: str) -> list[tuple[str, str]]:
+    """(first, second) pointers, item by item where both name fields of the same list items
+    (``/history/from`` and ``/history/to`` pair each item's own two dates)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(node: Any, done: list[str], a: list[str], b: list[str]) -> None:
+        if len(out) > MAX_NODES:
+            return
+        if isinstance(node, list) and a and b and not a[0].isdigit() and not b[0].isdigit():
+            for i, item in enumerate(node):
+                walk(item, [*done, str(i)], a, b)
+            return
+        if len(a) > 1 and len(b) > 1 and a[0] == b[0]:
+            child = pointers.get(node, pointers.join([a[0]]))
+            if child is not pointers.MISSING:
+                walk(child, [*done, a[0]], a[1:], b[1:])
+            return
+        for left in _expand(node, a):
+            for right in _expand(node, b):
+                out.append((pointers.join([*done, *left]), pointers.join([*done, *right])))
+
+    walk(data, [], pointers.split(first), pointers.split(second))
+    return out
+
+
+def _check_age(
+    form: FormDefinition, data: Any, p: Mapping[str, Any], today: date, out: _Collector
+) -> None:
+    born = _date_or_none(pointers.get(data, p["birthDate"]))
+    at = _date_or_none(pointers.get(data, p["at"])) if "at" in p else today
+    if born is None or at is None or born > at:
+        return  # missing or malformed dates are the schema's to report, order date-order's
+    years = age_on(born, at)
+    low, high = p.get("min"), p.get("max")
+    code, limit = "", 0
+    if isinstance(low, int) and years < low:
+        code, limit = "age-min", low
+    elif isinstance(high, int) and years > high:
+        code, limit = "age-max", high
+    if not code:
+        return
+    msg = p.get("message")
+    if isinstance(msg, Mapping):
+        label = form.label(p["birthDate"])
+        vi = f"{label}: {msg['vi']}" if label else str(msg["vi"])
+        label_en = form.label(p["birthDate"], "en") or label
+        en_text = str(msg.get("en") or msg["vi"])
+        en = f"{label_en}: {en_text}" if label_en else en_text
+        out.add_custom(p["birthDate"], code, vi, en)
+        return
+    out.add(
+        p["birthDate"],
+        code,
+        limit=str(limit),
+        actual=str(years),
+        expected=format_display_date(at),
+    )
 
 
 _SEX_NAMES = {"M": "nam", "F": "nữ"}
@@ -381,7 +510,9 @@ def validate(
 
     ``prefilled`` is what autofill returned (pointer -> :class:`FilledValue`): a locked
     value that was changed is an error. ``today`` feeds computed fields that need it
-    (ages); without it those fields are left out with a warning.
+    (ages); without it those fields are left out with a warning. The sanity rules (dates
+    marked ``x-not-future`` such as births and issues not after today, ``age`` checks
+    without an ``at``) speak of ``today``, by default today in Việt Nam.
     """
     definition = form if isinstance(form, FormDefinition) else load_definition(form)
     out = _Collector(definition)
@@ -389,7 +520,7 @@ def validate(
         out.add("", "too-large")
         return ValidationReport(definition.key, tuple(out.errors), data)
     try:
-        normalised = _normalise(definition, nfc_tree(data))
+        normalised, not_future = _normalise(definition, nfc_tree(data))
     except (ValueError, RecursionError):
         out.add("", "too-large")
         return ValidationReport(definition.key, tuple(out.errors), data)
@@ -416,8 +547,10 @@ def validate(
         if given is not pointers.MISSING and given != filled.value:
             out.add(ptr, "locked", expected=_short(filled.value), other=filled.provider)
 
+    day = today if today is not None else vn_today()
+    _future_dates(not_future, normalised, day, out)
     if isinstance(normalised, dict):
-        _cross_checks(definition, normalised, out)
+        _cross_checks(definition, normalised, day, out)
     ranked = sorted(out.errors, key=lambda e: _rank_key(definition, e))
     return ValidationReport(definition.key, tuple(ranked), normalised, warnings)
 

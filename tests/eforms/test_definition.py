@@ -90,11 +90,16 @@ def test_rule_scope_must_exist() -> None:
     assert err.location == "/ui/elements/1/rule/condition/scope"
 
 
-def test_unknown_provider_is_named() -> None:
-    """A binding to a provider nobody registered is refused at /autofill/0."""
-    err = _broken(lambda d: d["autofill"][0].update(source="horoscope.sign"))
-    assert err.location == "/autofill/0"
-    assert "horoscope" in str(err)
+def test_custom_provider_loads_and_is_refused_only_against_a_given_list() -> None:
+    """Validating needs no provider: a binding to any provider loads; with known_providers
+    given, a provider outside that list is refused at /autofill/0."""
+    raw = copy.deepcopy(BASE)
+    raw["autofill"][0]["source"] = "horoscope.sign"
+    assert load_definition(raw).bindings[0].provider == "horoscope"
+    with pytest.raises(DefinitionError) as info:
+        load_definition(raw, known_providers=["population"])
+    assert info.value.location == "/autofill/0"
+    assert "horoscope" in str(info.value)
 
 
 def test_invalid_regex_is_named() -> None:
