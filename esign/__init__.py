@@ -12,6 +12,15 @@ Before producing anything, the signer's certificate is checked with :mod:`verify
 :class:`EsignError` and leaves no file behind. See :mod:`esign.errors` for the tree.
 """
 
+from esign.augment import (
+    AugmentResult,
+    aaugment,
+    aaugment_cms,
+    aaugment_pdf,
+    augment,
+    augment_cms,
+    augment_pdf,
+)
 from esign.challenge import (
     Challenge,
     ChallengeStore,
@@ -22,6 +31,7 @@ from esign.challenge import (
 )
 from esign.cms import asign_detached, default_signature_path, sign_detached
 from esign.errors import (
+    AugmentRefused,
     AuthorisationFailed,
     CertificateExpired,
     CertificateNotYetValid,
@@ -38,7 +48,9 @@ from esign.errors import (
     RemoteSigningError,
     RemoteTimeout,
     RevocationUnavailable,
+    SignatureNotValid,
     SignatureValueRejected,
+    TimestampChainBroken,
     TimestampError,
     TokenError,
     TokenNotFound,
@@ -46,6 +58,7 @@ from esign.errors import (
     TwoPhaseStateError,
     UntrustedResponse,
     UsageError,
+    ValidationDataUnavailable,
     WeakAlgorithm,
     WrongNonce,
     WrongPin,
@@ -54,6 +67,7 @@ from esign.errors import (
 )
 from esign.pdf import SignatureSlot, SignResult, VisibleStamp, asign_pdf, sign_pdf, stamp_font
 from esign.profiles import ANY, LEVELS, PUBLIC, SPECIALIZED, SignatureProfile, profile_named
+from esign.renew import RenewOutcome, arenew, renew
 from esign.signers import (
     KeySource,
     RemoteKey,
@@ -81,6 +95,8 @@ __all__ = [
     "PUBLIC",
     "SPECIALIZED",
     "VIETNAM_TIME",
+    "AugmentRefused",
+    "AugmentResult",
     "AuthorisationFailed",
     "CertificateExpired",
     "CertificateNotYetValid",
@@ -102,11 +118,14 @@ __all__ = [
     "RemoteKey",
     "RemoteSigningError",
     "RemoteTimeout",
+    "RenewOutcome",
     "RevocationUnavailable",
     "SignResult",
+    "SignatureNotValid",
     "SignatureProfile",
     "SignatureSlot",
     "SignatureValueRejected",
+    "TimestampChainBroken",
     "TimestampError",
     "TokenError",
     "TokenNotFound",
@@ -115,6 +134,7 @@ __all__ = [
     "TwoPhaseStateError",
     "UntrustedResponse",
     "UsageError",
+    "ValidationDataUnavailable",
     "VisibleStamp",
     "WeakAlgorithm",
     "WrongNonce",
@@ -123,11 +143,18 @@ __all__ = [
     "XmlInputError",
     "XmlSigned",
     "XmlTwoPhaseSigner",
+    "aaugment",
+    "aaugment_cms",
+    "aaugment_pdf",
     "afrom_csc",
+    "arenew",
     "asign_detached",
     "asign_pdf",
     "asign_xml",
     "asign_xml_many",
+    "augment",
+    "augment_cms",
+    "augment_pdf",
     "averify_challenge_response",
     "default_signature_path",
     "from_csc",
@@ -137,6 +164,7 @@ __all__ = [
     "issue_challenge",
     "pkcs11_token",
     "profile_named",
+    "renew",
     "sign_detached",
     "sign_pdf",
     "sign_xml",

@@ -7,6 +7,8 @@
     esign identity CERT
     esign challenge issue [--ttl SECONDS]
     esign challenge verify CHALLENGE.json RESPONSE.p7s [--profile ...] [--trust ...]
+    esign augment IN OUT --level B-T|B-LT|B-LTA [--tsa URL] [--field NAME] [--content FILE]
+    esign renew FILE_OR_FOLDER... [--due-before DATE] [--tsa URL] [--state FILE]
 
 Key options (one of): ``--p12 FILE`` (password from ``--password-file``, the
 ``ESIGN_P12_PASSWORD`` environment variable, or empty), ``--key PEM --chain PEM``,
@@ -16,7 +18,8 @@ Key options (one of): ``--p12 FILE`` (password from ``--password-file``, the
 ``--trust`` and ``--revocation`` mean what they mean in ``verify``: extra anchors added to
 the profile's bundled ones, and hard/soft/off revocation checking.
 
-Errors print one line on stderr and exit non-zero (2: usage, 1: refused or failed).
+Errors print one line on stderr and exit non-zero (2: usage, 1: refused or failed);
+refusals of ``augment`` and ``renew`` add a second line, in Vietnamese.
 """
 
 from __future__ import annotations
@@ -134,6 +137,35 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("challenge", metavar="CHALLENGE.json")
     ver.add_argument("response", metavar="RESPONSE")
     add_trust_options(ver)
+
+    aug = sub.add_parser(
+        "augment", help="bring existing PAdES/CAdES signatures up to B-T, B-LT or B-LTA"
+    )
+    aug.add_argument("input", metavar="IN", help="a signed PDF, .p7s or .p7m")
+    aug.add_argument("output", metavar="OUT", help="the augmented file (may be IN)")
+    aug.add_argument("--level", required=True, choices=("B-T", "B-LT", "B-LTA"))
+    aug.add_argument("--tsa", metavar="URL")
+    aug.add_argument("--field", metavar="NAME", help="PDF: only this signature field")
+    aug.add_argument(
+        "--content", metavar="FILE", help=".p7s: the signed content (default: IN without .p7s)"
+    )
+    add_trust_options(aug)
+
+    ren = sub.add_parser(
+        "renew", help="renew archive/document timestamps that lapse before a date (in place)"
+    )
+    ren.add_argument("paths", metavar="FILE_OR_FOLDER", nargs="+")
+    ren.add_argument(
+        "--due-before",
+        metavar="DATE",
+        help="renew what lapses before this date (ISO; a date alone is 00:00 Vietnam time; "
+        "default: a year from now)",
+    )
+    ren.add_argument("--tsa", metavar="URL")
+    ren.add_argument(
+        "--state", metavar="FILE", help="record each outcome (JSON lines); skip what it records"
+    )
+    add_trust_options(ren)
     return parser
 
 
@@ -388,6 +420,88 @@ def _cmd_challenge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_augment(args: argparse.Namespace) -> int:
+    import esign
+
+    profile, trust, policy = trust_and_policy(args)
+    source = Path(args.input)
+    if not source.is_file():
+        raise esign.InputError(f"{args.input}: no such file")
+    content = args.content
+    if content is None and source.suffix.lower() == ".p7s" and source.with_suffix("").is_file():
+        content = source.with_suffix("")
+    result = esign.augment(
+        source,
+        args.output,
+        level=args.level,
+        content=content,
+        tsa_url=args.tsa,
+        field=args.field,
+        profile=profile,
+        trust=trust,
+        policy=policy,
+    )
+    added = "; ".join(result.added) or "nothing (everything was already there)"
+    print(
+        f"{result.output}: {', '.join(result.signatures)} augmented to {result.level} "
+        f"({result.format}); added: {added}"
+    )
+    return 0
+
+
+def _due_date(text: str | None) -> datetime:
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from esign.errors import UsageError
+
+    if text is None:
+        return datetime.now(UTC) + timedelta(days=365)
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--due-before wants an ISO date or time; got {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    return when
+
+
+def _cmd_renew(args: argparse.Namespace) -> int:
+    import time
+
+    import esign
+    from esign.renew import STATUSES
+
+    profile, trust, policy = trust_and_policy(args)
+    due_before = _due_date(args.due_before)
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, outcome: Any) -> None:
+        print(
+            f"esign renew: [{done}/{total}] {outcome.path}: {outcome.status}: {outcome.message_en}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    outcomes = esign.renew(
+        args.paths,
+        due_before=due_before,
+        tsa_url=args.tsa,
+        profile=profile,
+        trust=trust,
+        policy=policy,
+        state=args.state,
+        progress=progress,
+    )
+    counts = {s: sum(o.status == s for o in outcomes) for s in STATUSES}
+    print(
+        f"{len(outcomes)} documents due before {due_before:%Y-%m-%d} checked in "
+        f"{time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+    )
+    return 1 if counts["refused"] or counts["failed"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from esign.errors import EsignError, UsageError
     from verify.errors import VerifyError
@@ -403,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             "xml": _cmd_xml,
             "identity": _cmd_identity,
             "challenge": _cmd_challenge,
+            "augment": _cmd_augment,
+            "renew": _cmd_renew,
         }[args.command]
         return handler(args)
     except _ArgError as exc:
@@ -413,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (EsignError, VerifyError) as exc:
         print(f"esign: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if getattr(exc, "message_vi", None):
+            print(f"esign: {exc.message_vi}", file=sys.stderr)  # type: ignore[union-attr]
         return 1
     except KeyboardInterrupt:
         print("esign: interrupted", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Errors raised by :mod:`esign`.
 
 Signing either produces a complete, verifiable output or raises one of these, having left
-nothing behind. Every message is one line of English naming the value at fault.
+nothing behind. Every message is one line of English naming the value at fault; errors of
+augmentation and renewal also carry the sentence in Vietnamese (``message_vi``).
 
 The tree::
 
@@ -29,6 +30,12 @@ The tree::
     │       ├── AuthorisationFailed    the service refused our credentials or the SAD
     │       └── RemoteTimeout          the service did not answer in time
     ├── TimestampError                 the TSA could not be reached or answered badly
+    ├── AugmentRefused                 an existing signature cannot be augmented or renewed
+    │   │                              (``.report``: verify's DocumentReport, if one was made)
+    │   ├── SignatureNotValid          it does not verify now (revoked, expired, altered...)
+    │   ├── ValidationDataUnavailable  no OCSP/CRL answer for a certificate (``.certificate``,
+    │   │                              ``.addresses``: the addresses tried and what they said)
+    │   └── TimestampChainBroken       a timestamp of the chain to renew does not validate
     ├── TwoPhaseError                  external (browser plugin) signing
     │   ├── TwoPhaseStateError         the opaque state is forged, tampered, expired or garbled
     │   └── SignatureValueRejected     the client's signature value does not verify
@@ -45,9 +52,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from verify import CertificateCheck
+    from verify import CertificateCheck, DocumentReport
 
 __all__ = [
+    "AugmentRefused",
     "AuthorisationFailed",
     "CertificateExpired",
     "CertificateNotYetValid",
@@ -64,7 +72,9 @@ __all__ = [
     "RemoteSigningError",
     "RemoteTimeout",
     "RevocationUnavailable",
+    "SignatureNotValid",
     "SignatureValueRejected",
+    "TimestampChainBroken",
     "TimestampError",
     "TokenError",
     "TokenNotFound",
@@ -72,6 +82,7 @@ __all__ = [
     "TwoPhaseStateError",
     "UntrustedResponse",
     "UsageError",
+    "ValidationDataUnavailable",
     "WeakAlgorithm",
     "WrongNonce",
     "WrongPin",
@@ -81,7 +92,15 @@ __all__ = [
 
 
 class EsignError(Exception):
-    """Base class of every error :mod:`esign` raises on purpose."""
+    """Base class of every error :mod:`esign` raises on purpose.
+
+    ``message_vi`` is the message in Vietnamese when the error has one (augmentation and
+    renewal give one), else ``None``.
+    """
+
+    def __init__(self, *args: object, message_vi: str | None = None) -> None:
+        super().__init__(*args)
+        self.message_vi = message_vi
 
 
 class UsageError(EsignError, ValueError):
@@ -173,6 +192,51 @@ class RemoteTimeout(RemoteSigningError):
 
 class TimestampError(EsignError):
     """The timestamp authority could not be reached or gave an unusable answer."""
+
+
+class AugmentRefused(EsignError):
+    """An existing signature cannot be augmented or renewed; nothing was written.
+
+    ``str(error)`` is the English sentence, ``message_vi`` the Vietnamese one; ``report``
+    is verify's :class:`~verify.DocumentReport` of the input when one was made.
+    """
+
+    def __init__(
+        self, message_en: str, message_vi: str, *, report: DocumentReport | None = None
+    ) -> None:
+        super().__init__(message_en, message_vi=message_vi)
+        self.report = report
+
+
+class SignatureNotValid(AugmentRefused):
+    """The signature to augment does not verify now (the report says why): augmenting it
+    would only preserve an invalid signature."""
+
+
+class ValidationDataUnavailable(AugmentRefused):
+    """No OCSP response or CRL could be had for a certificate that needs one.
+
+    ``certificate`` names it (its subject); ``addresses`` lists each OCSP or CRL address
+    tried with what happened there.
+    """
+
+    def __init__(
+        self,
+        message_en: str,
+        message_vi: str,
+        *,
+        certificate: str,
+        addresses: tuple[str, ...] = (),
+        report: DocumentReport | None = None,
+    ) -> None:
+        super().__init__(message_en, message_vi, report=report)
+        self.certificate = certificate
+        self.addresses = addresses
+
+
+class TimestampChainBroken(AugmentRefused):
+    """A document or archive timestamp of the chain to renew does not validate: a new
+    timestamp over it would not restore what it no longer proves."""
 
 
 class TwoPhaseError(EsignError):
