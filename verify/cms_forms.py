@@ -92,7 +92,8 @@ def detach_content(signed_data: cms.SignedData) -> tuple[bytes, cms.SignedData]:
         raise ValueError("the CMS encapsulates no content (a detached signature needs its file)")
     data = _octets(content)
     copy = signed_data.copy()
-    copy["encap_content_info"] = cms.ContentInfo({"content_type": eci["content_type"].dotted})
+    # the same type as read: ContentInfo in a v1 SignedData, EncapsulatedContentInfo after
+    copy["encap_content_info"] = type(eci)({"content_type": eci["content_type"].dotted})
     return data, copy
 
 

@@ -16,8 +16,9 @@ signature checks (the folder semantics of ``docs/cli.md``):
   (reading a FIFO can block for ever);
 - a file in no signed format (text, JSON, an image, a PEM certificate, HTML or XML without
   an XMLDSig signature...) is NOT_SIGNED, saying what it looks like;
-- a signed container hoso does not read (ASiC, a signed Office or OpenDocument file, a
-  signed JAR) is INDETERMINATE, saying so;
+- a signed container hoso does not read (a signed Office or OpenDocument file, a signed
+  JAR) is INDETERMINATE, saying so; an ASiC container is for the verifier
+  (:mod:`verify.formats.asic`);
 - everything else is a signed document for the verifier: a PDF (``%PDF-`` in its first
   1024 bytes, or a name ending ``.pdf``), a CMS SignedData with at least one signer (DER,
   BER or PEM; ``.p7m``), an XML document holding an XMLDSig ``ds:Signature``. A damaged
@@ -343,7 +344,9 @@ def signed_format(path: Path, max_size: int) -> Kind | str | None:
     if body.startswith(b"<"):
         return _markup(path, body, size, max_size)
     if head.startswith(b"PK\x03\x04"):
-        return _zip(path)
+        from verify.formats.asic import looks_like_asic
+
+        return "asic" if looks_like_asic(head) else _zip(path)
     return _plain_kind(path, head, size)
 
 
@@ -409,8 +412,9 @@ def _xml_with_signature(path: Path) -> bool:
     return next(root.iter(f"{{{ds}}}Signature"), None) is not None
 
 
-def _zip(path: Path) -> Kind | None:
-    """A ZIP: a signed container (ASiC, signed OOXML/ODF, a signed JAR) or an archive."""
+def _zip(path: Path) -> Kind | str | None:
+    """A ZIP: an ASiC container (``asic``, for the verifier), another signed container
+    (signed OOXML/ODF, a signed JAR) or an archive."""
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
@@ -420,6 +424,10 @@ def _zip(path: Path) -> Kind | None:
                     mimetype = m.read(64)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         names, mimetype = [], b""
+    from verify.formats.asic import is_asic_entry
+
+    if mimetype.startswith(b"application/vnd.etsi.asic") or any(map(is_asic_entry, names)):
+        return "asic"
     for name in names:
         upper = name.upper()
         if (
@@ -428,8 +436,6 @@ def _zip(path: Path) -> Kind | None:
             or (upper.startswith("META-INF/") and upper.endswith((".RSA", ".DSA", ".EC")))
         ):
             return None
-    if mimetype.startswith(b"application/vnd.etsi.asic"):
-        return None
     office = any(n.startswith(("word/", "xl/", "ppt/")) for n in names) or mimetype.startswith(
         b"application/vnd.oasis.opendocument"
     )

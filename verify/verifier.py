@@ -30,6 +30,7 @@ from verify import cms_forms, fastpath
 from verify.cache import RevocationCache
 from verify.engine import CertificateCheck, Engine, Verdict, short
 from verify.evidence import Evidence, collecting, harvest
+from verify.formats.asic import AsicReader, looks_like_asic
 from verify.formats.cms import CmsReader
 from verify.formats.pdf import PdfReader
 from verify.formats.xml import XmlReader
@@ -68,6 +69,7 @@ class Verifier:
         self._pdf = PdfReader(self.engine)
         self._cms = CmsReader(self.engine)
         self._xml = XmlReader(self.engine)
+        self._asic = AsicReader(self.engine, self._cms)
         self._embedded_only: Verifier | None = None  # see _embedded_fallback
 
     @property
@@ -160,6 +162,8 @@ class Verifier:
                     report = await self._xml.verify(path, data, moment)
                 elif cms_forms.looks_like_signed_data(data):
                     report = await self._cms.verify(path, data, data, moment, enveloped=True)
+                elif looks_like_asic(data):
+                    report = await self._asic.verify(path, data, moment)
                 else:
                     report = await fastpath.pdf(
                         self, path, data, moment, self._full_pdf(path, data, moment)

@@ -4,6 +4,8 @@
   ``adbe.pkcs7.sha1``), document timestamps, the DSS and later revisions;
 - :mod:`verify.formats.cms`: detached (``.p7s``) and enveloping (``.p7m``) CMS/CAdES;
 - :mod:`verify.formats.xml`: XMLDSig e-invoices, tax messages and declarations;
+- :mod:`verify.formats.asic`: ASiC-S and ASiC-E containers (their CAdES signatures through
+  the CMS reader, their timestamp tokens, manifests and files);
 - :mod:`verify.formats.signed_data`: what the PDF and CMS readers share.
 
 A reader reads: signatures, signed data, certificates, revocation values, timestamps,
