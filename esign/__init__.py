@@ -12,6 +12,13 @@ Before producing anything, the signer's certificate is checked with :mod:`verify
 :class:`EsignError` and leaves no file behind. See :mod:`esign.errors` for the tree.
 """
 
+from esign.asic import (
+    AsicTimestamped,
+    asign_asic,
+    atimestamp_asic_s,
+    sign_asic,
+    timestamp_asic_s,
+)
 from esign.augment import (
     AugmentResult,
     aaugment,
@@ -95,6 +102,7 @@ __all__ = [
     "PUBLIC",
     "SPECIALIZED",
     "VIETNAM_TIME",
+    "AsicTimestamped",
     "AugmentRefused",
     "AugmentResult",
     "AuthorisationFailed",
@@ -148,10 +156,12 @@ __all__ = [
     "aaugment_pdf",
     "afrom_csc",
     "arenew",
+    "asign_asic",
     "asign_detached",
     "asign_pdf",
     "asign_xml",
     "asign_xml_many",
+    "atimestamp_asic_s",
     "augment",
     "augment_cms",
     "augment_pdf",
@@ -165,10 +175,12 @@ __all__ = [
     "pkcs11_token",
     "profile_named",
     "renew",
+    "sign_asic",
     "sign_detached",
     "sign_pdf",
     "sign_xml",
     "sign_xml_many",
     "stamp_font",
+    "timestamp_asic_s",
     "verify_challenge_response",
 ]

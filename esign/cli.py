@@ -2,6 +2,8 @@
 
     esign pdf IN.pdf OUT.pdf --p12 FILE [--level B-T] [--profile public] [--trust PEM]...
     esign detached FILE [--out FILE.p7s] --p12 FILE ...
+    esign asic OUT.asice FILE... --p12 FILE [--level B-B|B-T|B-LT] [--tsa URL]
+    esign asic OUT.asics FILE --timestamp-only [--level B-T|B-LT] [--tsa URL]
     esign xml IN.xml OUT.xml --p12 FILE [--role seller|declarant] [--element DLHDon] ...
     esign xml IN_FOLDER OUT_FOLDER --p12 FILE ...       (every *.xml of the folder)
     esign identity CERT
@@ -112,6 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--tsa", metavar="URL")
     add_trust_options(det)
     add_key_options(det)
+
+    asic = sub.add_parser(
+        "asic",
+        help="an ASiC container: files signed together (ASiC-E), or one file timestamped "
+        "(ASiC-S, --timestamp-only)",
+    )
+    asic.add_argument("output", metavar="OUT.asice")
+    asic.add_argument("inputs", metavar="FILE", nargs="+")
+    asic.add_argument("--level", default=None, choices=("B-B", "B-T", "B-LT"))
+    asic.add_argument("--tsa", metavar="URL")
+    asic.add_argument(
+        "--timestamp-only",
+        action="store_true",
+        help="ASiC-S: one FILE with an RFC 3161 timestamp token over it, no signature (no key)",
+    )
+    add_trust_options(asic)
+    add_key_options(asic)
 
     xml = sub.add_parser("xml", help="sign an e-invoice or tax declaration (XMLDSig)")
     xml.add_argument("input", metavar="IN", help="an XML file, or a folder of *.xml files")
@@ -305,6 +324,52 @@ def _cmd_detached(args: argparse.Namespace) -> int:
     print(
         f"{result.output}: CAdES-{result.level} signed by {result.signer.name} "
         f"({result.profile} profile)"
+    )
+    return 0
+
+
+def _cmd_asic(args: argparse.Namespace) -> int:
+    import esign
+    from esign.errors import UsageError
+
+    profile, trust, policy = trust_and_policy(args)
+    for name in args.inputs:
+        if not Path(name).is_file():
+            raise esign.InputError(f"{name}: no such file")
+    if args.timestamp_only:
+        if len(args.inputs) != 1:
+            raise UsageError("--timestamp-only makes an ASiC-S container: give one FILE")
+        stamped = esign.timestamp_asic_s(
+            args.inputs[0],
+            args.output,
+            profile=profile,
+            level=args.level,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+        )
+        print(
+            f"{stamped.output}: ASiC-S, {stamped.name} timestamped "
+            f"{stamped.time.isoformat()} by {stamped.tsa} ({stamped.level})"
+        )
+        return 0
+    signer = load_signer(args)
+    try:
+        result = esign.sign_asic(
+            args.inputs,
+            args.output,
+            signer,
+            profile=profile,
+            level=args.level,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+        )
+    finally:
+        close_signer(signer)
+    print(
+        f"{result.output}: ASiC-E with CAdES-{result.level} over {len(args.inputs)} file(s), "
+        f"signed by {result.signer.name} ({result.profile} profile)"
     )
     return 0
 
@@ -514,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = {
             "pdf": _cmd_pdf,
             "detached": _cmd_detached,
+            "asic": _cmd_asic,
             "xml": _cmd_xml,
             "identity": _cmd_identity,
             "challenge": _cmd_challenge,

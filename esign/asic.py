@@ -1,0 +1,535 @@
+"""ASiC containers (ETSI EN 319 162-1): a dossier signed once, an e-invoice timestamped.
+
+:func:`sign_asic` packs any number of files into an **ASiC-E** container with one CAdES
+signature (``META-INF/signature001.p7s``) over an ``META-INF/ASiCManifest.xml`` that lists
+every file with its digest: a dossier whose parts are signed together and cannot be
+changed, removed or added to unnoticed. Levels B-B, B-T (signature timestamp) and B-LT
+(the signer's and the TSA's chains and their OCSP responses and CRLs in the CMS
+``certificates`` and ``crls``, so that it verifies after the services are gone).
+
+:func:`timestamp_asic_s` packs one file (an XML e-invoice, which carries no timestamp of
+its own) into an **ASiC-S** container with an RFC 3161 timestamp token over it
+(``META-INF/timestamp.tst``): a proof that the file existed at that time, still standing
+after its signer's certificate expires. At B-LT the TSA's chain and revocation data go into
+the token's own ``certificates`` and ``crls``. The container is verified with
+:mod:`verify` before it is written.
+
+The ZIP is deterministic: ``mimetype`` first, stored, no extra field; every entry dated
+1980-01-01 with the same attributes, in the order given, then the manifest and signature;
+the same files and signature give the same bytes. Files are streamed (1 MiB chunks) through
+their digests into the container. Nothing is written unless everything succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import mimetypes
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+from xml.sax.saxutils import quoteattr
+
+from asn1crypto import cms, x509
+from pyhanko.sign import signers
+from pyhanko.sign.general import extract_certificate_info, find_unique_cms_attribute
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+from esign import _core
+from esign.errors import InputError, RevocationUnavailable, TimestampError, UsageError
+from esign.pdf import SignResult, signing_errors
+from esign.profiles import PUBLIC, SignatureProfile
+from esign.signers import KeySource
+from verify import DocumentReport, RevocationMode, TrustProfile, ValidationPolicy, Verifier
+
+__all__ = [
+    "MANIFEST_NAME",
+    "SIGNATURE_NAME",
+    "TIMESTAMP_NAME",
+    "AsicFile",
+    "AsicTimestamped",
+    "asign_asic",
+    "atimestamp_asic_s",
+    "manifest_xml",
+    "sign_asic",
+    "timestamp_asic_s",
+]
+
+MIMETYPE_S = "application/vnd.etsi.asic-s+zip"
+MIMETYPE_E = "application/vnd.etsi.asic-e+zip"
+MANIFEST_NAME = "META-INF/ASiCManifest.xml"
+SIGNATURE_NAME = "META-INF/signature001.p7s"
+TIMESTAMP_NAME = "META-INF/timestamp.tst"
+
+AsicFile = str | os.PathLike[str] | tuple[str, bytes | str | os.PathLike[str]]
+"""A file to pack: a path (its name in the container is the file's name), or ``(name,
+content)`` with the content as bytes or a path; a name may hold folders (``a/b.pdf``)."""
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_CHUNK = 1 << 20
+_ASIC_NS = "http://uri.etsi.org/02918/v1.2.1#"
+_DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+_DIGEST_URIS = {
+    "sha256": "http://www.w3.org/2001/04/xmlenc#sha256",
+    "sha384": "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    "sha512": "http://www.w3.org/2001/04/xmlenc#sha512",
+}
+# Python's own table, not the machine's /etc/mime.types: the same name gives the same type
+# everywhere.
+_MIME = mimetypes.MimeTypes()
+
+
+@dataclass(frozen=True)
+class AsicTimestamped:
+    """An ASiC-S container made by :func:`timestamp_asic_s`."""
+
+    output: Path | None
+    data: bytes | None
+    """The container's bytes when no output path was given; else ``None``."""
+    size: int
+    sha256: str
+    level: str
+    """``B-T`` (the token) or ``B-LT`` (with the TSA's validation data)."""
+    name: str
+    """The timestamped file's name in the container."""
+    time: datetime
+    """The time the token asserts."""
+    tsa: str | None
+    """The TSA certificate's common name."""
+    report: DocumentReport
+    """What :mod:`verify` said of the container before it was written."""
+
+
+# -- inputs and the ZIP ----------------------------------------------------------------------
+
+
+def _name_problem(name: str) -> str | None:
+    if not name or name.endswith("/"):
+        return "an empty name or a folder"
+    if "\\" in name or any(not c.isprintable() for c in name):
+        return "a backslash or a control character"
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "an empty, '.' or '..' segment"
+    if name == "mimetype" or name.upper().startswith("META-INF/"):
+        return "a name the container reserves (mimetype, META-INF/)"
+    return None
+
+
+def _inputs(files: Sequence[AsicFile]) -> list[tuple[str, bytes | str | os.PathLike[str]]]:
+    if isinstance(files, str | os.PathLike | tuple):
+        raise UsageError("give the files as a list")
+    out: list[tuple[str, bytes | str | os.PathLike[str]]] = []
+    seen: set[str] = set()
+    for item in files:
+        if isinstance(item, tuple):
+            name, source = item
+        else:
+            name, source = Path(item).name, item
+        name = unicodedata.normalize("NFC", str(name))
+        problem = _name_problem(name)
+        if problem is not None:
+            raise UsageError(f"{name!r} cannot be a name in the container: {problem}")
+        if name in seen:
+            raise UsageError(f"two files would be named {name!r} in the container")
+        seen.add(name)
+        if not isinstance(source, bytes | bytearray | memoryview):
+            path = Path(source)
+            if not path.is_file():
+                raise InputError(f"{path}: no such file")
+        out.append((name, source))
+    if not out:
+        raise UsageError("an ASiC container needs at least one file")
+    return out
+
+
+def _info(name: str, method: int, size: int = 0) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = method
+    info.create_system = 3
+    info.external_attr = 0o100644 << 16
+    info.file_size = size
+    return info
+
+
+def _size(source: bytes | str | os.PathLike[str]) -> int:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return len(source)
+    return Path(source).stat().st_size
+
+
+def _write_mimetype(zf: zipfile.ZipFile, mimetype: str) -> None:
+    data = mimetype.encode("ascii")
+    zf.writestr(_info("mimetype", zipfile.ZIP_STORED, len(data)), data)
+
+
+def _write_file(
+    zf: zipfile.ZipFile,
+    name: str,
+    source: bytes | str | os.PathLike[str],
+    algorithms: Sequence[str],
+) -> dict[str, bytes]:
+    """Stream ``source`` into the container as ``name``; its digests."""
+    hashers = {a: hashlib.new(a) for a in algorithms}
+    try:
+        size = _size(source)
+        info = _info(name, zipfile.ZIP_DEFLATED, size)
+        with (
+            _core.open_input(source) as stream,
+            zf.open(info, "w", force_zip64=size > 0x7FFFFFFF) as out,
+        ):
+            while chunk := stream.read(_CHUNK):
+                for h in hashers.values():
+                    h.update(chunk)
+                out.write(chunk)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    return {a: h.digest() for a, h in hashers.items()}
+
+
+def _write_bytes(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    zf.writestr(_info(name, zipfile.ZIP_DEFLATED, len(data)), data)
+
+
+def manifest_xml(
+    references: Sequence[tuple[str, bytes]], digest: str, signature: str = SIGNATURE_NAME
+) -> bytes:
+    """An ASiCManifest naming ``signature`` and listing each ``(name, digest value)``."""
+    method = _DIGEST_URIS[digest]
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+        f'<asic:ASiCManifest xmlns:asic="{_ASIC_NS}" xmlns:ds="{_DS_NS}">',
+        f'<asic:SigReference MimeType="application/pkcs7-signature" URI={quoteattr(signature)}/>',
+    ]
+    for name, value in references:
+        mime = _MIME.guess_type(name, strict=False)[0] or "application/octet-stream"
+        parts.append(
+            f"<asic:DataObjectReference MimeType={quoteattr(mime)} "
+            f"URI={quoteattr(quote(name, safe='/'))}>"
+            f'<ds:DigestMethod Algorithm="{method}"/>'
+            f"<ds:DigestValue>{base64.b64encode(value).decode('ascii')}</ds:DigestValue>"
+            "</asic:DataObjectReference>"
+        )
+    parts.append("</asic:ASiCManifest>")
+    return "".join(parts).encode("utf-8")
+
+
+# -- validation data (B-LT) ------------------------------------------------------------------
+
+
+async def _validation_data(
+    vc: ValidationContext, certs: Sequence[tuple[x509.Certificate, Sequence[x509.Certificate]]]
+) -> tuple[list[x509.Certificate], list[Any], list[Any]]:
+    """Each certificate's path validated with ``vc`` (which fetches what it needs): the
+    path's certificates (root left out) and the OCSP responses and CRLs gathered."""
+    path_certs: list[x509.Certificate] = []
+    for cert, others in certs:
+        validator = CertificateValidator(
+            cert, intermediate_certs=list(others), validation_context=vc
+        )
+        try:
+            path = await validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
+        except Exception as exc:  # the refusal names the certificate and the cause
+            who = cert.subject.human_friendly
+            raise RevocationUnavailable(
+                f"{who}: no validation data for B-LT ({str(exc).splitlines()[0][:200]})"
+            ) from exc
+        path_certs.extend(c for c in path.iter_certs(include_root=False))
+    return path_certs, list(vc.crls), list(vc.ocsps)
+
+
+def _with_validation_data(
+    signed: cms.ContentInfo,
+    certs: Sequence[x509.Certificate],
+    crls: Sequence[Any],
+    ocsps: Sequence[Any],
+) -> cms.ContentInfo:
+    """``signed`` with ``certs`` added to its ``certificates`` and the CRLs and OCSP
+    responses (``otherRevInfo``, RFC 5940) in its ``crls``; nothing signed changes."""
+    sd = signed["content"]
+    present = list(sd["certificates"]) if sd["certificates"].native is not None else []
+    known = {c.chosen.dump() for c in present if c.name == "certificate"}
+    for cert in certs:
+        if cert.dump() not in known:
+            known.add(cert.dump())
+            present.append(cms.CertificateChoices(name="certificate", value=cert))
+    choices = [cms.RevocationInfoChoice(name="crl", value=c) for c in crls]
+    choices += [
+        cms.RevocationInfoChoice(
+            name="other",
+            value=cms.OtherRevocationInfoFormat(
+                {"other_rev_info_format": "ocsp_response", "other_rev_info": o}
+            ),
+        )
+        for o in ocsps
+    ]
+    sd["certificates"] = cms.CertificateSet(present)
+    if choices:
+        sd["crls"] = cms.RevocationInfoChoices(choices)
+        if ocsps:
+            sd["version"] = "v5"  # RFC 5652 §5.1: an "other" RevocationInfoChoice
+    return cms.ContentInfo({"content_type": "signed_data", "content": sd})
+
+
+def _tsa_tokens(signed: cms.ContentInfo) -> list[cms.ContentInfo]:
+    tokens: list[cms.ContentInfo] = []
+    for si in signed["content"]["signer_infos"]:
+        for attr in si["unsigned_attrs"] or ():
+            if attr["type"].native == "signature_time_stamp_token":
+                tokens.extend(attr["values"])
+    return tokens
+
+
+def _token_signer(token: cms.ContentInfo) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    info = extract_certificate_info(token["content"])
+    return info.signer_cert, list(info.other_certs)
+
+
+# -- ASiC-E: files signed together -------------------------------------------------------------
+
+
+async def asign_asic(
+    files: Sequence[AsicFile],
+    output: _core.Destination = None,
+    signer: signers.Signer | KeySource | None = None,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str | None = None,
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    digest: str | None = None,
+) -> SignResult:
+    """An ASiC-E container signed once over its manifest; see :func:`sign_asic`."""
+    if signer is None:
+        raise UsageError("a signer is required")
+    inputs = _inputs(files)
+    async with _core.opened(signer) as pyhanko_signer:
+        plan = await _core.plan(
+            pyhanko_signer,
+            profile=profile,
+            level=level or ("B-T" if (tsa_url or profile.default_tsa) else "B-B"),
+            trust=trust,
+            policy=policy,
+            verifier=verifier,
+            tsa_url=tsa_url,
+            digest=digest,
+        )
+        if plan.level not in ("B-B", "B-T", "B-LT"):
+            raise UsageError(f"an ASiC-E signature supports B-B, B-T and B-LT, not {plan.level}")
+        md = plan.digest if plan.digest in _DIGEST_URIS else "sha256"
+        with _core.atomic_output(output) as (out, target):
+            with zipfile.ZipFile(out, "w") as zf:
+                _write_mimetype(zf, MIMETYPE_E)
+                refs = [(n, _write_file(zf, n, src, [md])[md]) for n, src in inputs]
+                manifest = manifest_xml(refs, md)
+                with signing_errors(plan.tsa_url):
+                    signed = await pyhanko_signer.async_sign_general_data(
+                        manifest,
+                        plan.digest,
+                        detached=True,
+                        use_cades=True,
+                        timestamper=plan.timestamper(),
+                    )
+                if plan.level == "B-LT":
+                    wanted = [(plan.cert, plan.chain)] + [
+                        _token_signer(t) for t in _tsa_tokens(signed)
+                    ]
+                    found = await _validation_data(plan.validation_context(), wanted)
+                    signed = _with_validation_data(signed, *found)
+                _write_bytes(zf, MANIFEST_NAME, manifest)
+                _write_bytes(zf, SIGNATURE_NAME, signed.dump())
+            data, size, sha = _finish(out, keep=output is None)
+    return SignResult(
+        output=target,
+        data=data,
+        size=size,
+        sha256=sha,
+        level=plan.level,
+        profile=profile.name,
+        field_name=None,
+        signer=plan.identity,
+        check=plan.check,
+        signing_time=_signing_time(signed),
+    )
+
+
+def sign_asic(
+    files: Sequence[AsicFile],
+    output: _core.Destination = None,
+    signer: signers.Signer | KeySource | None = None,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str | None = None,
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    digest: str | None = None,
+) -> SignResult:
+    """Pack ``files`` into an ASiC-E container with one CAdES signature over its manifest.
+
+    ``files`` lists paths (named in the container by their file name) or ``(name,
+    content)`` pairs. ``output`` is a path, a binary stream or ``None`` (the container's
+    bytes in ``SignResult.data``). ``level`` is ``B-B``, ``B-T`` or ``B-LT`` (default: B-T
+    when a TSA is known, else B-B). The certificate is checked exactly as for
+    :func:`esign.sign_pdf` before anything is written; B-LT refuses with
+    :class:`~esign.errors.RevocationUnavailable` (naming the certificate) when a chain's
+    revocation data cannot be had. The output is written atomically.
+    """
+    return asyncio.run(
+        asign_asic(
+            files,
+            output,
+            signer,
+            profile=profile,
+            level=level,
+            trust=trust,
+            policy=policy,
+            verifier=verifier,
+            tsa_url=tsa_url,
+            digest=digest,
+        )
+    )
+
+
+# -- ASiC-S: one file timestamped ----------------------------------------------------------
+
+
+async def atimestamp_asic_s(
+    file: AsicFile,
+    output: _core.Destination = None,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str | None = None,
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    digest: str | None = None,
+) -> AsicTimestamped:
+    """An ASiC-S container with a timestamp token over one file; see :func:`timestamp_asic_s`."""
+    ((name, source),) = _inputs([file])
+    lvl = _core.check_level(level or "B-T")
+    if lvl not in ("B-T", "B-LT"):
+        raise UsageError(f"an ASiC-S timestamp is B-T or B-LT, not {lvl}")
+    tsa = tsa_url or profile.default_tsa
+    if not tsa:
+        raise UsageError(
+            f"a timestamp needs a timestamp authority: give tsa_url (the {profile.name} "
+            "profile has no default TSA)"
+        )
+    v = _core.resolve_verifier(profile, trust, policy, verifier)
+    if lvl == "B-LT" and v.policy.revocation is RevocationMode.OFF:
+        raise UsageError("level B-LT embeds revocation information: revocation cannot be off")
+    md = (digest or profile.default_digest).lower()
+    if md not in _DIGEST_URIS:
+        raise UsageError(f"digest {md!r}: choose one of {', '.join(_DIGEST_URIS)}")
+    timestamper = HTTPTimeStamper(tsa, timeout=int(max(v.policy.fetch_timeout, 1)))
+    with _core.atomic_output(output) as (out, target):
+        with zipfile.ZipFile(out, "w") as zf:
+            _write_mimetype(zf, MIMETYPE_S)
+            value = _write_file(zf, name, source, [md])[md]
+            try:
+                with signing_errors(tsa):
+                    token = await timestamper.async_timestamp(value, md)
+            except TimestampError:
+                raise
+            except Exception as exc:  # any TSA failure is a TimestampError
+                raise TimestampError(f"{tsa}: timestamp failed: {exc}") from exc
+            if lvl == "B-LT":
+                found = await _validation_data(v.validation_context(), [_token_signer(token)])
+                token = _with_validation_data(token, *found)
+            _write_bytes(zf, TIMESTAMP_NAME, token.dump())
+        out.seek(0)
+        report = await v.averify(out.read(v.policy.max_file_size + 1))
+        if not report.passed:
+            raise TimestampError(
+                f"{tsa}: the timestamped container does not verify: {report.message_en}"
+            )
+        data, size, sha = _finish(out, keep=output is None)
+    tst = token["content"]["encap_content_info"]["content"].parsed
+    signer_cert, _ = _token_signer(token)
+    return AsicTimestamped(
+        output=target,
+        data=data,
+        size=size,
+        sha256=sha,
+        level=lvl,
+        name=name,
+        time=tst["gen_time"].native,
+        tsa=signer_cert.subject.native.get("common_name"),
+        report=report,
+    )
+
+
+def timestamp_asic_s(
+    file: AsicFile,
+    output: _core.Destination = None,
+    *,
+    profile: SignatureProfile = PUBLIC,
+    level: str | None = None,
+    trust: TrustProfile | None = None,
+    policy: ValidationPolicy | None = None,
+    verifier: Verifier | None = None,
+    tsa_url: str | None = None,
+    digest: str | None = None,
+) -> AsicTimestamped:
+    """Pack one file (e.g. a signed XML e-invoice) into an ASiC-S container with an RFC 3161
+    timestamp token over it: a proof of existence that outlives its signer's certificate.
+
+    ``file`` is a path or a ``(name, content)`` pair; ``output`` a path, a binary stream or
+    ``None`` (bytes in ``.data``). ``tsa_url`` defaults to the profile's TSA. ``level``
+    ``B-T`` (default) or ``B-LT`` (the TSA's chain, OCSP responses and CRLs in the token).
+    The container is verified with ``verify`` (``trust``/``policy``/``verifier``, the
+    profile's by default) before it is written; a TSA that fails or is not trusted raises
+    :class:`~esign.errors.TimestampError` and leaves nothing behind.
+    """
+    return asyncio.run(
+        atimestamp_asic_s(
+            file,
+            output,
+            profile=profile,
+            level=level,
+            trust=trust,
+            policy=policy,
+            verifier=verifier,
+            tsa_url=tsa_url,
+            digest=digest,
+        )
+    )
+
+
+def _finish(out: IO[bytes], *, keep: bool) -> tuple[bytes | None, int, str]:
+    """The container's bytes (when kept), size and SHA-256, read back from ``out``."""
+    out.seek(0)
+    h = hashlib.sha256()
+    parts: list[bytes] = []
+    size = 0
+    while chunk := out.read(_CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+        if keep:
+            parts.append(chunk)
+    out.seek(0, os.SEEK_END)
+    return (b"".join(parts) if keep else None), size, h.hexdigest()
+
+
+def _signing_time(signed: cms.ContentInfo) -> datetime:
+    try:
+        info = signed["content"]["signer_infos"][0]
+        value = find_unique_cms_attribute(info["signed_attrs"], "signing_time").native
+        return value if isinstance(value, datetime) else datetime.now(UTC)
+    except Exception:  # noqa: BLE001 - the time is informative only
+        return datetime.now(UTC)
