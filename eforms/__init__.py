@@ -63,6 +63,14 @@ from eforms.formats import (
     parse_personal_id,
     tax_check_digit,
 )
+from eforms.names import (
+    NAMES,
+    NameRegistry,
+    provider_display_name,
+    register_key_labels,
+    register_provider_name,
+    register_vocabulary,
+)
 from eforms.provenance import FilledValue
 from eforms.providers import (
     HttpJsonProvider,
@@ -97,6 +105,7 @@ from eforms.validation import FieldError, ValidationReport, compute, validate
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NAMES",
     "Attachment",
     "AttachmentRefused",
     "AutofillBinding",
@@ -123,6 +132,7 @@ __all__ = [
     "LegalReference",
     "Localized",
     "LogicError",
+    "NameRegistry",
     "PdfAttachment",
     "PdfMetadata",
     "PersonalId",
@@ -155,6 +165,10 @@ __all__ = [
     "normalize_mobile",
     "parse_display_date",
     "parse_personal_id",
+    "provider_display_name",
+    "register_key_labels",
+    "register_provider_name",
+    "register_vocabulary",
     "render_html",
     "render_pdf",
     "sqlite_registry",

@@ -23,14 +23,16 @@ from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
 from eforms import pointers
-from eforms.definition import AutofillBinding, FormDefinition
+from eforms.definition import AutofillBinding, FormDefinition, Localized
 from eforms.errors import RegistryError
 from eforms.formats import format_checker
+from eforms.names import GENERIC_SOURCE, NAMES, LabelLike, NameRegistry, provider_label
 from eforms.provenance import FilledValue
 from eforms.text import nfc_tree
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "WARNING_REASONS",
     "AutofillProvider",
     "AutofillResult",
     "AutofillWarning",
@@ -52,19 +54,50 @@ class AutofillProvider(Protocol):
 
 
 class ProviderRegistry:
-    """Named autofill providers. Explicit: nothing is registered behind your back."""
+    """Named autofill providers. Explicit: nothing is registered behind your back.
+
+    ``naming`` holds what people read about them (display names, value labels): its own
+    entries first, then the public :data:`eforms.names.NAMES`.
+    """
 
     def __init__(self, providers: Mapping[str, AutofillProvider] | None = None) -> None:
         self._providers: dict[str, AutofillProvider] = {}
+        self.naming = NameRegistry(parent=NAMES)
         for name, provider in (providers or {}).items():
             self.register(name, provider)
 
-    def register(self, name: str, provider: AutofillProvider, *, replace: bool = False) -> None:
-        """Register ``provider`` as ``name``; a second registration needs ``replace=True``."""
+    def register(
+        self,
+        name: str,
+        provider: AutofillProvider,
+        *,
+        replace: bool = False,
+        display_name: LabelLike | None = None,
+        enum_labels: Mapping[str, Mapping[Any, LabelLike] | str] | None = None,
+    ) -> None:
+        """Register ``provider`` as ``name``; a second registration needs ``replace=True``.
+
+        ``display_name`` is how people know the registry ("Cơ sở dữ liệu hộ tịch điện
+        tử"), ``enum_labels`` what the values it returns mean (key -> value -> label, or
+        key -> vocabulary name). Either may instead be an attribute of the provider object
+        of the same name. A provider with neither is shown by :data:`NAMES`'s name for it,
+        or as "a connected registry": never by ``name``.
+        """
         if not isinstance(provider, AutofillProvider):
             raise RegistryError(f"{name!r}: {type(provider).__name__} has no async lookup()")
         if name in self._providers and not replace:
             raise RegistryError(f"provider {name!r} is already registered")
+        shown = display_name
+        if shown is None:
+            shown = getattr(provider, "display_name", None)
+        labels = enum_labels
+        if labels is None:
+            labels = getattr(provider, "enum_labels", None)
+        if shown is not None:
+            self.naming.add_provider(name, shown, replace=True)
+        if isinstance(labels, Mapping):
+            for key, values in labels.items():
+                self.naming.add_key_labels(name, str(key), values, replace=True)
         self._providers[name] = provider
 
     def get(self, name: str) -> AutofillProvider:
@@ -91,16 +124,75 @@ class ProviderRegistry:
         return added
 
 
+#: code -> (Vietnamese, English) for what went wrong; ``{detail}`` is the provider's error.
+WARNING_REASONS: dict[str, tuple[str, str]] = {
+    "not-registered": ("chưa được kết nối", "it is not connected"),
+    "timed-out": ("không trả lời kịp thời", "it did not answer in time"),
+    "failed": ("gặp lỗi ({detail})", "it failed ({detail})"),
+    "malformed-answer": (
+        "trả lời không đúng định dạng",
+        "its answer was not in the expected form",
+    ),
+    "malformed-values": (
+        "trả về giá trị không hợp lệ cho các trường này",
+        "it returned values that do not fit these fields",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class AutofillWarning:
-    """A provider that could not help; its fields are left for the person."""
+    """A provider that could not help; its fields are left for the person.
+
+    ``provider`` is the internal key (for logs), ``source`` how people know it; ``code``
+    says what happened (a key of :data:`WARNING_REASONS`), ``reason`` in short English for
+    logs, :meth:`message` the sentence to show, in Vietnamese or English.
+    """
 
     provider: str
     reason: str
     fields: tuple[str, ...] = ()
+    code: str = "failed"
+    source: Localized = GENERIC_SOURCE
+    detail: str = ""
+
+    def reason_in(self, lang: str = "vi") -> str:
+        """What happened, in ``lang`` ("không trả lời kịp thời" / "it did not answer...")."""
+        vi, en = WARNING_REASONS.get(self.code, WARNING_REASONS["failed"])
+        return (en if lang == "en" else vi).format(detail=self.detail or self.reason)
+
+    @property
+    def reason_vi(self) -> str:
+        return self.reason_in("vi")
+
+    @property
+    def reason_en(self) -> str:
+        return self.reason_in("en")
+
+    def message(self, lang: str = "vi") -> str:
+        """The sentence to show the person: which registry, what happened, what to do."""
+        if lang == "en":
+            return (
+                f"Could not fill in from {self.source.get('en')}: {self.reason_en}; "
+                "please type these fields yourself."
+            )
+        return (
+            f"Chưa lấy được thông tin từ {self.source.get('vi')}: {self.reason_vi}; "
+            "vui lòng tự nhập các trường này."
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"provider": self.provider, "reason": self.reason, "fields": list(self.fields)}
+        return {
+            "provider": self.provider,
+            "code": self.code,
+            "reason": self.reason,
+            "reason_vi": self.reason_vi,
+            "reason_en": self.reason_en,
+            "message_vi": self.message("vi"),
+            "message_en": self.message("en"),
+            "source": {"vi": self.source.vi, "en": self.source.get("en")},
+            "fields": list(self.fields),
+        }
 
 
 @dataclass(frozen=True)
@@ -111,6 +203,8 @@ class AutofillResult:
     values: Mapping[str, FilledValue]
     warnings: tuple[AutofillWarning, ...] = ()
     missing: tuple[str, ...] = field(default=())
+    naming: NameRegistry = field(default=NAMES, compare=False, repr=False)
+    """The names the providers gave (display names, value labels): renderers use them."""
 
     def locked(self) -> dict[str, FilledValue]:
         return {p: v for p, v in self.values.items() if v.locked}
@@ -161,10 +255,17 @@ async def autofill(
 
     warnings: list[AutofillWarning] = []
     tasks: dict[str, asyncio.Task[Mapping[str, Any]]] = {}
+
+    def source(name: str) -> Localized:
+        return provider_label(name, form=form, names=registry.naming)
+
+    def warn(name: str, code: str, reason: str, fields: tuple[str, ...], detail: str = "") -> None:
+        warnings.append(AutofillWarning(name, reason, fields, code, source(name), detail))
+
     for name, bindings in by_provider.items():
         fields = tuple(b.field for b in bindings)
         if name not in registry:
-            warnings.append(AutofillWarning(name, "not registered", fields))
+            warn(name, "not-registered", "not registered", fields)
             continue
         keys = sorted({b.key for b in bindings})
         coro = _ask(registry.get(name), subject, keys, timeout)
@@ -185,17 +286,20 @@ async def autofill(
         bindings = by_provider[name]
         fields = tuple(b.field for b in bindings)
         if not task.done() or task.cancelled():
-            warnings.append(AutofillWarning(name, "timed out", fields))
+            warn(name, "timed-out", "timed out", fields)
             continue
         exc = task.exception()
         if exc is not None:
-            warnings.append(AutofillWarning(name, _describe(exc), fields))
+            described = _describe(exc)
+            code = "timed-out" if described == "timed out" else "failed"
+            warn(name, code, described, fields, described.removeprefix("failed: "))
             continue
         answer: object = task.result()
         if not isinstance(answer, Mapping):
-            warnings.append(AutofillWarning(name, "malformed answer (not an object)", fields))
+            warn(name, "malformed-answer", "malformed answer (not an object)", fields)
             continue
         stamp = now()
+        shown = source(name)
         bad: list[str] = []
         for b in bindings:
             if b.key not in answer or answer[b.key] is None:
@@ -213,12 +317,12 @@ async def autofill(
             if existing is not pointers.MISSING and not b.locked:
                 continue
             pointers.set_value(result_data, b.field, value)
-            values[b.field] = FilledValue(b.field, value, name, b.key, stamp, b.locked)
+            values[b.field] = FilledValue(b.field, value, name, b.key, stamp, b.locked, shown)
         if bad:
-            warnings.append(AutofillWarning(name, "malformed values ignored", tuple(bad)))
+            warn(name, "malformed-values", "malformed values ignored", tuple(bad))
 
     missing = tuple(b.field for b in form.bindings if b.field not in values)
-    return AutofillResult(result_data, values, tuple(warnings), missing)
+    return AutofillResult(result_data, values, tuple(warnings), missing, registry.naming)
 
 
 def _fits(sub: Mapping[str, Any], value: Any, form: FormDefinition, checker: Any) -> bool:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_PROVIDERS",
+    "LABEL_KEYWORD",
     "MAX_DEFINITION_BYTES",
     "MAX_PATTERN_LENGTH",
     "AutofillBinding",
@@ -125,6 +126,8 @@ class FormDefinition:
     checks: tuple[CrossCheck, ...] = ()
     template: str | None = None
     source: str = ""
+    provider_names: Mapping[str, Localized] = field(default_factory=dict)
+    """What the form calls the providers it binds to (``providers`` in the JSON)."""
 
     @property
     def key(self) -> str:
@@ -162,13 +165,44 @@ class FormDefinition:
         return order
 
     def label(self, pointer: str, lang: str = "vi") -> str | None:
-        """The label of the field at ``pointer`` (array indexes ignored), if any."""
-        found = self.labels.get(pointer) or self.labels.get(_strip_indexes(pointer))
+        """The label of the field at ``pointer`` (array indexes ignored), if any: the form's
+        own (``labels``), else the one its shared definition carries (``x-label``)."""
+        found = self.field_label(pointer)
         return found.label.get(lang) if found else None
+
+    def field_label(self, pointer: str) -> FieldLabel | None:
+        """The :class:`FieldLabel` of ``pointer``: the form's own, else its schema's
+        ``x-label`` (every shared definition of ``common.json`` has one)."""
+        found = self.labels.get(pointer) or self.labels.get(_strip_indexes(pointer))
+        if found is not None:
+            return found
+        cache = self._schema_labels
+        key = _strip_indexes(pointer)
+        if key not in cache:
+            sub = self.field_schema(key) if key else None
+            cache[key] = _schema_label(sub)
+        return cache[key]
+
+    @cached_property
+    def _schema_labels(self) -> dict[str, FieldLabel | None]:
+        return {}
 
     def field_schema(self, pointer: str) -> Mapping[str, Any] | None:
         """The (resolved) subschema that governs the data at ``pointer``, if declared."""
         return _schema_at(self.schema, self.registry, pointers.split(pointer))
+
+
+LABEL_KEYWORD = "x-label"
+"""Schema keyword: a field's label in vi and en (``{"vi", "en"}``), used when the form gives
+none; the shared definitions carry one, so a field built from them is never unlabelled."""
+
+
+def _schema_label(sub: Mapping[str, Any] | None) -> FieldLabel | None:
+    raw = sub.get(LABEL_KEYWORD) if isinstance(sub, Mapping) else None
+    if isinstance(raw, Mapping) and isinstance(raw.get("vi"), str) and raw["vi"]:
+        en = raw.get("en")
+        return FieldLabel(Localized(raw["vi"], en if isinstance(en, str) else ""))
+    return None
 
 
 def _strip_indexes(pointer: str) -> str:
@@ -265,7 +299,7 @@ def _iter_schema(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | 
     if isinstance(node, Mapping):
         yield path, node
         for k, v in node.items():
-            if k in ("enum", "const", "default", "examples"):
+            if k in ("enum", "const", "default", "examples", "x-enum-labels", "x-label"):
                 continue
             yield from _iter_schema(v, [*path, k])
     elif isinstance(node, list):
@@ -412,6 +446,9 @@ def _build(
         checks=tuple(checks),
         template=raw.get("template"),
         source=where,
+        provider_names={
+            name: Localized.from_json(text) for name, text in raw.get("providers", {}).items()
+        },
     )
 
 

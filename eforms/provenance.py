@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eforms.definition import Localized
 
 __all__ = ["FilledValue"]
 
@@ -22,6 +25,8 @@ class FilledValue:
     key: str
     retrieved_at: datetime
     locked: bool
+    source: Localized | None = None
+    """How people know ``provider`` ("Cơ sở dữ liệu quốc gia về dân cư"), when known."""
 
     def __post_init__(self) -> None:
         if self.retrieved_at.tzinfo is None:
@@ -29,7 +34,7 @@ class FilledValue:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (time in ISO 8601 with offset)."""
-        return {
+        out: dict[str, Any] = {
             "pointer": self.pointer,
             "value": self.value,
             "provider": self.provider,
@@ -37,3 +42,6 @@ class FilledValue:
             "retrieved_at": self.retrieved_at.isoformat(),
             "locked": self.locked,
         }
+        if self.source is not None:
+            out["source"] = {"vi": self.source.vi, "en": self.source.get("en")}
+        return out

@@ -35,6 +35,7 @@ from eforms import pointers
 from eforms.autofill import AutofillResult
 from eforms.definition import FormDefinition
 from eforms.errors import EformsError, FormValidationError
+from eforms.names import NAMES
 from eforms.render_view import View, build_view
 from eforms.validation import ValidationReport, validate
 
@@ -350,6 +351,7 @@ def render_html(
         prefilled=autofill.values if autofill is not None else None,
         errors=errors.errors if errors is not None else (),
         lang=lang,
+        naming=autofill.naming if autofill is not None else NAMES,
     )
     css, js = _form_css(), _rules_js()
     csp = (
@@ -407,7 +409,11 @@ def paper_html(
     lang = _lang(lang)
     meta = metadata or PdfMetadata()
     view: View = build_view(
-        form, data, prefilled=autofill.values if autofill is not None else None, lang=lang
+        form,
+        data,
+        prefilled=autofill.values if autofill is not None else None,
+        lang=lang,
+        naming=autofill.naming if autofill is not None else NAMES,
     )
     agency, proc_name = _procedure(form)
     subject = meta.subject or (

@@ -18,13 +18,12 @@ from typing import Any
 from eforms import pointers
 from eforms.definition import FormDefinition
 from eforms.formats import admin_unit_name, commune_codes, format_display_date, province_codes
+from eforms.names import NAMES, NameRegistry, enum_labels, provider_label
 from eforms.provenance import FilledValue
 from eforms.rules import ElementState, evaluate_rules
 from eforms.validation import FieldError
 
 __all__ = [
-    "ENUM_LABELS",
-    "PROVIDER_NAMES",
     "Cell",
     "FieldView",
     "Node",
@@ -32,54 +31,6 @@ __all__ = [
     "View",
     "build_view",
 ]
-
-#: Where autofilled values come from, as people know the registries.
-PROVIDER_NAMES: dict[str, tuple[str, str]] = {
-    "population": ("Cơ sở dữ liệu quốc gia về dân cư", "the National Population Database"),
-    "business": (
-        "Cơ sở dữ liệu quốc gia về đăng ký doanh nghiệp",
-        "the National Business Registration Database",
-    ),
-    "insurance": ("Cơ sở dữ liệu quốc gia về bảo hiểm", "the National Insurance Database"),
-    "submissions": ("hồ sơ đã nộp trước đây", "an earlier submission"),
-}
-
-#: Words for enum values, by field name (the last step of the pointer). A definition can
-#: also name them: ``oneOf``/``anyOf`` of ``{"const", "title"}`` in the schema, or
-#: ``options.enumLabels`` (value -> text or {"vi", "en"}) on the UI control.
-ENUM_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
-    "sex": {"M": ("Nam", "Male"), "F": ("Nữ", "Female")},
-    "basis": {
-        "own-home": ("Chỗ ở hợp pháp thuộc quyền sở hữu của mình", "Own home"),
-        "rented-home": ("Nhà thuê, mượn, ở nhờ", "Rented or borrowed home"),
-        "relative-home": ("Về ở với người thân (nhập hộ)", "With relatives (join household)"),
-        "other": ("Khác", "Other"),
-    },
-    "submissionChannel": {
-        "online": ("Trực tuyến", "Online"),
-        "in-person": ("Trực tiếp", "In person"),
-    },
-    "maritalStatus": {
-        "single": ("Chưa kết hôn", "Never married"),
-        "married": ("Đang có vợ/chồng", "Married"),
-        "divorced": ("Đã ly hôn", "Divorced"),
-        "widowed": ("Vợ/chồng đã chết", "Widowed"),
-    },
-    "purpose": {
-        "marriage": ("Để đăng ký kết hôn", "To register a marriage"),
-        "other": ("Mục đích khác", "Other purpose"),
-    },
-    "changes": {
-        "address": ("Địa chỉ trụ sở chính", "Head office address"),
-        "name": ("Tên doanh nghiệp", "Enterprise name"),
-        "capital": ("Vốn điều lệ", "Charter capital"),
-        "legal-representative": ("Người đại diện theo pháp luật", "Legal representative"),
-    },
-    "certificateType": {
-        1: ("Phiếu lý lịch tư pháp số 1", "Criminal record certificate no. 1"),
-        2: ("Phiếu lý lịch tư pháp số 2", "Criminal record certificate no. 2"),
-    },
-}
 
 _TEXT = {
     "yes": ("Có", "Yes"),
@@ -230,8 +181,10 @@ class _Builder:
         prefilled: Mapping[str, FilledValue],
         errors: Sequence[FieldError],
         lang: str,
+        naming: NameRegistry = NAMES,
     ) -> None:
         self.form = form
+        self.naming = naming
         self.data = data
         self.prefilled = prefilled
         self.lang = lang
@@ -291,8 +244,7 @@ class _Builder:
                         values.append(alt["const"])
                     if isinstance(alt.get("title"), str):
                         titles[_as_text(alt["const"])] = alt["title"]
-        parts = pointers.split(pointer)
-        known = ENUM_LABELS.get(parts[-1] if parts else "", {})
+        given = enum_labels(self.form, pointer, schema, self.naming)
         options = control.get("options")
         custom = options.get("enumLabels") if isinstance(options, Mapping) else None
         out = []
@@ -300,9 +252,9 @@ class _Builder:
             text = titles.get(_as_text(v))
             if isinstance(custom, Mapping) and _as_text(v) in custom:
                 text = _label_text(custom[_as_text(v)], self.lang)
-            if not text and not isinstance(v, bool) and v in known:
-                vi, en = known[v]
-                text = en if self.lang == "en" else vi
+            if not text and given is not None:
+                found = given.find(v)
+                text = found.get(self.lang) if found is not None else ""
             out.append((v, text or _as_text(v)))
         return out
 
@@ -435,8 +387,10 @@ class _Builder:
         locked = pointer in self.locked_fields and filled is not None and filled.locked
         provenance = ""
         if filled is not None:
-            vi_en = PROVIDER_NAMES.get(filled.provider, (filled.provider, filled.provider))
-            source = vi_en[1] if self.lang == "en" else vi_en[0]
+            named = filled.source or provider_label(
+                filled.provider, form=self.form, names=self.naming
+            )
+            source = named.get(self.lang)
             provenance = f"{_t('from', self.lang)} {source}"
             if not filled.locked:
                 provenance += f", {_t('check', self.lang)}"
@@ -587,9 +541,13 @@ def build_view(
     prefilled: Mapping[str, FilledValue] | None = None,
     errors: Sequence[FieldError] = (),
     lang: str = "vi",
+    naming: NameRegistry = NAMES,
 ) -> View:
-    """Turn ``form`` and ``data`` into a :class:`View` (rules applied, errors attached)."""
-    builder = _Builder(form, data, prefilled or {}, errors, lang)
+    """Turn ``form`` and ``data`` into a :class:`View` (rules applied, errors attached).
+
+    ``naming`` gives the providers' display names and value labels (an
+    :class:`~eforms.AutofillResult` carries the ones its providers gave)."""
+    builder = _Builder(form, data, prefilled or {}, errors, lang, naming)
     ui = form.ui if form.ui is not None else _default_ui(form)
     if form.ui is None:
         builder.states = {}

@@ -24,6 +24,7 @@ from eforms.definition import FormDefinition, load_definition
 from eforms.errors import FormValidationError, LogicError
 from eforms.formats import format_display_date, normalize_mobile, parse_personal_id
 from eforms.messages import TYPE_NAMES, render
+from eforms.names import provider_label
 from eforms.provenance import FilledValue
 from eforms.text import nfc_tree
 
@@ -214,10 +215,17 @@ def _map_error(err: ValidationError, out: _Collector) -> None:
         inst = err.instance if isinstance(err.instance, dict) else {}
         for trigger, needed in value.items():
             if trigger in inst:
-                other = out.form.label(pointers.join([*base, trigger])) or trigger
+                trigger_ptr = pointers.join([*base, trigger])
+                other = out.form.label(trigger_ptr) or trigger
+                other_en = out.form.label(trigger_ptr, "en") or other
                 for name in needed:
                     if name not in inst:
-                        out.add(pointers.join([*base, name]), "dependent-required", other=other)
+                        out.add(
+                            pointers.join([*base, name]),
+                            "dependent-required",
+                            other=other,
+                            other_en=other_en,
+                        )
         return
     if kw in ("additionalProperties", "unevaluatedProperties") and isinstance(err.instance, dict):
         schema = err.schema if isinstance(err.schema, Mapping) else {}
@@ -360,6 +368,7 @@ def _cross_checks(form: FormDefinition, data: Any, today: date, out: _Collector)
                         value=format_display_date(later),
                         expected=format_display_date(earlier),
                         other=form.label(earlier_ptr) or p["earlier"],
+                        other_en=form.label(earlier_ptr, "en") or p["earlier"],
                     )
         elif check.rule == "expression":
             try:
@@ -545,7 +554,14 @@ def validate(
             continue
         given = pointers.get(normalised, ptr)
         if given is not pointers.MISSING and given != filled.value:
-            out.add(ptr, "locked", expected=_short(filled.value), other=filled.provider)
+            source = filled.source or provider_label(filled.provider, form=definition)
+            out.add(
+                ptr,
+                "locked",
+                expected=_short(filled.value),
+                other=source.vi,
+                other_en=source.get("en"),
+            )
 
     day = today if today is not None else vn_today()
     _future_dates(not_future, normalised, day, out)

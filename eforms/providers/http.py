@@ -4,6 +4,8 @@
 the subject is unknown). Each attempt is bounded by ``timeout``; transport errors and 5xx
 answers are retried ``retries`` times with a short backoff; answers larger than ``max_bytes``
 are refused. The provider only talks to the ``base_url`` the caller configured.
+``display_name`` and ``enum_labels`` say how people know the registry and what its values
+mean (see :mod:`eforms.names`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from eforms.errors import ProviderError
+from eforms.names import LabelLike
 
 __all__ = ["HttpJsonProvider"]
 
@@ -34,6 +37,8 @@ class HttpJsonProvider:
         headers: Mapping[str, str] | None = None,
         max_bytes: int = 1_000_000,
         transport: httpx.AsyncBaseTransport | None = None,
+        display_name: LabelLike | None = None,
+        enum_labels: Mapping[str, Mapping[Any, LabelLike] | str] | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http(s) URL")
@@ -44,6 +49,10 @@ class HttpJsonProvider:
         self.headers = dict(headers or {})
         self.max_bytes = max_bytes
         self.transport = transport
+        self.display_name = display_name
+        """How people know this registry; :class:`~eforms.ProviderRegistry` reads it."""
+        self.enum_labels = enum_labels
+        """What the values of its keys mean (key -> value -> label, or a vocabulary name)."""
 
     def __repr__(self) -> str:
         return f"HttpJsonProvider({self.base_url!r})"

@@ -14,6 +14,7 @@ from typing import Any
 
 from eforms.autofill import ProviderRegistry
 from eforms.errors import ProviderError
+from eforms.names import LabelLike
 
 __all__ = ["SQLiteProvider", "sqlite_registry"]
 
@@ -28,6 +29,8 @@ class SQLiteProvider:
         *,
         subject_columns: Sequence[str],
         busy_timeout: float = 2.0,
+        display_name: LabelLike | None = None,
+        enum_labels: Mapping[str, Mapping[Any, LabelLike] | str] | None = None,
     ) -> None:
         if not table.isidentifier() or not all(c.isidentifier() for c in subject_columns):
             raise ValueError("table and column names must be identifiers")
@@ -35,6 +38,10 @@ class SQLiteProvider:
         self.table = table
         self.subject_columns = tuple(subject_columns)
         self.busy_timeout = busy_timeout
+        self.display_name = display_name
+        """How people know this registry; :class:`~eforms.ProviderRegistry` reads it."""
+        self.enum_labels = enum_labels
+        """What the values of its columns mean (column -> value -> label, or a vocabulary)."""
 
     def __repr__(self) -> str:
         return f"SQLiteProvider({str(self.path)!r}, {self.table!r})"

@@ -111,7 +111,10 @@ def test_changing_a_locked_value_is_an_error(catalog: Catalog) -> None:
     data = {"applicant": {"fullName": "Nguyễn Văn Ăn", "phone": "0912345678"}}
     errors = {e.pointer: e for e in validate(form, data, prefilled=filled).errors}
     assert errors["/applicant/fullName"].code == "locked"
-    assert "population" in errors["/applicant/fullName"].message_vi
+    locked = errors["/applicant/fullName"]
+    assert "Cơ sở dữ liệu quốc gia về dân cư" in locked.message_vi
+    assert "the National Population Database" in locked.message_en
+    assert "population" not in locked.message_vi + locked.message_en
     assert "/applicant/phone" not in errors  # a suggestion may be changed
 
 
