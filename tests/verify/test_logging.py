@@ -212,3 +212,31 @@ def test_install_is_idempotent_and_uninstall_takes_every_filter_off() -> None:
     logs.uninstall()
     assert not any(isinstance(f, logs.ExpectedFailures) for f in logger.filters)
     logs.install()
+
+
+def test_cli_verbose_shows_pyhankos_warnings(verify_corpus: Corpus) -> None:
+    """``verify -v`` (a real process): pyHanko's own warnings, tracebacks included, on
+    stderr, as asked."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env["HOSO_CACHE_DIR"] = str(verify_corpus.root.parent / "cache-verbose")
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "verify", "-v", "--offline", "--at", PINNED_AT,
+            "--trust", str(verify_corpus.trust_pem), str(verify_corpus["passed-bb.pdf"]),
+        ],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=240, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "pyhanko.sign.validation.generic_cms: WARNING: Validation error" in proc.stderr
+    assert "Traceback" in proc.stderr
+
+
+def test_cli_verbose_takes_the_filter_off_for_the_run_only() -> None:
+    """While ``-v`` logging is on, pyHanko's records pass as pyHanko logs them; afterwards
+    the filter is back, once."""
+    from verify import cli
+
+    logger = logging.getLogger("pyhanko.sign.validation.generic_cms")
+    with cli._quiet_libraries(verbose=True):
+        assert not any(isinstance(f, logs.ExpectedFailures) for f in logger.filters)
+    assert sum(isinstance(f, logs.ExpectedFailures) for f in logger.filters) == 1
