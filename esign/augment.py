@@ -455,7 +455,11 @@ async def _refuse_unless_valid(
             continue
         if sig.sub_indication is SubIndication.TRY_LATER and need is not None:
             vc = _context(job.verifier, [need], _Carried())
-            await _validate(vc, need, job)  # raises ValidationDataUnavailable when it can
+            try:
+                await _validate(vc, need, job)  # raises ValidationDataUnavailable if it can
+            except AugmentRefused as exc:
+                exc.report = exc.report or report
+                raise
         raise _not_valid(report, sig, what_en, what_vi)
 
 
@@ -1015,7 +1019,11 @@ async def _augment_cms(
         token = await _token(job, imprint, algorithm)
         await _new_tsa_checked(
             job,
-            _tsa_need(token, f"the TSA of the new timestamp of SignerInfo {i + 1}", "TSA"),
+            _tsa_need(
+                token,
+                f"the TSA of the new signature timestamp of SignerInfo {i + 1}",
+                f"TSA của dấu thời gian chữ ký mới của SignerInfo {i + 1}",
+            ),
             _Carried(),
         )
         raw = _cms_edit.append_unsigned_attribute(

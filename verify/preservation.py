@@ -451,7 +451,7 @@ def _lapse(
             Lapse(
                 revoked.at,
                 "signer_revoked" if signer else "tsa_revoked",
-                f"{_name(revoked.cert)}, revoked on {revoked.at:%Y-%m-%d} ({revoked.source})",
+                f"{_name(revoked.cert)}, revoked on {revoked.at:%Y-%m-%d}, {revoked.source}",
             )
         )
     if not signer:

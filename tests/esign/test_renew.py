@@ -164,6 +164,41 @@ def test_renewal_due_follows_the_dated_algorithm_rules(
     assert overdue.message_vi.startswith("đã quá hạn từ ")
 
 
+def test_renewal_due_is_the_revocation_of_the_last_timestamps_tsa(
+    demo_pki: DemoPKI, signer_for, public_trust, pdf_bytes
+) -> None:
+    """A TSA certificate revoked after the timestamp was made (known from a CRL fetched
+    later and given as extra revocation data) sets the date to its revocation."""
+    from certomancer.registry import ServiceLabel
+
+    from verify import process
+
+    revoked_tsa = demo_pki.tsa_url("public").rsplit("/", 1)[0] + "/public-tsa-revoked"
+    bt = esign.sign_pdf(
+        pdf_bytes,
+        None,
+        signer_for("citizen"),
+        level="B-T",
+        trust=public_trust,
+        tsa_url=revoked_tsa,
+    )
+    (unknown,) = renewal_due(bt.data or b"", now=PINNED_NOW)
+    assert unknown.cause == "tsa_certificate_expires"  # nothing says it is revoked yet
+    crl = demo_pki.arch.service_registry.get_crl(
+        ServiceLabel("vn-root"), at_time=datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    fetched = process.Revocation(crls=((crl, "fetched"),))
+    (due,) = renewal_due(bt.data or b"", revocation=fetched, now=PINNED_NOW)
+    assert (due.due, due.cause) == (datetime(2026, 12, 1, tzinfo=UTC), "tsa_revoked")
+    assert due.message_en == (
+        "before 2026-12-01: a certificate on the path of the last timestamp's TSA is revoked "
+        "(Demo Public Time Stamping Authority (revoked 2026-12-01), revoked on 2026-12-01, "
+        "CRL (fetched))"
+    )
+    (late,) = renewal_due(bt.data or b"", revocation=fetched, now=datetime(2027, 1, 1, tzinfo=UTC))
+    assert late.message_vi.startswith("đã quá hạn từ 01/12/2026 07:00:00 (GMT+7): ")
+
+
 def test_renewal_due_reports_a_signature_that_does_not_verify(
     demo_pki: DemoPKI, checker: Verifier
 ) -> None:
