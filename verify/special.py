@@ -20,10 +20,12 @@ signature checks (the folder semantics of ``docs/cli.md``):
   JAR) is INDETERMINATE, saying so; an ASiC container is for the verifier
   (:mod:`verify.formats.asic`);
 - everything else is a signed document for the verifier: a PDF (``%PDF-`` in its first
-  1024 bytes, or a name ending ``.pdf``), a CMS SignedData with at least one signer (DER,
-  BER or PEM; ``.p7m``), an XML document holding an XMLDSig ``ds:Signature``. A damaged
-  file that claims such a format by its name still goes to the verifier, whose verdict
-  (FORMAT_FAILURE) is that of a damaged signed document.
+  1024 bytes), a CMS SignedData with at least one signer (DER, BER or PEM; ``.p7m``), an
+  ASiC container, an XML document (an unsigned one is NO_SIGNATURE_FOUND there, as an
+  unsigned PDF is; HTML and SVG only when they are XML holding an XMLDSig
+  ``ds:Signature``). A damaged file whose name claims a signed format (``.pdf``, ``.p7m``,
+  ``.asice``, ``.asics``, ``.sce``, ``.scs``) still goes to the verifier, whose verdict
+  (FORMAT_FAILURE) is that of a damaged signed document, not NOT_SIGNED.
 
 A file given with its detached signature is always for the verifier (the content of a
 detached signature may be anything).
@@ -288,7 +290,7 @@ def _special_kind(mode: int) -> Kind:
 HEAD_BYTES = 4096
 """How much of a file is read to tell its format (a PDF header may lie up to byte 1024)."""
 
-CLAIMED_SUFFIXES = (".pdf", ".p7m")
+CLAIMED_SUFFIXES = (".pdf", ".p7m", ".asice", ".asics", ".sce", ".scs")
 """Names that claim a signed format: such a file goes to the verifier even when damaged."""
 
 SMALL_CMS = 1024 * 1024

@@ -204,6 +204,7 @@ def test_unsigned_xml_and_damaged_pdf_still_get_verdicts(
     NOT_SIGNED (a swapped file must not pass as "not signed")."""
     (tmp_path / "hoa-don.xml").write_text("<HDon><DLHDon/></HDon>", encoding="utf-8")
     (tmp_path / "don.pdf").write_bytes(b"404 Not Found")
+    (tmp_path / "hop-dong.asice").write_bytes(b"truncated download")
     (tmp_path / "loi.pdf").write_bytes(b"<html><body>404 Not Found</body></html>")
     result = run("--json", tmp_path)
     reports = result.reports(validate_report)
@@ -215,6 +216,7 @@ def test_unsigned_xml_and_damaged_pdf_still_get_verdicts(
         "TOTAL_FAILED",
         "FORMAT_FAILURE",
     )
+    assert reports["hop-dong.asice"]["indication"] == "TOTAL_FAILED"
     assert reports["loi.pdf"]["indication"] != "NOT_SIGNED"  # read as the XML it looks like
     assert result.code == 1
 
