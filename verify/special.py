@@ -494,7 +494,7 @@ def screen(
     that is not hashed."""
     found = special_file_report(path, moment)
     if found is not None:
-        return found
+        return found if detached is None else _with_detached(found, detached)
     if detached is not None:
         try:
             st = os.stat(detached)

@@ -236,6 +236,23 @@ def test_detached_content_in_any_format_is_verified_not_screened(
     assert result.code == 0
 
 
+def test_a_detached_pair_whose_content_cannot_be_read_keeps_its_signature_named(
+    run: Callable[..., Run], demo_pki: DemoPKI, tmp_path: Path, validate_report: Validate
+) -> None:
+    """--detached with content that is gone: FILE_UNREADABLE, the signature still named in
+    ``detached_signature`` (so the line is the pair's, in its place)."""
+    signature = tmp_path / "chu-ky.p7s"
+    signature.write_bytes(sign_detached(demo_pki, "citizen", b"x", at=SIGNED_AT))
+    gone = tmp_path / "khong-co.txt"
+    result = run("--json", gone, "--detached", signature)
+    [report] = result.reports(validate_report).values()
+    assert (report["sub_indication"], report["detached_signature"]) == (
+        "FILE_UNREADABLE",
+        str(signature),
+    )
+    assert result.code == 2
+
+
 def test_certificate_bundle_is_not_signed_but_a_signed_container_is_not_ignored(
     run: Callable[..., Run], demo_pki: DemoPKI, tmp_path: Path, validate_report: Validate
 ) -> None:
