@@ -55,7 +55,7 @@ from typing import Any
 
 from verify import fastpath, special, speedups
 from verify.report import DocumentReport, SubIndication
-from verify.verifier import Verifier
+from verify.verifier import Verifier, in_this_thread
 
 __all__ = ["BulkItem", "verify_many"]
 
@@ -232,10 +232,14 @@ def _verify_one(
 
 
 async def _check(verifier: Verifier, item: BulkItem, evidence_out: str | None) -> DocumentReport:
-    if evidence_out is None:
-        report = await verifier.averify(item.path, detached=item.detached)
-    else:
-        report, evidence = await verifier.averify_with_evidence(item.path, detached=item.detached)
+    # In this thread: the SIGALRM time limit (_alarm) must be able to stop the validation.
+    with in_this_thread():
+        if evidence_out is None:
+            report = await verifier.averify(item.path, detached=item.detached)
+        else:
+            report, evidence = await verifier.averify_with_evidence(
+                item.path, detached=item.detached
+            )
     if item.detached is not None and report.detached_signature is None:
         report = replace(report, detached_signature=item.detached)
     if evidence_out is not None and report.sha256 is not None:

@@ -10,6 +10,10 @@ and the verifier fetches again. Certificates are kept for ``cert_ttl`` seconds.
 
 OCSP requests made through the cache carry no nonce (the lightweight profile of RFC 5019),
 so that one answer can serve every document signed under the same certificate.
+
+One cache may be shared by every thread of a process: the memory store and the counters
+are kept under a lock, and each thread has its own SQLite connection (each process too:
+a connection is never used across a fork).
 """
 
 from __future__ import annotations
@@ -101,7 +105,13 @@ class RevocationCache:
         self._lock = threading.Lock()
         self._local = threading.local()
         self.hits = 0
+        """Answers found here that speak for the time asked about."""
         self.misses = 0
+        """Answers asked for and not found (or not for that time): fetched, if allowed."""
+        self.fetched = 0
+        """Answers fetched from the network through this cache."""
+        self.fetch_errors = 0
+        """Fetches that failed (unreachable, timed out, an HTTP error status)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -150,7 +160,7 @@ class RevocationCache:
             )
             found = (row[0], _Entry(row[1], row[2], row[3], row[4], row[5])) if row else None
         if found is None:
-            self.misses += 1
+            self._count("misses")
             return None
         kind, entry = found
         if kind == "cert":
@@ -163,10 +173,14 @@ class RevocationCache:
                 and entry.valid_from <= m <= entry.valid_to
             )
         if usable:
-            self.hits += 1
+            self._count("hits")
             return entry
-        self.misses += 1
+        self._count("misses")
         return None
+
+    def _count(self, counter: str, n: int = 1) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + n)
 
     def put(self, key: str, kind: str, body: bytes, content_type: str) -> None:
         valid_from, valid_to = _window(kind, body)
@@ -226,7 +240,12 @@ class _CachedHttp(RequestsFetcherMixin):
             if close is not None:
                 close()  # the network request is never started
             return _Response(hit.body, hit.content_type)
-        response = await fetch
+        try:
+            response = await fetch
+        except Exception:
+            self._cache._count("fetch_errors")
+            raise
+        self._cache._count("fetched")
         content_type = str(response.headers.get("Content-Type", ""))
         self._cache.put(key, self._kind, bytes(response.content), content_type)
         return response

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -413,6 +414,7 @@ class Engine:
             self.cache, per_request_timeout=self.policy.fetch_timeout
         )
         self._signer_checks: OrderedDict[tuple[Any, ...], CertificateCheck] = OrderedDict()
+        self._signer_checks_lock = threading.Lock()  # threads share a verifier's engine
 
     def forked(self) -> None:
         """In a process forked from the one that made this engine: keep the cached
@@ -581,15 +583,18 @@ class Engine:
         ):
             return await self.acheck_certificate(cert, carried, at=moment)
         key = (cert.dump(), tuple(c.dump() for c in carried), moment)
-        found = self._signer_checks.get(key)
-        if found is not None:
-            self._signer_checks.move_to_end(key)
-            return found
+        with self._signer_checks_lock:
+            found = self._signer_checks.get(key)
+            if found is not None:
+                self._signer_checks.move_to_end(key)
+                return found
         found = await self.acheck_certificate(cert, carried, at=moment)
         if found.ok:
-            self._signer_checks[key] = found
-            while len(self._signer_checks) > _SIGNER_CHECKS_KEPT:
-                self._signer_checks.popitem(last=False)
+            with self._signer_checks_lock:
+                self._signer_checks[key] = found
+                self._signer_checks.move_to_end(key)
+                while len(self._signer_checks) > _SIGNER_CHECKS_KEPT:
+                    self._signer_checks.popitem(last=False)
         return found
 
     def no_chain(

@@ -15,13 +15,17 @@ Validation never raises on bad input: every failure becomes a report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509
 from pyhanko_certvalidator import ValidationContext
@@ -39,7 +43,7 @@ from verify.report import DocumentReport, Indication, SubIndication, sentences
 from verify.trust import TrustProfile
 from verify.xmldsig import looks_like_xml
 
-__all__ = ["CertificateCheck", "Source", "Verifier"]
+__all__ = ["CertificateCheck", "Source", "Verifier", "in_this_thread"]
 
 Source = str | os.PathLike[str] | bytes
 
@@ -51,6 +55,12 @@ class Verifier:
     certificates are cached across documents (the fetchers respect nextUpdate), and the
     bundled trust store is parsed once per process.
     """
+
+    executor: Executor | None = None
+    """Where :meth:`averify` and its kin run validations when called on an event loop:
+    each on a worker thread of this executor, on an event loop of its own. ``None`` (the
+    default): a thread pool shared by every verifier of the process (see
+    :func:`offload_threads`). Set it on an instance to give that verifier its own."""
 
     def __init__(
         self,
@@ -137,17 +147,30 @@ class Verifier:
     # -- public API --------------------------------------------------------------------
 
     def verify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
-        """Verify a PDF, or content with its detached CMS signature. Never raises."""
-        return asyncio.run(self.averify(source, detached=detached))
+        """Verify a PDF, or content with its detached CMS signature. Never raises.
+
+        Works from plain code, from any number of threads sharing this verifier, and inside
+        a running event loop (there the validation runs on a thread of its own and this call
+        waits for it, blocking that loop: an async caller should await :meth:`averify`)."""
+        return _run_sync(lambda: self.averify(source, detached=detached))
 
     def verify_pdf(self, source: Source) -> DocumentReport:
-        return asyncio.run(self.averify_pdf(source))
+        return _run_sync(lambda: self.averify_pdf(source))
 
     def verify_detached(self, content: Source, signature: Source) -> DocumentReport:
-        return asyncio.run(self.averify_detached(content, signature))
+        return _run_sync(lambda: self.averify_detached(content, signature))
 
     async def averify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
-        """Verify any supported document: PDF, XML (XMLDSig), or content + detached CMS."""
+        """Verify any supported document: PDF, XML (XMLDSig), or content + detached CMS.
+
+        The caller's event loop stays free: the validation (CPU-bound: parsing, hashing,
+        signature and path checks) runs on a worker thread (:attr:`executor`) on an event
+        loop of its own, where its OCSP/CRL/certificate fetches run concurrently, each
+        bounded by the policy's ``fetch_timeout``. Cancelling the caller's task cancels the
+        validation at its next await. Within :func:`in_this_thread` (as :mod:`verify.bulk`
+        runs each document, under a ``SIGALRM`` time limit) it runs on the caller's loop."""
+        if not _stay_here():
+            return await _offload(lambda: self.averify(source, detached=detached), self.executor)
         if detached is not None:
             return await self.averify_detached(source, detached)
         started = time.perf_counter()
@@ -216,7 +239,12 @@ class Verifier:
     async def averify_with_evidence(
         self, source: Source, *, detached: Source | None = None
     ) -> tuple[DocumentReport, Evidence]:
-        """Verify, and return what the verdict rested on (see :mod:`verify.evidence`)."""
+        """Verify, and return what the verdict rested on (see :mod:`verify.evidence`).
+        Off the caller's event loop, as :meth:`averify`."""
+        if not _stay_here():
+            return await _offload(
+                lambda: self.averify_with_evidence(source, detached=detached), self.executor
+            )
         with collecting() as contexts:
             report = await self.averify(source, detached=detached)
         return report, harvest(report, contexts)
@@ -224,12 +252,15 @@ class Verifier:
     def verify_with_evidence(
         self, source: Source, *, detached: Source | None = None
     ) -> tuple[DocumentReport, Evidence]:
-        return asyncio.run(self.averify_with_evidence(source, detached=detached))
+        return _run_sync(lambda: self.averify_with_evidence(source, detached=detached))
 
     def verify_xml(self, source: Source) -> DocumentReport:
-        return asyncio.run(self.averify(source))
+        return _run_sync(lambda: self.averify(source))
 
     async def averify_pdf(self, source: Source) -> DocumentReport:
+        """A PDF (through the fast path). Off the caller's event loop, as :meth:`averify`."""
+        if not _stay_here():
+            return await _offload(lambda: self.averify_pdf(source), self.executor)
         started = time.perf_counter()
         moment = self.policy.moment()
         path, data, early = self._read(source, moment)
@@ -248,6 +279,10 @@ class Verifier:
         return _with_elapsed(report, started)
 
     async def averify_detached(self, content: Source, signature: Source) -> DocumentReport:
+        """Content with its detached CMS signature. Off the caller's event loop, as
+        :meth:`averify`."""
+        if not _stay_here():
+            return await _offload(lambda: self.averify_detached(content, signature), self.executor)
         started = time.perf_counter()
         moment = self.policy.moment()
         path, data, early = self._read(content, moment)
@@ -296,7 +331,7 @@ class Verifier:
         *,
         at: datetime | None = None,
     ) -> CertificateCheck:
-        return asyncio.run(self.acheck_certificate(cert, intermediates, at=at))
+        return _run_sync(lambda: self.acheck_certificate(cert, intermediates, at=at))
 
     def _read(
         self, source: Source, moment: datetime
@@ -386,3 +421,134 @@ def _with_elapsed(report: DocumentReport, started: float) -> DocumentReport:
 
 def _replace_doc(report: DocumentReport, **changes: Any) -> DocumentReport:
     return replace(report, **changes)
+
+
+# -- threads and event loops ---------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+_HERE: contextvars.ContextVar[bool] = contextvars.ContextVar("hoso_verify_here", default=False)
+"""True where a validation is to run on the current event loop, in the current thread: on
+the worker thread a validation was sent to, in a synchronous call's own loop, and within
+:func:`in_this_thread`."""
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_PID = 0
+_POOL_LOCK = threading.Lock()
+
+
+def offload_threads() -> int:
+    """Threads of the shared pool that runs validations awaited on an event loop:
+    ``$HOSO_VERIFY_THREADS``, else the number of CPUs + 4, at most 32 (as Python's own
+    default). Validation is mostly Python code holding the GIL, so more threads do not
+    make one process faster; they let fetches and file reads of some documents overlap
+    the checks of others. More processes (``verify serve --workers``) scale the CPU work."""
+    env = os.environ.get("HOSO_VERIFY_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def _shared_pool() -> Executor:
+    """The shared pool, made on first use (and again in a forked child, whose copy of the
+    parent's pool has no threads behind it)."""
+    global _POOL, _POOL_PID
+    with _POOL_LOCK:
+        if _POOL is None or os.getpid() != _POOL_PID:
+            _POOL = ThreadPoolExecutor(offload_threads(), thread_name_prefix="hoso-verify")
+            _POOL_PID = os.getpid()
+        return _POOL
+
+
+@contextlib.contextmanager
+def in_this_thread() -> Iterator[None]:
+    """Within this block, :meth:`Verifier.averify` and its kin validate on the caller's
+    event loop, in its thread: for a caller that limits a document's time with a signal
+    (only the main thread receives ``SIGALRM``; a validation on another thread would run on
+    after the time is up), or that already gives each validation a thread or process of its
+    own (:mod:`verify.bulk`: no hop to another thread per document)."""
+    token = _HERE.set(True)
+    try:
+        yield
+    finally:
+        _HERE.reset(token)
+
+
+def _stay_here() -> bool:
+    return _HERE.get()
+
+
+class _OwnLoop:
+    """One validation on an event loop of its own, in the thread that calls :meth:`run`,
+    with the caller's context variables (a collection of evidence, supplied evidence);
+    :meth:`cancel` (from any thread) cancels it at its next await."""
+
+    def __init__(self, make: Callable[[], Coroutine[Any, Any, _T]]) -> None:
+        self._make = make
+        self._context = contextvars.copy_context()
+        self._context.run(_HERE.set, True)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled = False
+
+    def run(self) -> Any:
+        with asyncio.Runner() as runner:
+            return runner.run(self._main(), context=self._context)
+
+    async def _main(self) -> Any:
+        with self._lock:
+            if self._cancelled:
+                raise asyncio.CancelledError
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        return await self._make()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing to cancel
+                loop.call_soon_threadsafe(task.cancel)
+
+
+async def _offload(make: Callable[[], Coroutine[Any, Any, _T]], executor: Executor | None) -> _T:
+    """Await ``make()`` run on a worker thread of ``executor`` (else the shared pool)."""
+    job = _OwnLoop(make)
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(executor or _shared_pool(), job.run)
+    try:
+        result: _T = await future
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+    return result
+
+
+def _run_sync(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+    """``make()`` run to its end for a synchronous caller: on an event loop of its own in
+    this thread; inside a running event loop (which must not be re-entered), on a thread of
+    its own, waited for."""
+    job = _OwnLoop(make)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        result: _T = job.run()
+        return result
+    outcome: list[Any] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(job.run())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="hoso-verify-sync", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    found: _T = outcome[0]
+    return found
