@@ -821,6 +821,11 @@ def stats_line(verdicts: Iterable[tuple[Indication, SubIndication | None]], seco
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``verify``; return the exit status (see the module docs)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":  # ``verify serve``: the HTTP service (docs/service.md)
+        from verify import service
+
+        return service.main(argv[1:])
     speedups.install()  # a command-line run is bulk work: the proven speed-ups
     parser = build_parser()
     try:
