@@ -356,6 +356,14 @@ def _codes(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _in_lang(exc: BaseException, lang: str) -> str:
+    """An error's message in ``lang``: esign's refusals carry ``message_vi`` beside the
+    English text (``submit`` speaks Vietnamese unless ``--lang en``)."""
+    vi = getattr(exc, "message_vi", None)
+    text = vi if lang == "vi" and isinstance(vi, str) and vi else str(exc)
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     from esign.errors import EsignError
     from esign.errors import UsageError as EsignUsageError
@@ -365,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     parser = build_parser()
+    lang = "vi"
     try:
         args = parser.parse_args(argv)
+        lang = getattr(args, "lang", "vi")
         handler = {
             "catalog": _catalog,
             "validate": _validate,
@@ -392,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"eforms: {exc}", file=sys.stderr)
         return EX_USAGE
     except (EsignError, VerifyError) as exc:
-        print(f"eforms: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"eforms: {type(exc).__name__}: {_in_lang(exc, lang)}", file=sys.stderr)
         return EX_INVALID
     except SubmissionError as exc:
         print(f"eforms: {exc}", file=sys.stderr)

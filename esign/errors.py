@@ -13,7 +13,10 @@ The tree::
     │   └── XmlInputError              XML that cannot be signed: not well-formed, a DOCTYPE,
     │                                  an unknown layout, the element or its Id missing
     ├── CertificateRefused             the signer's certificate would not verify; ``.check``
-    │   │                              is verify's CertificateCheck (None for local checks)
+    │   │                              is verify's CertificateCheck (None for local checks),
+    │   │                              ``.causes`` what the validation found (RefusalCause:
+    │   │                              which certificate, which OCSP/CRL source, the error),
+    │   │                              ``message_vi`` / ``message_en`` the sentence
     │   ├── CertificateExpired
     │   ├── CertificateNotYetValid
     │   ├── CertificateRevoked
@@ -49,6 +52,8 @@ The tree::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -69,6 +74,7 @@ __all__ = [
     "KeyNotFound",
     "KeySourceError",
     "KeyUsageMissing",
+    "RefusalCause",
     "RemoteSigningError",
     "RemoteTimeout",
     "RevocationUnavailable",
@@ -116,46 +122,141 @@ class XmlInputError(InputError):
     element to sign (or its ``Id``) missing, ambiguous or already signed."""
 
 
+@dataclass(frozen=True)
+class RefusalCause:
+    """One thing the certificate validation found behind a refusal.
+
+    ``certificate`` names the certificate at fault (its subject's common name), with its
+    ``serial`` (hex) and ``issuer``; ``source`` is where the answer was sought (``"OCSP
+    http://..."``, ``"CRL http://..."``, ``""`` when none applies); ``error_en`` /
+    ``error_vi`` say what happened there ("connection refused", "revoked on 01/03/2026
+    (key compromise)", ...).
+    """
+
+    certificate: str
+    serial: str = ""
+    issuer: str = ""
+    source: str = ""
+    error_en: str = ""
+    error_vi: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        """``certificate 'A' (serial 1F, issued by 'B'), OCSP http://…: connection refused``
+        in ``lang`` (``vi`` or ``en``)."""
+        if lang == "vi":
+            about = ", ".join(
+                p
+                for p in (
+                    f"số hiệu {self.serial}" if self.serial else "",
+                    f"do '{self.issuer}' cấp" if self.issuer else "",
+                )
+                if p
+            )
+            head = f"chứng thư số '{self.certificate}'" + (f" ({about})" if about else "")
+            error = self.error_vi or self.error_en
+        else:
+            about = ", ".join(
+                p
+                for p in (
+                    f"serial {self.serial}" if self.serial else "",
+                    f"issued by '{self.issuer}'" if self.issuer else "",
+                )
+                if p
+            )
+            head = f"certificate '{self.certificate}'" + (f" ({about})" if about else "")
+            error = self.error_en
+        where = f", {self.source}" if self.source else ""
+        return f"{head}{where}: {error}" if error else f"{head}{where}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "certificate": self.certificate,
+            "serial": self.serial,
+            "issuer": self.issuer,
+            "source": self.source,
+            "error_en": self.error_en,
+            "error_vi": self.error_vi,
+        }
+
+
 class CertificateRefused(EsignError):
     """The signer's certificate would not produce a signature that verifies.
 
     ``check`` is the :class:`verify.CertificateCheck` behind the refusal (``None`` when the
     profile refused the certificate before any path was built: weak key, key usage).
+    ``causes`` are what the validation found (:class:`RefusalCause`: the certificate, the
+    OCSP or CRL address, the error), empty when the verdict says it all. ``str(error)``
+    (``message_en``) and ``message_vi`` are the full sentence, causes included.
     """
 
     code = "refused"
+    title_en = "the certificate cannot sign"
+    title_vi = "Chứng thư số không dùng được để ký"
 
-    def __init__(self, message: str, *, check: CertificateCheck | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        check: CertificateCheck | None = None,
+        message_vi: str | None = None,
+        causes: Sequence[RefusalCause] = (),
+    ) -> None:
+        if message_vi is None:
+            detail = check.message_vi if check is not None else message
+            message_vi = f"{self.title_vi}: {detail}"
+        super().__init__(message, message_vi=message_vi)
         self.check = check
+        self.causes = tuple(causes)
+
+    @property
+    def message_en(self) -> str:
+        return str(self)
+
+    def message(self, lang: str = "vi") -> str:
+        """The refusal in Vietnamese (``vi``) or English."""
+        return (self.message_vi or str(self)) if lang == "vi" else str(self)
 
 
 class CertificateExpired(CertificateRefused):
     code = "expired"
+    title_en = "the certificate has expired"
+    title_vi = "Chứng thư số đã hết hạn"
 
 
 class CertificateNotYetValid(CertificateRefused):
     code = "not_yet_valid"
+    title_en = "the certificate is not valid yet"
+    title_vi = "Chứng thư số chưa có hiệu lực"
 
 
 class CertificateRevoked(CertificateRefused):
     code = "revoked"
+    title_en = "the certificate has been revoked"
+    title_vi = "Chứng thư số đã bị thu hồi"
 
 
 class WrongProfile(CertificateRefused):
     code = "wrong_profile"
+    title_en = "the certificate does not belong to the required hierarchy"
+    title_vi = "Chứng thư số không thuộc hệ thống chứng thực mà hồ sơ chữ ký yêu cầu"
 
 
 class WeakAlgorithm(CertificateRefused):
     code = "weak_algorithm"
+    title_en = "the certificate's key or algorithm is not allowed"
+    title_vi = "Khóa hoặc thuật toán của chứng thư số không được phép"
 
 
 class KeyUsageMissing(CertificateRefused):
     code = "key_usage"
+    title_en = "the certificate may not be used for signing"
+    title_vi = "Chứng thư số không được phép dùng để ký"
 
 
 class RevocationUnavailable(CertificateRefused):
     code = "revocation_unavailable"
+    title_en = "the certificate's revocation status cannot be checked"
+    title_vi = "Không kiểm tra được tình trạng thu hồi của chứng thư số"
 
 
 class KeySourceError(EsignError):
