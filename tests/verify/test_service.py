@@ -143,14 +143,14 @@ def main_service(
 def guarded_service(
     verify_corpus: Corpus, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    """Tokens, a 64 KiB body limit, a 1 s body timeout, one request in hand at a time."""
+    """Tokens, a 64 KiB body limit, a 3 s body timeout, one request in hand at a time."""
     served = start(
         tmp_path_factory.mktemp("serve-guarded"),
         verify_corpus,
         "--max-body",
         "64K",
         "--read-timeout",
-        "1",
+        "3",
         "--max-pending",
         "1",
         tokens=[TOKEN, "second-token-of-the-demo-service"],
@@ -204,21 +204,17 @@ def cli_reports(
 ) -> dict[str, dict[str, Any]]:
     """``verify --json`` over the corpus folder, by file name."""
     capsys.readouterr()
-    os.environ["HOSO_CACHE_DIR"] = os.fspath(tmp_path / "cli-cache")
-    try:
-        code = cli.main(
-            [
-                "--json",
-                "--no-cache",
-                "--trust",
-                os.fspath(corpus.trust_pem),
-                "--at",
-                PINNED_AT,
-                os.fspath(corpus.root),
-            ]
-        )
-    finally:
-        del os.environ["HOSO_CACHE_DIR"]
+    code = cli.main(
+        [
+            "--json",
+            "--no-cache",
+            "--trust",
+            os.fspath(corpus.trust_pem),
+            "--at",
+            PINNED_AT,
+            os.fspath(corpus.root),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1, out  # tampered and revoked documents fail
     reports = [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -510,15 +506,18 @@ def test_slow_body_is_408_and_a_full_house_is_503(
 ) -> None:
     """With --max-pending 1, a client sending its body slowly holds the one place: another
     request meanwhile gets 503 with Retry-After; the slow one gets 408 when --read-timeout
-    (1 s) runs out; then requests are answered again."""
+    (3 s) runs out; then requests are answered again."""
     auth = f"Authorization: Bearer {TOKEN}\r\n"
     with socket.create_connection(("127.0.0.1", guarded_service.port), timeout=10) as slow:
         slow.sendall(
             f"POST /v1/verify HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 1000\r\n\r\n".encode()
             + b"0123456789"
         )
-        time.sleep(0.3)
+        deadline = time.monotonic() + 2.5
         busy = guarded_service.post(b"%PDF-1.7")
+        while busy.status_code != 503 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the slow request has not reached the service yet
+            busy = guarded_service.post(b"%PDF-1.7")
         error_of(busy, 503, "busy")
         assert busy.headers["retry-after"] == "1"
         answer = _response(slow, 10)
