@@ -108,6 +108,11 @@ _STALE_REVOCATION = frozenset(
     }
 )
 
+# ... and of a certificate outside its validity at the validation time.
+_OUT_OF_VALIDITY = frozenset(
+    {SubIndication.OUT_OF_BOUNDS_NO_POE, SubIndication.EXPIRED, SubIndication.GENERIC}
+)
+
 # What pyHanko/certvalidator say, in our vocabulary.
 _ADES_MAP: dict[str, SubIndication] = {s.name: s for s in SubIndication}
 
@@ -660,31 +665,50 @@ class Engine:
         other_certs: Sequence[x509.Certificate] = (),
         crls: Sequence[Any] = (),
         ocsps: Sequence[Any] = (),
+        proven_by_later: datetime | None = None,
     ) -> _Timestamp:
-        """A timestamp whose TSA path failed at the validation time only for want of current
-        revocation data, validated again at the token's own time.
+        """A timestamp whose TSA path failed at the validation time, validated again at the
+        token's own time when the long-term validation of ETSI EN 319 102-1 (and EU DSS)
+        allows it; else ``ts`` unchanged.
 
-        An archived B-LT or LTA document carries the TSA's OCSP responses and CRLs, issued
-        after the token was made; years later they are past their nextUpdate, so a path
-        validated now finds no current revocation data (TRY_LATER), and without its
-        timestamp the signature would lose its proof of existence. As in the long-term
-        validation of ETSI EN 319 102-1 (and EU DSS), revocation data issued after the
-        token's time is fresh enough for it: the TSA's path is validated at the token's
-        genTime with that data. Only a TSA certificate still within its validity at the
-        validation time and not known revoked is reconsidered (an expired or revoked TSA
-        needs a later timestamp over it); the token's imprint and signature must hold.
+        - **Revocation data gone stale.** An archived B-LT or LTA document carries the TSA's
+          OCSP responses and CRLs, issued after the token was made; years later they are
+          past their nextUpdate, so a path validated now finds no current revocation data.
+          Revocation data issued after the token's time is fresh enough for it. Only a TSA
+          certificate still within its validity at the validation time and not known
+          revoked is reconsidered this way.
+        - **A later timestamp over it** (``proven_by_later``: the time of a later, trusted
+          document or archive timestamp that covers this token) proves the token existed
+          then. If the TSA certificate was still valid and not known revoked at that time,
+          an expired (or since revoked) TSA no longer takes the token's proof away: this
+          is what renewing an archive timestamp chain is for.
+
+        The token's imprint and signature must hold either way; the path is validated at
+        the token's genTime with the revocation data the document carries.
         """
         if (
             ts.trusted
             or not (ts.intact and ts.valid)
             or ts.timestamp is None
-            or ts.revocation_details is not None
             or ts.trust_problem_indic is None
-            or sub_of(ts.trust_problem_indic) not in _STALE_REVOCATION
         ):
             return ts
+        sub = sub_of(ts.trust_problem_indic)
         cert = ts.signing_cert
-        if not cert.not_valid_before <= moment <= cert.not_valid_after:
+        revoked = ts.revocation_details
+        revoked_at = getattr(revoked, "revocation_date", None) if revoked is not None else None
+        if (
+            proven_by_later is not None
+            and ts.timestamp <= proven_by_later <= cert.not_valid_after
+            and sub in _STALE_REVOCATION | _OUT_OF_VALIDITY | {SubIndication.REVOKED_NO_POE}
+            and (revoked is None or (revoked_at is not None and revoked_at > proven_by_later))
+        ):
+            pass
+        elif not (
+            sub in _STALE_REVOCATION
+            and revoked is None
+            and cert.not_valid_before <= moment <= cert.not_valid_after
+        ):
             return ts
         vc = self.context(
             ts.timestamp, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True
@@ -709,6 +733,31 @@ class Engine:
             validation_time=ts.timestamp,
         )
 
+    async def tsa_trusted_at(
+        self,
+        cert: x509.Certificate,
+        at: datetime,
+        *,
+        other_certs: Sequence[x509.Certificate] = (),
+        crls: Sequence[Any] = (),
+        ocsps: Sequence[Any] = (),
+    ) -> bool:
+        """Whether a TSA's path validates at ``at`` (a token's genTime) with revocation data
+        issued after it (see :meth:`timestamp_at_its_time`), for readers that judge a
+        token themselves (archive timestamps)."""
+        vc = self.context(at, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True)
+        vc.certificate_registry.register_multiple(other_certs)
+        try:
+            result = await validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=ANY_USAGE,
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+        except Exception:  # noqa: BLE001 - not trusted
+            return False
+        return result.error_subindic is None and result.success_result is not None
+
     async def timestamps_at_their_time(
         self,
         status: _Status,
@@ -717,6 +766,7 @@ class Engine:
         other_certs: Sequence[x509.Certificate] = (),
         crls: Sequence[Any] = (),
         ocsps: Sequence[Any] = (),
+        proven_by_later: datetime | None = None,
     ) -> _Status:
         """``status`` with its signature and content timestamps passed through
         :meth:`timestamp_at_its_time`."""
@@ -726,7 +776,12 @@ class Engine:
             if ts is None:
                 continue
             again = await self.timestamp_at_its_time(
-                ts, moment, other_certs=other_certs, crls=crls, ocsps=ocsps
+                ts,
+                moment,
+                other_certs=other_certs,
+                crls=crls,
+                ocsps=ocsps,
+                proven_by_later=proven_by_later,
             )
             if again is not ts:
                 changes[name] = again

@@ -66,7 +66,7 @@ def test_asice_of_a_dossier_verifies_at_each_level(
     (sig,) = report.signatures
     assert sig.field_name == SIGNATURE_NAME
     assert sig.covers == (FORM, "du-lieu.json")
-    assert sig.level == ("CAdES-B-B" if level == "B-B" else "CAdES-B-T")
+    assert sig.level == {"B-B": "CAdES-B-B", "B-T": "CAdES-B-T", "B-LT": "CAdES-B-LT"}[level]
 
 
 def test_asice_b_lt_verifies_offline_b_t_does_not(

@@ -43,9 +43,10 @@ def test_pades_b_b_to_b_lt_to_b_lta_passes_online_offline_and_in_pdfsig(
     second document timestamp (B-LTA); each step is an incremental update over the one
     before, passes online, and the last passes offline from the DSS alone.
 
-    verify names a PAdES level from the signature's own CMS: without a signature
-    timestamp it stays ``PAdES-B-B``; the document timestamps are reported as ``DOC-TS``
-    entries that prove the signing time."""
+    verify names the PAdES level as EN 319 142-1 does: the first document timestamp stands
+    for the missing signature timestamp (B-T), the DSS makes it B-LT and the second
+    document timestamp B-LTA; the document timestamps are reported as ``DOC-TS`` entries
+    that prove the signing time."""
     bb = esign.sign_pdf(pdf_bytes, None, signer_for("citizen"), level="B-B", trust=public_trust)
     assert bb.data is not None
     lt_path = tmp_path / "lt.pdf"
@@ -60,7 +61,7 @@ def test_pades_b_b_to_b_lt_to_b_lta_passes_online_offline_and_in_pdfsig(
     report = checker.verify(lt_data)
     assert report.indication is Indication.TOTAL_PASSED, report.message_en
     assert _kinds(report) == [
-        ("signature", "PAdES-B-B", "TOTAL_PASSED"),
+        ("signature", "PAdES-B-LT", "TOTAL_PASSED"),  # the document timestamp stands for B-T
         ("document_timestamp", "DOC-TS", "TOTAL_PASSED"),
     ]
     assert report.signatures[0].signing_time_proven == PINNED_NOW
@@ -79,6 +80,7 @@ def test_pades_b_b_to_b_lt_to_b_lta_passes_online_offline_and_in_pdfsig(
             "Timestamp1",
             "Timestamp2",
         ]
+        assert report.signatures[0].level == "PAdES-B-LTA"
     text = pdfsig(tmp_path / "lta.pdf")  # poppler checks the signature, not timestamps
     assert text.count("Signature is Valid.") == 1
     assert "Signature #3:" in text
@@ -129,7 +131,7 @@ def test_cades_detached_b_b_to_b_t_to_b_lt_to_b_lta_keeps_the_signature_bytes(
     first = _signer_info(sig.read_bytes())
     signed_attrs = first["signed_attrs"].dump()
     value = first["signature"].dump()
-    expected = {"B-T": "CAdES-B-T", "B-LT": "CAdES-B-T", "B-LTA": "CAdES-B-LTA"}
+    expected = {"B-T": "CAdES-B-T", "B-LT": "CAdES-B-LT", "B-LTA": "CAdES-B-LTA"}
     for level, verify_level in expected.items():
         result = esign.augment_cms(
             sig, sig, level=level, content=content, trust=public_trust, tsa_url=tsa["public"]

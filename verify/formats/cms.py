@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import cms, x509
 from pyhanko.sign.general import extract_certificate_info
@@ -136,11 +137,20 @@ class CmsReader:
                 if indeterminate is not None
                 else broken_signature(index, None, None, exc, kind=kind)
             )
-        status = await self.engine.timestamps_at_their_time(
-            status, moment, other_certs=ready.certificates, crls=crls, ocsps=ocsps
-        )
         archive = await cades_archive.archive_timestamp_evidence(
             raw, index, content, vc, algorithm_policy=CMS_ALGOS
+        )
+        archive = await self._archive_at_their_time(
+            archive, (raw, index, content), moment, ready.certificates, crls, ocsps
+        )
+        covered_by = [ts.time for ts in archive if ts.time is not None and _accepted(ts)]
+        status = await self.engine.timestamps_at_their_time(
+            status,
+            moment,
+            other_certs=ready.certificates,
+            crls=crls,
+            ocsps=ocsps,
+            proven_by_later=min(covered_by) if covered_by else None,
         )
         evidence = signature_evidence(
             self.engine,
@@ -163,6 +173,8 @@ class CmsReader:
             ocsps=ocsps,
         )
         level = "CAdES-B-T" if status.timestamp_validity is not None else "CAdES-B-B"
+        if level == "CAdES-B-T" and (carried.crls or carried.ocsps):
+            level = "CAdES-B-LT"  # validation data in the SignedData (EN 319 122-1)
         if any(ts.time is not None for ts in archive):
             level = "CAdES-B-LTA"
         if not cms_forms.has_signed_attrs(signed_data):
@@ -195,3 +207,48 @@ class CmsReader:
                 warnings=(*report.warnings, *unread),
             )
         return apply_judgement(report, judgement)
+
+    async def _archive_at_their_time(
+        self,
+        archive: list[process.TimestampEvidence],
+        signature: tuple[bytes, int, bytes],
+        moment: datetime,
+        certificates: list[x509.Certificate],
+        crls: list[Any],
+        ocsps: list[Any],
+    ) -> list[process.TimestampEvidence]:
+        """Archive timestamps whose TSA path fails now, judged newest first at their own
+        time as :meth:`verify.engine.Engine.timestamp_at_its_time` judges signature and
+        document timestamps: with revocation data issued after the token when the data
+        carried has gone stale, or when a later trusted archive timestamp covers the token
+        and was made while its TSA certificate was valid."""
+        if all(_accepted(ts) or not (ts.intact and ts.valid) for ts in archive):
+            return archive
+        raw, index, content = signature
+        tokens = [ats.token for ats in cades_archive.archive_timestamps(raw, index, content)]
+        judged: list[process.TimestampEvidence] = []
+        later: datetime | None = None
+        for ts, token in reversed(list(zip(archive, tokens, strict=False))):
+            cert = ts.tsa_cert
+            if not _accepted(ts) and ts.intact and ts.valid and ts.time and cert is not None:
+                in_validity = cert.not_valid_before <= moment <= cert.not_valid_after
+                covered = later is not None and ts.time <= later <= cert.not_valid_after
+                if in_validity or covered:
+                    carried = list(cms_forms.certificates(token["content"])) if token else []
+                    if await self.engine.tsa_trusted_at(
+                        cert,
+                        ts.time,
+                        other_certs=[*certificates, *carried],
+                        crls=crls,
+                        ocsps=ocsps,
+                    ):
+                        ts = replace(ts, trusted=True)
+            if _accepted(ts) and ts.time is not None:
+                later = ts.time if later is None else min(later, ts.time)
+            judged.append(ts)
+        judged.reverse()
+        return judged + archive[len(judged) :]
+
+
+def _accepted(ts: process.TimestampEvidence) -> bool:
+    return ts.intact and ts.valid and ts.trusted

@@ -218,17 +218,27 @@ class PdfReader:
         dss_crls, dss_ocsps = dss
         crls = [*dss_crls, *(c for c, _src in revocation.crls)]
         ocsps = [*dss_ocsps, *(o for o, _src in revocation.ocsps)]
-        status = await self.engine.timestamps_at_their_time(
-            status, moment, other_certs=others, crls=crls, ocsps=ocsps
-        )
-        dss_revocation = process.Revocation(
-            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
-        )
         later_doc_ts = [
             ts
             for other, ts in doc_ts_evidence
             if other.signed_revision > emb.signed_revision and other is not emb
         ]
+        covered_by = [
+            ts.time
+            for ts in later_doc_ts
+            if ts.time is not None and ts.intact and ts.valid and ts.trusted
+        ]
+        status = await self.engine.timestamps_at_their_time(
+            status,
+            moment,
+            other_certs=others,
+            crls=crls,
+            ocsps=ocsps,
+            proven_by_later=min(covered_by) if covered_by else None,
+        )
+        dss_revocation = process.Revocation(
+            tuple((c, "DSS") for c in dss_crls), tuple((o, "DSS") for o in dss_ocsps)
+        )
         evidence = signature_evidence(
             self.engine,
             "pdf",
@@ -262,13 +272,16 @@ class PdfReader:
     ) -> tuple[dict[int, Any], list[tuple[EmbeddedPdfSignature, process.TimestampEvidence]]]:
         """Every document timestamp validated once: its status (for its own report) and
         what it proves of the revisions before it (proof of existence for the signatures
-        they hold)."""
+        they hold). They are judged newest first: a trusted later document timestamp is a
+        proof of existence for the earlier tokens (an archive timestamp chain), so an
+        earlier TSA certificate that has since expired does not take their proof away
+        (see :meth:`verify.engine.Engine.timestamp_at_its_time`)."""
         statuses: dict[int, Any] = {}
         evidence: list[tuple[EmbeddedPdfSignature, process.TimestampEvidence]] = []
-        for emb in embedded:
+        stamps = [e for e in embedded if e.sig_object_type == "/DocTimeStamp"]
+        later: datetime | None = None  # the earliest trusted token after this one
+        for emb in sorted(stamps, key=lambda e: e.signed_revision, reverse=True):
             try:
-                if emb.sig_object_type != "/DocTimeStamp":
-                    continue
                 certs = list(cms_forms.certificates(emb.signed_data))
                 vc = self.engine.context(
                     moment, other_certs=[*dss_certs, *certs], crls=dss_crls, ocsps=dss_ocsps
@@ -280,10 +293,13 @@ class PdfReader:
                     other_certs=[*dss_certs, *certs],
                     crls=dss_crls,
                     ocsps=dss_ocsps,
+                    proven_by_later=later,
                 )
             except Exception:  # noqa: BLE001, S112 - its own report will say what is wrong
                 continue
             statuses[id(emb)] = st
+            if st.trusted and st.intact and st.valid and st.timestamp is not None:
+                later = st.timestamp if later is None else min(later, st.timestamp)
             evidence.append(
                 (
                     emb,
@@ -299,6 +315,7 @@ class PdfReader:
                     ),
                 )
             )
+        evidence.reverse()
         return statuses, evidence
 
     def _form_filling_check(
@@ -757,18 +774,24 @@ def _pades_level(
     has_dss_revinfo: bool | list[Any],
     all_sigs: list[EmbeddedPdfSignature],
 ) -> str:
+    """The PAdES baseline level a signature reached (ETSI EN 319 142-1): B-T by its own
+    signature timestamp or, failing that, a later document timestamp; B-LT with validation
+    data in the DSS; B-LTA with a document timestamp over that (one more when the first
+    document timestamp stood in for the signature timestamp)."""
     sub_filter = str(emb.sig_object.get("/SubFilter", ""))
     if sub_filter != "/ETSI.CAdES.detached":
         return "PKCS7-T" if status.timestamp_validity is not None else "PKCS7"
-    if status.timestamp_validity is None:
+    later_doc_ts = sum(
+        1
+        for s in all_sigs
+        if s.sig_object_type == "/DocTimeStamp" and s.signed_revision > emb.signed_revision
+    )
+    own = status.timestamp_validity is not None
+    if not own and not later_doc_ts:
         return "PAdES-B-B"
     if not has_dss_revinfo:
         return "PAdES-B-T"
-    later_doc_ts = any(
-        s.sig_object_type == "/DocTimeStamp" and s.signed_revision > emb.signed_revision
-        for s in all_sigs
-    )
-    return "PAdES-B-LTA" if later_doc_ts else "PAdES-B-LT"
+    return "PAdES-B-LTA" if later_doc_ts >= (1 if own else 2) else "PAdES-B-LT"
 
 
 def _byte_range_problem(emb: EmbeddedPdfSignature, size: int) -> str | None:
