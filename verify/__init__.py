@@ -12,12 +12,11 @@ Thousands of documents, streamed, on one machine's cores or a Dask cluster:
 >>> for report in verify_many(paths, verifier=verifier, workers=4):  # doctest: +SKIP
 ...     print(report.path, report.indication)
 
-Logging: hoso logs under ``hoso.*`` (a NullHandler on ``hoso``). Importing ``verify``
+Logging: hoso logs under ``hoso.*`` (a NullHandler on ``hoso``). Making a ``Verifier``
 puts a filter on pyHanko's loggers that lowers the tracebacks of expected validation
 failures to DEBUG (:mod:`verify.logs`; ``verify.logs.uninstall()`` takes it off).
 """
 
-from verify import logs as _logs
 from verify.bulk import BulkItem, verify_many
 from verify.cache import RevocationCache
 from verify.errors import (
@@ -59,7 +58,6 @@ from verify.trust import (
 )
 from verify.verifier import CertificateCheck, Verifier
 
-_logs.install()  # after the imports above: pyHanko's loggers exist by now
 
 __all__ = [
     "CONSTRAINTS",

@@ -223,7 +223,13 @@ def _verify_one(
     try:
         if item.orphan:
             return special.orphan_report(path, moment)
-        found = special.special_file_report(path, moment)
+        # what needs no signature check (not a signed format, unreadable, special files)
+        found = special.screen(
+            path,
+            moment,
+            max_size=verifier.policy.max_file_size,
+            detached=Path(item.detached) if item.detached else None,
+        )
         if found is not None:
             return found
     except Exception as exc:  # noqa: BLE001 - one bad document never stops a run

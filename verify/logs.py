@@ -56,6 +56,7 @@ it on each of these and on every ``pyhanko*`` logger that exists when it runs.""
 _EXPECTED_MODULES = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "cryptography")
 
 _logging_ready = False
+_wanted = True
 
 
 def get_logger(name: str = "") -> logging.Logger:
@@ -99,10 +100,18 @@ def _targets() -> list[logging.Logger]:
     return [logging.getLogger(name) for name in sorted(names)]
 
 
+def ensure() -> None:
+    """:func:`install`, unless :func:`uninstall` was called: what making a
+    :class:`~verify.Verifier` does."""
+    if _wanted:
+        install()
+
+
 def install() -> None:
     """Put the :class:`ExpectedFailures` filter on pyHanko's loggers (idempotent), and a
     NullHandler on ``hoso``."""
-    global _logging_ready
+    global _logging_ready, _wanted
+    _wanted = True
     if not _logging_ready:
         logging.getLogger("hoso").addHandler(logging.NullHandler())
         _logging_ready = True
@@ -112,7 +121,10 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Take the filter off again: pyHanko's records pass as pyHanko logs them."""
+    """Take the filter off again: pyHanko's records pass as pyHanko logs them (and later
+    verifiers do not put it back)."""
+    global _wanted
+    _wanted = False
     for logger in _targets():
         for f in [f for f in logger.filters if isinstance(f, ExpectedFailures)]:
             logger.removeFilter(f)

@@ -340,15 +340,19 @@ def signed_format(path: Path, max_size: int) -> Kind | str | None:
                 "a PKCS#7 certificate bundle with no signature",
             )
         return "cms"
+    is_zip = head.startswith(b"PK\x03\x04")
+    if is_zip:
+        from verify.formats.asic import looks_like_asic
+
+        if looks_like_asic(head):
+            return "asic"
     if path.suffix.lower() in CLAIMED_SUFFIXES:
         return "claimed"
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if body.startswith(b"<"):
         return _markup(path, body, size, max_size)
-    if head.startswith(b"PK\x03\x04"):
-        from verify.formats.asic import looks_like_asic
-
-        return "asic" if looks_like_asic(head) else _zip(path)
+    if is_zip:
+        return _zip(path)
     return _plain_kind(path, head, size)
 
 

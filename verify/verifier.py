@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from asn1crypto import x509
 from pyhanko_certvalidator import ValidationContext
 
-from verify import cms_forms, fastpath
+from verify import cms_forms, fastpath, logs, special
 from verify.cache import RevocationCache
 from verify.engine import CertificateCheck, Engine, Verdict, short
 from verify.evidence import Evidence, collecting, harvest
@@ -81,6 +81,7 @@ class Verifier:
         self._xml = XmlReader(self.engine)
         self._asic = AsicReader(self.engine, self._cms)
         self._embedded_only: Verifier | None = None  # see _embedded_fallback
+        logs.ensure()  # expected pyHanko failures logged at DEBUG (verify.logs)
 
     @property
     def trust(self) -> TrustProfile:
@@ -347,13 +348,8 @@ class Verifier:
                 if size > limit:
                     return path, None, self._oversize(path, size, moment)
                 data = _read_file(path, size, limit)
-            except OSError as exc:
-                v = Verdict(
-                    SubIndication.FORMAT_FAILURE,
-                    f"không đọc được tệp ({exc.strerror})",
-                    f"the file cannot be read ({exc.strerror})",
-                )
-                return path, None, self.engine.document(path, b"", "unknown", moment, (), v, ())
+            except OSError as exc:  # a problem of the reader's machine, not a forgery
+                return path, None, special.unreadable_report(Path(path), exc, moment)
         if len(data) > limit:
             return path, None, self._oversize(path, len(data), moment)
         return path, data, None
