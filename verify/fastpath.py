@@ -757,6 +757,8 @@ def _structure(
 
     xrefs = reader.xrefs
     total = xrefs.total_revisions
+    if xrefs.hybrid_xrefs_present:
+        raise _NotEligible("hybrid cross-reference sections")
     starts: list[int] = []
     for r in range(total):
         meta = xrefs.get_xref_container_info(r)
@@ -803,13 +805,19 @@ def _structure(
             raise _NotEligible("a signature dictionary redefined after it was signed")
         if k and not (sigs[k - 1].end <= sig.offset and sigs[k - 1].end <= sig.a):
             raise _NotEligible("a signature dictionary before the revision it signs")
+    # The difference analysis reads one kind of stream data: the XMP metadata the catalog
+    # names (checked to be well-formed XML, before and after), which is kept. No DSS yet
+    # when the first signature was made: the analysis of the DSS compares both versions.
+    if "/DSS" in reader.get_historical_root(r1):
+        raise _NotEligible("validation data in the signed revision")
+    metadata = _metadata_refs(reader, r1)
     # what differs from document to document
     skeleton_spans = [(first.a + 1, first.b - 1)]
     if first.m_span is not None:
         skeleton_spans.append(first.m_span)
     streams: list[tuple[int, int, int, int, int]] = []  # (revision, number, gen, start, end)
     for r, number, generation, offset in entries:
-        if r <= r1:
+        if r <= r1 and (number, generation) not in metadata:
             found = _stream_data(data, offset, e1)
             if found is not None:
                 streams.append((r, number, generation, *found))
@@ -866,6 +874,21 @@ def _structure(
     if not known:
         raise _NotEligible("a structure the fast path does not take")
     return key
+
+
+def _metadata_refs(reader: Any, r1: int) -> set[tuple[int, int]]:
+    """The XMP metadata streams the catalog names, in revision ``r1`` and after."""
+    from pyhanko.pdf_utils import generic
+
+    found = set()
+    for r in range(r1, reader.xrefs.total_revisions):
+        root = reader.get_historical_root(r)
+        value = root.raw_get("/Metadata") if "/Metadata" in root else None
+        if isinstance(value, generic.IndirectObject):
+            found.add((value.idnum, value.generation))
+        elif value is not None:
+            raise _NotEligible("direct metadata")
+    return found
 
 
 _EOF_END = re.compile(rb"%%EOF(?:\r\n|\r|\n)?\Z")
@@ -1009,8 +1032,11 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
                 redefined.append((ref, before, offset))
             else:
                 return False
+        metadata = _metadata_refs(reader, r1)
         for ref, before, offset in redefined:
             old, new = _lex_object(data, before, ref), _lex_object(data, offset, ref)
+            if (ref.idnum, ref.generation) in metadata and _xmp(old) and _xmp(new):
+                continue  # new XMP metadata (kept in the structure, as the old one is)
             grown = _appended(old, new, new_here)
             if grown is None:
                 return False
@@ -1155,6 +1181,17 @@ def _appended(old: Any, new: Any, new_here: set[tuple[int, int]]) -> list[tuple[
             return None
         grown.extend(new_refs[len(old_refs) :])
     return grown
+
+
+def _xmp(obj: Any) -> bool:
+    """An XMP metadata stream (no page drawing reads it)."""
+    if not (obj and obj[0] == "stream" and obj[1][0] == "d"):
+        return False
+    entries = dict(obj[1][1])
+    return entries.get(b"/Type") == ("n", b"/Metadata") and entries.get(b"/Subtype") == (
+        "n",
+        b"/XML",
+    )
 
 
 def _refs(value: Any) -> list[tuple[int, int]] | None:

@@ -411,6 +411,31 @@ def resign_all(pki: DemoPKI, labels: list[str], pdf: bytes, variant: int) -> byt
     return bytes(doc)
 
 
+def resign_last(pki: DemoPKI, label: str, pdf: bytes) -> bytes:
+    """The last signature made again by ``label`` over its (perhaps edited) revision."""
+    a, b, c = (int(x) for x in list(_ANY_BYTE_RANGE.finditer(pdf))[-1].groups())
+    der = bytes.fromhex(pdf[a + 1 : b - 1].decode())
+    new = _resign(pki, label, cms.ContentInfo.load(der), pdf[0:a] + pdf[b : b + c]).dump()
+    hexed = new.hex().encode()
+    return pdf[: a + 1] + hexed + b"0" * (b - a - 2 - len(hexed)) + pdf[b - 1 :]
+
+
+def sign_over(pki: DemoPKI, label: str, pdf: bytes) -> bytes:
+    """The last signature replaced, in its place, by one that ``label`` makes over the same
+    bytes (pyHanko's signer, PAdES attributes): the same structure, another signer."""
+    import asyncio
+
+    from fixtures.documents import demo_signer, pinned
+
+    a, b, c = (int(x) for x in list(_ANY_BYTE_RANGE.finditer(pdf))[-1].groups())
+    digest = hashlib.sha256(pdf[0:a] + pdf[b : b + c]).digest()
+    with pinned(SIGNED_AT):
+        made = asyncio.run(demo_signer(pki, label).async_sign(digest, "sha256", use_pades=True))
+    hexed = made.dump().hex().encode()
+    assert len(hexed) <= b - a - 2, "the new signature does not fit"
+    return pdf[: a + 1] + hexed + b"0" * (b - a - 2 - len(hexed)) + pdf[b - 1 :]
+
+
 def countersign(
     pki: DemoPKI,
     label: str,
@@ -617,21 +642,23 @@ def test_genuine_two_signature_documents_are_answered_from_templates(
 def test_a_countersignature_with_another_certificate_is_not_answered_from_the_template(
     demo_pki: DemoPKI, two_signatures: dict[str, bytes]
 ) -> None:
-    """Same first signature and structure, countersigned by another organisation (another
-    certificate), or by an official whose certificate is revoked: validated in full (the
-    revoked one every time: no template is made from a failure)."""
+    """The same document (same structure, byte for byte but the countersignature's
+    /Contents) countersigned by another official (another certificate): validated in full
+    the first time, then from its own template; countersigned by an official whose
+    certificate is revoked: validated in full every time (no template is made from a
+    failure)."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
-    signed = two_signatures["citizen"]
-    _check(fast, full, resign_all(demo_pki, ["citizen", "organisation"],
-           two_signatures["citizen+organisation"], 1), None, "warm")  # fmt: skip
+    genuine = two_signatures["citizen+official"]
+    _check(fast, full, resign_all(demo_pki, ["citizen", "official"], genuine, 1), None, "warm")
     hits = fastpath.stats(fast)["hits"]
-    other = countersign(demo_pki, "branch", signed)
-    _same(fast.verify(other), full.verify(other), "another certificate")
-    assert fastpath.stats(fast)["hits"] == hits
-    revoked = countersign(demo_pki, "official-revoked", signed)
+    other = sign_over(demo_pki, "agency-seal", genuine)
+    report = _check(fast, full, other, None, "another certificate")
+    assert report.passed
+    assert fastpath.stats(fast)["hits"] == hits + 1  # its second time only
+    revoked = sign_over(demo_pki, "official-revoked", genuine)
     report = _check(fast, full, revoked, None, "revoked countersigner")
     assert report.signatures[1].sub_indication is SubIndication.REVOKED
-    assert fastpath.stats(fast)["hits"] == hits
+    assert fastpath.stats(fast)["hits"] == hits + 1
 
 
 def test_later_revisions_that_do_more_than_add_a_signature_never_come_from_a_template(
@@ -639,8 +666,10 @@ def test_later_revisions_that_do_more_than_add_a_signature_never_come_from_a_tem
 ) -> None:
     """A countersignature's revision that also changes the page content, adds an
     annotation, swaps the first signature's appearance, or changes a field the first
-    signature locked: fast = full, none is answered from a template (not from the genuine
-    documents', nor from one of its own), and the locked field's change fails."""
+    signature locked, and one edited byte for byte (then signed again) to give the new
+    widget an area or draw the page from another stream: fast = full, none is answered
+    from a template (not from the genuine documents', nor from one of its own), and the
+    locked field's change fails."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     signed = two_signatures["citizen"]
     locked_base = _with_text_field(minimal_pdf("Ho so", padding=2000), "HoTen", "Nguyen Van A")
@@ -651,21 +680,27 @@ def test_later_revisions_that_do_more_than_add_a_signature_never_come_from_a_tem
         at=SIGNED_AT,
         field_lock=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, fields=["HoTen"]),
     )
-    for doc in (
-        countersign(demo_pki, "organisation", signed),
-        countersign(demo_pki, "organisation", locked),
-    ):
+    genuine = countersign(demo_pki, "official", signed)
+    for doc in (genuine, countersign(demo_pki, "official", locked)):
         _check(fast, full, doc, None, "genuine")  # the genuine shapes have templates
+    widget = genuine.rindex(b"/Rect [ 0 0 0 0 ]") + len(b"/Rect [ ")
+    page = genuine.rindex(b"/Contents 4 0 R") + len(b"/Contents ")
     tampered = {
         "page content changed": countersign(
-            demo_pki, "organisation", signed, change=_page_content_added
+            demo_pki, "official", signed, change=_page_content_added
         ),
-        "annotation added": countersign(demo_pki, "organisation", signed, change=_annotation_added),
+        "annotation added": countersign(demo_pki, "official", signed, change=_annotation_added),
         "first signature's appearance swapped": countersign(
-            demo_pki, "organisation", signed, change=_first_widget_appearance_swapped
+            demo_pki, "official", signed, change=_first_widget_appearance_swapped
         ),
         "locked field changed": countersign(
-            demo_pki, "organisation", locked, change=_text_field_changed("HoTen", "Tran Thi B")
+            demo_pki, "official", locked, change=_text_field_changed("HoTen", "Tran Thi B")
+        ),
+        "new widget with an area": resign_last(
+            demo_pki, "official", _edited(genuine, widget, b"0 0 0 0", b"0 0 9 9")
+        ),
+        "page drawn from another stream": resign_last(
+            demo_pki, "official", _edited(genuine, page, b"4 0 R", b"6 0 R")
         ),
     }
     hits = fastpath.stats(fast)["hits"]
@@ -707,6 +742,57 @@ def test_what_the_fast_path_leaves_to_full_validation_after_a_signature(
         doc = countersign(demo_pki, "official", resign_pdf(demo_pki, "citizen", first_visible, i))
         _check(fast, full, doc, None, f"visible first signature {i}")
     assert fastpath.stats(fast)["hits"] == 3
+
+
+def _page_text_at(pdf: bytes, y: int) -> bytes:
+    """``pdf`` (made by ``minimal_pdf`` with padding) with its page drawn from the padding
+    stream, which now begins with a line of text at height ``y``: documents that differ
+    in where the text is are of one shape (same bytes but a stream's data)."""
+    pdf = _edited(pdf, pdf.index(b"/Contents 4 0 R") + len(b"/Contents "), b"4 0 R", b"6 0 R")
+    spot = pdf.index(b"%xxxx")
+    text = f"BT /F1 28 Tf 80 {y:03d} Td (SO TIEN 1.000.000 DONG) Tj ET\n%".encode()
+    return _edited(pdf, spot, pdf[spot : spot + len(text)], text)
+
+
+def test_what_a_visible_countersignature_covers_is_judged_for_each_document(
+    demo_pki: DemoPKI,
+) -> None:
+    """Two documents of one shape but for their page content, countersigned with the same
+    visible stamp: over blank paper it passes, drawn over the signed amount it fails; the
+    second is validated in full (a later signature that draws something is never taken
+    from a template, what it covers differs from page to page)."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    base = minimal_pdf("Ho so", padding=2000)
+    blank_under = sign_pdf(demo_pki, "citizen", _page_text_at(base, 200), at=SIGNED_AT)
+    y = blank_under.index(b"Tf 80 200 Td") + len(b"Tf 80 ")
+    covered = resign_pdf(demo_pki, "citizen", _edited(blank_under, y, b"200", b"760"), 1)
+    stamp = (60, 740, 420, 800)
+    passing = countersign(demo_pki, "official", blank_under, box=stamp)
+    assert _check(fast, full, passing, None, "stamp over blank paper").passed
+    failing = countersign(demo_pki, "official", covered, box=stamp)
+    report = _check(fast, full, failing, None, "stamp over the amount")
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED
+    assert fastpath.stats(fast)["hits"] == 0
+
+
+def test_metadata_the_difference_analysis_reads_is_part_of_the_shape(
+    demo_pki: DemoPKI, two_signatures: dict[str, bytes]
+) -> None:
+    """An ECDSA first signature writes XMP metadata into its revision, which the
+    difference analysis of every later revision parses. The same document with that
+    metadata broken (and both signatures made again) fails in full validation, and is
+    never answered from the template of the well-formed one."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    pair = ["citizen-ec", "organisation"]
+    genuine = two_signatures["citizen-ec+organisation"]
+    for i in range(2):
+        _check(fast, full, resign_all(demo_pki, pair, genuine, i), None, "well-formed")
+    hits = fastpath.stats(fast)["hits"]
+    tag = genuine.index(b"<x:xmpmeta", 0, _signed_end(genuine))
+    broken = resign_all(demo_pki, pair, _edited(genuine, tag, b"<x:xmpmeta", b"<x:xmpmetX"), 3)
+    report = _check(fast, full, broken, None, "broken metadata")
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED
+    assert fastpath.stats(fast)["hits"] == hits
 
 
 @pytest.fixture(scope="module")
