@@ -58,7 +58,6 @@ from verify.trust import (
 )
 from verify.verifier import CertificateCheck, Verifier
 
-
 __all__ = [
     "CONSTRAINTS",
     "REPORT_SCHEMA_VERSION",
