@@ -47,6 +47,7 @@ from eforms.definition import (
 from eforms.errors import (
     CatalogError,
     DefinitionError,
+    DefinitionWarning,
     EformsError,
     FormValidationError,
     LogicError,
@@ -63,6 +64,7 @@ from eforms.formats import (
     parse_personal_id,
     tax_check_digit,
 )
+from eforms.lint import Problem, check_definition
 from eforms.names import (
     NAMES,
     NameRegistry,
@@ -119,6 +121,7 @@ __all__ = [
     "ComputedField",
     "CrossCheck",
     "DefinitionError",
+    "DefinitionWarning",
     "DossierCodes",
     "EformsError",
     "Fee",
@@ -136,6 +139,7 @@ __all__ = [
     "PdfAttachment",
     "PdfMetadata",
     "PersonalId",
+    "Problem",
     "Procedure",
     "ProviderError",
     "ProviderRegistry",
@@ -153,6 +157,7 @@ __all__ = [
     "autofill",
     "autofill_sync",
     "bundled_catalog",
+    "check_definition",
     "compute",
     "evaluate_rules",
     "fold",

@@ -11,6 +11,7 @@
                   [--attach FILE[:SIG]]... [--state-dir DIR] [--code-format FMT]
                   [--declarant-id POINTER]
     eforms codes [--state-dir DIR] [--all] [--json]
+    eforms check [--all] [FORM...] [--json] [--lang vi|en]
 
 FORM is a bundled form id (``eforms catalog`` lists them) or a path to a definition file;
 a plain JSON Schema file is a valid definition. Exit codes: 0 success / valid, 1 invalid
@@ -23,7 +24,11 @@ and 65 when no dossier code can be issued or the bundle cannot be written; its k
 are ``esign``'s (``--p12``, ``--key``/``--chain``, ``--pkcs11-lib``, ``--csc-url``) and it
 writes ``DIR/<dossier code>/``. ``codes`` lists the dossier codes that carry no dossier
 (void, with the reason the submission failed; reserved by a submission that never
-finished), or every code with ``--all``; it exits 0.
+finished), or every code with ``--all``; it exits 0. ``check`` lints definitions (files or
+bundled form ids; ``--all``: every bundled form): unlabelled fields (shared definitions
+included), labels without English, unnamed or unknown providers, enum values without
+labels, expressions reading no field; exit 0 when clean, 1 when a form has problems or
+does not load.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,7 +47,13 @@ from typing import Any, NoReturn
 from eforms.autofill import autofill_sync
 from eforms.catalog import AUDIENCES, LEVELS, bundled_catalog
 from eforms.definition import FormDefinition, load_definition
-from eforms.errors import CatalogError, DefinitionError, EformsError, FormValidationError
+from eforms.errors import (
+    CatalogError,
+    DefinitionError,
+    DefinitionWarning,
+    EformsError,
+    FormValidationError,
+)
 from eforms.providers.sqlite import sqlite_registry
 from eforms.providers.submissions import SubmissionsProvider, SubmissionStore
 from eforms.submission import (
@@ -161,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     codes.add_argument("--all", action="store_true", help="every code, not only the gaps")
     codes.add_argument("--json", action="store_true", help="print JSON")
+    chk = sub.add_parser("check", help="lint form definitions (labels, providers, enums, rules)")
+    chk.add_argument("forms", nargs="*", metavar="FORM", help="definition files or bundled ids")
+    chk.add_argument("--all", action="store_true", help="every bundled form")
+    chk.add_argument("--json", action="store_true", help="print JSON")
+    chk.add_argument("--lang", choices=["vi", "en"], default="en")
     return parser
 
 
@@ -356,6 +373,43 @@ def _codes(args: argparse.Namespace) -> int:
     return EX_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    from eforms.lint import Problem, check_definition
+
+    refs = list(args.forms)
+    if args.all:
+        refs += [f for f in bundled_catalog().form_ids() if f not in refs]
+    if not refs:
+        raise _UsageError("check: give FORM... or --all")
+    outcomes: list[tuple[str, str | None, list[Problem]]] = []  # (form, load error, problems)
+    for ref in refs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DefinitionWarning)  # reported below, once
+                form = _form(ref)
+        except (DefinitionError, _InputError) as exc:
+            outcomes.append((ref, str(exc), []))
+            continue
+        outcomes.append((ref, None, check_definition(form)))
+    clean = all(error is None and not found for _ref, error, found in outcomes)
+    if args.json:
+        forms = [
+            {"form": ref, "loads": error is None, "error": error or "",
+             "problems": [p.to_json() for p in found]}
+            for ref, error, found in outcomes
+        ]  # fmt: skip
+        _print_json({"clean": clean, "forms": forms})
+    else:
+        for ref, error, found in outcomes:
+            if error is not None:
+                print(f"{ref}: does not load: {error}")
+            elif not found:
+                print(f"{ref}: ok")
+            for p in found:
+                print(f"{ref}: {p.location or '/'}: {p.code}: {p.message(args.lang)}")
+    return EX_OK if clean else EX_INVALID
+
+
 def _in_lang(exc: BaseException, lang: str) -> str:
     """An error's message in ``lang``: esign's refusals carry ``message_vi`` beside the
     English text (``submit`` speaks Vietnamese unless ``--lang en``)."""
@@ -384,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             "render": _render,
             "submit": _submit,
             "codes": _codes,
+            "check": _check,
         }[args.command]
         return handler(args)
     except _UsageError as exc:

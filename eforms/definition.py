@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -30,7 +31,7 @@ from jsonschema.exceptions import SchemaError
 from referencing.jsonschema import DRAFT202012
 
 from eforms import logic, pointers
-from eforms.errors import DefinitionError, LogicError
+from eforms.errors import DefinitionError, DefinitionWarning, LogicError
 from eforms.formats import VN_FORMATS, format_checker
 from eforms.text import nfc_tree
 
@@ -345,6 +346,7 @@ def load_definition(
     *,
     known_providers: Iterable[str] | None = None,
     name: str | None = None,
+    lint: bool = True,
 ) -> FormDefinition:
     """Load and check a form definition (or a plain JSON Schema) from a path or a mapping.
 
@@ -353,6 +355,11 @@ def load_definition(
     validating and rendering data never needs a provider; :func:`autofill` warns about a
     provider that is not registered when it runs. ``name`` is used in messages and as the
     id of a plain schema.
+
+    A full definition is then linted (:func:`eforms.lint.check_definition`: unlabelled
+    fields, unnamed providers, enum values without labels, unknown references) and each
+    problem is a :class:`~eforms.errors.DefinitionWarning`; ``lint=False`` skips that. A
+    plain JSON Schema is not linted (``eforms check`` lints it on request).
     """
     if isinstance(source, Mapping):
         raw: Any = source
@@ -378,7 +385,13 @@ def load_definition(
     else:
         prefix = "/schema"
     providers = None if known_providers is None else frozenset(known_providers)
-    return _build(raw, where, providers, prefix)
+    form = _build(raw, where, providers, prefix)
+    if lint and prefix:
+        from eforms.lint import check_definition
+
+        for problem in check_definition(form):
+            warnings.warn(DefinitionWarning(problem, where), stacklevel=2)
+    return form
 
 
 def _fail(message: str, location: str, where: str) -> DefinitionError:

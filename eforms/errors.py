@@ -10,6 +10,10 @@ The tree, in full::
     ├── RegistryError               a provider name is unknown or registered twice
     └── FormValidationError         raised by ``ValidationReport.raise_for_status()``
 
+    DefinitionWarning (a UserWarning) what :func:`~eforms.lint.check_definition` finds in a
+                                    definition that loads: unlabelled fields, unnamed
+                                    providers, enum values without labels, unknown references
+
 Every error carries data, not just text: ``DefinitionError.location`` is a JSON Pointer into
 the definition, ``FormValidationError.errors`` the ranked :class:`~eforms.validation.FieldError`
 list.
@@ -20,11 +24,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from eforms.lint import Problem
     from eforms.validation import FieldError
 
 __all__ = [
     "CatalogError",
     "DefinitionError",
+    "DefinitionWarning",
     "EformsError",
     "FormValidationError",
     "LogicError",
@@ -47,6 +53,17 @@ class DefinitionError(EformsError):
         where += location or "/"
         super().__init__(f"{where}: {message}")
         self.reason = message
+
+
+class DefinitionWarning(UserWarning):
+    """A definition loads but would read badly: ``problem`` is the
+    :class:`~eforms.lint.Problem` (location, code, message in English and Vietnamese)."""
+
+    def __init__(self, problem: Problem, source: str = "") -> None:
+        self.problem = problem
+        self.source = source
+        where = f"{source}:" if source else ""
+        super().__init__(f"{where}{problem}")
 
 
 class CatalogError(EformsError):

@@ -17,7 +17,7 @@ mean. They are given in four places, the first found wins:
   providers, and the vocabularies ``sex`` and ``marital-status``).
 
 Labels are a :class:`~eforms.Localized`, or a ``{"vi", "en"}`` mapping, or a ``(vi, en)``
-pair.
+pair (``["vi", "en"]`` in JSON).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ ENUM_LABELS_KEYWORD = "x-enum-labels"
 GENERIC_SOURCE = Localized("cơ sở dữ liệu được kết nối", "a connected registry")
 """What a provider nobody named is called in messages (its internal key never is)."""
 
-LabelLike = Localized | Mapping[str, str] | tuple[str, str] | str
+LabelLike = Localized | Mapping[str, str] | tuple[str, str] | list[str] | str
 
 
 def as_localized(label: LabelLike, *, what: str = "label") -> Localized:
@@ -62,7 +62,7 @@ def as_localized(label: LabelLike, *, what: str = "label") -> Localized:
     if isinstance(label, str) and label.strip():
         return Localized(label)
     if (
-        isinstance(label, tuple)
+        isinstance(label, tuple | list)
         and len(label) == 2
         and all(isinstance(t, str) for t in label)
         and label[0].strip()

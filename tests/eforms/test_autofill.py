@@ -38,6 +38,17 @@ FORM: dict[str, Any] = {
             "c": {"type": "string"},
         },
     },
+    "labels": {
+        "/a": {"vi": "Họ và tên", "en": "Full name"},
+        "/b": {"vi": "Số điện thoại", "en": "Phone"},
+        "/c": {"vi": "Ghi chú", "en": "Note"},
+    },
+    "providers": {
+        "fast": {"vi": "Hệ thống nhanh", "en": "the fast system"},
+        "odd": {"vi": "Hệ thống lạ", "en": "the odd system"},
+        "slow": {"vi": "Hệ thống chậm", "en": "the slow system"},
+        "submissions": {"vi": "Hồ sơ đã nộp", "en": "earlier submissions"},
+    },
     "autofill": [
         {"field": "/a", "source": "fast.a", "locked": True},
         {"field": "/b", "source": "odd.b"},

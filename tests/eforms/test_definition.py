@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eforms import Catalog, DefinitionError, load_definition
+from eforms import Catalog, DefinitionError, DefinitionWarning, load_definition
 
 BASE: dict[str, Any] = {
     "id": "thu-nghiem",
@@ -19,7 +19,10 @@ BASE: dict[str, Any] = {
         "type": "object",
         "properties": {
             "name": {"type": "string", "pattern": "^[A-Z]"},
-            "kind": {"enum": ["a", "b"]},
+            "kind": {
+                "enum": ["a", "b"],
+                "x-enum-labels": {"a": {"vi": "Loại A", "en": "Kind A"}, "b": ["Loại B", "Kind B"]},
+            },
             "address": {"$ref": "https://schemas.hoso.vn/eforms/common.json#/$defs/address"},
         },
     },
@@ -36,6 +39,10 @@ BASE: dict[str, Any] = {
                 },
             },
         ],
+    },
+    "labels": {
+        "/name": {"vi": "Tên", "en": "Name"},
+        "/kind": {"vi": "Loại", "en": "Kind"},
     },
     "autofill": [{"field": "/name", "source": "population.full_name", "locked": True}],
 }
@@ -97,7 +104,11 @@ def test_custom_provider_loads_and_is_refused_only_against_a_given_list() -> Non
     given, a provider outside that list is refused at /autofill/0."""
     raw = copy.deepcopy(BASE)
     raw["autofill"][0]["source"] = "horoscope.sign"
-    assert load_definition(raw).bindings[0].provider == "horoscope"
+    with pytest.warns(DefinitionWarning, match="unnamed-provider") as caught:
+        assert load_definition(raw).bindings[0].provider == "horoscope"
+    assert [w.message.problem.location for w in caught] == ["/autofill/0"]  # type: ignore[union-attr]
+    raw["providers"] = {"horoscope": {"vi": "Tử vi", "en": "Horoscope"}}
+    assert load_definition(raw).bindings[0].provider == "horoscope"  # named: no warning
     with pytest.raises(DefinitionError) as info:
         load_definition(raw, known_providers=["population"])
     assert info.value.location == "/autofill/0"

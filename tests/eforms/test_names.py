@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from eforms import (
+    FormDefinition,
     HttpJsonProvider,
     NameRegistry,
     ProviderRegistry,
@@ -105,8 +106,14 @@ def _visible_text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+def _load(raw: dict[str, Any]) -> FormDefinition:
+    """MARRIAGE on purpose lacks labels for maritalStatus and a name for its provider: what
+    people then read is what these tests look at (eforms check would flag both)."""
+    return load_definition(raw, lint=False)
+
+
 def _fill(url: str, **register: Any) -> Any:
-    form = load_definition(MARRIAGE)
+    form = _load(MARRIAGE)
     registry = ProviderRegistry()
     registry.register("civil-status", HttpJsonProvider(url, timeout=2), **register)
     return form, asyncio.run(autofill(form, HUSBAND, registry, clock=clock, timeout=2))
@@ -174,7 +181,7 @@ def test_marital_status_shows_raw_values_until_someone_gives_their_labels(
 
     by_schema = json.loads(json.dumps(MARRIAGE))
     by_schema["schema"]["properties"]["maritalStatus"]["x-enum-labels"] = "marital-status"
-    text = _visible_text(render_html(load_definition(by_schema), {"maritalStatus": "single"}))
+    text = _visible_text(render_html(_load(by_schema), {"maritalStatus": "single"}))
     assert "Chưa kết hôn" in text
 
 
@@ -187,7 +194,7 @@ def _pdf_text(pdf: bytes) -> str:
 def test_shared_definitions_render_with_their_labels_never_json_names() -> None:
     """People and addresses from common.json, with no labels in the form, are labelled in HTML
     (vi and en) and on paper: no 'fullName', 'provinceCode' or 'street' is shown."""
-    form = load_definition(MARRIAGE)
+    form = _load(MARRIAGE)
     data = {
         "wife": {"fullName": "Trần Thị Mai", "birthDate": "1994-05-01", "sex": "F",
                  "idNumber": "079194001234"},
@@ -239,7 +246,7 @@ def test_autofill_warnings_say_which_registry_and_why_in_both_languages() -> Non
         {"field": "/wife/ethnicity", "source": "broken.ethnicity"},
         {"field": "/wife/nationality", "source": "odd.nationality"},
     ]
-    form = load_definition(raw)
+    form = _load(raw)
     registry = ProviderRegistry(
         {"slow": _Scripted({"full_name": "x"}, delay=5), "broken": _Scripted(error=True),
          "odd": _Scripted(["not", "an", "object"])}

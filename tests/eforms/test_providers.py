@@ -149,6 +149,7 @@ def test_http_provider_unreachable_is_a_warning() -> None:
             "version": "1",
             "title": {"vi": "Thử"},
             "schema": {"type": "object", "properties": {"n": {"type": "string"}}},
+            "labels": {"/n": {"vi": "Mã số bảo hiểm xã hội", "en": "Social insurance number"}},
             "autofill": [{"field": "/n", "source": "insurance.insurance_number"}],
         }
     )

@@ -48,8 +48,18 @@ LICENCE: dict[str, Any] = {
             "idIssuedOn": {"$ref": COMMON + "pastDate"},
             "validUntil": {"$ref": COMMON + "isoDate"},
             "examDate": {"$ref": COMMON + "isoDate"},
-            "maritalStatus": {"enum": ["single", "married"]},
+            "maritalStatus": {"enum": ["single", "married"], "x-enum-labels": "marital-status"},
         },
+    },
+    "labels": {
+        "/person": {"vi": "Người đề nghị", "en": "Applicant"},
+        "/idIssuedOn": {"vi": "Ngày cấp căn cước", "en": "ID card issued on"},
+        "/validUntil": {"vi": "Có giá trị đến", "en": "Valid until"},
+        "/examDate": {"vi": "Ngày sát hạch", "en": "Examination date"},
+        "/maritalStatus": {"vi": "Tình trạng hôn nhân", "en": "Marital status"},
+    },
+    "providers": {
+        "civil-status": {"vi": "Cơ sở dữ liệu hộ tịch", "en": "the Civil Status Database"}
     },
     "autofill": [
         {"field": "/person/fullName", "source": "civil-status.full_name", "locked": True},
