@@ -79,7 +79,7 @@ class Verifier:
         self._pdf = PdfReader(self.engine)
         self._cms = CmsReader(self.engine)
         self._xml = XmlReader(self.engine)
-        self._asic = AsicReader(self.engine, self._cms)
+        self._asic = AsicReader(self.engine, self._cms, xml_reader=self._xml)
         self._embedded_only: Verifier | None = None  # see _embedded_fallback
         logs.ensure()  # expected pyHanko failures logged at DEBUG (verify.logs)
 

@@ -275,11 +275,14 @@ def test_signature_without_its_manifest_is_format_failure(
 def test_asics_timestamp_over_an_einvoice(
     stamped: bytes, verifier: Verifier, validate_report: Callable[[dict[str, Any]], None]
 ) -> None:
-    """The time assertion is a document timestamp over the invoice; the invoice changed
-    after it is HASH_FAILURE."""
+    """The time assertion is a document timestamp over the invoice, and the invoice's own
+    XML signature is verified inside the container with it as proof of existence; the
+    invoice changed after it is HASH_FAILURE."""
     report = verifier.verify(stamped)
     assert report.indication is Indication.TOTAL_PASSED, report.message_en
-    (ts,) = report.signatures
+    (ts, invoice) = report.signatures
+    assert invoice.kind == "xml"
+    assert invoice.signing_time_proven == PINNED_NOW
     assert (ts.kind, ts.field_name, ts.covers) == (
         "document_timestamp",
         TIMESTAMP_NAME,

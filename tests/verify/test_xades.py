@@ -37,6 +37,7 @@ from tests.conftest import PINNED_NOW
 from verify import (
     DocumentReport,
     Indication,
+    SignatureReport,
     SubIndication,
     TrustProfile,
     ValidationPolicy,
@@ -702,3 +703,72 @@ def test_mutated_unsigned_properties_never_raise_nor_pass(
     report = offline_soft.verify(document)
     assert len(report.signatures) == 1
     assert report.signatures[0].indication is not Indication.TOTAL_PASSED, report.to_dict()
+
+
+# -- an ASiC-S container's timestamp over the whole invoice -----------------------------------
+
+
+def _asic_s(name: str, data: bytes, token: cms.ContentInfo | None) -> bytes:
+    """An ASiC-S container (EN 319 162-1): mimetype first and stored, the invoice, and the
+    time assertion over it in META-INF/timestamp.tst."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.etsi.asic-s+zip", zipfile.ZIP_STORED
+        )
+        z.writestr(name, data, zipfile.ZIP_DEFLATED)
+        if token is not None:
+            z.writestr("META-INF/timestamp.tst", token.dump(), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("token_at", "expected"),
+    [
+        (EXPIRED_SIGNED_AT, PASSED),  # while the certificate was valid: proof of existence
+        (None, (Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE)),
+    ],
+)
+def test_asic_s_timestamp_gives_the_invoice_inside_its_proof_of_existence(
+    demo_pki: DemoPKI,
+    online: Verifier,
+    expired_invoice: bytes,
+    token_at: datetime | None,
+    expected: tuple[Indication, SubIndication | None],
+) -> None:
+    """An e-invoice whose seller's certificate has expired, kept in an ASiC-S with a
+    timestamp over the whole file from when the certificate was valid: the invoice's own
+    XML signature is verified inside the container and passes, proven at the token's time;
+    without the token it is INDETERMINATE / OUT_OF_BOUNDS_NO_POE as it is alone."""
+    token = (
+        timestamp_token(demo_pki, expired_invoice, at=token_at) if token_at is not None else None
+    )
+    report = online.verify(_asic_s("hoa-don.xml", expired_invoice, token))
+    assert report.format == "asic"
+    [xml_sig] = [s for s in report.signatures if s.kind == "xml"]
+    assert verdict_of(xml_sig) == expected, xml_sig.message_en
+    assert xml_sig.field_name is not None
+    assert xml_sig.field_name.startswith("hoa-don.xml#")
+    if token_at is not None:
+        assert xml_sig.signing_time_proven == token_at
+        assert report.indication is Indication.TOTAL_PASSED, report.message_en
+
+
+def test_asic_s_timestamp_over_other_data_proves_nothing_for_the_invoice(
+    demo_pki: DemoPKI, online: Verifier, expired_invoice: bytes
+) -> None:
+    """A time assertion whose imprint is over other bytes is not a proof for the invoice:
+    the token fails as HASH_FAILURE and the invoice's signature stays OUT_OF_BOUNDS_NO_POE."""
+    token = timestamp_token(demo_pki, b"some other file", at=EXPIRED_SIGNED_AT)
+    report = online.verify(_asic_s("hoa-don.xml", expired_invoice, token))
+    [xml_sig] = [s for s in report.signatures if s.kind == "xml"]
+    assert verdict_of(xml_sig) == (Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE)
+    [ts] = [s for s in report.signatures if s.kind == "document_timestamp"]
+    assert ts.sub_indication is SubIndication.HASH_FAILURE
+
+
+def verdict_of(sig: SignatureReport) -> tuple[Indication, SubIndication | None]:
+    return sig.indication, sig.sub_indication

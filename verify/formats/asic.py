@@ -73,7 +73,8 @@ from verify.engine import (
     sub_of,
 )
 from verify.formats.cms import CmsReader
-from verify.formats.signed_data import exception_verdict
+from verify.formats.signed_data import exception_verdict, token_algorithms
+from verify.formats.xml import XmlReader
 from verify.report import (
     DocumentReport,
     Indication,
@@ -82,6 +83,7 @@ from verify.report import (
     sentences,
     vn_time,
 )
+from verify.xmldsig import looks_like_xml
 
 __all__ = [
     "ASIC_NAMESPACE",
@@ -482,6 +484,8 @@ class _Item:
     content: bytes | None = None
     covers: tuple[str, ...] = ()
     problem: Verdict | None = None
+    proof: process.TimestampEvidence | None = None
+    """A timestamp's token as evidence (proof of existence for what it covers)."""
 
 
 class AsicReader:
@@ -493,9 +497,11 @@ class AsicReader:
         engine: Engine,
         cms_reader: CmsReader | None = None,
         limits: ContainerLimits | None = None,
+        xml_reader: XmlReader | None = None,
     ) -> None:
         self.engine = engine
         self.cms = cms_reader or CmsReader(engine)
+        self.xml = xml_reader or XmlReader(engine)
         self.limits = limits or ContainerLimits()
 
     async def verify(self, path: str | None, data: bytes, moment: datetime) -> DocumentReport:
@@ -583,6 +589,8 @@ class AsicReader:
         for item in items:
             for report in await self._reports(item, len(reports), moment):
                 reports.append(self._against_manifest(report, item, container.by_name))
+        if single is not None and single.data is not None and looks_like_xml(single.data):
+            reports.extend(await self._signed_xml(single, items, len(reports), moment))
         facts = _facts(container_type, mimetype, data_files, items, container.by_name)
         if not reports:
             doc = self.engine.document(
@@ -614,6 +622,26 @@ class AsicReader:
             else:
                 doc = replace(doc, warnings=(*doc.warnings, _warning(vi, en)))
         return replace(doc, facts=facts)
+
+    async def _signed_xml(
+        self, single: _Entry, items: list[_Item], index: int, moment: datetime
+    ) -> list[SignatureReport]:
+        """The XML signatures inside an ASiC-S's one data file (an e-invoice), each with the
+        container's timestamps over that file as proof of existence: the XML gains the
+        proof of time it cannot carry itself (ETSI EN 319 162-1, ASiC-S with a time
+        assertion). Nothing when the file holds no signature."""
+        proofs = [i.proof for i in items if i.proof is not None and single.name in i.covers]
+        doc = await self.xml.verify(None, single.data or b"", moment, proofs=proofs)
+        if doc.sub_indication is SubIndication.NO_SIGNATURE_FOUND and not doc.signatures:
+            return []
+        if not doc.signatures:
+            verdict = Verdict(doc.sub_indication, doc.message_vi, doc.message_en)
+            report = _verdict_report(index, "xml", single.name, verdict, (single.name,))
+            return [replace(report, message_vi=doc.message_vi, message_en=doc.message_en)]
+        return [
+            replace(s, index=index + n, field_name=f"{single.name}#{s.field_name or n + 1}")
+            for n, s in enumerate(doc.signatures)
+        ]
 
     def _mimetype(
         self, data: bytes, container: _Zip, reader: _Reader, warnings: list[str]
@@ -792,6 +820,16 @@ class AsicReader:
             )
         else:
             verdict = Verdict(None)
+        item.proof = process.TimestampEvidence(
+            kind="document",
+            time=status.timestamp,
+            intact=bool(status.intact),
+            valid=bool(status.valid),
+            trusted=bool(status.trusted),
+            tsa_cert=status.signing_cert,
+            digest_algorithms=token_algorithms(signed_data),
+            label=f"ASiC timestamp {_shown(item.entry.name)}",
+        )
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
         if verdict.sub is None:
             vi = f"Dấu thời gian hợp lệ: {what_vi} đã tồn tại lúc {vn_time(status.timestamp)}."

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -85,7 +86,17 @@ class XmlReader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    async def verify(self, path: str | None, data: bytes, moment: datetime) -> DocumentReport:
+    async def verify(
+        self,
+        path: str | None,
+        data: bytes,
+        moment: datetime,
+        *,
+        proofs: Sequence[process.TimestampEvidence] = (),
+    ) -> DocumentReport:
+        """Every ds:Signature of the document. ``proofs`` are timestamps found outside it
+        that cover the whole file (an ASiC-S container's token over an e-invoice): proof
+        of existence for every signature in it, judged like the signature's own."""
         from verify.einvoice import invoice_facts
 
         try:
@@ -105,7 +116,7 @@ class XmlReader:
             return replace(doc, facts=facts)
         reports = []
         for index, check in enumerate(inspection.checks):
-            reports.append(await self._signature_report(index, check, moment, facts))
+            reports.append(await self._signature_report(index, check, moment, facts, proofs))
         doc = self.engine.document(path, data, "xml", moment, reports, None, ())
         return replace(doc, facts=facts)
 
@@ -115,6 +126,7 @@ class XmlReader:
         check: XmlSignatureCheck,
         moment: datetime,
         facts: dict[str, Any] | None = None,
+        proofs: Sequence[process.TimestampEvidence] = (),
     ) -> SignatureReport:
         from verify.einvoice import seller_mst_mismatch
 
@@ -139,10 +151,11 @@ class XmlReader:
         elif not check.signature_ok or check.signer_cert is None:
             verdict = Verdict(SubIndication.SIG_CRYPTO_FAILURE)
         else:
-            if check.carries_xades:
+            if check.carries_xades or proofs:
                 # the proof of existence the process accepts is the time the signer's path
                 # is validated at (past signature validation); else the validation time
                 stamps = await self._timestamps(check, moment)
+                stamps = replace(stamps, evidence=(*stamps.evidence, *proofs))
                 proven = process.proof_of_existence(
                     stamps.evidence, self.engine.policy, process.Judgement()
                 )
