@@ -197,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. 200M for big signed scans; default 64M, or the policy's max_file_size",
     )
     parser.add_argument(
+        "--due-before",
+        metavar="DATE",
+        help="also tell each signature's renewal date (the last timestamp's TSA certificate "
+        "expiring or revoked, the dated algorithm rules) and list the documents whose proof "
+        "must be renewed before DATE (ISO 8601, as --at); the exit status is unaffected",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="count a file that is not a signed document (NOT_SIGNED) as not passed "
@@ -831,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         moment = parse_time(args.at) if args.at else None
+        args.due = parse_time(args.due_before) if args.due_before else None
         _check_report_target(args.report)
         if args.detached is not None:
             if len(args.paths) != 1 or Path(args.paths[0]).is_dir():
@@ -913,6 +921,8 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         policy = policy.replace(validation_time=moment)
     if args.max_size is not None:
         policy = policy.replace(max_file_size=args.max_size)
+    if args.due is not None:
+        policy = policy.replace(renewal_dates=True)
     cache = _cache(args)
     verifier = Verifier(trust, policy, evidence_in=args.evidence_in, cache=cache)
     now = datetime.now(UTC)
@@ -937,6 +947,9 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         settings.append(("Bằng chứng / Evidence used", str(args.evidence_in)))
     if args.max_size is not None:
         settings.append(("Giới hạn kích thước tệp / File size limit", f"{args.max_size} bytes"))
+    settings.append(("Chính sách kiểm tra / Validation policy", args.policy or ""))
+    if args.due is not None:
+        settings.append(("Gia hạn trước / Renew before", _describe_time(args.due)))
     if moment is not None and (moment - now).total_seconds() > FUTURE_SLACK_SECONDS:
         future_vi, future_en = _future_warning(moment, now)
         _print(sys.stderr, f"verify: warning: {future_en} / Cảnh báo: {future_vi}")
@@ -975,7 +988,7 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
         args.resume is not None and args.jsonl is not None and _same_file(args.resume, args.jsonl)
     )
     outputs = _Outputs(args.jsonl, args.csv, append=append)
-    keep = not args.json or args.report is not None
+    keep = not args.json or args.report is not None or args.due is not None
     reports: list[DocumentReport] = []
     seen: list[tuple[Indication, SubIndication | None]] = []
     early_time: list[str] = []
@@ -1059,6 +1072,8 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
             f"a signature's claimed signing time: {names} / Cảnh báo: thời điểm kiểm tra sớm "
             "hơn thời điểm ký mà chữ ký khai báo",
         )
+    if args.due is not None:
+        _print_due(reports, args.due, sys.stderr if args.json else sys.stdout)
     if seen and all(i is Indication.NOT_SIGNED for i, _s in seen) and not previous:
         _print(sys.stderr, "verify: no signed document among the files given")
     if args.evidence:
@@ -1072,6 +1087,26 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
             return EXIT_CANTCREAT
         _print(sys.stderr, f"verify: report written to {args.report}")
     return _exit([*previous, *(i for i, _s in seen)], strict=args.strict)
+
+
+def _print_due(reports: Sequence[DocumentReport], due: datetime, out: Any) -> None:
+    """``--due-before``: each signature whose proof must be renewed before ``due``."""
+    lines = []
+    for report in reports:
+        for sig in report.signatures:
+            renewal = sig.renewal or {}
+            when = renewal.get("due")
+            if when is not None and datetime.fromisoformat(when) < due:
+                name = clean(report.path or "<bytes>")
+                lines.append(f"  {name} [{sig.field_name or sig.index}]: {renewal['message_en']}")
+                lines.append(f"    {renewal['message_vi']}")
+    head = (
+        f"Cần gia hạn trước {_describe_time(due)} / to renew before "
+        f"{due.isoformat(timespec='seconds')}: {len(lines) // 2} signature(s)"
+    )
+    _print(out, head)
+    for line in lines:
+        _print(out, line)
 
 
 def memory_limit(max_file_size: int) -> int:

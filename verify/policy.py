@@ -300,6 +300,11 @@ class ValidationPolicy:
     an earlier full validation (see :mod:`verify.fastpath`); anything else, and the first
     document of each signer, goes through full validation. The reports are the same either
     way; ``False`` always validates in full."""
+    renewal_dates: bool = False
+    """Also tell, for each signature, the date by which its proof of existence must be
+    renewed and why (:func:`verify.preservation.renewal_due`: the last timestamp's TSA
+    certificate expiring or revoked, the dated algorithm rules): each report's
+    ``renewal``. Off by default: it reads the document's timestamps once more."""
     constraints: Mapping[str, Level] = field(default_factory=dict)
     """Levels that differ from the defaults in :data:`CONSTRAINTS`, by constraint id
     (levels may be given as the strings ``"FAIL"``, ``"WARN"``, ``"INFORM"``, ``"IGNORE"``).
@@ -370,6 +375,7 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "max_signatures": (int,),
     "document_time_limit": (int, float),
     "fast_path": (bool,),
+    "renewal_dates": (bool,),
 }
 _ALGORITHMS: dict[str, tuple[type, ...]] = {
     "forbidden_digests": (list,),

@@ -269,6 +269,9 @@ def _signature_view(sig: SignatureReport) -> dict[str, Any]:
         if sig.certification
         else None,
         "xml_reading": _pair(labels.xml_reading(sig.xml_reading)) if sig.xml_reading else None,
+        "renewal": {"vi": _said(sig.renewal["message_vi"]), "en": _said(sig.renewal["message_en"])}
+        if sig.renewal
+        else None,
         "algorithms": " · ".join(a for a in (sig.digest_algorithm, sig.signature_algorithm) if a)
         or "—",
         "revocation": _revocation_view(sig),

@@ -408,6 +408,9 @@ class SignatureReport:
     """XML: local names of the elements the signature's references resolve to."""
     xml_reading: str | None = None
     """XML: ``strict`` (XMLDSig) or ``dotnet`` (only .NET's enveloped-transform rule)."""
+    renewal: dict[str, Any] | None = None
+    """When asked for (``ValidationPolicy.renewal_dates``): the date by which this
+    signature's proof must be renewed and why (:class:`verify.preservation.RenewalDue`)."""
 
     def __post_init__(self) -> None:
         # pyHanko's string objects (a field name read from the PDF) keep a reference to
@@ -487,6 +490,7 @@ class SignatureReport:
             "role": self.role,
             "covers": list(self.covers),
             "xml_reading": self.xml_reading,
+            "renewal": self.renewal,
         }
 
 

@@ -197,7 +197,7 @@ class Verifier:
             report = self.engine.document(
                 path, data, "unknown", moment, (), _format_failure_doc(exc), ()
             )
-        return _with_elapsed(report, started)
+        return _with_elapsed(self._with_renewal(report, data, None, moment), started)
 
     async def _embedded_fallback(
         self, path: str | None, data: bytes, moment: datetime, report: DocumentReport
@@ -308,7 +308,33 @@ class Verifier:
             report = self.engine.document(
                 path, data, "cms", moment, (), _format_failure_doc(exc), ()
             )
-        return _with_elapsed(report, started)
+        return _with_elapsed(self._with_renewal(report, sig_data, data, moment), started)
+
+    def _with_renewal(
+        self, report: DocumentReport, document: bytes, content: bytes | None, moment: datetime
+    ) -> DocumentReport:
+        """``report`` with each signature's renewal date, when the policy asks for them
+        (``renewal_dates``; PDF and CMS documents, see :mod:`verify.preservation`)."""
+        if not self.policy.renewal_dates or not report.signatures:
+            return report
+        from verify.preservation import renewal_due
+
+        try:
+            dues = renewal_due(
+                document,
+                content=content,
+                report=report,
+                rules=self.policy.algorithms,
+                now=moment,
+            )
+        except Exception:  # noqa: BLE001 - renewal dates never cost a document its verdict
+            return report
+        by_index = {due.index: due.to_dict() for due in dues}
+        signatures = tuple(
+            replace(sig, renewal=by_index[sig.index]) if sig.index in by_index else sig
+            for sig in report.signatures
+        )
+        return _replace_doc(report, signatures=signatures)
 
     async def acheck_certificate(
         self,

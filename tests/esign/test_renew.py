@@ -4,6 +4,7 @@ resume from, and results that verify after the old TSA certificate has expired."
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -425,3 +426,63 @@ def test_cli_renew_renews_a_folder_and_prints_a_summary(
         "renewed",
     ]
     assert captured.out.rstrip().endswith("2 renewed, 1 not due, 0 refused, 0 failed, 0 skipped")
+
+
+def test_verify_due_before_lists_what_must_be_renewed(
+    archive: Archive, p12_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """``verify --due-before DATE`` gives every signature's renewal date in the JSON report
+    and lists, in English and Vietnamese, exactly the documents whose last timestamp lapses
+    before DATE (a.pdf: its TSA certificate expires 2027-06-01; b.pdf: 2039)."""
+    from verify.cli import main as verify_main
+
+    for name in ("a.pdf", "b.pdf"):
+        (tmp_path / name).write_bytes(archive.originals[name])
+    status = verify_main(
+        [
+            "--json",
+            "--no-cache",
+            "--at",
+            PINNED_NOW.isoformat(),
+            "--trust",
+            str(p12_dir / "public-root.pem"),
+            "--due-before",
+            DUE_BEFORE.date().isoformat(),
+            str(tmp_path / "a.pdf"),
+            str(tmp_path / "b.pdf"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    reports = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
+    renewal_a = reports["a.pdf"]["signatures"][0]["renewal"]
+    renewal_b = reports["b.pdf"]["signatures"][0]["renewal"]
+    assert renewal_a["due"] == "2027-06-01T00:00:00Z"
+    assert renewal_a["cause"] == "tsa_certificate_expires"
+    assert renewal_b["due"] == "2039-01-01T00:00:00Z"
+    assert "to renew before 2027-12-31T17:00:00+00:00" in err  # 2028-01-01 in Vietnam
+    assert "1 signature(s)" in err
+    assert "a.pdf [Signature1]: before 2027-06-01" in err
+    assert "b.pdf" not in err.split("to renew before")[1]
+    assert "trước 01/06/2027" in err
+
+
+def test_the_auditors_report_shows_the_renewal_date(
+    archive: Archive, public_trust: TrustProfile
+) -> None:
+    """With ``renewal_dates`` in the policy, each signature's report carries its renewal
+    date and the HTML report shows it in Vietnamese with the English beside; without it,
+    nothing is computed."""
+    from verify.render import render_html
+
+    data = archive.originals["a.pdf"]
+    policy = ValidationPolicy(validation_time=PINNED_NOW, renewal_dates=True)
+    report = Verifier(public_trust, policy).verify(data)
+    renewal = report.signatures[0].renewal
+    assert renewal is not None
+    assert renewal["due"] == "2027-06-01T00:00:00Z"
+    html = render_html([report], policy=policy, trust=public_trust)
+    assert "Gia hạn bằng chứng" in html
+    assert "trước 01/06/2027" in html
+    plain = Verifier(public_trust, ValidationPolicy(validation_time=PINNED_NOW)).verify(data)
+    assert plain.signatures[0].renewal is None
