@@ -33,7 +33,7 @@ def test_no_verify_module_imports_a_private_name_of_another() -> None:
 
 def test_only_the_facade_uses_the_format_readers() -> None:
     """The readers are reached through ``Verifier``; nothing else imports them (a module
-    may ask a format's ``looks_like_*`` whether bytes are of that format, as the command's
+    may ask a format's ``looks_like_*``/``is_*`` whether bytes or names are of it, as the command's
     screening does), so the process and the engine cannot grow format branches."""
     for name, tree in _modules().items():
         if name.startswith("verify.formats") or name == "verify.verifier":
@@ -41,7 +41,7 @@ def test_only_the_facade_uses_the_format_readers() -> None:
         for node in _imports(tree):
             if (node.module or "").startswith("verify.formats"):
                 names = [a.name for a in node.names]
-                assert all(n.startswith("looks_like") for n in names), (name, names)
+                assert all(n.startswith(("looks_like", "is_")) for n in names), (name, names)
 
 
 def test_the_process_and_the_engine_import_no_reader() -> None:
