@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-size",
-        type=_size,
+        type=parse_size,
         default=None,
         metavar="SIZE",
         help="largest file to read, in bytes, or with a K, M or G suffix (powers of 1024): "
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help=f"worker processes (default: the number of CPUs, {os.cpu_count() or 1}; at most "
@@ -287,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (``--workers``); ``ArgumentTypeError`` otherwise."""
     try:
         value = int(text)
     except ValueError:
@@ -297,7 +298,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _size(text: str) -> int:
+def parse_size(text: str) -> int:
     """``--max-size``: bytes, or a whole number with K, M or G (powers of 1024)."""
     value = text.strip().upper().removesuffix("IB").removesuffix("B")
     unit = value[-1:] if value[-1:] in ("K", "M", "G") else ""
@@ -355,7 +356,9 @@ def parse_time(text: str) -> datetime:
     return result
 
 
-def _trust_profile(args: argparse.Namespace) -> TrustProfile:
+def trust_profile(args: argparse.Namespace) -> TrustProfile:
+    """The bundled profile (``--profile``) with the ``--trust`` anchors added; a missing or
+    unreadable file is a usage error."""
     profile = TrustProfile.named(args.profile)
     if not args.trust:
         return profile
@@ -853,9 +856,9 @@ def main(argv: list[str] | None = None) -> int:
         _check_folder("--evidence-in", args.evidence_in, create=False)
         if args.resume is not None and Path(args.resume).is_dir():
             raise UsageError(f"--resume: {args.resume!r} is a folder")
-        args.base_policy = _base_policy(args.policy)
+        args.base_policy = base_policy(args.policy)
         with _quiet_libraries(args.verbose):
-            trust = _trust_profile(args)
+            trust = trust_profile(args)
     except UsageError as exc:
         _print(sys.stderr, f"verify: error: {_one_line(exc)} (see verify --help)")
         return EXIT_USAGE
@@ -870,7 +873,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
 
 
-def _base_policy(path: str | None) -> ValidationPolicy:
+def base_policy(path: str | None) -> ValidationPolicy:
     """The policy file's policy, or the default one; a bad file is a usage error."""
     if path is None:
         return ValidationPolicy()

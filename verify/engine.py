@@ -710,25 +710,13 @@ class Engine:
             and cert.not_valid_before <= moment <= cert.not_valid_after
         ):
             return ts
-        vc = self.context(
-            ts.timestamp, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True
-        )
-        vc.certificate_registry.register_multiple(other_certs)
-        try:
-            result = await validate_cert_usage(
-                cert,
-                vc,
-                key_usage_settings=ANY_USAGE,
-                paths=vc.path_builder.async_build_paths_lazy(cert),
-            )
-        except Exception:  # noqa: BLE001 - the verdict at the validation time stands
-            return ts
-        if result.error_subindic is not None or result.success_result is None:
+        path = await self._path_at(cert, ts.timestamp, other_certs, crls, ocsps)
+        if path is None:
             return ts
         return replace(
             ts,
             trust_problem_indic=None,
-            validation_path=result.success_result,
+            validation_path=path,
             revocation_details=None,
             validation_time=ts.timestamp,
         )
@@ -745,6 +733,18 @@ class Engine:
         """Whether a TSA's path validates at ``at`` (a token's genTime) with revocation data
         issued after it (see :meth:`timestamp_at_its_time`), for readers that judge a
         token themselves (archive timestamps)."""
+        return await self._path_at(cert, at, other_certs, crls, ocsps) is not None
+
+    async def _path_at(
+        self,
+        cert: x509.Certificate,
+        at: datetime,
+        other_certs: Sequence[x509.Certificate],
+        crls: Sequence[Any],
+        ocsps: Sequence[Any],
+    ) -> Any:
+        """A TSA certificate's validation path at ``at`` with revocation data issued after
+        it allowed (retroactive), or None when it does not validate."""
         vc = self.context(at, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True)
         vc.certificate_registry.register_multiple(other_certs)
         try:
@@ -754,9 +754,9 @@ class Engine:
                 key_usage_settings=ANY_USAGE,
                 paths=vc.path_builder.async_build_paths_lazy(cert),
             )
-        except Exception:  # noqa: BLE001 - not trusted
-            return False
-        return result.error_subindic is None and result.success_result is not None
+        except Exception:  # noqa: BLE001 - it does not validate
+            return None
+        return result.success_result if result.error_subindic is None else None
 
     async def timestamps_at_their_time(
         self,

@@ -63,10 +63,17 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from verify import fastpath, special, speedups
 from verify.cache import RevocationCache, default_cache_dir
-from verify.cli import UsageError, parse_time, time_warnings
-from verify.errors import PolicyFileError, VerifyError
+from verify.cli import (
+    UsageError,
+    base_policy,
+    parse_size,
+    parse_time,
+    positive_int,
+    time_warnings,
+    trust_profile,
+)
 from verify.logs import get_logger
-from verify.policy import RevocationMode, ValidationPolicy, load_policy
+from verify.policy import RevocationMode, ValidationPolicy
 from verify.report import DocumentReport, Indication, SubIndication
 from verify.trust import TrustProfile
 from verify.verifier import Verifier
@@ -114,57 +121,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-
-
-def _size(text: str) -> int:
-    """Bytes, or a whole number with K, M or G (powers of 1024), as ``verify --max-size``."""
-    value = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = value[-1:] if value[-1:] in ("K", "M", "G") else ""
-    digits = value[: len(value) - len(unit)]
-    if not digits.isdigit():
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size (bytes, or a whole number with K, M or G: 50M)"
-        )
-    size = int(digits) * _SIZE_UNITS[unit]
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 byte")
-    return size
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _trust_profile(args: argparse.Namespace) -> TrustProfile:
-    """The bundled profile with the ``--trust`` anchors added, as ``verify`` makes it."""
-    profile = TrustProfile.named(args.profile)
-    hierarchy = args.profile if args.profile in ("public", "specialized") else None
-    for item in args.trust:
-        if not os.path.exists(item):
-            raise UsageError(f"--trust: {item}: no such file or folder")
-        try:
-            profile = profile.with_extra_anchors(item, hierarchy=hierarchy)
-        except (VerifyError, OSError, ValueError) as exc:
-            raise UsageError(f"--trust: {item}: {_one_line(exc)}") from None
-    return profile
-
-
-def _base_policy(path: str | None) -> ValidationPolicy:
-    if path is None:
-        return ValidationPolicy()
-    try:
-        return load_policy(path)
-    except PolicyFileError as exc:
-        raise UsageError(f"--policy: {exc}") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="verify serve",
@@ -196,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--offline", action="store_true", help="never fetch OCSP/CRL/certificates")
     parser.add_argument("--at", metavar="ISO_TIME", help="validation time (default: now)")
     parser.add_argument(
-        "--max-size", type=_size, default=None, metavar="SIZE", help="largest document to read"
+        "--max-size", type=parse_size, default=None, metavar="SIZE", help="largest document to read"
     )
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument(
@@ -212,25 +168,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=8080, help="port (default 8080; 0: any free port)"
     )
     parser.add_argument(
-        "--workers", type=_positive_int, default=1, metavar="N", help="processes (default 1)"
+        "--workers", type=positive_int, default=1, metavar="N", help="processes (default 1)"
     )
     parser.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_THREADS,
         metavar="N",
         help=f"validations at once in each process (default {DEFAULT_THREADS})",
     )
     parser.add_argument(
         "--max-body",
-        type=_size,
+        type=parse_size,
         default=DEFAULT_MAX_BODY,
         metavar="SIZE",
         help="largest request body (default 50M)",
     )
     parser.add_argument(
         "--max-pending",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_PENDING,
         metavar="N",
         help=f"verify requests in hand per process before 503 (default {DEFAULT_MAX_PENDING})",
@@ -292,7 +248,7 @@ class Settings:
         """The settings for ``verify serve`` with these options; :class:`UsageError` if bad."""
         args = build_parser().parse_args(list(argv))
         moment = parse_time(args.at) if args.at else None
-        policy = _base_policy(args.policy)
+        policy = base_policy(args.policy)
         if args.revocation is not None:
             policy = policy.replace(revocation=RevocationMode(args.revocation))
         if args.offline:
@@ -312,7 +268,7 @@ class Settings:
             folder = Path(args.cache) if args.cache else default_cache_dir()
             cache_path = folder / "revocation-cache.sqlite3"
         with _quiet(args.verbose):
-            trust = _trust_profile(args)
+            trust = trust_profile(args)
         return cls(
             trust=trust,
             policy=policy,
