@@ -511,7 +511,11 @@ class _Builder:
                 resolved = self.form.field_schema(cell_ptr) or sub_schema
                 is_date = isinstance(resolved, Mapping) and resolved.get("format") == "date"
                 shown = _show_date(raw) if is_date else _as_text(raw)
-                cells.append(Cell(cell_ptr, self.make_id(cell_ptr), col, shown, shown))
+                display = shown
+                if isinstance(resolved, Mapping) and raw is not pointers.MISSING:
+                    choices = self.enum_options(cell_ptr, resolved, {})
+                    display = next((text for v, text in choices if v == raw), shown)
+                cells.append(Cell(cell_ptr, self.make_id(cell_ptr), col, shown, display))
             rows.append(tuple(cells))
         filled_rows = tuple(r for r in rows if any(c.value for c in r))
         return FieldView(

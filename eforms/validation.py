@@ -475,30 +475,34 @@ _SEX_NAMES = {"M": "nam", "F": "nữ"}
 def _check_personal_id(
     form: FormDefinition, data: Any, p: Mapping[str, Any], out: _Collector
 ) -> None:
-    raw_id = pointers.get(data, p["id"])
-    decoded = parse_personal_id(raw_id) if isinstance(raw_id, str) else None
-    if decoded is None:
-        return
+    """The ID's birth year and sex digits against the date of birth and sex given (item by
+    item when the pointers name fields of list items)."""
     if "birthDate" in p:
-        born = _date_or_none(pointers.get(data, p["birthDate"]))
-        if born is not None and born.year != decoded.birth_year:
-            out.add(
-                p["id"],
-                "personal-id-birth-year",
-                value=raw_id,
-                actual=str(decoded.birth_year),
-                expected=format_display_date(born),
-            )
+        for id_ptr, born_ptr in _pairs(data, p["id"], p["birthDate"]):
+            raw_id = pointers.get(data, id_ptr)
+            decoded = parse_personal_id(raw_id) if isinstance(raw_id, str) else None
+            born = _date_or_none(pointers.get(data, born_ptr))
+            if decoded is not None and born is not None and born.year != decoded.birth_year:
+                out.add(
+                    id_ptr,
+                    "personal-id-birth-year",
+                    value=raw_id,
+                    actual=str(decoded.birth_year),
+                    expected=format_display_date(born),
+                )
     if "sex" in p:
-        sex = pointers.get(data, p["sex"])
-        if sex in _SEX_NAMES and sex != decoded.sex:
-            out.add(
-                p["id"],
-                "personal-id-sex",
-                value=raw_id,
-                actual=_SEX_NAMES[decoded.sex],
-                expected=_SEX_NAMES[sex],
-            )
+        for id_ptr, sex_ptr in _pairs(data, p["id"], p["sex"]):
+            raw_id = pointers.get(data, id_ptr)
+            decoded = parse_personal_id(raw_id) if isinstance(raw_id, str) else None
+            sex = pointers.get(data, sex_ptr)
+            if decoded is not None and sex in _SEX_NAMES and sex != decoded.sex:
+                out.add(
+                    id_ptr,
+                    "personal-id-sex",
+                    value=raw_id,
+                    actual=_SEX_NAMES[decoded.sex],
+                    expected=_SEX_NAMES[sex],
+                )
 
 
 def _rank_key(form: FormDefinition, e: FieldError) -> tuple[int, int, str]:

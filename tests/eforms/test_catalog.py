@@ -20,11 +20,15 @@ def _example(form_id: str) -> dict[str, Any]:
     return loaded
 
 
-def test_six_procedures_with_codes_and_forms(catalog: Catalog) -> None:
-    """Six procedures, national-database-style codes, each with an e-form that exists."""
+def test_nine_procedures_with_codes_and_forms(catalog: Catalog) -> None:
+    """Nine procedures, national-database-style codes, each with an e-form that exists and
+    names its template; a code not checked against the national database says so."""
     procs = catalog.procedures()
-    assert len(procs) == 6
+    assert len(procs) == 9
     for p in procs:
+        form = catalog.form(p.forms[0].id)
+        assert form.template
+        assert form.procedure == p.code
         assert len(p.code) == 8
         assert p.code[1] == "."
         assert p.forms
@@ -43,10 +47,16 @@ def test_search_with_and_without_diacritics(catalog: Catalog) -> None:
 def test_filters(catalog: Catalog) -> None:
     """Audience, level, agency and topic filters narrow the list."""
     assert [p.code for p in catalog.search(audience="organisation")] == ["2.002037"]
-    assert len(catalog.search(audience="citizen")) == 5
-    assert {p.code for p in catalog.search(topic="ho tich")} == {"1.001193", "1.004873"}
-    assert [p.code for p in catalog.search(agency="cong an cap xa")] == ["1.004222"]
-    assert catalog.search(level="partial") == []
+    assert len(catalog.search(audience="citizen")) == 8
+    assert {p.code for p in catalog.search(topic="ho tich")} == {
+        "1.000656",
+        "1.000894",
+        "1.001193",
+        "1.004873",
+    }
+    assert [p.code for p in catalog.search(agency="cong an cap xa")] == ["1.004194", "1.004222"]
+    assert [p.code for p in catalog.search(level="partial")] == ["1.000894"]
+    assert [p.code for p in catalog.search("tam tru")] == ["1.004194"]
 
 
 def test_legal_basis_is_dated_data(catalog: Catalog) -> None:

@@ -32,7 +32,10 @@ FORMS = [
     "giay-de-nghi-dang-ky-ho-kinh-doanh",
     "thong-bao-thay-doi-noi-dung-dang-ky-doanh-nghiep",
     "to-khai-cap-giay-xac-nhan-tinh-trang-hon-nhan",
+    "to-khai-dang-ky-ket-hon",
     "to-khai-dang-ky-khai-sinh",
+    "to-khai-dang-ky-khai-tu",
+    "to-khai-dang-ky-tam-tru",
     "to-khai-thay-doi-thong-tin-cu-tru",
     "to-khai-yeu-cau-cap-phieu-ly-lich-tu-phap",
 ]
@@ -59,7 +62,7 @@ def rendered(catalog: Catalog) -> dict[str, tuple[dict[str, Any], bytes]]:
     for form_id in FORMS:
         form = catalog.form(form_id)
         data = submitted(form)
-        out[form_id] = (data, render_pdf(form, data, metadata=META))
+        out[form_id] = (data, render_pdf(form, data, metadata=META, today=TODAY))
     return out
 
 
