@@ -594,9 +594,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"esign: error: {exc}", file=sys.stderr)
         return 2
     except (EsignError, VerifyError) as exc:
-        print(f"esign: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if getattr(exc, "message_vi", None):
-            print(f"esign: {exc.message_vi}", file=sys.stderr)  # type: ignore[union-attr]
+        # one line: the reason in English, then in Vietnamese when it has its own text
+        line = " ".join(str(exc).split())
+        vi = " ".join(str(getattr(exc, "message_vi", "") or "").split())
+        if vi and vi not in line:
+            line = f"{line} / {vi}"
+        print(f"esign: {type(exc).__name__}: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("esign: interrupted", file=sys.stderr)

@@ -452,10 +452,13 @@ def test_file_over_size_limit_is_refused_and_reported(demo_pki: DemoPKI, tmp_pat
 
 
 def test_missing_file_is_a_report_not_an_exception(verifier: Verifier, tmp_path: Path) -> None:
-    """A path that does not exist gets a FORMAT_FAILURE report naming the problem."""
+    """A path that does not exist gets an INDETERMINATE / FILE_UNREADABLE report naming the
+    problem (a problem of the reader's machine, not a verdict on a signature)."""
     report = verifier.verify(tmp_path / "khong-co.pdf")
-    assert report.sub_indication is SubIndication.FORMAT_FAILURE
-    assert "cannot be read" in report.message_en
+    assert report.indication is Indication.INDETERMINATE
+    assert report.sub_indication is SubIndication.FILE_UNREADABLE
+    assert report.message_en.strip()
+    assert report.message_vi.strip()
 
 
 def test_unsupported_subfilter_is_reported_not_ignored(

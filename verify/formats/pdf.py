@@ -465,49 +465,22 @@ class PdfReader:
                 return broken_signature(index, field_name, sub_filter, exc)
             not_analysed = short(exc)
 
-        judged = await self._judge_embedded(
+        return await self._judged_report(
+            index,
             emb,
             status,
-            signer_cert,
-            emb.signer_info,
+            (signer_cert, emb.signer_info),
             moment,
+            field_name=field_name,
+            sub_filter=sub_filter,
             others=[*dss_certs, *embedded_certs],
-            revocation=carried,
+            carried=carried,
             dss=(dss_crls, dss_ocsps),
             doc_ts_evidence=doc_ts_evidence,
             not_analysed=not_analysed,
+            warnings=cms_warnings,
+            all_sigs=all_sigs,
         )
-        judgement, (verdict, proven, revocation, chain_status), status = judged
-        warnings: list[str] = list(cms_warnings)
-        modifications = _modification_label(status) if not_analysed is None else "NOT_ANALYSED"
-        if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
-            mod_verdict = _modification_verdict(status)
-            if mod_verdict is not None:
-                verdict = mod_verdict
-        if status.modification_level is ModificationLevel.FORM_FILLING:
-            warnings.append(
-                "Form fields were filled in after this signature (allowed by the document's "
-                "permissions); check the filled values."
-            )
-        level = _pades_level(emb, status, dss_ocsps or dss_crls, all_sigs)
-        report = self.engine.signature_report(
-            index=index,
-            kind="signature",
-            field_name=field_name,
-            sub_filter=sub_filter,
-            status=status,
-            verdict=verdict,
-            proven=proven,
-            revocation=revocation,
-            chain_status=chain_status,
-            level=level,
-            coverage=status.coverage.name if status.coverage is not None else None,
-            modifications=modifications,
-            certification=_docmdp_label(emb),
-            warnings=warnings,
-            moment=moment,
-        )
-        return apply_judgement(report, judgement)
 
     async def _pdf_sha1_signature(
         self,
@@ -586,24 +559,65 @@ class PdfReader:
         )
         status = PdfSignatureStatus(**kwargs)
 
+        report = await self._judged_report(
+            index,
+            emb,
+            status,
+            (signer_cert, signed_data["signer_infos"][0]),
+            moment,
+            field_name=field_name,
+            sub_filter=sub_filter,
+            others=[*dss_certs, *embedded_certs],
+            carried=carried,
+            dss=(dss_crls, dss_ocsps),
+            doc_ts_evidence=doc_ts_evidence,
+            not_analysed=not_analysed,
+            warnings=cms_warnings,
+            all_sigs=all_sigs,
+        )
+        return replace(report, signature_algorithm=plain) if plain is not None else report
+
+    async def _judged_report(
+        self,
+        index: int,
+        emb: EmbeddedPdfSignature,
+        status: PdfSignatureStatus,
+        signer: tuple[x509.Certificate, cms.SignerInfo],
+        moment: datetime,
+        *,
+        field_name: str | None,
+        sub_filter: str | None,
+        others: list[x509.Certificate],
+        carried: process.Revocation,
+        dss: tuple[list[Any], list[Any]],
+        doc_ts_evidence: Sequence[tuple[EmbeddedPdfSignature, process.TimestampEvidence]],
+        not_analysed: str | None,
+        warnings: list[str],
+        all_sigs: list[EmbeddedPdfSignature],
+    ) -> SignatureReport:
+        """A PDF signature's report once pyHanko has validated it (``adbe.pkcs7.sha1`` and
+        the others alike): the process's judgement, the path at the proven time, what
+        changed after it, its level."""
+        signer_cert, signer_info = signer
+        dss_crls, dss_ocsps = dss
         judged = await self._judge_embedded(
             emb,
             status,
             signer_cert,
-            signed_data["signer_infos"][0],
+            signer_info,
             moment,
-            others=[*dss_certs, *embedded_certs],
+            others=others,
             revocation=carried,
-            dss=(dss_crls, dss_ocsps),
+            dss=dss,
             doc_ts_evidence=doc_ts_evidence,
             not_analysed=not_analysed,
         )
         judgement, (verdict, proven, revocation, chain_status), status = judged
+        warnings = list(warnings)
         if verdict.sub is None or verdict.indication is not Indication.TOTAL_FAILED:
             mod_verdict = _modification_verdict(status)
             if mod_verdict is not None:
                 verdict = mod_verdict
-        warnings: list[str] = list(cms_warnings)
         if status.modification_level is ModificationLevel.FORM_FILLING:
             warnings.append(
                 "Form fields were filled in after this signature (allowed by the document's "
@@ -626,8 +640,6 @@ class PdfReader:
             warnings=warnings,
             moment=moment,
         )
-        if plain is not None:
-            report = replace(report, signature_algorithm=plain)
         return apply_judgement(report, judgement)
 
     def _doc_timestamp_report(
