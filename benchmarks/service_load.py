@@ -12,8 +12,9 @@ starts ``python -m verify serve --port 0 --workers W`` (the demo roots as extra 
 corpus's validation time, an empty SQLite revocation cache). Everything is in this run:
 
 - **Load.** Per kind, one cold pass (each document once, 4 clients), then ``--n`` requests
-  cycling over the documents from each number of clients at once (asyncio + httpx, one
-  keep-alive connection per client; each cell bounded to ``--n`` requests and 300 s).
+  cycling over the documents from each number of clients at once (asyncio + httpx, a pool of
+  one keep-alive connection per client, made before the clock starts; each cell bounded to
+  ``--n`` requests and 300 s).
   Beside it, ``verify.bulk.verify_many`` with 2 worker processes over the same documents
   (this process, empty cache): the CLI's bulk throughput.
 - **Soak** (``--soak SECONDS``, 0 to skip): 8 clients over every kind's documents for that
@@ -28,7 +29,7 @@ corpus's validation time, an empty SQLite revocation cache). Everything is in th
   For each: what the service answered, and the bystanders' 200s, 5xx and lost requests
   (no HTTP answer at all).
 
-``--quick``: 12 documents per kind, 40 requests per cell, a 20 s soak, a 4 s read timeout.
+``--quick``: 12 documents per kind, 128 requests per cell, a 20 s soak, a 4 s read timeout.
 The client runs on the same machine and takes its share of the CPU.
 """
 
@@ -196,34 +197,36 @@ async def drive(
     counter = iter(range(n if n is not None else 1 << 62))
     deadline = time.monotonic() + seconds
 
-    async def client() -> None:
-        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=1)) as http:
-            while time.monotonic() < deadline:
-                i = next(counter, None)
-                if i is None:
-                    return
-                name, data, sig, intact = jobs[i % len(jobs)]
-                run.sent += 1
-                started = time.perf_counter()
-                try:
-                    if sig is None:
-                        response = await http.post(url, content=data, params={"filename": name})
-                    else:
-                        parts = {"document": (name, data), "signature": (name + ".p7s", sig)}
-                        response = await http.post(url, files=parts)
-                except httpx.HTTPError:
-                    run.lost += 1
-                    continue
-                run.latencies.append(time.perf_counter() - started)
-                run.statuses[response.status_code] += 1
-                if response.status_code == 200:
-                    indication = response.json()["indication"]
-                    run.indications[indication] += 1
-                    run.agree += (indication == "TOTAL_PASSED") == intact
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.monotonic() < deadline:
+            i = next(counter, None)
+            if i is None:
+                return
+            name, data, sig, intact = jobs[i % len(jobs)]
+            run.sent += 1
+            started = time.perf_counter()
+            try:
+                if sig is None:
+                    response = await http.post(url, content=data, params={"filename": name})
+                else:
+                    parts = {"document": (name, data), "signature": (name + ".p7s", sig)}
+                    response = await http.post(url, files=parts)
+            except httpx.HTTPError:
+                run.lost += 1
+                continue
+            run.latencies.append(time.perf_counter() - started)
+            run.statuses[response.status_code] += 1
+            if response.status_code == 200:
+                indication = response.json()["indication"]
+                run.indications[indication] += 1
+                run.agree += (indication == "TOTAL_PASSED") == intact
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    run.seconds = time.perf_counter() - started
+    # one pool of ``clients`` keep-alive connections, made before the clock starts
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        run.seconds = time.perf_counter() - started
     return run
 
 
@@ -361,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--read-timeout", type=float, default=None, help="service's (10 s)")
     p.add_argument("--out", type=Path, default=None, help="work folder (default: temp)")
     args = p.parse_args(argv)
-    n = args.n or (40 if args.quick else 300)
+    n = args.n or (128 if args.quick else 300)
     docs = args.docs or (12 if args.quick else 60)
     soak = args.soak if args.soak is not None else (20.0 if args.quick else 600.0)
     read_timeout = args.read_timeout or (4.0 if args.quick else 10.0)
