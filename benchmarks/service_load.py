@@ -164,6 +164,7 @@ class Run:
     indications: Counter[str] = field(default_factory=Counter)
     agree: int = 0
     lost: int = 0
+    disagreements: list[str] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -219,7 +220,13 @@ async def drive(
             if response.status_code == 200:
                 indication = response.json()["indication"]
                 run.indications[indication] += 1
-                run.agree += (indication == "TOTAL_PASSED") == intact
+                if (indication == "TOTAL_PASSED") == intact:
+                    run.agree += 1
+                else:
+                    report = response.json()
+                    run.disagreements.append(
+                        f"{name} (intact: {intact}): {indication} {report.get('sub_indication')}"
+                    )
 
     # one pool of ``clients`` keep-alive connections, made before the clock starts
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -477,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.quantile(0.5):.0f} | {r.quantile(0.95):.0f} | {r.quantile(0.99):.0f} | "
             f"{r.agree}/{r.answered} | {r.server_errors} | {r.lost} |"
         )
+    for r in [*cold, *cells]:
+        for text in r.disagreements[:5]:
+            print(f"  disagrees with the corpus: {r.label}, {r.clients} clients: {text}")
     print()
     top = max(client_counts)
     print(
@@ -489,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
         served = [r for r in cells if r.label == name and r.clients == top]
         got = served[0].per_second if served else 0.0
         print(f"| {name} | {rate:.1f} | {got:.1f} | {got / rate:.0%} |")
+    print(
+        "verify_many's time includes starting its worker processes and their first (cold)"
+        " validations, as the CLI's does; the service's cells were measured warm."
+    )
     if soak_run is not None and samples:
         rss = [mb for _, mb in samples]
         print()
