@@ -206,9 +206,11 @@ class _Store:
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.validity: dict[bytes, tuple[datetime, datetime]] = {}
-        self.structures: OrderedDict[tuple[Any, ...], bool] = OrderedDict()
+        self.structures: OrderedDict[tuple[Any, ...], tuple[tuple[int, int, int], ...] | None]
+        self.structures = OrderedDict()
         """PDF structures with later revisions (see :func:`_structure`) already judged:
-        whether the fast path may take them."""
+        None when the fast path does not take them, else the streams whose data is part of
+        the shape after all (see :func:`_judge_structure`)."""
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
@@ -747,10 +749,13 @@ def _structure(
 
     That is everything in the file but (a) the data of the streams of the first signed
     revision (the page content, fonts, images: what differs from one document to the
-    next; no reader looks at those bytes but to draw the pages), (b) each signature's
-    ``/Contents`` and ``/M`` values. Their positions are part of the structure, every
-    other byte is (as two digests, the signed revision's and the later revisions'), and a
+    next; no reader looks at those bytes but to draw the pages), except the XMP metadata
+    the difference analysis parses, (b) each signature's ``/Contents`` and ``/M`` values,
+    (c) what each later revision writes anew every time: its ``/ID`` and the dates of the
+    document information it writes. Their positions are part of the structure, every other
+    byte is (as two digests, the signed revision's and the later revisions'), and a
     structure is taken only when :func:`_judge_structure` accepts it (once per structure).
+    What a signature signs is still hashed for each document, the parts left out included.
     """
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.xref import XRefSectionType
@@ -805,19 +810,13 @@ def _structure(
             raise _NotEligible("a signature dictionary redefined after it was signed")
         if k and not (sigs[k - 1].end <= sig.offset and sigs[k - 1].end <= sig.a):
             raise _NotEligible("a signature dictionary before the revision it signs")
-    # The difference analysis reads one kind of stream data: the XMP metadata the catalog
-    # names (checked to be well-formed XML, before and after), which is kept. No DSS yet
-    # when the first signature was made: the analysis of the DSS compares both versions.
-    if "/DSS" in reader.get_historical_root(r1):
-        raise _NotEligible("validation data in the signed revision")
-    metadata = _metadata_refs(reader, r1)
     # what differs from document to document
     skeleton_spans = [(first.a + 1, first.b - 1)]
     if first.m_span is not None:
         skeleton_spans.append(first.m_span)
     streams: list[tuple[int, int, int, int, int]] = []  # (revision, number, gen, start, end)
     for r, number, generation, offset in entries:
-        if r <= r1 and (number, generation) not in metadata:
+        if r <= r1:
             found = _stream_data(data, offset, e1)
             if found is not None:
                 streams.append((r, number, generation, *found))
@@ -860,20 +859,30 @@ def _structure(
     key = (total, tuple(revisions), e1, len(data), skeleton, tail)
     store = _store(verifier)
     with store.lock:
+        judged = key in store.structures
         known = store.structures.get(key)
-    if known is None:
+    if not judged:
         layout = _Layout(r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos)
         try:
             known = _judge_structure(reader, data, layout)
         except Exception:  # noqa: BLE001 - anything unusual: not taken
-            known = False
+            known = None
         with store.lock:
             store.structures[key] = known
             while len(store.structures) > MAX_TEMPLATES:
                 store.structures.popitem(last=False)
-    if not known:
+    if known is None:
         raise _NotEligible("a structure the fast path does not take")
-    return key
+    if not known:
+        return key
+    # the data of the streams the difference analysis reads after all (XMP metadata)
+    where = {(r, n, g): (start, end) for r, n, g, start, end in streams}
+    kept = hashlib.sha256()
+    for revision, number, generation in known:
+        start, end = where[(revision, number, generation)]
+        kept.update(b"%d %d %d %d %d\x00" % (revision, number, generation, start, end))
+        kept.update(memoryview(data)[start:end])
+    return (*key, kept.digest())
 
 
 def _metadata_refs(reader: Any, r1: int) -> set[tuple[int, int]]:
@@ -981,7 +990,9 @@ class _Layout:
     writes (its dates are left out)."""
 
 
-def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
+def _judge_structure(
+    reader: Any, data: bytes, layout: _Layout
+) -> tuple[tuple[int, int, int], ...] | None:
     """Whether every verdict on documents of this structure is the same whatever is left
     out (the signatures aside). Looks only at bytes that are part of the structure, so
     the answer holds for every document of it:
@@ -998,7 +1009,13 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
       document the template was made from);
     - the document information whose dates are left out is a plain information
       dictionary that nothing but a trailer refers to;
-    - the validation data (DSS) is all in the later revisions.
+    - the validation data (DSS) is all in the later revisions (none in the signed one:
+      the analysis of a DSS compares both versions).
+
+    The one kind of stream data the difference analysis reads is the XMP metadata the
+    catalog names (checked to be well-formed XML, before and after each later revision):
+    the (revision, number, generation) of each such stream of the signed revision is
+    returned, their data is part of the shape. None: not taken.
     """
     from pyhanko.pdf_utils import generic
 
@@ -1008,16 +1025,22 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
     for r, number, generation, start, end in layout.streams:
         stream = reader.get_object(generic.Reference(number, generation, reader), revision=r)
         if not isinstance(stream, generic.StreamObject) or stream.encoded_data != data[start:end]:
-            return False
+            return None
     root = reader.trailer.raw_get("/Root", revision=r1)
-    if not isinstance(root, generic.IndirectObject):
-        return False
+    if not isinstance(root, generic.IndirectObject) or "/DSS" in reader.get_historical_root(r1):
+        return None
+    metadata = _metadata_refs(reader, r1)
+    kept = tuple(
+        (r, number, generation)
+        for r, number, generation, _start, _end in layout.streams
+        if (number, generation) in metadata
+    )
     root_ref = ("r", root.idnum, root.generation)
     added: set[int] = set()
     for r in range(r1 + 1, total):
         section = xrefs.get_xref_data(r).standard_xrefs
         if not _plain_section(data, starts[r], starts[r - 1], section, root_ref):
-            return False
+            return None
         appended: list[tuple[int, int]] = []
         new_here: set[tuple[int, int]] = set()
         redefined: list[tuple[Any, int, int]] = []
@@ -1031,38 +1054,39 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> bool:
             elif isinstance(before, int):
                 redefined.append((ref, before, offset))
             else:
-                return False
-        metadata = _metadata_refs(reader, r1)
+                return None
         for ref, before, offset in redefined:
             old, new = _lex_object(data, before, ref), _lex_object(data, offset, ref)
             if (ref.idnum, ref.generation) in metadata and _xmp(old) and _xmp(new):
                 continue  # new XMP metadata (kept in the structure, as the old one is)
             grown = _appended(old, new, new_here)
             if grown is None:
-                return False
+                return None
             appended.extend(grown)
         for number, generation in appended:
             if (number, generation) not in new_here:
-                return False
+                return None
             if not _empty_signature_widget(_lex_object(data, section[number][1], None)):
-                return False
+                return None
     infos = {number for number, _generation, _offset in layout.infos}
     for number, generation, offset in layout.infos:
         info = _lex_object(data, offset, generic.Reference(number, generation, reader))
         if number == root.idnum or not (info and info[0] == "obj" and info[1][0] == "d"):
-            return False
+            return None
         if not {key for key, _value in info[1][1]} <= _INFO_KEYS:
-            return False
+            return None
     # the bytes every document of the structure has, without what is left out
-    kept = _pieces(data, 0, layout.e1, layout.skeleton_spans)
-    if added and _refers_to(kept, len(kept), added):
-        return False
+    signed = _pieces(data, 0, layout.e1, layout.skeleton_spans)
+    if added and _refers_to(signed, len(signed), added):
+        return None
     if infos:
         spans = [*layout.skeleton_spans, *layout.tail_spans, *layout.trailers]
         without = _pieces(data, 0, len(data), spans)  # and without the trailers
         if _refers_to(without, len(without), infos):
-            return False
-    return _validation_data_after(reader, r1)
+            return None
+    if not _validation_data_after(reader, r1):
+        return None
+    return kept
 
 
 def _pieces(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:
