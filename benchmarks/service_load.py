@@ -165,6 +165,7 @@ class Run:
     agree: int = 0
     lost: int = 0
     disagreements: list[str] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
 
     @property
     def answered(self) -> int:
@@ -212,8 +213,9 @@ async def drive(
                 else:
                     parts = {"document": (name, data), "signature": (name + ".p7s", sig)}
                     response = await http.post(url, files=parts)
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 run.lost += 1
+                run.failures[f"{type(exc).__name__}: {exc}"[:120]] += 1
                 continue
             run.latencies.append(time.perf_counter() - started)
             run.statuses[response.status_code] += 1
@@ -526,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {f.name} | {f.answered} | {b.statuses.get(200, 0)}/{b.sent} | "
             f"{b.server_errors} | {b.lost} | {other} | {f.tracebacks} |"
         )
+    for r in [*cold, *cells, *(f.bystanders for f in faults)]:
+        for text, count in r.failures.most_common(5):
+            print(f"  lost ({r.label}, {r.clients} clients): {count} x {text}")
     if args.out is None:
         shutil.rmtree(base, ignore_errors=True)
     return 0
