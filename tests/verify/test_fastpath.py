@@ -522,7 +522,10 @@ def _with_text_field(pdf: bytes, name: str, value: str) -> bytes:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    from fixtures.documents import pinned
+
+    with pinned(SIGNED_AT):  # the update's /ModDate
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     page_ref, _resources = writer.find_page_for_modification(0)
     field = generic.DictionaryObject(
         {
@@ -545,7 +548,8 @@ def _with_text_field(pdf: bytes, name: str, value: str) -> bytes:
     )
     writer.update_root()
     out = io.BytesIO()
-    writer.write(out)
+    with pinned(SIGNED_AT):
+        writer.write(out)
     return out.getvalue()
 
 
