@@ -383,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     from fixtures.pki import start_services
 
     base = args.out or Path(tempfile.mkdtemp(prefix="hoso-bench-load-"))
+    base.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     print(f"Machine: {machine}, {platform.platform()}")
     given = argv if argv is not None else sys.argv[1:]
