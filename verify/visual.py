@@ -19,6 +19,7 @@ needs:
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -249,23 +250,29 @@ def changed_annotations(
     return tuple(found)
 
 
+# PDFium is not thread-safe: two threads in it at once crash the process (a service
+# worker validating two-signature PDFs on several threads did). One at a time.
+_PDFIUM = threading.Lock()
+
+
 def _render(data: bytes, pages: int, *, annots: bool) -> list[Any]:
     import pypdfium2  # type: ignore[import-untyped]  # ships no type information
 
-    doc = pypdfium2.PdfDocument(data)
-    try:
-        if annots:
-            doc.init_forms()  # PDFium draws widgets only through its form layer
-        images = []
-        for index in range(min(len(doc), pages)):
-            page = doc[index]
-            bitmap = page.render(
-                scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
-            )
-            images.append(bitmap.to_pil().convert("L"))
-        return images
-    finally:
-        doc.close()
+    with _PDFIUM:
+        doc = pypdfium2.PdfDocument(data)
+        try:
+            if annots:
+                doc.init_forms()  # PDFium draws widgets only through its form layer
+            images = []
+            for index in range(min(len(doc), pages)):
+                page = doc[index]
+                bitmap = page.render(
+                    scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
+                )
+                images.append(bitmap.to_pil().convert("L"))
+            return images
+        finally:
+            doc.close()
 
 
 def _count(mask: Any) -> int:

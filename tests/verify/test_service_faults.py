@@ -252,3 +252,15 @@ def test_sixty_four_concurrent_clients_get_200_and_the_serial_verdicts(
         assert comparable(report) == serial[name], name
     assert os.path.exists(faults_service.log)
     no_traceback_logged(faults_service)
+
+
+def test_pdfium_rendering_from_many_threads_at_once_does_not_crash_the_process() -> None:
+    """The visual check's PDFium rendering, from 8 threads at once (as a service worker's
+    threads do for two-signature PDFs): PDFium is not thread-safe, so it is serialised;
+    without that the process died with a general protection fault under load."""
+    from verify import visual
+
+    pdf = minimal_pdf("Don de nghi", pages=2)
+    with ThreadPoolExecutor(8) as pool:
+        rendered = list(pool.map(lambda i: visual._render(pdf, 2, annots=i % 2 == 0), range(48)))
+    assert all(len(images) == 2 for images in rendered)
