@@ -143,6 +143,11 @@ def test_resume_with_everything_done_verifies_nothing_and_keeps_the_exit_status(
     assert again.code == 0  # the one document named now had passed
 
 
+# enough that the run is still going when it is interrupted, however fast the machine
+TAMPERED = 400
+SLOW_FOLDER_SIZE = TAMPERED + 20 + 1
+
+
 @pytest.fixture(scope="module")
 def slow_folder(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough distinct documents that a run takes seconds: tampered ones need full checks."""
@@ -150,7 +155,7 @@ def slow_folder(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> 
     signed = sign_pdf(demo_pki, "citizen", minimal_pdf("Ho so"), at=SIGNED_AT)
     bad = bytearray(signed)
     bad[bad.index(b"/Helvetica") + 1] ^= 1
-    for i in range(80):
+    for i in range(TAMPERED):
         (root / f"tampered-{i:03d}.pdf").write_bytes(bytes(bad) + b"%" + str(i).encode() + b"\n")
     for i in range(20):
         (root / f"unsigned-{i:03d}.pdf").write_bytes(minimal_pdf(f"Ho so {i}"))
@@ -191,14 +196,14 @@ def test_interrupted_run_then_resume_gives_every_verdict_exactly_once(
     assert "interrupted after" in err
     first = read_jsonl(jsonl)  # only whole lines: each flushed as it was written
     assert written_while_running >= 3
-    assert 3 <= len(first) < 101
+    assert 3 <= len(first) < SLOW_FOLDER_SIZE
 
     resumed = _process(*common, "--jsonl", jsonl, "--resume", jsonl, slow_folder)
     _out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 1, err
     every = read_jsonl(jsonl)
     names = [Path(r["path"]).name for r in every]
-    assert len(names) == 101
+    assert len(names) == SLOW_FOLDER_SIZE
     assert sorted(names) == sorted(p.name for p in slow_folder.iterdir())
     got = verdicts(every)
     assert got["passed.pdf"] == ("TOTAL_PASSED", None)

@@ -5,6 +5,8 @@ port (helpers of :mod:`tests.verify.test_service`); each test is bounded to a fe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import socket
 import threading
@@ -57,11 +59,20 @@ def faults_service(
         served.stop()
 
 
-def no_traceback_logged(served: Served) -> None:
-    text = served.log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in text, text[-4000:]
-    assert [line for line in served.lines() if line.get("level") == "ERROR"] == []
-    assert [line for line in served.lines() if int(line.get("status", 0)) >= 500] == []
+def no_traceback_logged(served: Served, since: int = 0) -> None:
+    """No traceback, error or 5xx in the service's log after byte ``since``."""
+    text = served.log.read_text(encoding="utf-8", errors="replace")[since:]
+    assert "Traceback" not in text, text[:4000]
+    records = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            records.append(json.loads(line))
+    assert [r for r in records if r.get("level") == "ERROR"] == []
+    assert [r for r in records if int(r.get("status", 0)) >= 500] == []
+
+
+def log_size(served: Served) -> int:
+    return len(served.log.read_text(encoding="utf-8", errors="replace"))
 
 
 def test_one_byte_a_second_is_408_while_others_are_answered(
@@ -161,9 +172,13 @@ def test_announced_gigabyte_is_413_before_read_and_chunked_overflow_is_cut_with_
             except OSError:  # closed by the service after its answer
                 break
         sock.setblocking(True)
-        raw += _response(sock, 3)
-    assert _status(raw) == 413, raw
-    assert b'"body_too_large"' in raw
+        # the service closes with the client's bytes unread, so the kernel may reset the
+        # connection before the 413 is read: then its log says what it answered
+        with contextlib.suppress(ConnectionResetError):
+            raw += _response(sock, 3)
+    statuses = [int(r.get("status", 0)) for r in faults_service.lines() if "status" in r]
+    assert _status(raw) == 413 if raw else 413 in statuses, raw
+    assert not raw or b'"body_too_large"' in raw
     assert sent < 64 << 20  # cut off long before the gigabyte
     assert faults_service.get("/healthz").status_code == 200
 
@@ -222,7 +237,8 @@ def test_sixty_four_concurrent_clients_get_200_and_the_serial_verdicts(
     faults_service: Served, verify_corpus: Corpus
 ) -> None:
     """64 clients at once, two requests each over the corpus: every answer is 200 and each
-    report equals the serial answer for that document."""
+    report equals the serial answer for that document; nothing in the log meanwhile."""
+    since = log_size(faults_service)
     bodies = {name: verify_corpus[name].read_bytes() for name in SINGLE}
     serial = {}
     for name, body in bodies.items():
@@ -251,7 +267,7 @@ def test_sixty_four_concurrent_clients_get_200_and_the_serial_verdicts(
         assert report is not None
         assert comparable(report) == serial[name], name
     assert os.path.exists(faults_service.log)
-    no_traceback_logged(faults_service)
+    no_traceback_logged(faults_service, since)
 
 
 def test_pdfium_rendering_from_many_threads_at_once_does_not_crash_the_process() -> None:
