@@ -163,6 +163,12 @@ def slow_folder(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> 
     return root
 
 
+def _default_sigint() -> None:
+    # a test run started in the background of a shell without job control inherits an
+    # ignored SIGINT, and so would the command it starts: give it Ctrl-C back
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _process(*args: str | os.PathLike[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.Popen(
@@ -171,6 +177,7 @@ def _process(*args: str | os.PathLike[str]) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_default_sigint,
     )
 
 
