@@ -69,6 +69,9 @@ class BulkItem:
     path: str
     detached: str | None = None
     orphan: bool = False  # a detached signature whose content was not found
+    screened: bool = False
+    """The caller already asked :func:`verify.special.screen` of this file (the ``verify``
+    command does, before it hands files over): it is not asked again."""
 
     @classmethod
     def of(cls, source: Any) -> BulkItem:
@@ -223,6 +226,8 @@ def _verify_one(
     try:
         if item.orphan:
             return special.orphan_report(path, moment)
+        if item.screened:
+            return _verify_timed(verifier, item, time_limit, evidence_out)
         # what needs no signature check (not a signed format, unreadable, special files)
         found = special.screen(
             path,

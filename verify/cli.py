@@ -1197,7 +1197,7 @@ class _Screening:
             except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
                 found = crash_report(item.path, exc, self.policy.moment())
             if found is None:
-                yield BulkItem.of(item)
+                yield replace(BulkItem.of(item), screened=True)
             else:
                 self.side.append(found)
 

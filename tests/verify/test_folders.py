@@ -27,7 +27,7 @@ from fixtures.documents import demo_signer, sign_detached
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.conftest import PINNED_AT, SIGNED_AT, Corpus
-from verify import TrustProfile, ValidationPolicy, cli
+from verify import TrustProfile, ValidationPolicy, Verifier, cli
 
 Validate = Callable[[dict[str, Any]], None]
 
@@ -412,3 +412,23 @@ def test_library_bulk_run_reports_unreadable_files_the_same_way(tmp_path: Path) 
     assert fifo.indication == "NOT_SIGNED"
     (tmp_path / "a.pdf").write_bytes(b"%PDF-1.7")
     assert special_file_report(tmp_path / "a.pdf", PINNED_NOW) is None
+
+
+def test_a_file_the_caller_already_screened_is_not_screened_again(tmp_path: Path) -> None:
+    """verify_many asks special.screen of each file unless the item says the caller did (the
+    ``verify`` command screens in the parent): a README handed over unmarked is NOT_SIGNED,
+    marked as screened it goes straight to the readers, which find no signature in it."""
+    from verify.bulk import BulkItem, verify_many
+
+    readme = tmp_path / "README"
+    readme.write_text("Hồ sơ đăng ký kết hôn\n", encoding="utf-8")
+    verifier = Verifier(
+        TrustProfile.public(), ValidationPolicy(validation_time=PINNED_NOW, network=False)
+    )
+    plain, marked = verify_many(
+        [BulkItem(os.fspath(readme)), BulkItem(os.fspath(readme), screened=True)],
+        verifier=verifier,
+    )
+    assert plain.indication == "NOT_SIGNED"
+    assert marked.indication != "NOT_SIGNED"
+    assert marked.path == plain.path
