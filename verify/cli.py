@@ -48,7 +48,8 @@ from verify.errors import PolicyFileError, VerifyError
 from verify.policy import RevocationMode, ValidationPolicy, load_policy
 from verify.report import VN_TZ, DocumentReport, Indication, SubIndication, vn_time
 from verify.special import crash_report, file_facts, one_line, screen, special_file_report
-from verify.trust import TrustProfile
+from verify.trust import TrustProfile, trust_data_age_warning
+from verify.truststore import StoreInputError, TrustStore, default_store_dir
 from verify.verifier import Verifier
 
 __all__ = [
@@ -162,6 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("public", "specialized", "any"),
         default="any",
         help="bundled trust profile (default: any = public and specialized)",
+    )
+    parser.add_argument(
+        "--trust-store",
+        metavar="DIR",
+        default=None,
+        help="the local trust store added to the profile (default: $HOSO_TRUST_STORE, else "
+        "the user data folder; see 'verify trust')",
+    )
+    parser.add_argument(
+        "--no-trust-store",
+        action="store_true",
+        help="use the bundled trust data (and --trust) only, not the local trust store",
     )
     parser.add_argument(
         "--revocation",
@@ -356,10 +369,28 @@ def parse_time(text: str) -> datetime:
     return result
 
 
+def local_trust_store(args: argparse.Namespace) -> TrustStore | None:
+    """The local trust store (``--trust-store``, else the default one), or ``None`` with
+    ``--no-trust-store``."""
+    if getattr(args, "no_trust_store", False):
+        return None
+    return TrustStore(getattr(args, "trust_store", None) or default_store_dir())
+
+
 def trust_profile(args: argparse.Namespace) -> TrustProfile:
-    """The bundled profile (``--profile``) with the ``--trust`` anchors added; a missing or
-    unreadable file is a usage error."""
+    """The bundled profile (``--profile``) with the local trust store's certificates (of
+    that hierarchy) and the ``--trust`` anchors added; a missing or unreadable file, or a
+    damaged store, is a usage error."""
     profile = TrustProfile.named(args.profile)
+    store = local_trust_store(args)
+    if store is not None:
+        try:
+            profile = store.extend(
+                profile,
+                hierarchy=args.profile if args.profile in ("public", "specialized") else None,
+            )
+        except StoreInputError as exc:
+            raise UsageError(f"{exc.message_en} / {exc.message_vi}") from None
     if not args.trust:
         return profile
     hierarchy = args.profile if args.profile in ("public", "specialized") else None
@@ -371,6 +402,24 @@ def trust_profile(args: argparse.Namespace) -> TrustProfile:
         except (VerifyError, OSError, ValueError) as exc:
             raise UsageError(f"--trust: {item}: {_one_line(exc)}") from None
     return profile
+
+
+def _local_store_setting(store: TrustStore | None) -> list[tuple[str, str]]:
+    """The report's row naming the local trust store used: its certificates, last change."""
+    if store is None:
+        return []
+    entries = store.entries()
+    if not entries:
+        return []
+    changed = store.last_change()
+    day = f"{changed:%Y-%m-%d}" if changed else "?"
+    return [
+        (
+            "Kho tin cậy cục bộ / Local trust store",
+            f"{store.path}: {len(entries)} chứng thư, thay đổi lần cuối {day} / "
+            f"{store.path}: {len(entries)} certificates, last changed {day}",
+        )
+    ]
 
 
 def _check_report_target(report: str | None) -> None:
@@ -836,6 +885,10 @@ def main(argv: list[str] | None = None) -> int:
         from verify import service
 
         return service.main(argv[1:])
+    if argv and argv[0] == "trust":  # ``verify trust``: the trust data (docs/cli.md)
+        from verify import trust_cli
+
+        return trust_cli.main(argv[1:])
     speedups.install()  # a command-line run is bulk work: the proven speed-ups
     parser = build_parser()
     try:
@@ -859,6 +912,9 @@ def main(argv: list[str] | None = None) -> int:
         args.base_policy = base_policy(args.policy)
         with _quiet_libraries(args.verbose):
             trust = trust_profile(args)
+        stale = trust_data_age_warning(moment or datetime.now(UTC))
+        if stale is not None:
+            _print(sys.stderr, f"verify: warning: {stale[1]} / Cảnh báo: {stale[0]}")
     except UsageError as exc:
         _print(sys.stderr, f"verify: error: {_one_line(exc)} (see verify --help)")
         return EXIT_USAGE
@@ -943,6 +999,7 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
     settings = [
         ("Thời điểm kiểm tra / Validation time", when),
         ("Hồ sơ tin cậy / Trust profile", f"{trust.name} ({len(trust.anchors)} anchors)"),
+        *_local_store_setting(local_trust_store(args)),
         ("Kiểm tra thu hồi / Revocation", policy.revocation.value),
         ("Mạng / Network", "offline" if not policy.network else "online (OCSP/CRL)"),
     ]

@@ -30,7 +30,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -41,6 +41,7 @@ from verify.errors import TrustStoreError, UnknownTrustProfileError
 
 __all__ = [
     "CERTIFICATE_SUFFIXES",
+    "TRUST_DATA_MAX_AGE_DAYS",
     "CatalogEntry",
     "Hierarchy",
     "TrustDataVersion",
@@ -49,6 +50,7 @@ __all__ = [
     "bundled_trust_version",
     "fingerprint",
     "load_certificates",
+    "trust_data_age_warning",
 ]
 
 Hierarchy: TypeAlias = Literal["public", "specialized"]
@@ -328,6 +330,37 @@ def bundled_trust_version() -> TrustDataVersion:
     )
 
 
+TRUST_DATA_MAX_AGE_DAYS = 365
+"""Bundled trust data older than this, at the validation time, gets a warning."""
+
+
+def trust_data_age_warning(
+    moment: datetime, data: TrustDataVersion | None = None
+) -> tuple[str, str] | None:
+    """A warning (Vietnamese, English) when the bundled trust data is stale at ``moment``.
+
+    ``moment`` is the validation time, or the time of the run (timezone-aware). The data
+    (:func:`bundled_trust_version` unless ``data`` is given) is stale when its date is more
+    than :data:`TRUST_DATA_MAX_AGE_DAYS` days before ``moment``: CAs licensed, renewed or
+    withdrawn since are then missing from it. ``None`` when it is not stale.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    data = data or bundled_trust_version()
+    age = (moment.astimezone(UTC).date() - data.date).days
+    if age <= TRUST_DATA_MAX_AGE_DAYS:
+        return None
+    dated = data.date.isoformat()
+    return (
+        f"dữ liệu tin cậy đóng gói (phiên bản {data.version}, ngày {dated}) đã cũ {age} ngày "
+        "so với thời điểm kiểm tra; hãy cập nhật hoso, hoặc thêm chứng thư CA mới bằng "
+        "'verify trust add' / 'verify trust import'",
+        f"the bundled trust data (version {data.version}, dated {dated}) is {age} days older "
+        "than the validation time; update hoso, or add newer CA certificates with "
+        "'verify trust add' / 'verify trust import'",
+    )
+
+
 def _hierarchy(value: object) -> Hierarchy:
     if value == "public":
         return "public"
@@ -478,6 +511,31 @@ class TrustProfile:
             name=self.name,
             anchors=[*self.anchors, *extra],
             intermediates=self.intermediates,
+            hierarchies=index,
+        )
+
+    def with_extra_intermediates(
+        self,
+        certs: Iterable[x509.Certificate],
+        *,
+        hierarchy: Hierarchy | None = None,
+    ) -> TrustProfile:
+        """Return a copy of this profile that also uses ``certs`` to build paths.
+
+        They are never trusted on their own (a certificate that is already an anchor stays
+        one). ``hierarchy`` tags them as for :meth:`custom`.
+        """
+        if hierarchy is not None:
+            hierarchy = _hierarchy(hierarchy)
+        extra = list(certs)
+        index = dict(self.hierarchies)
+        if hierarchy is not None:
+            for cert in extra:
+                index.setdefault(fingerprint(cert), hierarchy)
+        return self._build(
+            name=self.name,
+            anchors=self.anchors,
+            intermediates=[*self.intermediates, *extra],
             hierarchies=index,
         )
 
