@@ -41,10 +41,12 @@ import hashlib
 import hmac
 import re
 import unicodedata
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from asn1crypto import crl, ocsp, x509
@@ -64,6 +66,7 @@ __all__ = [
     "XmlProblem",
     "XmlSignatureCheck",
     "XmlSignatureError",
+    "certificate_der",
     "check_xml_signature",
     "inspect_xml",
     "looks_like_xml",
@@ -131,6 +134,11 @@ MAX_CERTIFICATES = 16
 
 _VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
+# compiled once: the limits and the Id index are looked up by libxml2, not element by element
+_TOO_DEEP = etree.XPath("boolean(" + "/".join(["*"] * MAX_DEPTH) + ")")
+_ELEMENTS = etree.XPath("count(descendant-or-self::*)")
+_ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*[translate(local-name(), 'ID', 'id') = 'id']")
+
 # role of a signature, by the element that holds it: parent -> (required grandparent, role)
 _ROLES: dict[str, tuple[str | None, str]] = {
     "NBan": ("DSCKS", "seller"),
@@ -187,12 +195,14 @@ class XmlSignatureCheck:
     """``"strict"``, ``"dotnet"`` (verifies only under .NET's enveloped rule) or ``None``."""
     role: str | None = None
     covers: tuple[str, ...] = ()
-    """Local names of the elements the references resolve to (the root's for ``URI=""``)."""
+    """Local names of the elements the references resolve to (the root's for ``URI=""``);
+    a detached reference's file name."""
     expected_cover: str | None = None
     """On an invoice: what this role must cover (``DLHDon`` or ``MCCQT``), else ``None``."""
     problems: tuple[XmlProblem, ...] = ()
     targets: tuple[Any, ...] = field(default=(), compare=False, repr=False)
-    """The lxml elements the references resolve to (same order as :attr:`covers`)."""
+    """The lxml elements the same-document references resolve to (same order as
+    :attr:`covers`, which also names detached files)."""
     signature_timestamps: tuple[xades.SignatureTimestamp, ...] = ()
     """XAdES ``SignatureTimeStamp`` tokens, each with the canonicalised SignatureValue its
     imprint must be over (read, not yet validated: see :mod:`verify.xades`)."""
@@ -287,24 +297,16 @@ def _parse(data: bytes) -> Any:
         raise XmlSignatureError(
             "XML with a DTD or entities is refused", "tệp XML có DTD hoặc thực thể bị từ chối"
         )
-    depth = 0
-    count = 0
-    for action, _el in etree.iterwalk(root, events=("start", "end")):
-        if action == "start":
-            depth += 1
-            count += 1
-            if depth > MAX_DEPTH:
-                raise XmlSignatureError(
-                    f"XML nested deeper than {MAX_DEPTH} levels",
-                    f"XML lồng sâu hơn {MAX_DEPTH} mức",
-                )
-            if count > MAX_ELEMENTS:
-                raise XmlSignatureError(
-                    f"XML with more than {MAX_ELEMENTS} elements",
-                    f"XML có hơn {MAX_ELEMENTS} phần tử",
-                )
-        else:
-            depth -= 1
+    if _TOO_DEEP(root):  # an element MAX_DEPTH levels below the root
+        raise XmlSignatureError(
+            f"XML nested deeper than {MAX_DEPTH} levels",
+            f"XML lồng sâu hơn {MAX_DEPTH} mức",
+        )
+    if _ELEMENTS(root) > MAX_ELEMENTS:
+        raise XmlSignatureError(
+            f"XML with more than {MAX_ELEMENTS} elements",
+            f"XML có hơn {MAX_ELEMENTS} phần tử",
+        )
     return root
 
 
@@ -378,14 +380,11 @@ def _canonical(
 def _id_index(root: Any) -> dict[str, list[Any]]:
     """Every element by the value of any Id-like attribute (Id, id, ID, xml:id, wsu:Id...)."""
     index: dict[str, list[Any]] = {}
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        for name, value in el.attrib.items():
-            if name.rsplit("}", 1)[-1].lower() == "id":
-                bucket = index.setdefault(value, [])
-                if not any(other is el for other in bucket):
-                    bucket.append(el)
+    for attribute in _ID_ATTRIBUTES(root):
+        el = attribute.getparent()
+        bucket = index.setdefault(str(attribute), [])
+        if not any(other is el for other in bucket):
+            bucket.append(el)
     return index
 
 
@@ -399,7 +398,7 @@ def _invoice_of(root: Any) -> Any | None:
     Several HDon, or one inside a Signature, are refused: an application reading "the"
     invoice would read one of them while the signature covers another.
     """
-    found = [el for el in root.iter() if _local(el) == "HDon"]
+    found = list(root.iter("{*}HDon"))
     if not found:
         return None
     if len(found) > 1:
@@ -507,6 +506,10 @@ class _Reference:
     transforms: list[str]
     digest: str
     expected: bytes
+    detached: bytes | None = None
+    """A detached reference's octets, transforms applied (``target`` is then None)."""
+    name: str | None = None
+    """A detached reference's file name."""
 
 
 _HASH_RANK = {"md5": 0, "sha1": 1, "sha224": 2, "sha256": 3, "sha384": 4, "sha512": 5}
@@ -531,9 +534,12 @@ def _parse_reference(
     ids: dict[str, list[Any]],
     invoice: Any | None,
     problems: list[XmlProblem],
+    detached: Mapping[str, bytes] | None = None,
 ) -> _Reference | None:
     uri = ref.get("URI")
     shown = uri if uri is not None else "(no URI)"
+    if detached is not None and uri and not uri.startswith("#"):
+        return _detached_reference(ref, uri, detached, problems)
     if uri is None or (uri and not uri.startswith("#")) or uri.startswith("#xpointer("):
         problems.append(
             _problem(
@@ -569,7 +575,9 @@ def _parse_reference(
             return None
         target = found[0]
         where = _placement(target, signature, invoice, uri)
-        if where is not None:
+        if where is not None and not (
+            detached is not None and _own_signed_properties(target, signature)
+        ):
             problems.append(where)
             return None
     transforms: list[str] = []
@@ -636,7 +644,89 @@ def _parse_reference(
     return _Reference(uri, target, transforms, digest, expected)
 
 
+def _own_signed_properties(target: Any, signature: Any) -> bool:
+    """Whether ``target`` is the XAdES ``SignedProperties`` of ``signature``'s own
+    ``Object/QualifyingProperties`` (what a XAdES signature's SignedInfo references)."""
+    if _local(target) != "SignedProperties" or etree.QName(target).namespace not in (
+        xades.XADES_NAMESPACES
+    ):
+        return False
+    qualifying = target.getparent()
+    obj = qualifying.getparent() if qualifying is not None else None
+    return (
+        qualifying is not None
+        and _local(qualifying) == "QualifyingProperties"
+        and obj is not None
+        and _is_ds(obj, "Object")
+        and obj.getparent() is signature
+    )
+
+
+def _detached_reference(
+    ref: Any, uri: str, files: Mapping[str, bytes], problems: list[XmlProblem]
+) -> _Reference | None:
+    """A reference to a file next to the signature (``files``, by name: an ASiC
+    container's), its octets digested as they are, or canonicalised when its only
+    transform is a canonicalisation (an XML file). Nothing is ever fetched."""
+    name = unquote(uri.strip())
+    while name.startswith("./"):
+        name = name[2:]
+    content = files.get(name)
+    if content is None:
+        problems.append(
+            _problem(
+                "detached-missing",
+                f"reference {uri!r} names the file {name!r}, which is missing",
+                f"tham chiếu {uri!r} trỏ tới tệp {name!r} không có",
+            )
+        )
+        return None
+    algorithms = [_algorithm_of(t) for t in ref.findall("ds:Transforms/ds:Transform", _NS)]
+    if algorithms and (len(algorithms) > 1 or algorithms[0] not in _C14N):
+        problems.append(
+            _problem(
+                "transform",
+                f"reference {uri!r} to a file uses transforms other than one canonicalisation, "
+                "which are refused",
+                f"tham chiếu {uri!r} tới một tệp dùng phép biến đổi khác ngoài một phép chuẩn "
+                "hóa, không được chấp nhận",
+            )
+        )
+        return None
+    methods = ref.findall("ds:DigestMethod", _NS)
+    digest = _DIGESTS.get(_algorithm_of(methods[0]) if len(methods) == 1 else "")
+    values = ref.findall("ds:DigestValue", _NS)
+    if digest is None or len(values) != 1:
+        problems.append(
+            _problem(
+                "algorithm",
+                f"reference {uri!r} has no known DigestMethod or not one DigestValue",
+                f"tham chiếu {uri!r} không có DigestMethod đã biết hoặc không có đúng một "
+                "DigestValue",
+            )
+        )
+        return None
+    expected = _b64(values[0].text, "DigestValue", problems)
+    if expected is None:
+        return None
+    if algorithms:
+        try:
+            content = _canonical(_parse(content), algorithms[0])
+        except XmlSignatureError as exc:
+            problems.append(
+                _problem(
+                    "detached-xml",
+                    f"the file {name!r} is canonicalised as XML but {exc.en}",
+                    f"tệp {name!r} được chuẩn hóa như XML nhưng {exc.vi}",
+                )
+            )
+            return None
+    return _Reference(uri, None, algorithms, digest, expected, detached=content, name=name)
+
+
 def _reference_digest(ref: _Reference, signature: Any, reading: str) -> bytes:
+    if ref.detached is not None:
+        return hashlib.new(ref.digest, ref.detached).digest()
     c14n = next((t for t in ref.transforms if t in _C14N), _C14N_10)
     target = ref.target
     remove = None
@@ -761,13 +851,31 @@ def _public_key(der: bytes) -> Any:
     return load_der_x509_certificate(der).public_key()
 
 
+_DERS: weakref.WeakKeyDictionary[x509.Certificate, bytes] = weakref.WeakKeyDictionary()
+
+
 @functools.lru_cache(maxsize=256)
 def _certificate(der: bytes) -> x509.Certificate:
     """A KeyInfo certificate, parsed once per process for the same bytes (every invoice of
     a seller carries the same one; what is read of it later is then read once too)."""
     cert = x509.Certificate.load(der)
     _ = cert.subject.native, cert.public_key.algorithm
+    _DERS[cert] = der
     return cert
+
+
+def certificate_der(cert: x509.Certificate) -> bytes:
+    """The DER of a certificate read from a KeyInfo, as it was read (asn1crypto's ``dump()``
+    first walks the whole structure to see whether anything was changed)."""
+    der = _DERS.get(cert)
+    return der if der is not None else cert.dump()
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_one_of(name: str, ders: tuple[bytes, ...]) -> bool:
+    """Whether an X509SubjectName names one of these certificates (the same name and
+    certificates are on every invoice of a seller)."""
+    return any(_names_certificate(name, _certificate(der)) for der in ders)
 
 
 def _key_info(
@@ -809,6 +917,7 @@ def _key_info(
         )
         return [], []
     certs: list[x509.Certificate] = []
+    ders: list[bytes] = []
     for el in elements:
         der = _b64(el.text, "X509Certificate", problems)
         if der is None:
@@ -825,9 +934,10 @@ def _key_info(
             )
             return [], []
         certs.append(cert)
+        ders.append(der)
     names = [el.text or "" for el in info.findall("ds:X509Data/ds:X509SubjectName", _NS)]
     for name in names:
-        if not any(_names_certificate(name, cert) for cert in certs):
+        if not _names_one_of(name, tuple(ders)):
             problems.append(
                 _problem(
                     "subject-name",
@@ -860,6 +970,7 @@ def _check_signature(
     ids: dict[str, list[Any]],
     invoice: Any | None,
     qualifying: Mapping[str, Sequence[Any]] | None = None,
+    detached: Mapping[str, bytes] | None = None,
 ) -> XmlSignatureCheck:
     problems: list[XmlProblem] = []
     role = _role(signature)
@@ -963,10 +1074,10 @@ def _check_signature(
     for element in ref_elements:
         method = element.find("ds:DigestMethod", _NS)
         all_digests.append(_DIGESTS.get(_algorithm_of(method), _algorithm_of(method) or "?"))
-        parsed = _parse_reference(element, signature, root, ids, invoice, problems)
+        parsed = _parse_reference(element, signature, root, ids, invoice, problems, detached)
         if parsed is not None:
             refs.append(parsed)
-    covers = tuple(_local(r.target) for r in refs)
+    covers = tuple(r.name or _local(r.target) for r in refs)
     weakest = min(all_digests, key=lambda d: _HASH_RANK.get(d, -1)) if all_digests else ""
     more: dict[str, Any] = {
         "digest_algorithm": weakest,
@@ -974,7 +1085,7 @@ def _check_signature(
         "signature_hash": hash_name or None,
         "signature_algorithm": f"{key_kind}-{hash_name}" if kind_hash else sig_algo,
         "covers": covers,
-        "targets": tuple(r.target for r in refs),
+        "targets": tuple(r.target for r in refs if r.target is not None),
     }
     if problems:
         return broken(**more)
@@ -1043,8 +1154,13 @@ def _unsigned_properties(
     }
 
 
-def inspect_xml(data: bytes) -> XmlInspection:
+def inspect_xml(data: bytes, *, detached: Mapping[str, bytes] | None = None) -> XmlInspection:
     """Parse ``data`` (hardened) and check every ds:Signature in it.
+
+    ``detached``: the files a detached signature's references may name (an ASiC
+    container's, by name); a reference to one is digested over its bytes, and a reference
+    to the signature's own XAdES ``SignedProperties`` is allowed. Without it, only
+    same-document references are followed.
 
     Raises :class:`XmlSignatureError` when the document as a whole cannot be processed
     (not XML, a DTD, too big or deep, several invoices); problems of one signature are in
@@ -1060,7 +1176,9 @@ def inspect_xml(data: bytes) -> XmlInspection:
         )
     ids = _id_index(root)
     qualifying = xades.qualifying_properties(root)
-    checks = tuple(_check_signature(root, sig, ids, invoice, qualifying) for sig in signatures)
+    checks = tuple(
+        _check_signature(root, sig, ids, invoice, qualifying, detached) for sig in signatures
+    )
     return XmlInspection(root=root, invoice=invoice, checks=checks)
 
 
@@ -1083,7 +1201,7 @@ def _find_signer(
         return first, False
     for cert in certs:
         try:
-            key = _public_key(cert.dump())
+            key = _public_key(certificate_der(cert))
             if key_kind == "rsa" and isinstance(key, rsa.RSAPublicKey):
                 key.verify(value, signed, padding.PKCS1v15(), algo)
                 return cert, True

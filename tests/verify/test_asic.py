@@ -310,8 +310,9 @@ def test_missing_and_misplaced_mimetype_are_warnings(signed: bytes, verifier: Ve
     assert any("not the container's first entry" in w for w in last.warnings)
 
 
-def test_xades_in_a_container_is_indeterminate_not_supported(verifier: Verifier) -> None:
-    """A XAdES signature (META-INF/signatures.xml) is not checked, and says why."""
+def test_xades_in_a_container_that_signs_nothing_is_format_failure(verifier: Verifier) -> None:
+    """A XAdES signature (META-INF/signatures.xml) is checked (tests/verify/test_asic_xades.py):
+    one without SignedInfo parts, value or key fails with the causes named."""
     xades = (
         b'<asic:XAdESSignatures xmlns:asic="http://uri.etsi.org/02918/v1.2.1#">'
         b'<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
@@ -320,14 +321,14 @@ def test_xades_in_a_container_is_indeterminate_not_supported(verifier: Verifier)
     )
     data = zip_of([MIME_S, ("hoa-don.xml", b"<HDon/>"), ("META-INF/signatures.xml", xades)])
     report = verifier.verify(data)
-    assert report.indication is Indication.INDETERMINATE
+    assert report.indication is Indication.TOTAL_FAILED
     (sig,) = report.signatures
     assert (sig.kind, sig.sub_indication, sig.covers) == (
         "xml",
-        SubIndication.GENERIC,
+        SubIndication.FORMAT_FAILURE,
         ("hoa-don.xml",),
     )
-    assert "XAdES signatures in ASiC containers are not supported" in sig.message_en
+    assert "the signature has no KeyInfo" in sig.message_en
 
 
 def test_container_with_nothing_signed_is_no_signature_found(verifier: Verifier) -> None:

@@ -72,6 +72,7 @@ from verify.engine import (
     short,
     sub_of,
 )
+from verify.formats.asic_xades import xades_file_reports
 from verify.formats.cms import CmsReader
 from verify.formats.signed_data import exception_verdict, token_algorithms
 from verify.formats.xml import XmlReader
@@ -576,8 +577,10 @@ class AsicReader:
             for ref in m.references:
                 if ref.algorithm is not None and ref.name in needs:
                     needs[ref.name].add(ref.algorithm)
+        has_xades = any(item.kind == "xades" for item in items)
         for entry in data_files:
-            reader.digest(entry, needs[entry.name], keep=entry is single)
+            # a XAdES signature's references are digested over the files themselves
+            reader.digest(entry, needs[entry.name], keep=entry is single or has_xades)
         for entry in meta:
             entry.digests = {"sha256": hashlib.sha256(entry.data or b"").digest()}
 
@@ -585,10 +588,7 @@ class AsicReader:
             self._place(
                 item, named, manifests, container_type, data_files, single, container.by_name
             )
-        reports: list[SignatureReport] = []
-        for item in items:
-            for report in await self._reports(item, len(reports), moment):
-                reports.append(self._against_manifest(report, item, container.by_name))
+        reports = await self._all_reports(items, moment, container.by_name)
         if single is not None and single.data is not None and looks_like_xml(single.data):
             reports.extend(await self._signed_xml(single, items, len(reports), moment))
         facts = _facts(container_type, mimetype, data_files, items, container.by_name)
@@ -622,6 +622,28 @@ class AsicReader:
             else:
                 doc = replace(doc, warnings=(*doc.warnings, _warning(vi, en)))
         return replace(doc, facts=facts)
+
+    async def _all_reports(
+        self, items: list[_Item], moment: datetime, by_name: dict[str, _Entry]
+    ) -> list[SignatureReport]:
+        """Every item's reports, in the container's order: the timestamps first (newest
+        first, each judged at its own time when a later one covers it), so that what they
+        prove is proof of existence for the signatures they cover."""
+        done: dict[int, list[SignatureReport]] = {}
+        stamps = [i for i in items if i.kind == "timestamp"]
+        for item in _newest_first(stamps):
+            later = _covered_at(item, stamps, by_name)
+            report = await self._timestamp(0, item, moment, proven_by_later=later)
+            done[id(item)] = [self._against_manifest(report, item, by_name)]
+        files = {e.name: e.data for e in by_name.values() if e.data is not None}
+        for item in items:
+            if item.kind == "timestamp":
+                continue
+            proofs = _proofs_for(item.entry.name, stamps, by_name)
+            found = await self._reports(item, 0, moment, proofs, files)
+            done[id(item)] = [self._against_manifest(r, item, by_name) for r in found]
+        flat = [r for item in items for r in done[id(item)]]
+        return [replace(r, index=n) for n, r in enumerate(flat)]
 
     async def _signed_xml(
         self, single: _Entry, items: list[_Item], index: int, moment: datetime
@@ -734,10 +756,17 @@ class AsicReader:
             f"no ASiCManifest names {_shown(item.entry.name)}",
         )
 
-    async def _reports(self, item: _Item, index: int, moment: datetime) -> list[SignatureReport]:
+    async def _reports(
+        self,
+        item: _Item,
+        index: int,
+        moment: datetime,
+        proofs: Sequence[process.TimestampEvidence] = (),
+        files: dict[str, bytes] | None = None,
+    ) -> list[SignatureReport]:
         entry = item.entry.name
         if item.kind == "xades":
-            return _xades_reports(item, index, self.limits)
+            return await self._xades(item, index, moment, proofs, files or {})
         kind = "detached" if item.kind == "cades" else "document_timestamp"
         if item.problem is not None or item.content is None:
             verdict = item.problem or Verdict(SubIndication.SIGNED_DATA_NOT_FOUND)
@@ -768,8 +797,40 @@ class AsicReader:
             reports = [_overridden(r, verdict) for r in reports]
         return reports
 
-    async def _timestamp(self, index: int, item: _Item, moment: datetime) -> SignatureReport:
-        """A time assertion over its manifest or data file, validated with pyHanko."""
+    async def _xades(
+        self,
+        item: _Item,
+        index: int,
+        moment: datetime,
+        proofs: Sequence[process.TimestampEvidence],
+        files: dict[str, bytes],
+    ) -> list[SignatureReport]:
+        """The XAdES signatures of one ``signatures*.xml``, their references resolved in
+        the container (:mod:`verify.formats.asic_xades`)."""
+        entry = item.entry.name
+        try:
+            _xades_tree(item.entry.data or b"", self.limits)
+        except Exception as exc:  # noqa: BLE001 - hostile input ends in a verdict
+            verdict = Verdict(
+                SubIndication.FORMAT_FAILURE,
+                f"tệp chữ ký XAdES {_shown(entry)} không đọc được ({short(exc)})",
+                f"the XAdES signature file {_shown(entry)} cannot be read ({short(exc)})",
+            )
+            return [_verdict_report(index, "xml", entry, verdict, ())]
+        return await xades_file_reports(
+            self.xml, entry, item.entry.data or b"", files, moment, index, proofs
+        )
+
+    async def _timestamp(
+        self,
+        index: int,
+        item: _Item,
+        moment: datetime,
+        *,
+        proven_by_later: datetime | None = None,
+    ) -> SignatureReport:
+        """A time assertion over its manifest or data file, validated with pyHanko; at its
+        own time when a later trusted timestamp covers it (``proven_by_later``)."""
         content = item.content or b""
         what_vi, what_en = _what(item)
         try:
@@ -791,7 +852,12 @@ class AsicReader:
                 )
             )
             status = await self.engine.timestamp_at_its_time(
-                status, moment, other_certs=certs, crls=crls, ocsps=ocsps
+                status,
+                moment,
+                other_certs=certs,
+                crls=crls,
+                ocsps=ocsps,
+                proven_by_later=proven_by_later,
             )
         except Exception as exc:  # noqa: BLE001 - hostile input ends in a verdict
             verdict = exception_verdict(exc) or Verdict(
@@ -1016,31 +1082,6 @@ def _xades_covers(data: bytes, limits: ContainerLimits) -> tuple[str, ...]:
         return ()
 
 
-def _xades_reports(item: _Item, index: int, limits: ContainerLimits) -> list[SignatureReport]:
-    entry = item.entry.name
-    try:
-        signatures, _covers = _xades_tree(item.entry.data or b"", limits)
-    except Exception as exc:  # noqa: BLE001 - hostile input ends in a verdict
-        verdict = Verdict(
-            SubIndication.FORMAT_FAILURE,
-            f"tệp chữ ký XAdES {_shown(entry)} không đọc được ({short(exc)})",
-            f"the XAdES signature file {_shown(entry)} cannot be read ({short(exc)})",
-        )
-        return [_verdict_report(index, "xml", entry, verdict, ())]
-    verdict = Verdict(
-        SubIndication.GENERIC,
-        "chữ ký XAdES trong gói ASiC chưa được hỗ trợ: tham chiếu của nó trỏ tới các tệp "
-        "trong gói, bộ đọc XML chỉ kiểm tra chữ ký nằm trong tài liệu; chữ ký chưa được kiểm tra",
-        "XAdES signatures in ASiC containers are not supported: their references point to "
-        "files in the container and the XML reader checks enveloped signatures only; the "
-        "signature was not checked",
-    )
-    return [
-        replace(_verdict_report(index + n, "xml", entry, verdict, item.covers), level="XAdES")
-        for n in range(len(signatures))
-    ]
-
-
 def _verdict_report(
     index: int, kind: str, entry: str, verdict: Verdict, covers: tuple[str, ...]
 ) -> SignatureReport:
@@ -1172,3 +1213,67 @@ def _facts(
         ],
         "not_covered": [e.name for e in data_files if e.name not in covered_by],
     }
+
+
+# -- what the timestamps prove -------------------------------------------------------------------
+
+
+def _gen_time(item: _Item) -> datetime | None:
+    """A timestamp token's genTime as it says (for ordering; validated later)."""
+    try:
+        info = cms.ContentInfo.load(item.entry.data or b"")
+        tst = info["content"]["encap_content_info"]["content"].parsed
+        when = tst["gen_time"].native
+        return when if isinstance(when, datetime) else None
+    except Exception:  # noqa: BLE001 - an unreadable token is ordered last; its report says why
+        return None
+
+
+def _newest_first(stamps: Sequence[_Item]) -> list[_Item]:
+    dated = [(s, _gen_time(s)) for s in stamps]
+    known = sorted(((s, t) for s, t in dated if t is not None), key=lambda st: st[1], reverse=True)
+    return [s for s, _t in known] + [s for s, t in dated if t is None]
+
+
+def _matches(ref: _Reference, by_name: dict[str, _Entry]) -> bool:
+    """Whether the container's entry has the digest a manifest lists for it."""
+    entry = by_name.get(ref.name)
+    if entry is None or ref.algorithm is None or ref.digest is None:
+        return False
+    actual = entry.digests.get(ref.algorithm)
+    if actual is None:
+        if entry.data is None:
+            return False
+        actual = _hash(ref.algorithm, entry.data)
+    return hmac.compare_digest(actual, ref.digest)
+
+
+def _proven_names(stamp: _Item, by_name: dict[str, _Entry]) -> set[str]:
+    """What a timestamp proves existed: the entries its manifest lists with their digest
+    as found (a file changed or missing is not proven), or the one data file of an
+    ASiC-S. Nothing when its own token is not intact."""
+    if stamp.proof is None or not stamp.proof.intact or stamp.problem is not None:
+        return set()
+    if stamp.manifest is None:
+        return set(stamp.covers)
+    return {r.name for r in stamp.manifest.references if _matches(r, by_name)}
+
+
+def _proofs_for(
+    name: str, stamps: Sequence[_Item], by_name: dict[str, _Entry]
+) -> list[process.TimestampEvidence]:
+    """The container's timestamps that prove the entry ``name`` existed at their time."""
+    return [s.proof for s in stamps if s.proof is not None and name in _proven_names(s, by_name)]
+
+
+def _covered_at(
+    stamp: _Item, stamps: Sequence[_Item], by_name: dict[str, _Entry]
+) -> datetime | None:
+    """The earliest time a later, accepted timestamp (already judged) proves ``stamp``'s
+    token existed: an archive manifest's timestamp covers the timestamps before it."""
+    times = [
+        p.time
+        for p in _proofs_for(stamp.entry.name, stamps, by_name)
+        if p.time is not None and p.intact and p.valid and p.trusted
+    ]
+    return min(times) if times else None
