@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from asn1crypto import cms, x509
+from asn1crypto import x509
 from pyhanko.sign.ades.report import AdESSubIndic
 from pyhanko.sign.validation.generic_cms import validate_cert_usage
 from pyhanko.sign.validation.settings import KeyUsageConstraints
@@ -37,10 +37,11 @@ from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathValidationError
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
+from pyhanko_certvalidator.registry import CertificateRegistry
 from pyhanko_certvalidator.validate import async_validate_path
 
-from verify import cms_forms, process
-from verify.cache import CachingFetcherBackend, RevocationCache
+from verify import process
+from verify.cache import CachingFetcherBackend, IssuerFetcher, RevocationCache
 from verify.evidence import COLLECTING, Evidence
 from verify.identity import SignerIdentity
 from verify.policy import RevocationMode, ValidationPolicy
@@ -294,18 +295,12 @@ def failed_report(report: SignatureReport, reason_vi: str, reason_en: str) -> Si
     )
 
 
-def _parse_certificates(body: bytes) -> Iterator[x509.Certificate]:
-    """A DER or PEM certificate, or a degenerate PKCS#7 bundle of them (AIA answers)."""
-    body = cms_forms.unarmor(body)
-    if body[:1] == b"\x30":
-        try:
-            info = cms.ContentInfo.load(body, strict=True)
-            if info["content_type"].native == "signed_data":
-                yield from cms_forms.certificates(info["content"])
-                return
-        except ValueError:
-            pass
-    yield x509.Certificate.load(body, strict=True)
+def _said(reason: str, vague: str, precise: str) -> str:
+    """``reason`` with its vague account of a failed fetch made precise (or the precise
+    account added, should the wording ever change)."""
+    if vague in reason:
+        return reason.replace(vague, precise, 1)
+    return f"{reason} ({precise})"
 
 
 def _time_dependent(status: StandardCMSSignatureStatus) -> bool:
@@ -449,9 +444,17 @@ class Engine:
             other_certs = [*other_certs, *supplied.certificates]
             crls = [*crls, *supplied.crls]
             ocsps = [*ocsps, *supplied.ocsps]
+        # A missing issuer comes from the cache (offline too), or from its AIA address when
+        # the policy allows the network, checked before it is kept (verify.cache).
+        issuers = IssuerFetcher(
+            self.cache, network=self.policy.network, timeout=self.policy.fetch_timeout
+        )
+        registry = CertificateRegistry.build(
+            [*kwargs["other_certs"], *other_certs], cert_fetcher=issuers
+        )
         vc = ValidationContext(
             trust_roots=kwargs["trust_roots"],
-            other_certs=[*kwargs["other_certs"], *other_certs],
+            certificate_registry=registry,
             moment=moment,
             allow_fetching=fetch,
             fetchers=self._fetcher_backend.get_fetchers(moment) if fetch else None,
@@ -605,25 +608,40 @@ class Engine:
     def no_chain(
         self, cert: x509.Certificate, carried: Sequence[x509.Certificate]
     ) -> tuple[str, str]:
-        return process.no_chain_reason(
+        """Why no path leads from ``cert`` to an anchor; when the missing issuer's address
+        was tried and failed, what the address answered (refused, timed out, HTTP 404,
+        not a certificate, not the issuer)."""
+        asked: list[str] = []
+
+        def fetched(url: str) -> list[x509.Certificate]:
+            asked.append(url)
+            return self.cache.certificates_from(url)
+
+        vi, en = process.no_chain_reason(
             cert,
             carried,
             self.trust.anchors,
             self.trust.intermediates,
             profile=self.trust.name,
             network=self.policy.network,
-            fetched=self._fetched_certificates,
+            fetched=fetched,
         )
-
-    def _fetched_certificates(self, url: str) -> list[x509.Certificate]:
-        """The certificates fetched from ``url`` and kept in the cache (AIA caIssuers)."""
-        entry = self.cache.get(RevocationCache.key("GET", url), self.policy.moment())
-        if entry is None:
-            return []
-        try:
-            return list(_parse_certificates(entry.body))
-        except Exception:  # noqa: BLE001 - an unreadable answer fetched nothing usable
-            return []
+        failures = [f for f in map(self.cache.failure, dict.fromkeys(asked)) if f is not None]
+        if not failures:
+            return vi, en
+        if len(failures) == 1 == len(set(asked)):  # the address is named already
+            said_vi, said_en = failures[0].reason_vi, failures[0].reason_en
+        else:
+            said_vi = "; ".join(f"{f.url}: {f.reason_vi}" for f in failures)
+            said_en = "; ".join(f"{f.url}: {f.reason_en}" for f in failures)
+        vague_vi, vague_en = (
+            "nhưng không được chứng thư số dùng được",
+            "was tried and gave no usable certificate",
+        )
+        return (
+            _said(vi, vague_vi, f"nhưng thất bại ({said_vi})"),
+            _said(en, vague_en, f"was tried and failed ({said_en})"),
+        )
 
     def document(
         self,
