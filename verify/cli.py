@@ -417,7 +417,7 @@ def _local_store_setting(store: TrustStore | None) -> list[tuple[str, str]]:
         (
             "Kho tin cậy cục bộ / Local trust store",
             f"{store.path}: {len(entries)} chứng thư, thay đổi lần cuối {day} / "
-            f"{store.path}: {len(entries)} certificates, last changed {day}",
+            f"{len(entries)} certificate{'' if len(entries) == 1 else 's'}, last changed {day}",
         )
     ]
 

@@ -527,6 +527,8 @@ class TrustStore:
         ``hierarchy`` already trusted (bundled or local); intermediates in the batch are
         walked, in any order. Each signature is verified. Everything else is refused with
         its reason; certificates already trusted are reported as such and not added again.
+        ``added`` lists issuers before the certificates they issued; ``refused`` follows
+        the batch's order.
         """
         _aware(now)
         hierarchy = _hierarchy(hierarchy)
@@ -581,6 +583,8 @@ class TrustStore:
                     grew = True
 
         added: list[TrustEntry] = []
+        rank = {sha256: i for i, sha256 in enumerate(chained)}  # issuers before subjects
+        candidates.sort(key=lambda c: rank.get(fingerprint(c), len(rank)))
         for cert in candidates:
             sha256 = fingerprint(cert)
             if sha256 in chained:
