@@ -72,6 +72,7 @@ from verify.engine import (
     short,
     sub_of,
 )
+from verify.formats.asic_cades import cades_with_proofs
 from verify.formats.asic_xades import xades_file_reports
 from verify.formats.cms import CmsReader
 from verify.formats.signed_data import exception_verdict, token_algorithms
@@ -775,7 +776,16 @@ class AsicReader:
             return [await self._timestamp(index, item, moment)]
         sig = item.entry.data or b""
         inner = _encapsulated(sig)
-        if inner is None:
+        if proofs:  # the container's timestamps over this signature prove it existed
+            doc = await cades_with_proofs(
+                self.cms,
+                sig if inner is not None else item.content,
+                sig,
+                moment,
+                proofs,
+                enveloped=inner is not None,
+            )
+        elif inner is None:
             doc = await self.cms.verify(None, item.content, sig, moment, enveloped=False)
         else:  # an enveloping CAdES (EU DSS reads them): it must hold what it signs
             doc = await self.cms.verify(None, sig, sig, moment, enveloped=True)
