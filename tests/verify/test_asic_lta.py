@@ -71,7 +71,9 @@ def signed_entries(pki: DemoPKI) -> dict[str, bytes]:
     return {**DATA, MANIFEST: asic_manifest, SIG: sig}
 
 
-def timestamped(pki: DemoPKI, entries: dict[str, bytes], n: int, at: datetime) -> dict[str, bytes]:
+def timestamped(
+    pki: DemoPKI, entries: dict[str, bytes], n: int, at: datetime, service: str = "public-tsa"
+) -> dict[str, bytes]:
     """``entries`` with ``META-INF/timestamp00n.tst`` over a manifest listing every entry
     so far (an ``ASiCArchiveManifest`` after the first, as EN 319 162-1's long-term
     containers do), the token made at ``at``."""
@@ -79,7 +81,7 @@ def timestamped(pki: DemoPKI, entries: dict[str, bytes], n: int, at: datetime) -
     covered = {k: v for k, v in entries.items() if k != "mimetype"}
     kind = "ASiCManifestTS" if n == 1 else "ASiCArchiveManifest"
     listing = manifest(name, covered)
-    token = timestamp_token(pki, listing, at=at).dump()
+    token = timestamp_token(pki, listing, at=at, service=service).dump()
     return {**entries, f"META-INF/{kind}00{n}.xml": listing, name: token}
 
 
@@ -236,6 +238,45 @@ def test_archive_token_replaced_is_hash_failure(
     assert ts.sub_indication is SubIndication.HASH_FAILURE
     assert "META-INF/ASiCArchiveManifest002.xml" in ts.message_en
     assert _signature(report).signing_time_proven == SIGNED_AT
+
+
+AFTER_TSA_EXPIRY = datetime(2027, 9, 1, tzinfo=UTC)
+"""After public-tsa-2027's certificate expired (2027-06-01, fixtures/pki/demo-pki.yml)."""
+
+
+def _later_verifier(pki: DemoPKI) -> Verifier:
+    trust = TrustProfile.custom([pki.root("public")], hierarchy="public")
+    policy = ValidationPolicy(validation_time=AFTER_TSA_EXPIRY, network=False, revocation="soft")
+    return Verifier(trust, policy)
+
+
+def test_expired_tsa_without_an_archive_timestamp_proves_nothing(
+    demo_pki: DemoPKI, signed: dict[str, bytes]
+) -> None:
+    """Validated after the first TSA's certificate expired, with no later timestamp over
+    its token: the token is not trusted and proves nothing, the signature has no POE."""
+    first = timestamped(demo_pki, signed, 1, SIGNED_AT, "public-tsa-2027")
+    report = _later_verifier(demo_pki).verify(zipped(first))
+    (ts,) = [s for s in report.signatures if s.kind == "document_timestamp"]
+    assert ts.indication is Indication.INDETERMINATE
+    assert _signature(report).sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
+
+
+def test_archive_timestamp_keeps_an_expired_tsas_proof(
+    demo_pki: DemoPKI, signed: dict[str, bytes]
+) -> None:
+    """The same container with an ASiCArchiveManifest timestamped (2026) while the first
+    TSA's certificate was valid: the first token is judged at its own time, trusted, and
+    still proves the signature existed in 2022."""
+    first = timestamped(demo_pki, signed, 1, SIGNED_AT, "public-tsa-2027")
+    chain = timestamped(demo_pki, first, 2, LATE)
+    report = _later_verifier(demo_pki).verify(zipped(chain))
+    stamps = {s.field_name: s for s in report.signatures if s.kind == "document_timestamp"}
+    assert stamps["META-INF/timestamp001.tst"].indication is Indication.TOTAL_PASSED
+    assert stamps["META-INF/timestamp002.tst"].indication is Indication.TOTAL_PASSED
+    sig = _signature(report)
+    assert sig.indication is Indication.TOTAL_PASSED, sig.message_en
+    assert sig.signing_time_proven == SIGNED_AT
 
 
 # -- EU DSS's files --------------------------------------------------------------------------
