@@ -12,6 +12,7 @@ The folder holds::
     certs/         one PEM file per certificate, named by its SHA-256
     audit.jsonl    one JSON line per change: time (UTC), action, fingerprint, subject,
                    who (the login name) and the hoso version
+    .lock          held while a change is made, so two processes never lose one's change
 
 A certificate file whose SHA-256 does not match the catalogue is refused, as a bundled
 one is. Changes are written to a temporary file and moved into place, so a reader never
@@ -89,6 +90,7 @@ _FORMAT = 1
 _CATALOG = "store.json"
 _CERTS = "certs"
 _AUDIT = "audit.jsonl"
+_LOCK = ".lock"
 _TIME_STAMPING = "time_stamping"
 
 
@@ -481,6 +483,12 @@ class TrustStore:
         """
         _aware(now)
         hierarchy = _hierarchy(hierarchy)
+        with self._lock():
+            return self._add(cert, hierarchy, kind, now)
+
+    def _add(
+        self, cert: x509.Certificate, hierarchy: Hierarchy, kind: Kind | None, now: datetime
+    ) -> TrustEntry | Refusal:
         chosen: Kind = kind or ("root" if _self_signed(cert) else "ca")
         present = self._present()
         sha256 = fingerprint(cert)
@@ -504,6 +512,10 @@ class TrustStore:
         and :class:`StoreInputError` for a fingerprint that names nothing trusted.
         """
         _aware(now)
+        with self._lock():
+            return self._remove(key, now)
+
+    def _remove(self, key: str, now: datetime) -> TrustEntry:
         local = self.entries()
         try:
             entry = find_entry(local, key)
@@ -533,6 +545,12 @@ class TrustStore:
         _aware(now)
         hierarchy = _hierarchy(hierarchy)
         batch = _unique(certs)
+        with self._lock():
+            return self._import(batch, hierarchy, now)
+
+    def _import(
+        self, batch: list[x509.Certificate], hierarchy: Hierarchy, now: datetime
+    ) -> ImportOutcome:
         present = self._present()
         known = [*bundled_entries(), *self.entries()]
         refused: list[Refusal] = []
@@ -599,6 +617,21 @@ class TrustStore:
         refused.sort(key=lambda r: order[r.sha256])
         return ImportOutcome(added=tuple(added), refused=tuple(refused))
 
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Hold the store's lock file: one change at a time, across processes (POSIX)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / _LOCK).open("a")
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from exc
+        with handle:
+            if sys.platform != "win32":
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+
     def _present(self) -> dict[str, TrustEntry]:
         found = {e.sha256: e for e in self.entries()}
         found.update({e.sha256: e for e in bundled_entries()})  # bundled speaks first
@@ -640,11 +673,7 @@ class TrustStore:
                 with contextlib.suppress(FileNotFoundError):
                     (self.path / _CERTS / f"{drop}.pem").unlink()
         except OSError as exc:
-            raise StoreWriteError(
-                f"không ghi được kho tin cậy {self.path}: {exc.strerror or exc}",
-                f"cannot write the trust store {self.path}: {exc.strerror or exc}",
-                path=self.path,
-            ) from exc
+            raise _unwritable(self.path, exc) from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -686,6 +715,14 @@ def _damaged(path: Path, exc: BaseException) -> StoreInputError:
     return StoreInputError(
         f"kho tin cậy hỏng: {path}: {reason}",
         f"damaged trust store: {path}: {reason}",
+        path=path,
+    )
+
+
+def _unwritable(path: Path, exc: OSError) -> StoreWriteError:
+    return StoreWriteError(
+        f"không ghi được kho tin cậy {path}: {exc.strerror or exc}",
+        f"cannot write the trust store {path}: {exc.strerror or exc}",
         path=path,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -601,3 +602,26 @@ def test_verify_warns_once_when_the_bundled_data_is_over_a_year_old(
     assert "Cảnh báo: dữ liệu tin cậy đóng gói" in warnings[0]
     cli.main(["--no-trust-store", "--offline", "--at", PINNED_AT, "--json", str(note)])
     assert "bundled trust data" not in capsys.readouterr().err
+
+
+def test_changes_made_at_once_are_all_kept(pki: PKI, tmp_path: Path) -> None:
+    """Eight roots added from eight threads at once: the catalogue and the log hold all
+    eight (each change holds the store's lock)."""
+    roots = [_issue(f"Gốc {i}", None, ca=True) for i in range(8)]
+    store = TrustStore(tmp_path / "shared")
+    certs = [
+        load_certificates(_write(tmp_path / f"root-{i}.pem", r))[0] for i, r in enumerate(roots)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda c: store.add(c, hierarchy="public", now=PINNED_NOW), certs))
+    assert {e.sha256 for e in store.entries()} == {r.sha256 for r in roots}
+    assert len(store.audit()) == 8
+
+
+def test_trust_without_a_command_is_a_usage_error(trust: Trust) -> None:
+    """``verify trust`` alone, or an unknown command: one line, exit 64."""
+    for args in ((), ("frobnicate",), ("add", "x.pem")):
+        run = trust(*args)
+        assert run.code == 64
+        assert run.err.count("\n") == 1
+        assert run.err.startswith("verify trust: error:")
