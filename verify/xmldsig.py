@@ -130,6 +130,8 @@ MAX_DEPTH = 256
 MAX_ELEMENTS = 500_000
 MAX_SIGNATURES = 32
 MAX_REFERENCES = 32
+MAX_FILES = 1000
+"""References in one detached signature (one per file of a container it signs)."""
 MAX_CERTIFICATES = 16
 
 _VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -1060,12 +1062,12 @@ def _check_signature(
                 "SignedInfo không có tham chiếu (Reference): chữ ký không ký nội dung nào",
             )
         )
-    elif len(ref_elements) > MAX_REFERENCES:
+    elif len(ref_elements) > (limit := MAX_REFERENCES if detached is None else MAX_FILES):
         problems.append(
             _problem(
                 "structure",
-                f"SignedInfo has more than {MAX_REFERENCES} references",
-                f"SignedInfo có hơn {MAX_REFERENCES} tham chiếu",
+                f"SignedInfo has more than {limit} references",
+                f"SignedInfo có hơn {limit} tham chiếu",
             )
         )
         ref_elements = []

@@ -26,8 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from fixtures.attacks import timestamp_token
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
+from tests.verify.test_asic_lta import SIGNED_AT, manifest
 from verify import Indication, SubIndication, TrustProfile, ValidationPolicy, Verifier
 
 DSS_DATA = Path(__file__).resolve().parents[1] / "data" / "dss-asic-xades"
@@ -237,6 +239,37 @@ def test_signature_file_that_is_not_xml_is_format_failure(verifier: Verifier) ->
     report = verifier.verify(container(FILES, b"not xml"))
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
     assert "META-INF/signatures.xml" in report.signatures[0].message_en
+
+
+def test_forty_files_in_one_signature_pass(demo_pki: DemoPKI, verifier: Verifier) -> None:
+    """A dossier signs every file with one reference each: 40 files are read (the limit
+    for detached references is the container's, not an enveloped signature's 32)."""
+    many = {f"tep-{n:02d}.txt": f"noi dung {n}".encode() for n in range(40)}
+    report = verifier.verify(container(many, xades_file(demo_pki, "citizen", many)))
+    assert report.indication is Indication.TOTAL_PASSED, report.message_en
+    assert len(report.signatures[0].covers) == 40
+
+
+def test_container_timestamp_proves_an_expired_xades_signer_in_time(
+    demo_pki: DemoPKI, verifier: Verifier
+) -> None:
+    """citizen-expired (valid 2020..2023) signed in 2022; a container timestamp made then
+    over a manifest listing the signature file proves it existed: it passes; without the
+    timestamp it is OUT_OF_BOUNDS_NO_POE."""
+    data = xades_file(demo_pki, "citizen-expired", FILES, at=SIGNED_AT)
+    bare = verifier.verify(container(FILES, data))
+    assert bare.signatures[0].sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
+    listing = manifest("META-INF/timestamp.tst", {"META-INF/signatures.xml": data, **FILES})
+    token = timestamp_token(demo_pki, listing, at=SIGNED_AT).dump()
+    stamped = container(
+        FILES,
+        data,
+        extra={"META-INF/ASiCManifest.xml": listing, "META-INF/timestamp.tst": token},
+    )
+    report = verifier.verify(stamped)
+    (sig,) = [s for s in report.signatures if s.kind == "xml"]
+    assert sig.indication is Indication.TOTAL_PASSED, sig.message_en
+    assert sig.signing_time_proven == SIGNED_AT
 
 
 @settings(

@@ -14,11 +14,16 @@ says ``application/vnd.etsi.asic-s+zip`` or ``application/vnd.etsi.asic-e+zip``;
     an RFC 3161 time assertion: in ASiC-S over the one data file, in ASiC-E (and for a
     long-term ``ASiCArchiveManifest*.xml``) over the manifest that names it; validated with
     pyHanko (imprint, signature, the TSA's path with the certificates and revocation values
-    the token carries) and reported as a document timestamp;
+    the token carries) and reported as a document timestamp. What it covers with a
+    matching digest (a signature file, an older timestamp) is proven to have existed at its
+    genTime: the signatures get it as proof of existence (CAdES through
+    :mod:`verify.formats.asic_cades`, XAdES and an ASiC-S e-invoice through the XML
+    reader), and the timestamps are judged newest first, an older one at its own time when
+    a later trusted one covers it (a renewed archive chain keeps an expired TSA's proof);
 ``META-INF/signatures*.xml``
-    XAdES signatures. Their references point to the container's files, which the XML
-    reader (:mod:`verify.formats.xml`, enveloped signatures) does not resolve: each
-    ``ds:Signature`` gets INDETERMINATE with that reason, not a guess.
+    XAdES signatures (:mod:`verify.formats.asic_xades`): each reference to a container
+    file digested over that file, the rest as the XML reader checks a standalone
+    signature.
 
 Every signature's report names the container entry that holds it (``field_name``) and the
 files it covers (``covers``); the document's ``facts`` list every file with its SHA-256,
