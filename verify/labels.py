@@ -345,6 +345,7 @@ _LEVELS = {
     ),
     "CMS": Label("CMS (không có thuộc tính CAdES)", "CMS (no CAdES attributes)"),
     "XMLDSig": Label("XMLDSig (chữ ký XML)", "XMLDSig (XML signature)"),
+    "XAdES": Label("XAdES (chữ ký XML nâng cao)", "XAdES (advanced XML signature)"),
 }
 
 

@@ -1113,8 +1113,8 @@ def _check_signature(
         failed = []
     else:
         reading = None
-        failed = [r.uri for r, ok in zip(refs, dotnet_ok, strict=True) if not ok] or [
-            r.uri for r, ok in zip(refs, strict_ok, strict=True) if not ok
+        failed = [r.name or r.uri for r, ok in zip(refs, dotnet_ok, strict=True) if not ok] or [
+            r.name or r.uri for r, ok in zip(refs, strict_ok, strict=True) if not ok
         ]
     value = _b64(value_elements[0].text, "SignatureValue", problems)
     if value is None:

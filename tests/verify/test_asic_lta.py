@@ -226,6 +226,28 @@ def test_archive_manifest_changed_entry_fails_naming_it(
     assert all("phu-luc.txt" in s.message_en for s in stamps)
 
 
+def test_archive_manifest_leaving_out_an_earlier_timestamp_is_named(
+    demo_pki: DemoPKI, signed: dict[str, bytes], verifier: Verifier
+) -> None:
+    """An ASiCArchiveManifest that does not list the timestamp before it: a warning in both
+    languages names the token the chain leaves out."""
+    first = timestamped(demo_pki, signed, 1, SIGNED_AT)
+    listing = manifest("META-INF/timestamp002.tst", signed)
+    token = timestamp_token(demo_pki, listing, at=ARCHIVED_AT).dump()
+    entries = {
+        **first,
+        "META-INF/ASiCArchiveManifest002.xml": listing,
+        "META-INF/timestamp002.tst": token,
+    }
+    report = verifier.verify(zipped(entries))
+    (warning,) = [w for w in report.warnings if "archive chain" in w]
+    assert "META-INF/ASiCArchiveManifest002.xml" in warning
+    assert "META-INF/timestamp001.tst" in warning
+    assert "chuỗi lưu trữ bị đứt" in warning
+    full = verifier.verify(zipped(timestamped(demo_pki, first, 2, ARCHIVED_AT)))
+    assert not [w for w in full.warnings if "archive chain" in w]
+
+
 def test_archive_token_replaced_is_hash_failure(
     demo_pki: DemoPKI, signed: dict[str, bytes], verifier: Verifier
 ) -> None:

@@ -167,8 +167,8 @@ def test_changed_file_fails_with_hash_failure_naming_it(
         Indication.TOTAL_FAILED,
         SubIndication.HASH_FAILURE,
     )
-    assert "du%20lieu/ho-so.json" in report.signatures[0].message_en
-    assert "du%20lieu/ho-so.json" in report.signatures[0].message_vi
+    assert "du lieu/ho-so.json" in report.signatures[0].message_en
+    assert "du lieu/ho-so.json" in report.signatures[0].message_vi
 
 
 def test_missing_file_is_signed_data_not_found_naming_it(

@@ -594,6 +594,7 @@ class AsicReader:
             self._place(
                 item, named, manifests, container_type, data_files, single, container.by_name
             )
+        warnings.extend(_chain_warnings(items))
         reports = await self._all_reports(items, moment, container.by_name)
         if single is not None and single.data is not None and looks_like_xml(single.data):
             reports.extend(await self._signed_xml(single, items, len(reports), moment))
@@ -1292,3 +1293,29 @@ def _covered_at(
         if p.time is not None and p.intact and p.valid and p.trusted
     ]
     return min(times) if times else None
+
+
+def _chain_warnings(items: Sequence[_Item]) -> list[str]:
+    """Where the long-term chain is broken: each ``ASiCArchiveManifest`` is to list every
+    timestamp made before its own (EN 319 162-1, ASiC-E long-term); a token it leaves out
+    keeps only its own proof, which ends with its TSA's certificate."""
+    dated = [(i, _gen_time(i)) for i in items if i.kind == "timestamp"]
+    found: list[str] = []
+    for item, at in dated:
+        m = item.manifest
+        if m is None or at is None or not m.name[len(_META) :].lower().startswith("asicarchive"):
+            continue
+        listed = {r.name for r in m.references}
+        for other, other_at in dated:
+            if other is item or other_at is None or other_at >= at:
+                continue
+            if other.entry.name not in listed:
+                found.append(
+                    _warning(
+                        f"bảng kê lưu trữ {_shown(m.name)} không bao gồm dấu thời gian trước nó "
+                        f"{_shown(other.entry.name)}: chuỗi lưu trữ bị đứt tại đó",
+                        f"the archive manifest {_shown(m.name)} leaves out the earlier "
+                        f"timestamp {_shown(other.entry.name)}: the archive chain is broken there",
+                    )
+                )
+    return found
