@@ -20,11 +20,11 @@ def _example(form_id: str) -> dict[str, Any]:
     return loaded
 
 
-def test_nine_procedures_with_codes_and_forms(catalog: Catalog) -> None:
-    """Nine procedures, national-database-style codes, each with an e-form that exists and
+def test_twenty_procedures_with_codes_and_forms(catalog: Catalog) -> None:
+    """Twenty procedures, national-database-style codes, each with an e-form that exists and
     names its template; a code not checked against the national database says so."""
     procs = catalog.procedures()
-    assert len(procs) == 9
+    assert len(procs) == 20
     for p in procs:
         form = catalog.form(p.forms[0].id)
         assert form.template
@@ -34,29 +34,47 @@ def test_nine_procedures_with_codes_and_forms(catalog: Catalog) -> None:
         assert p.forms
         assert all(f.id in catalog.form_ids() for f in p.forms)
         assert any(d.kind == "eform" for d in p.documents)
-    assert {p.audience for p in procs} == {"citizen", "organisation"}
+    assert {p.audience for p in procs} == {"citizen", "organisation", "both"}
 
 
 def test_search_with_and_without_diacritics(catalog: Catalog) -> None:
-    """'hộ kinh doanh', 'HO KINH DOANH' and 'ho kinh doanh' find the same procedure."""
-    codes = {tuple(p.code for p in catalog.search(q)) for q in ("hộ kinh doanh", "HO KINH DOANH")}
-    assert codes == {("2.000720",)}
+    """'hộ kinh doanh', 'HO KINH DOANH' and 'ho kinh doanh' find the same procedures."""
+    queries = ("hộ kinh doanh", "HO KINH DOANH", "ho kinh doanh")
+    codes = {tuple(p.code for p in catalog.search(q)) for q in queries}
+    assert codes == {("2.000575", "2.000720")}
     assert [p.code for p in catalog.search("ly lich tu phap")] == ["2.000488"]
 
 
 def test_filters(catalog: Catalog) -> None:
     """Audience, level, agency and topic filters narrow the list."""
-    assert [p.code for p in catalog.search(audience="organisation")] == ["2.002037"]
-    assert len(catalog.search(audience="citizen")) == 8
+    assert [p.code for p in catalog.search(audience="organisation")] == [
+        "1.012781",
+        "2.001610",
+        "2.002037",
+    ]
+    assert len(catalog.search(audience="citizen")) == 19
     assert {p.code for p in catalog.search(topic="ho tich")} == {
         "1.000656",
         "1.000894",
+        "1.001022",
         "1.001193",
+        "1.004859",
         "1.004873",
     }
-    assert [p.code for p in catalog.search(agency="cong an cap xa")] == ["1.004194", "1.004222"]
-    assert [p.code for p in catalog.search(level="partial")] == ["1.000894"]
-    assert [p.code for p in catalog.search("tam tru")] == ["1.004194"]
+    assert [p.code for p in catalog.search(agency="cong an cap xa")] == [
+        "1.004194",
+        "1.004215",
+        "1.004222",
+        "1.004238",
+    ]
+    assert [p.code for p in catalog.search(level="partial")] == [
+        "1.000894",
+        "1.001022",
+        "1.001978",
+        "1.012781",
+    ]
+    assert [p.code for p in catalog.search("tam tru")] == ["1.004194", "1.004215"]  # cư trú
+    assert [p.code for p in catalog.search("tam vang")] == ["1.004215"]
 
 
 def test_legal_basis_is_dated_data(catalog: Catalog) -> None:

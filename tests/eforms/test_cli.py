@@ -27,7 +27,8 @@ def test_catalog_lists_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("1.004873")
     assert out.count("\n") == 1
     assert main(["catalog", "--audience", "organisation", "--json"]) == 0
-    assert [p["code"] for p in json.loads(capsys.readouterr().out)] == ["2.002037"]
+    listed = [p["code"] for p in json.loads(capsys.readouterr().out)]
+    assert listed == ["1.012781", "2.001610", "2.002037"]  # organisations, and both
 
 
 def test_validate_valid_and_invalid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
