@@ -21,6 +21,7 @@ from eforms import (
     Catalog,
     FilledValue,
     FormDefinition,
+    bundled_catalog,
     load_definition,
     validate,
 )
@@ -93,17 +94,7 @@ def locked_autofill(data: dict[str, Any]) -> AutofillResult:
     return AutofillResult(data, values)
 
 
-@pytest.mark.parametrize(
-    "form_id",
-    [
-        "giay-de-nghi-dang-ky-ho-kinh-doanh",
-        "thong-bao-thay-doi-noi-dung-dang-ky-doanh-nghiep",
-        "to-khai-cap-giay-xac-nhan-tinh-trang-hon-nhan",
-        "to-khai-dang-ky-khai-sinh",
-        CT01,
-        "to-khai-yeu-cau-cap-phieu-ly-lich-tu-phap",
-    ],
-)
+@pytest.mark.parametrize("form_id", bundled_catalog().form_ids())
 def test_every_bundled_form_renders_with_labels_and_legends(catalog: Catalog, form_id: str) -> None:
     """Each bundled form: lang=vi, every input has a <label for>, every group a <legend>."""
     form = catalog.form(form_id)

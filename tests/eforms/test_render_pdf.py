@@ -28,17 +28,7 @@ from tests.eforms.conftest import NOW, TODAY
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "eforms" / "data" / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-FORMS = [
-    "giay-de-nghi-dang-ky-ho-kinh-doanh",
-    "thong-bao-thay-doi-noi-dung-dang-ky-doanh-nghiep",
-    "to-khai-cap-giay-xac-nhan-tinh-trang-hon-nhan",
-    "to-khai-dang-ky-ket-hon",
-    "to-khai-dang-ky-khai-sinh",
-    "to-khai-dang-ky-khai-tu",
-    "to-khai-dang-ky-tam-tru",
-    "to-khai-thay-doi-thong-tin-cu-tru",
-    "to-khai-yeu-cau-cap-phieu-ly-lich-tu-phap",
-]
+FORMS = bundled_catalog().form_ids()  # every bundled form, each with its golden page
 CT01 = "to-khai-thay-doi-thong-tin-cu-tru"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
