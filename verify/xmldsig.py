@@ -578,7 +578,7 @@ def _parse_reference(
         target = found[0]
         where = _placement(target, signature, invoice, uri)
         if where is not None and not (
-            detached is not None and _own_signed_properties(target, signature)
+            detached is not None and _detached_target_allowed(target, signature, ref)
         ):
             problems.append(where)
             return None
@@ -646,22 +646,24 @@ def _parse_reference(
     return _Reference(uri, target, transforms, digest, expected)
 
 
-def _own_signed_properties(target: Any, signature: Any) -> bool:
-    """Whether ``target`` is the XAdES ``SignedProperties`` of ``signature``'s own
-    ``Object/QualifyingProperties`` (what a XAdES signature's SignedInfo references)."""
-    if _local(target) != "SignedProperties" or etree.QName(target).namespace not in (
-        xades.XADES_NAMESPACES
-    ):
-        return False
-    qualifying = target.getparent()
-    obj = qualifying.getparent() if qualifying is not None else None
-    return (
-        qualifying is not None
-        and _local(qualifying) == "QualifyingProperties"
-        and obj is not None
-        and _is_ds(obj, "Object")
-        and obj.getparent() is signature
-    )
+_COUNTERSIGNED = (
+    "http://uri.etsi.org/01903#CountersignedSignature",
+    "http://uri.etsi.org/01903/v1.1.1#CountersignedSignature",
+)
+
+
+def _detached_target_allowed(target: Any, signature: Any, ref: Any) -> bool:
+    """In a detached signature (an ASiC container's ``signatures*.xml``, whose signed
+    content is the container's files, not an element an application reads), a reference
+    may also point into the signature's own ``ds:Object`` (its XAdES SignedProperties,
+    signed data objects) or, typed as a countersignature, at another signature's
+    ``SignatureValue``."""
+    if _is_ds(target, "SignatureValue"):
+        return target.getparent() is not signature and ref.get("Type", "") in _COUNTERSIGNED
+    child = target
+    while child is not None and child.getparent() is not signature:
+        child = child.getparent()
+    return child is not None and _is_ds(child, "Object")
 
 
 def _detached_reference(
@@ -1160,9 +1162,10 @@ def inspect_xml(data: bytes, *, detached: Mapping[str, bytes] | None = None) -> 
     """Parse ``data`` (hardened) and check every ds:Signature in it.
 
     ``detached``: the files a detached signature's references may name (an ASiC
-    container's, by name); a reference to one is digested over its bytes, and a reference
-    to the signature's own XAdES ``SignedProperties`` is allowed. Without it, only
-    same-document references are followed.
+    container's, by name); a reference to one is digested over its bytes, and references
+    into the signature's own ``ds:Object`` (XAdES ``SignedProperties``) or, for a
+    countersignature, to another signature's ``SignatureValue`` are allowed. Without it,
+    only same-document references are followed, with the wrapping checks.
 
     Raises :class:`XmlSignatureError` when the document as a whole cannot be processed
     (not XML, a DTD, too big or deep, several invoices); problems of one signature are in

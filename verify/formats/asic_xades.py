@@ -156,6 +156,14 @@ def _file_names(signature: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _countersigns(signature: Any) -> bool:
+    """Whether a reference signs another signature's value (a XAdES countersignature)."""
+    return any(
+        (ref.get("Type") or "").endswith("#CountersignedSignature")
+        for ref in signature.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")
+    )
+
+
 def _own_problem(
     signature: Any, check: XmlSignatureCheck, files: tuple[str, ...]
 ) -> Verdict | None:
@@ -170,7 +178,7 @@ def _own_problem(
         )
     if check.problems:
         return None  # the XML reader says FORMAT_FAILURE with the cause
-    if not files:
+    if not files and not _countersigns(signature):
         return Verdict(
             SubIndication.FORMAT_FAILURE,
             "chữ ký XAdES không tham chiếu tệp nào trong gói",
