@@ -486,12 +486,14 @@ class Engine:
         )
 
     @contextlib.contextmanager
-    def supplying(self, data: bytes) -> Iterator[None]:
-        """Make the stored evidence for this document available to its validation."""
+    def supplying(self, data: bytes, *, sha256: str | None = None) -> Iterator[None]:
+        """Make the stored evidence for this document available to its validation
+        (``sha256``: the document's hex SHA-256, when it is read from a file in pieces)."""
         if self.evidence_in is None:
             yield
             return
-        token = SUPPLIED.set(Evidence.read(self.evidence_in, hashlib.sha256(data).hexdigest()))
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        token = SUPPLIED.set(Evidence.read(self.evidence_in, digest))
         try:
             yield
         finally:
@@ -653,18 +655,23 @@ class Engine:
         verdict: Verdict | None,
         warnings: Sequence[str],
         sha256: str | None = None,
+        *,
+        size: int | None = None,
     ) -> DocumentReport:
-        """The document's report; ``sha256`` is the hex SHA-256 of ``data`` if known."""
+        """The document's report; ``sha256`` is the hex SHA-256 of ``data`` if known.
+        A document read from a file piece by piece gives ``size`` and ``sha256`` (its
+        ``data`` is then empty: never held in memory whole)."""
         if verdict is None:
-            return DocumentReport.from_signatures(
+            report = DocumentReport.from_signatures(
                 path, data, fmt, moment, signatures, warnings, sha256
             )
+            return report if size is None else replace(report, size=size)
         digest = sha256 or hashlib.sha256(data).hexdigest()
         vi, en = sentences(verdict.sub, verdict.reason_vi, verdict.reason_en)
         return DocumentReport(
             path=path,
-            size=len(data),
-            sha256=digest if data else None,
+            size=len(data) if size is None else size,
+            sha256=digest if data or size else None,
             format=fmt,
             indication=verdict.indication,
             sub_indication=verdict.sub,

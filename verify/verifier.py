@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import hashlib
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from asn1crypto import x509
 from pyhanko_certvalidator import ValidationContext
@@ -36,7 +37,7 @@ from verify.engine import CertificateCheck, Engine, Verdict, short
 from verify.evidence import Evidence, collecting, harvest
 from verify.formats.asic import AsicReader, looks_like_asic
 from verify.formats.cms import CmsReader
-from verify.formats.pdf import PdfReader
+from verify.formats.pdf import PdfReader, looks_like_pdf
 from verify.formats.xml import XmlReader
 from verify.policy import ValidationPolicy
 from verify.report import DocumentReport, Indication, SubIndication, sentences
@@ -46,6 +47,14 @@ from verify.xmldsig import looks_like_xml
 __all__ = ["CertificateCheck", "Source", "Verifier", "in_this_thread"]
 
 Source = str | os.PathLike[str] | bytes
+
+STREAM_ABOVE = 32 * 1024 * 1024
+"""A PDF file, or the content of a detached signature, larger than this (32 MiB) is read
+from the file piece by piece, never held in memory whole: its SHA-256 is hashed in
+chunks, pyHanko hashes the signed byte ranges in chunks. Smaller files are read whole and
+take the fast path."""
+
+_HASH_CHUNK = 1 << 20
 
 
 class Verifier:
@@ -176,6 +185,9 @@ class Verifier:
             return await self.averify_detached(source, detached)
         started = time.perf_counter()
         moment = self.policy.moment()
+        big = _big_pdf(source, self.policy.max_file_size)
+        if big is not None:
+            return _with_elapsed(await self._verify_big_pdf(big, moment), started)
         path, data, early = self._read(source, moment)
         if early is not None:
             return early
@@ -199,6 +211,52 @@ class Verifier:
             )
         return _with_elapsed(self._with_renewal(report, data, None, moment), started)
 
+    async def _verify_big_pdf(self, path: str, moment: datetime) -> DocumentReport:
+        """A PDF above :data:`STREAM_ABOVE`, read from its file piece by piece."""
+        size, sha = 0, ""
+        try:
+            with open(path, "rb") as stream:
+                size = os.fstat(stream.fileno()).st_size
+                if size > self.policy.max_file_size:
+                    return self._oversize(path, size, moment)
+                sha = _hash_stream(stream)
+                with self.engine.supplying(b"", sha256=sha):
+                    report = await self._pdf.verify_file(
+                        path, stream, moment, size=size, sha256=sha
+                    )
+                    if self._needs_embedded_retry(report):
+                        retry = await self._embedded_verifier()._pdf.verify_file(
+                            path, stream, moment, size=size, sha256=sha
+                        )
+                        report = _embedded_verdict(report, retry)
+        except OSError as exc:  # a problem of the reader's machine, not a forgery
+            return special.unreadable_report(Path(path), exc, moment)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            return self.engine.document(
+                path, b"", "pdf", moment, (), _format_failure_doc(exc), (), sha or None, size=size
+            )
+        if self.policy.renewal_dates and report.signatures:
+            note = (
+                "Renewal dates are not computed for a document this large "
+                "(không tính ngày gia hạn cho tài liệu lớn như vậy)."
+            )
+            report = _replace_doc(report, warnings=(*report.warnings, note))
+        return report
+
+    def _needs_embedded_retry(self, report: DocumentReport) -> bool:
+        return (
+            self.policy.network
+            and report.indication is Indication.INDETERMINATE
+            and report.sub_indication is SubIndication.TRY_LATER
+        )
+
+    def _embedded_verifier(self) -> Verifier:
+        if self._embedded_only is None:
+            self._embedded_only = Verifier(
+                self.trust, self.policy.replace(network=False), cache=self.cache
+            )
+        return self._embedded_only
+
     async def _embedded_fallback(
         self, path: str | None, data: bytes, moment: datetime, report: DocumentReport
     ) -> DocumentReport:
@@ -211,31 +269,13 @@ class Verifier:
         verdict stands, with a warning on every signature that the embedded data was used.
         Only an INDETERMINATE / TRY_LATER verdict is ever reconsidered.
         """
-        if not (
-            self.policy.network
-            and report.indication is Indication.INDETERMINATE
-            and report.sub_indication is SubIndication.TRY_LATER
-        ):
+        if not self._needs_embedded_retry(report):
             return report
-        if self._embedded_only is None:
-            self._embedded_only = Verifier(
-                self.trust, self.policy.replace(network=False), cache=self.cache
-            )
+        embedded_only = self._embedded_verifier()
         retry = await fastpath.pdf(
-            self._embedded_only,
-            path,
-            data,
-            moment,
-            self._embedded_only._full_pdf(path, data, moment),
+            embedded_only, path, data, moment, embedded_only._full_pdf(path, data, moment)
         )
-        if retry.indication is not Indication.TOTAL_PASSED:
-            return report
-        note = (
-            "revocation sources could not be reached online; the revocation data embedded "
-            "in the document (LTV) covers the signing time and was used"
-        )
-        sigs = tuple(replace(s, warnings=(*s.warnings, note)) for s in retry.signatures)
-        return _replace_doc(retry, signatures=sigs)
+        return _embedded_verdict(report, retry)
 
     async def averify_with_evidence(
         self, source: Source, *, detached: Source | None = None
@@ -264,6 +304,9 @@ class Verifier:
             return await _offload(lambda: self.averify_pdf(source), self.executor)
         started = time.perf_counter()
         moment = self.policy.moment()
+        big = _big_pdf(source, self.policy.max_file_size)
+        if big is not None:
+            return _with_elapsed(await self._verify_big_pdf(big, moment), started)
         path, data, early = self._read(source, moment)
         if early is not None:
             return early
@@ -286,6 +329,13 @@ class Verifier:
             return await _offload(lambda: self.averify_detached(content, signature), self.executor)
         started = time.perf_counter()
         moment = self.policy.moment()
+        big = _big_file(content, self.policy.max_file_size)
+        if big is not None:
+            _sig_path, sig_data, sig_early = self._read(signature, moment)
+            if sig_early is not None:
+                return _replace_doc(sig_early, path=big, format="cms")
+            assert sig_data is not None
+            return _with_elapsed(await self._verify_big_detached(big, sig_data, moment), started)
         path, data, early = self._read(content, moment)
         if early is not None:
             return early
@@ -309,6 +359,36 @@ class Verifier:
                 path, data, "cms", moment, (), _format_failure_doc(exc), ()
             )
         return _with_elapsed(self._with_renewal(report, sig_data, data, moment), started)
+
+    async def _verify_big_detached(
+        self, path: str, sig_data: bytes, moment: datetime
+    ) -> DocumentReport:
+        """Content above :data:`STREAM_ABOVE` with its detached signature, the content read
+        from its file piece by piece."""
+        size, sha = 0, ""
+        try:
+            with open(path, "rb") as stream:
+                size = os.fstat(stream.fileno()).st_size
+                if size > self.policy.max_file_size:
+                    return self._oversize(path, size, moment)
+                sha = _hash_stream(stream)
+                with self.engine.supplying(b"", sha256=sha):
+                    report = await self._cms.verify_file(
+                        path, stream, sig_data, moment, size=size, sha256=sha
+                    )
+        except OSError as exc:  # a problem of the reader's machine, not a forgery
+            return special.unreadable_report(Path(path), exc, moment)
+        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
+            return self.engine.document(
+                path, b"", "cms", moment, (), _format_failure_doc(exc), (), sha or None, size=size
+            )
+        if self.policy.renewal_dates and report.signatures:
+            note = (
+                "Renewal dates are not computed for content this large "
+                "(không tính ngày gia hạn cho nội dung lớn như vậy)."
+            )
+            report = _replace_doc(report, warnings=(*report.warnings, note))
+        return report
 
     def _with_renewal(
         self, report: DocumentReport, document: bytes, content: bytes | None, moment: datetime
@@ -398,6 +478,57 @@ class Verifier:
             message_en=en,
             validation_time=moment,
         )
+
+
+def _big_file(source: Source, limit: int) -> str | None:
+    """The path of ``source`` when it is a file above :data:`STREAM_ABOVE` and within
+    ``limit`` (above it, :meth:`Verifier._read` gives the size-limit verdict unread)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return None
+    path = os.fspath(source)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None  # Verifier._read says why it cannot be read
+    return path if STREAM_ABOVE < size <= limit else None
+
+
+def _big_pdf(source: Source, limit: int) -> str | None:
+    """:func:`_big_file`, when the file is a PDF (not XML, CMS or a ZIP container, which
+    are read whole as before)."""
+    path = _big_file(source, limit)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    if looks_like_xml(head) or cms_forms.looks_like_signed_data(head) or head[:2] == b"PK":
+        return None
+    return path if looks_like_pdf(head) else None
+
+
+def _hash_stream(stream: BinaryIO) -> str:
+    """The hex SHA-256 of an open file, read a piece at a time (from its start)."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while chunk := stream.read(_HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _embedded_verdict(report: DocumentReport, retry: DocumentReport) -> DocumentReport:
+    """The verdict checked again with only what the document embeds (see
+    :meth:`Verifier._embedded_fallback`): it stands, with a warning, if it passes."""
+    if retry.indication is not Indication.TOTAL_PASSED:
+        return report
+    note = (
+        "revocation sources could not be reached online; the revocation data embedded "
+        "in the document (LTV) covers the signing time and was used"
+    )
+    sigs = tuple(replace(s, warnings=(*s.warnings, note)) for s in retry.signatures)
+    return _replace_doc(retry, signatures=sigs)
 
 
 def _read_file(path: str, size: int, limit: int) -> bytes:

@@ -8,9 +8,10 @@ the worst verdict is the document's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from asn1crypto import cms, x509
 from pyhanko.sign.general import extract_certificate_info
@@ -49,13 +50,50 @@ class CmsReader:
     ) -> DocumentReport:
         """Every SignerInfo of a CMS, each over the content: ``data`` (detached) or the
         content the CMS encapsulates (enveloped, ``sig`` is then ``data``)."""
+        return await self._verify(path, data, sig, moment, enveloped=enveloped)
+
+    async def verify_file(
+        self,
+        path: str | None,
+        content: BinaryIO,
+        sig: bytes,
+        moment: datetime,
+        *,
+        size: int,
+        sha256: str,
+    ) -> DocumentReport:
+        """A detached signature over content read from an open file piece by piece (a big
+        file): pyHanko digests it in chunks, so it is never held in memory whole. ``size``
+        and ``sha256`` are the content file's. Only a signature with archive timestamps
+        (CAdES-B-LTA), whose imprints take the content itself, reads it whole."""
+        return await self._verify(
+            path, _Content(content, size, sha256), sig, moment, enveloped=False
+        )
+
+    async def _verify(
+        self,
+        path: str | None,
+        data: bytes | _Content,
+        sig: bytes,
+        moment: datetime,
+        *,
+        enveloped: bool,
+    ) -> DocumentReport:
+        def document(reports: Sequence[SignatureReport], verdict: Verdict | None) -> DocumentReport:
+            if isinstance(data, _Content):
+                return self.engine.document(
+                    path, b"", "cms", moment, reports, verdict, (), data.sha256, size=data.size
+                )
+            return self.engine.document(path, data, "cms", moment, reports, verdict, ())
+
         try:
             raw = cms_forms.unarmor(sig)
             content_info = cms.ContentInfo.load(raw, strict=True)
             if content_info["content_type"].native != "signed_data":
                 raise ValueError("not a CMS SignedData")
-            content, signed = data, content_info["content"]
-            if enveloped:
+            content: bytes | _Content = data
+            signed = content_info["content"]
+            if enveloped and isinstance(data, bytes):
                 content, signed = cms_forms.detach_content(signed)
             signers = self._signers(signed)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
@@ -69,7 +107,7 @@ class CmsReader:
                 f"{what_vi} không đọc được ({short(exc)})",
                 f"{what_en} cannot be read ({short(exc)})",
             )
-            return self.engine.document(path, data, "cms", moment, (), v, ())
+            return document((), v)
         kind, coverage = (
             ("enveloped", "ENVELOPED_CONTENT") if enveloped else ("detached", "DETACHED_CONTENT")
         )
@@ -79,7 +117,7 @@ class CmsReader:
             )
             for index, (signed_data, signer_cert) in enumerate(signers)
         ]
-        return self.engine.document(path, data, "cms", moment, reports, None, ())
+        return document(reports, None)
 
     def _signers(
         self, signed_data: cms.SignedData
@@ -98,7 +136,7 @@ class CmsReader:
     async def _signature(
         self,
         index: int,
-        content: bytes,
+        content: bytes | _Content,
         read: tuple[bytes, cms.SignedData],
         signer_cert: x509.Certificate,
         moment: datetime,
@@ -123,7 +161,7 @@ class CmsReader:
         vc = self.engine.context(moment, other_certs=ready.certificates, crls=crls, ocsps=ocsps)
         try:
             status = await async_validate_detached_cms(
-                content,
+                content.rewound() if isinstance(content, _Content) else content,
                 signed_data,
                 signer_validation_context=vc,
                 ts_validation_context=vc,
@@ -137,12 +175,22 @@ class CmsReader:
                 if indeterminate is not None
                 else broken_signature(index, None, None, exc, kind=kind)
             )
-        archive = await cades_archive.archive_timestamp_evidence(
-            raw, index, content, vc, algorithm_policy=CMS_ALGOS
-        )
-        archive = await self._archive_at_their_time(
-            archive, (raw, index, content), moment, ready.certificates, crls, ocsps
-        )
+        if isinstance(content, _Content):
+            # without the content first: only archive timestamps need it whole
+            archive = await cades_archive.archive_timestamp_evidence(
+                raw, index, None, vc, algorithm_policy=CMS_ALGOS
+            )
+            if archive:
+                content = content.whole()
+        if isinstance(content, bytes):
+            archive = await cades_archive.archive_timestamp_evidence(
+                raw, index, content, vc, algorithm_policy=CMS_ALGOS
+            )
+        if archive:  # read whole by now, if it was on file
+            assert isinstance(content, bytes)
+            archive = await self._archive_at_their_time(
+                archive, (raw, index, content), moment, ready.certificates, crls, ocsps
+            )
         covered_by = [ts.time for ts in archive if ts.time is not None and _accepted(ts)]
         status = await self.engine.timestamps_at_their_time(
             status,
@@ -248,6 +296,22 @@ class CmsReader:
             judged.append(ts)
         judged.reverse()
         return judged + archive[len(judged) :]
+
+
+class _Content:
+    """Detached content in an open file, read piece by piece."""
+
+    def __init__(self, stream: BinaryIO, size: int, sha256: str) -> None:
+        self.stream = stream
+        self.size = size
+        self.sha256 = sha256
+
+    def rewound(self) -> BinaryIO:
+        self.stream.seek(0)
+        return self.stream
+
+    def whole(self) -> bytes:
+        return self.rewound().read()
 
 
 def _accepted(ts: process.TimestampEvidence) -> bool:

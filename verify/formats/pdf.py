@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from asn1crypto import cms, x509
+from pyhanko.pdf_utils import misc as pdf_misc
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -86,21 +87,40 @@ class PdfReader:
         self.engine = engine
 
     async def verify(self, path: str | None, data: bytes, moment: datetime) -> DocumentReport:
-        if not looks_like_pdf(data):
+        return await self._verify(path, _InMemory(data), moment)
+
+    async def verify_file(
+        self, path: str, stream: BinaryIO, moment: datetime, *, size: int, sha256: str
+    ) -> DocumentReport:
+        """A PDF read from an open file piece by piece (a big scan): pyHanko reads its
+        objects where they lie and hashes each signature's byte ranges in chunks, so the
+        file is never held in memory whole. ``size`` and ``sha256`` are the file's, hashed
+        by the caller as it was read. The same checks as :meth:`verify`; only comparing
+        the pages after form filling reads the whole file (a big form is rare)."""
+        return await self._verify(path, _OnFile(stream, size, sha256), moment)
+
+    async def _verify(self, path: str | None, doc: _Document, moment: datetime) -> DocumentReport:
+        def document(
+            fmt: str,
+            reports: Sequence[SignatureReport],
+            verdict: Verdict | None,
+            warnings: Sequence[str] = (),
+        ) -> DocumentReport:
+            return doc.report(self.engine, path, fmt, moment, reports, verdict, warnings)
+
+        if not looks_like_pdf(doc.head):
             v = Verdict(
                 SubIndication.FORMAT_FAILURE,
                 "tệp không phải là PDF hay chữ ký CMS",
                 "the file is neither a PDF nor a CMS signature",
             )
-            return self.engine.document(path, data, "unknown", moment, (), v, ())
-        reader = open_pdf(data)
+            return document("unknown", (), v)
+        reader = doc.open()
         doc_warnings: list[str] = []
         if reader.encrypted:
             opened, doc_warnings = _opens_without_password(reader)
             if not opened:
-                return self.engine.document(
-                    path, data, "pdf", moment, (), Verdict(SubIndication.ENCRYPTED), ()
-                )
+                return document("pdf", (), Verdict(SubIndication.ENCRYPTED))
         # Our own walk over the signature fields: pyHanko skips (with a log line) any
         # signature whose SubFilter it does not know, and a careless verifier would then
         # call the rest "all valid". Every filled signature field gets a report here.
@@ -118,7 +138,7 @@ class PdfReader:
                     f"the document has more than {self.engine.policy.max_signatures} signatures "
                     "(the policy's limit)",
                 )
-                return self.engine.document(path, data, "pdf", moment, (), v, ())
+                return document("pdf", (), v)
             sub_filter: str | None = None
             try:
                 sub_filter = str(sig_obj.get_object().get("/SubFilter", "")) or None
@@ -126,7 +146,7 @@ class PdfReader:
                     odd.append(_unsupported_subfilter(-1, fq_name, sub_filter))
                     continue
                 emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
-                problem = _byte_range_problem(emb, len(data))
+                problem = _byte_range_problem(emb, doc.size)
                 if problem is not None:
                     raise ValueError(problem)
                 _ = emb.signed_revision  # reads /ByteRange: broken ones fail here
@@ -137,9 +157,7 @@ class PdfReader:
             except Exception as exc:  # noqa: BLE001 - a broken signature still gets a report
                 odd.append(broken_signature(-1, fq_name, sub_filter, exc))
         if not embedded and not odd:
-            return self.engine.document(
-                path, data, "pdf", moment, (), Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
-            )
+            return document("pdf", (), Verdict(SubIndication.NO_SIGNATURE_FOUND))
         embedded.sort(key=lambda e: e.signed_revision)
         warnings: list[str] = doc_warnings
 
@@ -178,8 +196,8 @@ class PdfReader:
             )
             if id(emb) in plain_ecdsa:
                 report = replace(report, signature_algorithm=plain_ecdsa[id(emb)])
-            report = self._form_filling_check(report, emb, data)
-            hidden = _hidden_update(reader, data, _signed_end(emb))
+            report = self._form_filling_check(report, emb, doc)
+            hidden = doc.hidden_update(reader, _signed_end(emb))
             if hidden is not None and report.indication is not Indication.TOTAL_FAILED:
                 report = failed_report(
                     report,
@@ -191,7 +209,7 @@ class PdfReader:
             reports.append(report)
         for extra in odd:
             reports.append(replace(extra, index=len(reports)))
-        return self.engine.document(path, data, "pdf", moment, reports, None, warnings)
+        return document("pdf", reports, None, warnings)
 
     async def _judge_embedded(
         self,
@@ -319,7 +337,7 @@ class PdfReader:
         return statuses, evidence
 
     def _form_filling_check(
-        self, report: SignatureReport, emb: EmbeddedPdfSignature, data: bytes
+        self, report: SignatureReport, emb: EmbeddedPdfSignature, doc: _Document
     ) -> SignatureReport:
         """After allowed form filling: name the changed fields and compare what is shown.
 
@@ -361,6 +379,7 @@ class PdfReader:
                 if report.modifications == "ANNOTATIONS"
                 else ()
             )
+            data = doc.whole()
             findings = visual_check(data[: _signed_end(emb)], data, changes, permitted)
         except Exception as exc:  # noqa: BLE001 - a page PDFium cannot draw is not a pass
             findings = []
@@ -837,11 +856,7 @@ def _hidden_update(reader: PdfFileReader, data: bytes, signed_end: int) -> str |
     tail = data[signed_end:]
     if not tail.strip(b" \t\r\n\x00%EOF"):
         return None
-    xrefs = reader.xrefs
-    known: set[int] = set()
-    for rev in range(xrefs.total_revisions):
-        meta = xrefs.get_xref_container_info(rev)
-        known.update({meta.declared_startxref, meta.start_location})
+    known = _known_startxrefs(reader)
     for m in _STARTXREF.finditer(tail):
         if int(m.group(1)) not in known:
             return (
@@ -857,3 +872,165 @@ def _hidden_update(reader: PdfFileReader, data: bytes, signed_end: int) -> str |
 def _signed_end(emb: EmbeddedPdfSignature) -> int:
     o2, l2 = (int(x) for x in list(emb.byte_range)[2:4])
     return o2 + l2
+
+
+_HEAD = 4096
+"""Bytes read from the start of a file to tell what it is."""
+
+_CHUNK = 1 << 20
+"""Bytes read at a time from a file read piece by piece."""
+
+_OVERLAP = 4096
+"""Bytes each piece repeats of the one before, so a keyword across two is still found."""
+
+
+class _Document(Protocol):
+    """The PDF being read: its bytes in memory, or an open file read piece by piece."""
+
+    @property
+    def head(self) -> bytes: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def open(self) -> PdfFileReader: ...
+
+    def whole(self) -> bytes: ...
+
+    def hidden_update(self, reader: PdfFileReader, signed_end: int) -> str | None: ...
+
+    def report(
+        self,
+        engine: Engine,
+        path: str | None,
+        fmt: str,
+        moment: datetime,
+        signatures: Sequence[SignatureReport],
+        verdict: Verdict | None,
+        warnings: Sequence[str],
+    ) -> DocumentReport: ...
+
+
+class _InMemory:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.head = data  # looks_like_pdf reads what it needs
+        self.size = len(data)
+
+    def open(self) -> PdfFileReader:
+        return open_pdf(self.data)
+
+    def whole(self) -> bytes:
+        return self.data
+
+    def hidden_update(self, reader: PdfFileReader, signed_end: int) -> str | None:
+        return _hidden_update(reader, self.data, signed_end)
+
+    def report(
+        self,
+        engine: Engine,
+        path: str | None,
+        fmt: str,
+        moment: datetime,
+        signatures: Sequence[SignatureReport],
+        verdict: Verdict | None,
+        warnings: Sequence[str],
+    ) -> DocumentReport:
+        return engine.document(path, self.data, fmt, moment, signatures, verdict, warnings)
+
+
+class _OnFile:
+    def __init__(self, stream: BinaryIO, size: int, sha256: str) -> None:
+        self.stream = stream
+        self.size = size
+        self.sha256 = sha256
+        stream.seek(0)
+        self.head = stream.read(_HEAD)
+
+    def open(self) -> PdfFileReader:
+        self.stream.seek(0)
+        try:
+            return PdfFileReader(self.stream, strict=False)
+        except (pdf_misc.PdfReadError, ValueError):
+            # a broken cross-reference chain: verify.pdfopen repairs it over the bytes
+            return open_pdf(self.whole())
+
+    def whole(self) -> bytes:
+        self.stream.seek(0)
+        return self.stream.read()
+
+    def _pieces(self, start: int) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) pieces from ``start`` to the end, each repeating the last
+        :data:`_OVERLAP` bytes of the one before."""
+        pos = start
+        while pos < self.size:
+            begin = max(start, pos - _OVERLAP)
+            self.stream.seek(begin)
+            piece = self.stream.read(pos + _CHUNK - begin)
+            if not piece:
+                return
+            yield begin, piece
+            pos = begin + len(piece)
+
+    def hidden_update(self, reader: PdfFileReader, signed_end: int) -> str | None:
+        """:func:`_hidden_update` over the file, a piece at a time."""
+        if all(
+            not piece.translate(None, b" \t\r\n\x00%EOF") for _at, piece in self._pieces(signed_end)
+        ):
+            return None
+        known = _known_startxrefs(reader)
+        seen: set[int] = set()
+        for at, piece in self._pieces(signed_end):
+            for m in _STARTXREF.finditer(piece):
+                where = at + m.start()
+                if where in seen or (m.end() == len(piece) and at + len(piece) < self.size):
+                    continue  # found again in the overlap, or cut at the piece's end
+                seen.add(where)
+                if int(m.group(1)) not in known:
+                    return (
+                        f"an update at byte {where} points at a cross-reference "
+                        f"section ({int(m.group(1))}) that the document's chain skips"
+                    )
+        last_eof = self._last_eof()
+        if last_eof >= 0 and any(
+            piece[max(0, last_eof + 5 - at) :].strip(b" \t\r\n\x00")
+            for at, piece in self._pieces(last_eof + 5)
+        ):
+            return f"{self.size - last_eof - 5} bytes follow the last %%EOF"
+        return None
+
+    def _last_eof(self) -> int:
+        """Where the last ``%%EOF`` of the file starts, or -1."""
+        end = self.size
+        while end > 0:
+            begin = max(0, end - _CHUNK)
+            self.stream.seek(begin)
+            piece = self.stream.read(min(self.size, end + 4) - begin)
+            found = piece.rfind(b"%%EOF")
+            if found >= 0:
+                return begin + found
+            end = begin
+        return -1
+
+    def report(
+        self,
+        engine: Engine,
+        path: str | None,
+        fmt: str,
+        moment: datetime,
+        signatures: Sequence[SignatureReport],
+        verdict: Verdict | None,
+        warnings: Sequence[str],
+    ) -> DocumentReport:
+        return engine.document(
+            path, b"", fmt, moment, signatures, verdict, warnings, self.sha256, size=self.size
+        )
+
+
+def _known_startxrefs(reader: PdfFileReader) -> set[int]:
+    xrefs = reader.xrefs
+    known: set[int] = set()
+    for rev in range(xrefs.total_revisions):
+        meta = xrefs.get_xref_container_info(rev)
+        known.update({meta.declared_startxref, meta.start_location})
+    return known
