@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from importlib import resources
 from pathlib import Path
@@ -9,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from eforms import Catalog, FormValidationError, autofill_sync, render_pdf, sqlite_registry
+from eforms import (
+    Catalog,
+    FormValidationError,
+    autofill_sync,
+    bundled_catalog,
+    render_html,
+    render_pdf,
+    sqlite_registry,
+    validate,
+)
 from fixtures.registry.build import DEMO_CITIZEN
 
 from .conftest import TODAY, clock
@@ -137,3 +147,17 @@ def test_invalid_example_is_refused_for_print(catalog: Catalog, form_id: str) ->
         render_pdf(catalog.form(form_id), example["invalid"]["data"], today=TODAY)
     got = {(e.pointer, e.code) for e in refused.value.errors}
     assert got == {(e["pointer"], e["code"]) for e in example["invalid"]["expect"]}
+
+
+@pytest.mark.parametrize("form_id", bundled_catalog().form_ids())
+def test_invalid_example_shows_every_error_on_the_page(catalog: Catalog, form_id: str) -> None:
+    """The HTML form given the invalid example and its report shows each error, in
+    Vietnamese, where the person will read it."""
+    form = catalog.form(form_id)
+    example = _example(form_id)
+    report = validate(form, example["invalid"]["data"], today=TODAY)
+    assert not report.ok
+    page = html.unescape(render_html(form, example["invalid"]["data"], errors=report))
+    for error in report.errors:
+        assert error.message_vi in page, (error.pointer, error.code)
+    assert f"({len(report.errors)})" in page  # the summary counts them
