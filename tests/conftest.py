@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,6 +13,21 @@ from fixtures.pki import DemoPKI, DemoServices, start_services
 # Every test speaks of this moment, never of the wall clock. The demo certificates are
 # valid 2025-01-01 .. 2030-01-01; the revoked ones were revoked on 2026-03-01.
 PINNED_NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_user_trust_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads a local trust store left in the user's data folder: the default store
+    (``$HOSO_TRUST_STORE``, inherited by every command a test starts) is an empty folder."""
+    old = os.environ.get("HOSO_TRUST_STORE")
+    os.environ["HOSO_TRUST_STORE"] = os.fspath(tmp_path_factory.mktemp("trust-store"))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("HOSO_TRUST_STORE", None)
+        else:
+            os.environ["HOSO_TRUST_STORE"] = old
 
 
 @pytest.fixture(scope="session")
