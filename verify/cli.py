@@ -3,7 +3,8 @@
 ::
 
     verify [--trust PEM_OR_DIR]... [--profile public|specialized|any]
-           [--trust-store DIR | --no-trust-store] [--policy FILE] [--revocation hard|soft|off] [--offline] [--at ISO_TIME]
+           [--trust-store DIR | --no-trust-store] [--policy FILE]
+           [--revocation hard|soft|off] [--offline] [--at ISO_TIME]
            [--max-size SIZE] [--strict] [--json] [--report FILE.html|FILE.pdf]
            [--detached FILE.p7s] [--workers N | --dask ADDRESS] [--jsonl FILE] [--csv FILE]
            [--resume FILE] [--cache DIR | --no-cache] [--evidence DIR] [--evidence-in DIR]
