@@ -281,6 +281,8 @@ def test_expired_tsa_without_an_archive_timestamp_proves_nothing(
     report = _later_verifier(demo_pki).verify(zipped(first))
     (ts,) = [s for s in report.signatures if s.kind == "document_timestamp"]
     assert ts.indication is Indication.INDETERMINATE
+    assert "certificate expired on 2027-06-01 and no later archive timestamp" in ts.message_en
+    assert "đã hết hạn ngày 01/06/2027" in ts.message_vi
     assert _signature(report).sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
 
 

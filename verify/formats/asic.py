@@ -893,13 +893,12 @@ class AsicReader:
         elif not status.valid:
             verdict = Verdict(SubIndication.SIG_CRYPTO_FAILURE)
         elif not status.trusted:
-            verdict = Verdict(
+            sub = (
                 sub_of(status.trust_problem_indic)
                 if status.trust_problem_indic
-                else SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-                "dấu thời gian không do đơn vị cấp dấu thời gian được tin cậy cấp",
-                "the timestamp is not from a trusted timestamp authority",
+                else SubIndication.NO_CERTIFICATE_CHAIN_FOUND
             )
+            verdict = Verdict(sub, *_untrusted_reason(sub, status.signing_cert, moment))
         else:
             verdict = Verdict(None)
         item.proof = process.TimestampEvidence(
@@ -1319,3 +1318,25 @@ def _chain_warnings(items: Sequence[_Item]) -> list[str]:
                     )
                 )
     return found
+
+
+def _untrusted_reason(sub: SubIndication, tsa: Any, moment: datetime) -> tuple[str, str]:
+    """Why a timestamp's TSA is not trusted at ``moment``: its path reaches a trusted
+    anchor but its certificate has expired (and no later timestamp over the token proves
+    it in time), or its path does not validate."""
+    expiry = getattr(tsa, "not_valid_after", None)
+    if (
+        sub is not SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        and isinstance(expiry, datetime)
+        and expiry < moment
+    ):
+        return (
+            f"chứng thư số của đơn vị cấp dấu thời gian đã hết hạn ngày {expiry:%d/%m/%Y} và "
+            "không có dấu thời gian lưu trữ nào sau đó bao phủ dấu thời gian này",
+            f"the timestamp authority's certificate expired on {expiry:%Y-%m-%d} and no later "
+            "archive timestamp covers this one",
+        )
+    return (
+        "dấu thời gian không do đơn vị cấp dấu thời gian được tin cậy cấp",
+        "the timestamp is not from a trusted timestamp authority",
+    )
