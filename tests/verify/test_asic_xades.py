@@ -234,6 +234,31 @@ def test_signing_certificate_property_naming_another_certificate(
     assert "SigningCertificate" in report.signatures[0].message_en
 
 
+def test_signature_value_changed_is_sig_crypto_failure(
+    signatures: bytes, verifier: Verifier
+) -> None:
+    """The SignatureValue altered: the references still match, the signature does not
+    verify: TOTAL_FAILED / SIG_CRYPTO_FAILURE."""
+    start = signatures.index(b"<ds:SignatureValue>") + len(b"<ds:SignatureValue>")
+    flipped = b"B" if signatures[start : start + 1] != b"B" else b"C"
+    forged = signatures[:start] + flipped + signatures[start + 1 :]
+    report = verifier.verify(container(FILES, forged))
+    assert (report.indication, report.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.SIG_CRYPTO_FAILURE,
+    )
+
+
+def test_signature_file_with_a_dtd_is_refused(signatures: bytes, offline: Verifier) -> None:
+    """An entity declaration in signatures.xml is never expanded: FORMAT_FAILURE."""
+    bomb = signatures.replace(
+        b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1
+    )
+    report = offline.verify(container(FILES, bomb))
+    assert report.sub_indication is SubIndication.FORMAT_FAILURE
+    assert "DTD" in report.signatures[0].message_en
+
+
 def test_signature_file_that_is_not_xml_is_format_failure(verifier: Verifier) -> None:
     """A ``signatures.xml`` that is not XML: FORMAT_FAILURE naming the entry."""
     report = verifier.verify(container(FILES, b"not xml"))
