@@ -9,11 +9,14 @@ certificate (``UID=MST:...``) and compared with the one in the signed ``DLHDon``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+from asn1crypto import x509
+
 from verify.identity import IdentifierScheme, SignerIdentity
-from verify.xmldsig import XmlInspection, XmlSignatureCheck
+from verify.xmldsig import XmlInspection, XmlSignatureCheck, certificate_der
 
 __all__ = ["FACT_KEYS", "invoice_facts", "seller_mst_mismatch"]
 
@@ -45,7 +48,7 @@ def _child(el: Any | None, *path: str) -> Any | None:
     for name in path:
         if el is None:
             return None
-        found = [c for c in el if _local(c) == name]
+        found = el.findall("{*}" + name)  # direct children of that local name, any namespace
         el = found[0] if len(found) == 1 else None
     return el
 
@@ -78,8 +81,15 @@ def _normal_mst(value: str | None) -> str | None:
 def _certificate_mst(check: XmlSignatureCheck) -> str | None:
     if check.signer_cert is None:
         return None
+    return _mst_of(certificate_der(check.signer_cert))
+
+
+@functools.lru_cache(maxsize=1024)
+def _mst_of(der: bytes) -> str | None:
+    """The MST a certificate carries, read once per certificate (every invoice of a seller
+    carries the same one)."""
     try:
-        identity = SignerIdentity.from_certificate(check.signer_cert)
+        identity = SignerIdentity.from_certificate(x509.Certificate.load(der))
     except Exception:  # noqa: BLE001 - an unreadable certificate names no MST
         return None
     return identity.identifier(IdentifierScheme.MST)

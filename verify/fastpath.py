@@ -71,6 +71,20 @@ Only these are taken (anything else goes to full validation, which decides):
 - a verifier without ``evidence_in``, not collecting evidence, with
   ``ValidationPolicy.fast_path`` on.
 
+XML (e-invoices, tax messages: :func:`xml`) works the other way round: the reader first
+does everything that is per document (one hardened parse, one Id index, the wrapping and
+placement checks, each Reference's digest over its canonical form under both readings,
+the SignatureValue over the canonical SignedInfo, the invoice's facts from the signed
+elements) and asks the fast path only for what follows, the judgement of each signer (its
+path, trust, revocation, the policy's constraints). The *shape* is, for each Signature in
+document order: its role (the place it sits in: ``DSCKS/NBan``, ``DSCKS/CQT``...), what its
+references cover and the reading they verify under, its digest and signature algorithms,
+its signer's certificate and every KeyInfo certificate, whether it claims a signing time
+and whether that time lies within the signer's certificate, and how the invoice's seller
+tax code compares with the certificate's. Only intact signatures without XAdES
+properties are taken, with a fixed validation time; the template's report gets the
+document's own path, size, hash, facts, and each signature's Id and claimed time.
+
 Still validated in full every time: later revisions that fill form fields, add a visible
 signature, an annotation or page content (only the rendered comparison can judge what
 they show), document timestamps (B-LTA), certified documents, and documents whose later
@@ -108,9 +122,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from verify.evidence import COLLECTING, collecting, harvest
 from verify.report import DocumentReport, Indication, SubIndication
+from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from verify.engine import Engine
     from verify.verifier import Verifier
+
+    Owner: TypeAlias = Verifier | Engine
+    """Whose templates: a verifier's (its engine keeps them), or an engine's, as a format
+    reader reaches the fast path."""
 
 __all__ = [
     "MAX_TEMPLATES",
@@ -121,6 +143,7 @@ __all__ = [
     "stats",
     "take_made",
     "template_key",
+    "xml",
 ]
 
 MAX_TEMPLATES = 4096
@@ -164,6 +187,8 @@ class _Signed:
     """The time the signature timestamp proves (its ``genTime``), if there is one."""
     certs: tuple[bytes, ...] = ()
     """Every certificate the signature and its timestamp carry (DER)."""
+    field_name: str | None = None
+    """An XML signature's Id (the report's ``field_name``), which may differ per document."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +201,8 @@ class _Parsed:
     """Each signature, in the order of the revisions they sign."""
     sha256: str | None = None
     """The document's SHA-256 (hex), when the signature's own digest already is one."""
+    facts: dict[str, Any] | None = None
+    """An e-invoice's facts, read from this document's signed elements."""
 
 
 @dataclass(frozen=True)
@@ -218,15 +245,20 @@ class _Store:
         self.misses = 0
 
 
-_STORES: weakref.WeakKeyDictionary[Verifier, _Store] = weakref.WeakKeyDictionary()
+_STORES: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
 _STORES_LOCK = threading.Lock()
 
 
-def _store(verifier: Verifier) -> _Store:
+def _store(owner: Owner) -> _Store:
+    """The templates of a verifier, kept by its engine (the XML reader, which has only the
+    engine, reaches the same store)."""
+    from verify.engine import Engine
+
+    engine = owner if isinstance(owner, Engine) else owner.engine
     with _STORES_LOCK:
-        found = _STORES.get(verifier)
+        found = _STORES.get(engine)
         if found is None:
-            found = _STORES[verifier] = _Store()
+            found = _STORES[engine] = _Store()
         return found
 
 
@@ -276,6 +308,76 @@ async def detached(
     return await _answer(verifier, parsed, path, data, "cms", moment, full)
 
 
+async def xml(
+    engine: Engine,
+    path: str | None,
+    data: bytes,
+    moment: datetime,
+    inspection: XmlInspection,
+    facts: dict[str, Any] | None,
+    full: FullCheck,
+) -> DocumentReport:
+    """The report for an XML document already inspected (parsed, its wrapping checked, each
+    reference digested, each signature value verified: :func:`verify.xmldsig.inspect_xml`)
+    and its e-invoice facts read: from a template when provably the same, else ``full()``
+    (the reader's judgement of the same inspection)."""
+    if not _enabled(engine):
+        return await full()
+    try:
+        parsed = _parse_xml(engine, inspection, facts)
+    except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
+        return await full()
+    return await _answer(engine, parsed, path, data, "xml", moment, full)
+
+
+def _parse_xml(owner: Owner, inspection: XmlInspection, facts: dict[str, Any] | None) -> _Parsed:
+    """An XML document's shape: for each signature, in document order, everything full
+    validation judges other than what the template's report takes from the document (its
+    Id, its claimed signing time, the invoice's facts): the place it sits in (its role),
+    what its references cover and under which reading they verify, its algorithms, its
+    signer's certificate and every KeyInfo certificate, whether it claims a signing time
+    and whether that time lies within the signer's certificate, and how the invoice's
+    seller tax code compares with the certificate's. Only signatures that are intact
+    (wrapping checks, every reference digest and the signature value) and carry nothing
+    of XAdES are taken, and only with a fixed validation time (the signer's path is then
+    judged once: see :meth:`verify.engine.Engine.signer_check`)."""
+    from verify.einvoice import seller_mst_mismatch
+
+    if owner.policy.validation_time is None:
+        raise _NotEligible("validated now")
+    if not inspection.checks:
+        raise _NotEligible("no signature")
+    store = _store(owner)
+    signatures = []
+    for check in inspection.checks:
+        if (
+            not check.intact
+            or check.signer_cert is None
+            or check.carries_xades
+            or check.xades_warnings
+        ):
+            raise _NotEligible("not an intact XMLDSig signature")
+        signer = certificate_der(check.signer_cert)
+        claimed = check.claimed_signing_time
+        shape = (
+            check.role,
+            check.expected_cover,
+            check.covers,
+            check.reading,
+            check.digest_algorithm,
+            check.digest_algorithms,
+            check.signature_hash,
+            check.signature_algorithm,
+            signer,
+            tuple(certificate_der(c) for c in check.certificates),
+            claimed is None,
+            _claimed_fits(store, signer, claimed),
+            seller_mst_mismatch(check, facts),
+        )
+        signatures.append(_Signed(shape, claimed, field_name=check.signature_id))
+    return _Parsed(("xml", inspection.invoice is not None), tuple(signatures), facts=facts)
+
+
 def _parse_detached(verifier: Verifier, data: bytes, signature: bytes) -> _Parsed:
     if signature[:1] != b"\x30":
         raise _NotEligible("not DER")
@@ -284,12 +386,12 @@ def _parse_detached(verifier: Verifier, data: bytes, signature: bytes) -> _Parse
     return _Parsed(("detached",), (one,), sha256)
 
 
-def _enabled(verifier: Verifier) -> bool:
+def _enabled(verifier: Owner) -> bool:
     return verifier.policy.fast_path and verifier.evidence_in is None and COLLECTING.get() is None
 
 
 async def _answer(
-    verifier: Verifier,
+    verifier: Owner,
     parsed: _Parsed,
     path: str | None,
     data: bytes,
@@ -371,7 +473,7 @@ def _judged_on_times(report: DocumentReport) -> bool:
     )
 
 
-def _key(verifier: Verifier, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[Any, ...]:
+def _key(verifier: Owner, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[Any, ...]:
     """Where a template for this document is kept: its shape (its own and each
     signature's), the outcome of each signature's hash check, the trust profile and
     policy, and a fixed validation time."""
@@ -403,10 +505,10 @@ def _local(verifier: Verifier, portable: tuple[Any, ...]) -> tuple[Any, ...] | N
 
 
 def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None) -> Any:
-    """The key of the template that would answer for this document (a PDF, or content with
-    its detached ``signature``), or None when the fast path would not take it or cannot
-    tell without validating. Cheap: the document is parsed and hashed and its signature
-    checked; nothing is fetched or validated.
+    """The key of the template that would answer for this document (a PDF, an XML document,
+    or content with its detached ``signature``), or None when the fast path would not take
+    it or cannot tell without validating. Cheap: the document is parsed and hashed and its
+    signature checked; nothing is fetched or validated.
 
     A bulk run uses it to send the first document of each new shape to a worker alone
     and hold back the others of that shape until its template is there to share."""
@@ -414,6 +516,12 @@ def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None
         return None
     try:
         moment = verifier.policy.moment()
+        if signature is None and looks_like_xml(data):
+            from verify.einvoice import invoice_facts
+
+            inspection = inspect_xml(data)
+            parsed = _parse_xml(verifier, inspection, invoice_facts(inspection))
+            return _portable(_key(verifier, parsed, "xml", moment))
         if signature is None:
             return _portable(_key(verifier, _parse_pdf(verifier, data), "pdf", moment))
         return _portable(_key(verifier, _parse_detached(verifier, data, signature), "cms", moment))
@@ -463,7 +571,7 @@ def _orders(one: _Signed, moment: datetime) -> tuple[int | None, int | None]:
     return order(one.claimed, one.proven), order(one.proven, moment)
 
 
-def _bounds(verifier: Verifier, one: _Signed) -> tuple[float, ...]:
+def _bounds(verifier: Owner, one: _Signed) -> tuple[float, ...]:
     """The validity dates of every certificate carried, and the algorithm rules' dates."""
     moments = {t.timestamp() for t in verifier.policy.algorithms.time_boundaries()}
     for der in one.certs:
@@ -506,10 +614,19 @@ def _from_template(
     parsed: _Parsed,
 ) -> DocumentReport:
     """The template's report with this document's own facts: path, size, hash, and each
-    signature's claimed and proven times. ValueError: not one report per signature."""
+    signature's claimed and proven times (for XML, each signature's Id and the invoice's
+    facts too). ValueError: not one report per signature."""
     signatures = []
     for sig, one in zip(template.signatures, parsed.signatures, strict=True):
-        signature = replace(sig, signing_time_claimed=one.claimed, validated_at=moment)
+        if fmt == "xml":  # an XML signature's Id may differ per document
+            signature = replace(
+                sig,
+                signing_time_claimed=one.claimed,
+                validated_at=moment,
+                field_name=one.field_name,
+            )
+        else:
+            signature = replace(sig, signing_time_claimed=one.claimed, validated_at=moment)
         if one.proven is not None:
             signature = replace(
                 signature,
@@ -520,13 +637,14 @@ def _from_template(
                 ),
             )
         signatures.append(signature)
-    return DocumentReport.from_signatures(
+    report = DocumentReport.from_signatures(
         path, data, fmt, moment, signatures, template.warnings, parsed.sha256
     )
+    return replace(report, facts=parsed.facts) if fmt == "xml" else report
 
 
 async def _full_with_window(
-    verifier: Verifier, full: FullCheck, fixed: bool
+    verifier: Owner, full: FullCheck, fixed: bool
 ) -> tuple[DocumentReport, tuple[float, float] | None]:
     """Full validation; with "now", also the window in which its answer stays the same."""
     if fixed:

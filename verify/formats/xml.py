@@ -29,7 +29,7 @@ from asn1crypto import tsp
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 
-from verify import cms_forms, process, xades
+from verify import cms_forms, fastpath, process, xades
 from verify.engine import (
     CMS_ALGOS,
     FAILED_SUBS,
@@ -114,11 +114,19 @@ class XmlReader:
                 path, data, "xml", moment, (), Verdict(SubIndication.NO_SIGNATURE_FOUND), ()
             )
             return replace(doc, facts=facts)
-        reports = []
-        for index, check in enumerate(inspection.checks):
-            reports.append(await self._signature_report(index, check, moment, facts, proofs))
-        doc = self.engine.document(path, data, "xml", moment, reports, None, ())
-        return replace(doc, facts=facts)
+
+        async def full() -> DocumentReport:
+            reports = []
+            for index, check in enumerate(inspection.checks):
+                reports.append(await self._signature_report(index, check, moment, facts, proofs))
+            doc = self.engine.document(path, data, "xml", moment, reports, None, ())
+            return replace(doc, facts=facts)
+
+        if proofs:
+            return await full()
+        # the per-document checks are done (inspect_xml); what follows is the same for
+        # every document of one signature structure: a template answers (verify.fastpath)
+        return await fastpath.xml(self.engine, path, data, moment, inspection, facts, full)
 
     async def _signature_report(
         self,
