@@ -11,6 +11,7 @@
     esign challenge verify CHALLENGE.json RESPONSE.p7s [--profile ...] [--trust ...]
     esign augment IN OUT --level B-T|B-LT|B-LTA [--tsa URL] [--field NAME] [--content FILE]
     esign renew FILE_OR_FOLDER... [--due-before DATE] [--tsa URL] [--state FILE]
+                [--evidence DIR] [--workers N | --dask ADDRESS]
 
 Key options (one of): ``--p12 FILE`` (password from ``--password-file``, the
 ``ESIGN_P12_PASSWORD`` environment variable, or empty), ``--key PEM --chain PEM``,
@@ -184,8 +185,39 @@ def build_parser() -> argparse.ArgumentParser:
     ren.add_argument(
         "--state", metavar="FILE", help="record each outcome (JSON lines); skip what it records"
     )
+    ren.add_argument(
+        "--evidence",
+        metavar="DIR",
+        help="keep what the validation before each renewal rested on in DIR/<sha256>/ "
+        "(as verify --evidence; replay with verify --offline --evidence-in DIR)",
+    )
+    where = ren.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="renew in N processes of this machine (default: 1)",
+    )
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="renew on a Dask cluster: the scheduler's address (tcp://host:8786); the "
+        "documents and the evidence folder must be on a filesystem the workers see at the "
+        "same paths",
+    )
     add_trust_options(ren)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _read_secret(path: str | None, env: str) -> str | None:
@@ -548,23 +580,58 @@ def _cmd_renew(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    outcomes = esign.renew(
-        args.paths,
-        due_before=due_before,
-        tsa_url=args.tsa,
-        profile=profile,
-        trust=trust,
-        policy=policy,
-        state=args.state,
-        progress=progress,
-    )
+    client = executor = None
+    if args.dask is not None:
+        client, executor = _dask_executor(args.dask)
+    try:
+        outcomes = esign.renew(
+            args.paths,
+            due_before=due_before,
+            tsa_url=args.tsa,
+            profile=profile,
+            trust=trust,
+            policy=policy,
+            state=args.state,
+            progress=progress,
+            evidence=args.evidence,
+            workers=args.workers or 1,
+            executor=executor,
+        )
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
     counts = {s: sum(o.status == s for o in outcomes) for s in STATUSES}
     print(
         f"{len(outcomes)} documents due before {due_before:%Y-%m-%d} checked in "
         f"{time.perf_counter() - started:.1f} s: "
         + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
     )
+    if args.evidence and counts["renewed"]:
+        print(f"esign renew: evidence kept in {args.evidence}", file=sys.stderr)
     return 1 if counts["refused"] or counts["failed"] else 0
+
+
+def _dask_executor(address: str) -> tuple[Any, Any]:
+    """A Dask client for ``address`` and its executor; a usage error saying why not."""
+    from esign.errors import UsageError
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--dask needs the 'distributed' package (pip install hoso[dask]) / "
+            "--dask cần gói 'distributed'"
+        ) from None
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except Exception as exc:  # noqa: BLE001 - any connection failure is one line
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise UsageError(
+            f"--dask: cannot reach the scheduler at {address}: {text} / "
+            f"không kết nối được bộ điều phối Dask tại {address}"
+        ) from None
+    return client, client.get_executor()  # type: ignore[no-untyped-call]
 
 
 def main(argv: list[str] | None = None) -> int:

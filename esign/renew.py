@@ -18,20 +18,42 @@ The new timestamp must itself last past ``due_before``: a renewal whose TSA woul
 before then too is refused, and the file is left as it was. pyHanko's ``ltaupdate``
 validates only the last document timestamp; here every timestamp of the chain is.
 
-Documents are taken one after another (the work is network-bound and pyHanko's PDF
-writing is CPU-bound: one process is the honest default on a small machine). With a
-``state`` file each outcome is appended as one JSON line as soon as it is known; a run
-given the same file skips the documents it records as renewed or not due (for the same
+Documents are taken one after another by default (the work is network-bound and
+pyHanko's PDF writing is CPU-bound: one process is the honest default on a small machine).
+``workers=N`` renews them in N processes of this machine; ``executor=`` on any
+:class:`concurrent.futures.Executor`, e.g. a Dask ``distributed`` client's
+``get_executor()`` (the documents, the state file's folder aside, and the evidence folder
+must then be on a filesystem the workers see at the same paths). The job (its
+:class:`~verify.Verifier` included) is pickled once and sent with each chunk of documents,
+as :func:`verify.bulk.verify_many` does; a worker keeps the one it unpickled for the next
+chunks. This process keeps the state file, the progress and the outcomes, in the order of
+the documents.
+
+With a ``state`` file each outcome is appended as one JSON line as soon as it is known; a
+run given the same file skips the documents it records as renewed or not due (for the same
 ``due_before``) whose bytes have not changed since, so an interrupted run is finished by
 running it again.
+
+With ``evidence`` (a folder), what the validation before each renewal rested on is kept
+there with :class:`verify.evidence.Evidence` under ``<sha256>/`` of the document as
+validated (for a detached ``.p7s``: of its content, as ``verify --evidence`` keys it):
+the certificates, OCSP responses and CRLs, the JSON report, and ``renewal.json`` saying
+what was renewed. A PAdES renewal is an incremental update: the document as validated is
+the first ``validated_size`` bytes of the renewed file. A CMS signature cannot be cut
+back, so its bytes as validated are kept beside (``validated.p7s`` or ``validated.p7m``).
+``verify --offline --at VALIDATION_TIME --evidence-in DIR`` over that document replays
+the validation and reaches the same verdict without the network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
 import hashlib
 import json
 import os
+import pickle
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +64,8 @@ from esign import _core
 from esign.augment import _augment_cms, _augment_pdf, _is_pdf, _Job, _job
 from esign.errors import AugmentRefused, EsignError, InputError, TimestampError, UsageError
 from esign.profiles import PUBLIC, SignatureProfile
-from verify import TrustProfile, ValidationPolicy, Verifier
+from verify import DocumentReport, TrustProfile, ValidationPolicy, Verifier
+from verify.evidence import Evidence
 from verify.preservation import RenewalDue, renewal_due
 
 __all__ = [
@@ -127,33 +150,48 @@ async def arenew(
     digest: str | None = None,
     state: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int, RenewOutcome], None] | None = None,
+    evidence: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    chunk_size: int = 4,
 ) -> list[RenewOutcome]:
     """Renew every document under ``paths`` whose proof lapses before ``due_before``;
     see :func:`renew`."""
     if due_before.tzinfo is None:
         raise UsageError("due_before must be timezone-aware")
+    if workers < 1 or chunk_size < 1:
+        raise UsageError("workers and chunk_size must be at least 1")
+    if executor is not None and workers > 1:
+        raise UsageError("give workers or an executor, not both")
     job = _job("B-LTA", tsa_url, profile, trust, policy, verifier, digest, renewal=True)
     docs = documents(paths)
     done = _read_state(Path(state), due_before) if state is not None else {}
-    outcomes: list[RenewOutcome] = []
-    for n, doc in enumerate(docs, 1):
-        try:
-            outcome = await _renew_one(doc, job, due_before, done)
-        except Exception as exc:  # noqa: BLE001 - one bad document does not stop the run
-            text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-            outcome = RenewOutcome(
-                str(doc),
-                "failed",
-                f"could not be renewed ({text})",
-                f"không gia hạn được ({text})",
-                due_before=due_before,
-            )
-        outcomes.append(outcome)
+    evidence_dir = _evidence_folder(evidence)
+    outcomes: list[RenewOutcome | None] = [None] * len(docs)
+    finished = 0
+
+    def record(index: int, outcome: RenewOutcome) -> None:
+        nonlocal finished
+        outcomes[index] = outcome
+        finished += 1
         if state is not None and outcome.status != "skipped":
             _append_state(Path(state), outcome)
         if progress is not None:
-            progress(n, len(docs), outcome)
-    return outcomes
+            progress(finished, len(docs), outcome)
+
+    if executor is None and workers <= 1:
+        for n, doc in enumerate(docs):
+            record(n, await _renew_guarded(doc, job, due_before, done, evidence_dir))
+    elif executor is not None:
+        await _on_executor(executor, job, docs, due_before, done, evidence_dir, chunk_size, record)
+    else:
+        import multiprocessing
+
+        # spawned: this process may run threads (a fork would copy their locks held)
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(min(workers, len(docs) or 1), mp_context=context) as pool:
+            await _on_executor(pool, job, docs, due_before, done, evidence_dir, chunk_size, record)
+    return [o for o in outcomes if o is not None]
 
 
 def renew(
@@ -168,6 +206,10 @@ def renew(
     digest: str | None = None,
     state: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int, RenewOutcome], None] | None = None,
+    evidence: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    chunk_size: int = 4,
 ) -> list[RenewOutcome]:
     """Renew, in place, every document under ``paths`` (files, or folders walked for
     ``*.pdf``, ``*.p7s`` with their content next to them, ``*.p7m``) whose proof lapses
@@ -175,7 +217,11 @@ def renew(
     TSA); leave the others as they are. One :class:`RenewOutcome` per document, in
     order; a refusal is an outcome, not an exception. ``state``: a JSON-lines file of
     outcomes, appended as they come and read back to skip what is done; ``progress`` is
-    called after each document with (done, total, outcome).
+    called after each document with (done, total, outcome). ``evidence``: a folder that
+    keeps, for each renewed document, what the validation before the renewal rested on
+    (see the module's documentation). ``workers``: processes of this machine;
+    ``executor``: any :class:`concurrent.futures.Executor` (a Dask client's
+    ``get_executor()``), given ``chunk_size`` documents at a time.
     """
     return asyncio.run(
         arenew(
@@ -189,15 +235,135 @@ def renew(
             digest=digest,
             state=state,
             progress=progress,
+            evidence=evidence,
+            workers=workers,
+            executor=executor,
+            chunk_size=chunk_size,
         )
     )
+
+
+# -- on other processes or machines -------------------------------------------------------------
+
+
+async def _on_executor(
+    executor: cf.Executor,
+    job: _Job,
+    docs: Sequence[Path],
+    due_before: datetime,
+    done: dict[str, str],
+    evidence: str | None,
+    chunk_size: int,
+    record: Callable[[int, RenewOutcome], None],
+) -> None:
+    """Chunks of ``docs`` renewed on ``executor``, at most two per worker in flight; each
+    outcome recorded as its chunk comes back."""
+    blob = pickle.dumps(job)
+    chunks = [
+        list(range(i, min(i + chunk_size, len(docs)))) for i in range(0, len(docs), chunk_size)
+    ]
+    in_flight = max(2, 2 * (getattr(executor, "_max_workers", 0) or 2))
+    pending: dict[asyncio.Future[list[RenewOutcome]], list[int]] = {}
+    queue = iter(chunks)
+    while True:
+        while len(pending) < in_flight:
+            chunk = next(queue, None)
+            if chunk is None:
+                break
+            names = [str(docs[i]) for i in chunk]
+            submitted = executor.submit(
+                _renew_chunk,
+                blob,
+                names,
+                due_before,
+                {n: done[n] for n in names if n in done},
+                evidence,
+            )
+            pending[asyncio.wrap_future(submitted)] = chunk
+        if not pending:
+            return
+        ready, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for future in ready:
+            chunk = pending.pop(future)
+            try:
+                results = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its documents only
+                text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+                results = [
+                    RenewOutcome(
+                        str(docs[i]),
+                        "failed",
+                        f"the worker failed ({text})",
+                        f"máy trạm gặp lỗi ({text})",
+                        due_before=due_before,
+                    )
+                    for i in chunk
+                ]
+            for i, outcome in zip(chunk, results, strict=True):
+                record(i, outcome)
+
+
+_WORKER = threading.local()
+
+
+def _renew_chunk(
+    blob: bytes,
+    names: list[str],
+    due_before: datetime,
+    done: dict[str, str],
+    evidence: str | None,
+) -> list[RenewOutcome]:
+    """In a worker: renew ``names`` one after another with the pickled job (unpickled
+    once per worker thread and kept, with its event loop, for the next chunks)."""
+    key = hashlib.sha256(blob).hexdigest()
+    if getattr(_WORKER, "key", None) != key:
+        _WORKER.job = pickle.loads(blob)  # noqa: S301 - our own pickled job, from the parent
+        _WORKER.key = key
+    if getattr(_WORKER, "loop", None) is None or _WORKER.loop.is_closed():
+        _WORKER.loop = asyncio.new_event_loop()
+    job: _Job = _WORKER.job
+    loop: asyncio.AbstractEventLoop = _WORKER.loop
+    return [
+        loop.run_until_complete(_renew_guarded(Path(n), job, due_before, done, evidence))
+        for n in names
+    ]
 
 
 # -- one document -------------------------------------------------------------------------------
 
 
+async def _renew_guarded(
+    doc: Path, job: _Job, due_before: datetime, done: dict[str, str], evidence: str | None
+) -> RenewOutcome:
+    """:func:`_renew_one`, any failure its outcome: one bad document does not stop a run."""
+    try:
+        return await _renew_one(doc, job, due_before, done, evidence)
+    except Exception as exc:  # noqa: BLE001 - one bad document does not stop the run
+        text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        return RenewOutcome(
+            str(doc),
+            "failed",
+            f"could not be renewed ({text})",
+            f"không gia hạn được ({text})",
+            due_before=due_before,
+        )
+
+
+def _evidence_folder(evidence: str | os.PathLike[str] | None) -> str | None:
+    if evidence is None:
+        return None
+    folder = Path(evidence)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{folder}: cannot make the evidence folder: {exc.strerror or exc}"
+        ) from exc
+    return os.fspath(folder)
+
+
 async def _renew_one(
-    doc: Path, job: _Job, due_before: datetime, done: dict[str, str]
+    doc: Path, job: _Job, due_before: datetime, done: dict[str, str], evidence: str | None
 ) -> RenewOutcome:
     path = str(doc)
 
@@ -220,7 +386,13 @@ async def _renew_one(
         )
     v = job.verifier
     now = v.policy.moment()
-    if _is_pdf(data) or content is None:
+    kept: Evidence | None = None
+    if evidence is not None:
+        if _is_pdf(data) or content is None:
+            report, kept = await v.averify_with_evidence(data)
+        else:
+            report, kept = await v.averify_with_evidence(content, detached=data)
+    elif _is_pdf(data) or content is None:
         report = await v.averify(data)
     else:
         report = await v.averify_detached(content, data)
@@ -274,8 +446,19 @@ async def _renew_one(
             sha256=sha,
         )
     try:
+        if evidence is not None and kept is not None:
+            _keep_evidence(Path(evidence), kept, report, doc, data, new, due_before, added)
         with _core.atomic_output(doc) as (out, _target):
             out.write(new)
+    except OSError as exc:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        return outcome(
+            "failed",
+            f"the evidence could not be kept, so the document was not renewed: {text}",
+            f"không lưu được bằng chứng nên tài liệu không được gia hạn: {text}",
+            due=due,
+            sha256=sha,
+        )
     except EsignError as exc:
         return outcome("failed", str(exc), str(exc), due=due, sha256=sha)
     next_when = f"{next_one.due:%Y-%m-%d}" if next_one and next_one.due else "no date known"
@@ -287,6 +470,44 @@ async def _renew_one(
         next_due=next_one.due if next_one else None,
         added=tuple(added),
         sha256=hashlib.sha256(new).hexdigest(),
+    )
+
+
+def _keep_evidence(
+    folder: Path,
+    kept: Evidence,
+    report: DocumentReport,
+    doc: Path,
+    data: bytes,
+    new: bytes,
+    due_before: datetime,
+    added: Sequence[str],
+) -> None:
+    """The validation before a renewal, under ``folder/<sha256>/`` as ``verify --evidence``
+    keeps it, with ``renewal.json`` (and, for CMS, the signature as it was validated)."""
+    key = report.sha256 or hashlib.sha256(data).hexdigest()
+    where = kept.write(folder, key, report.to_json())
+    pdf = _is_pdf(data)
+    if not pdf:
+        suffix = ".p7s" if doc.suffix.lower() == ".p7s" else ".p7m"
+        (where / f"validated{suffix}").write_bytes(data)
+    about = {
+        "path": str(doc),
+        "validated_sha256": hashlib.sha256(data).hexdigest(),
+        "validated_size": len(data),
+        "validated_bytes": (
+            f"the first {len(data)} bytes of the renewed file (an incremental update)"
+            if pdf
+            else f"validated{'.p7s' if doc.suffix.lower() == '.p7s' else '.p7m'} beside"
+        ),
+        "validation_time": _iso(report.validation_time),
+        "indication": report.indication.value,
+        "renewed_sha256": hashlib.sha256(new).hexdigest(),
+        "due_before": _iso(due_before),
+        "added": list(added),
+    }
+    (where / "renewal.json").write_text(
+        json.dumps(about, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
 
 
