@@ -19,7 +19,9 @@ from verify import Indication, TrustProfile, ValidationPolicy, Verifier
 
 
 def _offline(trust: TrustProfile, at: datetime, evidence: Path | None = None) -> Verifier:
-    return Verifier(trust, ValidationPolicy(validation_time=at, network=False), evidence_in=evidence)
+    return Verifier(
+        trust, ValidationPolicy(validation_time=at, network=False), evidence_in=evidence
+    )
 
 
 def test_renewal_evidence_replays_offline_with_the_same_verdict(
