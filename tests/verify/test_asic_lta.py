@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fixtures.attacks import sign_cades, timestamp_token
 from fixtures.pki import DemoPKI
@@ -301,6 +303,30 @@ def test_archive_timestamp_keeps_an_expired_tsas_proof(
     sig = _signature(report)
     assert sig.indication is Indication.TOTAL_PASSED, sig.message_en
     assert sig.signing_time_proven == SIGNED_AT
+
+
+@pytest.fixture(scope="module")
+def archived(demo_pki: DemoPKI, signed: dict[str, bytes]) -> dict[str, bytes]:
+    """A signature, a timestamp and an archive timestamp over everything before it."""
+    return timestamped(demo_pki, timestamped(demo_pki, signed, 1, SIGNED_AT), 2, ARCHIVED_AT)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.data())
+def test_tampering_any_entry_of_an_archived_container_never_passes(
+    archived: dict[str, bytes], verifier: Verifier, data: st.DataObject
+) -> None:
+    """Whatever byte of whichever entry (data, manifest, signature, token) is changed,
+    the container does not pass."""
+    name = data.draw(st.sampled_from(sorted(archived)))
+    body = bytearray(archived[name])
+    body[data.draw(st.integers(0, len(body) - 1))] ^= data.draw(st.integers(1, 255))
+    report = verifier.verify(zipped({**archived, name: bytes(body)}))
+    assert report.indication is not Indication.TOTAL_PASSED, name
 
 
 # -- EU DSS's files --------------------------------------------------------------------------
