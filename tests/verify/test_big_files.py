@@ -250,3 +250,40 @@ def test_a_tampered_byte_deep_in_a_big_pdf_fails_the_signature(
     assert result["indication"] == "TOTAL_FAILED"
     assert result["sub"] == "HASH_FAILURE"
     assert result["growth"] < GROWTH_ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("appended", "said"),
+    [
+        (b"\n% more\n1 0 obj\n<< >>\nendobj\n", "bytes follow the last %%EOF"),
+        (b"\nstartxref\n12345\n%%EOF\n", "that the document's chain skips"),
+    ],
+)
+def test_bytes_hidden_after_the_signed_part_of_a_big_pdf_fail_it(
+    signed_pdfs: tuple[Path, Path], root_pem: str, tmp_path: Path, appended: bytes, said: str
+) -> None:
+    """Bytes after the last %%EOF, or a startxref the chain skips, appended to the 200 MiB
+    PDF (read piece by piece) and to its small twin (read whole): both TOTAL_FAILED /
+    FORMAT_FAILURE naming the hidden update."""
+    from verify import TrustProfile, ValidationPolicy, Verifier
+
+    policy = ValidationPolicy(
+        validation_time=PINNED_NOW, network=False, revocation="off", max_file_size=256 * MIB
+    )
+    verifier = Verifier(TrustProfile.custom([root_pem], name="demo"), policy)
+    for original in signed_pdfs:  # read whole, then read piece by piece
+        doctored = tmp_path / f"doctored-{original.name}"
+        with original.open("rb") as src, doctored.open("wb") as dst:
+            while chunk := src.read(MIB):
+                dst.write(chunk)
+            dst.write(appended)
+            if b"startxref" in appended:  # then the real one again, which readers follow
+                src.seek(-64, 2)
+                tail = src.read()
+                dst.write(tail[tail.rindex(b"startxref") :])
+        sig = verifier.verify(doctored).signatures[0]
+        assert sig.indication.value == "TOTAL_FAILED", sig.message_en
+        assert sig.sub_indication is not None
+        assert sig.sub_indication.value == "FORMAT_FAILURE"
+        assert "hidden update" in sig.message_en
+        assert said in sig.message_en
