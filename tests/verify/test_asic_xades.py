@@ -339,6 +339,7 @@ DSS_FACTS: dict[str, tuple[list[str], list[bool], SubIndication | None, list[str
     ),
     "no-signed-file.asice": ([], [False, True], SubIndication.FORMAT_FAILURE, []),
     "container-with-counter-signature.asics": (["document.txt"], [True, True], None, []),
+    "asic-xades-lta-signed-manifest.sce": (["hello.txt"], [True], None, []),
     "container-with-counter-signature.asice": (
         ["service-body-excl-debtor.json", "service-body.json"],
         [True, True],
@@ -374,3 +375,14 @@ def test_dss_asic_xades_files_read_as_dss_says(
         assert report.sub_indication is failure
         assert subs <= {failure, SubIndication.NO_CERTIFICATE_CHAIN_FOUND}
     validate_report(report.to_dict())
+
+
+def test_unread_xades_archive_timestamp_is_named(offline: Verifier) -> None:
+    """DSS's XAdES-LTA in a container: its ArchiveTimeStamp is not validated here, and the
+    report says so in both languages rather than counting it."""
+    report = offline.verify(DSS_DATA / "asic-xades-lta-signed-manifest.sce")
+    (sig,) = report.signatures
+    assert sig.level == "XAdES-B-LT"
+    (warning,) = [w for w in sig.warnings if "ArchiveTimeStamp" in w]
+    assert "are not validated and prove nothing here" in warning
+    assert "không được kiểm tra" in warning

@@ -202,6 +202,31 @@ def _own_problem(
     return None
 
 
+_UNREAD = ("ArchiveTimeStamp", "SigAndRefsTimeStamp", "RefsOnlyTimeStamp")
+
+
+def _unread(signature: Any) -> list[str]:
+    """A warning for the XAdES timestamps this reader does not validate (they prove
+    nothing here; the signature is judged without them)."""
+    found: dict[str, int] = {}
+    for obj in signature.findall(f"{{{DS}}}Object"):
+        for qp in _xades_children(obj, "QualifyingProperties"):
+            for up in _xades_children(qp, "UnsignedProperties"):
+                for usp in _xades_children(up, "UnsignedSignatureProperties"):
+                    for name in _UNREAD:
+                        count = len(_xades_children(usp, name))
+                        if count:
+                            found[name] = found.get(name, 0) + count
+    if not found:
+        return []
+    listed = ", ".join(f"{n} × {name}" for name, n in found.items())
+    return [
+        f"The XAdES {listed} of this signature are not validated and prove nothing here "
+        f"(dấu thời gian XAdES {listed} của chữ ký này không được kiểm tra, không chứng minh "
+        "được gì)."
+    ]
+
+
 def _level(signature: Any, check: XmlSignatureCheck) -> str:
     if not _signed_properties(signature):
         return "XMLDSig"
@@ -263,6 +288,7 @@ async def xades_file_reports(
                 covers=covered,
                 level=_level(signature, check),
                 coverage="DETACHED_CONTENT",
+                warnings=(*report.warnings, *_unread(signature)),
             )
         )
     return reports
