@@ -68,6 +68,10 @@ MAX_CERTIFICATE_ANSWER = 1 << 20
 _MAX_AIA_URLS = 10
 """caIssuers addresses followed at most for one certificate or CRL."""
 
+_MAX_FETCHES = 16
+"""Issuer certificates fetched at most for one validation context: a server handing out a
+new CA at every request cannot keep a path builder fetching."""
+
 _FAILURES_KEPT = 4096
 """Failed issuer fetches remembered (for the reasons reports give), most recent kept."""
 
@@ -564,6 +568,15 @@ class IssuerFetcher(CertificateFetcher):
     async def _fetch(self, url: str, signed: _Signed) -> list[x509.Certificate]:
         if url in self._tried:  # once per validation context
             return self._checked(signed, self._tried[url])
+        if len(self._tried) >= _MAX_FETCHES:
+            self.cache.note_failure(
+                FetchFailure(
+                    url,
+                    f"không tải: đã tải {_MAX_FETCHES} chứng thư số cho một lần kiểm tra",
+                    f"not fetched: {_MAX_FETCHES} certificates were fetched for one validation",
+                )
+            )
+            return []
         self._tried[url] = []
         try:
             body = await asyncio.to_thread(_download, url, self.timeout, self.limit)

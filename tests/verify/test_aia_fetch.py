@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,13 +97,17 @@ class _PKI:
         self.fake = _ca(SUB_CA_NAME, self.fake_key, self.root.subject, self.root_key)
         # the right name and key, but no CA
         self.not_ca = _ca(SUB_CA_NAME, self.sub_key, self.root.subject, self.root_key, is_ca=False)
+        self._endless: dict[int, ec.EllipticCurvePrivateKey] = {}
 
-    def leaf(self, aia_url: str) -> x509.Certificate:
+    def leaf(self, aia_url: str, issuer: int | None = None) -> x509.Certificate:
+        """The signer's certificate, issued by the sub-CA (or by endless CA ``issuer``)."""
         start = datetime(2025, 1, 1, tzinfo=UTC)
+        issuer_name = self.sub.subject if issuer is None else _name(f"Endless CA {issuer}")
+        issuer_key = self.sub_key if issuer is None else self.endless_key(issuer)
         return (
             x509.CertificateBuilder()
             .subject_name(_name("CONG TY DEMO HOA DON"))
-            .issuer_name(self.sub.subject)
+            .issuer_name(issuer_name)
             .public_key(self.leaf_key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
@@ -113,27 +117,45 @@ class _PKI:
                 critical=True,
             )
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.sub_key.public_key()),
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
                 False,
             )
-            .add_extension(
-                x509.AuthorityInformationAccess(
-                    [
-                        x509.AccessDescription(
-                            AuthorityInformationAccessOID.CA_ISSUERS,
-                            x509.UniformResourceIdentifier(aia_url),
-                        )
-                    ]
-                ),
-                False,
-            )
-            .sign(self.sub_key, hashes.SHA256())
+            .add_extension(_aia(aia_url), False)
+            .sign(issuer_key, hashes.SHA256())
         )
 
-    def sign(self, aia_url: str) -> bytes:
+    def endless_key(self, n: int) -> ec.EllipticCurvePrivateKey:
+        if n not in self._endless:
+            self._endless[n] = ec.generate_private_key(ec.SECP256R1())
+        return self._endless[n]
+
+    def endless(self, n: int, url_of: Callable[[int], str]) -> x509.Certificate:
+        """Endless CA ``n``, issued by endless CA ``n + 1``, whose address it gives: a
+        server minting issuers for ever."""
+        start = datetime(2024, 1, 1, tzinfo=UTC)
+        key, issuer_key = self.endless_key(n), self.endless_key(n + 1)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(_name(f"Endless CA {n}"))
+            .issuer_name(_name(f"Endless CA {n + 1}"))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                False,
+            )
+            .add_extension(_aia(url_of(n + 1)), False)
+            .sign(issuer_key, hashes.SHA256())
+        )
+
+    def sign(self, aia_url: str, issuer: int | None = None) -> bytes:
         """A detached CMS signature over CONTENT carrying the leaf only."""
         leaf = asn1_x509.Certificate.load(
-            self.leaf(aia_url).public_bytes(serialization.Encoding.DER)
+            self.leaf(aia_url, issuer).public_bytes(serialization.Encoding.DER)
         )
         key = asn1_keys.PrivateKeyInfo.load(
             self.leaf_key.private_bytes(
@@ -155,6 +177,16 @@ class _PKI:
                 )
             )
         return bytes(signed.dump())
+
+
+def _aia(url: str) -> x509.AuthorityInformationAccess:
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(url)
+            )
+        ]
+    )
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -190,6 +222,15 @@ class _Server:
             def do_GET(self) -> None:
                 with outer.lock:
                     outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                if self.path.startswith("/endless/"):
+                    n = int(self.path.removeprefix("/endless/").removesuffix(".crt"))
+                    body = _der(pki.endless(n, lambda k: outer.url(f"/endless/{k}.crt")))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/pkix-cert")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if self.path == "/slow.crt":
                     time.sleep(3)
                 if self.path == "/huge.crt":
@@ -278,8 +319,8 @@ def test_missing_intermediate_is_fetched_kept_and_reused_offline(
     pki: _PKI, server: _Server, tmp_path: Path, path: str
 ) -> None:
     """Online, the sub-CA is fetched (DER, PEM or PKCS#7) and the signature passes; the
-    certificate is kept in the SQLite cache; a later offline run with that cache passes
-    without a request."""
+    certificate is kept in the SQLite cache; later runs with that cache, offline or
+    online, pass without a request."""
     url = server.url(path)
     db = tmp_path / "cache.sqlite3"
     online = _verify(pki, RevocationCache(db), url, network=True)
@@ -298,6 +339,9 @@ def test_missing_intermediate_is_fetched_kept_and_reused_offline(
     offline = _verify(pki, kept, url, network=False)
     assert offline.indication is Indication.TOTAL_PASSED, offline.message_en
     assert server.hits.get(path, 0) == asked
+    again = _verify(pki, RevocationCache(db), url, network=True)
+    assert again.indication is Indication.TOTAL_PASSED, again.message_en
+    assert server.hits.get(path, 0) == asked  # online too, the kept one is used
 
 
 def test_offline_with_an_empty_cache_names_the_issuer_and_the_address_not_tried(
@@ -370,3 +414,23 @@ def test_a_huge_answer_is_cut_at_the_bound(pki: _PKI, server: _Server, tmp_path:
     assert f"larger than {MAX_CERTIFICATE_ANSWER:,} bytes" in sig.message_en
     time.sleep(0.2)
     assert server.sent_huge < 50 * 1024 * 1024
+
+
+def test_a_server_minting_issuers_for_ever_is_followed_only_so_far(
+    pki: _PKI, server: _Server, tmp_path: Path
+) -> None:
+    """Each fetched CA names another at the same server, each a genuine issuer: at most
+    16 are fetched for one validation, and the reason says so."""
+    before = sum(n for p, n in server.hits.items() if p.startswith("/endless/"))
+    url = server.url("/endless/1.crt")
+    sig = pki.sign(url, issuer=1)
+    policy = ValidationPolicy(
+        revocation=RevocationMode.OFF, network=True, validation_time=PINNED_NOW, fetch_timeout=2.0
+    )
+    root = asn1_x509.Certificate.load(_der(pki.root))
+    verifier = Verifier(TrustProfile.custom([root], name="demo-aia"), policy)
+    report = verifier.verify_detached(CONTENT, sig)
+    fetched = sum(n for p, n in server.hits.items() if p.startswith("/endless/")) - before
+    assert report.signatures[0].sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    assert 1 <= fetched <= 16
+    assert "16 certificates were fetched for one validation" in report.signatures[0].message_en
