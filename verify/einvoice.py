@@ -48,7 +48,7 @@ def _child(el: Any | None, *path: str) -> Any | None:
     for name in path:
         if el is None:
             return None
-        found = el.findall("{*}" + name)  # direct children of that local name, any namespace
+        found = list(el.iterchildren("{*}" + name))  # that local name, any namespace
         el = found[0] if len(found) == 1 else None
     return el
 

@@ -40,6 +40,7 @@ import functools
 import hashlib
 import hmac
 import re
+import threading
 import unicodedata
 import weakref
 from collections.abc import Mapping, Sequence
@@ -254,16 +255,24 @@ def looks_like_xml(data: bytes) -> bool:
     return head.startswith(b"<")
 
 
+_PARSERS = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        remove_pis=False,
-    )
+    """The hardened parser, one per thread (a parser is used by one thread at a time;
+    making one costs as much as parsing a small invoice)."""
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_blank_text=False,
+            remove_pis=False,
+        )
+    return parser
 
 
 def _local(el: Any) -> str:
