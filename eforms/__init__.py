@@ -42,6 +42,7 @@ from eforms.definition import (
     FieldLabel,
     FormDefinition,
     Localized,
+    SignerBlock,
     load_definition,
 )
 from eforms.errors import (
@@ -147,6 +148,7 @@ __all__ = [
     "RenderError",
     "RequiredDocument",
     "SQLiteProvider",
+    "SignerBlock",
     "SignerMismatch",
     "Submission",
     "SubmissionError",

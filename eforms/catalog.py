@@ -248,5 +248,5 @@ class Catalog:
 
 @cache
 def bundled_catalog() -> Catalog:
-    """The catalog shipped with hoso (nine procedures and their forms)."""
+    """The catalog shipped with hoso (twenty procedures and their forms)."""
     return Catalog(resources.files("eforms") / "data")

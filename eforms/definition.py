@@ -49,6 +49,7 @@ __all__ = [
     "FieldLabel",
     "FormDefinition",
     "Localized",
+    "SignerBlock",
     "load_definition",
     "schema_registry",
 ]
@@ -83,6 +84,15 @@ class FieldLabel:
 
     label: Localized
     help: Localized | None = None
+
+
+@dataclass(frozen=True)
+class SignerBlock:
+    """One signature block of the printed form: who signs (``role``, e.g. "Bên nữ") and the
+    field holding the name printed under the signature line (``name``, a data pointer)."""
+
+    role: Localized
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,9 @@ class FormDefinition:
     source: str = ""
     provider_names: Mapping[str, Localized] = field(default_factory=dict)
     """What the form calls the providers it binds to (``providers`` in the JSON)."""
+    signers: tuple[SignerBlock, ...] = ()
+    """The printed form's signature blocks, left to right (``signers`` in the JSON); none:
+    one block for the declarant."""
 
     @property
     def key(self) -> str:
@@ -445,6 +458,11 @@ def _build(
         if "expression" in params:
             _check_logic(params["expression"], f"/checks/{i}/expression", where)
         checks.append(CrossCheck(c["rule"], params))
+    signers: list[SignerBlock] = []
+    for i, sb in enumerate(raw.get("signers", [])):
+        if "name" in sb:
+            field_must_exist(sb["name"], f"/signers/{i}/name")
+        signers.append(SignerBlock(Localized.from_json(sb["role"]), sb.get("name")))
     title = Localized.from_json(raw["title"])
     return FormDefinition(
         id=raw["id"],
@@ -462,6 +480,7 @@ def _build(
         provider_names={
             name: Localized.from_json(text) for name, text in raw.get("providers", {}).items()
         },
+        signers=tuple(signers),
     )
 
 

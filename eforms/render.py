@@ -389,6 +389,19 @@ def _signer_name(form: FormDefinition, data: Any) -> str:
     return ""
 
 
+def _signature_blocks(form: FormDefinition, data: Any, lang: str) -> list[dict[str, str]]:
+    """The printed signature blocks, left to right: the definition's ``signers`` (each role
+    with the name its field holds), else one block for the declarant."""
+    if not form.signers:
+        return [{"role": _TEXT[lang]["signer_role"], "name": _signer_name(form, data)}]
+    blocks = []
+    for block in form.signers:
+        value = pointers.get(data, block.name) if block.name else None
+        name = value if isinstance(value, str) else ""
+        blocks.append({"role": block.role.get(lang), "name": name})
+    return blocks
+
+
 def _w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -419,7 +432,8 @@ def paper_html(
     subject = meta.subject or (
         f"Thủ tục {form.procedure}: {proc_name}" if proc_name else form.title.get(lang)
     )
-    signer = _signer_name(form, data)
+    blocks = _signature_blocks(form, data, lang)
+    signer = next((b["name"] for b in blocks if b["name"]), "")
     signed = meta.signed_on
     template = _environment().get_template("paper.html.j2")
     title = meta.title or form.title.get(lang)
@@ -443,7 +457,7 @@ def paper_html(
         day=f"{signed.day:02d}" if signed else "",
         month=f"{signed.month:02d}" if signed else "",
         year=str(signed.year) if signed else "",
-        signer=signer,
+        signers=blocks,
     )
 
 

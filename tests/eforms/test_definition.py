@@ -166,3 +166,21 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
     bad.write_text("[" * 100 + "]" * 100)
     with pytest.raises(DefinitionError):
         load_definition(bad)
+
+
+def test_signers_name_the_printed_signature_blocks_and_their_fields() -> None:
+    """``signers`` gives the printed form one block per signer (role in both languages, the
+    field holding the name); a block naming a field the schema lacks is refused there."""
+    raw = copy.deepcopy(BASE)
+    raw["signers"] = [
+        {"role": {"vi": "Bên nữ", "en": "Bride"}, "name": "/name"},
+        {"role": {"vi": "Người làm chứng", "en": "Witness"}},
+    ]
+    form = load_definition(raw)
+    assert [(s.role.get("vi"), s.role.get("en"), s.name) for s in form.signers] == [
+        ("Bên nữ", "Bride", "/name"),
+        ("Người làm chứng", "Witness", None),
+    ]
+    err = _broken(lambda r: r.update(signers=[{"role": {"vi": "Bên nam"}, "name": "/groom"}]))
+    assert err.location == "/signers/0/name"
+    assert "/groom" in str(err)

@@ -378,3 +378,21 @@ def test_signature_block_uses_the_given_date(catalog: Catalog) -> None:
     text = squash("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     assert "Đà Nẵng, ngày 05 tháng 01 năm 2026" in text
     assert "Người kê khai".upper() in text.upper()
+
+
+def test_the_marriage_form_prints_a_signature_block_for_each_spouse() -> None:
+    """Both spouses sign the marriage declaration: the paper has "Bên nữ" and "Bên nam"
+    blocks side by side, each with the name from its own part of the form."""
+    from eforms.render import paper_html
+
+    form = bundled_catalog().form("to-khai-dang-ky-ket-hon")
+    example = json.loads((EXAMPLES / "to-khai-dang-ky-ket-hon.json").read_text(encoding="utf-8"))
+    data = example["valid"]
+    html = paper_html(form, data)
+    block = html[html.index('id="chu-ky"') :]
+    assert 'class="sign many"' in html
+    bride, groom = data["bride"]["fullName"], data["groom"]["fullName"]
+    assert block.index("Bên nữ") < block.index(bride) < block.index("Bên nam") < block.index(groom)
+    english = paper_html(form, data, lang="en")
+    assert "Bride" in english
+    assert "Groom" in english
