@@ -44,14 +44,12 @@ import asyncio
 import hashlib
 import io
 import os
-import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
-from urllib.parse import urlsplit
+from typing import IO, Literal
 
-from asn1crypto import cms, core, crl, ocsp, x509
+from asn1crypto import cms, core
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -62,14 +60,19 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import (
-    InsufficientRevinfoError,
-    PathBuildingError,
-    RevokedError,
-)
 
 from esign import _cms_edit, _core
+from esign._ltdata import (
+    Carried,
+    Collected,
+    Need,
+    add_to_cms,
+    cert_name,
+    collect,
+    context,
+    first_line,
+    validate,
+)
 from esign.errors import (
     AugmentRefused,
     InputError,
@@ -77,7 +80,6 @@ from esign.errors import (
     TimestampChainBroken,
     TimestampError,
     UsageError,
-    ValidationDataUnavailable,
 )
 from esign.profiles import PUBLIC, Level, SignatureProfile
 from verify import (
@@ -128,36 +130,6 @@ class AugmentResult:
     timestamp...); empty when everything was already there."""
     report: DocumentReport = field(compare=False, repr=False)
     """verify's report on the input (what the refusal checks rested on)."""
-
-
-@dataclass(frozen=True)
-class _Need:
-    """A certificate whose path must be validated now and its validation data kept."""
-
-    en: str
-    vi: str
-    cert: x509.Certificate
-    others: tuple[x509.Certificate, ...]
-
-
-@dataclass
-class _Carried:
-    """Certificates and revocation values the document already holds."""
-
-    certs: list[x509.Certificate] = field(default_factory=list)
-    ocsps: list[ocsp.OCSPResponse] = field(default_factory=list)
-    crls: list[crl.CertificateList] = field(default_factory=list)
-
-
-@dataclass
-class _Collected:
-    certs: list[x509.Certificate] = field(default_factory=list)
-    ocsps: list[ocsp.OCSPResponse] = field(default_factory=list)
-    crls: list[crl.CertificateList] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.certs or self.ocsps or self.crls)
 
 
 @dataclass(frozen=True)
@@ -445,7 +417,7 @@ def _not_valid(
 
 async def _refuse_unless_valid(
     report: DocumentReport,
-    checks: Sequence[tuple[SignatureReport, str, str, _Need | None]],
+    checks: Sequence[tuple[SignatureReport, str, str, Need | None]],
     job: _Job,
 ) -> None:
     """Raise for the first signature of ``checks`` that does not pass: revocation that
@@ -454,9 +426,9 @@ async def _refuse_unless_valid(
         if sig.indication is Indication.TOTAL_PASSED:
             continue
         if sig.sub_indication is SubIndication.TRY_LATER and need is not None:
-            vc = _context(job.verifier, [need], _Carried())
+            vc = context(job.verifier, [need], Carried())
             try:
-                await _validate(vc, need, job)  # raises ValidationDataUnavailable if it can
+                await validate(vc, need, job.verifier)  # raises ValidationDataUnavailable if it can
             except AugmentRefused as exc:
                 exc.report = exc.report or report
                 raise
@@ -478,179 +450,6 @@ def _chain_check(
             )
 
 
-# -- validation data ----------------------------------------------------------------------------
-
-
-def _context(verifier: Verifier, needs: Sequence[_Need], carried: _Carried) -> ValidationContext:
-    others = [*carried.certs, *(c for n in needs for c in n.others)]
-    return verifier.validation_context(
-        verifier.policy.moment(), other_certs=others, crls=carried.crls, ocsps=carried.ocsps
-    )
-
-
-async def _collect(job: _Job, needs: Sequence[_Need], carried: _Carried) -> _Collected:
-    """Validate each need's path now and gather what it rests on: every certificate of
-    the paths and the revocation values fetched (and carried ones they used). A need whose
-    path already has revocation data in ``carried`` is skipped."""
-    vc = _context(job.verifier, needs, carried)
-    out = _Collected()
-    used = False
-    for need in needs:
-        if await _covered(vc, need, carried):
-            continue
-        path = await _validate(vc, need, job)
-        used = True
-        for cert in path.iter_certs(include_root=True):
-            if all(cert.dump() != c.dump() for c in out.certs):
-                out.certs.append(cert)
-    if used:
-        out.ocsps = list(vc.ocsps)
-        out.crls = list(vc.crls)
-    return out
-
-
-async def _validate(vc: ValidationContext, need: _Need, job: _Job) -> Any:
-    """``need``'s path validated now with ``vc`` (which keeps what it fetched)."""
-    validator = CertificateValidator(
-        need.cert, intermediate_certs=list(need.others), validation_context=vc
-    )
-    try:
-        return await validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
-    except RevokedError as exc:
-        raise SignatureNotValid(
-            f"the certificate of {need.en} ({_name(need.cert)}) is revoked: {_first(exc)}",
-            f"chứng thư số của {need.vi} ({_name(need.cert)}) đã bị thu hồi: {_first(exc)}",
-        ) from exc
-    except InsufficientRevinfoError as exc:
-        gap = await _unavailable(vc, need, job)
-        assert gap is not None
-        raise gap from exc
-    except PathBuildingError as exc:
-        raise SignatureNotValid(
-            f"no trusted path for the certificate of {need.en} ({_name(need.cert)}): {_first(exc)}",
-            f"không dựng được chuỗi tin cậy cho chứng thư số của {need.vi} "
-            f"({_name(need.cert)}): {_first(exc)}",
-        ) from exc
-    except Exception as exc:
-        gap = await _unavailable(vc, need, job, only_if_gap=True)
-        if gap is not None:
-            raise gap from exc
-        raise SignatureNotValid(
-            f"the certificate of {need.en} ({_name(need.cert)}) does not validate now: "
-            f"{_first(exc)}",
-            f"chứng thư số của {need.vi} ({_name(need.cert)}) không hợp lệ tại thời điểm "
-            f"này: {_first(exc)}",
-        ) from exc
-
-
-async def _path_certs(vc: ValidationContext, need: _Need) -> list[x509.Certificate]:
-    """The certificates of ``need``'s path, leaf first, without its trust anchor."""
-    vc.certificate_registry.register_multiple(need.others)
-    try:
-        paths = await vc.path_builder.async_build_paths(need.cert)
-    except Exception:  # noqa: BLE001 - no path: the leaf alone
-        return [need.cert]
-    return list(reversed(list(paths[0].iter_certs(include_root=False))))
-
-
-async def _covered(vc: ValidationContext, need: _Need, carried: _Carried) -> bool:
-    if not (carried.ocsps or carried.crls):
-        return False
-    return all(_has_revocation(c, carried.ocsps, carried.crls) for c in await _path_certs(vc, need))
-
-
-def _has_revocation(
-    cert: x509.Certificate,
-    ocsps: Iterable[ocsp.OCSPResponse],
-    crls: Iterable[crl.CertificateList],
-) -> bool:
-    """Some OCSP response names ``cert`` or some CRL is its issuer's."""
-    for resp in ocsps:
-        try:
-            basic = resp["response_bytes"]["response"].parsed
-            for single in basic["tbs_response_data"]["responses"]:
-                cid = single["cert_id"]
-                if cid["serial_number"].native != cert.serial_number:
-                    continue
-                algo = cid["hash_algorithm"]["algorithm"].native
-                name_hash = hashlib.new(algo, cert.issuer.dump()).digest()
-                if cid["issuer_name_hash"].native == name_hash:
-                    return True
-        except Exception:  # noqa: BLE001, S112 - an unreadable response covers nothing
-            continue
-    for item in crls:
-        try:
-            if item["tbs_cert_list"]["issuer"].dump() == cert.issuer.dump():
-                return True
-        except Exception:  # noqa: BLE001, S112
-            continue
-    return False
-
-
-async def _unavailable(
-    vc: ValidationContext, need: _Need, job: _Job, *, only_if_gap: bool = False
-) -> ValidationDataUnavailable | None:
-    """The refusal naming the first certificate of ``need``'s path without revocation
-    data, with each of its OCSP and CRL addresses and what happened there."""
-    certs = await _path_certs(vc, need)
-    lacking = next((c for c in certs if not _has_revocation(c, vc.ocsps, vc.crls)), None)
-    if lacking is None:
-        if only_if_gap:
-            return None
-        lacking = need.cert
-    urls = [("OCSP", u) for u in lacking.ocsp_urls] + [("CRL", u) for u in _crl_urls(lacking)]
-    timeout = job.verifier.policy.fetch_timeout
-    probed = [(kind, url, *_probe(url, timeout)) for kind, url in urls]
-    issuer = _name_of(lacking.issuer)
-    who_en = f"the certificate {_name(lacking)} (issued by {issuer}), on the path of {need.en}"
-    who_vi = f"chứng thư số {_name(lacking)} (do {issuer} cấp), trên đường dẫn của {need.vi}"
-    if probed:
-        where_en = "; ".join(f"{kind} {url}: {en}" for kind, url, en, _vi in probed)
-        where_vi = "; ".join(f"{kind} {url}: {vi}" for kind, url, _en, vi in probed)
-    else:
-        where_en = "it names no OCSP responder and no CRL distribution point"
-        where_vi = "chứng thư số không ghi địa chỉ OCSP hay CRL nào"
-    return ValidationDataUnavailable(
-        f"no revocation data can be had for {who_en}: {where_en}",
-        f"không lấy được thông tin thu hồi cho {who_vi}: {where_vi}",
-        certificate=_name(lacking),
-        addresses=tuple(f"{kind} {url}: {en}" for kind, url, en, _vi in probed),
-    )
-
-
-def _crl_urls(cert: x509.Certificate) -> list[str]:
-    urls: list[str] = []
-    for point in cert.crl_distribution_points:
-        urls.extend(u for u in (point.url,) if u)
-    return urls
-
-
-def _probe(url: str, timeout: float) -> tuple[str, str]:
-    """What connecting to ``url``'s host and port gives, in English and Vietnamese."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return "not a usable address", "địa chỉ không dùng được"
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except ConnectionRefusedError:
-        return "connection refused", "máy chủ từ chối kết nối"
-    except TimeoutError:
-        return f"no answer within {timeout:g} s", f"không trả lời trong {timeout:g} giây"
-    except socket.gaierror:
-        return "host name not found", "không tìm thấy tên máy chủ"
-    except OSError as exc:
-        text = exc.strerror or str(exc)
-        return text, f"lỗi kết nối ({text})"
-    return (
-        "reachable, but no usable answer for this certificate",
-        "kết nối được nhưng không có câu trả lời dùng được cho chứng thư số này",
-    )
-
-
 # -- timestamps ---------------------------------------------------------------------------------
 
 
@@ -659,9 +458,10 @@ def _timestamper(job: _Job) -> HTTPTimeStamper:
 
 
 def _tsa_failed(url: str, exc: BaseException) -> TimestampError:
+    why = first_line(exc)
     return TimestampError(
-        f"{url}: the timestamp authority gave no timestamp: {_first(exc)}",
-        message_vi=f"{url}: đơn vị cấp dấu thời gian không cấp được dấu thời gian: {_first(exc)}",
+        f"{url}: the timestamp authority gave no timestamp: {why}",
+        message_vi=f"{url}: đơn vị cấp dấu thời gian không cấp được dấu thời gian: {why}",
     )
 
 
@@ -674,17 +474,17 @@ async def _token(job: _Job, digest: bytes, algorithm: str) -> cms.ContentInfo:
     return token
 
 
-def _tsa_need(token: cms.SignedData | cms.ContentInfo, en: str, vi: str) -> _Need:
+def _tsa_need(token: cms.SignedData | cms.ContentInfo, en: str, vi: str) -> Need:
     sd = token["content"] if isinstance(token, cms.ContentInfo) else token
     info = extract_certificate_info(sd)
-    return _Need(en, vi, info.signer_cert, tuple(info.other_certs))
+    return Need(en, vi, info.signer_cert, tuple(info.other_certs))
 
 
-async def _new_tsa_checked(job: _Job, need: _Need, carried: _Carried) -> _Collected:
+async def _new_tsa_checked(job: _Job, need: Need, carried: Carried) -> Collected:
     """A new timestamp's TSA, validated now (a TSA outside the trust profile, or revoked,
     gives no timestamp worth adding); its validation data."""
     try:
-        return await _collect(job, [need], carried)
+        return await collect(job.verifier, [need], carried)
     except SignatureNotValid as exc:
         raise TimestampError(
             f"{job.tsa()}: the timestamp is not usable: {exc}",
@@ -699,7 +499,7 @@ def _open(data: bytes) -> PdfFileReader:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
     except (PdfError, ValueError, OSError) as exc:
-        raise InputError(f"not a readable PDF: {_first(exc)}") from exc
+        raise InputError(f"not a readable PDF: {first_line(exc)}") from exc
     if reader.encrypted:
         raise InputError("encrypted PDFs are not augmented")
     return reader
@@ -717,19 +517,19 @@ def _is_doc_ts(emb: EmbeddedPdfSignature) -> bool:
     return str(emb.sig_object_type) == "/DocTimeStamp"
 
 
-def _dss(reader: PdfFileReader) -> _Carried:
+def _dss(reader: PdfFileReader) -> Carried:
     try:
         dss = DocumentSecurityStore.read_dss(reader)
         vc = dss.as_validation_context({"trust_roots": []})
     except Exception:  # noqa: BLE001 - no DSS (or an unreadable one): nothing carried
-        return _Carried()
-    return _Carried(list(vc.certificate_registry), list(vc.ocsps), list(vc.crls))
+        return Carried()
+    return Carried(list(vc.certificate_registry), list(vc.ocsps), list(vc.crls))
 
 
-def _signer_need(emb: EmbeddedPdfSignature) -> _Need:
+def _signer_need(emb: EmbeddedPdfSignature) -> Need:
     info = extract_certificate_info(emb.signed_data)
-    name = _name(info.signer_cert)
-    return _Need(
+    name = cert_name(info.signer_cert)
+    return Need(
         f"the signer {name} of {emb.field_name}",
         f"người ký {name} của {emb.field_name}",
         info.signer_cert,
@@ -737,7 +537,7 @@ def _signer_need(emb: EmbeddedPdfSignature) -> _Need:
     )
 
 
-def _tst_needs(signer_info: cms.SignerInfo, where_en: str, where_vi: str) -> list[_Need]:
+def _tst_needs(signer_info: cms.SignerInfo, where_en: str, where_vi: str) -> list[Need]:
     needs = []
     for signed in (False, True):
         for sd in extract_tst_data_iter(signer_info, signed=signed):
@@ -751,7 +551,7 @@ def _tst_needs(signer_info: cms.SignerInfo, where_en: str, where_vi: str) -> lis
     return needs
 
 
-def _doc_ts_need(emb: EmbeddedPdfSignature) -> _Need:
+def _doc_ts_need(emb: EmbeddedPdfSignature) -> Need:
     return _tsa_need(
         emb.signed_data,
         f"the TSA of the document timestamp {emb.field_name}",
@@ -781,7 +581,7 @@ async def _add_document_timestamp(data: bytes, job: _Job) -> tuple[bytes, str]:
     return out.getvalue(), name
 
 
-def _write_dss(data: bytes, collected: _Collected) -> bytes | None:
+def _write_dss(data: bytes, collected: Collected) -> bytes | None:
     """``data`` with the DSS updated in a new revision, or None when it has it all."""
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     dss = DocumentSecurityStore.supply_dss_in_writer(
@@ -794,7 +594,7 @@ def _write_dss(data: bytes, collected: _Collected) -> bytes | None:
     return out.getvalue()
 
 
-def _describe(collected: _Collected) -> str:
+def _describe(collected: Collected) -> str:
     return (
         f"{len(collected.certs)} certificates, {len(collected.ocsps)} OCSP responses, "
         f"{len(collected.crls)} CRLs"
@@ -860,7 +660,7 @@ async def _augment_pdf(
         )
         new_ts = next(e for e in _embedded(_open(data)) if str(e.field_name) == ts_name)
         # its TSA validated now; at B-LT its validation data goes into the DSS below
-        await _new_tsa_checked(job, _doc_ts_need(new_ts), _Carried())
+        await _new_tsa_checked(job, _doc_ts_need(new_ts), Carried())
     if not job.at_least("B-LT"):
         return data, names, added, report
 
@@ -889,7 +689,7 @@ async def _pdf_validation_data(
     reader = _open(data)
     embs = _embedded(reader)
     by_name = {str(e.field_name): e for e in embs}
-    needs: list[_Need] = []
+    needs: list[Need] = []
     for name in names:
         emb = by_name.get(name)
         if emb is None:
@@ -902,7 +702,7 @@ async def _pdf_validation_data(
     carried = _dss(reader)
     for emb in embs:
         carried.certs.extend(cms_forms.certificates(emb.signed_data))
-    collected = await _collect(job, needs, carried)
+    collected = await collect(job.verifier, needs, carried)
     if collected.empty:
         return data
     written = _write_dss(data, collected)
@@ -924,7 +724,7 @@ def _load_cms(raw: bytes) -> tuple[bytes, cms.SignedData]:
         sd = info["content"]
         _ = sd["signer_infos"][0]
     except Exception as exc:
-        raise InputError(f"not a readable CMS signature: {_first(exc)}") from exc
+        raise InputError(f"not a readable CMS signature: {first_line(exc)}") from exc
     return raw, sd
 
 
@@ -935,11 +735,11 @@ def _unsigned_oids(si: cms.SignerInfo) -> list[str]:
     return [a["type"].dotted for a in attrs]
 
 
-def _cms_carried(sd: cms.SignedData) -> _Carried:
+def _cms_carried(sd: cms.SignedData) -> Carried:
     from verify import process
 
     rev = process.revocation_values(sd)
-    return _Carried(
+    return Carried(
         list(cms_forms.certificates(sd)),
         [o for o, _src in rev.ocsps],
         [c for c, _src in rev.crls],
@@ -965,9 +765,9 @@ async def _augment_cms(
     signer_needs = []
     for i, part in enumerate(parts):
         info = extract_certificate_info(part)
-        name = _name(info.signer_cert)
+        name = cert_name(info.signer_cert)
         signer_needs.append(
-            _Need(
+            Need(
                 f"the signer {name} of SignerInfo {i + 1}",
                 f"người ký {name} của SignerInfo {i + 1}",
                 info.signer_cert,
@@ -1024,7 +824,7 @@ async def _augment_cms(
                 f"the TSA of the new signature timestamp of SignerInfo {i + 1}",
                 f"TSA của dấu thời gian chữ ký mới của SignerInfo {i + 1}",
             ),
-            _Carried(),
+            Carried(),
         )
         raw = _cms_edit.append_unsigned_attribute(
             raw, i, _cms_edit.attribute(_cms_edit.SIGNATURE_TIMESTAMP, token.dump())
@@ -1039,7 +839,7 @@ async def _augment_cms(
         return raw, names, added, report, fmt
 
     # B-LTA: an archive-time-stamp-v3 on each SignerInfo, then its TSA's validation data
-    new_needs: list[_Need] = []
+    new_needs: list[Need] = []
     for i in range(count):
         try:
             request = cades_archive.archive_timestamp_request(raw, i, content, job.digest)
@@ -1065,11 +865,11 @@ async def _augment_cms(
         )
     _raw, sd = _load_cms(raw)
     try:
-        collected = await _collect(job, new_needs, _cms_carried(sd))
+        collected = await collect(job.verifier, new_needs, _cms_carried(sd))
     except SignatureNotValid as exc:
         raise TimestampError(str(exc), message_vi=exc.message_vi) from exc
     if not collected.empty:
-        raw, n_certs, n_revs = _add_to_cms(raw, collected)
+        raw, n_certs, n_revs = add_to_cms(raw, collected)
         if n_certs or n_revs:
             added.append(
                 f"validation data of the archive timestamps' TSA: {n_certs} certificates, "
@@ -1080,7 +880,7 @@ async def _augment_cms(
 
 async def _cms_validation_data(
     raw: bytes,
-    signer_needs: Sequence[_Need],
+    signer_needs: Sequence[Need],
     job: _Job,
     added: list[str],
 ) -> bytes:
@@ -1108,39 +908,10 @@ async def _cms_validation_data(
                 f"SignerInfo {i + 1} có dấu thời gian lưu trữ v2, vốn bao trùm "
                 "SignedData.certificates và crls: thêm dữ liệu kiểm tra sẽ làm hỏng nó",
             )
-    collected = await _collect(job, needs, _cms_carried(sd))
+    collected = await collect(job.verifier, needs, _cms_carried(sd))
     if collected.empty:
         return raw
-    raw, n_certs, n_revs = _add_to_cms(raw, collected)
+    raw, n_certs, n_revs = add_to_cms(raw, collected)
     if n_certs or n_revs:
         added.append(f"validation data: {n_certs} certificates, {n_revs} revocation values")
     return raw
-
-
-def _add_to_cms(raw: bytes, collected: _Collected) -> tuple[bytes, int, int]:
-    return _cms_edit.add_validation_data(
-        raw,
-        [c.dump() for c in collected.certs],
-        [c.dump() for c in collected.crls],
-        [o.dump() for o in collected.ocsps],
-    )
-
-
-# -- small helpers ------------------------------------------------------------------------------
-
-
-def _name(cert: x509.Certificate) -> str:
-    return _name_of(cert.subject)
-
-
-def _name_of(name: x509.Name) -> str:
-    try:
-        native = name.native
-        return str(native.get("common_name") or name.human_friendly)
-    except Exception:  # noqa: BLE001 - a name that cannot be read is shown as it is
-        return "?"
-
-
-def _first(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
