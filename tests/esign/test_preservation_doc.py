@@ -87,3 +87,6 @@ def test_every_snippet_of_the_preservation_page_runs(
     ]
     assert renew.splitlines() == ["not_due luu-tru/a.pdf"]  # renewed by the command above
     assert Path("renew.jsonl").read_text(encoding="utf-8").count('"status": "renewed"') == 1
+    (kept,) = Path("bang-chung").iterdir()  # the evidence of the one renewal
+    assert (kept / "renewal.json").is_file()
+    assert (kept / "report.json").is_file()
