@@ -173,6 +173,16 @@ def _group_digits(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def _shown(value: Any, lang: str) -> str:
+    """A value as people read it: yes/no for a boolean, a decimal comma in Vietnamese
+    ("96,5", not "96.5"); anything else as :func:`_as_text` gives it."""
+    if isinstance(value, bool):
+        return _t("yes" if value else "no", lang)
+    if isinstance(value, float) and lang != "en":
+        return _as_text(value).replace(".", ",")
+    return _as_text(value)
+
+
 class _Builder:
     def __init__(
         self,
@@ -437,7 +447,7 @@ class _Builder:
                 widget="checkbox", value="true", display=shown, checked=checked, **common
             )
         if json_type in ("integer", "number"):
-            shown = _as_text(value)
+            shown = _shown(value, self.lang)
             if isinstance(value, int) and not isinstance(value, bool) and "đồng" in label:
                 shown = _group_digits(value)
             return FieldView(widget="number", value=_as_text(value), display=shown, **common)
@@ -511,10 +521,10 @@ class _Builder:
                 resolved = self.form.field_schema(cell_ptr) or sub_schema
                 is_date = isinstance(resolved, Mapping) and resolved.get("format") == "date"
                 shown = _show_date(raw) if is_date else _as_text(raw)
-                display = shown
+                display = shown if is_date else _shown(raw, self.lang)
                 if isinstance(resolved, Mapping) and raw is not pointers.MISSING:
                     choices = self.enum_options(cell_ptr, resolved, {})
-                    display = next((text for v, text in choices if v == raw), shown)
+                    display = next((text for v, text in choices if v == raw), display)
                 cells.append(Cell(cell_ptr, self.make_id(cell_ptr), col, shown, display))
             rows.append(tuple(cells))
         filled_rows = tuple(r for r in rows if any(c.value for c in r))

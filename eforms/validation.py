@@ -24,7 +24,7 @@ from eforms.definition import FormDefinition, load_definition
 from eforms.errors import FormValidationError, LogicError
 from eforms.formats import format_display_date, normalize_mobile, parse_personal_id
 from eforms.messages import TYPE_NAMES, render
-from eforms.names import provider_label
+from eforms.names import enum_labels, provider_label
 from eforms.provenance import FilledValue
 from eforms.text import nfc_tree
 
@@ -190,6 +190,22 @@ def _count_nodes(value: Any) -> int:
     return count
 
 
+def _value_names(
+    form: FormDefinition, pointer: str, schema: Any, values: list[Any]
+) -> tuple[str, str]:
+    """The allowed values as people know them, in Vietnamese and in English: each value's
+    label where the schema or the bound provider gives one (``Nam``, not ``M``), else the
+    value itself."""
+    labels = enum_labels(form, pointer, schema if isinstance(schema, Mapping) else None)
+    vi: list[str] = []
+    en: list[str] = []
+    for v in values:
+        found = labels.find(v) if labels is not None else None
+        vi.append(_short(found.get("vi"), 30) if found else _short(v, 30))
+        en.append(_short(found.get("en"), 30) if found else _short(v, 30))
+    return ", ".join(vi), ", ".join(en)
+
+
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
     """anyOf/oneOf: report the most relevant sub-error, as jsonschema's best_match does."""
     if error.validator in ("anyOf", "oneOf") and error.context:
@@ -244,11 +260,12 @@ def _map_error(err: ValidationError, out: _Collector) -> None:
         out.add(ptr, f"format.{value}", value=_short(err.instance))
         return
     if kw == "enum":
-        allowed = ", ".join(_short(v, 30) for v in list(value)[:12])
-        out.add(ptr, "enum", value=_short(err.instance), allowed=allowed)
+        vi, en = _value_names(out.form, ptr, err.schema, list(value)[:12])
+        out.add(ptr, "enum", value=_short(err.instance), allowed=vi, allowed_en=en)
         return
     if kw == "const":
-        out.add(ptr, "const", expected=_short(value))
+        vi, en = _value_names(out.form, ptr, err.schema, [value])
+        out.add(ptr, "const", expected=vi, expected_en=en)
         return
     if kw in ("minLength", "maxLength"):
         actual = str(len(err.instance)) if isinstance(err.instance, str) else "?"

@@ -396,3 +396,50 @@ def test_the_marriage_form_prints_a_signature_block_for_each_spouse() -> None:
     english = paper_html(form, data, lang="en")
     assert "Bride" in english
     assert "Groom" in english
+
+
+def test_the_paper_shows_decimals_with_a_comma_and_booleans_as_words() -> None:
+    """Vietnamese writes 96,5 and "Có"/"Không", in fields and in table cells alike; the
+    English paper keeps 96.5 and Yes/No; the field's own value is never reformatted."""
+    from eforms import load_definition
+    from eforms.render import paper_html
+
+    form = load_definition(
+        {
+            "id": "dien-tich",
+            "version": "1.0",
+            "title": {"vi": "Diện tích", "en": "Area"},
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "area": {"type": "number"},
+                    "floors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "size": {"type": "number"},
+                                "basement": {"type": "boolean"},
+                            },
+                        },
+                    },
+                },
+            },
+            "labels": {
+                "/area": {"vi": "Diện tích (m²)", "en": "Area (m²)"},
+                "/floors": {"vi": "Các tầng", "en": "Floors"},
+                "/floors/size": {"vi": "Diện tích sàn", "en": "Floor area"},
+                "/floors/basement": {"vi": "Tầng hầm", "en": "Basement"},
+            },
+        }
+    )
+    data = {"area": 96.5, "floors": [{"size": 13.5, "basement": True}]}
+    vi = paper_html(form, data)
+    assert "96,5" in vi
+    assert "13,5" in vi
+    assert ">Có<" in vi
+    assert "96.5" not in vi
+    assert ">true<" not in vi
+    en = paper_html(form, data, lang="en")
+    assert "96.5" in en
+    assert ">Yes<" in en

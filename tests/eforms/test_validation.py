@@ -183,3 +183,24 @@ def test_random_json_against_bundled_form(catalog: Catalog, data: Any) -> None:
     form = catalog.form("to-khai-dang-ky-khai-sinh")
     report = validate(form, {"child": data, "mother": data}, today=TODAY)
     assert not report.ok
+
+
+def test_enum_and_const_messages_name_the_values_people_know() -> None:
+    """A refused choice lists the allowed values by their labels ("Nam, Nữ"; "Male, Female"
+    in English), never the codes behind them; an unlabelled enum still lists its values."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "sex": {"enum": ["M", "F"], "x-enum-labels": "sex"},
+            "term": {"const": 12, "x-enum-labels": {"12": {"vi": "12 tháng", "en": "12 months"}}},
+            "kind": {"enum": ["a", "b"]},
+        },
+    }
+    report = validate(schema, {"sex": "X", "term": 6, "kind": "c"})
+    by = {e.pointer: e for e in report.errors}
+    assert by["/sex"].message_vi.endswith("chọn một trong: Nam, Nữ.")
+    assert by["/sex"].message_en.endswith("choose one of: Male, Female.")
+    assert "«M»" not in by["/sex"].message_vi
+    assert by["/term"].message_vi == "Giá trị phải là «12 tháng»."
+    assert by["/term"].message_en == "The value must be «12 months»."
+    assert by["/kind"].message_en.endswith("choose one of: a, b.")
