@@ -2,7 +2,8 @@
 
     esign pdf IN.pdf OUT.pdf --p12 FILE [--level B-T] [--profile public] [--trust PEM]...
     esign detached FILE [--out FILE.p7s] --p12 FILE ...
-    esign asic OUT.asice FILE... --p12 FILE [--level B-B|B-T|B-LT] [--tsa URL]
+    esign asic OUT.asice FILE... --p12 FILE [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
+    esign asic OUT.asice IN.asice --archive [--tsa URL]   (B-LTA, or its renewal)
     esign asic OUT.asics FILE --timestamp-only [--level B-T|B-LT] [--tsa URL]
     esign xml IN.xml OUT.xml --p12 FILE [--role seller|declarant] [--element DLHDon] ...
     esign xml IN_FOLDER OUT_FOLDER --p12 FILE ...       (every *.xml of the folder)
@@ -123,12 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     asic.add_argument("output", metavar="OUT.asice")
     asic.add_argument("inputs", metavar="FILE", nargs="+")
-    asic.add_argument("--level", default=None, choices=("B-B", "B-T", "B-LT"))
+    asic.add_argument("--level", default=None, choices=("B-B", "B-T", "B-LT", "B-LTA"))
     asic.add_argument("--tsa", metavar="URL")
     asic.add_argument(
         "--timestamp-only",
         action="store_true",
         help="ASiC-S: one FILE with an RFC 3161 timestamp token over it, no signature (no key)",
+    )
+    asic.add_argument(
+        "--archive",
+        action="store_true",
+        help="ASiC-E B-LTA for an existing container: FILE is an .asice with CAdES; a new "
+        "archive manifest and timestamp over it all are added (renewal: the previous "
+        "archive manifest is kept, renamed); no key",
     )
     add_trust_options(asic)
     add_key_options(asic)
@@ -368,6 +376,25 @@ def _cmd_asic(args: argparse.Namespace) -> int:
     for name in args.inputs:
         if not Path(name).is_file():
             raise esign.InputError(f"{name}: no such file")
+    if args.archive:
+        if len(args.inputs) != 1 or args.timestamp_only:
+            raise UsageError("--archive adds to one ASiC-E container: give one FILE")
+        from esign.asic import archive_asic
+
+        archived = archive_asic(
+            args.inputs[0],
+            args.output,
+            profile=profile,
+            trust=trust,
+            policy=policy,
+            tsa_url=args.tsa,
+        )
+        renamed = "".join(f"; {old} renamed {new}" for old, new in archived.renamed)
+        print(
+            f"{archived.output}: ASiC-E B-LTA, {archived.manifest} timestamped in "
+            f"{archived.timestamp}{renamed}"
+        )
+        return 0
     if args.timestamp_only:
         if len(args.inputs) != 1:
             raise UsageError("--timestamp-only makes an ASiC-S container: give one FILE")

@@ -172,19 +172,6 @@ def test_revoked_signer_is_refused_and_leaves_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([FORM, "du-lieu.json"])
 
 
-def test_asice_has_no_lta(signer_for, public_trust, tsa) -> None:
-    """B-LTA (an archive timestamp) is not made here: a usage error, before signing."""
-    with pytest.raises(esign.UsageError, match="B-LT"):
-        esign.sign_asic(
-            [("a.txt", b"a")],
-            None,
-            signer_for("citizen"),
-            level="B-LTA",
-            trust=public_trust,
-            tsa_url=tsa["public"],
-        )
-
-
 # -- ASiC-S: an e-invoice gains a proof of existence --------------------------------------------
 
 
