@@ -30,8 +30,10 @@ TIME_LIMIT_EXCEEDED). No traceback ever reaches a response; logs are JSON lines 
 one per request with its id (``X-Request-Id``), never a document's content.
 
 Each process keeps one :class:`~verify.Verifier` (trust parsed once, fast-path templates,
-revocation answers) shared by its validation threads; ``--workers`` processes share the
-SQLite revocation cache.
+revocation answers) and validates each document as a bulk worker does
+(:func:`verify.bulk.verify_one`, with :mod:`verify.speedups` installed at start), on one
+validation thread (``--threads``); ``--workers`` processes share the SQLite revocation
+cache.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import contextlib
 import hashlib
 import hmac
 import ipaddress
+import itertools
 import json
 import logging
 import os
@@ -62,6 +65,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from verify import fastpath, special, speedups
+from verify.bulk import BulkItem, verify_one
 from verify.cache import RevocationCache, default_cache_dir
 from verify.cli import (
     UsageError,
@@ -89,7 +93,7 @@ __all__ = ["Service", "Settings", "build_parser", "create_app", "main", "worker_
 EXIT_USAGE = 64
 
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 1
 DEFAULT_MAX_PENDING = 64
 DEFAULT_READ_TIMEOUT = 60.0
 
@@ -175,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=DEFAULT_THREADS,
         metavar="N",
-        help=f"validations at once in each process (default {DEFAULT_THREADS})",
+        help=f"validations at once in each process (default {DEFAULT_THREADS}: more only "
+        "overlap cold OCSP/CRL fetches)",
     )
     parser.add_argument(
         "--max-body",
@@ -558,18 +563,28 @@ class Service:
             else RevocationCache()
         )
         self.verifier = Verifier(settings.trust, settings.policy, cache=cache)
-        self.verifier.executor = ThreadPoolExecutor(
-            settings.threads, thread_name_prefix="hoso-serve"
-        )
+        self.executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="hoso-serve")
+        """Where validations run. With one thread (the default), each document goes
+        through :func:`verify.bulk.verify_one` there, as in a bulk worker: screening, the
+        fast path, the time limit, a full garbage collection now and then, on one event
+        loop kept for the whole run. With more, each goes through
+        :meth:`Verifier.averify` on a thread of this pool, on an event loop of its own."""
+        if settings.threads > 1:
+            self.verifier.executor = self.executor
         self.metrics = Metrics()
         self._slots: asyncio.Semaphore | None = None
+        self._running: dict[Path, asyncio.Future[DocumentReport]] = {}
+        self.spool = Path(tempfile.mkdtemp(prefix="hoso-serve-"))
+        """This process's folder for request bodies, one subfolder per request."""
+        self._spooled = itertools.count()
         self._render_lock = threading.Lock()  # WeasyPrint is not known to be thread-safe
         self._flushed = 0.0
 
     @property
     def slots(self) -> asyncio.Semaphore:
         """At most ``--threads`` validations at once: the executor never queues, so a
-        document's time limit counts its own work, not its wait."""
+        document's time limit counts its own work, not its wait. Waiters are served in the
+        order they came (FIFO), so that under load every request waits about as long."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.settings.threads)
         return self._slots
@@ -629,31 +644,59 @@ class Service:
     # -- verification -------------------------------------------------------------------
 
     async def check(
-        self, document: Path, name: str | None, signature: Path | None, sig_name: str | None
+        self,
+        document: Path,
+        name: str | None,
+        signature: Path | None,
+        sig_name: str | None,
+        workdir: Path | None = None,
     ) -> DocumentReport:
         """The report ``verify --json`` gives for these files, named as the client named
-        them; past the policy's time limit, INDETERMINATE / TIME_LIMIT_EXCEEDED."""
+        them; past the policy's time limit, INDETERMINATE / TIME_LIMIT_EXCEEDED.
+
+        The validation's place (one of ``--threads``) is held until the validation has
+        really ended, even when its answer was given up (time limit, client gone): an
+        abandoned validation still takes its thread, and the next request must not be
+        timed while it waits for it. Its files are removed only then (see
+        :meth:`cleanup`)."""
         policy = self.settings.policy
         limit = policy.document_time_limit
-        async with self.slots:
-            try:
-                async with asyncio.timeout(limit if limit and limit > 0 else None):
-                    report = await self._check(document, signature)
-            except TimeoutError:
-                report = special.limit_report(
-                    document,
-                    SubIndication.TIME_LIMIT_EXCEEDED,
-                    f"quá {limit:g} giây",
-                    f"more than {limit:g} s",
-                    policy.moment(),
-                    fmt="cms" if signature is not None else "unknown",
-                )
+        seconds = limit if limit and limit > 0 else None
+        await self.slots.acquire()
+        try:
+            running = self._start(document, signature, seconds)
+        except BaseException:
+            self.slots.release()
+            raise
+        running.add_done_callback(lambda _done: self.slots.release())
+        if workdir is not None:
+            self._running[workdir] = running
+        try:
+            report = await asyncio.wait_for(asyncio.shield(running), seconds)
+        except TimeoutError:
+            report = special.limit_report(
+                document,
+                SubIndication.TIME_LIMIT_EXCEEDED,
+                f"quá {limit:g} giây",
+                f"more than {limit:g} s",
+                policy.moment(),
+                fmt="cms" if signature is not None else "unknown",
+            )
         report = replace(
             report,
             path=name,
             detached_signature=(sig_name or "signature") if signature is not None else None,
         )
         return time_warnings(report)
+
+    def _start(
+        self, document: Path, signature: Path | None, seconds: float | None
+    ) -> asyncio.Future[DocumentReport]:
+        loop = asyncio.get_running_loop()
+        if self.settings.threads == 1:
+            item = BulkItem(os.fspath(document), os.fspath(signature) if signature else None)
+            return loop.run_in_executor(self.executor, verify_one, self.verifier, item, seconds)
+        return asyncio.ensure_future(self._check(document, signature))
 
     async def _check(self, document: Path, signature: Path | None) -> DocumentReport:
         moment = self.settings.policy.moment()
@@ -667,6 +710,20 @@ class Service:
         if screened is not None:
             return screened
         return await self.verifier.averify(document, detached=signature)
+
+    def workdir(self) -> Path:
+        """A new empty folder for one request's files."""
+        folder = self.spool / str(next(self._spooled))
+        folder.mkdir()
+        return folder
+
+    def cleanup(self, workdir: Path) -> None:
+        """Remove a request's files: now, or when the validation that reads them ends."""
+        running = self._running.pop(workdir, None)
+        if running is not None and not running.done():
+            running.add_done_callback(lambda _done: _remove(workdir))
+        else:
+            _remove(workdir)
 
     def render(self, report: DocumentReport, kind: str) -> bytes:
         from verify import render
@@ -710,6 +767,10 @@ class Service:
             temporary.write_text(json.dumps(snap), encoding="utf-8")
             temporary.replace(target)
         self._flushed = time.monotonic()
+
+
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _problem(what: str, vi: str, en: str) -> dict[str, str]:
@@ -911,7 +972,7 @@ class _Endpoints:
             )
         self.pending += 1
         svc.metrics.in_flight = self.pending
-        workdir = Path(tempfile.mkdtemp(prefix="hoso-serve-"))
+        workdir = svc.workdir()
         try:
             report, kind = await self._verify(request, workdir, facts)
         except _Refused as refused:
@@ -930,7 +991,7 @@ class _Endpoints:
         finally:
             self.pending -= 1
             svc.metrics.in_flight = self.pending
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            svc.cleanup(workdir)
         facts["indication"] = report.indication.value
         if report.sub_indication is not None:
             facts["sub_indication"] = report.sub_indication.value
@@ -988,7 +1049,7 @@ class _Endpoints:
                 f"The request body did not arrive within {svc.settings.read_timeout:g} s.",
             ) from None
         facts["bytes"] = body.received
-        report = await svc.check(doc_path, name, sig_path, sig_name)
+        report = await svc.check(doc_path, name, sig_path, sig_name, workdir)
         return report, kind
 
     async def _spool(self, body: _Body, target: Path) -> None:
@@ -1142,9 +1203,8 @@ def create_app(settings: Settings) -> ASGIApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             service.flush()
-            executor = service.verifier.executor
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            service.executor.shutdown(wait=False, cancel_futures=True)
+            _remove(service.spool)
 
     app = Starlette(
         routes=[

@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures.pki import DemoServices
-from tests.verify.conftest import EXPECTED, PINNED_AT, REPO, SIGNER_NAME, Corpus
+from fixtures.documents import minimal_pdf, sign_pdf
+from fixtures.pki import DemoPKI, DemoServices
+from tests.verify.conftest import EXPECTED, PINNED_AT, REPO, SIGNED_AT, SIGNER_NAME, Corpus
 from verify import cli, service
 from verify.cache import RevocationCache
 
@@ -319,6 +320,88 @@ def test_sixteen_concurrent_requests_agree_with_serial_answers(
     assert len(answers) == 16
     for name, answer in answers:
         assert answer == serial[name], name
+
+
+MIXED_EXPECTED = {
+    "genuine": ("TOTAL_PASSED", None),
+    "stamped": ("TOTAL_PASSED", None),
+    "tampered": ("TOTAL_FAILED", "HASH_FAILURE"),
+    "revoked": ("TOTAL_FAILED", "REVOKED"),
+    "two": ("TOTAL_PASSED", None),
+}
+
+
+@pytest.fixture(scope="module")
+def mixed_corpus(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three documents of each kind, each distinct (so that the second and third of a
+    kind are answered from the template the first made): genuine B-B, B-T, tampered,
+    revoked, and a citizen's signature countersigned by an official."""
+    root = tmp_path_factory.mktemp("mixed")
+    for i in range(3):
+        pdf = minimal_pdf(f"Don de nghi so {i} " + "x" * (17 * i))
+        genuine = sign_pdf(demo_pki, "citizen", pdf, at=SIGNED_AT)
+        (root / f"genuine-{i}.pdf").write_bytes(genuine)
+        stamped = sign_pdf(demo_pki, "official", pdf, at=SIGNED_AT, timestamp=True)
+        (root / f"stamped-{i}.pdf").write_bytes(stamped)
+        tampered = bytearray(genuine)
+        tampered[tampered.index(b"/Helvetica") + 1] ^= 0x01
+        (root / f"tampered-{i}.pdf").write_bytes(bytes(tampered))
+        revoked = sign_pdf(demo_pki, "citizen-revoked", pdf, at=SIGNED_AT)
+        (root / f"revoked-{i}.pdf").write_bytes(revoked)
+        two = sign_pdf(demo_pki, "official", genuine, at=SIGNED_AT, field_name="Signature2")
+        (root / f"two-{i}.pdf").write_bytes(two)
+    return root
+
+
+def test_mixed_corpus_twice_gives_the_cli_reports_first_in_full_then_from_templates(
+    main_service: Served,
+    verify_corpus: Corpus,
+    mixed_corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Genuine, time-stamped, tampered, revoked and two-signature PDFs sent through the
+    service twice (one client, then 8 at once) get, every time, exactly the report of
+    ``verify --json`` for the same file, elapsed time aside; the service's fast path
+    answered some of them (its templates are what the second pass exercises)."""
+    capsys.readouterr()
+    code = cli.main(
+        [
+            "--json",
+            "--no-cache",
+            "--trust",
+            os.fspath(verify_corpus.trust_pem),
+            "--at",
+            PINNED_AT,
+            os.fspath(mixed_corpus),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1, out  # tampered and revoked documents fail
+    expected = {
+        Path(r["path"]).name: comparable(r)
+        for r in (json.loads(line) for line in out.splitlines() if line.strip())
+    }
+    names = sorted(p.name for p in mixed_corpus.iterdir())
+    assert sorted(expected) == names
+    for name in names:
+        kind = name.rsplit("-", 1)[0]
+        got = (expected[name]["indication"], expected[name]["sub_indication"])
+        assert got == MIXED_EXPECTED[kind], name
+    hits_before = _metrics(main_service.get("/metrics").text)["hoso_fastpath_hits_total"]
+
+    def ask(name: str) -> tuple[str, dict[str, Any]]:
+        response = main_service.post((mixed_corpus / name).read_bytes(), filename=name)
+        assert response.status_code == 200, response.text
+        return name, comparable(one_json_line(response))
+
+    first = dict(ask(name) for name in names)
+    with ThreadPoolExecutor(8) as pool:
+        second = dict(pool.map(ask, names))
+    for name in names:
+        assert first[name] == expected[name], name
+        assert second[name] == expected[name], name
+    hits = _metrics(main_service.get("/metrics").text)["hoso_fastpath_hits_total"]
+    assert hits - hits_before >= 9  # at least the second pass's genuine, B-T and tampered
 
 
 # -- the other endpoints -------------------------------------------------------------------
