@@ -17,34 +17,36 @@ connection per client), and the run of each cell is bounded to ``--n`` requests 
 For each cell: requests, requests per second (requests / wall time), p50 and p95 latency
 (request sent to answer read, at the client), and how many answers agreed with the corpus
 (TOTAL_PASSED if and only if intact). The client runs on the same machine and takes its
-share of the CPU. With ``--bulk``, the same documents through ``verify.bulk.verify_many``
-in this process (1 and 2 workers, empty cache) for comparison.
+share of the CPU. With ``--bulk``, ``--n`` documents cycling over the same ones through
+``verify.bulk.verify_many`` in this process (1 and 2 workers, empty cache) for comparison.
+What it shares with :mod:`benchmarks.service_load` is in :mod:`benchmarks._service_common`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from benchmarks.corpus import NOW, Corpus, build
-
-REPO = Path(__file__).resolve().parents[1]
-KIND_NAMES = {"bb": "PAdES B-B", "lt": "PAdES B-LT", "two": "two signatures", "xml": "e-invoice"}
-CELL_SECONDS = 300.0
+from benchmarks._service_common import (
+    CELL_SECONDS,
+    KIND_NAMES,
+    NOW,
+    Job,
+    Service,
+    bulk,
+    corpora,
+    jobs_of,
+    machine,
+    quantile,
+)
 
 
 @dataclass
@@ -63,85 +65,7 @@ class Cell:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def quantile(self, q: float) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-class Service:
-    """``python -m verify serve`` in a process of its own."""
-
-    def __init__(self, workers: int, roots: Path, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.log = folder / f"serve-{workers}.log"
-        cache = folder / f"cache-{workers}"
-        shutil.rmtree(cache, ignore_errors=True)
-        at = NOW.isoformat().replace("+00:00", "Z")
-        argv = [
-            sys.executable,
-            "-m",
-            "verify",
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            str(workers),
-            "--trust",
-            str(roots),
-            "--at",
-            at,
-            "--cache",
-            str(cache),
-            "--max-pending",
-            "1024",
-        ]
-        with self.log.open("wb") as err:
-            self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
-        self.port = 0
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            lines = self._lines()
-            ports = [line["port"] for line in lines if line.get("message") == "listening"]
-            ready = {line["pid"] for line in lines if line.get("message") == "ready to serve"}
-            if ports and len(ready) >= workers:
-                self.port = ports[0]
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"verify serve did not start:\n{self.log.read_text()}")
-
-    def _lines(self) -> list[dict[str, Any]]:
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1/verify"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-Job = tuple[str, bytes, bytes | None, bool]
-
-
-def jobs_of(corpus: Corpus) -> list[Job]:
-    out = []
-    for path in corpus.files:
-        sig = corpus.detached.get(path)
-        out.append(
-            (path.name, path.read_bytes(), sig.read_bytes() if sig else None, corpus.intact[path])
-        )
-    return out
+        return quantile(self.latencies, q)
 
 
 async def load(
@@ -190,20 +114,6 @@ def measure(
     return Cell(kind, workers, clients, len(latencies), seconds, latencies, agree, errors)
 
 
-def bulk(corpus: Corpus, roots: Path, workers: int) -> float:
-    """Documents per second of verify_many over the corpus (in this process, empty cache)."""
-    from benchmarks.bulk_verify import run_hoso
-    from verify.trust import load_certificates
-
-    items = [
-        (str(p), str(corpus.detached[p]) if p in corpus.detached else None, corpus.intact[p])
-        for p in corpus.files
-    ]
-    started = time.perf_counter()
-    run_hoso(items, list(load_certificates(roots)), workers, tempfile.mkdtemp(prefix="hoso-bench-"))
-    return len(items) / (time.perf_counter() - started)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.service")
     p.add_argument("--n", type=int, default=300, help="requests per cell")
@@ -223,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     client_counts = [int(c) for c in args.clients.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
     base = args.out or Path(tempfile.mkdtemp(prefix="hoso-bench-service-"))
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    print(f"Machine: {machine}, {platform.platform()}")
+    print(f"Machine: {machine()}")
     given = argv if argv is not None else sys.argv[1:]
     print(f"Command: python -m benchmarks.service {' '.join(given)}")
     services = start_services(at_time=NOW)
@@ -232,13 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     cold: list[Cell] = []
     bulk_rates: dict[tuple[str, int], float] = {}
     try:
-        pki = services.pki
-        roots = base / "roots.pem"
-        roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
-        corpora = {kind: build(pki, base / kind, kind, args.docs) for kind in kinds}
-        jobs = {kind: jobs_of(corpus) for kind, corpus in corpora.items()}
+        roots, built = corpora(services.pki, base, kinds, args.docs)
+        jobs = {kind: jobs_of(corpus) for kind, corpus in built.items()}
         for workers in worker_counts:
-            service = Service(workers, roots, base)
+            service = Service(workers, roots, base, name=f"serve-{workers}")
             try:
                 for kind in kinds:
                     cold.append(measure(service, kind, workers, jobs[kind], len(jobs[kind]), 4))
@@ -256,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.bulk:
             for kind in kinds:
                 for workers in worker_counts:
-                    bulk_rates[(kind, workers)] = bulk(corpora[kind], roots, workers)
+                    bulk_rates[(kind, workers)] = bulk(built[kind], roots, workers, args.n)
     finally:
         services.stop()
 

@@ -37,13 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
-import os
-import platform
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,104 +45,25 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from benchmarks.corpus import NOW, build
-from benchmarks.service import KIND_NAMES, Job, bulk, jobs_of
+from benchmarks._service_common import (
+    CELL_SECONDS,
+    KIND_NAMES,
+    NOW,
+    Job,
+    Service,
+    bulk,
+    corpora,
+    jobs_of,
+    machine,
+    quantile,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-CELL_SECONDS = 300.0
 GIB = 1 << 30
 CHUNK = 1 << 20
 HEAD = "POST /v1/verify?filename=fault.pdf HTTP/1.1\r\nHost: x\r\n"
-
-
-class Service:
-    """``python -m verify serve`` in a process of its own, with its log and its pids."""
-
-    def __init__(self, workers: int, roots: Path, folder: Path, read_timeout: float) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.log = folder / "serve.log"
-        cache = folder / "cache"
-        shutil.rmtree(cache, ignore_errors=True)
-        at = NOW.isoformat().replace("+00:00", "Z")
-        argv = [
-            sys.executable,
-            "-m",
-            "verify",
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            str(workers),
-            "--trust",
-            str(roots),
-            "--at",
-            at,
-            "--cache",
-            str(cache),
-            "--max-pending",
-            "1024",
-            "--read-timeout",
-            str(read_timeout),
-        ]
-        with self.log.open("wb") as err:
-            self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
-        self.port = 0
-        self.pids: set[int] = {self.process.pid}
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            lines = self.lines()
-            ports = [line["port"] for line in lines if line.get("message") == "listening"]
-            ready = {line["pid"] for line in lines if line.get("message") == "ready to serve"}
-            if ports and len(ready) >= workers:
-                self.port = ports[0]
-                self.pids |= {int(pid) for pid in ready}
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"verify serve did not start:\n{self.log.read_text()}")
-
-    def lines(self) -> list[dict[str, Any]]:
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        out = []
-        for line in text.splitlines():
-            if line.startswith("{"):
-                with contextlib.suppress(ValueError):
-                    out.append(json.loads(line))
-        return out
-
-    def tracebacks(self) -> int:
-        return self.log.read_text(encoding="utf-8", errors="replace").count("Traceback")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1/verify"
-
-    def rss_mb(self) -> float:
-        total = 0
-        for pid in self.pids:
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        return total / 1024
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass
@@ -180,10 +95,7 @@ class Run:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
     def quantile(self, q: float) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return quantile(self.latencies, q)
 
 
 async def drive(
@@ -384,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base = args.out or Path(tempfile.mkdtemp(prefix="hoso-bench-load-"))
     base.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    print(f"Machine: {machine}, {platform.platform()}")
+    print(f"Machine: {machine()}")
     given = argv if argv is not None else sys.argv[1:]
     print(f"Command: python -m benchmarks.service_load {' '.join(given)}")
     print(f"Service: --workers {args.workers} --read-timeout {read_timeout:g}; {docs} docs/kind")
@@ -399,13 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     soak_run: Run | None = None
     faults: list[Fault] = []
     try:
-        pki = services.pki
-        roots = base / "roots.pem"
-        roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
-        corpora = {kind: build(pki, base / kind, kind, docs) for kind in kinds}
-        jobs = {kind: jobs_of(corpus) for kind, corpus in corpora.items()}
+        roots, built = corpora(services.pki, base, kinds, docs)
+        jobs = {kind: jobs_of(corpus) for kind, corpus in built.items()}
         every = [job for kind in kinds for job in jobs[kind]]
-        service = Service(args.workers, roots, base / "service", read_timeout)
+        service = Service(args.workers, roots, base / "service", read_timeout=read_timeout)
         try:
             for kind in kinds:
                 name = KIND_NAMES.get(kind, kind)
@@ -419,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                     )
             for kind in kinds:
-                rates[kind] = bulk(corpora[kind], roots, args.workers)
+                rates[kind] = bulk(built[kind], roots, args.workers, n)
             if soak > 0:
                 soak_run = Run("soak", 8)
 
@@ -436,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
                     samples.append((time.monotonic() - started, service.rss_mb()))
 
                 asyncio.run(soaking())
-            pdf = corpora[kinds[0]].files[0].read_bytes()
+            pdf = built[kinds[0]].files[0].read_bytes()
             window = read_timeout + 4
             faulty: list[tuple[str, Callable[[], Awaitable[str]]]] = [
                 ("one byte a second", lambda: slow_client(service.port, pdf, read_timeout + 3)),
@@ -455,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
             service.stop()
 
         # a cold service (empty cache, no templates); the responder stops after 1 s
-        cold_service = Service(args.workers, roots, base / "service-ocsp", read_timeout)
+        cold_service = Service(
+            args.workers, roots, base / "service-ocsp", read_timeout=read_timeout
+        )
         try:
 
             async def responder_down() -> str:
