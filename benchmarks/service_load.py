@@ -15,8 +15,9 @@ corpus's validation time, an empty SQLite revocation cache). Everything is in th
   cycling over the documents from each number of clients at once (asyncio + httpx, a pool of
   one keep-alive connection per client, made before the clock starts; each cell bounded to
   ``--n`` requests and 300 s).
-  Beside it, ``verify.bulk.verify_many`` with 2 worker processes over the same documents
-  (this process, empty cache): the CLI's bulk throughput.
+  Beside it, the ``verify`` command's bulk path (``verify.bulk.verify_many``) with
+  ``--workers`` processes over ``--n`` documents cycling over the same ones (this process,
+  empty cache), in the same run: the CLI's bulk throughput.
 - **Soak** (``--soak SECONDS``, 0 to skip): 8 clients over every kind's documents for that
   long; the RSS of the service's processes (supervisor and workers, summed) sampled every
   few seconds; first, last and largest sample.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -273,6 +275,11 @@ async def with_bystanders(
 # -- the run ------------------------------------------------------------------------------
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine shows there."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.service_load")
     p.add_argument("--quick", action="store_true", help="small numbers, a short run")
@@ -297,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     base = args.out or Path(tempfile.mkdtemp(prefix="hoso-bench-load-"))
     base.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}")
+    print(f"Load average at start: {_load()}")
     given = argv if argv is not None else sys.argv[1:]
     print(f"Command: python -m benchmarks.service_load {' '.join(given)}")
     print(f"Service: --workers {args.workers} --read-timeout {read_timeout:g}; {docs} docs/kind")
@@ -386,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         if services_up:
             services.stop()
 
+    print(f"Load average at the end: {_load()}")
     print()
     print(
         "| documents | clients | requests | req/s | p50 ms | p95 ms | p99 ms | agree | 5xx | lost |"
@@ -403,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     top = max(client_counts)
     print(
-        f"| documents | verify_many ({args.workers} workers) docs/s "
+        f"| documents | CLI bulk path, verify_many ({args.workers} workers) docs/s "
         f"| service at {top} clients req/s | ratio |"
     )
     print("|---|---:|---:|---:|")
