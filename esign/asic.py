@@ -694,12 +694,7 @@ async def aarchive_asic(
         )
     renames, added = await _archive_entries(entries, {}, v, tsa, md)
     with _core.atomic_output(output) as (out, target):
-        with zipfile.ZipFile(out, "w") as zf:
-            _write_mimetype(zf, MIMETYPE_E)
-            for name in order:
-                _write_bytes(zf, renames.get(name, name), entries[name])
-            for name, value in added:
-                _write_bytes(zf, name, value)
+        _write_archived(out, entries, order, renames, added)
         kept, size, sha = _finish(out, keep=output is None)
     return AsicArchived(
         output=target,
@@ -748,6 +743,41 @@ def archive_asic(
             digest=digest,
         )
     )
+
+
+def _write_archived(
+    out: IO[bytes],
+    entries: dict[str, bytes],
+    order: Sequence[str],
+    renames: dict[str, str],
+    added: Sequence[tuple[str, bytes]],
+) -> None:
+    """The container again: ``mimetype``, every entry in its order (renamed where
+    ``renames`` says, bytes unchanged), then the ``added`` ones."""
+    with zipfile.ZipFile(out, "w") as zf:
+        _write_mimetype(zf, MIMETYPE_E)
+        for name in order:
+            _write_bytes(zf, renames.get(name, name), entries[name])
+        for name, value in added:
+            _write_bytes(zf, name, value)
+
+
+async def _rearchived(
+    data: bytes, verifier: Verifier, tsa_url: str, digest: str
+) -> tuple[bytes, str, str, dict[str, str]]:
+    """For :mod:`esign.renew`: ``data`` (an ASiC-E container, verified by the caller) with
+    a new archive manifest and timestamp; also the new entries' names and the renames."""
+    md = digest if digest in _DIGEST_URIS else "sha256"
+    entries, order = _read_container(data)
+    renames, added = await _archive_entries(entries, {}, verifier, tsa_url, md)
+    out = io.BytesIO()
+    _write_archived(out, entries, order, renames, added)
+    return out.getvalue(), added[0][0], added[1][0], renames
+
+
+def _is_asice(data: bytes) -> bool:
+    """``data`` is a ZIP whose first entry is an ASiC-E ``mimetype``."""
+    return data[:4] == b"PK\x03\x04" and MIMETYPE_E.encode("ascii") in data[30:120]
 
 
 def _read_container(data: bytes) -> tuple[dict[str, bytes], list[str]]:

@@ -14,6 +14,10 @@ renewed, in place and atomically:
 3. a new document timestamp (PAdES) or archive-time-stamp-v3 (CAdES) is added over it all,
    then its own TSA's validation data.
 
+An ASiC-E container (``.asice``, ``.sce``) is verified as a whole and is due when its
+newest archive timestamp lapses (without one, its CAdES signatures' own); it is renewed
+with a new archive manifest and timestamp (:func:`esign.asic.archive_asic`).
+
 The new timestamp must itself last past ``due_before``: a renewal whose TSA would lapse
 before then too is refused, and the file is left as it was. pyHanko's ``ltaupdate``
 validates only the last document timestamp; here every timestamp of the chain is.
@@ -60,13 +64,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from esign import _core
+from esign import _core, asic
 from esign.augment import _augment_cms, _augment_pdf, _is_pdf, _Job, _job
 from esign.errors import AugmentRefused, EsignError, InputError, TimestampError, UsageError
 from esign.profiles import PUBLIC, SignatureProfile
 from verify import DocumentReport, TrustProfile, ValidationPolicy, Verifier
 from verify.evidence import Evidence
-from verify.preservation import RenewalDue, renewal_due
+from verify.preservation import CAUSES, RenewalDue, renewal_due, timestamp_lapse
 
 __all__ = [
     "STATUSES",
@@ -81,7 +85,7 @@ STATUSES = ("renewed", "not_due", "refused", "failed", "skipped")
 the outcome, nothing was written); failed (it could not be read); skipped (the state
 file records it as done)."""
 
-_SUFFIXES = (".pdf", ".p7s", ".p7m")
+_SUFFIXES = (".pdf", ".p7s", ".p7m", ".asice", ".sce")
 
 
 @dataclass(frozen=True)
@@ -117,9 +121,9 @@ class RenewOutcome:
 
 
 def documents(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """The documents ``paths`` name: files as given, and every ``*.pdf``, ``*.p7s`` and
-    ``*.p7m`` under folders (recursively, sorted). Raises :class:`InputError` for a path
-    that does not exist."""
+    """The documents ``paths`` name: files as given, and every ``*.pdf``, ``*.p7s``,
+    ``*.p7m``, ``*.asice`` and ``*.sce`` under folders (recursively, sorted). Raises
+    :class:`InputError` for a path that does not exist."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -212,7 +216,8 @@ def renew(
     chunk_size: int = 4,
 ) -> list[RenewOutcome]:
     """Renew, in place, every document under ``paths`` (files, or folders walked for
-    ``*.pdf``, ``*.p7s`` with their content next to them, ``*.p7m``) whose proof lapses
+    ``*.pdf``, ``*.p7s`` with their content next to them, ``*.p7m``, ASiC-E ``*.asice``
+    and ``*.sce``) whose proof lapses
     before ``due_before``, with a new timestamp from ``tsa_url`` (default: the profile's
     TSA); leave the others as they are. One :class:`RenewOutcome` per document, in
     order; a refusal is an outcome, not an exception. ``state``: a JSON-lines file of
@@ -384,6 +389,8 @@ async def _renew_one(
             "đã xử lý ở lần chạy trước (tệp trạng thái)",
             sha256=sha,
         )
+    if asic._is_asice(data):
+        return await _renew_asic(doc, data, job, due_before, evidence, outcome, sha)
     v = job.verifier
     now = v.policy.moment()
     kept: Evidence | None = None
@@ -488,8 +495,8 @@ def _keep_evidence(
     key = report.sha256 or hashlib.sha256(data).hexdigest()
     where = kept.write(folder, key, report.to_json())
     pdf = _is_pdf(data)
+    suffix = _validated_suffix(doc, data)
     if not pdf:
-        suffix = ".p7s" if doc.suffix.lower() == ".p7s" else ".p7m"
         (where / f"validated{suffix}").write_bytes(data)
     about = {
         "path": str(doc),
@@ -498,7 +505,7 @@ def _keep_evidence(
         "validated_bytes": (
             f"the first {len(data)} bytes of the renewed file (an incremental update)"
             if pdf
-            else f"validated{'.p7s' if doc.suffix.lower() == '.p7s' else '.p7m'} beside"
+            else f"validated{suffix} beside"
         ),
         "validation_time": _iso(report.validation_time),
         "indication": report.indication.value,
@@ -509,6 +516,207 @@ def _keep_evidence(
     (where / "renewal.json").write_text(
         json.dumps(about, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+
+
+def _validated_suffix(doc: Path, data: bytes) -> str:
+    if asic._is_asice(data):
+        return ".asice"
+    return ".p7s" if doc.suffix.lower() == ".p7s" else ".p7m"
+
+
+# -- ASiC-E containers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Due:
+    at: datetime
+    message_en: str
+    message_vi: str
+
+
+async def _renew_asic(
+    doc: Path,
+    data: bytes,
+    job: _Job,
+    due_before: datetime,
+    evidence: str | None,
+    outcome: Callable[..., RenewOutcome],
+    sha: str,
+) -> RenewOutcome:
+    """An ASiC-E container: verified now as a whole; due when its newest timestamp (an
+    archive manifest's, else its signatures' own) lapses; renewed with a new archive
+    manifest and timestamp (:func:`esign.asic.archive_asic`)."""
+    v = job.verifier
+    kept: Evidence | None = None
+    if evidence is not None:
+        report, kept = await v.averify_with_evidence(data)
+    else:
+        report = await v.averify(data)
+    if not report.passed:
+        return outcome(
+            "refused",
+            f"the container does not verify now; renewal cannot help: {report.message_en}",
+            f"hồ sơ ASiC không hợp lệ tại thời điểm này; gia hạn không giúp được: "
+            f"{report.message_vi}",
+            sha256=sha,
+        )
+    rules = v.policy.algorithms
+    due = _asic_due(data, rules)
+    if due is None or not due.at < due_before:
+        when = f"{due.at:%Y-%m-%d}" if due is not None else "no date known"
+        return outcome(
+            "not_due",
+            f"not due before {due_before:%Y-%m-%d} (next renewal: {when})",
+            f"chưa đến hạn trước {due_before:%d/%m/%Y} (lần gia hạn tới: {when})",
+            due=due.at if due else None,
+            sha256=sha,
+        )
+    try:
+        new, manifest, tst, renames = await asic._rearchived(data, v, job.tsa(), job.digest)
+    except EsignError as exc:
+        return outcome(
+            "refused",
+            f"{due.message_en}; not renewed: {exc}",
+            f"{due.message_vi}; không gia hạn được: {exc.message_vi or exc}",
+            due=due.at,
+            sha256=sha,
+        )
+    after = _asic_due(new, rules)
+    if after is None or after.at < due_before:
+        why_en = after.message_en if after else "no date known"
+        why_vi = after.message_vi if after else "không rõ ngày"
+        return outcome(
+            "refused",
+            f"{due.message_en}; not renewed: the new timestamp would lapse before "
+            f"{due_before:%Y-%m-%d} too ({why_en}): choose a TSA whose certificate lasts longer",
+            f"{due.message_vi}; không gia hạn: dấu thời gian mới cũng hết hiệu lực trước "
+            f"{due_before:%d/%m/%Y} ({why_vi}): hãy chọn TSA có chứng thư số còn hạn lâu hơn",
+            due=due.at,
+            sha256=sha,
+        )
+    added = [*(f"{old} renamed {new_name}" for old, new_name in renames.items())]
+    added.append(f"archive manifest {manifest} with its timestamp {tst}")
+    try:
+        if evidence is not None and kept is not None:
+            _keep_evidence(Path(evidence), kept, report, doc, data, new, due_before, added)
+        with _core.atomic_output(doc) as (out, _target):
+            out.write(new)
+    except OSError as exc:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        return outcome(
+            "failed",
+            f"the evidence could not be kept, so the document was not renewed: {text}",
+            f"không lưu được bằng chứng nên tài liệu không được gia hạn: {text}",
+            due=due.at,
+            sha256=sha,
+        )
+    except EsignError as exc:
+        return outcome("failed", str(exc), str(exc), due=due.at, sha256=sha)
+    return outcome(
+        "renewed",
+        f"renewed ({due.message_en}); next renewal before {after.at:%Y-%m-%d}",
+        f"đã gia hạn ({due.message_vi}); lần gia hạn tới trước {after.at:%Y-%m-%d}",
+        due=due.at,
+        next_due=after.at,
+        added=tuple(added),
+        sha256=hashlib.sha256(new).hexdigest(),
+    )
+
+
+def _asic_due(data: bytes, rules: Any) -> _Due | None:
+    """When an ASiC-E container's proof lapses: its newest ``META-INF/*.tst`` token's
+    (archive manifests' timestamps), else the earliest of its CAdES signatures' (each over
+    the manifest that names it)."""
+    import zipfile
+    from io import BytesIO
+
+    from asn1crypto import cms
+    from pyhanko.sign.general import extract_certificate_info
+
+    from verify import cms_forms, process
+
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist() if n.upper().startswith("META-INF/")}
+    # the newest: the one the current archive manifest names, else the latest in time
+    # (then in name: timestamp002 after timestamp001)
+    last = _sig_reference(entries.get(asic.ARCHIVE_MANIFEST_NAME))
+    newest: tuple[bool, datetime, str, cms.SignedData] | None = None
+    for name, raw in entries.items():
+        if not name.lower().endswith(".tst"):
+            continue
+        sd = cms.ContentInfo.load(raw)["content"]
+        time = sd["encap_content_info"]["content"].parsed["gen_time"].native
+        key = (name == last, time, name, sd)
+        if newest is None or key[:3] > newest[:3]:
+            newest = key
+    if newest is not None:
+        _last, time, name, sd = newest
+        info = sd["encap_content_info"]["content"].parsed
+        algorithms = (
+            info["message_imprint"]["hash_algorithm"]["algorithm"].native,
+            *(si["digest_algorithm"]["algorithm"].native for si in sd["signer_infos"]),
+        )
+        evidence = process.TimestampEvidence(
+            "archive",
+            time,
+            True,
+            True,
+            True,
+            tsa_cert=extract_certificate_info(sd).signer_cert,
+            digest_algorithms=algorithms,
+            label=name,
+        )
+        lapse = timestamp_lapse(
+            evidence,
+            certificates=cms_forms.certificates(sd),
+            revocation=process.revocation_values(sd),
+            rules=rules,
+        )
+        if lapse is None:
+            return None
+        vi, en = CAUSES[lapse.cause]
+        return _Due(
+            lapse.at,
+            f"before {lapse.at:%Y-%m-%d}: {en} ({lapse.detail}, {name})",
+            f"trước {lapse.at:%d/%m/%Y}: {vi} ({lapse.detail}, {name})",
+        )
+    dues: list[RenewalDue] = []
+    for name, raw in entries.items():
+        if name.lower().endswith(".p7s"):
+            manifest = _manifest_naming(entries, name)
+            if manifest is not None:
+                dues.extend(renewal_due(raw, content=manifest, rules=rules))
+    earliest = _earliest(dues)
+    if earliest is None or earliest.due is None:
+        return None
+    return _Due(earliest.due, earliest.message_en, earliest.message_vi)
+
+
+def _manifest_naming(entries: dict[str, bytes], signature: str) -> bytes | None:
+    """The ``ASiCManifest*.xml`` whose ``SigReference`` names ``signature``."""
+    for name, raw in entries.items():
+        if not name[len("META-INF/") :].lower().startswith("asicmanifest"):
+            continue
+        if _sig_reference(raw) == signature:
+            return raw
+    return None
+
+
+def _sig_reference(manifest: bytes | None) -> str | None:
+    """The entry a manifest's ``SigReference`` names (None: none, or not readable)."""
+    from urllib.parse import unquote
+
+    from lxml import etree
+
+    if manifest is None:
+        return None
+    try:
+        root = etree.fromstring(manifest, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return None
+    for ref in root.iter("{*}SigReference"):
+        return unquote(ref.get("URI") or "")
+    return None
 
 
 def _content_of(doc: Path, data: bytes) -> bytes | None:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import subprocess
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -247,3 +248,48 @@ def test_cli_archive_brings_a_b_lt_container_to_b_lta(
     }
     report = checker.verify(lta)
     assert report.indication is Indication.TOTAL_PASSED, report.message_en
+
+
+def test_esign_renew_renews_an_asice_whose_archive_timestamp_lapses(
+    signer_for, public_trust: TrustProfile, checker: Verifier, demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """``esign renew`` over a folder of ASiC-E containers: the one whose newest archive
+    timestamp comes from the TSA certificate that expires in 2027 is renewed before 2028
+    (ASiCArchiveManifest001.xml, timestamp002.tst; next renewal 2039), the one timestamped
+    under the 2039 certificate is not due and keeps its bytes."""
+    from tests.esign.test_renew import DUE_BEFORE, TSA_2027_EXPIRY, tsa_2027
+
+    folder = tmp_path / "luu-tru"
+    folder.mkdir()
+    for name, tsa_url in (("a.asice", tsa_2027(demo_pki)), ("b.asice", demo_pki.tsa_url("public"))):
+        esign.sign_asic(
+            [("don.txt", name.encode())],
+            folder / name,
+            signer_for("citizen"),
+            level="B-LTA",
+            trust=public_trust,
+            tsa_url=tsa_url,
+        )
+    b_before = (folder / "b.asice").read_bytes()
+    outcomes = esign.renew(
+        [folder], due_before=DUE_BEFORE, trust=public_trust, tsa_url=demo_pki.tsa_url("public")
+    )
+    assert [(Path(o.path).name, o.status) for o in outcomes] == [
+        ("a.asice", "renewed"),
+        ("b.asice", "not_due"),
+    ]
+    renewed, not_due = outcomes
+    assert renewed.due == TSA_2027_EXPIRY
+    assert renewed.next_due == datetime(2039, 1, 1, tzinfo=UTC)
+    assert renewed.added == (
+        f"{ARCHIVE_MANIFEST_NAME} renamed META-INF/ASiCArchiveManifest001.xml",
+        f"archive manifest {ARCHIVE_MANIFEST_NAME} with its timestamp META-INF/timestamp002.tst",
+    )
+    assert renewed.message_en.startswith(
+        "renewed (before 2027-06-01: the TSA certificate of the last timestamp expires"
+    )
+    assert not_due.message_en == "not due before 2028-01-01 (next renewal: 2039-01-01)"
+    assert (folder / "b.asice").read_bytes() == b_before
+    report = checker.verify(folder / "a.asice")
+    assert report.indication is Indication.TOTAL_PASSED, report.message_en
+    assert [s.field_name for s in report.signatures][-1] == "META-INF/timestamp002.tst"
