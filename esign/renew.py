@@ -183,7 +183,7 @@ async def arenew(
         if progress is not None:
             progress(finished, len(docs), outcome)
 
-    if executor is None and workers <= 1:
+    if (executor is None and workers <= 1) or not docs:
         for n, doc in enumerate(docs):
             record(n, await _renew_guarded(doc, job, due_before, done, evidence_dir))
     elif executor is not None:

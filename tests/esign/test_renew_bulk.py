@@ -121,8 +121,9 @@ def test_renew_on_a_dask_cluster_gives_the_outcomes_of_the_local_run(
     """``esign renew FOLDER --dask ADDRESS`` on a LocalCluster of two worker processes, in
     chunks of four documents: the same outcome for each document as one local process
     (renewed, not due, refused, with the same dates and additions), one progress line per
-    document, the same summary and exit status; the state file, written by this process
-    as chunks come back, lets a second Dask run skip them all; the renewed files verify."""
+    document, the same summary and exit status; the workers keep each renewal's evidence
+    in the shared folder; the state file, written by this process as chunks come back, lets
+    a second Dask run skip them all; the renewed files verify."""
     from distributed import Client, LocalCluster
 
     root, tsa = p12_dir / "public-root.pem", demo_pki.tsa_url("public")
@@ -139,7 +140,18 @@ def test_renew_on_a_dask_cluster_gives_the_outcomes_of_the_local_run(
         clocks = client.run(_pin_worker_clock, PINNED_NOW)
         assert len(clocks) == 2
         state = tmp_path / "dask.jsonl"
-        remote = _renew_cli(dask_dir, root, tsa, state, capsys, "--dask", cluster.scheduler_address)
+        evidence = tmp_path / "evidence"
+        remote = _renew_cli(
+            dask_dir,
+            root,
+            tsa,
+            state,
+            capsys,
+            "--dask",
+            cluster.scheduler_address,
+            "--evidence",
+            str(evidence),
+        )
         again = _renew_cli(dask_dir, root, tsa, state, capsys, "--dask", cluster.scheduler_address)
         workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
     assert len(workers) == 2
@@ -154,12 +166,23 @@ def test_renew_on_a_dask_cluster_gives_the_outcomes_of_the_local_run(
     summary = "8 renewed, 3 not due, 1 refused, 0 failed, 0 skipped"
     assert local[1].rstrip().endswith(summary)
     assert remote[1].rstrip().endswith(summary)
-    assert sorted(line.split("] ", 1)[1] for line in remote[2].splitlines()) == sorted(
+    progress = [line for line in remote[2].splitlines() if line.startswith("esign renew: [")]
+    assert remote[2].splitlines()[len(progress) :] == [f"esign renew: evidence kept in {evidence}"]
+    assert sorted(line.split("] ", 1)[1] for line in progress) == sorted(
         line.split("] ", 1)[1].replace(str(local_dir), str(dask_dir))
         for line in local[2].splitlines()
     )
-    assert [line.split("] ")[0] for line in remote[2].splitlines()] == [
+    assert [line.split("] ")[0] for line in progress] == [
         f"esign renew: [{n}/12" for n in range(1, 13)
+    ]
+    kept = {
+        json.loads((d / "renewal.json").read_text(encoding="utf-8"))["path"]
+        for d in evidence.iterdir()
+    }
+    assert sorted(Path(p).name for p in kept) == [
+        *(f"doc0{i}.pdf" for i in range(6)),
+        "form0.xml.p7s",
+        "form1.xml.p7s",
     ]
     assert again[1].rstrip().endswith("0 renewed, 0 not due, 1 refused, 0 failed, 11 skipped")
     checker = Verifier(public_trust, ValidationPolicy(validation_time=PINNED_NOW, network=False))
