@@ -31,8 +31,13 @@ a B-LT corpus signed at the time of the run (the first corpus's embedded answers
 expired by now).
 
 XML (``xml``): hoso ``verify_many`` (full validation: chain, revocation, constraints,
-wrapping checks) against a python-xmlsec loop that only checks the seller's signature
-value and reference digests with the key of the certificate in KeyInfo.
+wrapping checks; after the first invoice of a seller, its judgement comes from a per-signer
+template while the parse, wrapping checks, digests, signature value, facts and times are
+still checked for each invoice: :func:`verify.fastpath.xml`) against a python-xmlsec loop
+that only checks the seller's signature value and reference digests with the key of the
+certificate in KeyInfo. With ``--repeat R`` the XML rows run in R rounds of one run each
+(hoso 1 worker, 2 workers, xmlsec, in turn), and each row is its run of median time: a
+change in the machine's load falls on hoso and its peer alike.
 
 Every approach checks the first ``--n`` documents of each corpus, except the pyHanko loop
 with a fresh context per document, which checks ``--n-fresh``: it keeps nothing from one
@@ -524,6 +529,29 @@ def measure_median(
     return rows[len(rows) // 2]
 
 
+def measure_interleaved(
+    approaches: tuple[str, ...],
+    manifest: Path,
+    roots: Path,
+    n: int,
+    kind: str,
+    repeat: int,
+    cache: Path,
+) -> list[Row]:
+    """Every approach once per round, ``repeat`` rounds one after the other, so that a
+    change in the machine's load falls on all of them alike; for each, the run of median
+    time (hoso 1 worker: the first round's revocation cache is ``cache``, the others start
+    empty too)."""
+    runs: dict[str, list[Row]] = {a: [] for a in approaches}
+    for r in range(repeat):
+        for approach in approaches:
+            where = None
+            if approach == "hoso-1":
+                where = cache if r == 0 else cache.with_name(f"{cache.name}-rep{r}")
+            runs[approach].append(measure(approach, manifest, roots, n, kind, where))
+    return [sorted(rs, key=lambda row: row.seconds)[len(rs) // 2] for rs in runs.values()]
+
+
 def _print(lines: list[str], text: str = "") -> None:
     print(text, flush=True)
     lines.append(text)
@@ -636,6 +664,10 @@ def main(argv: list[str] | None = None) -> int:
                 if offline and kind == "lt":
                     use = _lt_now(lines, base, args.n)
                 manifests[(kind, offline)] = use
+                if kind == "xml":  # cheap peer: every row in every round, medians
+                    rows = measure_interleaved(approaches, *use, args.n, kind, args.repeat, cache)
+                    results.update({(kind, row.approach, args.n): row for row in rows})
+                    approaches = ()
                 for approach in approaches:
                     n = args.n_fresh if approach == "pyhanko-fresh" else args.n
                     kept = cache if approach in ("hoso-1", "hoso-1-warm") else None
@@ -741,7 +773,7 @@ def targets(
     """Print the issue's targets; return the (kind, hoso approach) pairs that missed one."""
     missed: list[tuple[str, str]] = []
     _print(lines)
-    _print(lines, "### Targets (same run; hoso rows are medians)")
+    _print(lines, "### Targets (same run; hoso rows, and every e-invoice row, are medians)")
     _print(lines)
     _print(lines, "| target | measured | met |")
     _print(lines, "|---|---:|---|")
