@@ -795,8 +795,13 @@ def _read_container(data: bytes) -> tuple[dict[str, bytes], list[str]]:
             entries = {n: zf.read(n) for n in order}
     except zipfile.BadZipFile as exc:
         raise InputError(f"not a readable ASiC container: {exc}") from exc
-    if not any(n.lower().startswith("meta-inf/signature") for n in order):
-        raise InputError("the ASiC-E container holds no CAdES signature (META-INF/signature*)")
+    if not any(
+        n.lower().startswith("meta-inf/signature") and n.lower().endswith(".p7s") for n in order
+    ):
+        raise InputError(
+            "the ASiC-E container holds no CAdES signature (META-INF/signature*.p7s): archive "
+            "manifests are for ASiC-E with CAdES (XAdES keeps its archive timestamps inside)"
+        )
     return entries, order
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from asn1crypto import cms, pem
 from lxml import etree
 
@@ -293,3 +294,25 @@ def test_esign_renew_renews_an_asice_whose_archive_timestamp_lapses(
     report = checker.verify(folder / "a.asice")
     assert report.indication is Indication.TOTAL_PASSED, report.message_en
     assert [s.field_name for s in report.signatures][-1] == "META-INF/timestamp002.tst"
+
+
+def test_archive_asic_refuses_what_is_not_an_asice_with_cades(
+    public_trust: TrustProfile, tsa, tmp_path: Path
+) -> None:
+    """An ASiC-S container, and an ASiC-E whose signature is XAdES (which keeps its archive
+    timestamps inside), get no archive manifest: an input error naming why, nothing
+    written."""
+    asics = esign.timestamp_asic_s(
+        ("hoa-don.xml", b"<HDon/>"), None, trust=public_trust, tsa_url=tsa["public"]
+    ).data
+    assert asics is not None
+    xades = io.BytesIO()
+    with zipfile.ZipFile(xades, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.etsi.asic-e+zip")
+        zf.writestr("a.txt", b"a")
+        zf.writestr("META-INF/signatures001.xml", b"<XAdESSignatures/>")
+    out = tmp_path / "out.asice"
+    for given, why in ((asics, "not an ASiC-E container"), (xades.getvalue(), "XAdES")):
+        with pytest.raises(esign.InputError, match=why):
+            archive_asic(given, out, trust=public_trust, tsa_url=tsa["public"])
+    assert not out.exists()
