@@ -13,7 +13,10 @@ Before producing anything, the signer's certificate is checked with :mod:`verify
 """
 
 from esign.asic import (
+    AsicArchived,
     AsicTimestamped,
+    aarchive_asic,
+    archive_asic,
     asign_asic,
     atimestamp_asic_s,
     sign_asic,
@@ -102,6 +105,7 @@ __all__ = [
     "PUBLIC",
     "SPECIALIZED",
     "VIETNAM_TIME",
+    "AsicArchived",
     "AsicTimestamped",
     "AugmentRefused",
     "AugmentResult",
@@ -151,10 +155,12 @@ __all__ = [
     "XmlInputError",
     "XmlSigned",
     "XmlTwoPhaseSigner",
+    "aarchive_asic",
     "aaugment",
     "aaugment_cms",
     "aaugment_pdf",
     "afrom_csc",
+    "archive_asic",
     "arenew",
     "asign_asic",
     "asign_detached",
