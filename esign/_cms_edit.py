@@ -11,9 +11,12 @@ move unsigned attributes and break the archive timestamps over them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from asn1crypto import core
+from verify import ber
+from verify.ber import Tlv as _Tlv
+from verify.ber import oid_der as _oid
+from verify.ber import read_one as _one
+from verify.ber import tlv as _tlv
 
 __all__ = [
     "OCSP_RESPONSE_FORMAT",
@@ -29,96 +32,6 @@ SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14"
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"
 """id-ri-ocsp-response (RFC 5940): an OCSPResponse as an otherRevInfo of SignedData.crls."""
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
-_MAX_DEPTH = 32
-
-
-@dataclass(frozen=True)
-class _Tlv:
-    """One BER value as encoded."""
-
-    first: int
-    header: bytes
-    contents: bytes
-    trailer: bytes
-
-    @property
-    def encoded(self) -> bytes:
-        return self.header + self.contents + self.trailer
-
-    @property
-    def constructed(self) -> bool:
-        return bool(self.first & 0x20)
-
-    def children(self) -> list[_Tlv]:
-        if not self.constructed:
-            raise ValueError("a primitive value has no children")
-        kids: list[_Tlv] = []
-        pos = 0
-        while pos < len(self.contents):
-            kid, pos = _read(self.contents, pos, 0)
-            kids.append(kid)
-        return kids
-
-
-def _read(data: bytes, pos: int, depth: int) -> tuple[_Tlv, int]:
-    start, end = pos, len(data)
-    if pos + 2 > end:
-        raise ValueError("truncated value")
-    first = data[pos]
-    pos += 1
-    if first & 0x1F == 0x1F:  # high tag number: skip its octets
-        while True:
-            if pos >= end:
-                raise ValueError("bad tag")
-            more = data[pos] & 0x80
-            pos += 1
-            if not more:
-                break
-    if pos >= end:
-        raise ValueError("truncated length")
-    lb = data[pos]
-    pos += 1
-    if lb == 0x80:
-        if not first & 0x20 or depth >= _MAX_DEPTH:
-            raise ValueError("bad indefinite length")
-        body = pos
-        while True:
-            if pos + 2 <= end and data[pos] == 0 and data[pos + 1] == 0:
-                return _Tlv(first, data[start:body], data[body:pos], b"\0\0"), pos + 2
-            _, pos = _read(data, pos, depth + 1)
-    if lb & 0x80:
-        n = lb & 0x7F
-        if n > 8 or pos + n > end:
-            raise ValueError("bad length")
-        length = int.from_bytes(data[pos : pos + n], "big")
-        pos += n
-    else:
-        length = lb
-    if pos + length > end:
-        raise ValueError("truncated value")
-    return _Tlv(first, data[start:pos], data[pos : pos + length], b""), pos + length
-
-
-def _one(data: bytes) -> _Tlv:
-    tlv, end = _read(data, 0, 0)
-    if end != len(data):
-        raise ValueError("trailing bytes after the CMS")
-    return tlv
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
-
-
-def _tlv(tag: int, contents: bytes) -> bytes:
-    return bytes([tag]) + _length(len(contents)) + contents
-
-
-def _oid(dotted: str) -> bytes:
-    return bytes(core.ObjectIdentifier(dotted).dump())
 
 
 def attribute(oid: str, *values: bytes) -> bytes:
@@ -154,23 +67,10 @@ def signed_data_fields(raw: bytes) -> list[bytes]:
 def append_unsigned_attribute(raw: bytes, signer_index: int, attr: bytes) -> bytes:
     """``raw`` (a ContentInfo holding a SignedData) with ``attr`` (a DER ``Attribute``)
     appended to the unsigned attributes of SignerInfo ``signer_index``."""
-    _sd, fields = _signed_data(raw)
-    infos = fields[-1].children()
-    if not 0 <= signer_index < len(infos):
-        raise ValueError(f"no SignerInfo number {signer_index}")
-    parts = infos[signer_index].children()
-    if parts and parts[-1].first == 0xA1:
-        kept = b"".join(p.encoded for p in parts[:-1])
-        unsigned = _tlv(0xA1, parts[-1].contents + attr)
-    else:
-        kept = b"".join(p.encoded for p in parts)
-        unsigned = _tlv(0xA1, attr)
-    new_info = _tlv(0x30, kept + unsigned)
-    new_infos = _tlv(
-        0x31,
-        b"".join(new_info if i == signer_index else s.encoded for i, s in enumerate(infos)),
+    sd, _fields = _signed_data(raw)
+    return _tlv(
+        0x30, _oid(_SIGNED_DATA) + _tlv(0xA0, ber.append_unsigned_attribute(sd, signer_index, attr))
     )
-    return _content_info([*(f.encoded for f in fields[:-1]), new_infos])
 
 
 def add_validation_data(

@@ -75,6 +75,13 @@ from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from verify import process
+from verify.ber import MAX_DEPTH
+from verify.ber import Tlv as _Tlv
+from verify.ber import append_unsigned_attribute as _append_unsigned
+from verify.ber import der_length as _der_length
+from verify.ber import oid_der as _oid_der
+from verify.ber import read_one as _one
+from verify.ber import tlv as _tlv
 
 __all__ = [
     "ARCHIVE_TIMESTAMP_V2",
@@ -122,7 +129,6 @@ SignedDataLike: TypeAlias = cms.SignedData | cms.ContentInfo | bytes
 SignerInfoLike: TypeAlias = cms.SignerInfo | int
 """A SignerInfo, or its place among the SignedData's SignerInfos."""
 _DEFAULT_INDEX_HASH = "sha256"
-_MAX_DEPTH = 16  # nesting of indefinite-length values followed when splitting BER
 _MAX_DER_DEPTH = 64  # nesting followed when re-encoding a value in DER
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
@@ -1020,87 +1026,6 @@ def _digest(algorithm: str, data: bytes) -> bytes:
 # -- the structures, read as encoded ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Tlv:
-    """One BER value as encoded: its header, contents and end-of-contents (if any)."""
-
-    class_: int
-    constructed: bool
-    tag: int
-    header: bytes
-    contents: bytes
-    trailer: bytes
-
-    @property
-    def encoded(self) -> bytes:
-        return self.header + self.contents + self.trailer
-
-    def is_universal(self, tag: int) -> bool:
-        return self.class_ == 0 and self.tag == tag
-
-    def is_context(self, tag: int) -> bool:
-        return self.class_ == 2 and self.tag == tag and self.constructed
-
-    def children(self) -> list[_Tlv]:
-        if not self.constructed:
-            raise ValueError("a primitive value has no children")
-        kids: list[_Tlv] = []
-        pos = 0
-        while pos < len(self.contents):
-            kid, pos = _read(self.contents, pos, 0)
-            kids.append(kid)
-        return kids
-
-
-def _read(data: bytes, pos: int, depth: int) -> tuple[_Tlv, int]:
-    """The value at ``pos`` of ``data`` and the position after it."""
-    start, end = pos, len(data)
-    if pos >= end:
-        raise ValueError("truncated value")
-    first = data[pos]
-    pos += 1
-    class_, constructed, tag = first >> 6, bool(first & 0x20), first & 0x1F
-    if tag == 0x1F:
-        tag = 0
-        while True:
-            if pos >= end or tag > 0xFFFFFF:
-                raise ValueError("bad tag")
-            b = data[pos]
-            pos += 1
-            tag = (tag << 7) | (b & 0x7F)
-            if not b & 0x80:
-                break
-    if pos >= end:
-        raise ValueError("truncated length")
-    lb = data[pos]
-    pos += 1
-    if lb == 0x80:
-        if not constructed or depth >= _MAX_DEPTH:
-            raise ValueError("bad indefinite length")
-        body = pos
-        while True:
-            if pos + 2 <= end and data[pos] == 0 and data[pos + 1] == 0:
-                return (
-                    _Tlv(class_, constructed, tag, data[start:body], data[body:pos], b"\0\0"),
-                    pos + 2,
-                )
-            _, pos = _read(data, pos, depth + 1)
-    if lb & 0x80:
-        n = lb & 0x7F
-        if n > 8 or pos + n > end:
-            raise ValueError("bad length")
-        length = int.from_bytes(data[pos : pos + n], "big")
-        pos += n
-    else:
-        length = lb
-    if pos + length > end:
-        raise ValueError("truncated value")
-    return (
-        _Tlv(class_, constructed, tag, data[start:pos], data[pos : pos + length], b""),
-        pos + length,
-    )
-
-
 def _raw(value: SignedDataLike | cms.SignerInfo) -> bytes:
     """The encoding of ``value`` as it was read. asn1crypto's ``dump()`` re-encodes a value
     whose header (or an explicit tag's) has an indefinite length, sorting every SET OF
@@ -1118,13 +1043,6 @@ def _signer(signed_data: SignedDataLike, signer_info: SignerInfoLike) -> _Signer
             raise ValueError(f"no SignerInfo number {signer_info}")
         return _parse_signer_info(infos[signer_info].encoded)
     return _parse_signer_info(_raw(signer_info))
-
-
-def _one(data: bytes) -> _Tlv:
-    tlv, end = _read(data, 0, 0)
-    if end != len(data):
-        raise ValueError("trailing data")
-    return tlv
 
 
 def _kids(tlv: _Tlv | None) -> list[_Tlv]:
@@ -1190,7 +1108,7 @@ def _octets(tlv: _Tlv, depth: int) -> bytes:
         raise ValueError("eContent is not an OCTET STRING")
     if not tlv.constructed:
         return tlv.contents
-    if depth >= _MAX_DEPTH:
+    if depth >= MAX_DEPTH:
         raise ValueError("eContent nested too deep")
     return b"".join(_octets(kid, depth + 1) for kid in tlv.children())
 
@@ -1377,45 +1295,6 @@ def _ident_length(header: bytes) -> int:
 
 
 # -- writing ------------------------------------------------------------------------------------
-
-
-def _der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tlv(tag: int, contents: bytes) -> bytes:
-    return bytes([tag]) + _der_length(len(contents)) + contents
-
-
-def _oid_der(dotted: str) -> bytes:
-    return bytes(core.ObjectIdentifier(dotted).dump())
-
-
-def _append_unsigned(signed_data: _Tlv, signer_index: int, attribute: bytes) -> bytes:
-    """``signed_data`` (a SignedData SEQUENCE) re-encoded with ``attribute`` appended to
-    the unsigned attributes of SignerInfo ``signer_index``; every other value keeps its
-    encoding (definite lengths are written where a length changes)."""
-    kids = signed_data.children()
-    infos = kids[-1]
-    if not infos.is_universal(17):
-        raise ValueError("bad signerInfos")
-    signers = infos.children()
-    if not 0 <= signer_index < len(signers):
-        raise ValueError(f"no SignerInfo number {signer_index}")
-    target = signers[signer_index]
-    fields = target.children()
-    if fields and fields[-1].is_context(1):
-        unsigned = _tlv(0xA1, fields[-1].contents + attribute)
-        fields_raw = b"".join(f.encoded for f in fields[:-1]) + unsigned
-    else:
-        fields_raw = b"".join(f.encoded for f in fields) + _tlv(0xA1, attribute)
-    signers_raw = b"".join(
-        _tlv(0x30, fields_raw) if i == signer_index else s.encoded for i, s in enumerate(signers)
-    )
-    return _tlv(0x30, b"".join(k.encoded for k in kids[:-1]) + _tlv(0x31, signers_raw))
 
 
 def _short(exc: BaseException) -> str:

@@ -1,0 +1,167 @@
+"""BER values read as they were encoded, and the few edits that keep every other byte.
+
+A CMS signature's hashes (an archive timestamp's imprint, a signature over signed
+attributes) are over bytes as they were written, which may be BER with indefinite lengths;
+asn1crypto's ``dump()`` re-encodes, sorting SETs, which changes them. :func:`read_one`
+splits a value into :class:`Tlv` parts that keep their encoding, and
+:func:`append_unsigned_attribute` adds an unsigned attribute to one SignerInfo without
+touching anything else (definite lengths are written only where a length changes). The
+verifier reads archive timestamps with it (:mod:`verify.cades_archive`); esign augments
+signatures with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asn1crypto import core
+
+__all__ = [
+    "MAX_DEPTH",
+    "Tlv",
+    "append_unsigned_attribute",
+    "der_length",
+    "oid_der",
+    "read",
+    "read_one",
+    "tlv",
+]
+
+MAX_DEPTH = 32
+"""Nesting of indefinite-length values followed when splitting BER (hostile input bound)."""
+
+
+@dataclass(frozen=True)
+class Tlv:
+    """One BER value as encoded: its header, contents and end-of-contents (if any)."""
+
+    class_: int
+    constructed: bool
+    tag: int
+    header: bytes
+    contents: bytes
+    trailer: bytes
+
+    @property
+    def encoded(self) -> bytes:
+        return self.header + self.contents + self.trailer
+
+    @property
+    def first(self) -> int:
+        """The identifier octet (``0x30`` a SEQUENCE, ``0xA0`` a constructed [0]...)."""
+        return self.header[0]
+
+    def is_universal(self, tag: int) -> bool:
+        return self.class_ == 0 and self.tag == tag
+
+    def is_context(self, tag: int) -> bool:
+        return self.class_ == 2 and self.tag == tag and self.constructed
+
+    def children(self) -> list[Tlv]:
+        if not self.constructed:
+            raise ValueError("a primitive value has no children")
+        kids: list[Tlv] = []
+        pos = 0
+        while pos < len(self.contents):
+            kid, pos = read(self.contents, pos)
+            kids.append(kid)
+        return kids
+
+
+def read(data: bytes, pos: int = 0, depth: int = 0) -> tuple[Tlv, int]:
+    """The value at ``pos`` of ``data`` and the position after it. Raises ``ValueError``
+    on anything truncated or malformed."""
+    start, end = pos, len(data)
+    if pos >= end:
+        raise ValueError("truncated value")
+    first = data[pos]
+    pos += 1
+    class_, constructed, tag = first >> 6, bool(first & 0x20), first & 0x1F
+    if tag == 0x1F:
+        tag = 0
+        while True:
+            if pos >= end or tag > 0xFFFFFF:
+                raise ValueError("bad tag")
+            b = data[pos]
+            pos += 1
+            tag = (tag << 7) | (b & 0x7F)
+            if not b & 0x80:
+                break
+    if pos >= end:
+        raise ValueError("truncated length")
+    lb = data[pos]
+    pos += 1
+    if lb == 0x80:
+        if not constructed or depth >= MAX_DEPTH:
+            raise ValueError("bad indefinite length")
+        body = pos
+        while True:
+            if pos + 2 <= end and data[pos] == 0 and data[pos + 1] == 0:
+                return (
+                    Tlv(class_, constructed, tag, data[start:body], data[body:pos], b"\0\0"),
+                    pos + 2,
+                )
+            _, pos = read(data, pos, depth + 1)
+    if lb & 0x80:
+        n = lb & 0x7F
+        if n > 8 or pos + n > end:
+            raise ValueError("bad length")
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    else:
+        length = lb
+    if pos + length > end:
+        raise ValueError("truncated value")
+    return (
+        Tlv(class_, constructed, tag, data[start:pos], data[pos : pos + length], b""),
+        pos + length,
+    )
+
+
+def read_one(data: bytes) -> Tlv:
+    """``data`` as exactly one value (trailing bytes are an error)."""
+    value, end = read(data)
+    if end != len(data):
+        raise ValueError("trailing data")
+    return value
+
+
+def der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def tlv(tag: int, contents: bytes) -> bytes:
+    """A definite-length value with the one-octet identifier ``tag``."""
+    return bytes([tag]) + der_length(len(contents)) + contents
+
+
+def oid_der(dotted: str) -> bytes:
+    return bytes(core.ObjectIdentifier(dotted).dump())
+
+
+def append_unsigned_attribute(signed_data: Tlv, signer_index: int, attribute: bytes) -> bytes:
+    """``signed_data`` (a SignedData SEQUENCE) re-encoded with ``attribute`` (a DER
+    ``Attribute``) appended to the unsigned attributes of SignerInfo ``signer_index``;
+    every other value keeps its encoding."""
+    kids = signed_data.children()
+    if not kids:
+        raise ValueError("empty SignedData")
+    infos = kids[-1]
+    if not infos.is_universal(17):
+        raise ValueError("bad signerInfos")
+    signers = infos.children()
+    if not 0 <= signer_index < len(signers):
+        raise ValueError(f"no SignerInfo number {signer_index}")
+    fields = signers[signer_index].children()
+    if fields and fields[-1].is_context(1):
+        unsigned = tlv(0xA1, fields[-1].contents + attribute)
+        fields_raw = b"".join(f.encoded for f in fields[:-1]) + unsigned
+    else:
+        fields_raw = b"".join(f.encoded for f in fields) + tlv(0xA1, attribute)
+    signers_raw = b"".join(
+        tlv(0x30, fields_raw) if i == signer_index else s.encoded for i, s in enumerate(signers)
+    )
+    return tlv(0x30, b"".join(k.encoded for k in kids[:-1]) + tlv(0x31, signers_raw))
