@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -246,7 +250,8 @@ class _Server:
                     except OSError:
                         pass  # the client stopped reading: what the bound is for
                     return
-                status, ctype, body = outer.routes.get(self.path, (404, "text/plain", b"none"))
+                route = self.path.split("?")[0]  # a query only tells tests' requests apart
+                status, ctype, body = outer.routes.get(route, (404, "text/plain", b"none"))
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -434,3 +439,44 @@ def test_a_server_minting_issuers_for_ever_is_followed_only_so_far(
     assert report.signatures[0].sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
     assert 1 <= fetched <= 16
     assert "16 certificates were fetched for one validation" in report.signatures[0].message_en
+
+
+def test_the_command_keeps_the_fetched_issuer_for_a_later_offline_run(
+    pki: _PKI, server: _Server, tmp_path: Path
+) -> None:
+    """``verify --cache DIR`` online fetches the sub-CA and keeps it; a later ``verify
+    --offline`` with the same folder passes without a request; with another folder it
+    cannot, and says the address was not tried. Each run is a process of its own."""
+    url = server.url("/ca2.crt?cli")
+    content, sig, root = tmp_path / "hd.xml", tmp_path / "hd.xml.p7s", tmp_path / "root.pem"
+    content.write_bytes(CONTENT)
+    sig.write_bytes(pki.sign(url))
+    root.write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
+    common = ["--trust", str(root), "--no-trust-store", "--revocation", "off"]
+    common += ["--at", PINNED_NOW.isoformat(), "--json", "--detached", str(sig)]
+
+    def run(*extra: str) -> dict[str, Any]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "verify", *common, *extra, str(content)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        report: dict[str, Any] = json.loads(proc.stdout)
+        report["exit"] = proc.returncode
+        return report
+
+    online = run("--cache", str(tmp_path / "kept"))
+    assert online["exit"] == 0, (online["indication"], online["message_en"])
+    asked = server.hits.get("/ca2.crt?cli", 0)
+    assert asked >= 1
+    offline = run("--offline", "--cache", str(tmp_path / "kept"))
+    assert offline["exit"] == 0, (offline["indication"], offline["message_en"])
+    assert server.hits.get("/ca2.crt?cli", 0) == asked
+    elsewhere = run("--offline", "--cache", str(tmp_path / "empty"))
+    assert elsewhere["exit"] != 0
+    assert elsewhere["indication"] == "INDETERMINATE"
+    assert f"its address {url} was not tried (offline)" in elsewhere["message_en"]
+    assert server.hits.get("/ca2.crt?cli", 0) == asked
