@@ -295,14 +295,6 @@ def failed_report(report: SignatureReport, reason_vi: str, reason_en: str) -> Si
     )
 
 
-def _said(reason: str, vague: str, precise: str) -> str:
-    """``reason`` with its vague account of a failed fetch made precise (or the precise
-    account added, should the wording ever change)."""
-    if vague in reason:
-        return reason.replace(vague, precise, 1)
-    return f"{reason} ({precise})"
-
-
 def _time_dependent(status: StandardCMSSignatureStatus) -> bool:
     sub = sub_of(status.trust_problem_indic) if status.trust_problem_indic else None
     return bool(status.revoked) or sub in (
@@ -613,36 +605,20 @@ class Engine:
         """Why no path leads from ``cert`` to an anchor; when the missing issuer's address
         was tried and failed, what the address answered (refused, timed out, HTTP 404,
         not a certificate, not the issuer)."""
-        asked: list[str] = []
 
-        def fetched(url: str) -> list[x509.Certificate]:
-            asked.append(url)
-            return self.cache.certificates_from(url)
+        def failed(url: str) -> tuple[str, str] | None:
+            found = self.cache.failure(url)
+            return None if found is None else (found.reason_vi, found.reason_en)
 
-        vi, en = process.no_chain_reason(
+        return process.no_chain_reason(
             cert,
             carried,
             self.trust.anchors,
             self.trust.intermediates,
             profile=self.trust.name,
             network=self.policy.network,
-            fetched=fetched,
-        )
-        failures = [f for f in map(self.cache.failure, dict.fromkeys(asked)) if f is not None]
-        if not failures:
-            return vi, en
-        if len(failures) == 1 == len(set(asked)):  # the address is named already
-            said_vi, said_en = failures[0].reason_vi, failures[0].reason_en
-        else:
-            said_vi = "; ".join(f"{f.url}: {f.reason_vi}" for f in failures)
-            said_en = "; ".join(f"{f.url}: {f.reason_en}" for f in failures)
-        vague_vi, vague_en = (
-            "nhưng không được chứng thư số dùng được",
-            "was tried and gave no usable certificate",
-        )
-        return (
-            _said(vi, vague_vi, f"nhưng thất bại ({said_vi})"),
-            _said(en, vague_en, f"was tried and failed ({said_en})"),
+            fetched=self.cache.certificates_from,
+            failed=failed,
         )
 
     def document(

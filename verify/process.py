@@ -887,11 +887,14 @@ def no_chain_reason(
     profile: str,
     network: bool,
     fetched: Callable[[str], Sequence[x509.Certificate]] = lambda _url: (),
+    failed: Callable[[str], tuple[str, str] | None] = lambda _url: None,
 ) -> tuple[str, str]:
     """Why no path leads from ``signer`` to an anchor, said so an auditor can act: the
     certificate whose issuer is missing, that issuer's name, whether the signature carried
-    it, and the address the certificate gives for it (AIA caIssuers) and whether it was
-    tried; or the root the path ends at, which the trust profile does not hold."""
+    it, and the address the certificate gives for it (AIA caIssuers), whether it was tried
+    and what it answered (``failed``: (vi, en) of a fetch from that address that failed,
+    e.g. connection refused, HTTP 404, not the issuer); or the root the path ends at, which
+    the trust profile does not hold."""
     pool = [*carried, *others, *anchors]
     anchor_ders = {a.dump() for a in anchors}
     cert = signer
@@ -919,7 +922,16 @@ def no_chain_reason(
                 if by_name
                 else "chữ ký không kèm chứng thư số này"
             )
-            if urls and network:
+            answers = [(url, found) for url in urls if (found := failed(url)) is not None]
+            if urls and network and answers:
+                if len(answers) == 1 == len(urls):  # the address is named already
+                    said_vi, said_en = answers[0][1]
+                else:
+                    said_vi = "; ".join(f"{url}: {vi}" for url, (vi, _en) in answers)
+                    said_en = "; ".join(f"{url}: {en}" for url, (_vi, en) in answers)
+                fetch_en = f"its address {', '.join(urls)} was tried and failed ({said_en})"
+                fetch_vi = f"đã thử tải từ {', '.join(urls)} nhưng thất bại ({said_vi})"
+            elif urls and network:
                 fetch_en = f"its address {', '.join(urls)} was tried and gave no usable certificate"
                 fetch_vi = (
                     f"đã thử tải từ {', '.join(urls)} nhưng không được chứng thư số dùng được"
