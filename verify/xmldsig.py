@@ -30,7 +30,9 @@ external references; size, depth, element, signature and reference counts are bo
 Canonicalisation note: serialising a subtree with lxml and canonicalising it in place can
 add a spurious ``xmlns=""`` that breaks genuine signatures; every node-set here is
 re-parsed from its own serialisation (which carries the in-scope namespace declarations)
-before it is canonicalised; inherited ``xml:*`` attributes are added as C14N requires.
+before it is canonicalised; inherited ``xml:*`` attributes are added as C14N requires. A
+subtree that involves no namespace and inherits no ``xml:*`` attribute (an e-invoice's
+``DLHDon``) gives the same bytes canonicalised where it is, and is.
 """
 
 from __future__ import annotations

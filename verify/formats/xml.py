@@ -13,6 +13,10 @@ timestamp of the process; ``CertificateValues`` and ``RevocationValues`` go to t
 validation context and to the process's revocation values (source ``XAdES``). When the
 process accepts a proof of existence, the signer's certificate is checked at that time
 (past signature validation), as for CMS. Without them, nothing changes.
+
+In bulk, the judgement of a document's signers (everything after :func:`inspect_xml` and the
+facts) comes from :func:`verify.fastpath.xml` when a document of the same signature
+structure has been judged in full; the per-document checks are always this reader's.
 """
 
 from __future__ import annotations
