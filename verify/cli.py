@@ -999,7 +999,7 @@ def _run(args: argparse.Namespace, trust: TrustProfile, moment: datetime | None)
     )
     settings = [
         ("Thời điểm kiểm tra / Validation time", when),
-        ("Hồ sơ tin cậy / Trust profile", f"{trust.name} ({len(trust.anchors)} anchors)"),
+        ("Bộ chứng thư tin cậy / Trust profile", f"{trust.name} ({len(trust.anchors)} anchors)"),
         *_local_store_setting(local_trust_store(args)),
         ("Kiểm tra thu hồi / Revocation", policy.revocation.value),
         ("Mạng / Network", "offline" if not policy.network else "online (OCSP/CRL)"),
