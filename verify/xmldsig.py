@@ -363,7 +363,7 @@ def _canonical(
     """
     exclusive, with_comments, inherited = _C14N[algorithm]
     removal_path = _child_path(element, remove) if remove is not None else None
-    serialised = etree.tostring(element)
+    serialised = etree.tostring(element, with_tail=False)  # the text after it is not its own
     if remove is None and _namespace_free(element, serialised):
         # nothing the re-parse is for: the subtree canonicalised where it is is the same
         direct: bytes = etree.tostring(

@@ -184,3 +184,23 @@ def test_random_mutations_of_signed_bytes_never_pass(
     except XmlSignatureError:
         return  # refused as a whole: not a pass
     assert not checks or not all(c.intact for c in checks)
+
+
+@pytest.mark.parametrize("namespaced", [False, True])
+def test_text_after_the_signed_element_is_not_part_of_it(
+    demo_pki: DemoPKI, namespaced: bool
+) -> None:
+    """Text right after DLHDon (its tail: mixed content some generators leave) belongs to the
+    parent, not to the signed element: the signature verifies as libxmlsec1 verifies it,
+    with or without namespaces in scope (the re-parsed and the in-place canonicalisation)."""
+    xml = invoice_xml().replace(b"</DLHDon>", "</DLHDon>ghi chú".encode())
+    if namespaced:
+        xml = xml.replace(
+            b"<HDon>", b'<HDon xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        )
+    data = sign_strict(xml, demo_pki, "organisation", at=SIGNED_AT)
+    assert b"</DLHDon>ghi ch" in data
+    assert xmlsec_accepts(data, demo_pki, "organisation")
+    (check,) = check_xml_signature(data)
+    assert check.intact, check.failed_references
+    assert check.reading == READING_STRICT
