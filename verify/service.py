@@ -79,7 +79,7 @@ from verify.cli import (
 from verify.logs import get_logger
 from verify.policy import RevocationMode, ValidationPolicy
 from verify.report import DocumentReport, Indication, SubIndication
-from verify.trust import TrustProfile
+from verify.trust import TrustProfile, trust_data_age_warning
 from verify.verifier import Verifier
 
 if TYPE_CHECKING:
@@ -615,7 +615,7 @@ class Service:
             found.append(
                 _problem(
                     "trust",
-                    f"hồ sơ tin cậy {trust.name} không có chứng thư gốc nào",
+                    f"bộ chứng thư tin cậy {trust.name} không có chứng thư gốc nào",
                     f"the trust profile {trust.name} has no trust anchor",
                 )
             )
@@ -624,10 +624,14 @@ class Service:
             found.append(
                 _problem(
                     "trust",
-                    f"không chứng thư gốc nào của hồ sơ {trust.name} còn hiệu lực tại {when}",
+                    f"không chứng thư gốc nào của bộ chứng thư tin cậy {trust.name} còn hiệu "
+                    f"lực tại {when}",
                     f"no trust anchor of the profile {trust.name} is valid at {when}",
                 )
             )
+        stale = trust_data_age_warning(moment)
+        if stale is not None:  # CAs licensed, renewed or withdrawn since are missing
+            found.append(_problem("trust-data", *stale))
         if self.settings.cache_path is not None:
             problem = cache_problem(self.settings.cache_path)
             if problem is not None:

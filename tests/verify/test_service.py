@@ -779,3 +779,29 @@ def test_two_workers_share_the_sqlite_revocation_cache(
         served.stop()
     assert served.process.returncode == 0
     shutil.rmtree(tmp_path / "two", ignore_errors=True)
+
+
+def test_readyz_is_503_when_the_bundled_trust_data_is_over_a_year_old(
+    verify_corpus: Corpus, tmp_path: Path
+) -> None:
+    """Trust data is ready only while it is current: at a validation time more than a year
+    after the bundled data's date (the demo roots still valid), /readyz is 503 naming the
+    data's version and age, in Vietnamese and English; /healthz stays alive."""
+    from datetime import timedelta
+
+    from verify.trust import bundled_trust_version
+
+    data = bundled_trust_version()
+    at = (data.date + timedelta(days=400)).isoformat() + "T12:00:00Z"
+    served = start(tmp_path, verify_corpus, "--at", at)
+    try:
+        assert served.get("/healthz").status_code == 200
+        response = served.get("/readyz")
+        assert response.status_code == 503
+        (problem,) = response.json()["problems"]
+        assert problem["check"] == "trust-data"
+        assert data.version in problem["message_en"]
+        assert "days older" in problem["message_en"]
+        assert "đã cũ" in problem["message_vi"]
+    finally:
+        served.stop()
