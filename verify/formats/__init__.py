@@ -6,8 +6,6 @@
 - :mod:`verify.formats.xml`: XMLDSig e-invoices, tax messages and declarations;
 - :mod:`verify.formats.asic`: ASiC-S and ASiC-E containers (their timestamp tokens,
   manifests, archive manifests and files);
-- :mod:`verify.formats.asic_cades`: a container's CAdES signatures, through the CMS reader,
-  with the proof of existence the container's timestamps give them;
 - :mod:`verify.formats.asic_xades`: a container's XAdES signatures, through the XML reader,
   each reference digested over the container file it names;
 - :mod:`verify.formats.signed_data`: what the PDF and CMS readers share.

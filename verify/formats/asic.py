@@ -16,10 +16,10 @@ says ``application/vnd.etsi.asic-s+zip`` or ``application/vnd.etsi.asic-e+zip``;
     pyHanko (imprint, signature, the TSA's path with the certificates and revocation values
     the token carries) and reported as a document timestamp. What it covers with a
     matching digest (a signature file, an older timestamp) is proven to have existed at its
-    genTime: the signatures get it as proof of existence (CAdES through
-    :mod:`verify.formats.asic_cades`, XAdES and an ASiC-S e-invoice through the XML
-    reader), and the timestamps are judged newest first, an older one at its own time when
-    a later trusted one covers it (a renewed archive chain keeps an expired TSA's proof);
+    genTime: the signatures get it as proof of existence (CAdES through the CMS reader's
+    ``proofs``, XAdES and an ASiC-S e-invoice through the XML reader), and the timestamps
+    are judged newest first, an older one at its own time when a later trusted one covers
+    it (a renewed archive chain keeps an expired TSA's proof);
 ``META-INF/signatures*.xml``
     XAdES signatures (:mod:`verify.formats.asic_xades`): each reference to a container
     file digested over that file, the rest as the XML reader checks a standalone
@@ -77,7 +77,6 @@ from verify.engine import (
     short,
     sub_of,
 )
-from verify.formats.asic_cades import cades_with_proofs
 from verify.formats.asic_xades import xades_file_reports
 from verify.formats.cms import CmsReader
 from verify.formats.signed_data import exception_verdict, token_algorithms
@@ -782,19 +781,13 @@ class AsicReader:
             return [await self._timestamp(index, item, moment)]
         sig = item.entry.data or b""
         inner = _encapsulated(sig)
-        if proofs:  # the container's timestamps over this signature prove it existed
-            doc = await cades_with_proofs(
-                self.cms,
-                sig if inner is not None else item.content,
-                sig,
-                moment,
-                proofs,
-                enveloped=inner is not None,
+        # the container's timestamps over this signature (proofs) prove it existed
+        if inner is None:
+            doc = await self.cms.verify(
+                None, item.content, sig, moment, enveloped=False, proofs=proofs
             )
-        elif inner is None:
-            doc = await self.cms.verify(None, item.content, sig, moment, enveloped=False)
         else:  # an enveloping CAdES (EU DSS reads them): it must hold what it signs
-            doc = await self.cms.verify(None, sig, sig, moment, enveloped=True)
+            doc = await self.cms.verify(None, sig, sig, moment, enveloped=True, proofs=proofs)
         if not doc.signatures:
             verdict = Verdict(doc.sub_indication, doc.message_vi, doc.message_en)
             report = _verdict_report(index, kind, entry, verdict, item.covers)

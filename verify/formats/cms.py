@@ -46,11 +46,21 @@ class CmsReader:
         self.engine = engine
 
     async def verify(
-        self, path: str | None, data: bytes, sig: bytes, moment: datetime, *, enveloped: bool
+        self,
+        path: str | None,
+        data: bytes,
+        sig: bytes,
+        moment: datetime,
+        *,
+        enveloped: bool,
+        proofs: Sequence[process.TimestampEvidence] = (),
     ) -> DocumentReport:
         """Every SignerInfo of a CMS, each over the content: ``data`` (detached) or the
-        content the CMS encapsulates (enveloped, ``sig`` is then ``data``)."""
-        return await self._verify(path, data, sig, moment, enveloped=enveloped)
+        content the CMS encapsulates (enveloped, ``sig`` is then ``data``). ``proofs`` are
+        timestamps found outside the CMS that prove it existed (an ASiC-E container's time
+        assertions over a manifest listing it): each signature's evidence gains them, and
+        they count as later proof for its own timestamps."""
+        return await self._verify(path, data, sig, moment, enveloped=enveloped, proofs=proofs)
 
     async def verify_file(
         self,
@@ -78,6 +88,7 @@ class CmsReader:
         moment: datetime,
         *,
         enveloped: bool,
+        proofs: Sequence[process.TimestampEvidence] = (),
     ) -> DocumentReport:
         def document(reports: Sequence[SignatureReport], verdict: Verdict | None) -> DocumentReport:
             if isinstance(data, _Content):
@@ -113,7 +124,7 @@ class CmsReader:
         )
         reports = [
             await self._signature(
-                index, content, (raw, signed_data), signer_cert, moment, kind, coverage
+                index, content, (raw, signed_data), signer_cert, moment, kind, coverage, proofs
             )
             for index, (signed_data, signer_cert) in enumerate(signers)
         ]
@@ -142,10 +153,12 @@ class CmsReader:
         moment: datetime,
         kind: str,
         coverage: str,
+        proofs: Sequence[process.TimestampEvidence] = (),
     ) -> SignatureReport:
         """One SignerInfo of a detached or enveloping CMS over ``content``: ``read`` is the
         CMS as read (its archive timestamps are over those bytes) and this signer's own
-        SignedData (:func:`verify.cms_forms.one_per_signer`)."""
+        SignedData (:func:`verify.cms_forms.one_per_signer`); ``proofs`` as for
+        :meth:`verify`."""
         raw, signed_data = read
         signed_data, plain = cms_forms.with_plain_ecdsa_as_der(signed_data)
         try:
@@ -191,7 +204,9 @@ class CmsReader:
             archive = await self._archive_at_their_time(
                 archive, (raw, index, content), moment, ready.certificates, crls, ocsps
             )
-        covered_by = [ts.time for ts in archive if ts.time is not None and _accepted(ts)]
+        covered_by = [
+            ts.time for ts in [*archive, *proofs] if ts.time is not None and _accepted(ts)
+        ]
         status = await self.engine.timestamps_at_their_time(
             status,
             moment,
@@ -208,7 +223,7 @@ class CmsReader:
             signed_data["signer_infos"][0],
             others=ready.certificates,
             revocation=carried,
-            extra_timestamps=archive,
+            extra_timestamps=[*archive, *proofs],
         )
         judgement = process.judge(evidence, self.engine.policy, moment)
         verdict, proven, revocation, chain_status = await self.engine.judge_status(
@@ -246,8 +261,8 @@ class CmsReader:
         )
         if plain is not None:
             report = replace(report, signature_algorithm=plain)
-        if archive:
-            shown = [r for r in map(evidence_report, archive) if r is not None]
+        if archive or proofs:
+            shown = [r for r in map(evidence_report, [*archive, *proofs]) if r is not None]
             unread = [f"{ts.label} (không đọc được thời điểm)" for ts in archive if ts.time is None]
             report = replace(
                 report,
