@@ -280,7 +280,7 @@ async def xades_file_reports(
             )
             continue
         # the XML reader's judgement of one signature (the same as for a standalone file)
-        report = await xml._signature_report(index + n, check, moment, None, proofs)
+        report = await xml.signature_report(index + n, check, moment, None, proofs)
         reports.append(
             replace(
                 report,

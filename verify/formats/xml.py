@@ -122,7 +122,7 @@ class XmlReader:
         async def full() -> DocumentReport:
             reports = []
             for index, check in enumerate(inspection.checks):
-                reports.append(await self._signature_report(index, check, moment, facts, proofs))
+                reports.append(await self.signature_report(index, check, moment, facts, proofs))
             doc = self.engine.document(path, data, "xml", moment, reports, None, ())
             return replace(doc, facts=facts)
 
@@ -132,7 +132,7 @@ class XmlReader:
         # every document of one signature structure: a template answers (verify.fastpath)
         return await fastpath.xml(self.engine, path, data, moment, inspection, facts, full)
 
-    async def _signature_report(
+    async def signature_report(
         self,
         index: int,
         check: XmlSignatureCheck,
@@ -140,6 +140,10 @@ class XmlReader:
         facts: dict[str, Any] | None = None,
         proofs: Sequence[process.TimestampEvidence] = (),
     ) -> SignatureReport:
+        """The report of one checked ds:Signature (``check``, from
+        :func:`verify.xmldsig.inspect_xml`): its signer's path, trust and revocation, the
+        process's constraints; ``proofs`` are timestamps from outside the signature that
+        prove it existed (an ASiC container's). The ASiC reader uses it for XAdES."""
         from verify.einvoice import seller_mst_mismatch
 
         verdict: Verdict
