@@ -235,13 +235,7 @@ class Verifier:
             return self.engine.document(
                 path, b"", "pdf", moment, (), _format_failure_doc(exc), (), sha or None, size=size
             )
-        if self.policy.renewal_dates and report.signatures:
-            note = (
-                "Renewal dates are not computed for a document this large "
-                "(không tính ngày gia hạn cho tài liệu lớn như vậy)."
-            )
-            report = _replace_doc(report, warnings=(*report.warnings, note))
-        return report
+        return self._without_renewal_dates(report, "a document", "tài liệu")
 
     def _needs_embedded_retry(self, report: DocumentReport) -> bool:
         return (
@@ -382,13 +376,17 @@ class Verifier:
             return self.engine.document(
                 path, b"", "cms", moment, (), _format_failure_doc(exc), (), sha or None, size=size
             )
-        if self.policy.renewal_dates and report.signatures:
-            note = (
-                "Renewal dates are not computed for content this large "
-                "(không tính ngày gia hạn cho nội dung lớn như vậy)."
-            )
-            report = _replace_doc(report, warnings=(*report.warnings, note))
-        return report
+        return self._without_renewal_dates(report, "content", "nội dung")
+
+    def _without_renewal_dates(self, report: DocumentReport, en: str, vi: str) -> DocumentReport:
+        """A big file read in pieces gets no renewal dates (they need it whole): said so."""
+        if not (self.policy.renewal_dates and report.signatures):
+            return report
+        note = (
+            f"Renewal dates are not computed for {en} this large "
+            f"(không tính ngày gia hạn cho {vi} lớn như vậy)."
+        )
+        return _replace_doc(report, warnings=(*report.warnings, note))
 
     def _with_renewal(
         self, report: DocumentReport, document: bytes, content: bytes | None, moment: datetime
