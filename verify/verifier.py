@@ -213,6 +213,30 @@ class Verifier:
 
     async def _verify_big_pdf(self, path: str, moment: datetime) -> DocumentReport:
         """A PDF above :data:`STREAM_ABOVE`, read from its file piece by piece."""
+
+        async def check(stream: BinaryIO, size: int, sha: str) -> DocumentReport:
+            report = await self._pdf.verify_file(path, stream, moment, size=size, sha256=sha)
+            if self._needs_embedded_retry(report):
+                retry = await self._embedded_verifier()._pdf.verify_file(
+                    path, stream, moment, size=size, sha256=sha
+                )
+                report = _embedded_verdict(report, retry)
+            return report
+
+        return await self._on_file(path, "pdf", moment, check, ("a document", "tài liệu"))
+
+    async def _on_file(
+        self,
+        path: str,
+        fmt: str,
+        moment: datetime,
+        check: Callable[[BinaryIO, int, str], Awaitable[DocumentReport]],
+        what: tuple[str, str],
+    ) -> DocumentReport:
+        """``check`` of the open file at ``path`` (above :data:`STREAM_ABOVE`), given its
+        size and SHA-256 hashed a piece at a time; the size limit, an unreadable file and
+        hostile bytes end in a verdict, as for a file read whole. Renewal dates need the
+        file whole: the report says they are not computed (``what``: en, vi)."""
         size, sha = 0, ""
         try:
             with open(path, "rb") as stream:
@@ -221,21 +245,21 @@ class Verifier:
                     return self._oversize(path, size, moment)
                 sha = _hash_stream(stream)
                 with self.engine.supplying(b"", sha256=sha):
-                    report = await self._pdf.verify_file(
-                        path, stream, moment, size=size, sha256=sha
-                    )
-                    if self._needs_embedded_retry(report):
-                        retry = await self._embedded_verifier()._pdf.verify_file(
-                            path, stream, moment, size=size, sha256=sha
-                        )
-                        report = _embedded_verdict(report, retry)
+                    report = await check(stream, size, sha)
         except OSError as exc:  # a problem of the reader's machine, not a forgery
             return special.unreadable_report(Path(path), exc, moment)
         except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
             return self.engine.document(
-                path, b"", "pdf", moment, (), _format_failure_doc(exc), (), sha or None, size=size
+                path, b"", fmt, moment, (), _format_failure_doc(exc), (), sha or None, size=size
             )
-        return self._without_renewal_dates(report, "a document", "tài liệu")
+        if not (self.policy.renewal_dates and report.signatures):
+            return report
+        en, vi = what
+        note = (
+            f"Renewal dates are not computed for {en} this large "
+            f"(không tính ngày gia hạn cho {vi} lớn như vậy)."
+        )
+        return _replace_doc(report, warnings=(*report.warnings, note))
 
     def _needs_embedded_retry(self, report: DocumentReport) -> bool:
         return (
@@ -359,34 +383,13 @@ class Verifier:
     ) -> DocumentReport:
         """Content above :data:`STREAM_ABOVE` with its detached signature, the content read
         from its file piece by piece."""
-        size, sha = 0, ""
-        try:
-            with open(path, "rb") as stream:
-                size = os.fstat(stream.fileno()).st_size
-                if size > self.policy.max_file_size:
-                    return self._oversize(path, size, moment)
-                sha = _hash_stream(stream)
-                with self.engine.supplying(b"", sha256=sha):
-                    report = await self._cms.verify_file(
-                        path, stream, sig_data, moment, size=size, sha256=sha
-                    )
-        except OSError as exc:  # a problem of the reader's machine, not a forgery
-            return special.unreadable_report(Path(path), exc, moment)
-        except Exception as exc:  # noqa: BLE001 - hostile input must end in a verdict
-            return self.engine.document(
-                path, b"", "cms", moment, (), _format_failure_doc(exc), (), sha or None, size=size
-            )
-        return self._without_renewal_dates(report, "content", "nội dung")
 
-    def _without_renewal_dates(self, report: DocumentReport, en: str, vi: str) -> DocumentReport:
-        """A big file read in pieces gets no renewal dates (they need it whole): said so."""
-        if not (self.policy.renewal_dates and report.signatures):
-            return report
-        note = (
-            f"Renewal dates are not computed for {en} this large "
-            f"(không tính ngày gia hạn cho {vi} lớn như vậy)."
-        )
-        return _replace_doc(report, warnings=(*report.warnings, note))
+        async def check(stream: BinaryIO, size: int, sha: str) -> DocumentReport:
+            return await self._cms.verify_file(
+                path, stream, sig_data, moment, size=size, sha256=sha
+            )
+
+        return await self._on_file(path, "cms", moment, check, ("content", "nội dung"))
 
     def _with_renewal(
         self, report: DocumentReport, document: bytes, content: bytes | None, moment: datetime
