@@ -441,22 +441,76 @@ async def _renew_one(
     after = renewal_due(new, content=content, rules=v.policy.algorithms, now=now)
     next_one = _earliest(after)
     if next_one is not None and next_one.due_before(due_before):
-        return outcome(
-            "refused",
-            f"{earliest.message_en}; not renewed: the new timestamp would lapse before "
-            f"{due_before:%Y-%m-%d} too ({next_one.message_en}): choose a TSA whose "
-            "certificate lasts longer",
-            f"{earliest.message_vi}; không gia hạn: dấu thời gian mới cũng hết hiệu lực trước "
-            f"{due_before:%d/%m/%Y} ({next_one.message_vi}): hãy chọn TSA có chứng thư số "
-            "còn hạn lâu hơn",
-            due=due,
-            sha256=sha,
+        return _lapses_too(
+            outcome, (earliest.message_en, earliest.message_vi), next_one, due_before, due, sha
         )
+    return _write_renewed(
+        outcome,
+        (earliest.message_en, earliest.message_vi),
+        _Written(doc, data, new, added, report, kept, evidence),
+        due_before,
+        due,
+        next_one.due if next_one else None,
+        sha,
+    )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A renewal about to be written: the document, its bytes before and after, what was
+    added, the report that justified it and its evidence (kept in ``evidence``, if given)."""
+
+    doc: Path
+    data: bytes
+    new: bytes
+    added: Sequence[str]
+    report: DocumentReport
+    kept: Evidence | None
+    evidence: str | None
+
+
+def _lapses_too(
+    outcome: Callable[..., RenewOutcome],
+    why: tuple[str, str],
+    lapse: Any,
+    due_before: datetime,
+    due: datetime | None,
+    sha: str,
+) -> RenewOutcome:
+    """Refused: the new timestamp would itself lapse before ``due_before`` (``lapse``: what
+    says so, with ``message_en``/``message_vi``; None when no date is known)."""
+    lapse_en = lapse.message_en if lapse is not None else "no date known"
+    lapse_vi = lapse.message_vi if lapse is not None else "không rõ ngày"
+    return outcome(
+        "refused",
+        f"{why[0]}; not renewed: the new timestamp would lapse before "
+        f"{due_before:%Y-%m-%d} too ({lapse_en}): choose a TSA whose certificate lasts longer",
+        f"{why[1]}; không gia hạn: dấu thời gian mới cũng hết hiệu lực trước "
+        f"{due_before:%d/%m/%Y} ({lapse_vi}): hãy chọn TSA có chứng thư số còn hạn lâu hơn",
+        due=due,
+        sha256=sha,
+    )
+
+
+def _write_renewed(
+    outcome: Callable[..., RenewOutcome],
+    why: tuple[str, str],
+    written: _Written,
+    due_before: datetime,
+    due: datetime | None,
+    next_due: datetime | None,
+    sha: str,
+) -> RenewOutcome:
+    """Keep the evidence (if asked), then replace the document; a renewal whose evidence
+    cannot be kept is not made."""
+    w = written
     try:
-        if evidence is not None and kept is not None:
-            _keep_evidence(Path(evidence), kept, report, doc, data, new, due_before, added)
-        with _core.atomic_output(doc) as (out, _target):
-            out.write(new)
+        if w.evidence is not None and w.kept is not None:
+            _keep_evidence(
+                Path(w.evidence), w.kept, w.report, w.doc, w.data, w.new, due_before, w.added
+            )
+        with _core.atomic_output(w.doc) as (out, _target):
+            out.write(w.new)
     except OSError as exc:
         text = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
         return outcome(
@@ -468,15 +522,15 @@ async def _renew_one(
         )
     except EsignError as exc:
         return outcome("failed", str(exc), str(exc), due=due, sha256=sha)
-    next_when = f"{next_one.due:%Y-%m-%d}" if next_one and next_one.due else "no date known"
+    next_when = f"{next_due:%Y-%m-%d}" if next_due else "no date known"
     return outcome(
         "renewed",
-        f"renewed ({earliest.message_en}); next renewal before {next_when}",
-        f"đã gia hạn ({earliest.message_vi}); lần gia hạn tới trước {next_when}",
+        f"renewed ({why[0]}); next renewal before {next_when}",
+        f"đã gia hạn ({why[1]}); lần gia hạn tới trước {next_when}",
         due=due,
-        next_due=next_one.due if next_one else None,
-        added=tuple(added),
-        sha256=hashlib.sha256(new).hexdigest(),
+        next_due=next_due,
+        added=tuple(w.added),
+        sha256=hashlib.sha256(w.new).hexdigest(),
     )
 
 
@@ -583,43 +637,19 @@ async def _renew_asic(
         )
     after = _asic_due(new, rules)
     if after is None or after.at < due_before:
-        why_en = after.message_en if after else "no date known"
-        why_vi = after.message_vi if after else "không rõ ngày"
-        return outcome(
-            "refused",
-            f"{due.message_en}; not renewed: the new timestamp would lapse before "
-            f"{due_before:%Y-%m-%d} too ({why_en}): choose a TSA whose certificate lasts longer",
-            f"{due.message_vi}; không gia hạn: dấu thời gian mới cũng hết hiệu lực trước "
-            f"{due_before:%d/%m/%Y} ({why_vi}): hãy chọn TSA có chứng thư số còn hạn lâu hơn",
-            due=due.at,
-            sha256=sha,
+        return _lapses_too(
+            outcome, (due.message_en, due.message_vi), after, due_before, due.at, sha
         )
     added = [*(f"{old} renamed {new_name}" for old, new_name in renames.items())]
     added.append(f"archive manifest {manifest} with its timestamp {tst}")
-    try:
-        if evidence is not None and kept is not None:
-            _keep_evidence(Path(evidence), kept, report, doc, data, new, due_before, added)
-        with _core.atomic_output(doc) as (out, _target):
-            out.write(new)
-    except OSError as exc:
-        text = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
-        return outcome(
-            "failed",
-            f"the evidence could not be kept, so the document was not renewed: {text}",
-            f"không lưu được bằng chứng nên tài liệu không được gia hạn: {text}",
-            due=due.at,
-            sha256=sha,
-        )
-    except EsignError as exc:
-        return outcome("failed", str(exc), str(exc), due=due.at, sha256=sha)
-    return outcome(
-        "renewed",
-        f"renewed ({due.message_en}); next renewal before {after.at:%Y-%m-%d}",
-        f"đã gia hạn ({due.message_vi}); lần gia hạn tới trước {after.at:%Y-%m-%d}",
-        due=due.at,
-        next_due=after.at,
-        added=tuple(added),
-        sha256=hashlib.sha256(new).hexdigest(),
+    return _write_renewed(
+        outcome,
+        (due.message_en, due.message_vi),
+        _Written(doc, data, new, added, report, kept, evidence),
+        due_before,
+        due.at,
+        after.at,
+        sha,
     )
 
 
