@@ -625,7 +625,11 @@ def in_this_thread() -> Iterator[None]:
     try:
         yield
     finally:
-        _HERE.reset(token)
+        # A coroutine abandoned inside this block (a timed-out validation whose loop was
+        # dropped) is closed later by the garbage collector, in whatever context runs it:
+        # that context never saw the token, and has nothing to restore.
+        with contextlib.suppress(ValueError):
+            _HERE.reset(token)
 
 
 def _stay_here() -> bool:

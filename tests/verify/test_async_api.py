@@ -186,6 +186,29 @@ def test_in_this_thread_keeps_the_validation_on_the_callers_loop(
     assert seen[1] is threading.current_thread()
 
 
+def test_a_coroutine_abandoned_inside_in_this_thread_closes_quietly_elsewhere() -> None:
+    """A validation coroutine left suspended inside in_this_thread() (a timed-out bulk
+    document whose loop was dropped) closes without error when the garbage collector closes
+    it from another context: nothing is reported as an unraisable exception."""
+    import contextvars
+    import sys
+
+    async def suspended() -> None:
+        with in_this_thread():
+            await asyncio.sleep(0)  # suspends here (a bare yield; no loop needed)
+
+    coro = suspended()
+    contextvars.copy_context().run(coro.send, None)  # entered, suspended at the wait
+    caught: list[Any] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = caught.append
+    try:
+        contextvars.copy_context().run(coro.close)
+    finally:
+        sys.unraisablehook = previous
+    assert caught == []
+
+
 def test_cancelling_averify_stops_waiting_and_the_loop_goes_on(
     demo_pki: DemoPKI, documents: list[Job], slow_reader: float
 ) -> None:
