@@ -7,9 +7,17 @@ UnsignedProperties/UnsignedSignatureProperties``:
 - ``SignatureTimeStamp``: RFC 3161 tokens (``EncapsulatedTimeStamp``, base64 DER) whose
   message imprint is over the canonicalised ``ds:SignatureValue`` element, canonicalised
   with the timestamp's own ``ds:CanonicalizationMethod`` (default: C14N 1.0 inclusive);
+- ``xadesv141:ArchiveTimeStamp`` (and the 1.3.2 ``xades:ArchiveTimeStamp``): RFC 3161
+  tokens whose imprint is over the signed data, the signature and every unsigned
+  property before it (:func:`archive_imprint_input`, EN 319 132-1 §5.5.2), so that each
+  proves the signature and its earlier timestamps existed at its time (XAdES-B-LTA);
 - ``CertificateValues/EncapsulatedX509Certificate``: certificates of the paths;
 - ``RevocationValues/CRLValues/EncapsulatedCRLValue`` and
-  ``RevocationValues/OCSPValues/EncapsulatedOCSPValue``: CRLs and OCSP responses.
+  ``RevocationValues/OCSPValues/EncapsulatedOCSPValue``: CRLs and OCSP responses; the
+  same inside ``xadesv141:TimeStampValidationData`` (the timestamps' validation data).
+
+``SigAndRefsTimeStamp``, ``RefsOnlyTimeStamp`` (and their V2) and evidence records are
+not validated: they are named in a warning and prove nothing.
 
 Namespaces 1.3.2 and 1.4.1 are read. The properties belong to a signature only when the
 ``QualifyingProperties`` is a child of one of the signature's own ``ds:Object`` elements
@@ -29,6 +37,9 @@ This module reads; :mod:`verify.formats.xml` validates the tokens and judges thr
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
+import hmac
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,9 +55,12 @@ __all__ = [
     "MAX_VALUES",
     "MAX_VALUE_BYTES",
     "XADES_NAMESPACES",
+    "ArchiveTimestamp",
     "SignatureTimestamp",
     "UnsignedProperties",
     "XadesWarning",
+    "archive_imprint_input",
+    "imprint_matches",
     "qualifying_properties",
     "read_unsigned_properties",
 ]
@@ -67,6 +81,14 @@ MAX_VALUES = 64
 MAX_VALUE_BYTES = 16 * 1024 * 1024
 """The largest encapsulated value (DER) read: a large CA's CRL fits, a bomb does not."""
 _MAX_TOTAL_BYTES = 48 * 1024 * 1024
+UNREAD_PROPERTIES = (
+    "SigAndRefsTimeStamp",
+    "SigAndRefsTimeStampV2",
+    "RefsOnlyTimeStamp",
+    "RefsOnlyTimeStampV2",
+    "SealingEvidenceRecords",
+)
+"""Unsigned signature properties that are not validated here (named in a warning)."""
 _MAX_WARNINGS = 16
 
 
@@ -93,6 +115,13 @@ class SignatureTimestamp:
     """The canonicalised ``ds:SignatureValue`` element of this signature."""
     label: str
     """How a report names it."""
+    kind: str = "signature"
+    """``signature`` (a ``SignatureTimeStamp``) or ``archive`` (an ``ArchiveTimeStamp``)."""
+
+
+ArchiveTimestamp = SignatureTimestamp
+"""An ``ArchiveTimeStamp`` token (``kind="archive"``): its imprint input is the one of
+EN 319 132-1 §5.5.2 (see :func:`archive_imprint_input`)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +129,8 @@ class UnsignedProperties:
     """What a signature's XAdES unsigned signature properties carry."""
 
     timestamps: tuple[SignatureTimestamp, ...] = ()
+    archive_timestamps: tuple[SignatureTimestamp, ...] = ()
+    """``ArchiveTimeStamp`` tokens (1.4.1, and the 1.3.2 form), in document order."""
     certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     crls: tuple[crl.CertificateList, ...] = field(default=(), repr=False)
     ocsps: tuple[ocsp.OCSPResponse, ...] = field(default=(), repr=False)
@@ -107,7 +138,13 @@ class UnsignedProperties:
 
     @property
     def empty(self) -> bool:
-        return not (self.timestamps or self.certificates or self.crls or self.ocsps)
+        return not (
+            self.timestamps
+            or self.archive_timestamps
+            or self.certificates
+            or self.crls
+            or self.ocsps
+        )
 
 
 def _tag(ns: str, local: str) -> str:
@@ -116,6 +153,10 @@ def _tag(ns: str, local: str) -> str:
 
 def _xades(el: Any, local: str) -> bool:
     return isinstance(el.tag, str) and el.tag in (_tag(XADES_132, local), _tag(XADES_141, local))
+
+
+def _local_name(el: Any) -> str:
+    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
 
 
 def _children(el: Any, local: str) -> list[Any]:
@@ -203,17 +244,29 @@ def read_unsigned_properties(
     candidates: Mapping[str, Sequence[Any]],
     canonicalise: Callable[[Any, str], bytes],
     c14n_algorithms: Container[str],
+    references: Callable[[str], Sequence[bytes]] | None = None,
 ) -> UnsignedProperties:
     """The XAdES unsigned signature properties of ``signature`` (a ``ds:Signature``).
 
     ``signature_value`` is its one ``ds:SignatureValue``; ``candidates`` every
     ``QualifyingProperties`` of the document by Target (:func:`qualifying_properties`);
     ``canonicalise(element, algorithm)`` canonicalises a subtree; ``c14n_algorithms``
-    are the canonicalisation methods it supports. Never raises on hostile content.
+    are the canonicalisation methods it supports; ``references(algorithm)`` gives the
+    octets of each ``ds:Reference`` of SignedInfo after its transforms, a node-set result
+    canonicalised with ``algorithm`` (None: they are not known, and archive timestamps
+    are set aside). Never raises on hostile content.
     """
     reader = _Reader()
     try:
-        return _read(reader, signature, signature_value, candidates, canonicalise, c14n_algorithms)
+        return _read(
+            reader,
+            signature,
+            signature_value,
+            candidates,
+            canonicalise,
+            c14n_algorithms,
+            references,
+        )
     except Exception as exc:  # noqa: BLE001 - hostile input: nothing is read, and it is said
         reader.warn(
             "xades-unreadable",
@@ -231,6 +284,7 @@ def _read(
     candidates: Mapping[str, Sequence[Any]],
     canonicalise: Callable[[Any, str], bytes],
     c14n_algorithms: Container[str],
+    references: Callable[[str], Sequence[bytes]] | None = None,
 ) -> UnsignedProperties:
     sid = signature.get("Id")
     own = [
@@ -270,27 +324,56 @@ def _read(
     crls: list[crl.CertificateList] = []
     ocsps: list[ocsp.OCSPResponse] = []
     stamp_elements: list[Any] = []
+    archive_elements: list[Any] = []
     cert_elements: list[Any] = []
     crl_elements: list[Any] = []
     ocsp_elements: list[Any] = []
+    unread: dict[str, int] = {}
     for qp in mine:
         for unsigned in _children(qp, "UnsignedProperties"):
             for props in _children(unsigned, "UnsignedSignatureProperties"):
                 stamp_elements.extend(_children(props, "SignatureTimeStamp"))
-                for values in _children(props, "CertificateValues"):
-                    cert_elements.extend(_children(values, "EncapsulatedX509Certificate"))
-                for values in _children(props, "RevocationValues"):
-                    for group in _children(values, "CRLValues"):
-                        crl_elements.extend(_children(group, "EncapsulatedCRLValue"))
-                    for group in _children(values, "OCSPValues"):
-                        ocsp_elements.extend(_children(group, "EncapsulatedOCSPValue"))
+                archive_elements.extend(_children(props, "ArchiveTimeStamp"))
+                holders = [props]
+                # TimeStampValidationData (1.4.1): the timestamps' own validation data
+                holders.extend(
+                    child
+                    for child in props
+                    if isinstance(child.tag, str)
+                    and child.tag == _tag(XADES_141, "TimeStampValidationData")
+                )
+                for holder in holders:
+                    for values in _children(holder, "CertificateValues"):
+                        cert_elements.extend(_children(values, "EncapsulatedX509Certificate"))
+                    for values in _children(holder, "RevocationValues"):
+                        for group in _children(values, "CRLValues"):
+                            crl_elements.extend(_children(group, "EncapsulatedCRLValue"))
+                        for group in _children(values, "OCSPValues"):
+                            ocsp_elements.extend(_children(group, "EncapsulatedOCSPValue"))
+                for child in props:
+                    local = _local_name(child)
+                    if local in UNREAD_PROPERTIES:
+                        unread[local] = unread.get(local, 0) + 1
+    if unread:
+        listed = ", ".join(f"{n} × {name}" for name, n in unread.items())
+        reader.warn(
+            "xades-unread",
+            f"the XAdES {listed} of this signature are not validated and prove nothing here",
+            f"{listed} (XAdES) của chữ ký này không được kiểm tra, không chứng minh được gì",
+        )
     stamp_elements = reader.bounded(
         stamp_elements, MAX_TIMESTAMPS, "SignatureTimeStamp", "SignatureTimeStamp"
     )
     for n, stamp in enumerate(stamp_elements, start=1):
         label = "XAdES signature timestamp" + (f" (element {n})" if len(stamp_elements) > 1 else "")
         timestamps.extend(
-            _timestamps(reader, stamp, label, signature_value, canonicalise, c14n_algorithms)
+            _timestamps(
+                reader,
+                stamp,
+                label,
+                functools.partial(canonicalise, signature_value),
+                c14n_algorithms,
+            )
         )
     timestamps = timestamps[:MAX_TIMESTAMPS]
     if len(timestamps) > 1:
@@ -298,6 +381,31 @@ def _read(
             replace(ts, label=f"XAdES signature timestamp {n}")
             for n, ts in enumerate(timestamps, start=1)
         ]
+    archives: list[SignatureTimestamp] = []
+    archive_elements = reader.bounded(
+        archive_elements, MAX_TIMESTAMPS, "ArchiveTimeStamp", "ArchiveTimeStamp"
+    )
+    for n, stamp in enumerate(archive_elements, start=1):
+        label = "XAdES archive timestamp" + (f" {n}" if len(archive_elements) > 1 else "")
+        if references is None:
+            reader.warn(
+                "xades-archive",
+                f"the {label} cannot be checked: the signature's references are not all resolved",
+                f"không kiểm tra được {label}: các tham chiếu của chữ ký không được giải quyết hết",
+            )
+            continue
+        archives.extend(
+            _timestamps(
+                reader,
+                stamp,
+                label,
+                functools.partial(
+                    archive_imprint_input, signature, stamp, canonicalise, references
+                ),
+                c14n_algorithms,
+                kind="archive",
+            )[:1]
+        )
     for el in reader.bounded(cert_elements, MAX_VALUES, "carried certificates", "chứng thư số"):
         cert = _certificate(reader, el)
         if cert is not None:
@@ -312,6 +420,7 @@ def _read(
             ocsps.append(response)
     return UnsignedProperties(
         timestamps=tuple(timestamps),
+        archive_timestamps=tuple(archives),
         certificates=tuple(certificates),
         crls=tuple(crls),
         ocsps=tuple(ocsps),
@@ -323,10 +432,12 @@ def _timestamps(
     reader: _Reader,
     stamp: Any,
     label: str,
-    signature_value: Any,
-    canonicalise: Callable[[Any, str], bytes],
+    imprint: Callable[[str], bytes],
     c14n_algorithms: Container[str],
+    kind: str = "signature",
 ) -> list[SignatureTimestamp]:
+    """The tokens of one XAdES time-stamp property; ``imprint(algorithm)`` is the input
+    their imprint must be over, with the property's canonicalisation method."""
     methods = [child for child in stamp if child.tag == _tag(_DS, "CanonicalizationMethod")]
     if len(methods) > 1:
         reader.warn(
@@ -358,7 +469,15 @@ def _timestamps(
             f"{label} không chứa EncapsulatedTimeStamp",
         )
         return []
-    imprint_input = canonicalise(signature_value, algorithm)
+    try:
+        imprint_input = imprint(algorithm)
+    except Exception as exc:  # noqa: BLE001 - hostile content: this token proves nothing
+        reader.warn(
+            "xades-timestamp",
+            f"the data the {label} is over cannot be computed ({type(exc).__name__}): set aside",
+            f"không tính được dữ liệu mà {label} đóng dấu ({type(exc).__name__}): bỏ qua",
+        )
+        return []
     found: list[SignatureTimestamp] = []
     for el in encapsulated[:MAX_TIMESTAMPS]:
         der = reader.decode(el, f"the {label}")
@@ -386,7 +505,7 @@ def _timestamps(
                 f"{label} không phải dấu thời gian RFC 3161 ({type(exc).__name__}): bỏ qua",
             )
             continue
-        found.append(SignatureTimestamp(token, when, algorithm, imprint_input, label))
+        found.append(SignatureTimestamp(token, when, algorithm, imprint_input, label, kind))
     return found
 
 
@@ -447,3 +566,74 @@ def _ocsp(reader: _Reader, el: Any) -> ocsp.OCSPResponse | None:
         )
         return None
     return value
+
+
+def archive_imprint_input(
+    signature: Any,
+    stamp: Any,
+    canonicalise: Callable[[Any, str], bytes],
+    references: Callable[[str], Sequence[bytes]],
+    algorithm: str,
+) -> bytes:
+    """What the token of the ``ArchiveTimeStamp`` ``stamp`` of ``signature`` must be over
+    (ETSI EN 319 132-1 §5.5.2; TS 101 903 v1.4.1 §8.2 for ``xadesv141``, v1.3.2 §7.7 for
+    ``xades:ArchiveTimeStamp``), with its canonicalisation method ``algorithm``, in order:
+
+    1. each ``ds:Reference`` of SignedInfo processed as XMLDSig does: the octets after its
+       transforms, a node-set canonicalised with ``algorithm`` (``references``);
+    2. ``ds:SignedInfo``, ``ds:SignatureValue`` and ``ds:KeyInfo`` (if present), each
+       canonicalised;
+    3. each unsigned signature property before the ArchiveTimeStamp, in document order
+       (earlier timestamps, certificate and revocation values, TimeStampValidationData),
+       each canonicalised;
+    4. each ``ds:Object`` of the signature but the one holding the QualifyingProperties,
+       canonicalised; under 1.3.2, only those no Reference names by its Id.
+
+    EU DSS computes the same (``XAdESTimestampMessageDigestBuilder``); every element is
+    canonicalised where it stands (its in-scope namespaces count)."""
+    parts: list[bytes] = list(references(algorithm))
+    for local in ("SignedInfo", "SignatureValue", "KeyInfo"):
+        for child in signature:
+            if child.tag == _tag(_DS, local):
+                parts.append(canonicalise(child, algorithm))
+                break
+    props = stamp.getparent()
+    for child in props:
+        if child is stamp:
+            break
+        if isinstance(child.tag, str):
+            parts.append(canonicalise(child, algorithm))
+    referenced: set[str] = set()
+    if stamp.tag == _tag(XADES_132, "ArchiveTimeStamp"):
+        for info in signature:
+            if info.tag != _tag(_DS, "SignedInfo"):
+                continue
+            for ref in info:
+                uri = ref.get("URI") if ref.tag == _tag(_DS, "Reference") else None
+                if uri and uri.startswith("#"):
+                    referenced.add(uri[1:])
+    for obj in signature:
+        if obj.tag != _tag(_DS, "Object"):
+            continue
+        if _children(obj, "QualifyingProperties"):
+            continue
+        ident = obj.get("Id") or obj.get("ID") or obj.get("id")
+        if ident is not None and ident in referenced:
+            continue
+        parts.append(canonicalise(obj, algorithm))
+    return b"".join(parts)
+
+
+def imprint_matches(stamp: SignatureTimestamp) -> bool:
+    """Whether the token's message imprint is over the data it must be over (its
+    ``imprint_input``); an unreadable imprint or unknown digest matches nothing."""
+    try:
+        tst = stamp.token["content"]["encap_content_info"]["content"].parsed
+        if not isinstance(tst, tsp.TSTInfo):
+            return False
+        imprint = tst["message_imprint"]
+        algorithm = imprint["hash_algorithm"]["algorithm"].native
+        expected = hashlib.new(algorithm, stamp.imprint_input).digest()
+        return hmac.compare_digest(expected, bytes(imprint["hashed_message"].native))
+    except Exception:  # noqa: BLE001 - an unreadable imprint matches nothing
+        return False

@@ -45,7 +45,7 @@ import re
 import threading
 import unicodedata
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -211,8 +211,12 @@ class XmlSignatureCheck:
     signature_timestamps: tuple[xades.SignatureTimestamp, ...] = ()
     """XAdES ``SignatureTimeStamp`` tokens, each with the canonicalised SignatureValue its
     imprint must be over (read, not yet validated: see :mod:`verify.xades`)."""
+    archive_timestamps: tuple[xades.SignatureTimestamp, ...] = ()
+    """XAdES ``ArchiveTimeStamp`` tokens in document order, each with the input its
+    imprint must be over (:func:`verify.xades.archive_imprint_input`; not yet validated)."""
     carried_certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
-    """XAdES ``CertificateValues``: certificates offered to build paths."""
+    """XAdES ``CertificateValues`` (and ``TimeStampValidationData``): certificates
+    offered to build paths."""
     carried_crls: tuple[crl.CertificateList, ...] = field(default=(), repr=False)
     """XAdES ``RevocationValues/CRLValues``."""
     carried_ocsps: tuple[ocsp.OCSPResponse, ...] = field(default=(), repr=False)
@@ -226,6 +230,7 @@ class XmlSignatureCheck:
         """Whether any XAdES unsigned property was read for this signature."""
         return bool(
             self.signature_timestamps
+            or self.archive_timestamps
             or self.carried_certificates
             or self.carried_crls
             or self.carried_ocsps
@@ -760,21 +765,30 @@ def _detached_reference(
 
 
 def _reference_digest(ref: _Reference, signature: Any, reading: str) -> bytes:
+    return hashlib.new(ref.digest, _reference_octets(ref, signature, reading)).digest()
+
+
+def _reference_octets(
+    ref: _Reference, signature: Any, reading: str, node_set_c14n: str = _C14N_10
+) -> bytes:
+    """The octets a reference's digest is over: after its transforms, a node-set result
+    (no canonicalisation among the transforms) canonicalised with ``node_set_c14n``
+    (XMLDSig's default for the digest; an archive timestamp's own method for it)."""
     if ref.detached is not None:
-        return hashlib.new(ref.digest, ref.detached).digest()
-    c14n = next((t for t in ref.transforms if t in _C14N), _C14N_10)
+        return ref.detached
+    c14n = next((t for t in ref.transforms if t in _C14N), node_set_c14n)
     target = ref.target
     remove = None
     if _ENVELOPED in ref.transforms:
         if target is signature or any(a is signature for a in target.iterancestors()):
             if reading == READING_STRICT:
                 # the whole enclosing Signature leaves the node-set: nothing remains
-                return hashlib.new(ref.digest, b"").digest()
+                return b""
             # .NET: the Signature is not inside the referenced element, nothing is removed
         elif any(a is target for a in signature.iterancestors()):
             remove = signature
     # a same-document reference (bare name or "") never carries comments (XMLDSig 4.4.3.3)
-    return hashlib.new(ref.digest, _canonical(target, c14n, comments=False, remove=remove)).digest()
+    return _canonical(target, c14n, comments=False, remove=remove)
 
 
 _DN_TYPES = {
@@ -1162,15 +1176,27 @@ def _check_signature(
         reading=reading,
         **base,
         **more,
-        **_unsigned_properties(signature, value_elements[0], qualifying or {}),
+        **_unsigned_properties(
+            signature,
+            value_elements[0],
+            qualifying or {},
+            lambda algorithm: [
+                _reference_octets(r, signature, reading or READING_STRICT, algorithm) for r in refs
+            ],
+        ),
     )
 
 
 def _unsigned_properties(
-    signature: Any, signature_value: Any, qualifying: Mapping[str, Sequence[Any]]
+    signature: Any,
+    signature_value: Any,
+    qualifying: Mapping[str, Sequence[Any]],
+    references: Callable[[str], Sequence[bytes]] | None = None,
 ) -> dict[str, Any]:
     """The XAdES unsigned properties of ``signature`` as :class:`XmlSignatureCheck` fields
-    (see :mod:`verify.xades`); nothing when the document holds no QualifyingProperties."""
+    (see :mod:`verify.xades`); nothing when the document holds no QualifyingProperties.
+    ``references(algorithm)``: each Reference's octets after its transforms (an archive
+    timestamp's input)."""
     if not qualifying:
         return {}
     found = xades.read_unsigned_properties(
@@ -1179,9 +1205,11 @@ def _unsigned_properties(
         qualifying,
         lambda element, algorithm: _canonical(element, algorithm),
         _C14N,
+        references,
     )
     return {
         "signature_timestamps": found.timestamps,
+        "archive_timestamps": found.archive_timestamps,
         "carried_certificates": found.certificates,
         "carried_crls": found.crls,
         "carried_ocsps": found.ocsps,

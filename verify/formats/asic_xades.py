@@ -16,7 +16,9 @@ process's constraints), with its references resolved in the container:
   whose key verifies the signature (else INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND).
 
 Container timestamps that cover the signature file (``proofs``) are proof of existence
-for the signature, as they are for an e-invoice in an ASiC-S.
+for the signature, as they are for an e-invoice in an ASiC-S; so are its own XAdES archive
+timestamps (``ArchiveTimeStamp``, validated by the XML reader over the container's files
+as the references name them, :func:`verify.xades.archive_imprint_input`).
 """
 
 from __future__ import annotations
@@ -202,34 +204,11 @@ def _own_problem(
     return None
 
 
-_UNREAD = ("ArchiveTimeStamp", "SigAndRefsTimeStamp", "RefsOnlyTimeStamp")
-
-
-def _unread(signature: Any) -> list[str]:
-    """A warning for the XAdES timestamps this reader does not validate (they prove
-    nothing here; the signature is judged without them)."""
-    found: dict[str, int] = {}
-    for obj in signature.findall(f"{{{DS}}}Object"):
-        for qp in _xades_children(obj, "QualifyingProperties"):
-            for up in _xades_children(qp, "UnsignedProperties"):
-                for usp in _xades_children(up, "UnsignedSignatureProperties"):
-                    for name in _UNREAD:
-                        count = len(_xades_children(usp, name))
-                        if count:
-                            found[name] = found.get(name, 0) + count
-    if not found:
-        return []
-    listed = ", ".join(f"{n} × {name}" for name, n in found.items())
-    return [
-        f"The XAdES {listed} of this signature are not validated and prove nothing here "
-        f"(dấu thời gian XAdES {listed} của chữ ký này không được kiểm tra, không chứng minh "
-        "được gì)."
-    ]
-
-
 def _level(signature: Any, check: XmlSignatureCheck) -> str:
     if not _signed_properties(signature):
         return "XMLDSig"
+    if check.archive_timestamps:
+        return "XAdES-B-LTA"
     if check.carried_crls or check.carried_ocsps:
         return "XAdES-B-LT"
     if check.signature_timestamps:
@@ -288,7 +267,6 @@ async def xades_file_reports(
                 covers=covered,
                 level=_level(signature, check),
                 coverage="DETACHED_CONTENT",
-                warnings=(*report.warnings, *_unread(signature)),
             )
         )
     return reports

@@ -7,9 +7,12 @@ validation time (a claimed signing time proves nothing) and its evidence goes to
 :mod:`verify.process` like any other format's.
 
 A signature carrying XAdES unsigned properties (:mod:`verify.xades`) gives more evidence:
-each ``SignatureTimeStamp`` token is validated with pyHanko (its signature, its TSA's path,
-its imprint over the canonicalised ``ds:SignatureValue``) and becomes a signature
-timestamp of the process; ``CertificateValues`` and ``RevocationValues`` go to the
+each ``SignatureTimeStamp`` and ``ArchiveTimeStamp`` token is validated with pyHanko by one
+rule (its signature, its TSA's path, its imprint over the canonicalised
+``ds:SignatureValue`` or over an archive timestamp's input) and becomes a signature or
+archive timestamp of the process, archive timestamps newest first (a later accepted one
+keeps the proof of an earlier token whose TSA certificate has expired since);
+``CertificateValues`` and ``RevocationValues`` (and ``TimeStampValidationData``) go to the
 validation context and to the process's revocation values (source ``XAdES``). When the
 process accepts a proof of existence, the signer's certificate is checked at that time
 (past signature validation), as for CMS. Without them, nothing changes.
@@ -23,13 +26,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from asn1crypto import tsp
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 
@@ -262,7 +263,7 @@ class XmlReader:
             signing_time_claimed=check.claimed_signing_time,
             signing_time_proven=proven,
             timestamps=stamps.reports,
-            level="XMLDSig",
+            level="XAdES-B-LTA" if check.archive_timestamps else "XMLDSig",
             coverage="REFERENCED_ELEMENTS",
             revocation=RevocationReport(
                 mode, checked, ("embedded",) if checked and carried_revocation else ()
@@ -314,69 +315,121 @@ class XmlReader:
         return apply_judgement(report, process.judge(evidence, self.engine.policy, moment))
 
     async def _timestamps(self, check: XmlSignatureCheck, moment: datetime) -> _Timestamps:
-        """Each XAdES signature timestamp validated with pyHanko at the validation time:
-        its signature, its TSA's path (with the certificates and revocation values the
-        signature carries; at the token's own time when only their freshness fails, see
-        :meth:`Engine.timestamp_at_its_time`) and its imprint over the canonicalised
-        SignatureValue."""
+        """Each XAdES archive and signature timestamp validated with pyHanko at the
+        validation time: its signature, its TSA's path (with the certificates and
+        revocation values the signature carries; at the token's own time when only their
+        freshness fails, or when a later accepted archive timestamp covers it, see
+        :meth:`Engine.timestamp_at_its_time`) and its imprint (over the canonicalised
+        SignatureValue, or an archive timestamp's input, :mod:`verify.xades`).
+
+        Archive timestamps are judged newest first: each covers every timestamp before it,
+        so an older token whose TSA certificate has expired since keeps its proof when a
+        later accepted one was made while that certificate was valid."""
         evidence: list[process.TimestampEvidence] = []
         reports: list[TimestampReport] = []
         warnings: list[str] = []
-        carried = [*check.certificates, *check.carried_certificates]
+        later: datetime | None = None
+        judged: list[tuple[process.TimestampEvidence | None, TimestampReport]] = []
+        for stamp in reversed(check.archive_timestamps):
+            found, report = await self._token(check, stamp, moment, later, warnings)
+            judged.append((found, report))
+            if found is not None and found.time is not None and _accepted(found):
+                later = found.time if later is None else min(later, found.time)
+        judged.reverse()  # shown in document order, after the signature timestamps
         for stamp in check.signature_timestamps:
-            signed_data = stamp.token["content"]
-            try:
-                others = [*carried, *cms_forms.certificates(signed_data)]
-                vc = self.engine.context(
-                    moment, other_certs=others, crls=check.carried_crls, ocsps=check.carried_ocsps
-                )
-                status = TimestampSignatureStatus(
-                    **await validate_tst_signed_data(
-                        signed_data,
-                        vc,
-                        functools.partial(_imprint, data=stamp.imprint_input),
-                        algorithm_policy=CMS_ALGOS,
-                    )
-                )
-                # carried revocation data gone stale since: the TSA at the token's own time
-                status = await self.engine.timestamp_at_its_time(
-                    status,
-                    moment,
-                    other_certs=others,
-                    crls=check.carried_crls,
-                    ocsps=check.carried_ocsps,
-                )
-            except Exception as exc:  # noqa: BLE001 - a hostile token proves nothing
-                warnings.append(
-                    f"The {stamp.label} cannot be validated ({short(exc)}) and proves nothing "
-                    f"(không kiểm tra được dấu thời gian XAdES, nó không chứng minh được gì)."
-                )
-                reports.append(
-                    TimestampReport(
-                        kind="signature",
-                        time=stamp.claimed_time,
-                        tsa=None,
-                        indication=indication_for(SubIndication.FORMAT_FAILURE),
-                        sub_indication=SubIndication.FORMAT_FAILURE,
-                        message_en=f"timestamp not accepted: {short(exc)}",
-                    )
-                )
-                continue
-            intact = bool(status.intact) and _imprint_matches(stamp)
-            evidence.append(
-                process.TimestampEvidence(
-                    kind="signature",
-                    time=status.timestamp,
-                    intact=intact,
-                    valid=bool(status.valid),
-                    trusted=bool(status.trusted),
-                    tsa_cert=status.signing_cert,
-                    digest_algorithms=token_algorithms(signed_data),
-                    label=stamp.label,
+            found, report = await self._token(check, stamp, moment, later, warnings)
+            if found is not None:
+                evidence.append(found)
+            reports.append(report)
+        for found, report in judged:
+            if found is not None:
+                evidence.append(found)
+            reports.append(report)
+        return _Timestamps(tuple(evidence), tuple(reports), tuple(warnings))
+
+    async def _token(
+        self,
+        check: XmlSignatureCheck,
+        stamp: xades.SignatureTimestamp,
+        moment: datetime,
+        later: datetime | None,
+        warnings: list[str],
+    ) -> tuple[process.TimestampEvidence | None, TimestampReport]:
+        """One XAdES timestamp token validated (the one rule for every kind): its evidence
+        for the process (None when it cannot be validated at all) and its report line;
+        why it proves nothing goes to ``warnings``, in both languages."""
+        signed_data = stamp.token["content"]
+        vi_name = _VI_KIND.get(stamp.kind, "dấu thời gian XAdES")
+        carried = [*check.certificates, *check.carried_certificates]
+        try:
+            others = [*carried, *cms_forms.certificates(signed_data)]
+            vc = self.engine.context(
+                moment, other_certs=others, crls=check.carried_crls, ocsps=check.carried_ocsps
+            )
+            status = TimestampSignatureStatus(
+                **await validate_tst_signed_data(
+                    signed_data,
+                    vc,
+                    functools.partial(_imprint, data=stamp.imprint_input),
+                    algorithm_policy=CMS_ALGOS,
                 )
             )
-            reports.append(timestamp_report("signature", status, intact=intact))
-        return _Timestamps(tuple(evidence), tuple(reports), tuple(warnings))
+            # carried revocation data gone stale since, or a later archive timestamp over
+            # it: the TSA at the token's own time
+            status = await self.engine.timestamp_at_its_time(
+                status,
+                moment,
+                other_certs=others,
+                crls=check.carried_crls,
+                ocsps=check.carried_ocsps,
+                proven_by_later=later,
+            )
+        except Exception as exc:  # noqa: BLE001 - a hostile token proves nothing
+            warnings.append(
+                f"The {stamp.label} cannot be validated ({short(exc)}) and proves nothing "
+                f"(không kiểm tra được {vi_name}, nó không chứng minh được gì)."
+            )
+            return None, TimestampReport(
+                kind=stamp.kind,
+                time=stamp.claimed_time,
+                tsa=None,
+                indication=indication_for(SubIndication.FORMAT_FAILURE),
+                sub_indication=SubIndication.FORMAT_FAILURE,
+                message_en=f"{stamp.label} not accepted: {short(exc)}",
+            )
+        intact = bool(status.intact) and _imprint_matches(stamp)
+        if not intact:
+            what_en = (
+                "this signature's SignatureValue"
+                if stamp.kind == "signature"
+                else "this signature, its signed data and the properties before it"
+            )
+            what_vi = (
+                "SignatureValue của chữ ký này"
+                if stamp.kind == "signature"
+                else "chữ ký này, dữ liệu đã ký và các thuộc tính trước nó"
+            )
+            warnings.append(
+                f"The {stamp.label} ({status.timestamp:%Y-%m-%d %H:%M} UTC) is not over "
+                f"{what_en} (its message imprint does not match: something it covers was "
+                f"changed) and proves nothing ({vi_name} lúc {status.timestamp:%Y-%m-%d %H:%M} "
+                f"UTC không khớp với {what_vi} (giá trị băm không khớp: phần nó bảo vệ đã bị "
+                "thay đổi), nó không chứng minh được gì)."
+            )
+        found = process.TimestampEvidence(
+            kind=stamp.kind,
+            time=status.timestamp,
+            intact=intact,
+            valid=bool(status.valid),
+            trusted=bool(status.trusted),
+            tsa_cert=status.signing_cert,
+            digest_algorithms=token_algorithms(signed_data),
+            label=stamp.label,
+        )
+        report = timestamp_report(stamp.kind, status, intact=intact)
+        if not intact:
+            report = replace(report, message_en=f"{stamp.label}: message imprint does not match")
+        return found, report
 
     async def _certificate_check(
         self, check: XmlSignatureCheck, at: datetime, proven: datetime | None
@@ -397,6 +450,16 @@ class XmlReader:
         )
 
 
+_VI_KIND = {
+    "signature": "dấu thời gian chữ ký XAdES",
+    "archive": "dấu thời gian lưu trữ XAdES",
+}
+
+
+def _accepted(ts: process.TimestampEvidence) -> bool:
+    return ts.intact and ts.valid and ts.trusted
+
+
 def _imprint(algorithm: str, data: bytes) -> bytes:
     """The digest a timestamp's imprint must hold over ``data`` (``ValueError`` for a
     digest algorithm that is not known)."""
@@ -407,13 +470,4 @@ def _imprint(algorithm: str, data: bytes) -> bytes:
 
 
 def _imprint_matches(stamp: xades.SignatureTimestamp) -> bool:
-    """Whether the token's message imprint is over this signature's SignatureValue."""
-    try:
-        tst = stamp.token["content"]["encap_content_info"]["content"].parsed
-        if not isinstance(tst, tsp.TSTInfo):
-            return False
-        imprint = tst["message_imprint"]
-        expected = _imprint(imprint["hash_algorithm"]["algorithm"].native, stamp.imprint_input)
-        return hmac.compare_digest(expected, bytes(imprint["hashed_message"].native))
-    except Exception:  # noqa: BLE001 - an unreadable imprint matches nothing
-        return False
+    return xades.imprint_matches(stamp)
