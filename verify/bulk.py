@@ -55,7 +55,7 @@ from typing import Any
 
 from verify import fastpath, special, speedups
 from verify.report import DocumentReport, SubIndication
-from verify.verifier import Verifier, in_this_thread
+from verify.verifier import STREAM_ABOVE, Verifier, in_this_thread
 
 __all__ = ["BulkItem", "verify_many"]
 
@@ -226,6 +226,15 @@ def _verify_one(
     try:
         if item.orphan:
             return special.orphan_report(path, moment)
+        if item.detached is None:
+            # a PDF or XML read whole by the verifier: read once here and handed over
+            data = special.read_whole(
+                path,
+                up_to=min(verifier.policy.max_file_size, STREAM_ABOVE),
+                screened=item.screened,
+            )
+            if data is not None:
+                return _verify_timed(verifier, item, time_limit, evidence_out, data)
         if item.screened:
             return _verify_timed(verifier, item, time_limit, evidence_out)
         # what needs no signature check (not a signed format, unreadable, special files)
@@ -242,15 +251,19 @@ def _verify_one(
     return _verify_timed(verifier, item, time_limit, evidence_out)
 
 
-async def _check(verifier: Verifier, item: BulkItem, evidence_out: str | None) -> DocumentReport:
+async def _check(
+    verifier: Verifier, item: BulkItem, evidence_out: str | None, data: bytes | None = None
+) -> DocumentReport:
+    """``item`` verified; ``data``: its bytes, already read (:func:`special.read_whole`)."""
     # In this thread: the SIGALRM time limit (_alarm) must be able to stop the validation.
+    source = item.path if data is None else data
     with in_this_thread():
         if evidence_out is None:
-            report = await verifier.averify(item.path, detached=item.detached)
+            report = await verifier.averify(source, detached=item.detached)
         else:
-            report, evidence = await verifier.averify_with_evidence(
-                item.path, detached=item.detached
-            )
+            report, evidence = await verifier.averify_with_evidence(source, detached=item.detached)
+    if data is not None:
+        report = replace(report, path=item.path)
     if item.detached is not None and report.detached_signature is None:
         report = replace(report, detached_signature=item.detached)
     if evidence_out is not None and report.sha256 is not None:
@@ -268,10 +281,14 @@ async def _check(verifier: Verifier, item: BulkItem, evidence_out: str | None) -
 
 
 def _verify_timed(
-    verifier: Verifier, item: BulkItem, time_limit: float | None, evidence_out: str | None
+    verifier: Verifier,
+    item: BulkItem,
+    time_limit: float | None,
+    evidence_out: str | None,
+    data: bytes | None = None,
 ) -> DocumentReport:
     loop = _loop()
-    coro = _check(verifier, item, evidence_out)
+    coro = _check(verifier, item, evidence_out, data)
     use_alarm = _can_alarm() and time_limit is not None and time_limit > 0
     try:
         with _alarm(time_limit if use_alarm else None):

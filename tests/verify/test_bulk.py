@@ -698,3 +698,51 @@ def test_a_pool_run_leaves_no_manager_thread_into_exit(demo_pki: DemoPKI, corpus
     next(gen)
     gen.close()
     assert len(_pool_threads()) == before
+
+
+def test_a_file_read_once_gets_the_report_the_verifier_gives_its_path(
+    demo_pki: DemoPKI, corpus: Path, tmp_path: Path
+) -> None:
+    """The bulk runner reads a PDF or XML file once and hands the bytes over: each report
+    (signed, tampered, revoked, unsigned, garbage named .pdf, an e-invoice, an HTML page
+    and an unsigned XML file, which still go through the screening) is the one the
+    verifier gives the file's path."""
+    from fixtures.einvoice import invoice_xml, sign_strict
+
+    (tmp_path / "invoice.xml").write_bytes(
+        sign_strict(invoice_xml(number="7"), demo_pki, "organisation", at=SIGNED_AT)
+    )
+    (tmp_path / "page.xml").write_bytes(b"<!doctype html><html><body>x</body></html>")
+    (tmp_path / "plain.xml").write_bytes(b"<a>no signature</a>")
+    files = [*sorted(corpus.glob("*.pdf")), *sorted(tmp_path.iterdir())]
+    verifier = _verifier(demo_pki)
+    bulk = {r.path: r for r in verify_many([str(f) for f in files], verifier=verifier)}
+    from verify import special
+
+    for f in files:
+        read_once = special.read_whole(f, up_to=1 << 20) is not None
+        assert read_once is (f.name != "page.xml"), f.name
+        if f.name == "page.xml":
+            assert bulk[str(f)].format == "html", "screened as before, not verified"
+            continue
+        direct = verifier.verify(str(f))
+        assert bulk[str(f)].to_dict() | {"elapsed_ms": None} == direct.to_dict() | {
+            "elapsed_ms": None
+        }, f.name
+
+
+@given(st.binary(max_size=300), st.sampled_from([".pdf", ".xml", ".bin", ".html"]))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_random_bytes_read_once_end_in_a_report(
+    demo_pki: DemoPKI, tmp_path: Path, data: bytes, suffix: str
+) -> None:
+    """Whatever a file holds, read once or screened, its bulk report comes back (no
+    crash), for its own path."""
+    path = tmp_path / f"random{suffix}"
+    path.write_bytes(b"%PDF-" + data if suffix == ".pdf" and data[:1] == b"\0" else data)
+    (report,) = list(verify_many([str(path)], verifier=_verifier(demo_pki)))
+    assert report.path == str(path)
+    assert report.message_en
+    assert report.message_vi
