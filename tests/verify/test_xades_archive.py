@@ -1,0 +1,460 @@
+"""XAdES archive timestamps (``ArchiveTimeStamp``, ETSI EN 319 132-1 §5.5.2) as proof.
+
+Two kinds of documents:
+
+- EU DSS's own XAdES-LTA containers (tests/data/dss-xades-lta, see its SOURCE.txt): each
+  archive timestamp's imprint matches, or does not, exactly where DSS's test says so;
+- e-invoices built here for the demo PKI: signed in 2022 by ``citizen-expired`` (valid
+  2020-01-01 .. 2023-01-01), a signature timestamp of 2022 by ``public-tsa-2027`` (its
+  certificate expires 2027-06-01), the demo CAs' certificates and CRLs, then archive
+  timestamps whose input is computed here independently of the library (lxml's own
+  exclusive C14N of each part, the references' octets checked against their
+  DigestValue). They are validated offline on 2028-01-01, after both the signer's and the
+  first TSA's certificates expired: only the archive timestamps keep the proof.
+
+Time is pinned; the services answer on loopback only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from fixtures.attacks import timestamp_token
+from fixtures.pki import DemoPKI
+from tests.conftest import PINNED_NOW
+from tests.verify.test_xades import (
+    EXPIRED_SIGNED_AT,
+    PASSED,
+    add_xades,
+    demo_trust,
+    live_crls,
+    signature_value_c14n,
+    signed_invoice,
+    verdict,
+)
+from verify import (
+    DocumentReport,
+    Indication,
+    SubIndication,
+    TrustProfile,
+    ValidationPolicy,
+    Verifier,
+)
+from verify.xades import XADES_132, XADES_141, imprint_matches
+from verify.xmldsig import inspect_xml
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+DSS_DATA = Path(__file__).resolve().parents[1] / "data" / "dss-xades-lta"
+
+LATER = datetime(2028, 1, 1, tzinfo=UTC)
+"""After citizen-expired (2023-01-01) and public-tsa-2027 (2027-06-01) expired."""
+FIRST_ARCHIVE_AT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+# -- building the documents -------------------------------------------------------------------
+
+
+def _c14n(el: etree._Element, algorithm: str) -> bytes:
+    """``el`` canonicalised by lxml, from its own serialisation (which carries the
+    namespaces in scope; canonicalised in place, lxml may add a spurious ``xmlns=""``)."""
+    copy = etree.fromstring(etree.tostring(el, with_tail=False))
+    out: bytes = etree.tostring(
+        copy, method="c14n", exclusive=algorithm == EXC_C14N, with_comments=False
+    )
+    return out
+
+
+def _signature(root: etree._Element) -> etree._Element:
+    sig = root.find(f".//{{{DS}}}Signature")
+    assert sig is not None
+    return sig
+
+
+def archive_input(root: etree._Element, stamp: etree._Element, algorithm: str) -> bytes:
+    """What an ArchiveTimeStamp's token must be over, computed here from the standard
+    (EN 319 132-1 §5.5.2; 1.3.2: referenced Objects left out), each reference's octets
+    checked against its DigestValue first."""
+    sig = _signature(root)
+    ids = {el.get("Id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("Id")}
+    parts: list[bytes] = []
+    referenced: set[str] = set()
+    for ref in sig.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference"):
+        uri = ref.get("URI") or ""
+        referenced.add(uri[1:])
+        target = ids[uri[1:]]
+        assert target.find(f".//{{{DS}}}Signature") is None  # nothing to remove
+        digest = base64.b64decode(ref.findtext(f"{{{DS}}}DigestValue") or "")
+        assert hashlib.sha256(_c14n(target, C14N)).digest() == digest
+        parts.append(_c14n(target, algorithm))  # a node-set: the timestamp's method
+    for local in ("SignedInfo", "SignatureValue", "KeyInfo"):
+        el = sig.find(f"{{{DS}}}{local}")
+        assert el is not None
+        parts.append(_c14n(el, algorithm))
+    parts.extend(_c14n(el, algorithm) for el in reversed(list(stamp.itersiblings(preceding=True))))
+    v132 = stamp.tag == f"{{{XADES_132}}}ArchiveTimeStamp"
+    for obj in sig.iterfind(f"{{{DS}}}Object"):
+        if obj.find(f"{{{XADES_132}}}QualifyingProperties") is not None:
+            continue
+        if v132 and obj.get("Id") in referenced:
+            continue
+        parts.append(_c14n(obj, algorithm))
+    return b"".join(parts)
+
+
+def add_archive_timestamp(
+    pki: DemoPKI,
+    xml: bytes,
+    *,
+    at: datetime,
+    service: str = "public-tsa",
+    namespace: str = XADES_141,
+    algorithm: str = EXC_C14N,
+) -> bytes:
+    """``xml`` with one more ArchiveTimeStamp, last of its unsigned signature properties,
+    by the demo TSA ``service`` at ``at``."""
+    root = etree.fromstring(xml)
+    props = root.find(f".//{{{XADES_132}}}UnsignedSignatureProperties")
+    assert props is not None
+    stamp = etree.SubElement(
+        props,
+        f"{{{namespace}}}ArchiveTimeStamp",
+        nsmap={"xadesv141": XADES_141} if namespace == XADES_141 else None,
+    )
+    etree.SubElement(stamp, f"{{{DS}}}CanonicalizationMethod", Algorithm=algorithm)
+    token = timestamp_token(pki, archive_input(root, stamp, algorithm), at=at, service=service)
+    encapsulated = etree.SubElement(stamp, f"{{{namespace}}}EncapsulatedTimeStamp")
+    encapsulated.text = base64.b64encode(token.dump()).decode()
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def stamped_2022(demo_pki: DemoPKI) -> bytes:
+    """The expired signer's invoice, a signature timestamp of 2022 by public-tsa-2027, and
+    the demo CAs' certificates and CRLs (what a XAdES-B-LT carries)."""
+    invoice = signed_invoice(demo_pki, "citizen-expired", EXPIRED_SIGNED_AT)
+    token = timestamp_token(
+        demo_pki, signature_value_c14n(invoice), at=EXPIRED_SIGNED_AT, service="public-tsa-2027"
+    )
+    return add_xades(
+        invoice,
+        tokens=[token],
+        certs=[demo_pki.cert("ca-rsa"), demo_pki.cert("public-tsa")],
+        crls=live_crls(demo_pki),
+    )
+
+
+@pytest.fixture(scope="module")
+def lta(demo_pki: DemoPKI, stamped_2022: bytes) -> bytes:
+    """A XAdES-B-LTA: an archive timestamp by public-tsa-2027 in 2024, then one by
+    public-tsa on 2026-06-01 over it."""
+    once = add_archive_timestamp(
+        demo_pki, stamped_2022, at=FIRST_ARCHIVE_AT, service="public-tsa-2027"
+    )
+    return add_archive_timestamp(demo_pki, once, at=PINNED_NOW)
+
+
+def unproven(report: DocumentReport) -> None:
+    """The signature is INDETERMINATE and nothing proves when it existed: in 2028 its
+    signer's certificate has expired and its carried CRLs are stale (the process says
+    TRY_LATER or OUT_OF_BOUNDS_NO_POE), so only a proof of existence could pass it."""
+    (sig,) = report.signatures
+    assert sig.indication is Indication.INDETERMINATE, sig.message_en
+    assert sig.sub_indication in (SubIndication.TRY_LATER, SubIndication.OUT_OF_BOUNDS_NO_POE)
+    assert sig.signing_time_proven is None
+
+
+@pytest.fixture(scope="module")
+def later(demo_pki: DemoPKI) -> Verifier:
+    """Offline on 2028-01-01, hard revocation checking: only what the document carries."""
+    return Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=LATER, network=False))
+
+
+# -- the demo XAdES-LTA -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("namespace", [XADES_141, XADES_132], ids=["1.4.1", "1.3.2"])
+def test_archive_timestamp_proves_an_expired_signature_timestamp(
+    demo_pki: DemoPKI, stamped_2022: bytes, later: Verifier, namespace: str
+) -> None:
+    """In 2028 the signer's and the first TSA's certificates have expired: an archive
+    timestamp of 2026 (made while the first TSA's certificate was valid) keeps the 2022
+    signature timestamp's proof, and the signature passes as proven in 2022 (both the
+    1.4.1 and the 1.3.2 form)."""
+    document = add_archive_timestamp(demo_pki, stamped_2022, at=PINNED_NOW, namespace=namespace)
+    report = later.verify(document)
+    sig = report.signatures[0]
+    assert verdict(report) == PASSED, sig.message_en
+    assert sig.signing_time_proven == EXPIRED_SIGNED_AT
+    assert sig.level == "XAdES-B-LTA"
+    assert [(t.kind, t.time, t.indication) for t in sig.timestamps] == [
+        ("signature", EXPIRED_SIGNED_AT, Indication.TOTAL_PASSED),
+        ("archive", PINNED_NOW, Indication.TOTAL_PASSED),
+    ]
+
+
+def test_without_the_archive_timestamp_it_is_indeterminate(
+    stamped_2022: bytes, later: Verifier
+) -> None:
+    """The same signature without an archive timestamp: its signature timestamp's TSA
+    certificate has expired and nothing proves the token in time, so nothing proves the
+    signature existed while its signer's certificate was valid."""
+    report = later.verify(stamped_2022)
+    unproven(report)
+    sig = report.signatures[0]
+    assert sig.level == "XMLDSig"
+    assert [(t.kind, t.indication) for t in sig.timestamps] == [
+        ("signature", Indication.INDETERMINATE)
+    ]
+
+
+def test_a_renewed_archive_chain_is_judged_newest_first(lta: bytes, later: Verifier) -> None:
+    """Two archive timestamps: the 2024 one's TSA certificate has expired too, but the 2026
+    one covers it and was made while it was valid; judged newest first, both are accepted
+    and the 2022 signature timestamp with them."""
+    report = later.verify(lta)
+    sig = report.signatures[0]
+    assert verdict(report) == PASSED, sig.message_en
+    assert sig.signing_time_proven == EXPIRED_SIGNED_AT
+    assert [(t.kind, t.time, t.indication) for t in sig.timestamps] == [
+        ("signature", EXPIRED_SIGNED_AT, Indication.TOTAL_PASSED),
+        ("archive", FIRST_ARCHIVE_AT, Indication.TOTAL_PASSED),
+        ("archive", PINNED_NOW, Indication.TOTAL_PASSED),
+    ]
+
+
+def test_a_lapsed_archive_chain_proves_nothing(
+    demo_pki: DemoPKI, stamped_2022: bytes, later: Verifier
+) -> None:
+    """Only the 2024 archive timestamp, by the TSA whose certificate expired in 2027: in
+    2028 nothing later covers it, so neither it nor the signature timestamp proves
+    anything."""
+    document = add_archive_timestamp(
+        demo_pki, stamped_2022, at=FIRST_ARCHIVE_AT, service="public-tsa-2027"
+    )
+    unproven(later.verify(document))
+
+
+def test_the_reader_computes_the_standard_input(lta: bytes) -> None:
+    """inspect_xml finds both archive timestamps, in document order, each with the input
+    computed here from the standard, and no warning."""
+    root = etree.fromstring(lta)
+    stamps = list(root.iter(f"{{{XADES_141}}}ArchiveTimeStamp"))
+    check = inspect_xml(lta).checks[0]
+    assert [t.kind for t in check.archive_timestamps] == ["archive", "archive"]
+    assert [t.claimed_time for t in check.archive_timestamps] == [FIRST_ARCHIVE_AT, PINNED_NOW]
+    assert [t.imprint_input for t in check.archive_timestamps] == [
+        archive_input(root, stamp, EXC_C14N) for stamp in stamps
+    ]
+    assert all(imprint_matches(t) for t in check.archive_timestamps)
+    assert check.xades_warnings == ()
+
+
+# -- tampering --------------------------------------------------------------------------------
+
+_COVERED = (
+    "DLHDon",
+    f"{{{DS}}}SignedInfo",
+    f"{{{DS}}}SignatureValue",
+    f"{{{DS}}}KeyInfo",
+    f"{{{DS}}}Object",
+    f"{{{XADES_132}}}SignatureTimeStamp",
+    f"{{{XADES_132}}}CertificateValues",
+    f"{{{XADES_132}}}RevocationValues",
+    f"{{{XADES_141}}}ArchiveTimeStamp",
+)
+"""What the newest archive timestamp covers (the first ArchiveTimeStamp is the older)."""
+
+
+def _covered_nodes(root: etree._Element, name: str) -> list[etree._Element]:
+    """The elements under the part ``name`` whose text can be changed (for an
+    ArchiveTimeStamp: the older one only; for ds:Object: the signed one, not XAdES's)."""
+    found = [el for el in root.iter(name)]
+    if name.endswith("}Object"):
+        found = [el for el in found if el.find(f"{{{XADES_132}}}QualifyingProperties") is None]
+    if name.endswith("}ArchiveTimeStamp"):
+        found = found[:1]
+    assert found, name
+    return [el for part in found for el in part.iter() if isinstance(el.tag, str)]
+
+
+def _changed(lta: bytes, part: str, which: int, where: int, char: str) -> bytes:
+    root = etree.fromstring(lta)
+    nodes = _covered_nodes(root, part)
+    node = nodes[which % len(nodes)]
+    text = node.text or ""
+    i = where % (len(text) + 1)
+    old = text[i : i + 1]
+    new = char if char != old else ("B" if char != "B" else "C")
+    node.text = text[:i] + new + text[i + 1 :]
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+_SIGNED = ("DLHDon", f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue", f"{{{DS}}}Object")
+
+
+@pytest.mark.parametrize("part", _COVERED)
+def test_a_changed_byte_the_archive_timestamp_covers_fails(
+    lta: bytes, later: Verifier, part: str
+) -> None:
+    """One character changed in a part the newest archive timestamp covers: a signed part
+    fails the signature itself (TOTAL_FAILED); an unsigned one breaks the archive
+    timestamps' imprint and the proof with it (INDETERMINATE, nothing proven)."""
+    report = later.verify(_changed(lta, part, 0, 3, "A"))
+    sig = report.signatures[0]
+    if part in _SIGNED:
+        assert sig.indication is Indication.TOTAL_FAILED, sig.message_en
+    else:
+        unproven(report)
+
+
+def test_a_broken_imprint_is_named_in_both_languages(lta: bytes, later: Verifier) -> None:
+    """A changed CRL under the archive timestamps: each token's report line is HASH_FAILURE
+    naming it, a warning says which token does not match, in Vietnamese and English, and
+    the signature is judged without them (INDETERMINATE, as nothing else proves 2022)."""
+    report = later.verify(_changed(lta, f"{{{XADES_132}}}RevocationValues", 2, 10, "A"))
+    unproven(report)
+    sig = report.signatures[0]
+    archive = [t for t in sig.timestamps if t.kind == "archive"]
+    assert [t.sub_indication for t in archive] == [SubIndication.HASH_FAILURE] * 2
+    assert [t.message_en for t in archive] == [
+        "XAdES archive timestamp 1: message imprint does not match",
+        "XAdES archive timestamp 2: message imprint does not match",
+    ]
+    (warning,) = [w for w in sig.warnings if "XAdES archive timestamp 2 (" in w]
+    assert "its message imprint does not match" in warning
+    assert "dấu thời gian lưu trữ XAdES" in warning
+    assert "không khớp" in warning
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    part=st.sampled_from(_COVERED),
+    which=st.integers(0, 10_000),
+    where=st.integers(0, 100_000),
+    char=st.sampled_from("A0+/= \nxé<&"),
+)
+def test_tampering_under_the_archive_timestamp_never_passes(
+    lta: bytes, later: Verifier, part: str, which: int, where: int, char: str
+) -> None:
+    """Any character of any text the newest archive timestamp covers, changed: the report
+    never passes, and reading never raises."""
+    report = later.verify(_changed(lta, part, which, where, char))
+    assert report.indication is not Indication.TOTAL_PASSED
+
+
+# -- EU DSS's XAdES-LTA files -----------------------------------------------------------------
+
+# file: [(signature file, [each ArchiveTimeStamp's imprint intact], signature intact)],
+# as DSS's tests assert them (see SOURCE.txt)
+DSS_FACTS: dict[str, list[tuple[str, list[bool], bool]]] = {
+    "asic-xades-lta-signed-manifest.sce": [("META-INF/signatures001.xml", [True], True)],
+    "asic-xades-signed-signature.sce": [
+        ("META-INF/signatures001.xml", [], True),
+        ("META-INF/signatures002.xml", [True], True),
+    ],
+    "asic-xades-revoc-for-expired-trust-anchor.asics": [("META-INF/signatures.xml", [True], True)],
+    "xades-lta-with-er-hashtree.sce": [("META-INF/signatures.xml", [True], True)],
+    "removed-doc.asics": [("META-INF/signatures.xml", [False], False)],
+}
+
+
+@pytest.fixture(scope="module")
+def dss_offline() -> Verifier:
+    """DSS's test PKIs are not trusted here; nothing is fetched."""
+    return Verifier(
+        TrustProfile.custom([], hierarchy="public"),
+        ValidationPolicy(validation_time=PINNED_NOW, network=False, revocation="soft"),
+    )
+
+
+def _signature_files(data: bytes) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        entries = {i.filename: z.read(i) for i in z.infolist() if not i.is_dir()}
+    signatures = {n: d for n, d in entries.items() if n.startswith("META-INF/signature")}
+    return signatures, entries
+
+
+@pytest.mark.parametrize("name", sorted(DSS_FACTS))
+def test_dss_archive_timestamps_match_where_dss_says(name: str) -> None:
+    """Each ArchiveTimeStamp's imprint over the container's files, the signature and its
+    earlier properties matches exactly where DSS's test asserts it intact (and its
+    signature timestamps match too)."""
+    signatures, entries = _signature_files((DSS_DATA / name).read_bytes())
+    for entry, archive, intact in DSS_FACTS[name]:
+        (check,) = inspect_xml(signatures[entry], detached=entries).checks
+        assert [imprint_matches(t) for t in check.archive_timestamps] == archive, entry
+        assert all(imprint_matches(t) for t in check.signature_timestamps), entry
+        assert (check.references_ok and check.signature_ok) is intact, entry
+
+
+@pytest.mark.parametrize("name", sorted(DSS_FACTS))
+def test_dss_xades_lta_files_report_as_dss_says(name: str, dss_offline: Verifier) -> None:
+    """The report: an intact XAdES-LTA signature is XAdES-B-LTA with each archive timestamp
+    shown (not accepted here only because DSS's TSA is not trusted, never HASH_FAILURE);
+    the one whose file was changed fails with HASH_FAILURE, as in DSS."""
+    report = dss_offline.verify(DSS_DATA / name)
+    for sig, (_entry, archive, intact) in zip(report.signatures, DSS_FACTS[name], strict=True):
+        assert sig.integrity is intact
+        if not intact:
+            assert sig.sub_indication is SubIndication.HASH_FAILURE
+            continue
+        assert sig.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        assert sig.level == ("XAdES-B-LTA" if archive else "XAdES-B-B")
+        shown = [t.sub_indication for t in sig.timestamps if t.kind == "archive"]
+        assert len(shown) == len(archive)
+        assert SubIndication.HASH_FAILURE not in shown
+        assert not [w for w in sig.warnings if "ArchiveTimeStamp" in w]
+
+
+def test_dss_copied_archive_timestamp_fails_its_imprint(dss_offline: Verifier) -> None:
+    """DSS's XAdESLevelLTAWithCopiedATSTTest, on its container files: another signature's
+    ArchiveTimeStamp pasted into this one. Its token and signature hold, its imprint does
+    not (HASH_FAILURE, named in both languages); the signature and its signature timestamp
+    stay as they were (DSS: B and T levels valid, the A level not)."""
+    donor_sigs, _ = _signature_files((DSS_DATA / "asic-xades-signed-signature.sce").read_bytes())
+    donor = etree.fromstring(donor_sigs["META-INF/signatures002.xml"])
+    copied = next(donor.iter(f"{{{XADES_141}}}ArchiveTimeStamp"))
+    data = (DSS_DATA / "asic-xades-lta-signed-manifest.sce").read_bytes()
+    sigs, _ = _signature_files(data)
+    root = etree.fromstring(sigs["META-INF/signatures001.xml"])
+    own = next(root.iter(f"{{{XADES_141}}}ArchiveTimeStamp"))
+    own.getparent().replace(own, copied)
+    changed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(changed, "w") as out:
+        for info in z.infolist():
+            body = z.read(info)
+            if info.filename == "META-INF/signatures001.xml":
+                body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+            out.writestr(info, body)
+    original: DocumentReport = dss_offline.verify(data)
+    report = dss_offline.verify(changed.getvalue())
+    (sig,) = report.signatures
+    assert sig.integrity is True
+    assert sig.sub_indication is original.signatures[0].sub_indication
+    kinds = [(t.kind, t.sub_indication) for t in sig.timestamps]
+    assert kinds == [
+        ("signature", SubIndication.NO_CERTIFICATE_CHAIN_FOUND),
+        ("archive", SubIndication.HASH_FAILURE),
+    ]
+    (warning,) = [w for w in sig.warnings if "message imprint does not match" in w]
+    assert "XAdES archive timestamp" in warning
+    assert "dấu thời gian lưu trữ XAdES" in warning
