@@ -47,15 +47,21 @@ Only these are taken (anything else goes to full validation, which decides):
     the first signed revision (page content, fonts, images: what differs from one
     document to the next), (b) each signature's ``/Contents`` and ``/M`` values, (c)
     what each later revision writes anew every time: the second part of its ``/ID`` and
-    the dates of the document information it writes; with the places of all these. It
-    is taken only when (once per structure) pyHanko reads exactly (a) as those streams'
-    data (so its parse and difference analysis are the same for every document of the
-    structure), every later revision only adds signatures, their zero-area widgets
-    (appended to ``/Annots`` and ``/Fields``), validation data (all of it written after
-    the first signature) and document information, changing nothing any page drawing
-    reads (so the rendered pages compared after form filling are alike whatever (a)
-    holds), nothing but a trailer refers to the information whose dates are left out,
-    and the first signed revision refers to nothing the later ones add;
+    the dates of the document information it writes, (d) the data of the appearance
+    stream of each later signature's visible widget (its *stamp*: the signer's name and
+    the time); with the places of all these. It is taken only when (once per structure)
+    pyHanko reads exactly (a) and (d) as those streams' data (so its parse and difference
+    analysis are the same for every document of the structure), every later revision
+    only adds signatures, their widgets (appended to ``/Annots`` and ``/Fields``) of zero
+    area or with one unfiltered form XObject as appearance that nothing else refers to,
+    validation data (all of it written after the first signature) and document
+    information, changing nothing any page drawing reads (so the rendered pages compared
+    after form filling are alike whatever (a) holds, but inside the stamps), nothing but
+    a trailer refers to the information whose dates are left out, and the first signed
+    revision refers to nothing the later ones add. A stamp's drawing is clipped to its
+    widget, which the rendered comparison allows a new signature to draw in unless the
+    signed page has content under it: so each document is taken only when its signed
+    page, drawn as the comparison draws it, is blank under every stamp;
 
 - a detached CMS signature in DER;
 - in both: one SignerInfo with signed attributes, no CRLs in the CMS, SHA-2 digests, RSA
@@ -82,14 +88,18 @@ references cover and the reading they verify under, its digest and signature alg
 its signer's certificate and every KeyInfo certificate, whether it claims a signing time
 and whether that time lies within the signer's certificate, and how the invoice's seller
 tax code compares with the certificate's. Only intact signatures without XAdES
-properties are taken, with a fixed validation time; the template's report gets the
-document's own path, size, hash, facts, and each signature's Id and claimed time.
+properties are taken; the template's report gets the document's own path, size, hash,
+facts, and each signature's Id and claimed time. With a fixed validation time the signer's
+path is judged once (:meth:`verify.engine.Engine.signer_check`); with "now", as for a PDF,
+a template serves the moments within its window: the validity of every certificate used,
+the freshness of every OCSP response and CRL used, and the dated algorithm rules.
 
-Still validated in full every time: later revisions that fill form fields, add a visible
-signature, an annotation or page content (only the rendered comparison can judge what
-they show), document timestamps (B-LTA), certified documents, and documents whose later
-revisions lie elsewhere in the file (a signed revision of another length: the offsets
-differ, and so does the structure).
+Still validated in full every time: later revisions that fill form fields, add an
+annotation or page content (only the rendered comparison can judge what they show), a
+visible signature over signed page content or whose appearance is compressed or draws
+other streams' data anew, document timestamps (B-LTA), certified documents, and documents
+whose later revisions lie elsewhere in the file (a signed revision or a stamp of another
+length: the offsets differ, and so does the structure).
 
 A signature that does not verify always gets full validation. The fast path only ever
 repeats a verdict that full validation gave for the same shape and the same outcome of
@@ -128,6 +138,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from verify.engine import Engine
+    from verify.policy import ValidationPolicy
     from verify.verifier import Verifier
 
     Owner: TypeAlias = Verifier | Engine
@@ -233,11 +244,9 @@ class _Store:
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.validity: dict[bytes, tuple[datetime, datetime]] = {}
-        self.structures: OrderedDict[tuple[Any, ...], tuple[tuple[int, int, int], ...] | None]
-        self.structures = OrderedDict()
+        self.structures: OrderedDict[tuple[Any, ...], _Judged | None] = OrderedDict()
         """PDF structures with later revisions (see :func:`_structure`) already judged:
-        None when the fast path does not take them, else the streams whose data is part of
-        the shape after all (see :func:`_judge_structure`)."""
+        None when the fast path does not take them (see :func:`_judge_structure`)."""
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
@@ -339,12 +348,10 @@ def _parse_xml(owner: Owner, inspection: XmlInspection, facts: dict[str, Any] | 
     and whether that time lies within the signer's certificate, and how the invoice's
     seller tax code compares with the certificate's. Only signatures that are intact
     (wrapping checks, every reference digest and the signature value) and carry nothing
-    of XAdES are taken, and only with a fixed validation time (the signer's path is then
-    judged once: see :meth:`verify.engine.Engine.signer_check`)."""
+    of XAdES are taken. Nothing here depends on the validation time: with "now", the
+    template's window (:func:`_full_with_window`) bounds the moments it serves."""
     from verify.einvoice import seller_mst_mismatch
 
-    if owner.policy.validation_time is None:
-        raise _NotEligible("validated now")
     if not inspection.checks:
         raise _NotEligible("no signature")
     store = _store(owner)
@@ -419,7 +426,7 @@ async def _answer(
     store.misses += 1
     if key in store.refused:
         return await full()
-    report, window = await _full_with_window(verifier, full, fixed)
+    report, window = await _full_with_window(verifier, full, fixed, moment)
     expected = tuple(
         (Indication.TOTAL_PASSED, None)
         if one.intact
@@ -483,9 +490,49 @@ def _key(verifier: Owner, parsed: _Parsed, fmt: str, moment: datetime) -> tuple[
         (parsed.shape, tuple(one.shape for one in parsed.signatures)),
         tuple(one.intact for one in parsed.signatures),
         id(verifier.trust),
-        verifier.policy,
+        _policy_key(verifier.policy),
         moment if fixed else None,
     )
+
+
+class _PolicyKey:
+    """A policy in a template's key, its hash computed once (hashing a policy walks all
+    its fields: once per document was a measurable part of a template's answer). Equal
+    when the policies are; pickled as the policy, its hash computed again where it lands
+    (string hashes differ between processes)."""
+
+    __slots__ = ("hash", "policy")
+
+    def __init__(self, policy: ValidationPolicy) -> None:
+        self.policy = policy
+        self.hash = hash(policy)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _PolicyKey):
+            return NotImplemented
+        return self.policy is other.policy or (
+            self.hash == other.hash and self.policy == other.policy
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_PolicyKey, (self.policy,))
+
+
+_POLICY_KEYS: dict[int, _PolicyKey] = {}
+"""The key of each policy seen, by identity (the key holds the policy: its id stays its
+own); a few are in use at a time, so the dict is emptied when it grows past 64."""
+
+
+def _policy_key(policy: ValidationPolicy) -> _PolicyKey:
+    found = _POLICY_KEYS.get(id(policy))
+    if found is None or found.policy is not policy:
+        if len(_POLICY_KEYS) >= 64:
+            _POLICY_KEYS.clear()
+        found = _POLICY_KEYS[id(policy)] = _PolicyKey(policy)
+    return found
 
 
 # -- templates shared between processes ------------------------------------------------------
@@ -499,7 +546,7 @@ def _portable(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _local(verifier: Verifier, portable: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """A portable key as this verifier keeps it; None if made under another policy."""
-    if portable[4] != verifier.policy:
+    if portable[4] != _policy_key(verifier.policy):
         return None
     return (*portable[:3], id(verifier.trust), *portable[4:])
 
@@ -644,11 +691,31 @@ def _from_template(
 
 
 async def _full_with_window(
-    verifier: Owner, full: FullCheck, fixed: bool
+    verifier: Owner, full: FullCheck, fixed: bool, moment: datetime
 ) -> tuple[DocumentReport, tuple[float, float] | None]:
-    """Full validation; with "now", also the window in which its answer stays the same."""
+    """Full validation; with "now", also the window in which its answer stays the same
+    (:func:`_window`, within the dated algorithm rules around ``moment``)."""
     if fixed:
         return await full(), None
+    report, window = await _window(verifier, full)
+    if window is None:
+        return report, None
+    start, end = window
+    at = moment.timestamp()
+    for boundary in verifier.policy.algorithms.time_boundaries():
+        b = boundary.timestamp()
+        if b <= at:
+            start = max(start, b)
+        else:  # a rule's verdict changes at its date: the window ends just before
+            end = min(end, b - 1e-6)
+    return report, (start, end) if start <= at <= end else None
+
+
+async def _window(
+    verifier: Owner, full: FullCheck
+) -> tuple[DocumentReport, tuple[float, float] | None]:
+    """Full validation, and the moments in which every certificate, OCSP response and CRL
+    it used is current (None: no window can be told)."""
     from verify.policy import RevocationMode
 
     with collecting() as contexts:
@@ -944,6 +1011,8 @@ def _structure(
         tail_spans.append((sig.a + 1, sig.b - 1))
         if sig.m_span is not None:
             tail_spans.append(sig.m_span)
+    appearances = _appearances(reader, data, e1, sigs[1:])
+    tail_spans.extend((start, end) for _number, _generation, start, end in appearances)
     trailers: list[tuple[int, int]] = []
     infos: list[tuple[int, int, int]] = []  # (number, generation, offset)
     for r in range(total):
@@ -980,7 +1049,9 @@ def _structure(
         judged = key in store.structures
         known = store.structures.get(key)
     if not judged:
-        layout = _Layout(r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos)
+        layout = _Layout(
+            r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos, appearances
+        )
         try:
             known = _judge_structure(reader, data, layout)
         except Exception:  # noqa: BLE001 - anything unusual: not taken
@@ -991,12 +1062,14 @@ def _structure(
                 store.structures.popitem(last=False)
     if known is None:
         raise _NotEligible("a structure the fast path does not take")
-    if not known:
+    if known.stamps and not _blank_under(data[:e1], known.stamps):
+        raise _NotEligible("a later signature's stamp over signed page content")
+    if not known.kept:
         return key
     # the data of the streams the difference analysis reads after all (XMP metadata)
     where = {(r, n, g): (start, end) for r, n, g, start, end in streams}
     kept = hashlib.sha256()
-    for revision, number, generation in known:
+    for revision, number, generation in known.kept:
         start, end = where[(revision, number, generation)]
         kept.update(b"%d %d %d %d %d\x00" % (revision, number, generation, start, end))
         kept.update(memoryview(data)[start:end])
@@ -1106,11 +1179,24 @@ class _Layout:
     infos: list[tuple[int, int, int]]
     """(number, generation, offset) of the document information each later revision
     writes (its dates are left out)."""
+    appearances: list[tuple[int, int, int, int]]
+    """(number, generation, start, end) of each later signature's appearance stream (its
+    data is left out)."""
 
 
-def _judge_structure(
-    reader: Any, data: bytes, layout: _Layout
-) -> tuple[tuple[int, int, int], ...] | None:
+@dataclass(frozen=True)
+class _Judged:
+    """What :func:`_judge_structure` found in a structure it takes."""
+
+    kept: tuple[tuple[int, int, int], ...]
+    """(revision, number, generation) of the signed revision's streams whose data is part
+    of the shape after all (the XMP metadata the difference analysis parses)."""
+    stamps: tuple[tuple[int, tuple[float, float, float, float]], ...]
+    """(page index, /Rect) of each later signature's visible widget: the signed page must
+    be blank under each, checked for every document (:func:`_blank_under`)."""
+
+
+def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | None:
     """Whether every verdict on documents of this structure is the same whatever is left
     out (the signatures aside). Looks only at bytes that are part of the structure, so
     the answer holds for every document of it:
@@ -1120,11 +1206,19 @@ def _judge_structure(
     - each later revision is a plain cross-reference table and a trailer that keeps the
       document's catalog, and what it redefines is drawn exactly as before: dictionaries
       whose entries stay as they were (token for token) but for keys no page drawing
-      reads, and ``/Annots`` / ``/Fields`` arrays that only gain new signature widgets of
-      zero area; the signed revision refers to nothing the later revisions add. So the
-      signed revision and the final file are drawn alike, whatever the pages show (the
-      comparison of rendered pages after form filling finds nothing, as it did for the
-      document the template was made from);
+      reads, and ``/Annots`` / ``/Fields`` arrays that only gain new signature widgets,
+      of zero area or *stamps* (:func:`_stamp_widget`); the signed revision refers to
+      nothing the later revisions add. So the signed revision and the final file are
+      drawn alike but inside the stamps, whatever the pages show;
+    - each stamp's appearance (whose data is left out) is a new form XObject stream
+      without filters that pyHanko reads exactly as the bytes left out, and nothing but
+      its widget refers to it. pyHanko's difference analysis allows a new signature field
+      and everything its ``/AP`` reaches (``SigFieldCreationRule``) without reading the
+      drawing; the comparison of rendered pages allows a drawing inside the widget of a
+      new signature unless the signed page has content under it. The drawing is clipped
+      to the widget, so every document whose signed page is blank under each stamp
+      (checked for each document, :func:`_blank_under`) gets the same comparison as the
+      document the template was made from: nothing found;
     - the document information whose dates are left out is a plain information
       dictionary that nothing but a trailer refers to;
     - the validation data (DSS) is all in the later revisions (none in the signed one:
@@ -1133,9 +1227,12 @@ def _judge_structure(
     The one kind of stream data the difference analysis reads is the XMP metadata the
     catalog names (checked to be well-formed XML, before and after each later revision):
     the (revision, number, generation) of each such stream of the signed revision is
-    returned, their data is part of the shape. None: not taken.
+    returned, their data is part of the shape; so are the places of the stamps. None: not
+    taken.
     """
     from pyhanko.pdf_utils import generic
+
+    from verify.visual import field_changes
 
     xrefs = reader.xrefs
     total = xrefs.total_revisions
@@ -1154,6 +1251,8 @@ def _judge_structure(
         if (number, generation) in metadata
     )
     root_ref = ("r", root.idnum, root.generation)
+    drawings = {(number, generation) for number, generation, _s, _e in layout.appearances}
+    claimed: dict[tuple[int, int], int] = {}  # drawing -> the widget it draws
     added: set[int] = set()
     for r in range(r1 + 1, total):
         section = xrefs.get_xref_data(r).standard_xrefs
@@ -1184,8 +1283,14 @@ def _judge_structure(
         for number, generation in appended:
             if (number, generation) not in new_here:
                 return None
-            if not _empty_signature_widget(_lex_object(data, section[number][1], None)):
+            widget = _lex_object(data, section[number][1], None)
+            if _empty_signature_widget(widget):
+                continue
+            drawing = _stamp_widget(widget)
+            if drawing is None or drawing not in drawings & new_here:
                 return None
+            if claimed.setdefault(drawing, number) != number:
+                return None  # one drawing, two widgets
     infos = {number for number, _generation, _offset in layout.infos}
     for number, generation, offset in layout.infos:
         info = _lex_object(data, offset, generic.Reference(number, generation, reader))
@@ -1204,7 +1309,20 @@ def _judge_structure(
             return None
     if not _validation_data_after(reader, r1):
         return None
-    return kept
+    if claimed.keys() != drawings:
+        return None  # an appearance left out that is not a stamp's
+    stamps: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
+    if drawings:
+        if not _plain_drawings(reader, data, layout):
+            return None
+        stamps = tuple(
+            (page, rect)
+            for change in field_changes(reader, r1)
+            if change.is_signature
+            for page, rect in change.widgets
+            if rect[0] < rect[2] and rect[1] < rect[3]
+        )
+    return _Judged(kept, stamps)
 
 
 def _pieces(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:
@@ -1359,6 +1477,150 @@ def _empty_signature_widget(obj: Any) -> bool:
         return False
     x1, y1, x2, y2 = (float(item[1]) for item in rect[1])
     return x1 == x2 or y1 == y2
+
+
+def _stamp_widget(obj: Any) -> tuple[int, int] | None:
+    """A signature field merged with its widget, of non-zero area, drawn by one appearance
+    stream (``/AP << /N n g R >>``): that stream's (number, generation); None otherwise."""
+    if not (obj and obj[0] == "obj" and obj[1][0] == "d"):
+        return None
+    entries = dict(obj[1][1])
+    if entries.get(b"/FT") != ("n", b"/Sig") or entries.get(b"/Subtype") != ("n", b"/Widget"):
+        return None
+    if b"/Kids" in entries or b"/Parent" in entries or b"/AS" in entries:
+        return None
+    rect = entries.get(b"/Rect")
+    if rect is None or rect[0] != "a" or len(rect[1]) != 4:
+        return None
+    if any(item[0] not in ("i", "f") for item in rect[1]):
+        return None
+    x1, y1, x2, y2 = (float(item[1]) for item in rect[1])
+    if x1 == x2 or y1 == y2:
+        return None
+    ap = entries.get(b"/AP")
+    if ap is None or ap[0] != "d" or len(ap[1]) != 1 or ap[1][0][0] != b"/N":
+        return None
+    drawing = ap[1][0][1]
+    return (drawing[1], drawing[2]) if drawing[0] == "r" else None
+
+
+_UNPLAIN_STREAM = frozenset({b"/Filter", b"/DecodeParms", b"/F", b"/FFilter", b"/FDecodeParms"})
+
+
+def _plain_drawings(reader: Any, data: bytes, layout: _Layout) -> bool:
+    """Each stamp's appearance is a form XObject stream without filters (so its decoded
+    size is its length, part of the structure), that pyHanko reads exactly as the bytes
+    left out, and that only its widget refers to (nothing else reads the drawing)."""
+    from pyhanko.pdf_utils import generic
+
+    rest = _pieces(data, layout.e1, len(data), layout.tail_spans)
+    numbers = {number for number, _generation, _start, _end in layout.appearances}
+    for number, generation, start, end in layout.appearances:
+        ref = generic.Reference(number, generation, reader)
+        offset = reader.xrefs[ref]
+        lexed = _lex_object(data, offset, ref) if isinstance(offset, int) else None
+        if not (lexed and lexed[0] == "stream" and lexed[1][0] == "d"):
+            return False
+        entries = dict(lexed[1][1])
+        if entries.get(b"/Subtype") != ("n", b"/Form") or _UNPLAIN_STREAM & entries.keys():
+            return False
+        box = entries.get(b"/BBox")
+        if box is None or box[0] != "a" or len(box[1]) != 4:
+            return False
+        if entries.get(b"/Length") != ("i", b"%d" % (end - start)):
+            return False
+        stream = reader.get_object(ref)
+        if not isinstance(stream, generic.StreamObject) or stream.encoded_data != data[start:end]:
+            return False
+    counts = _reference_counts(rest, numbers)
+    return all(counts.get(number) == 1 for number in numbers)
+
+
+def _reference_counts(data: bytes, numbers: set[int]) -> dict[int, int]:
+    """How many times ``data`` may refer to each of ``numbers`` (read as :func:`_refers_to`
+    reads references: a false count only sends the document to full validation)."""
+    counts: dict[int, int] = {}
+    i = data.find(b"R")
+    while i >= 0:
+        found = _REF_TAIL.search(data, max(0, i - 20), i)
+        if found is not None and int(found[1]) in numbers:
+            counts[int(found[1])] = counts.get(int(found[1]), 0) + 1
+        i = data.find(b"R", i + 1)
+    return counts
+
+
+def _appearances(
+    reader: Any, data: bytes, e1: int, later: list[_SigDict]
+) -> list[tuple[int, int, int, int]]:
+    """(number, generation, start, end) of the data of the appearance stream (``/AP /N``)
+    of each signature field filled after the first signature, when that stream was
+    written after it: the drawing, which holds the signer's name and time, is left out of
+    the structure (see :func:`_judge_structure` for when that is taken)."""
+    from pyhanko.pdf_utils import generic
+
+    values = {sig.ref for sig in later}
+    found: list[tuple[int, int, int, int]] = []
+    for ref in reader.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        value = field.raw_get("/V") if "/V" in field else None
+        if not isinstance(value, generic.IndirectObject) or value.reference not in values:
+            continue
+        if "/AP" not in field:
+            continue
+        ap = field.raw_get("/AP")
+        if not isinstance(ap, generic.DictionaryObject):
+            raise _NotEligible("an indirect appearance dictionary")
+        drawing = ap.raw_get("/N") if "/N" in ap else None
+        if not isinstance(drawing, generic.IndirectObject):
+            raise _NotEligible("a direct appearance")
+        offset = reader.xrefs[drawing.reference]
+        if not isinstance(offset, int) or offset < e1:
+            continue  # not left out: the structure holds it
+        span = _stream_data(data, offset, len(data))
+        if span is None:
+            raise _NotEligible("an appearance that is not a stream")
+        found.append((drawing.idnum, drawing.generation, *span))
+    return found
+
+
+_BLANK = 250
+"""The signed page counts as blank under a stamp when no pixel there is darker than this
+(the rendered comparison counts pixels darker than 200 as content)."""
+
+
+def _blank_under(
+    signed: bytes, stamps: tuple[tuple[int, tuple[float, float, float, float]], ...]
+) -> bool:
+    """Whether the signed revision's pages, drawn as the rendered comparison draws them
+    (PDFium, no annotations), are blank under each stamp and a few pixels around it."""
+    import math
+
+    from verify import visual
+
+    try:
+        # the very drawing the comparison makes (under the same lock: PDFium is not
+        # thread-safe)
+        images = visual._render(signed, max(page for page, _rect in stamps) + 1, annots=False)
+    except Exception:  # noqa: BLE001 - a page PDFium cannot draw goes to full validation
+        return False
+    scale = visual.DPI / 72
+    for page, (x1, y1, x2, y2) in stamps:
+        if page >= len(images):
+            return False
+        image = images[page]
+        width, height = image.size
+        box = (
+            max(0, math.floor(x1 * scale) - 3),
+            max(0, math.floor(height - y2 * scale) - 3),
+            min(width, math.ceil(x2 * scale) + 3),
+            min(height, math.ceil(height - y1 * scale) + 3),
+        )
+        if box[0] >= box[2] or box[1] >= box[3]:
+            continue  # off the page: nothing under it
+        darkest, _lightest = image.crop(box).getextrema()
+        if darkest < _BLANK:
+            return False
+    return True
 
 
 _OBJ_HEAD = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")

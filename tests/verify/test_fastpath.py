@@ -8,6 +8,7 @@ documents of the usual shapes (so its templates are warm); the two reports must 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -718,10 +719,11 @@ def test_later_revisions_that_do_more_than_add_a_signature_never_come_from_a_tem
 def test_what_the_fast_path_leaves_to_full_validation_after_a_signature(
     demo_pki: DemoPKI, two_signatures: dict[str, bytes]
 ) -> None:
-    """Form filling the first signature allows and a visible countersignature change what
-    the pages show (only the rendered comparison can judge them): validated in full every
-    time, with the same reports. A visible first signature with an invisible
-    countersignature is answered from its template."""
+    """Form filling the first signature allows changes what the pages show (only the
+    rendered comparison can judge it): validated in full every time. A visible
+    countersignature over blank paper is answered from its template the second time, and
+    a visible first signature with an invisible countersignature from its template; the
+    reports are full validation's."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     open_form = sign_pdf(
         demo_pki,
@@ -735,17 +737,17 @@ def test_what_the_fast_path_leaves_to_full_validation_after_a_signature(
     visible = countersign(
         demo_pki, "organisation", two_signatures["citizen"], box=(72, 600, 272, 650)
     )
-    for what, doc in (("form filled", filled), ("visible countersignature", visible)):
+    for what, doc, taken in (("form filled", filled, 0), ("visible countersignature", visible, 1)):
         hits = fastpath.stats(fast)["hits"]
         report = _check(fast, full, doc, None, what)
         assert report.passed, what
-        assert fastpath.stats(fast)["hits"] == hits, what
+        assert fastpath.stats(fast)["hits"] == hits + taken, what
     first_visible = countersign(demo_pki, "citizen", minimal_pdf("Ho so", padding=2000),
                                 field_name="Signature1", box=(72, 600, 272, 650))  # fmt: skip
     for i in range(2):
         doc = countersign(demo_pki, "official", resign_pdf(demo_pki, "citizen", first_visible, i))
         _check(fast, full, doc, None, f"visible first signature {i}")
-    assert fastpath.stats(fast)["hits"] == 3
+    assert fastpath.stats(fast)["hits"] == 4
 
 
 def _page_text_at(pdf: bytes, y: int) -> bytes:
@@ -762,9 +764,10 @@ def test_what_a_visible_countersignature_covers_is_judged_for_each_document(
     demo_pki: DemoPKI,
 ) -> None:
     """Two documents of one shape but for their page content, countersigned with the same
-    visible stamp: over blank paper it passes, drawn over the signed amount it fails; the
-    second is validated in full (a later signature that draws something is never taken
-    from a template, what it covers differs from page to page)."""
+    visible stamp: over blank paper it passes (and the second time comes from its
+    template), drawn over the signed amount it fails, validated in full every time (what
+    a stamp covers differs from page to page: the signed page under it is looked at for
+    each document)."""
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     base = minimal_pdf("Ho so", padding=2000)
     blank_under = sign_pdf(demo_pki, "citizen", _page_text_at(base, 200), at=SIGNED_AT)
@@ -773,10 +776,153 @@ def test_what_a_visible_countersignature_covers_is_judged_for_each_document(
     stamp = (60, 740, 420, 800)
     passing = countersign(demo_pki, "official", blank_under, box=stamp)
     assert _check(fast, full, passing, None, "stamp over blank paper").passed
+    assert fastpath.stats(fast)["hits"] == 1
     failing = countersign(demo_pki, "official", covered, box=stamp)
     report = _check(fast, full, failing, None, "stamp over the amount")
     assert report.signatures[0].indication is Indication.TOTAL_FAILED
-    assert fastpath.stats(fast)["hits"] == 0
+    assert fastpath.stats(fast)["hits"] == 1
+
+
+# -- visible countersignatures (stamps) -----------------------------------------------------
+
+STAMPS = [(72, 100, 272, 150), (320, 60, 540, 120)]
+"""Where the countersignatures' stamps go: blank paper on ``minimal_pdf``'s page."""
+_DRAWING = re.compile(rb"/Subtype /Form\s*/Length (\d+)\s*>>\s*stream\n")
+
+
+def _drawing_span(pdf: bytes) -> tuple[int, int]:
+    """Where the data of the last stamp's appearance stream lies."""
+    found = list(_DRAWING.finditer(pdf))[-1]
+    return found.end(), found.end() + int(found[1])
+
+
+def _drawing_replaced(pdf: bytes, label: str, pki: DemoPKI, drawing: bytes) -> bytes:
+    """The last stamp's appearance data replaced, byte for byte (same length), by
+    ``drawing``, and the countersignature made again: the same structure, another
+    drawing."""
+    start, end = _drawing_span(pdf)
+    assert len(drawing) <= end - start
+    new = drawing + b" " * (end - start - len(drawing))
+    return resign_last(pki, label, pdf[:start] + new + pdf[end:])
+
+
+def test_visible_countersignatures_give_identical_reports_and_come_from_templates(
+    demo_pki: DemoPKI, two_signatures: dict[str, bytes]
+) -> None:
+    """A citizen's signature over other content, countersigned by pyHanko with a visible
+    stamp by other officials (other names in the stamp), at other times (other times in
+    it), in other places; and with the signed content, the stamp's drawing or the
+    countersignature's /M changed afterwards: fast = full. Only the first document of
+    each signer and place (and hash outcome) is validated in full."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    shapes = set()
+    verified = 0
+    for label in ("official", "agency-seal"):  # RSA: each signature of one size
+        for box in STAMPS:
+            for i in range(2):
+                first = resign_pdf(demo_pki, "citizen", two_signatures["citizen"], 20 + i)
+                at = SIGNED_AT + timedelta(minutes=3 + 17 * i, seconds=11 * i)
+                doc = countersign(demo_pki, label, first, at=at, box=box)
+                report = _check(fast, full, doc, None, f"{label} at {box}, {i}")
+                assert report.passed, report.message_en
+                shapes.add((label, box))
+                verified += 2
+    assert fastpath.stats(fast)["hits"] == verified - len(shapes)
+    start, _end = _drawing_span(doc)
+    tampered = {
+        "signed content changed": _flipped(doc, doc.index(b"xxxx") + 9),
+        "stamp's drawing changed": _flipped(doc, start + 3),
+        "countersignature's /M changed": _flipped(doc, doc.rindex(b"/M (D\\0722026") + 8),
+    }
+    for what, changed in tampered.items():
+        report = _check(fast, full, changed, None, what)
+        assert not report.passed, what
+
+
+def test_a_stamp_that_paints_over_signed_content_keeps_full_validations_verdict(
+    demo_pki: DemoPKI,
+) -> None:
+    """Sneaky signatures: a new signature whose opaque stamp hides the signed amount
+    (fixtures.attacks), and a countersignature of the very structure of a genuine one
+    whose drawing (the part of the stamp left out of the structure) was swapped for an
+    opaque box over the amount: both fail as in full validation, neither from a template;
+    the same opaque box over blank paper passes, as in full validation, from the genuine
+    stamp's template (the drawing is not part of the structure)."""
+    from fixtures.attacks import add_sneaky_signature_field
+
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    base = minimal_pdf("Ho so", padding=2000)
+    blank_under = sign_pdf(demo_pki, "citizen", _page_text_at(base, 300), at=SIGNED_AT)
+    y = blank_under.index(b"Tf 80 300 Td") + len(b"Tf 80 ")
+    covered = resign_pdf(demo_pki, "citizen", _edited(blank_under, y, b"300", b"110"), 1)
+    at_top = resign_pdf(demo_pki, "citizen", _edited(blank_under, y, b"300", b"700"), 2)
+    box = STAMPS[0]
+    genuine = countersign(demo_pki, "official", blank_under, box=box)
+    assert _check(fast, full, genuine, None, "genuine stamp").passed
+    hits = fastpath.stats(fast)["hits"]
+    assert hits == 1
+    opaque = b"q 1 g 0 0 200 50 re f Q"
+    attacks = {
+        "sneaky signature": add_sneaky_signature_field(at_top, demo_pki, "official", at=SIGNED_AT),
+        "drawing swapped for an opaque box": _drawing_replaced(
+            countersign(demo_pki, "official", covered, box=box), "official", demo_pki, opaque
+        ),
+    }
+    for what, doc in attacks.items():
+        report = _check(fast, full, doc, None, what)
+        assert report.signatures[0].indication is Indication.TOTAL_FAILED, what
+        assert "over signed page content" in report.signatures[0].message_en, what
+        assert fastpath.stats(fast)["hits"] == hits, what
+    harmless = _drawing_replaced(genuine, "official", demo_pki, opaque)
+    assert _check(fast, full, harmless, None, "opaque box over blank paper").passed
+    assert fastpath.stats(fast)["hits"] == hits + 2  # the genuine stamp's template
+
+
+@pytest.fixture(scope="module")
+def stamp_setup(
+    demo_pki: DemoPKI, two_signatures: dict[str, bytes]
+) -> tuple[Verifier, Verifier, bytes, list[tuple[int, int]]]:
+    """A warm pair of verifiers, a genuine countersigned document with a stamp, and the
+    parts of its countersignature's revision left out of the structure (generously: the
+    signature value, the stamp's drawing, the whole /ID and every date)."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for i in range(2):
+        first = resign_pdf(demo_pki, "citizen", two_signatures["citizen"], 30 + i)
+        doc = countersign(demo_pki, "official", first, box=STAMPS[0])
+        _check(fast, full, doc, None, "warm")
+    a, b, _c = (int(x) for x in list(_ANY_BYTE_RANGE.finditer(doc))[-1].groups())
+    left_out = [(a, b), _drawing_span(doc)]
+    left_out += [m.span() for m in re.finditer(rb"/ID\s*\[[^\]]*\]", doc)]
+    left_out += [m.span() for m in re.finditer(rb"\(D\\072[^)]*\)", doc)]
+    return fast, full, doc, left_out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_a_changed_byte_outside_what_the_stamp_structure_leaves_out_never_comes_from_a_template(
+    demo_pki: DemoPKI,
+    stamp_setup: tuple[Verifier, Verifier, bytes, list[tuple[int, int]]],
+    data: st.DataObject,
+) -> None:
+    """Any one byte of a stamped countersignature's revision changed outside the parts the
+    structure leaves out, and the countersignature made again over it where it still can
+    be: fast = full, and the fast path never answers from a template."""
+    fast, full, doc, left_out = stamp_setup
+    e1 = _signed_end(doc)
+    at = data.draw(
+        st.integers(e1, len(doc) - 1).filter(
+            lambda i: not any(lo <= i < hi for lo, hi in left_out)
+        ),
+        label="offset",
+    )
+    mask = data.draw(st.integers(1, 255), label="xor")
+    changed = _flipped(doc, at, mask)
+    # unless the byte broke the countersignature's own layout
+    with contextlib.suppress(Exception):
+        changed = resign_last(demo_pki, "official", changed)
+    hits = fastpath.stats(fast)["hits"]
+    _same(fast.verify(changed), full.verify(changed), f"byte {at} ^ {mask}")
+    assert fastpath.stats(fast)["hits"] == hits, f"byte {at} ^ {mask}"
 
 
 def test_metadata_the_difference_analysis_reads_is_part_of_the_shape(
