@@ -50,6 +50,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -63,6 +64,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from urllib.parse import parse_qsl
 
 from verify import fastpath, special, speedups
 from verify.bulk import BulkItem, verify_one
@@ -96,12 +98,20 @@ DEFAULT_MAX_BODY = 50 * 1024 * 1024
 DEFAULT_THREADS = 1
 DEFAULT_MAX_PENDING = 64
 DEFAULT_READ_TIMEOUT = 60.0
+SPOOL_ABOVE = 1 << 20
+"""A ``/v1/verify`` body up to this size is kept in memory until its validation, which
+writes it to its thread's own scratch file; a bigger one is spooled to disk as it
+arrives."""
 
 ENV_ARGV = "HOSO_SERVE_ARGV"
 """The options a worker process builds its service from (``--workers``: uvicorn spawns
 the workers, which import :func:`worker_app`)."""
 ENV_METRICS = "HOSO_SERVE_METRICS"
 """The folder where each worker process leaves its counters for ``/metrics`` to sum."""
+ENV_PROFILE = "HOSO_SERVE_PROFILE"
+"""For benchmarks only (never set by the service): a folder where each process, at its
+clean stop, leaves cProfile statistics of its event loop's thread (``PID-loop.prof``) and
+of its validation thread (``PID-validation.prof``), in CPU time."""
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Upper bounds (seconds) of the ``/v1/verify`` latency histogram's buckets."""
@@ -577,6 +587,7 @@ class Service:
         self.spool = Path(tempfile.mkdtemp(prefix="hoso-serve-"))
         """This process's folder for request bodies, one subfolder per request."""
         self._spooled = itertools.count()
+        self._scratch: set[Path] = set()
         self._render_lock = threading.Lock()  # WeasyPrint is not known to be thread-safe
         self._flushed = 0.0
 
@@ -649,14 +660,16 @@ class Service:
 
     async def check(
         self,
-        document: Path,
+        document: Path | bytes,
         name: str | None,
         signature: Path | None,
         sig_name: str | None,
         workdir: Path | None = None,
     ) -> DocumentReport:
         """The report ``verify --json`` gives for these files, named as the client named
-        them; past the policy's time limit, INDETERMINATE / TIME_LIMIT_EXCEEDED.
+        them; past the policy's time limit, INDETERMINATE / TIME_LIMIT_EXCEEDED. The document
+        is a file, or its bytes (one validation thread only), which the validation thread
+        writes to its scratch file and removes when it is done.
 
         The validation's place (one of ``--threads``) is held until the validation has
         really ended, even when its answer was given up (time limit, client gone): an
@@ -668,7 +681,7 @@ class Service:
         seconds = limit if limit and limit > 0 else None
         await self.slots.acquire()
         try:
-            running = self._start(document, signature, seconds)
+            running = self._start(document, name, signature, seconds)
         except BaseException:
             self.slots.release()
             raise
@@ -676,10 +689,11 @@ class Service:
         if workdir is not None:
             self._running[workdir] = running
         try:
-            report = await asyncio.wait_for(asyncio.shield(running), seconds)
+            async with asyncio.timeout(seconds):
+                report = await asyncio.shield(running)
         except TimeoutError:
             report = special.limit_report(
-                document,
+                document if isinstance(document, Path) else Path(_safe_name(name, "document")),
                 SubIndication.TIME_LIMIT_EXCEEDED,
                 f"quá {limit:g} giây",
                 f"more than {limit:g} s",
@@ -694,13 +708,39 @@ class Service:
         return time_warnings(report)
 
     def _start(
-        self, document: Path, signature: Path | None, seconds: float | None
+        self,
+        document: Path | bytes,
+        name: str | None,
+        signature: Path | None,
+        seconds: float | None,
     ) -> asyncio.Future[DocumentReport]:
         loop = asyncio.get_running_loop()
+        if isinstance(document, bytes):
+            if self.settings.threads != 1:
+                raise ValueError("a body in memory needs the single validation thread")
+            return loop.run_in_executor(self.executor, self._verify_bytes, document, name, seconds)
         if self.settings.threads == 1:
             item = BulkItem(os.fspath(document), os.fspath(signature) if signature else None)
             return loop.run_in_executor(self.executor, verify_one, self.verifier, item, seconds)
         return asyncio.ensure_future(self._check(document, signature))
+
+    def _verify_bytes(self, data: bytes, name: str | None, seconds: float | None) -> DocumentReport:
+        """In the validation thread: the document written to this thread's scratch folder
+        under the client's name (its extension counts, as for a file), validated as a bulk
+        worker does, removed. One validation at a time per thread (:attr:`slots`), so one
+        folder per thread is enough, made once."""
+        folder = self.spool / f"thread-{threading.get_ident()}"
+        if folder not in self._scratch:
+            folder.mkdir(exist_ok=True)
+            self._scratch.add(folder)
+        target = folder / _safe_name(name, "document")
+        try:
+            with target.open("wb") as out:
+                out.write(data)
+            return verify_one(self.verifier, BulkItem(os.fspath(target)), seconds)
+        finally:
+            with contextlib.suppress(OSError):
+                target.unlink()
 
     async def _check(self, document: Path, signature: Path | None) -> DocumentReport:
         moment = self.settings.policy.moment()
@@ -848,9 +888,10 @@ class _Front:
     """Outermost: request id, bearer token, one JSON error for anything unexpected (never a
     traceback), metrics and one log line per request."""
 
-    def __init__(self, app: ASGIApp, service: Service) -> None:
+    def __init__(self, app: ASGIApp, service: Service, endpoints: _Endpoints) -> None:
         self.app = app
         self.service = service
+        self.endpoints = endpoints
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -878,6 +919,8 @@ class _Front:
                 await _send_error(
                     tagged, 401, "unauthorized", vi, en, rid, {"WWW-Authenticate": "Bearer"}
                 )
+            elif path == "/v1/verify" and scope.get("method") == "POST":
+                await self.endpoints.verify(scope, receive, tagged)  # no routing to do
             else:
                 await self.app(scope, receive, tagged)
         except Exception:  # noqa: BLE001 - logged; the client gets one JSON line
@@ -900,7 +943,25 @@ class _Front:
                 "ms": round(seconds * 1000, 1),
             }
             fields.update({k: v for k, v in facts.items() if k != "request_id"})
-            _log.info("request", extra={"fields": fields})
+            _log_request(fields)
+
+
+def _log_request(fields: dict[str, Any]) -> None:
+    """The request's log line: ``_log.info("request", ...)`` without looking up the
+    caller's frame (the record's source is this function)."""
+    if _log.isEnabledFor(logging.INFO):
+        record = _log.makeRecord(
+            _log.name,
+            logging.INFO,
+            __file__,
+            0,
+            "request",
+            (),
+            None,
+            "_log_request",
+            {"fields": fields},
+        )
+        _log.handle(record)
 
 
 async def _send_error(
@@ -922,6 +983,18 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _send_refused(send: Send, refused: _Refused, request_id: str | None) -> None:
+    await _send_error(
+        send, refused.status, refused.code, refused.vi, refused.en, request_id, refused.headers
+    )
+
+
+async def _send_body(send: Send, status: int, media: bytes, body: bytes) -> None:
+    headers = [(b"content-type", media), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _safe_name(name: str | None, default: str) -> str:
     """A file name for the temporary copy: the last part of the client's name, without
     anything a file system would mind."""
@@ -932,8 +1005,22 @@ def _safe_name(name: str | None, default: str) -> str:
     return base
 
 
-def _query_name(request: Request, key: str) -> str | None:
-    value = request.query_params.get(key)
+def _params(scope: Scope) -> dict[str, str]:
+    """The query parameters, as Starlette reads them (the last of a repeated one)."""
+    raw = scope.get("query_string", b"")
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a header (``name`` in lower case)."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _query_name(params: dict[str, str], key: str) -> str | None:
+    value = params.get(key)
     if value is None:
         return None
     if not value or len(value) > 1024 or any(not c.isprintable() for c in value):
@@ -952,67 +1039,92 @@ def _copy(source: BinaryIO, target: Path) -> int:
         return out.tell()
 
 
+class _Workdir:
+    """A request's folder, made only when a file must be spooled (multipart parts, a body
+    over :data:`SPOOL_ABOVE`, more than one validation thread)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.path: Path | None = None
+
+    def get(self) -> Path:
+        if self.path is None:
+            self.path = self.service.workdir()
+        return self.path
+
+
+class _Asgi:
+    """An ASGI callable for a Starlette route (a bound method would be taken for a request
+    handler)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+_BUSY = _Refused(
+    503,
+    "busy",
+    "Dịch vụ đang bận, hãy thử lại sau giây lát.",
+    "Every worker is busy; try again shortly.",
+    {"Retry-After": "1"},
+)
+_CLIENT_GONE = _Refused(400, "client_gone", "Máy khách đã ngắt kết nối.", "The client went away.")
+_JSON = b"application/json; charset=utf-8"
+
+
 class _Endpoints:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.pending = 0
 
-    async def verify(self, request: Request) -> Response:
-        from starlette.responses import Response
-
+    async def verify(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/verify``, in plain ASGI: the request's body (in memory up to
+        :data:`SPOOL_ABOVE`, else in a file), its validation, the answer."""
         svc = self.service
-        facts: dict[str, Any] = request.scope.get("hoso", {})
+        facts: dict[str, Any] = scope.setdefault("hoso", {})
         rid = facts.get("request_id")
         if self.pending >= svc.settings.max_pending:
-            return _json_error(
-                _Refused(
-                    503,
-                    "busy",
-                    "Dịch vụ đang bận, hãy thử lại sau giây lát.",
-                    "Every worker is busy; try again shortly.",
-                    {"Retry-After": "1"},
-                ),
-                rid,
-            )
+            await _send_refused(send, _BUSY, rid)
+            return
         self.pending += 1
         svc.metrics.in_flight = self.pending
-        workdir = svc.workdir()
+        workdir = _Workdir(svc)
         try:
-            report, kind = await self._verify(request, workdir, facts)
+            report, kind = await self._verify(scope, receive, workdir, facts)
         except _Refused as refused:
-            return _json_error(refused, rid)
+            await _send_refused(send, refused, rid)
+            return
         except _Gone:
             facts["gone"] = True  # nobody to answer; the log line says so
-            return _json_error(
-                _Refused(
-                    400,
-                    "client_gone",
-                    "Máy khách đã ngắt kết nối.",
-                    "The client went away.",
-                ),
-                rid,
-            )
+            await _send_refused(send, _CLIENT_GONE, rid)
+            return
         finally:
             self.pending -= 1
             svc.metrics.in_flight = self.pending
-            svc.cleanup(workdir)
+            if workdir.path is not None:
+                svc.cleanup(workdir.path)
         facts["indication"] = report.indication.value
         if report.sub_indication is not None:
             facts["sub_indication"] = report.sub_indication.value
         facts["sha256"] = report.sha256
         if kind == "json":
             body = json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8") + b"\n"
-            return Response(body, media_type="application/json; charset=utf-8")
+            await _send_body(send, 200, _JSON, body)
+            return
         rendered = await asyncio.to_thread(svc.render, report, kind)
-        media = "text/html; charset=utf-8" if kind == "html" else "application/pdf"
-        return Response(rendered, media_type=media)
+        media = b"text/html; charset=utf-8" if kind == "html" else b"application/pdf"
+        await _send_body(send, 200, media, rendered)
 
     async def _verify(
-        self, request: Request, workdir: Path, facts: dict[str, Any]
+        self, scope: Scope, receive: Receive, workdir: _Workdir, facts: dict[str, Any]
     ) -> tuple[DocumentReport, str]:
         svc = self.service
         limit = svc.settings.max_body
-        kind = request.query_params.get("report", "json")
+        params = _params(scope)
+        kind = params.get("report", "json")
         if kind not in ("json", "html", "pdf"):
             raise _Refused(
                 400,
@@ -1020,8 +1132,8 @@ class _Endpoints:
                 "Tham số report chỉ nhận json, html hoặc pdf.",
                 "The report parameter takes json, html or pdf.",
             )
-        name = _query_name(request, "filename")
-        declared = request.headers.get("content-length")
+        name = _query_name(params, "filename")
+        declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 raise _Refused(
@@ -1029,20 +1141,20 @@ class _Endpoints:
                 )
             if int(declared) > limit:
                 raise _too_large(limit)
-        body = _Body(request.receive, limit)
-        content_type = request.headers.get("content-type", "")
+        body = _Body(receive, limit)
+        content_type = _header(scope, b"content-type") or ""
+        document: Path | bytes
         sig_path: Path | None = None
         sig_name: str | None = None
         try:
             async with asyncio.timeout(svc.settings.read_timeout):
                 if content_type.lower().startswith("multipart/form-data"):
-                    doc_path, doc_name, sig_path, sig_name = await self._parts(
-                        request, body, workdir
+                    document, doc_name, sig_path, sig_name = await self._parts(
+                        scope, body, workdir.get()
                     )
                     name = name or doc_name
                 else:
-                    doc_path = workdir / _safe_name(name, "document")
-                    await self._spool(body, doc_path)
+                    document = await self._read(body, workdir, name)
         except _TooLarge:
             raise _too_large(limit) from None
         except TimeoutError:
@@ -1053,18 +1165,37 @@ class _Endpoints:
                 f"The request body did not arrive within {svc.settings.read_timeout:g} s.",
             ) from None
         facts["bytes"] = body.received
-        report = await svc.check(doc_path, name, sig_path, sig_name, workdir)
+        report = await svc.check(document, name, sig_path, sig_name, workdir.path)
         return report, kind
 
-    async def _spool(self, body: _Body, target: Path) -> None:
-        with target.open("wb") as out:
+    async def _read(self, body: _Body, workdir: _Workdir, name: str | None) -> Path | bytes:
+        """The body: its bytes while they are few (one validation thread), else the file
+        it was spooled to as it arrived."""
+        chunks: list[bytes] = []
+        held = 0
+        out: BinaryIO | None = None
+        target: Path | None = None
+        in_memory = self.service.settings.threads == 1
+        try:
             while True:
                 message = await body()
                 chunk = message.get("body", b"")
                 if chunk:
-                    out.write(chunk)
+                    if out is None and (not in_memory or held + len(chunk) > SPOOL_ABOVE):
+                        target = workdir.get() / _safe_name(name, "document")
+                        out = target.open("wb")
+                        out.writelines(chunks)
+                        chunks.clear()
+                    if out is not None:
+                        out.write(chunk)
+                    else:
+                        chunks.append(chunk)
+                        held += len(chunk)
                 if not message.get("more_body", False):
                     break
+        finally:
+            if out is not None:
+                out.close()
         if body.received == 0:
             raise _Refused(
                 400,
@@ -1072,16 +1203,19 @@ class _Endpoints:
                 "Yêu cầu không có nội dung: hãy gửi tệp cần kiểm tra.",
                 "The request has no body: send the file to verify.",
             )
+        if target is not None:
+            return target
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _parts(
-        self, request: Request, body: _Body, workdir: Path
+        self, scope: Scope, body: _Body, workdir: Path
     ) -> tuple[Path, str | None, Path | None, str | None]:
         from starlette.datastructures import UploadFile
         from starlette.exceptions import HTTPException
         from starlette.formparsers import MultiPartException
         from starlette.requests import Request as _Request
 
-        counted = _Request(request.scope, body)
+        counted = _Request(scope, body)
         bad = _Refused(
             400,
             "bad_multipart",
@@ -1187,6 +1321,7 @@ def create_app(settings: Settings) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_now_and_then(service))
+        profiling = _Profiles.start(service)
         _log.info(
             "ready to serve",
             extra={
@@ -1207,12 +1342,14 @@ def create_app(settings: Settings) -> ASGIApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             service.flush()
+            if profiling is not None:
+                profiling.stop()
             service.executor.shutdown(wait=False, cancel_futures=True)
             _remove(service.spool)
 
     app = Starlette(
         routes=[
-            Route("/v1/verify", endpoints.verify, methods=["POST"]),
+            Route("/v1/verify", _Asgi(endpoints.verify), methods=["POST"]),
             Route("/healthz", endpoints.healthz, methods=["GET"]),
             Route("/readyz", endpoints.readyz, methods=["GET"]),
             Route("/metrics", endpoints.metrics, methods=["GET"]),
@@ -1221,7 +1358,37 @@ def create_app(settings: Settings) -> ASGIApp:
         exception_handlers={HTTPException: http_error, Exception: http_error},
         lifespan=lifespan,
     )
-    return _Front(app, service)
+    return _Front(app, service, endpoints)
+
+
+class _Profiles:
+    """cProfile on the event loop's thread and on the validation thread (``ENV_PROFILE``)."""
+
+    def __init__(self, service: Service, folder: Path) -> None:
+        import cProfile
+
+        self.service, self.folder = service, folder
+        # the thread's CPU time, not the wall clock: time spent waiting for the GIL is not
+        # counted against the function that happened to be running
+        self.loop = cProfile.Profile(time.thread_time_ns, 1e-9)
+        self.validation = cProfile.Profile(time.thread_time_ns, 1e-9)
+
+    @classmethod
+    def start(cls, service: Service) -> _Profiles | None:
+        folder = os.environ.get(ENV_PROFILE)
+        if not folder:
+            return None
+        profiles = cls(service, Path(folder))
+        profiles.loop.enable()
+        service.executor.submit(profiles.validation.enable).result()
+        return profiles
+
+    def stop(self) -> None:
+        self.loop.disable()
+        self.service.executor.submit(self.validation.disable).result()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.loop.dump_stats(self.folder / f"{os.getpid()}-loop.prof")
+        self.validation.dump_stats(self.folder / f"{os.getpid()}-validation.prof")
 
 
 async def _flush_now_and_then(service: Service) -> None:
@@ -1402,6 +1569,7 @@ def main(argv: list[str] | None = None) -> int:
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        "proxy_headers": False,  # the service does not look at X-Forwarded-* headers
         "timeout_keep_alive": 5,
         "limit_concurrency": max(256, 4 * settings.max_pending),
     }
@@ -1434,27 +1602,128 @@ def _open_cache(settings: Settings) -> None:
 
 def _serve(config: Any, settings: Settings) -> int:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
+    spread = settings.workers > 1 and hasattr(socket, "SO_REUSEPORT") and sys.platform == "linux"
     try:
-        sock = config.bind_socket()
+        if spread:
+            sockets = _bind_group(settings.host, settings.port, settings.workers)
+        else:
+            sockets = [config.bind_socket()]
     except SystemExit:
         return 1
-    host, port = sock.getsockname()[:2]
+    except OSError as exc:
+        _log.error("cannot listen", extra={"fields": {"error": _one_line(exc)}})
+        return 1
+    host, port = sockets[0].getsockname()[:2]
     _log.info(
         "listening",
-        extra={"fields": {"host": host, "port": port, "workers": settings.workers}},
+        extra={
+            "fields": {
+                "host": host,
+                "port": port,
+                "workers": settings.workers,
+                "sockets": len(sockets),
+            }
+        },
     )
     try:
         if settings.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
+            _supervisor(config, sockets).run()
         else:
             server = uvicorn.Server(config)
-            server.run(sockets=[sock])
+            server.run(sockets=sockets)
             if not server.started:
                 return 1
     except KeyboardInterrupt:
         pass
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()
     return 0
+
+
+def _bind_group(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` sockets bound to one address with ``SO_REUSEPORT``: each worker process
+    accepts from its own, and Linux spreads new connections over them (by a hash of the
+    client's address and port). With one shared socket, a process that wakes accepts
+    every connection waiting, so a few clients all land on one process. Only processes of
+    the same user can join the group."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    group: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            group.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host.strip("[]"), port))
+            port = sock.getsockname()[1]  # --port 0: the others join the first one's
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in group:
+            sock.close()
+        raise
+    return group
+
+
+def _supervisor(config: Any, sockets: list[socket.socket]) -> Any:
+    """uvicorn's supervisor of worker processes (start, health checks, replacement of a
+    dead worker, SIGTERM: each worker stops accepting, finishes its requests and exits).
+    With one socket per worker, worker ``i`` and any replacement of it listen on socket
+    ``i``, so that no socket is left without a process."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+    if len(sockets) == 1:
+        return Multiprocess(config, sockets=sockets)
+
+    class Spread(Multiprocess):
+        def init_processes(self) -> None:
+            for i in range(self.processes_num):
+                process = Process(self.config, [sockets[i]])
+                process.start()
+                self.processes.append(process)
+
+        def keep_subprocess_alive(self) -> None:
+            if self.should_exit.is_set():
+                return
+            for i, process in enumerate(self.processes):
+                if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                    continue
+                process.kill()
+                process.join()
+                if process.exitcode == STARTUP_FAILURE:
+                    _log.error("a worker process failed to start; stopping")
+                    self.should_exit.set()
+                    return
+                if self.should_exit.is_set():
+                    return
+                _log.warning("worker process died", extra={"fields": {"worker": process.pid}})
+                process = Process(self.config, [sockets[i]])
+                process.start()
+                self.processes[i] = process
+
+        def restart_all(self) -> None:  # SIGHUP
+            for i, old in enumerate(self.processes):
+                if self.should_exit.is_set():
+                    return
+                new = Process(self.config, [sockets[i]])
+                new.start()
+                ready = new.wait_until_ready(
+                    self.config.timeout_worker_healthcheck, self.should_exit
+                )
+                if not ready:
+                    new.kill()
+                    new.join()
+                    return
+                old.terminate()
+                old.join()
+                self.processes[i] = new
+
+        def handle_ttin(self) -> None:
+            _log.warning("the number of worker processes is --workers; SIGTTIN ignored")
+
+        def handle_ttou(self) -> None:
+            _log.warning("the number of worker processes is --workers; SIGTTOU ignored")
+
+    return Spread(config, sockets=sockets)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -805,3 +806,80 @@ def test_readyz_is_503_when_the_bundled_trust_data_is_over_a_year_old(
         assert "đã cũ" in problem["message_vi"]
     finally:
         served.stop()
+
+
+def test_keep_alive_clients_are_spread_over_both_worker_processes(
+    verify_corpus: Corpus, tmp_path: Path
+) -> None:
+    """With --workers 2 each process listens on a socket of its own (SO_REUSEPORT), so
+    keep-alive clients that all connect at once are shared by both processes (with one
+    shared socket, the process that woke first accepted them all); every answer is the
+    same report."""
+    served = start(tmp_path / "spread", verify_corpus, "--workers", "2", ready_processes=2)
+    try:
+        listening = [line for line in served.lines() if line.get("message") == "listening"]
+        assert listening[0]["sockets"] == 2
+        workers = {
+            line["pid"] for line in served.lines() if line.get("message") == "ready to serve"
+        }
+        body = verify_corpus["passed-bb.pdf"].read_bytes()
+        clients = 24  # each lands on either socket: all on one is a 1 in 2**23 chance
+
+        def client(_i: int) -> list[str]:
+            with httpx.Client(timeout=120) as connection:  # one keep-alive connection
+                answers = []
+                for _ in range(2):
+                    response = connection.post(
+                        f"{served.url}/v1/verify", content=body, params={"filename": "a.pdf"}
+                    )
+                    assert response.status_code == 200, response.text
+                    answers.append(one_json_line(response)["indication"])
+                return answers
+
+        with ThreadPoolExecutor(clients) as pool:
+            verdicts = [v for answers in pool.map(client, range(clients)) for v in answers]
+        assert verdicts == ["TOTAL_PASSED"] * 2 * clients
+        time.sleep(0.2)
+        answering = Counter(
+            line["pid"]
+            for line in served.lines()
+            if line.get("message") == "request" and line.get("path") == "/v1/verify"
+        )
+        assert set(answering) == workers, answering
+        assert sum(answering.values()) == 2 * clients
+    finally:
+        served.stop()
+    assert served.process.returncode == 0
+
+
+def test_bodies_above_and_below_the_in_memory_limit_get_the_cli_report(
+    main_service: Served, tmp_path: Path, verify_corpus: Corpus
+) -> None:
+    """A body kept in memory (up to service.SPOOL_ABOVE) and one spooled to disk as it
+    arrives (one byte more) are both reported as ``verify --json`` reports the same file
+    under the same name."""
+    signed = verify_corpus["passed-bb.pdf"].read_bytes()
+    for size in (service.SPOOL_ABOVE, service.SPOOL_ABOVE + 1):
+        body = signed + b"%" * (size - len(signed))  # a comment after the signed bytes
+        file = tmp_path / f"big-{size}.pdf"
+        file.write_bytes(body)
+        answer = one_json_line(main_service.post(body, filename=file.name))
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "verify",
+                "--json",
+                "--no-cache",
+                "--trust",
+                os.fspath(verify_corpus.trust_pem),
+                "--at",
+                PINNED_AT,
+                os.fspath(file),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "HOSO_CACHE_DIR": os.fspath(tmp_path / "cache")},
+        )
+        assert comparable(answer) == comparable(json.loads(out.stdout)), size
