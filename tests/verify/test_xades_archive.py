@@ -33,8 +33,10 @@ from fixtures.attacks import timestamp_token
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_xades import (
+    _MUTATION,
     EXPIRED_SIGNED_AT,
     PASSED,
+    _mutate,
     add_xades,
     demo_trust,
     live_crls,
@@ -458,3 +460,93 @@ def test_dss_copied_archive_timestamp_fails_its_imprint(dss_offline: Verifier) -
     (warning,) = [w for w in sig.warnings if "message imprint does not match" in w]
     assert "XAdES archive timestamp" in warning
     assert "dấu thời gian lưu trữ XAdES" in warning
+
+
+# -- what is not validated, and hostile archive timestamps ------------------------------------
+
+XADES_EN = "http://uri.etsi.org/19132/v1.1.1#"
+
+
+def test_properties_still_not_validated_are_named_in_both_languages(
+    stamped_2022: bytes, later: Verifier
+) -> None:
+    """RefsOnlyTimeStampV2, SigAndRefsTimeStamp and an evidence record are not validated:
+    one warning names them, in English and Vietnamese, and they prove nothing."""
+    root = etree.fromstring(stamped_2022)
+    props = root.find(f".//{{{XADES_132}}}UnsignedSignatureProperties")
+    assert props is not None
+    etree.SubElement(props, f"{{{XADES_141}}}RefsOnlyTimeStampV2")
+    etree.SubElement(props, f"{{{XADES_132}}}SigAndRefsTimeStamp")
+    etree.SubElement(props, f"{{{XADES_EN}}}SealingEvidenceRecords")
+    report = later.verify(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    unproven(report)
+    (warning,) = [w for w in report.signatures[0].warnings if "not validated" in w]
+    for name in ("RefsOnlyTimeStampV2", "SigAndRefsTimeStamp", "SealingEvidenceRecords"):
+        assert f"1 × {name}" in warning
+    assert "không được kiểm tra" in warning
+
+
+_ENC = "xadesv141:EncapsulatedTimeStamp"
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (f"<{_ENC}>not base64!</{_ENC}>", "not base64"),
+        (f"<{_ENC}>MAA=</{_ENC}>", "not an RFC 3161"),
+        ("", "holds no EncapsulatedTimeStamp"),
+        (
+            f'<ds:CanonicalizationMethod xmlns:ds="{DS}" Algorithm="urn:bogus"/>'
+            f"<{_ENC}>MAA=</{_ENC}>",
+            "not supported",
+        ),
+    ],
+    ids=["base64", "not-a-token", "empty", "canonicalisation"],
+)
+def test_hostile_archive_timestamps_are_set_aside(
+    lta: bytes, later: Verifier, content: str, why: str
+) -> None:
+    """An ArchiveTimeStamp that cannot be read, added after the genuine ones, is set aside
+    with a warning saying why (in both languages) and takes nothing away: the genuine
+    chain still proves 2022."""
+    root = etree.fromstring(lta)
+    props = root.find(f".//{{{XADES_132}}}UnsignedSignatureProperties")
+    assert props is not None
+    props.append(
+        etree.fromstring(
+            f'<xadesv141:ArchiveTimeStamp xmlns:xadesv141="{XADES_141}">{content}'
+            "</xadesv141:ArchiveTimeStamp>"
+        )
+    )
+    report = later.verify(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    sig = report.signatures[0]
+    assert verdict(report) == PASSED, sig.message_en
+    assert sig.signing_time_proven == EXPIRED_SIGNED_AT
+    (warning,) = [w for w in sig.warnings if "XAdES archive timestamp 3" in w]
+    assert why in warning
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mutations=st.lists(_MUTATION, min_size=1, max_size=3))
+def test_mutated_archive_chain_never_raises_nor_proves_more(
+    mutations: list[tuple[int, str, int, str, str, str]], lta: bytes, later: Verifier
+) -> None:
+    """Random changes to the unsigned properties of the XAdES-LTA (bytes flipped, values
+    cut, elements dropped or doubled, another Target, odd canonicalisation or encoding)
+    never raise; whenever the signature still passes, it is through the genuine chain
+    (proven in 2022, never at another time)."""
+    root = etree.fromstring(lta)
+    for mutation in mutations:
+        _mutate(root, mutation)
+    report = later.verify(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    (sig,) = report.signatures
+    if sig.indication is Indication.TOTAL_PASSED:
+        assert sig.signing_time_proven == EXPIRED_SIGNED_AT
+    else:
+        assert sig.message_en
+        assert sig.message_vi
