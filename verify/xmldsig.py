@@ -20,9 +20,12 @@ must be where an application reads it: ``DLHDon`` and ``MCCQT`` directly under t
 cause in Vietnamese and English, never as a pass.
 
 **XAdES.** The unsigned properties a signature may carry (``SignatureTimeStamp``,
-``CertificateValues``, ``RevocationValues``) are read by :mod:`verify.xades` into the
-check, only from a ``QualifyingProperties`` in the signature's own ``Object`` that targets
-its Id; what cannot be read is named in :attr:`XmlSignatureCheck.xades_warnings`.
+``ArchiveTimeStamp``, ``CertificateValues``, ``RevocationValues``,
+``TimeStampValidationData``) are read by :mod:`verify.xades` into the check, only from a
+``QualifyingProperties`` in the signature's own ``Object`` that targets its Id; what cannot
+be read is named in :attr:`XmlSignatureCheck.xades_warnings`. An archive timestamp's input
+begins with each reference's octets after its transforms, as the reference digest is
+computed here (a node-set canonicalised with the timestamp's own method).
 
 **Hostile input.** No DTD (anywhere in the file), no entities, no network, no XInclude, no
 external references; size, depth, element, signature and reference counts are bounded.

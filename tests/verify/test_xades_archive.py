@@ -550,3 +550,32 @@ def test_mutated_archive_chain_never_raises_nor_proves_more(
     else:
         assert sig.message_en
         assert sig.message_vi
+
+
+def test_timestamp_validation_data_is_used(demo_pki: DemoPKI, later: Verifier) -> None:
+    """The CA certificate and the CRLs only in a xadesv141:TimeStampValidationData (before
+    the archive timestamp, which covers it): offline in 2028 the signature passes on them;
+    without that element nothing builds or checks the paths and it does not."""
+    invoice = signed_invoice(demo_pki, "citizen-expired", EXPIRED_SIGNED_AT)
+    token = timestamp_token(
+        demo_pki, signature_value_c14n(invoice), at=EXPIRED_SIGNED_AT, service="public-tsa-2027"
+    )
+    bare = add_xades(invoice, tokens=[token])
+    root = etree.fromstring(bare)
+    props = root.find(f".//{{{XADES_132}}}UnsignedSignatureProperties")
+    assert props is not None
+    data = etree.SubElement(props, f"{{{XADES_141}}}TimeStampValidationData")
+    certs = etree.SubElement(data, f"{{{XADES_132}}}CertificateValues")
+    cert = etree.SubElement(certs, f"{{{XADES_132}}}EncapsulatedX509Certificate")
+    cert.text = base64.b64encode(demo_pki.cert("ca-rsa").dump()).decode()
+    revocation = etree.SubElement(data, f"{{{XADES_132}}}RevocationValues")
+    crls = etree.SubElement(revocation, f"{{{XADES_132}}}CRLValues")
+    for item in live_crls(demo_pki):
+        value = etree.SubElement(crls, f"{{{XADES_132}}}EncapsulatedCRLValue")
+        value.text = base64.b64encode(item.dump()).decode()
+    with_data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    report = later.verify(add_archive_timestamp(demo_pki, with_data, at=PINNED_NOW))
+    sig = report.signatures[0]
+    assert verdict(report) == PASSED, sig.message_en
+    assert sig.signing_time_proven == EXPIRED_SIGNED_AT
+    unproven(later.verify(add_archive_timestamp(demo_pki, bare, at=PINNED_NOW)))
