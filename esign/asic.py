@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from xml.sax.saxutils import quoteattr
 
 from asn1crypto import cms, x509
@@ -310,12 +310,23 @@ async def _archive_entries(
     verifier: Verifier,
     tsa_url: str,
     md: str,
-) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    *,
+    asic_s: bool = False,
+) -> tuple[dict[str, str], list[tuple[str, bytes]], list[str]]:
     """The B-LTA step over a container's entries (``mimetype`` aside): the renames (an
-    existing ``ASiCArchiveManifest.xml`` becomes ``ASiCArchiveManifestNNN.xml``) and the
-    new entries (the archive manifest over everything, then its timestamp token with its
-    TSA's validation data). ``digests`` holds the data files' digests already known;
-    the others are computed from ``entries``."""
+    existing ``ASiCArchiveManifest.xml`` becomes ``ASiCArchiveManifestNNN.xml``), the new
+    entries (the archive manifest over everything, then its timestamp token with its TSA's
+    validation data) and the entries given validation data in place. ``digests`` holds the
+    data files' digests already known; the others are computed from ``entries``.
+
+    In an ASiC-S, as EU DSS does, a token no manifest covers yet (``META-INF/timestamp.tst``
+    at the first renewal, the last archive timestamp after) first gets its TSA's chain and
+    revocation data where it lacks them, in its own ``certificates`` and ``crls`` (its
+    signed parts keep their bytes), so that it can still be validated at its own time once
+    its TSA's certificate has expired; ``entries`` is updated with its new bytes."""
+    extended: list[str] = []
+    if asic_s:
+        extended = await _extend_uncovered_tokens(entries, verifier)
     taken = set(entries)
     renames: dict[str, str] = {}
     rootfile = None
@@ -346,7 +357,76 @@ async def _archive_entries(
         *_token_signer(token),
     )
     token = await _with_validation_data(verifier, token, [need])
-    return renames, [(ARCHIVE_MANIFEST_NAME, manifest), (tst_name, bytes(token.dump()))]
+    return (
+        renames,
+        [(ARCHIVE_MANIFEST_NAME, manifest), (tst_name, bytes(token.dump()))],
+        extended,
+    )
+
+
+def _manifest_refs(raw: bytes) -> tuple[str | None, set[str]]:
+    """A manifest's ``SigReference`` entry and the entries its ``DataObjectReference``s
+    name (nothing when it cannot be read)."""
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(
+            raw, parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        return None, set()
+    sigs = [unquote(r.get("URI") or "") for r in root.iter(f"{{{_ASIC_NS}}}SigReference")]
+    refs = root.iter(f"{{{_ASIC_NS}}}DataObjectReference")
+    return (sigs[0] if sigs else None), {unquote(r.get("URI") or "") for r in refs}
+
+
+async def _extend_uncovered_tokens(entries: dict[str, bytes], verifier: Verifier) -> list[str]:
+    """Each ``META-INF/timestamp*.tst`` that no manifest lists (covers) yet, given its
+    TSA's validation data where it lacks it (in ``entries``); their names."""
+    named: set[str] = set()
+    for name, raw in entries.items():
+        if _is_manifest(name):
+            named |= _manifest_refs(raw)[1]
+    done = []
+    for name in sorted(entries):
+        lower = name.lower()
+        if not (lower.startswith("meta-inf/timestamp") and lower.endswith(".tst")):
+            continue
+        if name in named:
+            continue
+        token = cms.ContentInfo.load(entries[name])
+        need = _ltdata.Need(f"the TSA of {name}", f"TSA của {name}", *_token_signer(token))
+        try:
+            collected = await _ltdata.collect(verifier, [need], _carried(token))
+        except AugmentRefused as exc:
+            raise RevocationUnavailable(
+                f"no validation data for {name}: {exc}",
+                message_vi=f"không có dữ liệu kiểm tra cho {name}: {exc.message_vi or exc}",
+            ) from exc
+        if collected.empty:
+            continue
+        entries[name] = _ltdata.add_to_cms(entries[name], collected)[0]
+        done.append(name)
+    return done
+
+
+def _is_manifest(name: str) -> bool:
+    lower = name.lower()
+    return lower.startswith(("meta-inf/asicmanifest", "meta-inf/asicarchivemanifest")) and (
+        lower.endswith(".xml")
+    )
+
+
+def _carried(token: cms.ContentInfo) -> _ltdata.Carried:
+    from verify import cms_forms, process
+
+    sd = token["content"]
+    rev = process.revocation_values(sd)
+    return _ltdata.Carried(
+        list(cms_forms.certificates(sd)),
+        [o for o, _src in rev.ocsps],
+        [c for c, _src in rev.crls],
+    )
 
 
 # -- validation data (B-LT) ------------------------------------------------------------------
@@ -460,7 +540,7 @@ async def asign_asic(
                 if lta:
                     assert plan.tsa_url is not None
                     metadata = {MANIFEST_NAME: manifest, SIGNATURE_NAME: bytes(signed.dump())}
-                    _renames, added = await _archive_entries(
+                    _renames, added, _extended = await _archive_entries(
                         {**dict.fromkeys((n for n, _src in inputs), b""), **metadata},
                         dict(refs),
                         plan.verifier,
@@ -634,12 +714,12 @@ def _default_level(profile: SignatureProfile, tsa_url: str | None) -> str:
     return "B-T" if (tsa_url or profile.default_tsa) else "B-B"
 
 
-# -- ASiC-E: an archive timestamp over a container (B-LTA, renewal) -------------------------
+# -- ASiC-E and ASiC-S: an archive timestamp over a container (B-LTA, renewal) ------------
 
 
 @dataclass(frozen=True)
 class AsicArchived:
-    """An ASiC-E container given a new archive manifest and timestamp by
+    """An ASiC-E or ASiC-S container given a new archive manifest and timestamp by
     :func:`archive_asic`."""
 
     output: Path | None
@@ -655,6 +735,11 @@ class AsicArchived:
     """Entries renamed: the previous archive manifest, to ``ASiCArchiveManifestNNN.xml``."""
     report: DocumentReport
     """What :mod:`verify` said of the container before anything was added."""
+    container: str = "ASiC-E"
+    """``ASiC-E`` or ``ASiC-S``."""
+    extended: tuple[str, ...] = ()
+    """Timestamp tokens given their TSA's validation data in place (an ASiC-S's
+    ``META-INF/timestamp.tst`` at its first renewal)."""
 
 
 async def aarchive_asic(
@@ -668,7 +753,7 @@ async def aarchive_asic(
     tsa_url: str | None = None,
     digest: str | None = None,
 ) -> AsicArchived:
-    """A new archive manifest and timestamp over an ASiC-E container; see
+    """A new archive manifest and timestamp over an ASiC-E or ASiC-S container; see
     :func:`archive_asic`."""
     try:
         data = input if isinstance(input, bytes) else Path(input).read_bytes()
@@ -683,7 +768,7 @@ async def aarchive_asic(
     md = (digest or profile.default_digest).lower()
     if md not in _DIGEST_URIS:
         raise UsageError(f"digest {md!r}: choose one of {', '.join(_DIGEST_URIS)}")
-    entries, order = _read_container(data)
+    container = _read_container(data)
     report = await v.averify(data)
     if not report.passed:
         raise TimestampError(
@@ -692,9 +777,11 @@ async def aarchive_asic(
             message_vi="hồ sơ ASiC không hợp lệ tại thời điểm này nên không thêm dấu thời "
             f"gian lưu trữ: {report.message_vi}",
         )
-    renames, added = await _archive_entries(entries, {}, v, tsa, md)
+    renames, added, extended = await _archive_entries(
+        container.entries, {}, v, tsa, md, asic_s=container.asic_s
+    )
     with _core.atomic_output(output) as (out, target):
-        _write_archived(out, entries, order, renames, added)
+        _write_archived(out, container, renames, added)
         kept, size, sha = _finish(out, keep=output is None)
     return AsicArchived(
         output=target,
@@ -705,6 +792,8 @@ async def aarchive_asic(
         timestamp=added[1][0],
         renamed=tuple(renames.items()),
         report=report,
+        container="ASiC-S" if container.asic_s else "ASiC-E",
+        extended=tuple(extended),
     )
 
 
@@ -719,17 +808,23 @@ def archive_asic(
     tsa_url: str | None = None,
     digest: str | None = None,
 ) -> AsicArchived:
-    """Bring an ASiC-E container with CAdES to B-LTA, or renew its archive timestamp
+    """Bring an ASiC-E container with CAdES to B-LTA, or renew its archive timestamp; or
+    renew the time assertion of an ASiC-S container made by :func:`timestamp_asic_s`
     (ETSI EN 319 162-1 §4.4.3, annex A; entries named as EU DSS names them).
 
-    The container is verified first (it must pass now). A previous
+    The container is verified first (it must pass now: a timestamp of its chain that no
+    longer validates is not covered over). A previous
     ``META-INF/ASiCArchiveManifest.xml`` is renamed ``ASiCArchiveManifestNNN.xml`` (its
     bytes, which its timestamp covers, unchanged); a new ``ASiCArchiveManifest.xml`` lists
     every entry (signatures, timestamps, manifests, the renamed one as ``Rootfile``, data
     files) with its digest and names its timestamp in a ``SigReference``; the new
     ``META-INF/timestampNNN.tst`` is an RFC 3161 token over the manifest's bytes, with its
-    TSA's chain and revocation data in its ``certificates`` and ``crls``. Every other entry
-    keeps its bytes. ``output`` as for :func:`sign_asic` (it may be the input's path).
+    TSA's chain and revocation data in its ``certificates`` and ``crls``. In an ASiC-S the
+    first renewal also puts the TSA's validation data into ``META-INF/timestamp.tst``
+    (unsigned fields only; EU DSS does the same). Every other entry keeps its bytes. An
+    earlier archive manifest that left out a timestamp or the data file is closed over:
+    the new manifest lists everything.
+    ``output`` as for :func:`sign_asic` (it may be the input's path).
     """
     return asyncio.run(
         aarchive_asic(
@@ -747,32 +842,34 @@ def archive_asic(
 
 def _write_archived(
     out: IO[bytes],
-    entries: dict[str, bytes],
-    order: Sequence[str],
+    container: _Container,
     renames: dict[str, str],
     added: Sequence[tuple[str, bytes]],
 ) -> None:
     """The container again: ``mimetype``, every entry in its order (renamed where
-    ``renames`` says, bytes unchanged), then the ``added`` ones."""
+    ``renames`` says, bytes as in ``container.entries``), then the ``added`` ones."""
     with zipfile.ZipFile(out, "w") as zf:
-        _write_mimetype(zf, MIMETYPE_E)
-        for name in order:
-            _write_bytes(zf, renames.get(name, name), entries[name])
+        _write_mimetype(zf, container.mimetype)
+        for name in container.order:
+            _write_bytes(zf, renames.get(name, name), container.entries[name])
         for name, value in added:
             _write_bytes(zf, name, value)
 
 
 async def _rearchived(
     data: bytes, verifier: Verifier, tsa_url: str, digest: str
-) -> tuple[bytes, str, str, dict[str, str]]:
-    """For :mod:`esign.renew`: ``data`` (an ASiC-E container, verified by the caller) with
-    a new archive manifest and timestamp; also the new entries' names and the renames."""
+) -> tuple[bytes, str, str, dict[str, str], list[str]]:
+    """For :mod:`esign.renew`: ``data`` (an ASiC container, verified by the caller) with a
+    new archive manifest and timestamp; also the new entries' names, the renames and the
+    tokens given validation data in place."""
     md = digest if digest in _DIGEST_URIS else "sha256"
-    entries, order = _read_container(data)
-    renames, added = await _archive_entries(entries, {}, verifier, tsa_url, md)
+    container = _read_container(data)
+    renames, added, extended = await _archive_entries(
+        container.entries, {}, verifier, tsa_url, md, asic_s=container.asic_s
+    )
     out = io.BytesIO()
-    _write_archived(out, entries, order, renames, added)
-    return out.getvalue(), added[0][0], added[1][0], renames
+    _write_archived(out, container, renames, added)
+    return out.getvalue(), added[0][0], added[1][0], renames, extended
 
 
 def _is_asice(data: bytes) -> bool:
@@ -780,29 +877,96 @@ def _is_asice(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04" and MIMETYPE_E.encode("ascii") in data[30:120]
 
 
-def _read_container(data: bytes) -> tuple[dict[str, bytes], list[str]]:
-    """An ASiC-E container's entries (``mimetype`` aside) and their order."""
+def _is_asic(data: bytes) -> bool:
+    """``data`` is a ZIP whose first entry is an ASiC-E or ASiC-S ``mimetype``."""
+    head = data[30:120]
+    return data[:4] == b"PK\x03\x04" and (
+        MIMETYPE_E.encode("ascii") in head or MIMETYPE_S.encode("ascii") in head
+    )
+
+
+@dataclass(frozen=True)
+class _Container:
+    """A container's entries (``mimetype`` aside), their order and its type."""
+
+    entries: dict[str, bytes]
+    order: list[str]
+    mimetype: str
+
+    @property
+    def asic_s(self) -> bool:
+        return self.mimetype == MIMETYPE_S
+
+
+def _read_container(data: bytes) -> _Container:
+    """The entries of an ASiC-E container with CAdES, or of an ASiC-S container with a
+    time assertion; anything else is refused with the reason."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
             if not names or names[0] != "mimetype":
-                raise InputError("not an ASiC container: the first entry is not mimetype")
-            if zf.read("mimetype").decode("ascii", "replace").strip() != MIMETYPE_E:
-                raise InputError("not an ASiC-E container (its mimetype is not asic-e)")
+                raise InputError(
+                    "not an ASiC container: the first entry is not mimetype",
+                    message_vi="không phải gói ASiC: mục đầu tiên không phải mimetype",
+                )
+            mimetype = zf.read("mimetype").decode("ascii", "replace").strip()
+            if mimetype not in (MIMETYPE_E, MIMETYPE_S):
+                raise InputError(
+                    "not an ASiC container (its mimetype is neither asic-e nor asic-s)",
+                    message_vi="không phải gói ASiC (mimetype không phải asic-e hay asic-s)",
+                )
             order = [n for n in names if n != "mimetype" and not n.endswith("/")]
             if len(set(order)) != len(order):
-                raise InputError("the container names an entry twice")
+                raise InputError(
+                    "the container names an entry twice",
+                    message_vi="gói có một mục mang hai lần cùng tên",
+                )
             entries = {n: zf.read(n) for n in order}
     except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable ASiC container: {exc}") from exc
-    if not any(
+        raise InputError(
+            f"not a readable ASiC container: {exc}",
+            message_vi=f"gói ASiC không đọc được: {exc}",
+        ) from exc
+    if mimetype == MIMETYPE_S:
+        _check_asic_s(order)
+    elif not any(
         n.lower().startswith("meta-inf/signature") and n.lower().endswith(".p7s") for n in order
     ):
         raise InputError(
             "the ASiC-E container holds no CAdES signature (META-INF/signature*.p7s): archive "
-            "manifests are for ASiC-E with CAdES (XAdES keeps its archive timestamps inside)"
+            "manifests are for ASiC-E with CAdES (XAdES keeps its archive timestamps inside)",
+            message_vi="gói ASiC-E không có chữ ký CAdES (META-INF/signature*.p7s): bảng kê "
+            "lưu trữ chỉ dành cho ASiC-E với CAdES (XAdES giữ dấu thời gian lưu trữ bên trong "
+            "chữ ký)",
         )
-    return entries, order
+    return _Container(entries, order, mimetype)
+
+
+def _check_asic_s(order: Sequence[str]) -> None:
+    """An ASiC-S is renewed by archive manifest only when it is a time assertion over one
+    file (EN 319 162-1 §4.3.2; EU DSS does the same): one data file, a
+    ``META-INF/timestamp*.tst``, no signature."""
+    data_files = [n for n in order if not n.upper().startswith("META-INF/")]
+    if len(data_files) != 1:
+        raise InputError(
+            f"an ASiC-S container holds exactly one data file; this one holds {len(data_files)}",
+            message_vi=f"gói ASiC-S phải có đúng một tệp dữ liệu, gói này có {len(data_files)}",
+        )
+    lower = [n.lower() for n in order]
+    if any(n.startswith("meta-inf/signature") for n in lower):
+        raise InputError(
+            "the ASiC-S container holds a signature: its long-term proof goes inside the "
+            "signature (augment the signature to B-LTA), not in an archive manifest",
+            message_vi="gói ASiC-S có chữ ký: bằng chứng dài hạn nằm trong chữ ký (nâng chữ ký "
+            "lên B-LTA), không nằm trong bảng kê lưu trữ",
+        )
+    if not any(n.startswith("meta-inf/timestamp") and n.endswith(".tst") for n in lower):
+        raise InputError(
+            "the ASiC-S container holds no timestamp (META-INF/timestamp.tst): there is no "
+            "proof to renew; make one with timestamp_asic_s (esign asic --timestamp-only)",
+            message_vi="gói ASiC-S không có dấu thời gian (META-INF/timestamp.tst): không có "
+            "bằng chứng nào để gia hạn; hãy tạo bằng esign asic --timestamp-only",
+        )
 
 
 def _finish(out: IO[bytes], *, keep: bool) -> tuple[bytes | None, int, str]:

@@ -4,6 +4,7 @@
     esign detached FILE [--out FILE.p7s] --p12 FILE ...
     esign asic OUT.asice FILE... --p12 FILE [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
     esign asic OUT.asice IN.asice --archive [--tsa URL]   (B-LTA, or its renewal)
+    esign asic OUT.asics IN.asics --archive [--tsa URL]   (an ASiC-S timestamp renewed)
     esign asic OUT.asics FILE --timestamp-only [--level B-T|B-LT] [--tsa URL]
     esign xml IN.xml OUT.xml --p12 FILE [--role seller|declarant] [--element DLHDon] ...
     esign xml IN_FOLDER OUT_FOLDER --p12 FILE ...       (every *.xml of the folder)
@@ -134,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     asic.add_argument(
         "--archive",
         action="store_true",
-        help="ASiC-E B-LTA for an existing container: FILE is an .asice with CAdES; a new "
-        "archive manifest and timestamp over it all are added (renewal: the previous "
-        "archive manifest is kept, renamed); no key",
+        help="B-LTA for an existing container: FILE is an .asice with CAdES, or an .asics "
+        "timestamped with --timestamp-only; a new archive manifest and timestamp over it "
+        "all are added (renewal: the previous archive manifest is kept, renamed); no key",
     )
     add_trust_options(asic)
     add_key_options(asic)
@@ -378,7 +379,7 @@ def _cmd_asic(args: argparse.Namespace) -> int:
             raise esign.InputError(f"{name}: no such file")
     if args.archive:
         if len(args.inputs) != 1 or args.timestamp_only:
-            raise UsageError("--archive adds to one ASiC-E container: give one FILE")
+            raise UsageError("--archive adds to one ASiC container: give one FILE")
         from esign.asic import archive_asic
 
         archived = archive_asic(
@@ -390,9 +391,12 @@ def _cmd_asic(args: argparse.Namespace) -> int:
             tsa_url=args.tsa,
         )
         renamed = "".join(f"; {old} renamed {new}" for old, new in archived.renamed)
+        renamed += "".join(
+            f"; {name} given its TSA's validation data" for name in archived.extended
+        )
         print(
-            f"{archived.output}: ASiC-E B-LTA, {archived.manifest} timestamped in "
-            f"{archived.timestamp}{renamed}"
+            f"{archived.output}: {archived.container} B-LTA, {archived.manifest} timestamped "
+            f"in {archived.timestamp}{renamed}"
         )
         return 0
     if args.timestamp_only:

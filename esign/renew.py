@@ -16,7 +16,10 @@ renewed, in place and atomically:
 
 An ASiC-E container (``.asice``, ``.sce``) is verified as a whole and is due when its
 newest archive timestamp lapses (without one, its CAdES signatures' own); it is renewed
-with a new archive manifest and timestamp (:func:`esign.asic.archive_asic`).
+with a new archive manifest and timestamp (:func:`esign.asic.archive_asic`). An ASiC-S
+time assertion (``.asics``, ``.scs``: one file and ``META-INF/timestamp.tst``) is due
+when its newest timestamp lapses and is renewed the same way, as EU DSS does. A container
+whose archive chain has a gap is refused.
 
 The new timestamp must itself last past ``due_before``: a renewal whose TSA would lapse
 before then too is refused, and the file is left as it was. pyHanko's ``ltaupdate``
@@ -85,7 +88,7 @@ STATUSES = ("renewed", "not_due", "refused", "failed", "skipped")
 the outcome, nothing was written); failed (it could not be read); skipped (the state
 file records it as done)."""
 
-_SUFFIXES = (".pdf", ".p7s", ".p7m", ".asice", ".sce")
+_SUFFIXES = (".pdf", ".p7s", ".p7m", ".asice", ".sce", ".asics", ".scs")
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,8 @@ class RenewOutcome:
 
 def documents(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """The documents ``paths`` name: files as given, and every ``*.pdf``, ``*.p7s``,
-    ``*.p7m``, ``*.asice`` and ``*.sce`` under folders (recursively, sorted). Raises
-    :class:`InputError` for a path that does not exist."""
+    ``*.p7m``, ``*.asice``, ``*.sce``, ``*.asics`` and ``*.scs`` under folders
+    (recursively, sorted). Raises :class:`InputError` for a path that does not exist."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -217,7 +220,7 @@ def renew(
 ) -> list[RenewOutcome]:
     """Renew, in place, every document under ``paths`` (files, or folders walked for
     ``*.pdf``, ``*.p7s`` with their content next to them, ``*.p7m``, ASiC-E ``*.asice``
-    and ``*.sce``) whose proof lapses
+    and ``*.sce``, ASiC-S ``*.asics`` and ``*.scs``) whose proof lapses
     before ``due_before``, with a new timestamp from ``tsa_url`` (default: the profile's
     TSA); leave the others as they are. One :class:`RenewOutcome` per document, in
     order; a refusal is an outcome, not an exception. ``state``: a JSON-lines file of
@@ -389,7 +392,7 @@ async def _renew_one(
             "đã xử lý ở lần chạy trước (tệp trạng thái)",
             sha256=sha,
         )
-    if asic._is_asice(data):
+    if asic._is_asic(data):
         return await _renew_asic(doc, data, job, due_before, evidence, outcome, sha)
     v = job.verifier
     now = v.policy.moment()
@@ -575,10 +578,12 @@ def _keep_evidence(
 def _validated_suffix(doc: Path, data: bytes) -> str:
     if asic._is_asice(data):
         return ".asice"
+    if asic._is_asic(data):
+        return ".asics"
     return ".p7s" if doc.suffix.lower() == ".p7s" else ".p7m"
 
 
-# -- ASiC-E containers ----------------------------------------------------------------------------
+# -- ASiC containers ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -597,9 +602,9 @@ async def _renew_asic(
     outcome: Callable[..., RenewOutcome],
     sha: str,
 ) -> RenewOutcome:
-    """An ASiC-E container: verified now as a whole; due when its newest timestamp (an
-    archive manifest's, else its signatures' own) lapses; renewed with a new archive
-    manifest and timestamp (:func:`esign.asic.archive_asic`)."""
+    """An ASiC-E or ASiC-S container: verified now as a whole; due when its newest
+    timestamp (an archive manifest's, else its signatures' own) lapses; renewed with a new
+    archive manifest and timestamp (:func:`esign.asic.archive_asic`)."""
     v = job.verifier
     kept: Evidence | None = None
     if evidence is not None:
@@ -626,7 +631,9 @@ async def _renew_asic(
             sha256=sha,
         )
     try:
-        new, manifest, tst, renames = await asic._rearchived(data, v, job.tsa(), job.digest)
+        new, manifest, tst, renames, extended = await asic._rearchived(
+            data, v, job.tsa(), job.digest
+        )
     except EsignError as exc:
         return outcome(
             "refused",
@@ -640,7 +647,8 @@ async def _renew_asic(
         return _lapses_too(
             outcome, (due.message_en, due.message_vi), after, due_before, due.at, sha
         )
-    added = [*(f"{old} renamed {new_name}" for old, new_name in renames.items())]
+    added = [f"validation data for {name}'s TSA put into it" for name in extended]
+    added += [f"{old} renamed {new_name}" for old, new_name in renames.items()]
     added.append(f"archive manifest {manifest} with its timestamp {tst}")
     return _write_renewed(
         outcome,
@@ -654,9 +662,9 @@ async def _renew_asic(
 
 
 def _asic_due(data: bytes, rules: Any) -> _Due | None:
-    """When an ASiC-E container's proof lapses: its newest ``META-INF/*.tst`` token's
-    (archive manifests' timestamps), else the earliest of its CAdES signatures' (each over
-    the manifest that names it)."""
+    """When an ASiC container's proof lapses: the earliest lapse of the tokens no archive
+    manifest lists (in a whole chain, the newest archive timestamp alone), else the
+    earliest of its CAdES signatures' (each over the manifest that names it)."""
     import zipfile
     from io import BytesIO
 
@@ -667,20 +675,17 @@ def _asic_due(data: bytes, rules: Any) -> _Due | None:
 
     with zipfile.ZipFile(BytesIO(data)) as zf:
         entries = {n: zf.read(n) for n in zf.namelist() if n.upper().startswith("META-INF/")}
-    # the newest: the one the current archive manifest names, else the latest in time
-    # (then in name: timestamp002 after timestamp001)
-    last = _sig_reference(entries.get(asic.ARCHIVE_MANIFEST_NAME))
-    newest: tuple[bool, datetime, str, cms.SignedData] | None = None
+    # the heads of the chain: every token no archive manifest lists (in a whole chain, the
+    # newest alone; where a manifest left one out, that one too: it lapses on its own)
+    listed: set[str] = set()
     for name, raw in entries.items():
-        if not name.lower().endswith(".tst"):
+        if name[len("META-INF/") :].lower().startswith("asicarchivemanifest"):
+            listed |= _listed_entries(raw)
+    lapses = []
+    for name, raw in entries.items():
+        if not name.lower().endswith(".tst") or name in listed:
             continue
         sd = cms.ContentInfo.load(raw)["content"]
-        time = sd["encap_content_info"]["content"].parsed["gen_time"].native
-        key = (name == last, time, name, sd)
-        if newest is None or key[:3] > newest[:3]:
-            newest = key
-    if newest is not None:
-        _last, time, name, sd = newest
         info = sd["encap_content_info"]["content"].parsed
         algorithms = (
             info["message_imprint"]["hash_algorithm"]["algorithm"].native,
@@ -688,7 +693,7 @@ def _asic_due(data: bytes, rules: Any) -> _Due | None:
         )
         evidence = process.TimestampEvidence(
             "archive",
-            time,
+            info["gen_time"].native,
             True,
             True,
             True,
@@ -702,14 +707,18 @@ def _asic_due(data: bytes, rules: Any) -> _Due | None:
             revocation=process.revocation_values(sd),
             rules=rules,
         )
-        if lapse is None:
-            return None
+        if lapse is not None:
+            lapses.append((lapse.at, name, lapse))
+    if lapses:
+        _at, name, lapse = min(lapses, key=lambda found: (found[0], found[1]))
         vi, en = CAUSES[lapse.cause]
         return _Due(
             lapse.at,
             f"before {lapse.at:%Y-%m-%d}: {en} ({lapse.detail}, {name})",
             f"trước {lapse.at:%d/%m/%Y}: {vi} ({lapse.detail}, {name})",
         )
+    if any(name.lower().endswith(".tst") for name in entries):
+        return None
     dues: list[RenewalDue] = []
     for name, raw in entries.items():
         if name.lower().endswith(".p7s"):
@@ -730,6 +739,19 @@ def _manifest_naming(entries: dict[str, bytes], signature: str) -> bytes | None:
         if _sig_reference(raw) == signature:
             return raw
     return None
+
+
+def _listed_entries(manifest: bytes) -> set[str]:
+    """The entries a manifest's ``DataObjectReference``s name (none if not readable)."""
+    from urllib.parse import unquote
+
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(manifest, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return set()
+    return {unquote(ref.get("URI") or "") for ref in root.iter("{*}DataObjectReference")}
 
 
 def _sig_reference(manifest: bytes | None) -> str | None:

@@ -296,23 +296,23 @@ def test_esign_renew_renews_an_asice_whose_archive_timestamp_lapses(
     assert [s.field_name for s in report.signatures][-1] == "META-INF/timestamp002.tst"
 
 
-def test_archive_asic_refuses_what_is_not_an_asice_with_cades(
+def test_archive_asic_refuses_what_is_not_an_asice_with_cades_or_a_timestamped_asics(
     public_trust: TrustProfile, tsa, tmp_path: Path
 ) -> None:
-    """An ASiC-S container, and an ASiC-E whose signature is XAdES (which keeps its archive
-    timestamps inside), get no archive manifest: an input error naming why, nothing
-    written."""
-    asics = esign.timestamp_asic_s(
-        ("hoa-don.xml", b"<HDon/>"), None, trust=public_trust, tsa_url=tsa["public"]
-    ).data
-    assert asics is not None
+    """An ASiC-S without a timestamp, and an ASiC-E whose signature is XAdES (which keeps
+    its archive timestamps inside), get no archive manifest: an input error naming why,
+    nothing written. (A timestamped ASiC-S is renewed: tests/esign/test_asic_s_renew.py.)"""
+    asics = io.BytesIO()
+    with zipfile.ZipFile(asics, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.etsi.asic-s+zip")
+        zf.writestr("hoa-don.xml", b"<HDon/>")
     xades = io.BytesIO()
     with zipfile.ZipFile(xades, "w") as zf:
         zf.writestr("mimetype", "application/vnd.etsi.asic-e+zip")
         zf.writestr("a.txt", b"a")
         zf.writestr("META-INF/signatures001.xml", b"<XAdESSignatures/>")
     out = tmp_path / "out.asice"
-    for given, why in ((asics, "not an ASiC-E container"), (xades.getvalue(), "XAdES")):
+    for given, why in ((asics.getvalue(), "holds no timestamp"), (xades.getvalue(), "XAdES")):
         with pytest.raises(esign.InputError, match=why):
             archive_asic(given, out, trust=public_trust, tsa_url=tsa["public"])
     assert not out.exists()

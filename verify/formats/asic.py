@@ -56,7 +56,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -593,11 +593,14 @@ class AsicReader:
             self._place(
                 item, named, manifests, container_type, data_files, single, container.by_name
             )
-        warnings.extend(_chain_warnings(items))
+        asic_s_file = [single.name] if single is not None else []
+        warnings.extend(_chain_warnings(items, asic_s_file))
         reports = await self._all_reports(items, moment, container.by_name)
         if single is not None and single.data is not None and looks_like_xml(single.data):
             reports.extend(await self._signed_xml(single, items, len(reports), moment))
         facts = _facts(container_type, mimetype, data_files, items, container.by_name)
+        if policy.renewal_dates:
+            reports = _with_renewal(reports, items, single, container.by_name, moment, policy)
         if not reports:
             doc = self.engine.document(
                 path, data, "asic", moment, (), Verdict(SubIndication.NO_SIGNATURE_FOUND), warnings
@@ -1228,8 +1231,12 @@ def _facts(
 
 def _gen_time(item: _Item) -> datetime | None:
     """A timestamp token's genTime as it says (for ordering; validated later)."""
+    return _token_time(item.entry.data or b"")
+
+
+def _token_time(raw: bytes) -> datetime | None:
     try:
-        info = cms.ContentInfo.load(item.entry.data or b"")
+        info = cms.ContentInfo.load(raw)
         tst = info["content"]["encap_content_info"]["content"].parsed
         when = tst["gen_time"].native
         return when if isinstance(when, datetime) else None
@@ -1238,8 +1245,20 @@ def _gen_time(item: _Item) -> datetime | None:
 
 
 def _newest_first(stamps: Sequence[_Item]) -> list[_Item]:
+    """The tokens by time, newest first; among tokens of the same second (a TSA's time
+    has that resolution, and a renewal may follow at once) the one whose manifest lists
+    more of the others is the later: it covers them."""
+    names = {s.entry.name for s in stamps}
+
+    def covered(stamp: _Item) -> int:
+        return len(_listed(stamp.manifest) & names)
+
     dated = [(s, _gen_time(s)) for s in stamps]
-    known = sorted(((s, t) for s, t in dated if t is not None), key=lambda st: st[1], reverse=True)
+    known = sorted(
+        ((s, t) for s, t in dated if t is not None),
+        key=lambda st: (st[1], covered(st[0])),
+        reverse=True,
+    )
     return [s for s, _t in known] + [s for s, t in dated if t is None]
 
 
@@ -1287,30 +1306,176 @@ def _covered_at(
     return min(times) if times else None
 
 
-def _chain_warnings(items: Sequence[_Item]) -> list[str]:
+def _chain_warnings(items: Sequence[_Item], data_files: Sequence[str] = ()) -> list[str]:
+    """Where the long-term chain is broken (:func:`_gaps`), as warnings."""
+    stamps = [
+        (i.entry.name, _gen_time(i), i.manifest.name if i.manifest else None, _listed(i.manifest))
+        for i in items
+        if i.kind == "timestamp"
+    ]
+    return [_warning(vi, en) for vi, en in _gaps(stamps, data_files)]
+
+
+def _listed(manifest: _Manifest | None) -> set[str]:
+    return {r.name for r in manifest.references} if manifest is not None else set()
+
+
+def _gaps(
+    stamps: Sequence[tuple[str, datetime | None, str | None, set[str]]],
+    data_files: Sequence[str],
+) -> list[tuple[str, str]]:
     """Where the long-term chain is broken: each ``ASiCArchiveManifest`` is to list every
-    timestamp made before its own (EN 319 162-1, ASiC-E long-term); a token it leaves out
-    keeps only its own proof, which ends with its TSA's certificate."""
-    dated = [(i, _gen_time(i)) for i in items if i.kind == "timestamp"]
-    found: list[str] = []
-    for item, at in dated:
-        m = item.manifest
-        if m is None or at is None or not m.name[len(_META) :].lower().startswith("asicarchive"):
-            continue
-        listed = {r.name for r in m.references}
-        for other, other_at in dated:
-            if other is item or other_at is None or other_at >= at:
+    timestamp made before its own (EN 319 162-1, ASiC long-term) and every data file in
+    ``data_files`` (an ASiC-S's one file); a token it leaves out keeps only its own proof,
+    which ends with its TSA's certificate. A gap that a later archive manifest (one that
+    lists this manifest's token) closes by listing the entry is not named. ``stamps``
+    holds each token's entry, time, manifest and the entries that manifest lists;
+    (Vietnamese, English) for each gap."""
+    archives = [
+        (name, at, manifest, listed)
+        for name, at, manifest, listed in stamps
+        if manifest is not None
+        and at is not None
+        and manifest[len(_META) :].lower().startswith("asicarchive")
+    ]
+
+    def closed(token: str, entry: str) -> bool:
+        return any(token in listed and entry in listed for _n, _a, _m, listed in archives)
+
+    found: list[tuple[str, str]] = []
+    for name, at, manifest, listed in archives:
+        assert manifest is not None
+        assert at is not None
+        for other, other_at, _m, _l in stamps:
+            if other == name or other_at is None or other_at >= at:
                 continue
-            if other.entry.name not in listed:
+            if other not in listed and not closed(name, other):
                 found.append(
-                    _warning(
-                        f"bảng kê lưu trữ {_shown(m.name)} không bao gồm dấu thời gian trước nó "
-                        f"{_shown(other.entry.name)}: chuỗi lưu trữ bị đứt tại đó",
-                        f"the archive manifest {_shown(m.name)} leaves out the earlier "
-                        f"timestamp {_shown(other.entry.name)}: the archive chain is broken there",
+                    (
+                        f"bảng kê lưu trữ {_shown(manifest)} không bao gồm dấu thời gian trước "
+                        f"nó {_shown(other)}: chuỗi lưu trữ bị đứt tại đó",
+                        f"the archive manifest {_shown(manifest)} leaves out the earlier "
+                        f"timestamp {_shown(other)}: the archive chain is broken there",
+                    )
+                )
+        for data_file in data_files:
+            if data_file not in listed and not closed(name, data_file):
+                found.append(
+                    (
+                        f"bảng kê lưu trữ {_shown(manifest)} không bao gồm tệp dữ liệu "
+                        f"{_shown(data_file)}: dấu thời gian {_shown(name)} không chứng minh gì "
+                        "về tệp đó",
+                        f"the archive manifest {_shown(manifest)} leaves out the data file "
+                        f"{_shown(data_file)}: the timestamp {_shown(name)} proves nothing "
+                        "of it",
                     )
                 )
     return found
+
+
+# -- renewal dates -------------------------------------------------------------------------------
+
+
+def _with_renewal(
+    reports: Sequence[SignatureReport],
+    items: Sequence[_Item],
+    single: _Entry | None,
+    by_name: dict[str, _Entry],
+    moment: datetime,
+    policy: Any,
+) -> list[SignatureReport]:
+    """Each report with the date by which its proof must be renewed
+    (``ValidationPolicy.renewal_dates``): the lapse of the newest accepted container
+    timestamp that proves its entry existed (a timestamp's own token counts for itself;
+    an ASiC-S e-invoice's signatures rest on the timestamps over the file). A report that
+    does not pass is told renewal cannot help; one no container timestamp proves gets
+    none here."""
+    from verify.preservation import RenewalDue
+
+    stamps = [i for i in items if i.kind == "timestamp"]
+    by_entry = {i.entry.name: i for i in stamps}
+    order = _newest_first(stamps)
+    out = []
+    for report in reports:
+        name = report.field_name or ""
+        if single is not None and name.startswith(f"{single.name}#"):
+            name = single.name
+        own = by_entry.get(name)
+        provers = [
+            s
+            for s in order
+            if s.proof is not None
+            and s.proof.intact
+            and s.proof.valid
+            and s.proof.trusted
+            and (s is own or name in _proven_names(s, by_name))
+        ]
+        if report.indication is not Indication.TOTAL_PASSED and (own is not None or provers):
+            due = RenewalDue(
+                report.index,
+                report.field_name,
+                None,
+                "not_valid",
+                "chữ ký không hợp lệ tại thời điểm kiểm tra; gia hạn không khắc phục được: "
+                f"{report.message_vi}",
+                f"the signature does not verify now; renewal cannot help: {report.message_en}",
+            )
+            out.append(replace(report, renewal=due.to_dict()))
+        elif provers:
+            due = _stamp_renewal(report, provers[0], moment, policy)
+            out.append(replace(report, renewal=due.to_dict()))
+        else:
+            out.append(report)
+    return out
+
+
+def _stamp_renewal(report: SignatureReport, stamp: _Item, moment: datetime, policy: Any) -> Any:
+    """When ``stamp``'s proof lapses (:func:`verify.preservation.timestamp_lapse`), as the
+    :class:`~verify.preservation.RenewalDue` of ``report``."""
+    from verify.preservation import CAUSES, RenewalDue, timestamp_lapse
+
+    assert stamp.proof is not None
+    where = _shown(stamp.entry.name)
+    tsa = common_name(stamp.proof.tsa_cert) if stamp.proof.tsa_cert is not None else None
+    signed_data = cms.ContentInfo.load(stamp.entry.data or b"")["content"]
+    lapse = timestamp_lapse(
+        stamp.proof,
+        certificates=cms_forms.certificates(signed_data),
+        revocation=process.revocation_values(signed_data, "timestamp token"),
+        rules=policy.algorithms,
+    )
+    label = f"container timestamp {where}"
+    if lapse is None:
+        return RenewalDue(
+            report.index,
+            report.field_name,
+            None,
+            None,
+            "không xác định được thời hạn gia hạn (không đọc được chứng thư số liên quan)",
+            "no renewal date can be told (the certificate it rests on cannot be read)",
+            label,
+            stamp.proof.time,
+            tsa,
+        )
+    vi_cause, en_cause = CAUSES[lapse.cause]
+    if lapse.at <= moment:
+        when_vi = f"đã quá hạn từ {vn_time(lapse.at)}"
+        when_en = f"overdue since {lapse.at.astimezone(UTC):%Y-%m-%d}"
+    else:
+        when_vi = f"trước {vn_time(lapse.at)}"
+        when_en = f"before {lapse.at.astimezone(UTC):%Y-%m-%d}"
+    return RenewalDue(
+        report.index,
+        report.field_name,
+        lapse.at,
+        lapse.cause,
+        f"{when_vi}: {vi_cause} ({lapse.detail}, {where})",
+        f"{when_en}: {en_cause} ({lapse.detail}, {where})",
+        label,
+        stamp.proof.time,
+        tsa,
+        lapse.detail,
+    )
 
 
 def _untrusted_reason(sub: SubIndication, tsa: Any, moment: datetime) -> tuple[str, str]:
