@@ -21,8 +21,10 @@ import base64
 import hashlib
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -222,11 +224,14 @@ def test_without_the_archive_timestamp_it_is_indeterminate(
     ]
 
 
-def test_a_renewed_archive_chain_is_judged_newest_first(lta: bytes, later: Verifier) -> None:
+def test_a_renewed_archive_chain_is_judged_newest_first(
+    lta: bytes, later: Verifier, validate_report: Callable[[dict[str, Any]], None]
+) -> None:
     """Two archive timestamps: the 2024 one's TSA certificate has expired too, but the 2026
     one covers it and was made while it was valid; judged newest first, both are accepted
-    and the 2022 signature timestamp with them."""
+    and the 2022 signature timestamp with them (the report fits its schema)."""
     report = later.verify(lta)
+    validate_report(report.to_dict())
     sig = report.signatures[0]
     assert verdict(report) == PASSED, sig.message_en
     assert sig.signing_time_proven == EXPIRED_SIGNED_AT
@@ -409,11 +414,14 @@ def test_dss_archive_timestamps_match_where_dss_says(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DSS_FACTS))
-def test_dss_xades_lta_files_report_as_dss_says(name: str, dss_offline: Verifier) -> None:
+def test_dss_xades_lta_files_report_as_dss_says(
+    name: str, dss_offline: Verifier, validate_report: Callable[[dict[str, Any]], None]
+) -> None:
     """The report: an intact XAdES-LTA signature is XAdES-B-LTA with each archive timestamp
     shown (not accepted here only because DSS's TSA is not trusted, never HASH_FAILURE);
     the one whose file was changed fails with HASH_FAILURE, as in DSS."""
     report = dss_offline.verify(DSS_DATA / name)
+    validate_report(report.to_dict())
     for sig, (_entry, archive, intact) in zip(report.signatures, DSS_FACTS[name], strict=True):
         assert sig.integrity is intact
         if not intact:
