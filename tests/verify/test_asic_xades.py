@@ -314,6 +314,65 @@ def test_tampering_a_signed_file_never_passes(
     assert report.signatures[0].integrity is False
 
 
+XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
+
+
+def with_archive_timestamp(pki: DemoPKI, signatures: bytes, files: dict[str, bytes]) -> bytes:
+    """``signatures`` (from :func:`xades_file`) with an ArchiveTimeStamp of the demo TSA
+    made at SIGNED_AT, its input computed here from EN 319 132-1 §5.5.2: each file's octets
+    (no transform), the SignedProperties as its exclusive-C14N transform gives them, then
+    SignedInfo, SignatureValue and KeyInfo (no earlier property, no other Object)."""
+    root = etree.fromstring(signatures)
+    sig = root.find(f"{{{DS}}}Signature")
+    assert sig is not None
+    qp = sig.find(f"{{{DS}}}Object/{{{XADES}}}QualifyingProperties")
+    assert qp is not None
+    parts: list[bytes] = []
+    for ref in sig.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference"):
+        uri = ref.get("URI") or ""
+        if uri == "#SP":
+            props = qp.find(f"{{{XADES}}}SignedProperties")
+            assert props is not None
+            parts.append(etree.tostring(props, method="c14n", exclusive=True))
+        else:
+            parts.append(files[uri.replace("%20", " ")])
+    for local in ("SignedInfo", "SignatureValue", "KeyInfo"):
+        el = sig.find(f"{{{DS}}}{local}")
+        assert el is not None
+        parts.append(etree.tostring(el, method="c14n", exclusive=True))
+    token = timestamp_token(pki, b"".join(parts), at=SIGNED_AT)
+    unsigned = _el(_el(qp, XADES, "UnsignedProperties"), XADES, "UnsignedSignatureProperties")
+    stamp = _el(unsigned, XADES_141, "ArchiveTimeStamp")
+    _el(stamp, DS, "CanonicalizationMethod", Algorithm=EXC_C14N)
+    _el(stamp, XADES_141, "EncapsulatedTimeStamp", _b64(token.dump()))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_archive_timestamp_proves_an_expired_xades_signer_in_a_container(
+    demo_pki: DemoPKI, verifier: Verifier
+) -> None:
+    """citizen-expired (valid 2020..2023) signed in 2022; its own XAdES ArchiveTimeStamp of
+    2022, over the container's files as the references name them, proves the signature
+    existed then: XAdES-B-LTA, it passes; a changed KeyInfo (covered by the archive
+    timestamp, not signed) breaks the imprint and the proof (OUT_OF_BOUNDS_NO_POE)."""
+    data = with_archive_timestamp(
+        demo_pki, xades_file(demo_pki, "citizen-expired", FILES, at=SIGNED_AT), FILES
+    )
+    report = verifier.verify(container(FILES, data))
+    (sig,) = report.signatures
+    assert sig.indication is Indication.TOTAL_PASSED, sig.message_en
+    assert sig.signing_time_proven == SIGNED_AT
+    assert sig.level == "XAdES-B-LTA"
+    assert [(t.kind, t.indication) for t in sig.timestamps] == [
+        ("archive", Indication.TOTAL_PASSED)
+    ]
+    changed = data.replace(b"<ds:KeyInfo>", b"<ds:KeyInfo> ", 1)
+    assert changed != data
+    broken = verifier.verify(container(FILES, changed)).signatures[0]
+    assert broken.sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
+    assert [t.sub_indication for t in broken.timestamps] == [SubIndication.HASH_FAILURE]
+
+
 # -- EU DSS's files --------------------------------------------------------------------------
 
 # file: (data files covered, each signature's integrity, sub-indication DSS's test implies
