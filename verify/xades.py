@@ -117,6 +117,17 @@ class SignatureTimestamp:
     """How a report names it."""
     kind: str = "signature"
     """``signature`` (a ``SignatureTimeStamp``) or ``archive`` (an ``ArchiveTimeStamp``)."""
+    position: tuple[int, int] = (0, 0)
+    """Where its property stands: which ``UnsignedSignatureProperties`` and which child of
+    it. An archive timestamp covers exactly the properties before it in the same one."""
+
+    def covered_by(self, other: SignatureTimestamp) -> bool:
+        """Whether the archive timestamp ``other`` covers this token's property."""
+        return (
+            other.kind == "archive"
+            and other.position[0] == self.position[0]
+            and other.position[1] > self.position[1]
+        )
 
 
 ArchiveTimestamp = SignatureTimestamp
@@ -323,8 +334,9 @@ def _read(
     certificates: list[x509.Certificate] = []
     crls: list[crl.CertificateList] = []
     ocsps: list[ocsp.OCSPResponse] = []
-    stamp_elements: list[Any] = []
-    archive_elements: list[Any] = []
+    stamp_elements: list[tuple[Any, tuple[int, int]]] = []
+    archive_elements: list[tuple[Any, tuple[int, int]]] = []
+    container = 0
     cert_elements: list[Any] = []
     crl_elements: list[Any] = []
     ocsp_elements: list[Any] = []
@@ -332,8 +344,15 @@ def _read(
     for qp in mine:
         for unsigned in _children(qp, "UnsignedProperties"):
             for props in _children(unsigned, "UnsignedSignatureProperties"):
-                stamp_elements.extend(_children(props, "SignatureTimeStamp"))
-                archive_elements.extend(_children(props, "ArchiveTimeStamp"))
+                container += 1
+                stamp_elements.extend(
+                    (el, (container, props.index(el)))
+                    for el in _children(props, "SignatureTimeStamp")
+                )
+                archive_elements.extend(
+                    (el, (container, props.index(el)))
+                    for el in _children(props, "ArchiveTimeStamp")
+                )
                 holders = [props]
                 # TimeStampValidationData (1.4.1): the timestamps' own validation data
                 holders.extend(
@@ -364,7 +383,7 @@ def _read(
     stamp_elements = reader.bounded(
         stamp_elements, MAX_TIMESTAMPS, "SignatureTimeStamp", "SignatureTimeStamp"
     )
-    for n, stamp in enumerate(stamp_elements, start=1):
+    for n, (stamp, position) in enumerate(stamp_elements, start=1):
         label = "XAdES signature timestamp" + (f" (element {n})" if len(stamp_elements) > 1 else "")
         timestamps.extend(
             _timestamps(
@@ -373,6 +392,7 @@ def _read(
                 label,
                 functools.partial(canonicalise, signature_value),
                 c14n_algorithms,
+                position=position,
             )
         )
     timestamps = timestamps[:MAX_TIMESTAMPS]
@@ -385,7 +405,7 @@ def _read(
     archive_elements = reader.bounded(
         archive_elements, MAX_TIMESTAMPS, "ArchiveTimeStamp", "ArchiveTimeStamp"
     )
-    for n, stamp in enumerate(archive_elements, start=1):
+    for n, (stamp, position) in enumerate(archive_elements, start=1):
         label = "XAdES archive timestamp" + (f" {n}" if len(archive_elements) > 1 else "")
         if references is None:
             reader.warn(
@@ -404,6 +424,7 @@ def _read(
                 ),
                 c14n_algorithms,
                 kind="archive",
+                position=position,
             )[:1]
         )
     for el in reader.bounded(cert_elements, MAX_VALUES, "carried certificates", "chứng thư số"):
@@ -435,6 +456,7 @@ def _timestamps(
     imprint: Callable[[str], bytes],
     c14n_algorithms: Container[str],
     kind: str = "signature",
+    position: tuple[int, int] = (0, 0),
 ) -> list[SignatureTimestamp]:
     """The tokens of one XAdES time-stamp property; ``imprint(algorithm)`` is the input
     their imprint must be over, with the property's canonicalisation method."""
@@ -505,7 +527,9 @@ def _timestamps(
                 f"{label} không phải dấu thời gian RFC 3161 ({type(exc).__name__}): bỏ qua",
             )
             continue
-        found.append(SignatureTimestamp(token, when, algorithm, imprint_input, label, kind))
+        found.append(
+            SignatureTimestamp(token, when, algorithm, imprint_input, label, kind, position)
+        )
     return found
 
 

@@ -587,3 +587,34 @@ def test_timestamp_validation_data_is_used(demo_pki: DemoPKI, later: Verifier) -
     assert verdict(report) == PASSED, sig.message_en
     assert sig.signing_time_proven == EXPIRED_SIGNED_AT
     unproven(later.verify(add_archive_timestamp(demo_pki, bare, at=PINNED_NOW)))
+
+
+def test_a_timestamp_after_the_archive_timestamp_is_not_covered_by_it(
+    demo_pki: DemoPKI, later: Verifier
+) -> None:
+    """A 2022 signature timestamp placed after the 2026 archive timestamp is not in its
+    input: when its TSA certificate has expired (2028) the archive timestamp does not keep
+    its proof, and the 2026 proof alone comes after the signer's certificate expired."""
+    invoice = signed_invoice(demo_pki, "citizen-expired", EXPIRED_SIGNED_AT)
+    values = add_xades(
+        invoice,
+        certs=[demo_pki.cert("ca-rsa"), demo_pki.cert("public-tsa")],
+        crls=live_crls(demo_pki),
+    )
+    root = etree.fromstring(add_archive_timestamp(demo_pki, values, at=PINNED_NOW))
+    props = root.find(f".//{{{XADES_132}}}UnsignedSignatureProperties")
+    assert props is not None
+    token = timestamp_token(
+        demo_pki, signature_value_c14n(invoice), at=EXPIRED_SIGNED_AT, service="public-tsa-2027"
+    )
+    stamp = etree.SubElement(props, f"{{{XADES_132}}}SignatureTimeStamp")
+    encapsulated = etree.SubElement(stamp, f"{{{XADES_132}}}EncapsulatedTimeStamp")
+    encapsulated.text = base64.b64encode(token.dump()).decode()
+    report = later.verify(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    sig = report.signatures[0]
+    assert sig.indication is Indication.INDETERMINATE, sig.message_en
+    assert sig.signing_time_proven == PINNED_NOW
+    assert [(t.kind, t.indication) for t in sig.timestamps] == [
+        ("signature", Indication.INDETERMINATE),
+        ("archive", Indication.TOTAL_PASSED),
+    ]

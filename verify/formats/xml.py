@@ -322,22 +322,29 @@ class XmlReader:
         :meth:`Engine.timestamp_at_its_time`) and its imprint (over the canonicalised
         SignatureValue, or an archive timestamp's input, :mod:`verify.xades`).
 
-        Archive timestamps are judged newest first: each covers every timestamp before it,
-        so an older token whose TSA certificate has expired since keeps its proof when a
-        later accepted one was made while that certificate was valid."""
+        Archive timestamps are judged newest first: each covers the timestamps before it in
+        its UnsignedSignatureProperties, so an older token whose TSA certificate has expired
+        since keeps its proof when a later accepted one that covers it was made while that
+        certificate was valid (a token after every archive timestamp is covered by none)."""
         evidence: list[process.TimestampEvidence] = []
         reports: list[TimestampReport] = []
         warnings: list[str] = []
-        later: datetime | None = None
+        accepted: list[tuple[xades.SignatureTimestamp, datetime]] = []
+
+        def later(stamp: xades.SignatureTimestamp) -> datetime | None:
+            """The earliest accepted archive timestamp that covers ``stamp``."""
+            times = [at for archive, at in accepted if stamp.covered_by(archive)]
+            return min(times) if times else None
+
         judged: list[tuple[process.TimestampEvidence | None, TimestampReport]] = []
         for stamp in reversed(check.archive_timestamps):
-            found, report = await self._token(check, stamp, moment, later, warnings)
+            found, report = await self._token(check, stamp, moment, later(stamp), warnings)
             judged.append((found, report))
             if found is not None and found.time is not None and _accepted(found):
-                later = found.time if later is None else min(later, found.time)
+                accepted.append((stamp, found.time))
         judged.reverse()  # shown in document order, after the signature timestamps
         for stamp in check.signature_timestamps:
-            found, report = await self._token(check, stamp, moment, later, warnings)
+            found, report = await self._token(check, stamp, moment, later(stamp), warnings)
             if found is not None:
                 evidence.append(found)
             reports.append(report)
