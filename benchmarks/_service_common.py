@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,9 @@ __all__ = [
     "Job",
     "Service",
     "bulk",
+    "bulk_measured",
     "corpora",
+    "cpu_seconds",
     "jobs_of",
     "machine",
     "quantile",
@@ -180,7 +183,16 @@ class Service:
 
 
 def bulk(corpus: Corpus, roots: Path, workers: int, n: int | None = None) -> float:
-    """Documents per second of ``verify_many`` (the ``verify`` command's bulk path) with
+    """Documents per second of the bulk path (see :func:`bulk_measured`)."""
+    return bulk_measured(corpus, roots, workers, n)[0]
+
+
+def bulk_measured(
+    corpus: Corpus, roots: Path, workers: int, n: int | None = None
+) -> tuple[float, float]:
+    """Documents per second, and milliseconds of CPU per document (its process and its
+    workers, user and system, from the moment the run starts: what another load on the
+    machine does not change much), of ``verify_many`` (the ``verify`` command's bulk path) with
     ``workers`` processes over the corpus, or over ``n`` documents cycling over it (as the
     service's cells do), with an empty cache, in a process of its own that has no other
     thread (as the command's: its workers are forked warm; in this process, which runs the
@@ -199,21 +211,48 @@ def bulk(corpus: Corpus, roots: Path, workers: int, n: int | None = None) -> flo
         done = subprocess.run(
             [*argv, str(workers)], cwd=REPO, capture_output=True, text=True, check=True
         )
-        return float(done.stdout.split()[-1])
+        rate, cpu = done.stdout.split()[-2:]
+        return float(rate), float(cpu)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _bulk_here(folder: Path, roots: Path, workers: int) -> float:
+def _bulk_here(folder: Path, roots: Path, workers: int) -> tuple[float, float]:
     from benchmarks.bulk_verify import run_hoso
     from verify.trust import load_certificates
 
     items = [tuple(item) for item in json.loads((folder / "items.json").read_text())]
     anchors = list(load_certificates(roots))
+    cpu = _cpu_of_self_and_children()
     started = time.perf_counter()
     run_hoso(items, anchors, workers, str(folder / "cache"))  # type: ignore[arg-type]
-    return len(items) / (time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    cpu = _cpu_of_self_and_children() - cpu  # the workers were waited for: counted
+    return len(items) / seconds, cpu * 1000 / len(items)
+
+
+def _cpu_of_self_and_children() -> float:
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """The CPU time (user and system) these processes have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 if __name__ == "__main__":
-    print(f"{_bulk_here(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])):.3f}")
+    rate, cpu = _bulk_here(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    print(f"{rate:.3f} {cpu:.3f}")

@@ -59,8 +59,9 @@ from benchmarks._service_common import (
     NOW,
     Job,
     Service,
-    bulk,
+    bulk_measured,
     corpora,
+    cpu_seconds,
     jobs_of,
     machine,
     quantile,
@@ -86,6 +87,10 @@ class Run:
     lost: int = 0
     disagreements: list[str] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
+    service_cpu: float = 0.0
+    """CPU seconds the service's processes used during the run (0: not measured)."""
+    client_cpu: float = 0.0
+    """CPU seconds this process (the clients) used during the run."""
 
     @property
     def answered(self) -> int:
@@ -404,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     cold: list[Run] = []
     cells: list[Run] = []
     rates: dict[str, float] = {}
-    bulk_runs: dict[str, list[float]] = {kind: [] for kind in kinds}
+    bulk_runs: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     samples: list[tuple[float, float]] = []
     soak_run: Run | None = None
     faults: list[Fault] = []
@@ -421,17 +426,20 @@ def main(argv: list[str] | None = None) -> int:
                 cold.append(asyncio.run(drive(service.url, jobs[kind], 4, run, n=len(jobs[kind]))))
                 for clients in client_counts:
                     if clients == top:  # the bulk path just before and just after this cell
-                        bulk_runs[kind].append(bulk(built[kind], roots, args.workers, n))
+                        bulk_runs[kind].append(bulk_measured(built[kind], roots, args.workers, n))
                     run = Run(name, clients)
+                    service_cpu, client_cpu = cpu_seconds(service.pids), time.process_time()
                     cells.append(asyncio.run(drive(service.url, jobs[kind], clients, run, n=n)))
+                    run.service_cpu = cpu_seconds(service.pids) - service_cpu
+                    run.client_cpu = time.process_time() - client_cpu
                     if clients == top:
-                        bulk_runs[kind].append(bulk(built[kind], roots, args.workers, n))
+                        bulk_runs[kind].append(bulk_measured(built[kind], roots, args.workers, n))
                     print(
                         f"  {name}, {clients} client(s): {run.per_second:.1f} req/s "
                         f"(load {_load()})",
                         file=sys.stderr,
                     )
-                rates[kind] = sum(bulk_runs[kind]) / len(bulk_runs[kind])
+                rates[kind] = sum(r for r, _cpu in bulk_runs[kind]) / len(bulk_runs[kind])
             if soak > 0:
                 soak_run = Run("soak", 8)
 
@@ -516,13 +524,38 @@ def main(argv: list[str] | None = None) -> int:
         name = KIND_NAMES.get(kind, kind)
         served = [r for r in cells if r.label == name and r.clients == top]
         got = served[0].per_second if served else 0.0
-        both = " / ".join(f"{r:.1f}" for r in bulk_runs[kind])
+        both = " / ".join(f"{r:.1f}" for r, _cpu in bulk_runs[kind])
         print(f"| {name} | {both} | {rate:.1f} | {got:.1f} | {got / rate:.0%} |")
     print(
         "verify_many's time includes starting its worker processes and their first (cold)"
         " validations, as the CLI's does; the service's cells were measured warm. The bulk"
         " path ran just before and just after the service's cell, so that both meet the same"
         " other load on the machine."
+    )
+    print()
+    print(
+        f"| documents | bulk path CPU ms/doc, before / after | service CPU ms/request at {top}"
+        " clients (all its processes) | client CPU ms/request | service throughput at equal"
+        " CPU, as a share of the bulk path's |"
+    )
+    print("|---|---|---:|---:|---:|")
+    for kind in rates:
+        name = KIND_NAMES.get(kind, kind)
+        served = [r for r in cells if r.label == name and r.clients == top]
+        if not served or not served[0].answered:
+            continue
+        r = served[0]
+        spent = [cpu for _rate, cpu in bulk_runs[kind]]
+        per_request = r.service_cpu * 1000 / r.answered
+        share = (sum(spent) / len(spent)) / per_request if per_request else 0.0
+        print(
+            f"| {name} | {' / '.join(f'{c:.2f}' for c in spent)} | {per_request:.2f} | "
+            f"{r.client_cpu * 1000 / r.answered:.2f} | {share:.0%} |"
+        )
+    print(
+        "CPU time is what other work on the machine changes least: the last column is the"
+        " bulk path's CPU per document over the service's, the throughput ratio the two"
+        " would have on the same free cores (the clients' CPU aside)."
     )
     if soak_run is not None and samples:
         rss = [mb for _, mb in samples]

@@ -33,7 +33,9 @@ Each process keeps one :class:`~verify.Verifier` (trust parsed once, fast-path t
 revocation answers) and validates each document as a bulk worker does
 (:func:`verify.bulk.verify_one`, with :mod:`verify.speedups` installed at start), on one
 validation thread (``--threads``); ``--workers`` processes share the SQLite revocation
-cache.
+cache and, on Linux, each listens on a socket of its own (``SO_REUSEPORT``: the kernel
+spreads new connections over them). ``POST /v1/verify`` is plain ASGI; the other paths go
+through Starlette.
 """
 
 from __future__ import annotations
