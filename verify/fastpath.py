@@ -96,8 +96,8 @@ the freshness of every OCSP response and CRL used, and the dated algorithm rules
 
 Still validated in full every time: later revisions that fill form fields, add an
 annotation or page content (only the rendered comparison can judge what they show), a
-visible signature over signed page content or whose appearance is compressed or draws
-other streams' data anew, document timestamps (B-LTA), certified documents, and documents
+visible signature over signed page content, or whose appearance is compressed or not its
+widget's alone, document timestamps (B-LTA), certified documents, and documents
 whose later revisions lie elsewhere in the file (a signed revision or a stamp of another
 length: the offsets differ, and so does the structure).
 
