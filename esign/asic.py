@@ -901,6 +901,26 @@ class _Container:
 def _read_container(data: bytes) -> _Container:
     """The entries of an ASiC-E container with CAdES, or of an ASiC-S container with a
     time assertion; anything else is refused with the reason."""
+    container = _read_entries(data)
+    order = container.order
+    if container.asic_s:
+        _check_asic_s(order)
+    elif not any(
+        n.lower().startswith("meta-inf/signature") and n.lower().endswith(".p7s") for n in order
+    ):
+        raise InputError(
+            "the ASiC-E container holds no CAdES signature (META-INF/signature*.p7s): archive "
+            "manifests are for ASiC-E with CAdES (XAdES keeps its archive timestamps inside)",
+            message_vi="gói ASiC-E không có chữ ký CAdES (META-INF/signature*.p7s): bảng kê "
+            "lưu trữ chỉ dành cho ASiC-E với CAdES (XAdES giữ dấu thời gian lưu trữ bên trong "
+            "chữ ký)",
+        )
+    return container
+
+
+def _read_entries(data: bytes) -> _Container:
+    """Any ASiC container's entries (``mimetype`` aside), their order and its type; a ZIP
+    that is not one is refused with the reason."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
@@ -927,18 +947,6 @@ def _read_container(data: bytes) -> _Container:
             f"not a readable ASiC container: {exc}",
             message_vi=f"gói ASiC không đọc được: {exc}",
         ) from exc
-    if mimetype == MIMETYPE_S:
-        _check_asic_s(order)
-    elif not any(
-        n.lower().startswith("meta-inf/signature") and n.lower().endswith(".p7s") for n in order
-    ):
-        raise InputError(
-            "the ASiC-E container holds no CAdES signature (META-INF/signature*.p7s): archive "
-            "manifests are for ASiC-E with CAdES (XAdES keeps its archive timestamps inside)",
-            message_vi="gói ASiC-E không có chữ ký CAdES (META-INF/signature*.p7s): bảng kê "
-            "lưu trữ chỉ dành cho ASiC-E với CAdES (XAdES giữ dấu thời gian lưu trữ bên trong "
-            "chữ ký)",
-        )
     return _Container(entries, order, mimetype)
 
 

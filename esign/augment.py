@@ -29,6 +29,21 @@ attributes and the content keep their bytes (:mod:`esign._cms_edit`):
   (:func:`verify.cades_archive.archive_timestamp_request`), then its TSA's validation data
   (the index lets later additions stand).
 
+**ASiC containers** (:mod:`esign.asic`), rewritten with every entry a manifest or
+timestamp covers keeping its bytes:
+
+- ASiC-E with CAdES: each ``META-INF/signature*.p7s`` is augmented as above to ``B-T`` or
+  ``B-LT`` over the ``ASiCManifest`` that names it; ``B-LTA`` is B-LT, then an archive
+  manifest and timestamp over the container (:func:`esign.asic.archive_asic`), as EU DSS
+  builds ASiC-E B-LTA. A signature an ``ASiCArchiveManifest`` already covers is refused
+  when something would be added to it (its bytes are under that manifest's digest).
+- ASiC-S with a CAdES signature (``META-INF/signature.p7s`` over the one file): the
+  signature is augmented as above, ``B-LTA`` included (inside the CAdES, as EU DSS does).
+- ASiC-S with a time assertion (``META-INF/timestamp.tst``): ``B-T`` is there already;
+  ``B-LT`` puts the TSA's validation data into the token no manifest covers yet;
+  ``B-LTA`` is :func:`esign.asic.archive_asic`.
+- XAdES in a container (``META-INF/signatures*.xml``) is refused.
+
 Validation data is only fetched for what lacks it: a certificate whose path already has
 revocation data in the document is left as it is (an archived signer whose certificate
 has since expired needs nothing new). Before anything is produced, the input is verified
@@ -47,7 +62,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from asn1crypto import cms, core
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -106,7 +121,7 @@ __all__ = [
 ]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
-Format = Literal["pdf", "cms-detached", "cms-enveloped"]
+Format = Literal["pdf", "cms-detached", "cms-enveloped", "asic-e", "asic-s"]
 _ORDER = {"B-B": 0, "B-T": 1, "B-LT": 2, "B-LTA": 3}
 _ARCHIVE = (cades_archive.ARCHIVE_TIMESTAMP_V3, cades_archive.ARCHIVE_TIMESTAMP_V2)
 
@@ -124,7 +139,8 @@ class AugmentResult:
     """The level asked for."""
     format: Format
     signatures: tuple[str, ...]
-    """The signatures augmented: PDF field names, or ``SignerInfo N`` for CMS."""
+    """The signatures augmented: PDF field names, ``SignerInfo N`` for CMS, container
+    entries (``META-INF/signature001.p7s``, ``META-INF/timestamp.tst``) for ASiC."""
     added: tuple[str, ...]
     """What was added, in order (a document timestamp, validation data, an archive
     timestamp...); empty when everything was already there."""
@@ -292,9 +308,18 @@ async def aaugment(
     verifier: Verifier | None = None,
     digest: str | None = None,
 ) -> AugmentResult:
-    """:func:`aaugment_pdf` or :func:`aaugment_cms`, by what ``input`` is."""
+    """:func:`aaugment_pdf`, :func:`aaugment_cms` or an ASiC container's augmentation, by
+    what ``input`` is."""
     job = _job(level, tsa_url, profile, trust, policy, verifier, digest)
     data = _read(input)
+    # a container first: a PDF stored in it may show its header within the first KiB
+    if _is_asic(data):
+        if content is not None:
+            raise UsageError("content is for a detached CMS signature; a container holds its own")
+        if field is not None:
+            raise UsageError("field names a PDF signature field; the input is an ASiC container")
+        new, names, added, report, fmt = await _augment_asic(data, job)
+        return _write(output, new, job, fmt, names, added, report)
     if _is_pdf(data):
         if content is not None:
             raise UsageError("content is for a detached CMS signature, not for a PDF")
@@ -322,7 +347,9 @@ def augment(
     digest: str | None = None,
 ) -> AugmentResult:
     """:func:`augment_pdf` or :func:`augment_cms`, by what ``input`` is (a PDF, or a CMS
-    signature: ``content`` for a detached one)."""
+    signature: ``content`` for a detached one), or an ASiC container (``.asice``,
+    ``.asics``; see the module's notes: its CAdES signatures augmented in place, B-LTA by
+    archive manifest where EU DSS puts it there)."""
     return asyncio.run(
         aaugment(
             input,
@@ -915,3 +942,133 @@ async def _cms_validation_data(
     if n_certs or n_revs:
         added.append(f"validation data: {n_certs} certificates, {n_revs} revocation values")
     return raw
+
+
+# -- ASiC containers ----------------------------------------------------------------------------
+
+
+def _is_asic(data: bytes) -> bool:
+    from esign import asic
+
+    return asic._is_asic(data)
+
+
+async def _augment_asic(
+    data: bytes, job: _Job
+) -> tuple[bytes, list[str], list[str], DocumentReport, Format]:
+    """An ASiC container brought to ``job.level``: its CAdES signatures augmented over
+    what they sign, then (B-LTA, ASiC-E or a timestamped ASiC-S) a new archive manifest
+    and timestamp; the container rewritten, every other entry keeping its bytes."""
+    from esign import asic
+
+    container = asic._read_entries(data)
+    entries = container.entries
+    fmt: Format = "asic-s" if container.asic_s else "asic-e"
+    lower = {n: n.lower() for n in container.order}
+    cades = [
+        n
+        for n, low in lower.items()
+        if low.startswith("meta-inf/signature") and low.endswith(".p7s")
+    ]
+    if any(
+        low.startswith("meta-inf/signatures") and low.endswith(".xml") for low in lower.values()
+    ):
+        raise AugmentRefused(
+            "the container's signatures are XAdES (META-INF/signatures*.xml): they are not "
+            "augmented here (a XAdES signature keeps its timestamps inside itself)",
+            "chữ ký trong gói là XAdES (META-INF/signatures*.xml): không được bổ sung ở đây "
+            "(chữ ký XAdES giữ dấu thời gian bên trong nó)",
+        )
+    stamps = [
+        n
+        for n, low in lower.items()
+        if low.startswith("meta-inf/timestamp") and low.endswith(".tst")
+    ]
+    if not cades and not (container.asic_s and stamps):
+        raise AugmentRefused(
+            "the container holds no CAdES signature and no time assertion to augment",
+            "gói không có chữ ký CAdES hay dấu thời gian nào để bổ sung",
+        )
+    report = await job.verifier.averify(data)
+    if not report.passed:
+        raise SignatureNotValid(
+            f"the container does not verify now, so it is not augmented: {report.message_en}",
+            f"hồ sơ ASiC không hợp lệ tại thời điểm này nên không được bổ sung: "
+            f"{report.message_vi}",
+            report=report,
+        )
+    names: list[str] = []
+    added: list[str] = []
+    archive = job.at_least("B-LTA") and not (container.asic_s and cades)
+    cms_job = _Job("B-LT", job.verifier, job.tsa_url, job.digest) if archive else job
+    covered = _archive_covered(entries)
+    for name in cades:
+        content = _asic_content(container, name)
+        new, _n, steps, _r, _f = await _augment_cms(entries[name], content, cms_job)
+        if new != entries[name] and name in covered:
+            raise AugmentRefused(
+                f"{name} is covered by {covered[name]}: adding to it would break that "
+                "archive manifest's digest; renew the container instead (--level B-LTA)",
+                f"{name} đã được bảng kê lưu trữ {covered[name]} bao phủ: bổ sung vào nó sẽ "
+                "làm sai giá trị băm trong bảng kê đó; hãy gia hạn gói (--level B-LTA)",
+                report=report,
+            )
+        entries[name] = new
+        names.append(name)
+        added.extend(f"{name}: {step}" for step in steps)
+    renames: dict[str, str] = {}
+    new_entries: list[tuple[str, bytes]] = []
+    if archive:
+        md = job.digest if job.digest in asic._DIGEST_URIS else "sha256"
+        renames, new_entries, extended = await asic._archive_entries(
+            entries, {}, job.verifier, job.tsa(), md, asic_s=container.asic_s
+        )
+        added.extend(f"validation data for {n}'s TSA put into it" for n in extended)
+        added.extend(f"{old} renamed {new}" for old, new in renames.items())
+        added.append(f"archive manifest {new_entries[0][0]} with its timestamp {new_entries[1][0]}")
+        names.append(new_entries[1][0])
+    elif container.asic_s and not cades and job.at_least("B-LT"):
+        extended = await asic._extend_uncovered_tokens(entries, job.verifier)
+        added.extend(f"validation data for {n}'s TSA put into it" for n in extended)
+        names.extend(n for n in stamps if n in extended)
+    if container.asic_s and not cades and not names:
+        names.extend(stamps)
+    out = io.BytesIO()
+    asic._write_archived(out, container, renames, new_entries)
+    return out.getvalue(), names, added, report, fmt
+
+
+def _archive_covered(entries: dict[str, bytes]) -> dict[str, str]:
+    """Each entry an ``ASiCArchiveManifest*.xml`` lists, with (one of) the manifest(s)."""
+    from esign import asic
+
+    found: dict[str, str] = {}
+    for name, raw in entries.items():
+        if name[len("META-INF/") :].lower().startswith("asicarchivemanifest"):
+            for listed in asic._manifest_refs(raw)[1]:
+                found.setdefault(listed, name)
+    return found
+
+
+def _asic_content(container: Any, signature: str) -> bytes:
+    """What a CAdES signature in a container signs: in an ASiC-S the one data file, in an
+    ASiC-E the ``ASiCManifest`` whose ``SigReference`` names it."""
+    from esign import asic
+
+    entries: dict[str, bytes] = container.entries
+    if container.asic_s:
+        data = [n for n in container.order if not n.upper().startswith("META-INF/")]
+        if len(data) != 1:
+            raise AugmentRefused(
+                f"an ASiC-S container holds exactly one data file; this one holds {len(data)}",
+                f"gói ASiC-S phải có đúng một tệp dữ liệu, gói này có {len(data)}",
+            )
+        return entries[data[0]]
+    for name, raw in entries.items():
+        manifest = name[len("META-INF/") :].lower().startswith("asicmanifest")
+        if manifest and asic._manifest_refs(raw)[0] == signature:
+            return raw
+    raise AugmentRefused(
+        f"no ASiCManifest names {signature}: what it signs is not known",
+        f"không có bảng kê ASiCManifest nào trỏ tới {signature}: không biết nó ký gì",
+    )
