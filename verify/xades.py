@@ -60,6 +60,7 @@ __all__ = [
     "UnsignedProperties",
     "XadesWarning",
     "archive_imprint_input",
+    "archive_parts",
     "imprint_matches",
     "qualifying_properties",
     "read_unsigned_properties",
@@ -110,9 +111,11 @@ class SignatureTimestamp:
     claimed_time: datetime
     """The token's ``genTime`` as it says (not verified here)."""
     canonicalization: str
-    """The ``ds:CanonicalizationMethod`` applied to ``ds:SignatureValue``."""
-    imprint_input: bytes = field(repr=False)
-    """The canonicalised ``ds:SignatureValue`` element of this signature."""
+    """Its ``ds:CanonicalizationMethod``."""
+    imprint_parts: tuple[bytes, ...] = field(repr=False)
+    """What its imprint must be over, in pieces whose concatenation is hashed: the
+    canonicalised ``ds:SignatureValue`` of this signature, or an archive timestamp's
+    input (a container's files are kept as they are, not copied)."""
     label: str
     """How a report names it."""
     kind: str = "signature"
@@ -120,6 +123,22 @@ class SignatureTimestamp:
     position: tuple[int, int] = (0, 0)
     """Where its property stands: which ``UnsignedSignatureProperties`` and which child of
     it. An archive timestamp covers exactly the properties before it in the same one."""
+
+    @property
+    def imprint_input(self) -> bytes:
+        """The whole input its imprint must be over."""
+        return b"".join(self.imprint_parts)
+
+    def digest(self, algorithm: str) -> bytes:
+        """The digest of :attr:`imprint_input` with ``algorithm`` (a hashlib name),
+        computed piece by piece; ``ValueError`` for an unknown algorithm."""
+        try:
+            h = hashlib.new(algorithm)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"unknown imprint digest {algorithm!r}") from exc
+        for part in self.imprint_parts:
+            h.update(part)
+        return h.digest()
 
     def covered_by(self, other: SignatureTimestamp) -> bool:
         """Whether the archive timestamp ``other`` covers this token's property."""
@@ -390,7 +409,7 @@ def _read(
                 reader,
                 stamp,
                 label,
-                functools.partial(canonicalise, signature_value),
+                lambda algorithm: (canonicalise(signature_value, algorithm),),
                 c14n_algorithms,
                 position=position,
             )
@@ -419,9 +438,7 @@ def _read(
                 reader,
                 stamp,
                 label,
-                functools.partial(
-                    archive_imprint_input, signature, stamp, canonicalise, references
-                ),
+                functools.partial(archive_parts, signature, stamp, canonicalise, references),
                 c14n_algorithms,
                 kind="archive",
                 position=position,
@@ -453,7 +470,7 @@ def _timestamps(
     reader: _Reader,
     stamp: Any,
     label: str,
-    imprint: Callable[[str], bytes],
+    imprint: Callable[[str], tuple[bytes, ...]],
     c14n_algorithms: Container[str],
     kind: str = "signature",
     position: tuple[int, int] = (0, 0),
@@ -492,7 +509,7 @@ def _timestamps(
         )
         return []
     try:
-        imprint_input = imprint(algorithm)
+        imprint_parts = imprint(algorithm)
     except Exception as exc:  # noqa: BLE001 - hostile content: this token proves nothing
         reader.warn(
             "xades-timestamp",
@@ -528,7 +545,7 @@ def _timestamps(
             )
             continue
         found.append(
-            SignatureTimestamp(token, when, algorithm, imprint_input, label, kind, position)
+            SignatureTimestamp(token, when, algorithm, imprint_parts, label, kind, position)
         )
     return found
 
@@ -599,6 +616,17 @@ def archive_imprint_input(
     references: Callable[[str], Sequence[bytes]],
     algorithm: str,
 ) -> bytes:
+    """The input of :func:`archive_parts`, whole."""
+    return b"".join(archive_parts(signature, stamp, canonicalise, references, algorithm))
+
+
+def archive_parts(
+    signature: Any,
+    stamp: Any,
+    canonicalise: Callable[[Any, str], bytes],
+    references: Callable[[str], Sequence[bytes]],
+    algorithm: str,
+) -> tuple[bytes, ...]:
     """What the token of the ``ArchiveTimeStamp`` ``stamp`` of ``signature`` must be over
     (ETSI EN 319 132-1 §5.5.2; TS 101 903 v1.4.1 §8.2 for ``xadesv141``, v1.3.2 §7.7 for
     ``xades:ArchiveTimeStamp``), with its canonicalisation method ``algorithm``, in order:
@@ -645,7 +673,7 @@ def archive_imprint_input(
         if ident is not None and ident in referenced:
             continue
         parts.append(canonicalise(obj, algorithm))
-    return b"".join(parts)
+    return tuple(parts)
 
 
 def imprint_matches(stamp: SignatureTimestamp) -> bool:
@@ -656,8 +684,7 @@ def imprint_matches(stamp: SignatureTimestamp) -> bool:
         if not isinstance(tst, tsp.TSTInfo):
             return False
         imprint = tst["message_imprint"]
-        algorithm = imprint["hash_algorithm"]["algorithm"].native
-        expected = hashlib.new(algorithm, stamp.imprint_input).digest()
+        expected = stamp.digest(imprint["hash_algorithm"]["algorithm"].native)
         return hmac.compare_digest(expected, bytes(imprint["hashed_message"].native))
     except Exception:  # noqa: BLE001 - an unreadable imprint matches nothing
         return False

@@ -31,6 +31,8 @@ from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_asic_lta import SIGNED_AT, manifest
 from verify import Indication, SubIndication, TrustProfile, ValidationPolicy, Verifier
+from verify.xades import imprint_matches
+from verify.xmldsig import inspect_xml
 
 DSS_DATA = Path(__file__).resolve().parents[1] / "data" / "dss-asic-xades"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -371,6 +373,19 @@ def test_archive_timestamp_proves_an_expired_xades_signer_in_a_container(
     broken = verifier.verify(container(FILES, changed)).signatures[0]
     assert broken.sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
     assert [t.sub_indication for t in broken.timestamps] == [SubIndication.HASH_FAILURE]
+
+
+def test_archive_timestamp_input_shares_the_container_files(demo_pki: DemoPKI) -> None:
+    """The archive timestamp's input holds each container file as the very bytes read (not
+    a copy), so that eight archive timestamps over a large file cost no eight copies of it;
+    its imprint matches."""
+    data = with_archive_timestamp(
+        demo_pki, xades_file(demo_pki, "citizen-expired", FILES, at=SIGNED_AT), FILES
+    )
+    (check,) = inspect_xml(data, detached=FILES).checks
+    (stamp,) = check.archive_timestamps
+    assert all(part is FILES[name] for part, name in zip(stamp.imprint_parts, FILES, strict=False))
+    assert imprint_matches(stamp)
 
 
 # -- EU DSS's files --------------------------------------------------------------------------

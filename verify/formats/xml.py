@@ -24,8 +24,6 @@ structure has been judged in full; the per-document checks are always this reade
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -377,7 +375,7 @@ class XmlReader:
                 **await validate_tst_signed_data(
                     signed_data,
                     vc,
-                    functools.partial(_imprint, data=stamp.imprint_input),
+                    stamp.digest,
                     algorithm_policy=CMS_ALGOS,
                 )
             )
@@ -465,15 +463,6 @@ _VI_KIND = {
 
 def _accepted(ts: process.TimestampEvidence) -> bool:
     return ts.intact and ts.valid and ts.trusted
-
-
-def _imprint(algorithm: str, data: bytes) -> bytes:
-    """The digest a timestamp's imprint must hold over ``data`` (``ValueError`` for a
-    digest algorithm that is not known)."""
-    try:
-        return hashlib.new(algorithm, data).digest()
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"unknown imprint digest {algorithm!r}") from exc
 
 
 def _imprint_matches(stamp: xades.SignatureTimestamp) -> bool:
