@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -273,12 +273,82 @@ def test_template_key_is_the_same_for_invoices_of_one_shape(demo_pki: DemoPKI) -
     assert fastpath.template_key(verifier, tampered) is None
 
 
-def test_validated_now_takes_no_xml_template(demo_pki: DemoPKI) -> None:
-    """With validation time "now" every XML document is validated in full."""
-    verifier = Verifier(_trust(demo_pki), ValidationPolicy(revocation="soft"))
-    for n in (40, 41):
-        verifier.verify(_seller(demo_pki, n))
-    assert fastpath.stats(verifier)["hits"] == 0
+def _now_pair(pki: DemoPKI) -> tuple[Verifier, Verifier]:
+    """(fast, full) validating "now" (no pinned validation time: the command line's
+    default), hard revocation checking with the demo OCSP responders."""
+    policy = ValidationPolicy()
+    return (
+        Verifier(_trust(pki), policy.replace(fast_path=True)),
+        Verifier(_trust(pki), policy.replace(fast_path=False)),
+    )
+
+
+def test_validated_now_invoices_are_answered_from_templates_with_full_reports(
+    demo_pki: DemoPKI,
+) -> None:
+    """Validated "now" (the clock pinned), every invoice after the first of each shape (one
+    seller, seller + tax authority) comes from a template, and each report is the one
+    full validation gives; a tampered invoice is still validated in full."""
+    import time_machine
+
+    fast, full = _now_pair(demo_pki)
+    docs = [_seller(demo_pki, n) for n in range(40, 44)]
+    docs += [_two_signers(demo_pki, n) for n in range(44, 47)]
+    tampered = _mutate(_seller(demo_pki, 47), _tampered_total)
+    with time_machine.travel(PINNED_NOW, tick=False):
+        for i, data in enumerate(docs):
+            expected = full.verify(data)
+            assert expected.passed, (i, expected.message_en)
+            _same(fast.verify(data), expected, f"invoice {i}")
+        assert fastpath.stats(fast)["hits"] == len(docs) - 2
+        report = fast.verify(tampered)
+        _same(report, full.verify(tampered), "tampered")
+        assert not report.passed
+    assert fastpath.stats(fast)["hits"] == len(docs) - 2
+
+
+def test_an_xml_template_made_now_serves_only_its_window(demo_pki: DemoPKI) -> None:
+    """A template made "now" serves a later moment while every certificate and OCSP answer
+    it rests on is still current, and not once they are not (a year later the answers have
+    expired; after 2030 the certificates have): there full validation decides, and the
+    reports are full validation's."""
+    import time_machine
+
+    fast, full = _now_pair(demo_pki)
+    with time_machine.travel(PINNED_NOW, tick=False):
+        fast.verify(_seller(demo_pki, 60))
+    assert fastpath.stats(fast)["templates"] == 1
+    data = _seller(demo_pki, 61)
+    with time_machine.travel(PINNED_NOW + timedelta(minutes=1), tick=False):
+        _same(fast.verify(data), full.verify(data), "+1 min")
+    assert fastpath.stats(fast)["hits"] == 1
+    for later in (timedelta(days=400), timedelta(days=365 * 4)):
+        with time_machine.travel(PINNED_NOW + later, tick=False):
+            data = _seller(demo_pki, 62)
+            _same(fast.verify(data), full.verify(data), f"+{later}")
+        assert fastpath.stats(fast)["hits"] == 1, later
+
+
+def test_a_bulk_run_validating_now_uses_xml_templates(demo_pki: DemoPKI, tmp_path: Any) -> None:
+    """``verify_many`` without a pinned validation time (as the ``verify`` command runs by
+    default) answers the invoices after the first from the template, with full
+    validation's reports."""
+    import time_machine
+
+    from verify.bulk import verify_many
+
+    fast, full = _now_pair(demo_pki)
+    paths = []
+    for n in range(70, 76):
+        path = tmp_path / f"invoice-{n}.xml"
+        path.write_bytes(_seller(demo_pki, n))
+        paths.append(str(path))
+    with time_machine.travel(PINNED_NOW, tick=False):
+        reports = list(verify_many(paths, verifier=fast, workers=1))
+        for report in reports:
+            assert report.path is not None
+            _same(report, full.verify(report.path), report.path)
+    assert fastpath.stats(fast)["hits"] == len(paths) - 1
 
 
 @pytest.fixture(scope="module")
