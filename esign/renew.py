@@ -43,11 +43,13 @@ running it again.
 
 With ``evidence`` (a folder), what the validation before each renewal rested on is kept
 there with :class:`verify.evidence.Evidence` under ``<sha256>/`` of the document as
-validated (for a detached ``.p7s``: of its content, as ``verify --evidence`` keys it):
-the certificates, OCSP responses and CRLs, the JSON report, and ``renewal.json`` saying
-what was renewed. A PAdES renewal is an incremental update: the document as validated is
-the first ``validated_size`` bytes of the renewed file. A CMS signature cannot be cut
-back, so its bytes as validated are kept beside (``validated.p7s`` or ``validated.p7m``).
+validated (for a detached ``.p7s``: of its content, as ``verify --evidence`` keys it,
+then under ``signatures/<sha256 of the .p7s>/``, so that two signatures over the same
+content keep their own): the certificates, OCSP responses and CRLs, the JSON report, and
+``renewal.json`` saying what was renewed. A PAdES renewal is an incremental update: the
+document as validated is the first ``validated_size`` bytes of the renewed file. A CMS
+signature cannot be cut back, so its bytes as validated are kept beside
+(``validated.p7s`` or ``validated.p7m``).
 ``verify --offline --at VALIDATION_TIME --evidence-in DIR`` over that document replays
 the validation and reaches the same verdict without the network.
 """
@@ -548,11 +550,15 @@ def _keep_evidence(
     added: Sequence[str],
 ) -> None:
     """The validation before a renewal, under ``folder/<sha256>/`` as ``verify --evidence``
-    keeps it, with ``renewal.json`` (and, for CMS, the signature as it was validated)."""
+    keeps it, with ``renewal.json`` (and, for CMS, the signature as it was validated). A
+    detached ``.p7s`` is keyed by its content, which other signatures may share: its own
+    files go under ``folder/<sha256 of the content>/signatures/<sha256 of the .p7s>/``."""
     key = report.sha256 or hashlib.sha256(data).hexdigest()
-    where = kept.write(folder, key, report.to_json())
     pdf = _is_pdf(data)
     suffix = _validated_suffix(doc, data)
+    detached = not pdf and suffix == ".p7s"
+    signature = hashlib.sha256(data).hexdigest() if detached else None
+    where = kept.write(folder, key, report.to_json(), signature_sha256=signature)
     if not pdf:
         (where / f"validated{suffix}").write_bytes(data)
     about = {

@@ -9,7 +9,13 @@ stores them under ``DIR/<sha256 of the document>/``::
     ocsp/<sha256>.der  OCSP responses
     crl/<sha256>.der   CRLs
 
-``Evidence.read(DIR, sha256)`` loads them back; a :class:`~verify.Verifier` made with
+A detached signature is keyed by its content, which several signatures may share; given
+the signature's SHA-256, ``Evidence.write`` stores the same files under
+``DIR/<sha256 of the content>/signatures/<sha256 of the signature>/``, so that each
+signature over that content keeps its own report and evidence.
+
+``Evidence.read(DIR, sha256)`` loads them back (the document's folder and every
+signature's folder under it); a :class:`~verify.Verifier` made with
 ``evidence_in=DIR`` adds them to its validation for that document, so that
 ``verify --offline --evidence-in DIR`` reaches the same verdict without the network.
 """
@@ -68,9 +74,20 @@ class Evidence:
         merge(self.ocsps, ocsps)
         merge(self.crls, crls)
 
-    def write(self, folder: Path, document_sha256: str, report_json: str) -> Path:
-        """Store under ``folder/<document_sha256>/``; return that directory."""
+    def write(
+        self,
+        folder: Path,
+        document_sha256: str,
+        report_json: str,
+        *,
+        signature_sha256: str | None = None,
+    ) -> Path:
+        """Store under ``folder/<document_sha256>/`` (a detached signature, given its
+        ``signature_sha256``: under ``folder/<document_sha256>/signatures/<signature_sha256>/``);
+        return that directory."""
         out = folder / document_sha256
+        if signature_sha256 is not None:
+            out = out / "signatures" / signature_sha256
         for sub, items in (("certs", self.certificates), ("ocsp", self.ocsps), ("crl", self.crls)):
             (out / sub).mkdir(parents=True, exist_ok=True)
             for item in items:
@@ -81,36 +98,51 @@ class Evidence:
 
     @classmethod
     def read(cls, folder: Path, document_sha256: str) -> Evidence | None:
-        """Load what :meth:`write` stored for that document, or ``None``."""
+        """Load what :meth:`write` stored for that document (its own folder and each
+        signature's folder under it, together), or ``None``."""
         base = folder / document_sha256
         if not base.is_dir():
             return None
         ev = cls()
-
-        def load(sub: str, loader: Any) -> list[Any]:
-            items = []
-            for file in sorted((base / sub).glob("*.der")) if (base / sub).is_dir() else []:
-                try:
-                    item = loader.load(file.read_bytes())
-                    _ = item.native  # parse now: a damaged file is skipped, not fatal later
-                    items.append(item)
-                except Exception:  # noqa: BLE001, S112 - damaged evidence is ignored
-                    continue
-            return items
-
-        ev.certificates = load("certs", x509.Certificate)
-        ev.ocsps = load("ocsp", asn1_ocsp.OCSPResponse)
-        ev.crls = load("crl", asn1_crl.CertificateList)
+        signatures = base / "signatures"
+        places = [base]
+        if signatures.is_dir():
+            places += sorted(p for p in signatures.iterdir() if p.is_dir())
+        for place in places:
+            ev.add(
+                certificates=_load(place / "certs", x509.Certificate),
+                ocsps=_load(place / "ocsp", asn1_ocsp.OCSPResponse),
+                crls=_load(place / "crl", asn1_crl.CertificateList),
+            )
         return ev
 
     @staticmethod
-    def report_of(folder: Path, document_sha256: str) -> dict[str, Any] | None:
-        path = folder / document_sha256 / "report.json"
+    def report_of(
+        folder: Path, document_sha256: str, signature_sha256: str | None = None
+    ) -> dict[str, Any] | None:
+        """The stored report of a document (of one detached signature over it, given
+        ``signature_sha256``), or ``None``."""
+        base = folder / document_sha256
+        if signature_sha256 is not None:
+            base = base / "signatures" / signature_sha256
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            data: dict[str, Any] = json.loads((base / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         return data
+
+
+def _load(where: Path, loader: Any) -> list[Any]:
+    """The DER files of one evidence folder, parsed; a damaged one is skipped."""
+    items = []
+    for file in sorted(where.glob("*.der")) if where.is_dir() else []:
+        try:
+            item = loader.load(file.read_bytes())
+            _ = item.native  # parse now: a damaged file is skipped, not fatal later
+            items.append(item)
+        except Exception:  # noqa: BLE001, S112 - damaged evidence is ignored
+            continue
+    return items
 
 
 # -- what one validation used ------------------------------------------------------------------

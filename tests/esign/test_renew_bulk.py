@@ -175,9 +175,9 @@ def test_renew_on_a_dask_cluster_gives_the_outcomes_of_the_local_run(
     assert [line.split("] ")[0] for line in progress] == [
         f"esign renew: [{n}/12" for n in range(1, 13)
     ]
-    kept = {
-        json.loads((d / "renewal.json").read_text(encoding="utf-8"))["path"]
-        for d in evidence.iterdir()
+    kept = {  # a .p7s's under its content's folder, in signatures/<its SHA-256>/
+        json.loads(found.read_text(encoding="utf-8"))["path"]
+        for found in evidence.rglob("renewal.json")
     }
     assert sorted(Path(p).name for p in kept) == [
         *(f"doc0{i}.pdf" for i in range(6)),

@@ -33,7 +33,7 @@ def test_renewal_evidence_replays_offline_with_the_same_verdict(
     renewal.json; the renewed file begins with the PDF as validated, and that PDF,
     validated offline at the same time with the evidence, gets the report's verdict
     (TOTAL_PASSED). A detached .p7s keeps its bytes as validated, under its content's
-    SHA-256, and replays the same way. A document not due leaves no evidence."""
+    SHA-256 then its own, and replays the same way. A document not due leaves no evidence."""
     archive = _make_archive(demo_pki, public_trust, tmp_path / "docs")
     folder = archive.folder
     bt = esign.sign_pdf(
@@ -80,7 +80,8 @@ def test_renewal_evidence_replays_offline_with_the_same_verdict(
     replay = _offline(public_trust, at, evidence).verify(original)
     assert replay.indication.value == report["indication"] == "TOTAL_PASSED", replay.message_en
 
-    cades = evidence / hashlib.sha256(CONTENT).hexdigest()
+    signature = hashlib.sha256(archive.originals["c.xml.p7s"]).hexdigest()
+    cades = evidence / hashlib.sha256(CONTENT).hexdigest() / "signatures" / signature
     validated = (cades / "validated.p7s").read_bytes()
     assert validated == archive.originals["c.xml.p7s"]
     cades_report = json.loads((cades / "report.json").read_text(encoding="utf-8"))
@@ -146,3 +147,55 @@ def test_cli_renew_evidence_then_verify_replays_offline(
     out, err = capsys.readouterr()
     assert status == 0, err
     assert json.loads(out)["indication"] == "TOTAL_PASSED"
+
+
+def test_two_signatures_over_the_same_content_keep_their_own_evidence(
+    demo_pki: DemoPKI, public_trust: TrustProfile, tmp_path: Path
+) -> None:
+    """Two detached signatures by different signers over the same e-invoice (two copies
+    of it, each with its .p7s) are renewed with one evidence folder: each keeps its own
+    folder under the content's SHA-256 (its .p7s as validated, its report naming its
+    signer, its renewal.json naming its file), and each replays offline with the
+    evidence to its own report's verdict and signer (without it: INDETERMINATE)."""
+    folder = tmp_path / "docs"
+    signers = {"a": "citizen", "b": "citizen-ec"}
+    for sub, label in signers.items():
+        (folder / sub).mkdir(parents=True)
+        (folder / sub / "c.xml").write_bytes(CONTENT)
+        esign.sign_detached(
+            folder / sub / "c.xml",
+            folder / sub / "c.xml.p7s",
+            demo_signer(demo_pki, label),
+            level="B-T",
+            trust=public_trust,
+            tsa_url=tsa_2027(demo_pki),
+        )
+    originals = {sub: (folder / sub / "c.xml.p7s").read_bytes() for sub in signers}
+    evidence = tmp_path / "evidence"
+    outcomes = esign.renew(
+        [folder],
+        due_before=DUE_BEFORE,
+        trust=public_trust,
+        tsa_url=demo_pki.tsa_url("public"),
+        evidence=evidence,
+    )
+    assert [o.status for o in outcomes] == ["renewed", "renewed"]
+    content_key = evidence / hashlib.sha256(CONTENT).hexdigest()
+    kept = {p.name for p in (content_key / "signatures").iterdir()}
+    assert kept == {hashlib.sha256(raw).hexdigest() for raw in originals.values()}
+    names = set()
+    for sub, raw in originals.items():
+        own = content_key / "signatures" / hashlib.sha256(raw).hexdigest()
+        assert (own / "validated.p7s").read_bytes() == raw
+        about = json.loads((own / "renewal.json").read_text(encoding="utf-8"))
+        assert Path(about["path"]) == folder / sub / "c.xml.p7s"
+        report = json.loads((own / "report.json").read_text(encoding="utf-8"))
+        signer = report["signatures"][0]["signer"]["name"]
+        names.add(signer)
+        at = datetime.fromisoformat(report["validation_time"].replace("Z", "+00:00"))
+        without = _offline(public_trust, at).verify(CONTENT, detached=raw)
+        assert without.indication is Indication.INDETERMINATE
+        replay = _offline(public_trust, at, evidence).verify(CONTENT, detached=raw)
+        assert replay.indication.value == report["indication"] == "TOTAL_PASSED"
+        assert replay.signatures[0].signer["name"] == signer
+    assert len(names) == 2  # each report names its own signer

@@ -67,3 +67,42 @@ def test_missing_or_damaged_evidence_is_not_fatal(demo_pki: DemoPKI, tmp_path: P
     offline = ValidationPolicy(validation_time=PINNED_NOW, network=False)
     report = Verifier(demo_trust(demo_pki), offline, evidence_in=tmp_path).verify(doc)
     assert report.sub_indication is SubIndication.TRY_LATER
+
+
+def test_two_signatures_over_one_content_keep_their_own_evidence_and_verdicts(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """A revoked and a valid signer's detached signatures over the same content, kept
+    under the content's SHA-256 each with its own signature SHA-256: neither overwrites
+    the other (two reports, each its own verdict), and offline each replays to its own
+    verdict: REVOKED and TOTAL_PASSED."""
+    import hashlib
+
+    data = b"hoa don dien tu"
+    online = Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    sigs = {
+        label: sign_detached(demo_pki, label, data, at=SIGNED_AT)
+        for label in ("citizen-revoked", "citizen")
+    }
+    verdicts = {}
+    for label, sig in sigs.items():
+        report, evidence = online.verify_with_evidence(data, detached=sig)
+        assert report.sha256 == hashlib.sha256(data).hexdigest()
+        own = hashlib.sha256(sig).hexdigest()
+        stored = evidence.write(tmp_path, report.sha256, report.to_json(), signature_sha256=own)
+        assert stored == tmp_path / report.sha256 / "signatures" / own
+        verdicts[label] = report.sub_indication
+    assert verdicts == {"citizen-revoked": SubIndication.REVOKED, "citizen": None}
+    key = hashlib.sha256(data).hexdigest()
+    for label, sig in sigs.items():
+        kept = Evidence.report_of(tmp_path, key, hashlib.sha256(sig).hexdigest())
+        assert kept is not None
+        assert kept["sub_indication"] == (
+            verdicts[label].value if verdicts[label] is not None else None
+        )
+    assert Evidence.report_of(tmp_path, key) is None  # no report of the content itself
+    offline = ValidationPolicy(validation_time=PINNED_NOW, network=False)
+    replayer = Verifier(demo_trust(demo_pki), offline, evidence_in=tmp_path)
+    for label, sig in sigs.items():
+        replay = replayer.verify_detached(data, sig)
+        assert replay.sub_indication is verdicts[label], label
