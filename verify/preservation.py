@@ -1,8 +1,8 @@
 """When each signature's proof must be renewed, and why.
 
 A signature stays provable after its signer's certificate lapses as long as its newest
-timestamp does: the newest archive timestamp (CAdES) or document timestamp (PAdES) over
-it, else its signature timestamp. That timestamp lapses at the earliest of:
+timestamp does: the newest archive timestamp (CAdES, XAdES) or document timestamp (PAdES)
+over it, else its signature timestamp. That timestamp lapses at the earliest of:
 
 - the expiry of its TSA's certificate, or of a CA certificate on that certificate's path
   (after it, nothing proves the TSA's key was trustworthy, ETSI EN 319 102-1 §5.6.2.3);
@@ -37,6 +37,7 @@ from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from verify import cades_archive, cms_forms, process
 from verify.policy import AlgorithmRules
 from verify.report import DocumentReport, Indication, vn_time
+from verify.xmldsig import inspect_xml, looks_like_xml
 
 __all__ = [
     "CAUSES",
@@ -164,8 +165,9 @@ def renewal_due(
     revocation: process.Revocation | None = None,
     now: datetime | None = None,
 ) -> tuple[RenewalDue, ...]:
-    """For each signature of ``document`` (a PDF, or a CMS: ``content`` for a detached
-    one), the date by which its proof must be renewed and why, in Vietnamese and English.
+    """For each signature of ``document`` (a PDF, an XML document with XAdES signatures,
+    or a CMS: ``content`` for a detached one), the date by which its proof must be
+    renewed and why, in Vietnamese and English.
 
     ``report``: the document's report, to speak of signatures by its index and field
     name and to say which do not verify now; ``rules``: the dated algorithm rules
@@ -180,6 +182,8 @@ def renewal_due(
     try:
         if document.lstrip()[:5].startswith(b"%PDF-") or b"%PDF-" in document[:1024]:
             found = _pdf(document, rules, extra)
+        elif looks_like_xml(document):
+            found = _xml(document, rules, extra)
         else:
             found = _cms(document, content, rules, extra)
     except Exception:  # noqa: BLE001 - an unreadable document has nothing to renew
@@ -377,6 +381,41 @@ def _cms(
             )
             continue
         found.append(_from_signer(index, None, parts[index], pool, revocation, rules))
+    return found
+
+
+def _xml(data: bytes, rules: AlgorithmRules, extra: process.Revocation) -> list[_Found]:
+    """An XML document's signatures (XAdES): each rests on its newest archive timestamp,
+    else its newest signature timestamp, else its signer's certificate; the certificates
+    and revocation values it carries (``CertificateValues``, ``RevocationValues``,
+    ``TimeStampValidationData``) count as a PDF's DSS does."""
+    found: list[_Found] = []
+    for index, check in enumerate(inspect_xml(data).checks):
+        pool = [*check.certificates, *check.carried_certificates]
+        revocation = (
+            process.Revocation(
+                tuple((c, "XAdES") for c in check.carried_crls),
+                tuple((o, "XAdES") for o in check.carried_ocsps),
+            )
+            + extra
+        )
+        stamps = check.archive_timestamps or check.signature_timestamps
+        if stamps:
+            newest = max(stamps, key=lambda t: t.claimed_time)
+            label = (
+                f"archive timestamp {len(stamps)}"
+                if check.archive_timestamps
+                else "signature timestamp"
+            )
+            found.append(
+                _from_token(index, None, newest.token["content"], label, pool, revocation, rules)
+            )
+            continue
+        if check.signer_cert is None:
+            found.append(_Found(index, None, None, None, None, None))
+            continue
+        lapse = _lapse(check.signer_cert, pool, revocation, rules, (), None, signer=True)
+        found.append(_Found(index, None, lapse, None, None, None))
     return found
 
 

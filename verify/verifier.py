@@ -395,7 +395,7 @@ class Verifier:
         self, report: DocumentReport, document: bytes, content: bytes | None, moment: datetime
     ) -> DocumentReport:
         """``report`` with each signature's renewal date, when the policy asks for them
-        (``renewal_dates``; PDF and CMS documents, see :mod:`verify.preservation`)."""
+        (``renewal_dates``; PDF, XML and CMS documents, see :mod:`verify.preservation`)."""
         if not self.policy.renewal_dates or not report.signatures:
             return report
         from verify.preservation import renewal_due

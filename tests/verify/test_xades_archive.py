@@ -618,3 +618,45 @@ def test_a_timestamp_after_the_archive_timestamp_is_not_covered_by_it(
         ("signature", Indication.INDETERMINATE),
         ("archive", Indication.TOTAL_PASSED),
     ]
+
+
+# -- renewal dates ----------------------------------------------------------------------------
+
+
+def test_renewal_date_follows_the_newest_xades_archive_timestamp(
+    demo_pki: DemoPKI, lta: bytes
+) -> None:
+    """An XAdES-B-LTA is due for renewal when its newest archive timestamp lapses (the 2026
+    token by public-tsa, whose path expires first), not its expired first TSA's date;
+    the reason names that timestamp in both languages, and ``verify --due-before`` sees it
+    through the report (renewal_dates on)."""
+    from verify.preservation import renewal_due
+
+    (due,) = renewal_due(lta, now=LATER)
+    tsa_path = [demo_pki.cert("public-tsa"), demo_pki.cert("ca-rsa")]
+    assert due.due == min(c.not_valid_after for c in tsa_path)
+    assert due.cause in ("tsa_certificate_expires", "ca_certificate_expires")
+    assert due.timestamp == "archive timestamp 2"
+    assert due.timestamp_time == PINNED_NOW
+    assert due.message_vi.startswith("trước ")
+    assert due.message_en.startswith("before ")
+    verifier = Verifier(
+        demo_trust(demo_pki),
+        ValidationPolicy(validation_time=LATER, network=False, renewal_dates=True),
+    )
+    sig = verifier.verify(lta).signatures[0]
+    assert sig.renewal is not None
+    assert sig.renewal["due"] == due.to_dict()["due"]
+
+
+def test_renewal_date_of_an_unstamped_invoice_is_its_signers_expiry(demo_pki: DemoPKI) -> None:
+    """An XML signature with no timestamp rests on its signer's certificate alone: due when
+    it (or a CA certificate on its path) expires, overdue once that has passed."""
+    from verify.preservation import renewal_due
+
+    invoice = signed_invoice(demo_pki, "citizen-expired", EXPIRED_SIGNED_AT)
+    (due,) = renewal_due(invoice, now=LATER)
+    assert due.due == demo_pki.cert("citizen-expired").not_valid_after
+    assert due.cause == "signer_certificate_expires"
+    assert due.timestamp is None
+    assert due.message_en.startswith("overdue since ")
