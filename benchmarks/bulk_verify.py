@@ -67,11 +67,12 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -390,6 +391,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         print("ready", flush=True)
         sys.stdin.readline()
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     offline = approach.endswith("-offline")
     profiler = None
     if spec.get("profile"):
@@ -412,10 +414,19 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     agree = sum(verdicts.get(p) == ok for p, _d, ok in items)
     result = {"seconds": seconds, "n": len(items), "agree": agree, "rss_mb": _peak_rss_mb()}
+    result["cpu_seconds"] = _cpu_seconds() - cpu_started  # after the workers were waited for
     if profiler is not None:
         profiler.disable()
         result["profile"] = _profile_text(profiler, spec.get("profile_top", 15))
     return result
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children waited for (pool
+    workers): on a shared machine it moves much less with other load than the wall time."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _profile_text(profiler: Any, top: int) -> str:
@@ -459,6 +470,8 @@ class Row:
     agree: int
     rss_mb: float
     profile: str = ""
+    cpu_seconds: float = 0.0
+    """CPU time of the run (this process and its workers); with rounds, their median."""
 
     @property
     def per_second(self) -> float:
@@ -506,6 +519,7 @@ def measure(
         result["agree"],
         result["rss_mb"],
         result.get("profile", ""),
+        result.get("cpu_seconds", 0.0),
     )
 
 
@@ -597,7 +611,29 @@ def measure_interleaved(
             if approach == "hoso-1":
                 where = cache if r == 0 else cache.with_name(f"{cache.name}-rep{r}")
             runs[approach].append(measure(approach, manifest, roots, n, kind, where))
-    return [sorted(rs, key=lambda row: row.seconds)[len(rs) // 2] for rs in runs.values()]
+    return [
+        replace(
+            sorted(rs, key=lambda row: row.seconds)[len(rs) // 2],
+            cpu_seconds=statistics.median(row.cpu_seconds for row in rs),
+        )
+        for rs in runs.values()
+    ]
+
+
+def cpu_note(lines: list[str], rows: list[Row]) -> None:
+    """The rows' CPU time per document (median of the rounds), and hoso's (1 worker) ratio
+    to each: on a shared machine, what the load moves least."""
+    hoso = next((r for r in rows if r.approach == "hoso-1"), None)
+    parts = []
+    for r in rows:
+        ms = r.cpu_seconds * 1000 / r.n
+        ratio = ""
+        if hoso and r is not hoso:
+            ratio = f" (hoso, 1 worker, is {r.cpu_seconds / hoso.cpu_seconds:.2f}x as fast)"
+        parts.append(f"{NAMES[r.approach]} {ms:.2f} ms{ratio}")
+    _print(lines)
+    _print(lines, "CPU time per document (median of the rounds): " + "; ".join(parts) + ".")
+    _print(lines)
 
 
 def _print(lines: list[str], text: str = "") -> None:
@@ -730,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[(kind, approach, args.n)] = row
                     rows.append(row)
                 table(lines, rows, "hoso-1-offline" if offline else "hoso-1")
+                if kind in XML_KINDS:
+                    cpu_note(lines, rows)
             if kind == "bb" and scales:
                 _print(lines)
                 _print(
