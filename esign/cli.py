@@ -168,9 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_trust_options(ver)
 
     aug = sub.add_parser(
-        "augment", help="bring existing PAdES/CAdES signatures up to B-T, B-LT or B-LTA"
+        "augment",
+        help="bring existing PAdES/CAdES signatures (also in ASiC containers) up to B-T, "
+        "B-LT or B-LTA",
     )
-    aug.add_argument("input", metavar="IN", help="a signed PDF, .p7s or .p7m")
+    aug.add_argument(
+        "input", metavar="IN", help="a signed PDF, .p7s or .p7m, or an .asice/.asics container"
+    )
     aug.add_argument("output", metavar="OUT", help="the augmented file (may be IN)")
     aug.add_argument("--level", required=True, choices=("B-T", "B-LT", "B-LTA"))
     aug.add_argument("--tsa", metavar="URL")
