@@ -1322,6 +1322,8 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
             for page, rect in change.widgets
             if rect[0] < rect[2] and rect[1] < rect[3]
         )
+        if not _upright_pages(reader.root, {page for page, _rect in stamps}):
+            return None
     return _Judged(kept, stamps)
 
 
@@ -1497,6 +1499,9 @@ def _stamp_widget(obj: Any) -> tuple[int, int] | None:
     x1, y1, x2, y2 = (float(item[1]) for item in rect[1])
     if x1 == x2 or y1 == y2:
         return None
+    flags = entries.get(b"/F", ("i", b"0"))
+    if flags[0] != "i" or int(flags[1]) & _UNBOXED:
+        return None
     ap = entries.get(b"/AP")
     if ap is None or ap[0] != "d" or len(ap[1]) != 1 or ap[1][0][0] != b"/N":
         return None
@@ -1504,6 +1509,8 @@ def _stamp_widget(obj: Any) -> tuple[int, int] | None:
     return (drawing[1], drawing[2]) if drawing[0] == "r" else None
 
 
+_UNBOXED = 8 | 16
+"""Annotation flags NoZoom and NoRotate: such an appearance is not drawn inside its /Rect."""
 _UNPLAIN_STREAM = frozenset({b"/Filter", b"/DecodeParms", b"/F", b"/FFilter", b"/FDecodeParms"})
 
 
@@ -1534,6 +1541,48 @@ def _plain_drawings(reader: Any, data: bytes, layout: _Layout) -> bool:
             return False
     counts = _reference_counts(rest, numbers)
     return all(counts.get(number) == 1 for number in numbers)
+
+
+def _upright_pages(root: Any, wanted: set[int]) -> bool:
+    """Whether each page in ``wanted`` (indexes) is drawn upright from its origin: no
+    rotation, no crop box other than the media box, a media box at (0, 0), no user unit
+    (inherited values included). Only then is a widget's /Rect where the rendered
+    comparison looks for it (and for the content under it)."""
+    from pyhanko.pdf_utils import generic
+
+    found: dict[int, bool] = {}
+
+    def upright(page: Any, inherited: dict[str, Any]) -> bool:
+        rotate = page.get("/Rotate", inherited.get("/Rotate", 0))
+        media = page.get("/MediaBox", inherited.get("/MediaBox"))
+        crop = page.get("/CropBox", inherited.get("/CropBox"))
+        if rotate != 0 or "/UserUnit" in page or not isinstance(media, generic.ArrayObject):
+            return False
+        if len(media) != 4 or media[0] != 0 or media[1] != 0:
+            return False
+        return crop is None or list(crop) == list(media)
+
+    def visit(node: Any, inherited: dict[str, Any], depth: int) -> None:
+        if depth > 32 or len(found) > max(wanted):
+            return
+        node = node.get_object()
+        if not isinstance(node, generic.DictionaryObject):
+            raise _NotEligible("a page tree node that is not a dictionary")
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            passed = dict(inherited)
+            for key in ("/Rotate", "/MediaBox", "/CropBox"):
+                if key in node:
+                    passed[key] = node[key]
+            for kid in node.get("/Kids", ()):
+                visit(kid, passed, depth + 1)
+        else:
+            found[len(found)] = upright(node, inherited)
+
+    try:
+        visit(root.raw_get("/Pages"), {}, 0)
+    except Exception:  # noqa: BLE001 - an unusual page tree: not taken
+        return False
+    return all(found.get(index, False) for index in wanted)
 
 
 def _reference_counts(data: bytes, numbers: set[int]) -> dict[int, int]:

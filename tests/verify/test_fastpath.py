@@ -878,6 +878,31 @@ def test_a_stamp_that_paints_over_signed_content_keeps_full_validations_verdict(
     assert fastpath.stats(fast)["hits"] == hits + 2  # the genuine stamp's template
 
 
+def test_a_stamp_on_a_rotated_page_is_never_answered_from_a_template(
+    demo_pki: DemoPKI,
+) -> None:
+    """On a rotated page a widget's /Rect is not where the rendered comparison looks: a
+    stamp that draws nothing passes and one of the very same structure that draws a box
+    fails, both as in full validation, neither from a template."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    writer = IncrementalPdfFileWriter(io.BytesIO(minimal_pdf("Ho so", padding=2000)))
+    page_ref, _resources = writer.find_page_for_modification(0)
+    page_ref.get_object()[generic.NameObject("/Rotate")] = generic.NumberObject(90)
+    writer.mark_update(page_ref)
+    rotated = io.BytesIO()
+    writer.write(rotated)
+    first = sign_pdf(demo_pki, "citizen", rotated.getvalue(), at=SIGNED_AT)
+    stamped = countersign(demo_pki, "official", first, box=STAMPS[0])
+    blank = _drawing_replaced(stamped, "official", demo_pki, b"")
+    boxed = _drawing_replaced(stamped, "official", demo_pki, b"0 g 0 0 200 50 re f")
+    assert _check(fast, full, blank, None, "nothing drawn").passed
+    assert not _check(fast, full, boxed, None, "a box drawn").passed
+    assert fastpath.stats(fast)["hits"] == 0
+
+
 @pytest.fixture(scope="module")
 def stamp_setup(
     demo_pki: DemoPKI, two_signatures: dict[str, bytes]
