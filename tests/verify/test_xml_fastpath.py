@@ -390,3 +390,58 @@ def test_a_changed_byte_of_the_signed_content_never_passes_through_the_fast_path
     assert fastpath.stats(fast)["hits"] == before
     assert not report.passed
     _same(report, full.verify(mutated), f"byte {at}: {old:#x} -> {new:#x}")
+
+
+@pytest.fixture(scope="module")
+def now_verifiers(demo_pki: DemoPKI) -> tuple[Verifier, Verifier]:
+    """(fast, full) validating "now", the fast one with a template for the two-signer
+    shape made at the pinned clock."""
+    import time_machine
+
+    fast, full = _now_pair(demo_pki)
+    with time_machine.travel(PINNED_NOW, tick=False):
+        assert fast.verify(_two_signers(demo_pki, 80)).passed
+    assert fastpath.stats(fast)["templates"] == 1
+    return fast, full
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_validated_now_a_changed_signed_byte_never_passes_through_a_template(
+    genuine: bytes, now_verifiers: tuple[Verifier, Verifier], data: st.DataObject
+) -> None:
+    """Validated "now" (within the template's window), any single byte changed inside the
+    DLHDon, the MCCQT or a SignedInfo never passes, never comes from a template, and the
+    report is full validation's."""
+    import time_machine
+
+    fast, full = now_verifiers
+    spans = []
+    for start_tag, end_tag in (
+        (b"<DLHDon", b"</DLHDon>"),
+        (b"<MCCQT", b"</MCCQT>"),
+        (b"<SignedInfo>", b"</SignedInfo>"),
+    ):
+        at = 0
+        while (start := genuine.find(start_tag, at)) >= 0:
+            end = genuine.index(end_tag, start) + len(end_tag)
+            spans.append((start, end))
+            at = end
+    start, end = data.draw(st.sampled_from(spans))
+    at = data.draw(st.integers(start, end - 1))
+    old = genuine[at]
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != old))
+    if chr(old).isspace() and chr(new).isspace():
+        new = ord("x")
+    mutated = genuine[:at] + bytes([new]) + genuine[at + 1 :]
+    with time_machine.travel(PINNED_NOW + timedelta(seconds=30), tick=False):
+        before = fastpath.stats(fast)["hits"]
+        report = fast.verify(mutated)
+        assert fastpath.stats(fast)["hits"] == before
+        assert not report.passed
+        _same(report, full.verify(mutated), f"byte {at}: {old:#x} -> {new:#x}")
+        genuine_report = fast.verify(genuine)
+        assert fastpath.stats(fast)["hits"] == before + 1, "the genuine one still is"
+        _same(genuine_report, full.verify(genuine), "genuine")
