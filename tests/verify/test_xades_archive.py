@@ -348,7 +348,7 @@ def test_a_broken_imprint_is_named_in_both_languages(lta: bytes, later: Verifier
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -535,7 +535,7 @@ def test_hostile_archive_timestamps_are_set_aside(
 
 
 @settings(
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
