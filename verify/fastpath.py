@@ -140,6 +140,7 @@ if TYPE_CHECKING:
     from verify.engine import Engine
     from verify.policy import ValidationPolicy
     from verify.verifier import Verifier
+    from verify.visual import Box
 
     Owner: TypeAlias = Verifier | Engine
     """Whose templates: a verifier's (its engine keeps them), or an engine's, as a format
@@ -1191,9 +1192,10 @@ class _Judged:
     kept: tuple[tuple[int, int, int], ...]
     """(revision, number, generation) of the signed revision's streams whose data is part
     of the shape after all (the XMP metadata the difference analysis parses)."""
-    stamps: tuple[tuple[int, tuple[float, float, float, float]], ...]
-    """(page index, /Rect) of each later signature's visible widget: the signed page must
-    be blank under each, checked for every document (:func:`_blank_under`)."""
+    stamps: tuple[tuple[int, Box], ...]
+    """(page index, box where the page is drawn, :data:`verify.visual.Box`) of each later
+    signature's visible widget: the signed page must be blank under each, checked for
+    every document (:func:`_blank_under`)."""
 
 
 def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | None:
@@ -1311,7 +1313,7 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
         return None
     if claimed.keys() != drawings:
         return None  # an appearance left out that is not a stamp's
-    stamps: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
+    stamps: tuple[tuple[int, Box], ...] = ()
     if drawings:
         if not _plain_drawings(reader, data, layout):
             return None
@@ -1322,8 +1324,6 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
             for page, rect in change.widgets
             if rect[0] < rect[2] and rect[1] < rect[3]
         )
-        if not _upright_pages(reader.root, {page for page, _rect in stamps}):
-            return None
     return _Judged(kept, stamps)
 
 
@@ -1543,48 +1543,6 @@ def _plain_drawings(reader: Any, data: bytes, layout: _Layout) -> bool:
     return all(counts.get(number) == 1 for number in numbers)
 
 
-def _upright_pages(root: Any, wanted: set[int]) -> bool:
-    """Whether each page in ``wanted`` (indexes) is drawn upright from its origin: no
-    rotation, no crop box other than the media box, a media box at (0, 0), no user unit
-    (inherited values included). Only then is a widget's /Rect where the rendered
-    comparison looks for it (and for the content under it)."""
-    from pyhanko.pdf_utils import generic
-
-    found: dict[int, bool] = {}
-
-    def upright(page: Any, inherited: dict[str, Any]) -> bool:
-        rotate = page.get("/Rotate", inherited.get("/Rotate", 0))
-        media = page.get("/MediaBox", inherited.get("/MediaBox"))
-        crop = page.get("/CropBox", inherited.get("/CropBox"))
-        if rotate != 0 or "/UserUnit" in page or not isinstance(media, generic.ArrayObject):
-            return False
-        if len(media) != 4 or media[0] != 0 or media[1] != 0:
-            return False
-        return crop is None or list(crop) == list(media)
-
-    def visit(node: Any, inherited: dict[str, Any], depth: int) -> None:
-        if depth > 32 or len(found) > max(wanted):
-            return
-        node = node.get_object()
-        if not isinstance(node, generic.DictionaryObject):
-            raise _NotEligible("a page tree node that is not a dictionary")
-        if node.get("/Type") == "/Pages" or "/Kids" in node:
-            passed = dict(inherited)
-            for key in ("/Rotate", "/MediaBox", "/CropBox"):
-                if key in node:
-                    passed[key] = node[key]
-            for kid in node.get("/Kids", ()):
-                visit(kid, passed, depth + 1)
-        else:
-            found[len(found)] = upright(node, inherited)
-
-    try:
-        visit(root.raw_get("/Pages"), {}, 0)
-    except Exception:  # noqa: BLE001 - an unusual page tree: not taken
-        return False
-    return all(found.get(index, False) for index in wanted)
-
-
 def _reference_counts(data: bytes, numbers: set[int]) -> dict[int, int]:
     """How many times ``data`` may refer to each of ``numbers`` (read as :func:`_refers_to`
     reads references: a false count only sends the document to full validation)."""
@@ -1637,9 +1595,7 @@ _BLANK = 250
 (the rendered comparison counts pixels darker than 200 as content)."""
 
 
-def _blank_under(
-    signed: bytes, stamps: tuple[tuple[int, tuple[float, float, float, float]], ...]
-) -> bool:
+def _blank_under(signed: bytes, stamps: tuple[tuple[int, Box], ...]) -> bool:
     """Whether the signed revision's pages, drawn as the rendered comparison draws them
     (PDFium, no annotations), are blank under each stamp and a few pixels around it."""
     import math
@@ -1658,11 +1614,11 @@ def _blank_under(
             return False
         image = images[page]
         width, height = image.size
-        box = (
+        box = (  # the stamp where the page is drawn (verify.visual's boxes)
             max(0, math.floor(x1 * scale) - 3),
-            max(0, math.floor(height - y2 * scale) - 3),
+            max(0, math.floor(y1 * scale) - 3),
             min(width, math.ceil(x2 * scale) + 3),
-            min(height, math.ceil(height - y1 * scale) + 3),
+            min(height, math.ceil(y2 * scale) + 3),
         )
         if box[0] >= box[2] or box[1] >= box[3]:
             continue  # off the page: nothing under it

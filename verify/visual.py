@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,11 @@ MAX_DECODED = 16 * 1024 * 1024
 """Bytes the streams added after a signature may decode to before the comparison refuses."""
 
 
+Box = tuple[float, float, float, float]
+"""A rectangle on a page as drawn: (left, top, right, bottom) in points from the drawn
+page's top-left corner (see :func:`_shown`)."""
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """A form field whose value differs between the signed revision and the final file."""
@@ -58,8 +63,10 @@ class FieldChange:
     name: str
     old: str | None
     new: str | None
-    widgets: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
-    """(page index, /Rect) of each of its widgets in the final file."""
+    widgets: tuple[tuple[int, Box], ...] = ()
+    """(page index, box) of each of its widgets in the final file: the /Rect where the
+    page is drawn (:func:`_shown`: points from the drawn page's top-left corner, after
+    its crop box and rotation)."""
 
     @property
     def is_signature(self) -> bool:
@@ -157,12 +164,73 @@ def _values(root: Any) -> dict[str, tuple[str | None, set[int]]]:
     return out
 
 
-def _pages(root: Any, limit: int) -> list[generic.DictionaryObject]:
+_INHERITED = ("/MediaBox", "/CropBox", "/Rotate")
+"""The page attributes a page inherits from its page tree nodes that say how it is drawn."""
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page, and how it is drawn: the part of it shown (its crop box within its media
+    box, inherited values included) and its rotation."""
+
+    page: generic.DictionaryObject
+    shown: Box
+    rotate: int
+
+
+def _box(value: Any) -> Box | None:
+    try:
+        x1, y1, x2, y2 = (float(v) for v in value)
+    except Exception:  # noqa: BLE001 - not a rectangle
+        return None
+    return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+
+def _drawn(page: generic.DictionaryObject, inherited: dict[str, Any]) -> _Page:
+    def get(key: str) -> Any:
+        return page.get(key, inherited.get(key))
+
+    media = _box(get("/MediaBox")) or (0.0, 0.0, 612.0, 792.0)
+    crop = _box(get("/CropBox")) or media
+    shown = (
+        max(media[0], crop[0]),
+        max(media[1], crop[1]),
+        min(media[2], crop[2]),
+        min(media[3], crop[3]),
+    )
+    try:
+        rotate = int(get("/Rotate") or 0) % 360
+    except (TypeError, ValueError):
+        rotate = 0
+    return _Page(page, shown, rotate if rotate in (90, 180, 270) else 0)
+
+
+def _shown(page: _Page, rect: Any) -> Box | None:
+    """``rect`` (user space) where the page is drawn: points from the top-left corner of
+    the drawn page (its shown box, turned by its rotation, as PDFium draws it)."""
+    box = _box(rect)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = page.shown
+    if page.rotate == 90:
+        corners = [(y - y0, x - x0) for x in box[::2] for y in box[1::2]]
+    elif page.rotate == 180:
+        corners = [(x1 - x, y - y0) for x in box[::2] for y in box[1::2]]
+    elif page.rotate == 270:
+        corners = [(y1 - y, x1 - x) for x in box[::2] for y in box[1::2]]
+    else:
+        corners = [(x - x0, y1 - y) for x in box[::2] for y in box[1::2]]
+    xs = [c[0] for c in corners]
+    ys = [c[1] for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _pages(root: Any, limit: int) -> list[_Page]:
     """The first ``limit`` pages, walking /Kids with a guard against loops."""
-    out: list[generic.DictionaryObject] = []
+    out: list[_Page] = []
     seen: set[int] = set()
 
-    def visit(node: Any, depth: int) -> None:
+    def visit(node: Any, depth: int, inherited: dict[str, Any]) -> None:
         if len(out) >= limit or depth > 64:
             return
         num = _idnum(node)
@@ -174,32 +242,37 @@ def _pages(root: Any, limit: int) -> list[generic.DictionaryObject]:
         if not isinstance(obj, generic.DictionaryObject):
             return
         if obj.get("/Type") == "/Pages" or "/Kids" in obj:
+            passed = dict(inherited)
+            for key in _INHERITED:
+                if key in obj:
+                    passed[key] = obj[key]
             for kid in obj.get("/Kids", ()):
-                visit(kid, depth + 1)
+                visit(kid, depth + 1, passed)
         else:
-            out.append(obj)
+            out.append(_drawn(obj, inherited))
 
     with contextlib.suppress(Exception):
-        visit(root.raw_get("/Pages"), 0)
+        visit(root.raw_get("/Pages"), 0, {})
     return out
 
 
-def _widget_rects(
-    root: Any, widgets: set[int], max_pages: int
-) -> tuple[tuple[int, tuple[float, float, float, float]], ...]:
-    found: list[tuple[int, tuple[float, float, float, float]]] = []
-    for index, page in enumerate(_pages(root, max_pages)):
-        annots = page.get("/Annots")
+def _annotation_boxes(root: Any, keep: Callable[[int | None], bool]) -> tuple[tuple[int, Box], ...]:
+    """(page index, box where the page is drawn, :func:`_shown`) of each annotation whose
+    object number ``keep`` accepts, on the first :data:`MAX_PAGES` pages."""
+    found: list[tuple[int, Box]] = []
+    for index, page in enumerate(_pages(root, MAX_PAGES)):
+        annots = page.page.get("/Annots")
         if not isinstance(annots, generic.ArrayObject):
             continue
         for annot in annots:
-            if _idnum(annot) not in widgets:
+            if not keep(_idnum(annot)):
                 continue
             try:
-                x1, y1, x2, y2 = (float(v) for v in annot.get_object()["/Rect"])
-            except Exception:  # noqa: BLE001, S112 - no usable rectangle
-                continue
-            found.append((index, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))))
+                box = _shown(page, annot.get_object()["/Rect"])
+            except Exception:  # noqa: BLE001 - no usable rectangle
+                box = None
+            if box is not None:
+                found.append((index, box))
     return tuple(found)
 
 
@@ -212,15 +285,14 @@ def field_changes(reader: PdfFileReader, signed_revision: int) -> list[FieldChan
         old = before.get(name, (None, set()))[0]
         new, widgets = after.get(name, (None, set()))
         if old != new:
-            rects = _widget_rects(reader.root, widgets, MAX_PAGES)
+            rects = _annotation_boxes(reader.root, widgets.__contains__)
             changes.append(FieldChange(name, old, new, rects))
     return changes
 
 
-def changed_annotations(
-    reader: PdfFileReader, signed_revision: int
-) -> tuple[tuple[int, tuple[float, float, float, float]], ...]:
-    """(page index, /Rect) of every annotation added or rewritten after ``signed_revision``.
+def changed_annotations(reader: PdfFileReader, signed_revision: int) -> tuple[tuple[int, Box], ...]:
+    """(page index, box where the page is drawn) of every annotation added or rewritten
+    after ``signed_revision``.
 
     Only for a signature whose permissions allow annotations: their areas may change.
     """
@@ -230,24 +302,12 @@ def changed_annotations(
         updated.update(ref.idnum for ref in xrefs.explicit_refs_in_revision(revision))
     before: set[int] = set()
     for page in _pages(reader.get_historical_root(signed_revision), MAX_PAGES):
-        annots = page.get("/Annots")
+        annots = page.page.get("/Annots")
         if isinstance(annots, generic.ArrayObject):
             before.update(n for n in (_idnum(a) for a in annots) if n is not None)
-    found: list[tuple[int, tuple[float, float, float, float]]] = []
-    for index, page in enumerate(_pages(reader.root, MAX_PAGES)):
-        annots = page.get("/Annots")
-        if not isinstance(annots, generic.ArrayObject):
-            continue
-        for annot in annots:
-            num = _idnum(annot)
-            if num is not None and num in before and num not in updated:
-                continue
-            try:
-                x1, y1, x2, y2 = (float(v) for v in annot.get_object()["/Rect"])
-            except Exception:  # noqa: BLE001, S112 - no usable rectangle
-                continue
-            found.append((index, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))))
-    return tuple(found)
+    return _annotation_boxes(
+        reader.root, lambda num: num is None or num not in before or num in updated
+    )
 
 
 # PDFium is not thread-safe: two threads in it at once crash the process (a service
@@ -283,14 +343,14 @@ def visual_check(
     signed: bytes,
     final: bytes,
     changes: Sequence[FieldChange],
-    permitted: Sequence[tuple[int, tuple[float, float, float, float]]] = (),
+    permitted: Sequence[tuple[int, Box]] = (),
 ) -> list[VisualFinding]:
     """Compare the signed revision with the final file as PDFium draws them.
 
     Differences inside the widgets of the changed fields are what form filling is; they
     are allowed unless the signed page itself (drawn without annotations) has content
     under them (a new appearance, a signature's too, may not paint over signed content).
-    ``permitted`` (page, /Rect) areas are annotations the signature allows. Any other
+    ``permitted`` (page, box) areas are annotations the signature allows. Any other
     visible difference is reported.
     """
     from PIL import Image, ImageChops, ImageDraw
@@ -301,9 +361,9 @@ def visual_check(
     findings: list[VisualFinding] = []
     scale = DPI / 72
 
-    def box(rect: tuple[float, float, float, float], height: int) -> tuple[float, ...]:
+    def box(rect: Box) -> tuple[float, ...]:
         x1, y1, x2, y2 = rect
-        return (x1 * scale - 1, height - y2 * scale - 1, x2 * scale + 1, height - y1 * scale + 1)
+        return (x1 * scale - 1, y1 * scale - 1, x2 * scale + 1, y2 * scale + 1)
 
     for index, (b_img, a_img, page_img) in enumerate(zip(before, after, bare, strict=False)):
         if b_img.size != a_img.size:
@@ -313,20 +373,19 @@ def visual_check(
         if _count(diff) < _MIN_PIXELS:
             continue
         ink = page_img.point(lambda v: 255 if v < _INK_LEVEL else 0)
-        height = b_img.size[1]
         allowed = Image.new("L", b_img.size, 0)
         draw = ImageDraw.Draw(allowed)
         for page_index, rect in permitted:
             if page_index == index:
-                draw.rectangle(box(rect, height), fill=255)
+                draw.rectangle(box(rect), fill=255)
         for change in changes:
             field_mask = Image.new("L", b_img.size, 0)
             field_draw = ImageDraw.Draw(field_mask)
             for page_index, rect in change.widgets:
                 if page_index != index:
                     continue
-                draw.rectangle(box(rect, height), fill=255)
-                field_draw.rectangle(box(rect, height), fill=255)
+                draw.rectangle(box(rect), fill=255)
+                field_draw.rectangle(box(rect), fill=255)
             covering = ImageChops.multiply(ImageChops.multiply(diff, field_mask), ink)
             pixels = _count(covering)
             if pixels >= _MIN_PIXELS:

@@ -878,29 +878,50 @@ def test_a_stamp_that_paints_over_signed_content_keeps_full_validations_verdict(
     assert fastpath.stats(fast)["hits"] == hits + 2  # the genuine stamp's template
 
 
-def test_a_stamp_on_a_rotated_page_is_never_answered_from_a_template(
-    demo_pki: DemoPKI,
+_DRAWN_OTHERWISE = {
+    "rotated-90": {"/Rotate": 90},
+    "rotated-180": {"/Rotate": 180},
+    "rotated-270": {"/Rotate": 270},
+    "cropped": {"/CropBox": [40, 30, 560, 812]},
+}
+"""Pages whose /Rect coordinates are not the drawn page's: turned, or shown from a crop box
+away from the origin."""
+
+
+@pytest.mark.parametrize("change", sorted(_DRAWN_OTHERWISE))
+def test_stamps_on_a_turned_or_cropped_page_are_judged_where_the_page_is_drawn(
+    demo_pki: DemoPKI, change: str
 ) -> None:
-    """On a rotated page a widget's /Rect is not where the rendered comparison looks: a
-    stamp that draws nothing passes and one of the very same structure that draws a box
-    fails, both as in full validation, neither from a template."""
+    """On a rotated or cropped page a stamp is judged where PDFium draws it: a genuine
+    stamp and one drawing a box over blank paper pass (the second from its template), a
+    box over the signed text fails, each as full validation says."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
     writer = IncrementalPdfFileWriter(io.BytesIO(minimal_pdf("Ho so", padding=2000)))
     page_ref, _resources = writer.find_page_for_modification(0)
-    page_ref.get_object()[generic.NameObject("/Rotate")] = generic.NumberObject(90)
+    for key, value in _DRAWN_OTHERWISE[change].items():
+        page_ref.get_object()[generic.NameObject(key)] = (
+            generic.ArrayObject(generic.NumberObject(v) for v in value)
+            if isinstance(value, list)
+            else generic.NumberObject(value)
+        )
     writer.mark_update(page_ref)
-    rotated = io.BytesIO()
-    writer.write(rotated)
-    first = sign_pdf(demo_pki, "citizen", rotated.getvalue(), at=SIGNED_AT)
+    turned = io.BytesIO()
+    writer.write(turned)
+    first = sign_pdf(demo_pki, "citizen", turned.getvalue(), at=SIGNED_AT)
     stamped = countersign(demo_pki, "official", first, box=STAMPS[0])
-    blank = _drawing_replaced(stamped, "official", demo_pki, b"")
+    assert _check(fast, full, stamped, None, "a genuine stamp").passed
+    hits = fastpath.stats(fast)["hits"]
     boxed = _drawing_replaced(stamped, "official", demo_pki, b"0 g 0 0 200 50 re f")
-    assert _check(fast, full, blank, None, "nothing drawn").passed
-    assert not _check(fast, full, boxed, None, "a box drawn").passed
-    assert fastpath.stats(fast)["hits"] == 0
+    assert _check(fast, full, boxed, None, "a box over blank paper").passed
+    assert fastpath.stats(fast)["hits"] == hits + 2
+    over_text = countersign(demo_pki, "official", first, box=(60, 745, 300, 790))
+    boxed_over = _drawing_replaced(over_text, "official", demo_pki, b"0 g 0 0 240 45 re f")
+    report = _check(fast, full, boxed_over, None, "a box over the signed text")
+    assert not report.passed
+    assert fastpath.stats(fast)["hits"] == hits + 2
 
 
 @pytest.fixture(scope="module")
