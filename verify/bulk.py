@@ -268,7 +268,15 @@ async def _check(
         report = replace(report, detached_signature=item.detached)
     if evidence_out is not None and report.sha256 is not None:
         try:
-            evidence.write(Path(evidence_out), report.sha256, report.to_json())
+            # a detached signature's own folder under its content's, which others may share
+            signature = (
+                hashlib.sha256(Path(item.detached).read_bytes()).hexdigest()
+                if item.detached is not None
+                else None
+            )
+            evidence.write(
+                Path(evidence_out), report.sha256, report.to_json(), signature_sha256=signature
+            )
         except OSError as exc:
             report = replace(
                 report,

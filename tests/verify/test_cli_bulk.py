@@ -276,6 +276,8 @@ def test_evidence_then_offline_replay_reaches_the_same_verdicts(
 ) -> None:
     """--evidence DIR online, then --offline --evidence-in DIR: the same reports, while
     offline without the evidence cannot decide (TRY_LATER)."""
+    import hashlib
+
     docs = [
         verify_corpus["passed-bb.pdf"],
         verify_corpus["passed-bt.pdf"],
@@ -287,6 +289,9 @@ def test_evidence_then_offline_replay_reaches_the_same_verdicts(
     kept = online.lines()
     for report in kept:
         folder = evidence / report["sha256"]
+        if report["detached_signature"]:  # its own folder under its content's
+            signature = Path(report["detached_signature"]).read_bytes()
+            folder = folder / "signatures" / hashlib.sha256(signature).hexdigest()
         assert json.loads((folder / "report.json").read_text(encoding="utf-8")) == report
         assert list((folder / "certs").glob("*.der"))
         assert list((folder / "ocsp").glob("*.der")) or list((folder / "crl").glob("*.der"))
@@ -297,6 +302,41 @@ def test_evidence_then_offline_replay_reaches_the_same_verdicts(
     replay = run("--json", "--offline", "--evidence-in", evidence, *docs)
     assert replay.lines() == kept
     assert replay.code == online.code == 1
+
+
+def test_two_signatures_over_one_content_keep_their_own_evidence(
+    run: Callable[..., Run], demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """X.p7s and X.sig beside X (a revoked and a valid signer) under --evidence: each
+    signature's report and evidence are kept in a folder of its own under X's, neither
+    overwrites the other, and the offline replay gives both verdicts again."""
+    import hashlib
+
+    from fixtures.documents import sign_detached
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    content = b"hop dong mua ban"
+    (folder / "hop-dong.txt").write_bytes(content)
+    signatures = {
+        "hop-dong.txt.p7s": sign_detached(demo_pki, "citizen-revoked", content, at=SIGNED_AT),
+        "hop-dong.txt.sig": sign_detached(demo_pki, "citizen", content, at=SIGNED_AT),
+    }
+    for name, sig in signatures.items():
+        (folder / name).write_bytes(sig)
+    evidence = tmp_path / "evidence"
+    online = run("--json", "--evidence", evidence, folder)
+    kept = online.lines()
+    assert sorted(r["sub_indication"] or "" for r in kept) == ["", "REVOKED"]
+    base = evidence / hashlib.sha256(content).hexdigest()
+    for report in kept:
+        own = hashlib.sha256(signatures[Path(report["detached_signature"]).name]).hexdigest()
+        mine = base / "signatures" / own
+        assert json.loads((mine / "report.json").read_text(encoding="utf-8")) == report
+        assert list((mine / "certs").glob("*.der"))
+    assert not (base / "report.json").exists()
+    replay = run("--json", "--offline", "--evidence-in", evidence, folder)
+    assert replay.lines() == kept
 
 
 # -- progress ----------------------------------------------------------------------------------
