@@ -1221,10 +1221,13 @@ def test_every_dated_algorithm_rule_is_a_time_boundary() -> None:
 
 _IMPORT_TOUCHES_NOTHING = """
 from asn1crypto import x509
-from pyhanko.pdf_utils import generic
-before = (generic.read_hex_string_from_stream, x509.NameTypeAndValue._ldap_string_prep)
+from pyhanko.pdf_utils import generic, misc
+def now():
+    return (generic.read_hex_string_from_stream, generic._decode_name, misc._read_until_class,
+            x509.NameTypeAndValue._ldap_string_prep)
+before = now()
 import verify, verify.bulk, verify.cli, verify.fastpath, verify.verifier
-after = (generic.read_hex_string_from_stream, x509.NameTypeAndValue._ldap_string_prep)
+after = now()
 print(before == after)
 """
 
@@ -1241,41 +1244,56 @@ def test_importing_verify_replaces_nothing_in_third_party_code() -> None:
 
 
 def test_speedups_install_on_proven_versions_and_uninstall_restores_the_originals() -> None:
-    """install() replaces both functions at the proven versions; uninstall() puts pyHanko's
+    """install() replaces every function at the proven versions; uninstall() puts pyHanko's
     and asn1crypto's own back."""
     from asn1crypto import x509 as asn1_x509
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic, misc
 
+    def now() -> tuple[Any, ...]:
+        return (
+            generic.read_hex_string_from_stream,
+            misc._read_until_class,
+            generic._decode_name,
+            asn1_x509.NameTypeAndValue._ldap_string_prep,
+        )
+
+    names = {"hex_reader", "read_until_class", "name_decoder", "string_prep_memo"}
     speedups.uninstall()
-    own = (generic.read_hex_string_from_stream, asn1_x509.NameTypeAndValue._ldap_string_prep)
+    own = now()
     try:
-        assert speedups.install() == {"hex_reader": None, "string_prep_memo": None}
-        assert speedups.installed() == {"hex_reader", "string_prep_memo"}
+        assert speedups.install() == dict.fromkeys(names)
+        assert speedups.installed() == names
         assert generic.read_hex_string_from_stream is speedups.fast_read_hex_string_from_stream
+        assert misc._read_until_class is speedups.fast_read_until_class
+        assert generic._decode_name is speedups.fast_decode_name
         assert speedups.original_hex_reader() is own[0]
+        assert speedups.original_read_until_class() is own[1]
+        assert speedups.original_name_decoder() is own[2]
     finally:
         speedups.uninstall()
-    assert (
-        generic.read_hex_string_from_stream,
-        asn1_x509.NameTypeAndValue._ldap_string_prep,
-    ) == own
+    assert now() == own
     assert speedups.installed() == frozenset()
 
 
 def test_speedups_refuse_a_library_version_they_were_not_proven_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """At another pyHanko version the hex reader stays pyHanko's own, and install() says why."""
-    from pyhanko.pdf_utils import generic
+    """At another pyHanko version its reader's functions stay pyHanko's own, and install()
+    says why."""
+    from pyhanko.pdf_utils import generic, misc
 
     speedups.uninstall()
-    own = generic.read_hex_string_from_stream
+    own = (generic.read_hex_string_from_stream, misc._read_until_class, generic._decode_name)
     monkeypatch.setitem(speedups.PROVEN, "pyhanko", frozenset({"0.0.1"}))
     try:
         result = speedups.install()
-        assert result["hex_reader"] is not None
-        assert "0.0.1" in result["hex_reader"]
-        assert generic.read_hex_string_from_stream is own
+        for name in ("hex_reader", "read_until_class", "name_decoder"):
+            assert "0.0.1" in (result[name] or "")
+        assert (
+            generic.read_hex_string_from_stream,
+            misc._read_until_class,
+            generic._decode_name,
+        ) == own
         assert result["string_prep_memo"] is None
     finally:
         speedups.uninstall()
