@@ -31,6 +31,7 @@ caller who wants them calls :func:`install` once.
 from __future__ import annotations
 
 import binascii
+import functools
 import importlib.metadata
 import re
 import threading
@@ -231,11 +232,16 @@ def fast_decode_name(name_bytes: bytes) -> Any:
     """pyHanko's ``generic._decode_name``: a name without escapes whose bytes are all
     printable ASCII outside the delimiters is decoded in one step; any other goes to
     pyHanko's own function (escapes, errors, UTF-8 and Latin-1 fallbacks)."""
+    if _PLAIN_NAME.fullmatch(name_bytes):
+        return _name_object()("/" + name_bytes.decode("ascii"))
+    return original_name_decoder()(name_bytes)
+
+
+@functools.cache
+def _name_object() -> Any:
     from pyhanko.pdf_utils import generic
 
-    if _PLAIN_NAME.fullmatch(name_bytes):
-        return generic.NameObject("/" + name_bytes.decode("ascii"))
-    return original_name_decoder()(name_bytes)
+    return generic.NameObject
 
 
 def _install_name_decoder() -> Any:
