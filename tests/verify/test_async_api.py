@@ -106,6 +106,23 @@ def test_verify_works_inside_a_running_event_loop(demo_pki: DemoPKI, documents: 
     assert comparable(report) == comparable(verifier.verify(bb))
 
 
+def test_verify_from_plain_code_leaves_sigint_and_the_thread_as_it_found_them(
+    demo_pki: DemoPKI, documents: list[Job]
+) -> None:
+    """verify() from the main thread validates on a loop of its own that it closes, leaves
+    the SIGINT handler it found in place, and leaves no event loop behind."""
+    import signal
+
+    verifier = Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    before = signal.getsignal(signal.SIGINT)
+    assert threading.current_thread() is threading.main_thread()
+    for _kind, data, _detached in documents[:2]:
+        assert verifier.verify(data).indication is Indication.TOTAL_PASSED
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+
+
 @pytest.fixture
 def slow_reader(monkeypatch: pytest.MonkeyPatch) -> float:
     """PdfReader.verify burns CPU for BURN seconds before the real validation, holding the
