@@ -48,6 +48,7 @@ import re
 import threading
 import unicodedata
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -578,10 +579,29 @@ def _parse_reference(
     detached: Mapping[str, bytes] | None = None,
 ) -> _Reference | None:
     uri = ref.get("URI")
-    shown = uri if uri is not None else "(no URI)"
     if detached is not None and uri and not uri.startswith("#"):
         return _detached_reference(ref, uri, detached, problems)
+    uri = _same_document(uri, problems)
+    if uri is None:
+        return None
+    target = _resolve(ref, uri, signature, root, ids, invoice, problems, detached)
+    if target is None:
+        return None
+    form = _reference_form(ref, uri, problems)
+    if form is None:
+        return None
+    transforms, digest, value = form
+    expected = _b64(value.text, "DigestValue", problems)
+    if expected is None:
+        return None
+    return _Reference(uri, target, list(transforms), digest, expected)
+
+
+def _same_document(uri: str | None, problems: list[XmlProblem]) -> str | None:
+    """``uri`` if it is a same-document reference (``""`` or ``#id``); else None, with a
+    problem."""
     if uri is None or (uri and not uri.startswith("#")) or uri.startswith("#xpointer("):
+        shown = uri if uri is not None else "(no URI)"
         problems.append(
             _problem(
                 "reference",
@@ -590,37 +610,61 @@ def _parse_reference(
             )
         )
         return None
+    return uri
+
+
+def _resolve(
+    ref: Any,
+    uri: str,
+    signature: Any,
+    root: Any,
+    ids: dict[str, list[Any]],
+    invoice: Any | None,
+    problems: list[XmlProblem],
+    detached: Mapping[str, bytes] | None = None,
+) -> Any | None:
+    """The element a same-document reference resolves to in this document (the root for
+    ``URI=""``), where an application reads it; None with a problem otherwise (nothing,
+    several elements, signature wrapping)."""
     if uri == "":
-        target = root
-    else:
-        found = ids.get(uri[1:], [])
-        if not found:
-            problems.append(
-                _problem(
-                    "reference",
-                    f"reference {uri} points at nothing",
-                    f"tham chiếu {uri} không trỏ tới phần tử nào",
-                )
+        return root
+    found = ids.get(uri[1:], [])
+    if not found:
+        problems.append(
+            _problem(
+                "reference",
+                f"reference {uri} points at nothing",
+                f"tham chiếu {uri} không trỏ tới phần tử nào",
             )
-            return None
-        if len(found) > 1:
-            problems.append(
-                _problem(
-                    "duplicate-id",
-                    f"the Id {uri[1:]!r} is carried by {len(found)} elements (Id/id/ID): "
-                    "signature wrapping",
-                    f"mã định danh {uri[1:]!r} xuất hiện ở {len(found)} phần tử (Id/id/ID): "
-                    "tấn công bọc chữ ký",
-                )
+        )
+        return None
+    if len(found) > 1:
+        problems.append(
+            _problem(
+                "duplicate-id",
+                f"the Id {uri[1:]!r} is carried by {len(found)} elements (Id/id/ID): "
+                "signature wrapping",
+                f"mã định danh {uri[1:]!r} xuất hiện ở {len(found)} phần tử (Id/id/ID): "
+                "tấn công bọc chữ ký",
             )
-            return None
-        target = found[0]
-        where = _placement(target, signature, invoice, uri)
-        if where is not None and not (
-            detached is not None and _detached_target_allowed(target, signature, ref)
-        ):
-            problems.append(where)
-            return None
+        )
+        return None
+    target = found[0]
+    where = _placement(target, signature, invoice, uri)
+    if where is not None and not (
+        detached is not None and _detached_target_allowed(target, signature, ref)
+    ):
+        problems.append(where)
+        return None
+    return target
+
+
+def _reference_form(
+    ref: Any, uri: str, problems: list[XmlProblem]
+) -> tuple[tuple[str, ...], str, Any] | None:
+    """A same-document reference's transforms, digest (a hashlib name) and its one
+    DigestValue element: what the reference's own subtree says, whatever the document;
+    None with a problem when refused."""
     transforms: list[str] = []
     transform_parents = ref.findall("ds:Transforms", _NS)
     if len(transform_parents) > 1:
@@ -679,10 +723,7 @@ def _parse_reference(
             )
         )
         return None
-    expected = _b64(values[0].text, "DigestValue", problems)
-    if expected is None:
-        return None
-    return _Reference(uri, target, transforms, digest, expected)
+    return tuple(transforms), digest, values[0]
 
 
 _COUNTERSIGNED = (
@@ -1016,6 +1057,19 @@ def _claimed_time(signature: Any) -> datetime | None:
     return None
 
 
+def _broken(problems: list[XmlProblem], base: dict[str, Any], **more: Any) -> XmlSignatureCheck:
+    """A check that cannot pass, with its problems."""
+    fields_: dict[str, Any] = {
+        "references_ok": False,
+        "signature_ok": False,
+        "digest_algorithm": "",
+        "signature_algorithm": "",
+        **base,
+        **more,
+    }
+    return XmlSignatureCheck(problems=tuple(problems), **fields_)
+
+
 def _check_signature(
     root: Any,
     signature: Any,
@@ -1024,6 +1078,10 @@ def _check_signature(
     qualifying: Mapping[str, Sequence[Any]] | None = None,
     detached: Mapping[str, bytes] | None = None,
 ) -> XmlSignatureCheck:
+    if detached is None:
+        shape = _shape(signature)
+        if shape is not None:
+            return _check_shaped(root, signature, ids, invoice, qualifying, shape)
     problems: list[XmlProblem] = []
     role = _role(signature)
     signed_infos = signature.findall("ds:SignedInfo", _NS)
@@ -1037,18 +1095,6 @@ def _check_signature(
         "role": role,
         "expected_cover": _EXPECTED_COVER.get(role or "") if invoice is not None else None,
     }
-
-    def broken(**more: Any) -> XmlSignatureCheck:
-        fields_: dict[str, Any] = {
-            "references_ok": False,
-            "signature_ok": False,
-            "digest_algorithm": "",
-            "signature_algorithm": "",
-            **base,
-            **more,
-        }
-        return XmlSignatureCheck(problems=tuple(problems), **fields_)
-
     if len(signed_infos) != 1:
         problems.append(
             _problem(
@@ -1061,7 +1107,7 @@ def _check_signature(
                 else f"chữ ký có {len(signed_infos)} SignedInfo",
             )
         )
-        return broken()
+        return _broken(problems, base)
     signed_info = signed_infos[0]
     c14n_methods = signed_info.findall("ds:CanonicalizationMethod", _NS)
     c14n_algo = _algorithm_of(c14n_methods[0]) if len(c14n_methods) == 1 else ""
@@ -1129,18 +1175,49 @@ def _check_signature(
         parsed = _parse_reference(element, signature, root, ids, invoice, problems, detached)
         if parsed is not None:
             refs.append(parsed)
+    return _conclude(
+        signature,
+        problems,
+        base,
+        refs,
+        tuple(all_digests),
+        (key_kind, hash_name, f"{key_kind}-{hash_name}" if kind_hash else sig_algo),
+        signed_info,
+        c14n_algo,
+        value_elements[0] if len(value_elements) == 1 else None,
+        qualifying,
+    )
+
+
+def _conclude(
+    signature: Any,
+    problems: list[XmlProblem],
+    base: dict[str, Any],
+    refs: list[_Reference],
+    all_digests: tuple[str, ...],
+    method: tuple[str, str, str],
+    signed_info: Any,
+    c14n_algo: str,
+    value_element: Any | None,
+    qualifying: Mapping[str, Sequence[Any]] | None,
+) -> XmlSignatureCheck:
+    """One signature's per-document checks once its structure is read: each reference's
+    digest under both readings, the SignatureValue over the canonical SignedInfo with each
+    KeyInfo certificate's key, the XAdES unsigned properties. ``method``: (key kind, hash,
+    the signature algorithm as reported)."""
+    key_kind, hash_name, signature_algorithm = method
     covers = tuple(r.name or _local(r.target) for r in refs)
     weakest = min(all_digests, key=lambda d: _HASH_RANK.get(d, -1)) if all_digests else ""
     more: dict[str, Any] = {
         "digest_algorithm": weakest,
-        "digest_algorithms": tuple(all_digests),
+        "digest_algorithms": all_digests,
         "signature_hash": hash_name or None,
-        "signature_algorithm": f"{key_kind}-{hash_name}" if kind_hash else sig_algo,
+        "signature_algorithm": signature_algorithm,
         "covers": covers,
         "targets": tuple(r.target for r in refs if r.target is not None),
     }
-    if problems:
-        return broken(**more)
+    if problems or value_element is None:
+        return _broken(problems, base, **more)
     strict_ok = [
         hmac.compare_digest(_reference_digest(r, signature, READING_STRICT), r.expected)
         for r in refs
@@ -1166,10 +1243,11 @@ def _check_signature(
         failed = [r.name or r.uri for r, ok in zip(refs, dotnet_ok, strict=True) if not ok] or [
             r.name or r.uri for r, ok in zip(refs, strict_ok, strict=True) if not ok
         ]
-    value = _b64(value_elements[0].text, "SignatureValue", problems)
+    value = _b64(value_element.text, "SignatureValue", problems)
     if value is None:
-        return broken(**more)
+        return _broken(problems, base, **more)
     signed_bytes = _canonical(signed_info, c14n_algo)
+    certs = list(base["certificates"])
     signer, signature_ok = _find_signer(certs, key_kind, hash_name, value, signed_bytes)
     base["signer_cert"] = signer
     return XmlSignatureCheck(
@@ -1181,12 +1259,193 @@ def _check_signature(
         **more,
         **_unsigned_properties(
             signature,
-            value_elements[0],
+            value_element,
             qualifying or {},
             lambda algorithm: [
                 _reference_octets(r, signature, reading or READING_STRICT, algorithm) for r in refs
             ],
         ),
+    )
+
+
+# -- one signature's structure, read once ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ReferenceShape:
+    """A same-document Reference as its own subtree says it."""
+
+    uri: str
+    index: int
+    """Its place among SignedInfo's children (comments and PIs count, as ``[i]`` reads)."""
+    value: int
+    """Its one DigestValue's place among its children."""
+    transforms: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a ds:Signature's subtree says but its per-document values (:func:`_shape`):
+    KeyInfo's certificates (its X509SubjectName agreeing), the supported canonicalisation
+    and signature method, where SignedInfo and the one SignatureValue are, and each
+    Reference's same-document URI, accepted transforms, digest and DigestValue."""
+
+    certificates: tuple[x509.Certificate, ...]
+    c14n: str
+    method: tuple[str, str, str]
+    """(key kind, hash, the signature algorithm as reported)."""
+    signed_info: int
+    value: int
+    references: tuple[_ReferenceShape, ...]
+    digest_algorithms: tuple[str, ...]
+
+
+MAX_SHAPES = 512
+"""Signature structures remembered (a bulk run's sellers and tax authorities, each with the
+few layouts of its software)."""
+_SHAPES: OrderedDict[bytes, _Shape | None] = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+_UNREAD = object()
+# the texts that differ from one document to the next (DigestValue, SignatureValue,
+# SigningTime): left out of a structure's key, read for each document
+_PER_DOCUMENT = (f"{{{DS}}}DigestValue", f"{{{DS}}}SignatureValue", "{*}SigningTime")
+
+
+def _structure_key(signature: Any) -> bytes:
+    """``signature`` serialised (its in-scope namespaces declared, without the text after
+    it) with the text of each ds:DigestValue, ds:SignatureValue and SigningTime left out:
+    everything a structure reading (:func:`_read_shape`) looks at, which reads none of
+    those texts. The texts are taken off the tree for the serialisation and put back."""
+    blanked = [(el, el.text) for el in signature.iter(*_PER_DOCUMENT) if el.text is not None]
+    try:
+        for el, _text in blanked:
+            el.text = None
+        key: bytes = etree.tostring(signature, with_tail=False)
+    finally:
+        for el, text in blanked:
+            el.text = text
+    return key
+
+
+def _shape(signature: Any) -> _Shape | None:
+    """The structure of ``signature`` (:class:`_Shape`), read once for every signature
+    whose subtree is the same but for the per-document texts (:func:`_structure_key`):
+    the next invoice of a seller. None when the structure has a problem (the signature
+    is then read in full, with its causes)."""
+    key = _structure_key(signature)
+    with _SHAPES_LOCK:
+        found = _SHAPES.get(key, _UNREAD)
+        if found is not _UNREAD:
+            _SHAPES.move_to_end(key)
+            return found  # type: ignore[return-value]
+    shape = _read_shape(signature)
+    with _SHAPES_LOCK:
+        _SHAPES[key] = shape
+        while len(_SHAPES) > MAX_SHAPES:
+            _SHAPES.popitem(last=False)
+    return shape
+
+
+def clear_shapes() -> None:
+    """Forget every structure read (:func:`_shape`): the next signatures are read cold."""
+    with _SHAPES_LOCK:
+        _SHAPES.clear()
+
+
+def _read_shape(signature: Any) -> _Shape | None:
+    """The structure reading of :func:`_check_signature` for a same-document signature,
+    from its own subtree only; None at the first problem (the full reading names it)."""
+    problems: list[XmlProblem] = []
+    certs, _names = _key_info(signature, problems)
+    signed_infos = signature.findall("ds:SignedInfo", _NS)
+    if problems or not certs or len(signed_infos) != 1:
+        return None
+    signed_info = signed_infos[0]
+    c14n_methods = signed_info.findall("ds:CanonicalizationMethod", _NS)
+    c14n_algo = _algorithm_of(c14n_methods[0]) if len(c14n_methods) == 1 else ""
+    methods = signed_info.findall("ds:SignatureMethod", _NS)
+    kind_hash = _SIGNATURES.get(_algorithm_of(methods[0]) if len(methods) == 1 else "")
+    value_elements = signature.findall("ds:SignatureValue", _NS)
+    ref_elements = signed_info.findall("ds:Reference", _NS)
+    if (
+        c14n_algo not in _C14N
+        or kind_hash is None
+        or len(value_elements) != 1
+        or not ref_elements
+        or len(ref_elements) > MAX_REFERENCES
+    ):
+        return None
+    references: list[_ReferenceShape] = []
+    for element in ref_elements:
+        uri = _same_document(element.get("URI"), problems)
+        if uri is None:
+            return None
+        form = _reference_form(element, uri, problems)
+        if form is None:
+            return None
+        transforms, digest, value = form
+        references.append(
+            _ReferenceShape(
+                uri, signed_info.index(element), element.index(value), transforms, digest
+            )
+        )
+    key_kind, hash_name = kind_hash
+    return _Shape(
+        certificates=tuple(certs),
+        c14n=c14n_algo,
+        method=(key_kind, hash_name, f"{key_kind}-{hash_name}"),
+        signed_info=signature.index(signed_info),
+        value=signature.index(value_elements[0]),
+        references=tuple(references),
+        digest_algorithms=tuple(r.digest for r in references),
+    )
+
+
+def _check_shaped(
+    root: Any,
+    signature: Any,
+    ids: dict[str, list[Any]],
+    invoice: Any | None,
+    qualifying: Mapping[str, Sequence[Any]] | None,
+    shape: _Shape,
+) -> XmlSignatureCheck:
+    """:func:`_check_signature` for a signature whose structure is read (``shape``): only
+    the per-document part is done here, in the same order, with the same causes: each
+    reference resolved and placed in this document, its DigestValue read, its digest, the
+    SignatureValue, the claimed signing time, the role by place."""
+    problems: list[XmlProblem] = []
+    role = _role(signature)
+    base: dict[str, Any] = {
+        "signature_id": signature.get("Id"),
+        "signer_cert": shape.certificates[0],
+        "certificates": shape.certificates,
+        "claimed_signing_time": _claimed_time(signature),
+        "role": role,
+        "expected_cover": _EXPECTED_COVER.get(role or "") if invoice is not None else None,
+    }
+    signed_info = signature[shape.signed_info]
+    refs: list[_Reference] = []
+    for one in shape.references:
+        element = signed_info[one.index]
+        target = _resolve(element, one.uri, signature, root, ids, invoice, problems)
+        if target is None:
+            continue
+        expected = _b64(element[one.value].text, "DigestValue", problems)
+        if expected is None:
+            continue
+        refs.append(_Reference(one.uri, target, list(one.transforms), one.digest, expected))
+    return _conclude(
+        signature,
+        problems,
+        base,
+        refs,
+        shape.digest_algorithms,
+        shape.method,
+        signed_info,
+        shape.c14n,
+        signature[shape.value],
+        qualifying,
     )
 
 
