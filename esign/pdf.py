@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
@@ -181,18 +181,74 @@ def _fontpkg_static(family: str) -> str:
     return str(out)
 
 
+_DIGITS = "0123456789"
+"""Every digit's glyph goes into every stamp's font subset (see :func:`_glyph_factory`)."""
+_TABULAR_SUFFIX = ".hoso-tnum"
+
+
 def _glyph_factory(font: str, size: int) -> Any:
     """pyHanko's GlyphAccumulatorFactory, reading the font into memory (pyHanko's own
-    factory leaves its file handle open)."""
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+    factory leaves its file handle open), for a stamp that looks the same at every time.
 
-    data = Path(font).read_bytes()
+    The stamp's time changes from one signature to the next, and with pyHanko's glyph
+    accumulator alone so did everything around it: the font subset held only the digits
+    the time used (so its glyph widths, program and ToUnicode map, and their lengths,
+    changed), its six-letter tag was random, and with proportional digits and kerning
+    the drawing's length and layout changed too. So the verifier's fast path saw a
+    document of another shape for every time (issue 18). Here:
+
+    - the digits are tabular (:func:`_stamp_font_data`), so a time's drawing has the
+      same layout and length whatever its digits;
+    - every digit's glyph is in the subset, so the subset (and its widths and ToUnicode
+      map) depends only on the stamp's other text (the signer's name, organisation);
+    - the subset's tag is derived from the font and the glyphs it holds, and the font
+      program keeps the font's own ``head`` date (fontTools would write the signing
+      time there).
+    """
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.font.opentype import (
+        CIDFontType0,
+        GlyphAccumulator,
+        GlyphAccumulatorFactory,
+    )
+
+    stat = Path(font).stat()
+    data = _stamp_font_data(os.fspath(font), stat.st_size, stat.st_mtime_ns)
+    font_id = hashlib.sha256(data).digest()
+
+    class _StampGlyphs(GlyphAccumulator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tt.recalcTimestamp = False  # keep the font's date, not the signing time
+
+        def prepare_write(self) -> None:
+            if not self._write_prepared and not self._subset_created:
+                self.shape(_DIGITS, with_actual_text=False)  # every digit, every time
+                self._fixed_tag()
+            super().prepare_write()  # type: ignore[no-untyped-call]
+
+        def _fixed_tag(self) -> None:
+            """The subset's tag (``ABCDEF+``) from the font and the glyphs it keeps: the
+            same subset always gets the same tag, another subset (almost surely) another."""
+            glyphs = ",".join(str(gid) for gid in sorted(self._glyphs)).encode()
+            digest = hashlib.sha256(font_id + glyphs).digest()
+            tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+            cidfont = self.cidfont_obj
+            base = cidfont.name.split("+", 1)[-1]
+            name = f"{tag}+{base}"
+            self.subset_prefix = cidfont.subset_prefix = tag
+            cidfont.name = name
+            cidfont[generic.NameObject("/BaseFont")] = generic.NameObject("/" + name)
+            descriptor = cidfont._font_descriptor
+            descriptor[generic.NameObject("/FontName")] = generic.NameObject("/" + name)
+            if isinstance(cidfont, CIDFontType0):
+                cidfont.cff[0].rawDict["FullName"] = f"{tag}+{name}"  # as pyHanko names it
 
     class _InMemory(GlyphAccumulatorFactory):
         def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
             if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
                 obj_stream = writer.prepare_object_stream()
-            return GlyphAccumulator(
+            return _StampGlyphs(
                 writer=writer,
                 font_handle=io.BytesIO(data),
                 font_size=self.font_size,
@@ -204,6 +260,76 @@ def _glyph_factory(font: str, size: int) -> Any:
             )
 
     return _InMemory(font, font_size=size)
+
+
+@lru_cache(maxsize=8)
+def _stamp_font_data(font: str, size: int, mtime_ns: int) -> bytes:
+    """The font's bytes with tabular digits (see :func:`_tabular_digits`); the font as it
+    is when that cannot be done. Cached per file version (``size``, ``mtime_ns``)."""
+    data = Path(font).read_bytes()
+    try:
+        return _tabular_digits(data)
+    except Exception:  # noqa: BLE001 - a font fontTools cannot rewrite is used as it is
+        return data
+
+
+def _tabular_digits(data: bytes) -> bytes:
+    """A TrueType font whose digits 0-9 all have the same advance (the widest digit's),
+    each drawn centred in it, and are kerned with nothing: like the ``tnum`` feature,
+    which not every font has (Be Vietnam Pro has not).
+
+    Each digit gets a new glyph that draws the original (a composite glyph with one
+    offset component) with the common advance, and the Unicode cmaps map the digit to
+    it; no kerning pair or substitution names the new glyphs. The glyphs of the other
+    characters are untouched. Fonts with CFF outlines or variations are returned as they
+    are.
+    """
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont
+
+    with TTFont(io.BytesIO(data), recalcTimestamp=False) as tt:
+        if "glyf" not in tt or "fvar" in tt:
+            return data
+        cmap = tt.getBestCmap()
+        if cmap is None or any(ord(d) not in cmap for d in _DIGITS):
+            return data
+        tt.ensureDecompiled()
+        for tag in ("hdmx", "LTSH", "VDMX", "DSIG"):  # per-glyph device data, a signature
+            if tag in tt:
+                del tt[tag]
+        glyf, hmtx = tt["glyf"], tt["hmtx"]
+        originals = [cmap[ord(d)] for d in _DIGITS]
+        advance = max(hmtx[name][0] for name in originals)
+        order = list(tt.getGlyphOrder())
+        taken = set(order)
+        made: dict[str, str] = {}
+        for name in originals:
+            if name in made:
+                continue
+            new = name + _TABULAR_SUFFIX
+            while new in taken:
+                new += "_"
+            taken.add(new)
+            made[name] = new
+        tt.setGlyphOrder(order + list(made.values()))
+        for name, new in made.items():
+            pen = TTGlyphPen(glyf)
+            pen.addComponent(name, (1, 0, 0, 1, (advance - hmtx[name][0]) // 2, 0))
+            glyph = pen.glyph()
+            glyf[new] = glyph
+            glyph.recalcBounds(glyf)
+            hmtx[new] = (advance, getattr(glyph, "xMin", 0))
+            if "vmtx" in tt:
+                tt["vmtx"][new] = tt["vmtx"][name]
+        for table in tt["cmap"].tables:
+            if table.isUnicode():
+                for d in _DIGITS:
+                    was = table.cmap.get(ord(d))
+                    if was in made:
+                        table.cmap[ord(d)] = made[was]
+        out = io.BytesIO()
+        tt.save(out)
+    return out.getvalue()
 
 
 def _stamp_style(font: str) -> TextStampStyle:
