@@ -937,10 +937,11 @@ def _structure(
     revision (the page content, fonts, images: what differs from one document to the
     next; no reader looks at those bytes but to draw the pages), except the XMP metadata
     the difference analysis parses, (b) each signature's ``/Contents`` and ``/M`` values,
-    (c) what each later revision writes anew every time: its ``/ID`` and the dates of the
-    document information it writes. Their positions are part of the structure, every other
-    byte is (as two digests, the signed revision's and the later revisions'), and a
-    structure is taken only when :func:`_judge_structure` accepts it (once per structure).
+    (c) what the first signed revision and each later one write anew every time: the
+    ``/ID`` and the dates of the document information each writes. Their positions are
+    part of the structure, every other byte is (as two digests, the signed revision's and
+    the later revisions'), and a structure is taken only when :func:`_judge_structure`
+    accepts it (once per structure).
     What a signature signs is still hashed for each document, the parts left out included.
     """
     from pyhanko.pdf_utils import generic
@@ -1023,15 +1024,17 @@ def _structure(
         if ends < 0 or (r < total - 1 and ends > starts[r + 1]):
             raise _NotEligible("a cross-reference table without its trailer")
         trailers.append((trailer, ends))
-        if r <= r1:
+        if r < r1:
             continue
-        # what a later revision writes anew each time: the file identifier's second part
-        # and the document information's dates (read by no check: see _judge_structure)
+        # what the first signed revision and every later one write anew each time: the
+        # file identifier and the document information's dates (read by no check: see
+        # _judge_structure; the first signature's hash covers those of its revision)
+        spans = skeleton_spans if r == r1 else tail_spans
         found_id = list(_TRAILER_ID.finditer(data, trailer, ends))
         if len(found_id) > 1:
             raise _NotEligible("several /ID")
         for m in found_id:
-            tail_spans.extend((m.span(1), m.span(2)))
+            spans.extend((m.span(1), m.span(2)))
         info = reader.trailer.raw_get("/Info", revision=r) if "/Info" in reader.trailer else None
         defined = xrefs.get_xref_data(r).standard_xrefs
         if isinstance(info, generic.IndirectObject) and info.idnum in defined:
@@ -1040,8 +1043,9 @@ def _structure(
                 end_obj = data.find(b"endobj", offset, starts[r])
                 if end_obj < 0:
                     raise _NotEligible("unterminated object")
-                infos.append((info.idnum, generation, offset))
-                tail_spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
+                spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
+                if r > r1:
+                    infos.append((info.idnum, generation, offset))
     skeleton = _digest(data, 0, e1, skeleton_spans)
     tail = _digest(data, e1, len(data), tail_spans)
     key = (total, tuple(revisions), e1, len(data), skeleton, tail)

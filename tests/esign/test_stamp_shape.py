@@ -244,13 +244,6 @@ def test_demo_style_dossiers_of_two_citizens_pass_as_full_validation_says(
     assert "Ngày ký: 28/05/2026 22:10:05 (GMT+7)" in _text(paths[2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify/fastpath.py keeps the signed revision's own trailer /ID (random) and "
-    "document-information /ModDate in a PDF's structure (it leaves out only later "
-    "revisions'), so two dossiers whose first signatures were made apart never share a "
-    "template (issue 18)",
-)
 def test_a_citizens_second_dossier_is_answered_from_the_template_of_the_first(
     dossiers: list[bytes], both_trust: TrustProfile, tmp_path: Path
 ) -> None:
