@@ -43,22 +43,36 @@ def _local(el: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _child(el: Any | None, *path: str) -> Any | None:
-    """The only child along ``path`` (direct children, by local name); None otherwise."""
-    for name in path:
-        if el is None:
+class _Children:
+    """The children of the elements an invoice's facts are read from, by local name (any
+    namespace), each element's listed once: the same few (TTChung, NDHDon, NBan...) are
+    asked for several facts."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, dict[str, list[Any]]] = {}
+
+    def child(self, el: Any | None, *path: str) -> Any | None:
+        """The only child along ``path`` (direct children, by local name); None otherwise."""
+        for name in path:
+            if el is None:
+                return None
+            children = self._seen.get(el)
+            if children is None:
+                children = self._seen[el] = {}
+                for child in el:
+                    tag = child.tag
+                    if isinstance(tag, str):  # an element (not a comment or PI)
+                        children.setdefault(tag.rsplit("}", 1)[-1], []).append(child)
+            found = children.get(name, ())
+            el = found[0] if len(found) == 1 else None
+        return el
+
+    def text(self, el: Any | None, *path: str) -> str | None:
+        node = self.child(el, *path)
+        if node is None or node.text is None:
             return None
-        found = list(el.iterchildren("{*}" + name))  # that local name, any namespace
-        el = found[0] if len(found) == 1 else None
-    return el
-
-
-def _text(el: Any | None, *path: str) -> str | None:
-    node = _child(el, *path)
-    if node is None or node.text is None:
-        return None
-    text = " ".join(str(node.text).split())
-    return text or None
+        text = " ".join(str(node.text).split())
+        return text or None
 
 
 def _covered(check: XmlSignatureCheck, name: str) -> Any | None:
@@ -107,8 +121,10 @@ def invoice_facts(inspection: XmlInspection) -> dict[str, Any] | None:
     seller_check = next((c for c in sellers if _covered(c, "DLHDon") is not None), None)
     if seller_check is None and sellers:
         seller_check = sellers[0]
-    general = _child(dlhdon, "TTChung")
-    content = _child(dlhdon, "NDHDon")
+    children = _Children()
+    _text = children.text
+    general = children.child(dlhdon, "TTChung")
+    content = children.child(dlhdon, "NDHDon")
     seller_mst = _text(content, "NBan", "MST")
     cert_mst = _certificate_mst(seller_check) if seller_check is not None else None
     matches: bool | None = None
