@@ -1072,18 +1072,35 @@ def _key_info(
     return certs, names
 
 
-def _claimed_time(signature: Any) -> datetime | None:
-    for obj in signature.findall("ds:Object", _NS):
-        for el in obj.iter("{*}SigningTime"):  # that local name, in any namespace or none
-            if el.text:
-                text = el.text.strip().replace("Z", "+00:00")
-                try:
-                    when = datetime.fromisoformat(text)
-                except ValueError:
-                    return None
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=_VN)  # local time, written without an offset
-                return when.astimezone(UTC)
+def _signing_times(signature: Any) -> list[Any]:
+    """Every SigningTime (that local name, in any namespace or none) in the signature's own
+    Objects, in document order: the first with a text is the claimed time."""
+    return [el for obj in signature.findall("ds:Object", _NS) for el in obj.iter("{*}SigningTime")]
+
+
+def _claimed_time(signature: Any, places: Sequence[Sequence[int]] | None = None) -> datetime | None:
+    """The time the first SigningTime with a text says (:func:`_signing_times`); with
+    ``places``, those elements found by their places under the signature (a structure
+    read once: :class:`_Shape`)."""
+    if places is None:
+        found = _signing_times(signature)
+    else:
+        found = []
+        for place in places:
+            el = signature
+            for index in place:
+                el = el[index]
+            found.append(el)
+    for el in found:
+        if el.text:
+            text = el.text.strip().replace("Z", "+00:00")
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=_VN)  # local time, written without an offset
+            return when.astimezone(UTC)
     return None
 
 
@@ -1329,6 +1346,9 @@ class _Shape:
     value: int
     references: tuple[_ReferenceShape, ...]
     digest_algorithms: tuple[str, ...]
+    signing_times: tuple[tuple[int, ...], ...] = ()
+    """Where each SigningTime of its Objects is (child indices from the signature), in the
+    order :func:`_claimed_time` reads them."""
 
 
 MAX_SHAPES = 512
@@ -1429,6 +1449,9 @@ def _read_shape(signature: Any) -> _Shape | None:
         value=signature.index(value_elements[0]),
         references=tuple(references),
         digest_algorithms=tuple(r.digest for r in references),
+        signing_times=tuple(
+            tuple(_child_path(signature, el) or ()) for el in _signing_times(signature)
+        ),
     )
 
 
@@ -1450,7 +1473,7 @@ def _check_shaped(
         "signature_id": signature.get("Id"),
         "signer_cert": shape.certificates[0],
         "certificates": shape.certificates,
-        "claimed_signing_time": _claimed_time(signature),
+        "claimed_signing_time": _claimed_time(signature, shape.signing_times),
         "role": role,
         "expected_cover": _EXPECTED_COVER.get(role or "") if invoice is not None else None,
     }

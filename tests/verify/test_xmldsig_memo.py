@@ -280,7 +280,10 @@ def test_a_structural_difference_never_shares_the_memoised_reading(
         shared = xmldsig._shape(genuine_sig)
         assert shared is not None
         monkeypatch.setattr(xmldsig, "_shape", lambda signature: shared)
-        misled = _views(variant)
+        try:
+            misled: Any = _views(variant)
+        except IndexError:  # the genuine structure's places are not even there
+            misled = "IndexError"
         monkeypatch.undo()
         assert misled != cold_views, what
 
