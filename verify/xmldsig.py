@@ -50,6 +50,7 @@ import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -403,9 +404,15 @@ def _canonical(
         if b'xmlns=""' not in direct:
             return direct
     removal_path = _child_path(element, remove) if remove is not None else None
-    serialised = etree.tostring(element, with_tail=False)  # the text after it is not its own
-    # re-parse the subtree from its own serialisation (see the module docstring)
-    copy = etree.fromstring(serialised, parser=_parser())
+    # a copy of the subtree as a document of its own; lxml's copy declares the namespaces
+    # its subtree uses, which are those in scope when its apex uses every one in scope (a
+    # SignedInfo); else the subtree is re-parsed from its own serialisation, which carries
+    # every one in scope (see the module docstring)
+    copy = deepcopy(element)
+    if copy.nsmap != element.nsmap:
+        serialised = etree.tostring(element, with_tail=False)  # the text after is not its own
+        copy = etree.fromstring(serialised, parser=_parser())
+    copy.tail = None
     if not exclusive:
         # xml:* attributes of the ancestors are rendered on the apex (C14N 1.0 2.4; 1.1)
         for ancestor in element.iterancestors():
