@@ -30,12 +30,19 @@ computed here (a node-set canonicalised with the timestamp's own method).
 **Hostile input.** No DTD (anywhere in the file), no entities, no network, no XInclude, no
 external references; size, depth, element, signature and reference counts are bounded.
 
-Canonicalisation note: serialising a subtree with lxml and canonicalising it in place can
-add a spurious ``xmlns=""`` that breaks genuine signatures; every node-set here is
-re-parsed from its own serialisation (which carries the in-scope namespace declarations)
-before it is canonicalised; inherited ``xml:*`` attributes are added as C14N requires. A
-subtree that involves no namespace and inherits no ``xml:*`` attribute (an e-invoice's
-``DLHDon``) gives the same bytes canonicalised where it is, and is.
+Canonicalisation note: canonicalising a subtree with lxml in place can add a spurious
+``xmlns=""`` that breaks genuine signatures; a node-set here is canonicalised as a
+document of its own: a copy that declares every namespace in scope (lxml's deep copy when
+its apex uses them all, as a SignedInfo does, else a re-parse of its serialisation, which
+carries them), with inherited ``xml:*`` attributes added as C14N requires. An element in no
+namespace that inherits no ``xml:*`` attribute (an e-invoice's ``DLHDon``) is canonicalised
+where it is when that gives no ``xmlns=""`` (then the bytes are the copy's).
+
+**Structures read once.** What a Signature's own subtree says (KeyInfo's certificates,
+the SignedInfo methods, each Reference's URI, transforms and digest method, where its
+SigningTime is) is read once per structure and remembered (:func:`_shape`, keyed by the
+subtree without its DigestValue, SignatureValue and SigningTime texts); everything that
+depends on the document is done for each one.
 """
 
 from __future__ import annotations
