@@ -65,7 +65,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from asn1crypto import crl, ocsp, x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -1605,6 +1605,6 @@ def _find_signer(
                 )
                 key.verify(der, signed, ec.ECDSA(algo))
                 return cert, True
-        except (InvalidSignature, ValueError, TypeError):
-            continue
+        except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+            continue  # a key cryptography cannot use (an unknown curve) verifies nothing
     return first, False

@@ -372,3 +372,37 @@ def test_depth_is_bounded(verifier: Verifier) -> None:
     report = verifier.verify(deep)
     assert report.indication is Indication.TOTAL_FAILED
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
+
+
+def _spki_algorithm_changed(der: bytes) -> bytes:
+    """The certificate with the last byte of its public key's algorithm OID changed: a key
+    type no library knows."""
+    for oid in (
+        bytes.fromhex("06092a864886f70d010101"),  # rsaEncryption
+        bytes.fromhex("06072a8648ce3d0201"),  # id-ecPublicKey
+    ):
+        at = der.find(oid)
+        if at >= 0:
+            end = at + len(oid) - 1
+            return der[:end] + b"\x7f" + der[end + 1 :]
+    raise AssertionError("no known key algorithm in the certificate")
+
+
+def test_a_keyinfo_key_of_an_unknown_type_fails_the_signature_not_the_format(
+    verifier: Verifier, signed: bytes
+) -> None:
+    """A KeyInfo certificate whose key algorithm no library knows verifies nothing: the
+    invoice is read as XML and fails as a signature whose value no key verifies
+    (SIG_CRYPTO_FAILURE, as EU DSS says), with the reason; it was a FORMAT_FAILURE of an
+    unknown format."""
+    import base64
+
+    root = _tree(signed)
+    cert = _seller_sig(root).find(f".//{{{DS}}}X509Certificate")
+    der = base64.b64decode("".join(cert.text.split()))
+    cert.text = base64.b64encode(_spki_algorithm_changed(der)).decode()
+    report = verifier.verify(_bytes(root))
+    assert report.format == "xml", report.message_en
+    assert not report.passed
+    assert report.sub_indication is not SubIndication.FORMAT_FAILURE, report.message_en
+    _failed(report, SubIndication.SIG_CRYPTO_FAILURE, "signature value")
