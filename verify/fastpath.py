@@ -782,8 +782,8 @@ async def _window(
 class _SigDict:
     """One filled signature field and its signature dictionary, read from the bytes."""
 
-    ref: Any
-    """The signature dictionary's reference (pyHanko's)."""
+    ref: tuple[int, int]
+    """The signature dictionary's object number and generation."""
     offset: int
     """Where the dictionary's ``n g obj`` starts."""
     a: int
@@ -803,24 +803,86 @@ class _SigDict:
         return self.b + self.c
 
 
-def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.reader import PdfFileReader
+@dataclass(frozen=True)
+class _Field:
+    """A filled signature field, as the fast path reads it."""
 
+    name: str
+    keys: tuple[str, ...]
+    """The field dictionary's keys, sorted."""
+    ref: tuple[int, int]
+    """Its ``/V``: the signature dictionary's object number and generation."""
+    where: int
+    """The file offset the cross-reference table gives for that dictionary."""
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """What the fast path needs of a PDF's objects to take it: the catalog's keys, the
+    filled signature fields, and whether any signature field is locked or seeded."""
+
+    catalog: frozenset[str]
+    fields: tuple[_Field, ...]
+    locked: bool
+
+
+def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     if not data.startswith(b"%PDF-"):
         raise _NotEligible("not a PDF from its first byte")
+    reader = None
+    outline = _outline_from_bytes(data)
+    if outline is None:
+        reader = _pdf_reader(data)
+        outline = _outline_from_reader(reader)
+    if "/Perms" in outline.catalog:
+        raise _NotEligible("DocMDP / usage rights")
+    if not outline.fields:
+        raise _NotEligible("no signature")
+    sigs = sorted((_sig_dict(data, field) for field in outline.fields), key=lambda s: s.end)
+    first = sigs[0]
+    view = memoryview(data)
+    if len(sigs) == 1 and first.end == len(data):
+        # one signature over the whole file
+        if outline.locked or b"/Reference" in bytes(first.context[1]):
+            raise _NotEligible("field locks, seed values or DocMDP/FieldMDP references")
+        if "/DSS" in outline.catalog:
+            raise _NotEligible("validation data in the signed revision")
+        info = cms.ContentInfo.load(first.der)
+        signed = (view[0 : first.a], view[first.b : first.end])
+        one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
+        return _Parsed(("pdf",), (one,))
+    if reader is None:
+        reader = _pdf_reader(data)
+    structure = _structure(verifier, reader, data, sigs)
+    signatures = []
+    for sig in sigs:
+        info = cms.ContentInfo.load(sig.der)
+        signed = (view[0 : sig.a], view[sig.b : sig.end])
+        one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
+        signatures.append(one)
+    return _Parsed(("pdf", structure), tuple(signatures))
+
+
+def _pdf_reader(data: bytes) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     if reader.encrypted:
         raise _NotEligible("encrypted")
+    return reader
+
+
+def _outline_from_reader(reader: Any) -> _Outline:
+    """The outline as pyHanko's reader reads it."""
+    from pyhanko.pdf_utils import generic
+
     root = reader.root
-    if "/Perms" in root:
-        raise _NotEligible("DocMDP / usage rights")
     fields = root["/AcroForm"].raw_get("/Fields")
     if isinstance(fields, generic.IndirectObject):
         fields = fields.get_object()  # type: ignore[no-untyped-call]
     if not isinstance(fields, generic.ArrayObject):
         raise _NotEligible("no field list")
-    filled: list[tuple[str, generic.DictionaryObject, generic.IndirectObject]] = []
+    filled: list[_Field] = []
     locked = False
     for ref in fields:
         if not isinstance(ref, generic.IndirectObject):
@@ -840,43 +902,176 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
             continue
         if not isinstance(value, generic.IndirectObject):
             raise _NotEligible("a direct signature value")
-        filled.append((str(field["/T"]), field, value))
-    if not filled:
-        raise _NotEligible("no signature")
-    sigs = sorted((_sig_dict(reader, data, *one) for one in filled), key=lambda s: s.end)
-    first = sigs[0]
-    view = memoryview(data)
-    if len(sigs) == 1 and first.end == len(data):
-        # one signature over the whole file
-        if locked or b"/Reference" in bytes(first.context[1]):
-            raise _NotEligible("field locks, seed values or DocMDP/FieldMDP references")
-        if "/DSS" in root:
-            raise _NotEligible("validation data in the signed revision")
-        info = cms.ContentInfo.load(first.der)
-        signed = (view[0 : first.a], view[first.b : first.end])
-        one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
-        return _Parsed(("pdf",), (one,))
-    structure = _structure(verifier, reader, data, sigs)
-    signatures = []
-    for sig in sigs:
-        info = cms.ContentInfo.load(sig.der)
-        signed = (view[0 : sig.a], view[sig.b : sig.end])
-        one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
-        signatures.append(one)
-    return _Parsed(("pdf", structure), tuple(signatures))
+        where = reader.xrefs[value.reference]
+        if not isinstance(where, int):
+            raise _NotEligible("signature dictionary in an object stream")
+        keys = tuple(sorted(str(k) for k in field))
+        filled.append(_Field(str(field["/T"]), keys, (value.idnum, value.generation), where))
+    return _Outline(frozenset(str(k) for k in root), tuple(filled), locked)
 
 
-def _sig_dict(reader: Any, data: bytes, name: str, field: Any, value: Any) -> _SigDict:
+_PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
+_TAIL = re.compile(rb"[\r\n]startxref(?:\r\n|\r|\n)(\d+)(?:\r\n|\r|\n)%%EOF(?:\r\n|\r|\n)?\Z")
+_PLAIN_NAME = re.compile(rb"\(([\x20-\x27\x2a-\x5b\x5d-\x7e]*)\)")
+_MAX_SECTIONS = 64
+
+
+def _outline_from_bytes(data: bytes) -> _Outline | None:
+    """The outline read straight from the bytes, for the plainest files only: every
+    cross-reference section a plain table (canonical 20-byte entries, nothing freed but
+    object 0, generation 0 throughout) with a trailer and no ``/Encrypt`` or
+    ``/XRefStm``, the file ending at its ``startxref`` and ``%%EOF``, and the catalog, the
+    AcroForm, its field list and the fields plain objects at the offsets the tables give,
+    read by :class:`_Lexer`. None for anything else: pyHanko's reader reads it then.
+
+    On every file it accepts it gives what :func:`_outline_from_reader` gives (a
+    differential property test holds the two together); it skips pyHanko's object
+    parser, which is most of the time of the fast path's answer for a document signed
+    once."""
+    if not _PDF_HEADER.match(data):
+        return None
+    tail = _TAIL.search(data, max(0, len(data) - 64))
+    if tail is None:
+        return None
+    offsets: dict[int, int] = {}
+    trailers: list[dict[bytes, Any]] = []
+    seen: set[int] = set()
+    start: int | None = int(tail[1])
+    try:
+        while start is not None:
+            if start in seen or len(seen) >= _MAX_SECTIONS or start >= len(data):
+                return None
+            seen.add(start)
+            section, trailer = _plain_table(data, start)
+            if section is None or trailer is None:
+                return None
+            for number, offset in section.items():
+                offsets.setdefault(number, offset)  # the newest section's entry wins
+            trailers.append(trailer)
+            prev = trailer.get(b"/Prev")
+            if prev is None:
+                start = None
+            elif prev[0] == "i" and prev[1].isdigit():
+                start = int(prev[1])
+            else:
+                return None
+
+        def get(key: bytes) -> Any:
+            for trailer in trailers:  # newest first, as pyHanko inherits trailer keys
+                if key in trailer:
+                    return trailer[key]
+            return None
+
+        def resolve(value: Any) -> Any:
+            if value[0] != "r":
+                return value
+            if value[2] != 0 or value[1] not in offsets:
+                raise _NotEligible("a reference to another generation or to nothing")
+            found = _lex_object(data, offsets[value[1]], None)
+            if found is None or found[0] != "obj":
+                raise _NotEligible("not a plain object")
+            head = _OBJ_HEAD.match(data, offsets[value[1]])
+            if head is None or (int(head[1]), int(head[2])) != (value[1], 0):
+                raise _NotEligible("not the object the table names")
+            return found[1]
+
+        if get(b"/Encrypt") is not None or any(b"/XRefStm" in t for t in trailers):
+            return None
+        root_ref = get(b"/Root")
+        if root_ref is None or root_ref[0] != "r":
+            return None
+        catalog = resolve(root_ref)
+        if catalog[0] != "d":
+            return None
+        root = dict(catalog[1])
+        acroform = resolve(root[b"/AcroForm"]) if b"/AcroForm" in root else None
+        if acroform is None or acroform[0] != "d":
+            return None
+        listed = dict(acroform[1]).get(b"/Fields")
+        if listed is None:
+            return None
+        listed = resolve(listed)
+        if listed[0] != "a":
+            return None
+        filled: list[_Field] = []
+        locked = False
+        for ref in listed[1]:
+            if ref[0] != "r":
+                return None
+            field = resolve(ref)
+            if field[0] != "d":
+                return None
+            entries = dict(field[1])
+            if b"/Kids" in entries or b"/Parent" in entries or b"/T" not in entries:
+                return None
+            ft = entries.get(b"/FT")
+            if ft is None or ft[0] != "n":
+                return None
+            if ft[1] != b"/Sig":
+                continue
+            locked = locked or b"/Lock" in entries or b"/SV" in entries
+            value = entries.get(b"/V")
+            if value is None or value == ("k", b"null"):
+                continue
+            if value[0] != "r" or value[2] != 0 or value[1] not in offsets:
+                return None
+            name = entries[b"/T"]
+            plain = _PLAIN_NAME.fullmatch(name[1]) if name[0] == "s" else None
+            if plain is None:
+                return None
+            keys = tuple(sorted(k.decode("ascii") for k in entries))
+            filled.append(_Field(plain[1].decode("ascii"), keys, (value[1], 0), offsets[value[1]]))
+    except (_NotEligible, UnicodeDecodeError):
+        return None
+    return _Outline(frozenset(k.decode("ascii") for k in root), tuple(filled), locked)
+
+
+def _plain_table(data: bytes, start: int) -> tuple[dict[int, int] | None, dict[bytes, Any] | None]:
+    """A plain cross-reference table at ``start`` (object number -> offset, generation 0
+    only) and its trailer; (None, None) for anything else."""
+    head = _XREF_HEAD.match(data, start)
+    if head is None:
+        return None, None
+    at = head.end()
+    listed: dict[int, int] = {}
+    while (sub := _XREF_SUBSECTION.match(data, at)) is not None:
+        first, count = int(sub[1]), int(sub[2])
+        at = sub.end()
+        if count > len(data) // 20:
+            return None, None
+        for number in range(first, first + count):
+            entry = _XREF_ENTRY.match(data, at)
+            if entry is None:
+                return None, None
+            at = entry.end()
+            if entry[3] == b"n":
+                if number in listed or number == 0 or entry[2] != b"00000":
+                    return None, None
+                listed[number] = int(entry[1])
+            elif number != 0 or entry[2] != b"65535":
+                return None, None
+    trailer = _TRAILER_HEAD.match(data, at)
+    if trailer is None:
+        return None, None
+    value = _Lexer(data, trailer.end(), len(data)).value()
+    if value[0] != "d":
+        return None, None
+    entries = dict(value[1])
+    size = entries.get(b"/Size")
+    if size is None or size[0] != "i" or not size[1].isdigit():  # pyHanko needs it
+        return None, None
+    return listed, entries
+
+
+def _sig_dict(data: bytes, field: _Field) -> _SigDict:
     """A filled signature field's dictionary, read as bytes: stored at a file offset,
     ``/ByteRange [0 a b c]`` around its own ``/Contents`` hex string (no whitespace), at
     most one plain ``/M`` date, not a document timestamp."""
     from pyhanko.pdf_utils import generic
 
-    where = reader.xrefs[value.reference]
-    if not isinstance(where, int):
-        raise _NotEligible("signature dictionary in an object stream")
+    where = field.where
     header = _OBJ_HEADER.match(data, where)
-    if header is None or (int(header[1]), int(header[2])) != (value.idnum, value.generation):
+    if header is None or (int(header[1]), int(header[2])) != field.ref:
         raise _NotEligible("xref does not point at the signature dictionary")
     end = data.find(b"endobj", header.end())
     if end < 0:
@@ -926,14 +1121,9 @@ def _sig_dict(reader: Any, data: bytes, name: str, field: Any, value: Any) -> _S
         raise _NotEligible("an /M that is not a plain date")
     # plain str and int only: pyHanko's own objects point back to their reader, and a key
     # travels between processes (see :data:`Shared`)
-    ft = field.get("/FT")
-    field_shape = (
-        None if name is None else str(name),
-        None if ft is None else str(ft),
-        tuple(sorted(str(k) for k in field)),
-    )
+    field_shape = (field.name, "/Sig", field.keys)
     return _SigDict(
-        value.reference, where, a, b, c, m_span, claimed, der, ("pdf", shape_text, field_shape)
+        field.ref, where, a, b, c, m_span, claimed, der, ("pdf", shape_text, field_shape)
     )
 
 
@@ -1007,7 +1197,7 @@ def _structure(
         if r > r1 and xrefs.refs_freed_in_revision(r):
             raise _NotEligible("a later revision frees objects")
     for k, (sig, r) in enumerate(zip(sigs, revisions, strict=True)):
-        if xrefs.get_last_change(sig.ref) > r:
+        if xrefs.get_last_change(generic.Reference(*sig.ref)) > r:
             raise _NotEligible("a signature dictionary redefined after it was signed")
         if k and not (sigs[k - 1].end <= sig.offset and sigs[k - 1].end <= sig.a):
             raise _NotEligible("a signature dictionary before the revision it signs")
@@ -1588,7 +1778,14 @@ def _appearances(
     for ref in reader.root["/AcroForm"]["/Fields"]:
         field = ref.get_object()
         value = field.raw_get("/V") if "/V" in field else None
-        if not isinstance(value, generic.IndirectObject) or value.reference not in values:
+        if (
+            not isinstance(value, generic.IndirectObject)
+            or (
+                value.idnum,
+                value.generation,
+            )
+            not in values
+        ):
             continue
         if "/AP" not in field:
             continue
@@ -1673,6 +1870,19 @@ def _lex_object(data: bytes, offset: int, ref: Any) -> tuple[Any, ...] | None:
 
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
+_TOKEN = re.compile(
+    rb"[\x00\t\n\x0c\r ]*(<<|>>|\[|\]|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*|\((?:[^()\\]|\\.)*\)"
+    rb"|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>|[^\x00\t\n\x0c\r ()<>\[\]{}/%]+)",
+    re.S,
+)
+"""One token after any whitespace, as :meth:`_Lexer.token` reads it, in one step."""
+_PYHANKO_REF = re.compile(rb"(\d+)\s+(\d+)\s+(R)[^a-zA-Z]")
+"""pyHanko's ``generic.INDIRECT_PATTERN``, which it matches on the 20 bytes from a digit."""
+_PLAIN_ESCAPES = re.compile(
+    rb"\((?:[^\\]|\\[()/ %<>\[\]#_&$\\nrtbf\r\n]|\\[0-7]{3}|\\[0-7]{1,2}(?![0-9]))*\)", re.S
+)
+"""A literal string whose every escape pyHanko reads (an octal escape followed by a digit
+8 or 9, or an unknown escape, fails its reader)."""
 _INTEGER = re.compile(rb"[+-]?\d+\Z")
 _REAL = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)\Z")
 
@@ -1695,6 +1905,18 @@ class _Lexer:
         self.at = at
 
     def token(self) -> bytes:
+        found = _TOKEN.match(self.data, self.at, self.end)
+        if found is not None:
+            token = found[1]
+            if token[:1] == b"/" and b"#" in token:
+                raise _NotEligible("a name with #")
+            self.at = found.end()
+            return token
+        return self._token()
+
+    def _token(self) -> bytes:
+        """:meth:`token` for what :data:`_TOKEN` does not match (nested parentheses in a
+        string) and the errors."""
         self._skip()
         data, at = self.data, self.at
         if at >= self.end:
@@ -1774,20 +1996,27 @@ class _Lexer:
         if token.startswith(b"/"):
             return ("n", token)
         if token.startswith(b"("):
+            if not _PLAIN_ESCAPES.fullmatch(token):
+                raise _NotEligible("a string escape pyHanko may read otherwise")
             return ("s", token)
         if token.startswith(b"<"):
             return ("h", token)
         if _INTEGER.match(token):
-            saved = self.at
-            try:
-                generation = self.token()
-                keyword = self.token()
-            except _NotEligible:
-                generation = keyword = b""
-            if _INTEGER.match(generation) and keyword == b"R":
-                return ("r", int(token), int(generation))
-            self.at = saved
-            return ("i", token)
+            # a reference exactly when pyHanko reads one: a number starting with a digit
+            # whose next 20 bytes match its INDIRECT_PATTERN
+            start = self.at - len(token)
+            ref = (
+                _PYHANKO_REF.match(self.data, start, start + 20)
+                if token[0] in b"0123456789"
+                else None
+            )
+            if ref is None:
+                return ("i", token)
+            number, generation = int(ref[1]), int(ref[2])
+            if number <= 0:
+                raise _NotEligible("a reference to object 0")
+            self.at = ref.end(3)
+            return ("r", number, generation)
         if _REAL.match(token):
             return ("f", token)
         if token in (b"true", b"false", b"null"):

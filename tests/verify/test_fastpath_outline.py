@@ -1,0 +1,160 @@
+"""The fast path's reading of a PDF's catalog and signature fields straight from the bytes
+(``fastpath._outline_from_bytes``) gives exactly what pyHanko's reader gives, or nothing.
+
+The fast path reads the plainest PDFs (plain cross-reference tables, plain objects) with
+its own strict lexer instead of pyHanko's object parser; anything else goes to pyHanko's
+reader as before. Whatever the bytes, the two must never disagree: a file the byte reader
+accepts must read the same through pyHanko (same catalog keys, same filled signature
+fields at the same offsets, same locks), and a file pyHanko cannot read must not be
+accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyhanko.sign import fields
+
+from fixtures.documents import minimal_pdf, sign_pdf
+from fixtures.pki import DemoPKI
+from tests.verify.test_verifier import SIGNED_AT
+from verify import fastpath
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FILES = sorted(DATA.rglob("*.pdf"))
+
+
+def _by_reader(data: bytes) -> Any:
+    """pyHanko's reading, or the exception it raised."""
+    try:
+        return fastpath._outline_from_reader(fastpath._pdf_reader(data))
+    except Exception as e:  # noqa: BLE001 - any failure is an answer here
+        return e
+
+
+def _agree(data: bytes) -> bool:
+    """True when the byte reader accepted the file (and then agrees with pyHanko)."""
+    lean = fastpath._outline_from_bytes(data)
+    if lean is None:
+        return False
+    assert _by_reader(data) == lean
+    return True
+
+
+@pytest.fixture(scope="module")
+def signed(demo_pki: DemoPKI) -> dict[str, bytes]:
+    base = minimal_pdf("Ho so", padding=500)
+    out = {
+        "bb": sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT),
+        "bb-ec": sign_pdf(demo_pki, "citizen-ec", base, at=SIGNED_AT),
+        "bt": sign_pdf(demo_pki, "official", base, at=SIGNED_AT, timestamp=True),
+        "lt": sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT, ltv=True),
+        "certified": sign_pdf(
+            demo_pki, "agency-seal", base, at=SIGNED_AT, certify=fields.MDPPerm.FILL_FORMS
+        ),
+    }
+    out["two"] = sign_pdf(demo_pki, "official", out["bb"], at=SIGNED_AT, field_name="Signature2")
+    return out
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(DATA)))
+def test_every_stored_pdf_reads_the_same_from_the_bytes_or_goes_to_pyhanko(path: Path) -> None:
+    """EU DSS's PDFs and the real Vietnamese contract: the byte reader agrees or declines."""
+    _agree(path.read_bytes())
+
+
+def test_documents_signed_by_pyhanko_are_read_from_the_bytes(signed: dict[str, bytes]) -> None:
+    """Every shape pyHanko signs here is read by the byte reader, and read right."""
+    for name, data in signed.items():
+        assert _agree(data), name
+    assert "/Perms" in fastpath._outline_from_bytes(signed["certified"]).catalog  # type: ignore[union-attr]
+    assert "/DSS" in fastpath._outline_from_bytes(signed["lt"]).catalog  # type: ignore[union-attr]
+    two = fastpath._outline_from_bytes(signed["two"])
+    assert two is not None
+    assert [f.name for f in two.fields] == ["Signature1", "Signature2"]
+
+
+def _replace_last(data: bytes, old: bytes, new: bytes) -> bytes:
+    at = data.rindex(old)
+    return data[:at] + new + data[at + len(old) :]
+
+
+def test_what_the_byte_reader_declines_is_left_to_pyhanko(signed: dict[str, bytes]) -> None:
+    """Encryption, hybrid tables, odd generations, names it would have to decode, loops:
+    declined, so pyHanko's reader decides as before."""
+    bb = signed["bb"]
+    cases = {
+        "encrypted": _replace_last(bb, b"/Root", b"/Encrypt 1 0 R /Root"),
+        "hybrid": _replace_last(bb, b"/Root", b"/XRefStm 10 /Root"),
+        "escaped name": bb.replace(b"/T (Signature1)", b"/T (Signatur\\145)"),
+        "hex name": bb.replace(b"/T (Signature1)", b"/T <5369676E61747572>"),
+        "nested name": bb.replace(b"/T (Signature1)", b"/T (Sign(at)ure)"),
+        "prev loop": _replace_last(bb, b"/Prev", b"/Prev 0 /Old"),
+        "direct field": bb.replace(b"/Fields [", b"/Fields [ << /FT /Tx /T (a) >> ", 1),
+        "comment": bb.replace(b"/SigFlags", b"%c\n/SigFlags", 1),
+        "name with #": bb.replace(b"/SigFlags", b"/Sig#46lags", 1),
+    }
+    start = int(bb.rsplit(b"startxref", 1)[1].split()[0])
+    cases["startxref off by one"] = _replace_last(
+        bb, b"%d\n%%%%EOF" % start, b"%d\n%%%%EOF" % (start - 1)
+    )
+    for name, data in cases.items():
+        assert fastpath._outline_from_bytes(data) is None, name
+
+
+_ALPHABET = (
+    b" \n\r\t\x00\x0c\\/<>[]()0123456789Robjendstreamxref trailerstartxref%#FTSigVKidsPrevRootn"
+)
+_LANDMARKS = re.compile(rb"obj|xref|trailer|/Prev|/Root|/Size|/AcroForm|/Fields|/FT|/V |/T |%%EOF")
+
+
+def _landmarks(doc: bytes) -> list[int]:
+    """Where the structure the readers read lies: object headers, tables, trailers, keys."""
+    return [m.start() for m in _LANDMARKS.finditer(doc)]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_mutated_file_is_read_the_same_or_declined(
+    signed: dict[str, bytes], data: st.DataObject
+) -> None:
+    """Bytes changed, inserted or removed anywhere in the structure (not the page data):
+    the byte reader never accepts what pyHanko reads otherwise or cannot read."""
+    doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "certified"]), label="doc")]
+    around = data.draw(st.sampled_from(_landmarks(doc)), label="near")
+    at = data.draw(st.integers(max(0, around - 40), min(len(doc) - 1, around + 40)), label="at")
+    how = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="how")
+    piece = data.draw(st.binary(min_size=1, max_size=3), label="bytes")
+    piece = bytes(_ALPHABET[b % len(_ALPHABET)] for b in piece)
+    if how == "replace":
+        changed = doc[:at] + piece + doc[at + len(piece) :]
+    elif how == "insert":
+        changed = doc[:at] + piece + doc[at:]
+    else:
+        changed = doc[:at] + doc[at + len(piece) :]
+    _agree(changed)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=60).map(lambda b: bytes(_ALPHABET[x % len(_ALPHABET)] for x in b)))
+def test_the_one_step_tokenizer_reads_as_the_byte_by_byte_one(text: bytes) -> None:
+    """Token for token, end position and refusal: the regular expression gives what the
+    lexer's own loop gives."""
+
+    def tokens(step: str) -> list[Any]:
+        lexer = fastpath._Lexer(text, 0, len(text))
+        out: list[Any] = []
+        for _ in range(80):
+            try:
+                out.append((getattr(lexer, step)(), lexer.at))
+            except fastpath._NotEligible as e:
+                out.append(str(e))
+                break
+        return out
+
+    assert tokens("token") == tokens("_token")
