@@ -517,8 +517,8 @@ like any other."""
 class _Planner:
     """Which documents go to the workers next, and in what chunks.
 
-    At the start of a run the parent looks at the documents first (cheaply: parsed and
-    hashed, their signature checked; see :func:`verify.fastpath.template_key`) until
+    At the start of a run the parent looks at the documents first (cheaply: their shape
+    hint, see :func:`verify.fastpath.shape_hint`) until
     :data:`SCOUT_SETTLED` in a row bring no new shape. The first document of each new shape
     goes to a worker alone, at once ("pioneer"), so that the first full validations of
     different shapes run on every core at the same time; the other documents of that shape
@@ -602,7 +602,7 @@ class _Planner:
                 signature = _read_small(item.detached) if item.detached is not None else None
                 if data is None or (item.detached is not None and signature is None):
                     return None
-                return fastpath.template_key(self.verifier, data, signature)
+                return fastpath.shape_hint(self.verifier, data, signature)
         except _DocumentTimeout:
             self._stop_scouting()  # a document built to be slow: workers, with their limits
             return None

@@ -152,6 +152,7 @@ __all__ = [
     "detached",
     "pdf",
     "record_made",
+    "shape_hint",
     "stats",
     "take_made",
     "template_key",
@@ -577,6 +578,36 @@ def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None
         return _portable(_key(verifier, _parse_detached(verifier, data, signature), "cms", moment))
     except Exception:  # noqa: BLE001 - anything unusual: no key, the worker decides
         return None
+
+
+def shape_hint(verifier: Verifier, data: bytes, signature: bytes | None = None) -> Any:
+    """A cheaper stand-in for :func:`template_key`, for scheduling only: documents with the
+    same template key have the same hint (a hint may also cover several keys: it leaves
+    out the hash outcome, the signature's timestamp and times). For a PDF the byte reader
+    takes (:func:`_outline_from_bytes`), it is each signature's dictionary and field
+    shape with its CMS's certificates, and the catalog's keys: nothing is hashed or
+    verified, so it costs a fraction of a document's answer. For anything else it is the
+    template key. None: no hint (the fast path would not take the document)."""
+    if not _enabled(verifier):
+        return None
+    if signature is None and data.startswith(b"%PDF-"):
+        try:
+            outline = _outline_from_bytes(data)
+            if outline is not None:
+                if "/Perms" in outline.catalog or not outline.fields:
+                    return None
+                sigs = sorted((_sig_dict(data, f) for f in outline.fields), key=lambda s: s.end)
+                parts = []
+                for sig in sigs:
+                    certificates = cms.ContentInfo.load(sig.der)["content"]["certificates"]
+                    parts.append(
+                        (sig.context, hashlib.sha256(certificates.contents or b"").digest())
+                    )
+                whole = sigs[-1].end == len(data)
+                return ("hint", tuple(sorted(outline.catalog)), whole, tuple(parts))
+        except Exception:  # noqa: BLE001 - anything unusual: no hint, the worker decides
+            return None
+    return template_key(verifier, data, signature)
 
 
 def record_made(verifier: Verifier) -> None:

@@ -290,6 +290,32 @@ def test_template_key_is_none_for_what_the_fast_path_leaves_alone(
     assert fastpath.template_key(verifier, shapes["bb-citizen"]) is not None
 
 
+def test_documents_with_one_template_key_share_one_shape_hint(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """The bulk planner's cheap hint: the same for every document of one template key
+    (re-signed, tampered), different for other signers and shapes (not for a timestamp),
+    None where the fast path does not go."""
+    verifier = Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    hints: dict[str, Any] = {}
+    for name in ["bb-citizen", "bb-citizen-ec", "bb-official", "two", "lt", "bt"]:
+        docs = [shapes[name]]
+        if name.startswith("bb-"):
+            docs += [resign_pdf(demo_pki, name[3:], shapes[name], i) for i in range(3)]
+            docs.append(_flipped(docs[1], docs[1].index(b"/Helvetica") + 1))
+        found = {fastpath.shape_hint(verifier, doc) for doc in docs}
+        assert len(found) == 1, name
+        hints[name] = found.pop()
+        assert hints[name] is not None, name
+    assert hints["bt"] == hints["bb-official"]  # the hint leaves the timestamp out
+    del hints["bt"]
+    assert len(set(hints.values())) == len(hints)
+    assert fastpath.shape_hint(verifier, shapes["certified"]) is None
+    assert fastpath.shape_hint(verifier, b"%PDF-1.7 not a pdf") is None
+    pdf = _flipped(shapes["bb-citizen"], 0)  # not read as a PDF from its first byte
+    assert fastpath.shape_hint(verifier, pdf) == fastpath.template_key(verifier, pdf)
+
+
 # -- timestamps and the B-LT validation-data update ----------------------------------------------
 
 TSA_TIMES = [
