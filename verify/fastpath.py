@@ -14,9 +14,12 @@ So the first document of each *shape* (and outcome of each signature's hash chec
 through full validation. If each signature's report is TOTAL_PASSED (or, when its hash did
 not match, TOTAL_FAILED / HASH_FAILURE), the fast path rebuilds the report from what it
 parsed itself and keeps it as a *template* only if the rebuilt report is identical. A
-later document of the same shape is then checked directly: each signature dictionary,
-``/ByteRange`` and CMS are parsed from the bytes (``bytes.fromhex``), the signed bytes
-hashed with :mod:`hashlib`, each signature verified with ``cryptography``, and the
+later document of the same shape is then checked directly (the catalog and the signature
+fields of the plainest files read from the bytes by :func:`_outline_from_bytes`, which
+gives what pyHanko's reader gives or declines; other files through pyHanko's reader):
+each signature dictionary, ``/ByteRange`` and CMS are parsed from the bytes
+(``bytes.fromhex``), the signed bytes hashed with :mod:`hashlib`, each signature verified
+with ``cryptography``, and the
 template's verdicts reused, with the document's own path, size, hash, and each
 signature's claimed signing time and proven (timestamp) time.
 
