@@ -976,10 +976,16 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
             if start in seen or len(seen) >= _MAX_SECTIONS or start >= len(data):
                 return None
             seen.add(start)
-            section, trailer = _plain_table(data, start)
-            if section is None or trailer is None:
+            table = _plain_table(data, start)
+            if table is None:
                 return None
-            for number, offset in section.items():
+            section, trailer, _end = table
+            size = trailer.get(b"/Size")  # pyHanko needs it
+            if size is None or size[0] != "i" or not size[1].isdigit():
+                return None
+            for number, (generation, offset) in section.items():
+                if generation != 0:
+                    return None
                 offsets.setdefault(number, offset)  # the newest section's entry wins
             trailers.append(trailer)
             prev = trailer.get(b"/Prev")
@@ -1001,12 +1007,9 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
                 return value
             if value[2] != 0 or value[1] not in offsets:
                 raise _NotEligible("a reference to another generation or to nothing")
-            found = _lex_object(data, offsets[value[1]], None)
+            found = _lex_object(data, offsets[value[1]], (value[1], 0))
             if found is None or found[0] != "obj":
-                raise _NotEligible("not a plain object")
-            head = _OBJ_HEAD.match(data, offsets[value[1]])
-            if head is None or (int(head[1]), int(head[2])) != (value[1], 0):
-                raise _NotEligible("not the object the table names")
+                raise _NotEligible("not the plain object the table names")
             return found[1]
 
         if get(b"/Encrypt") is not None or any(b"/XRefStm" in t for t in trailers):
@@ -1060,41 +1063,42 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
     return _Outline(frozenset(k.decode("ascii") for k in root), tuple(filled), locked)
 
 
-def _plain_table(data: bytes, start: int) -> tuple[dict[int, int] | None, dict[bytes, Any] | None]:
-    """A plain cross-reference table at ``start`` (object number -> offset, generation 0
-    only) and its trailer; (None, None) for anything else."""
+def _plain_table(
+    data: bytes, start: int
+) -> tuple[dict[int, tuple[int, int]], dict[bytes, Any], int] | None:
+    """A plain cross-reference table at ``start`` (canonical 20-byte entries, nothing freed
+    but object 0, no object listed twice) and the trailer after it: the objects in use
+    (number -> (generation, offset)), the trailer's entries, and where the trailer ends.
+    None for anything else."""
     head = _XREF_HEAD.match(data, start)
     if head is None:
-        return None, None
+        return None
     at = head.end()
-    listed: dict[int, int] = {}
+    listed: dict[int, tuple[int, int]] = {}
     while (sub := _XREF_SUBSECTION.match(data, at)) is not None:
         first, count = int(sub[1]), int(sub[2])
         at = sub.end()
         if count > len(data) // 20:
-            return None, None
+            return None
         for number in range(first, first + count):
             entry = _XREF_ENTRY.match(data, at)
             if entry is None:
-                return None, None
+                return None
             at = entry.end()
             if entry[3] == b"n":
-                if number in listed or number == 0 or entry[2] != b"00000":
-                    return None, None
-                listed[number] = int(entry[1])
+                if number in listed or number == 0:
+                    return None
+                listed[number] = (int(entry[2]), int(entry[1]))
             elif number != 0 or entry[2] != b"65535":
-                return None, None
+                return None
     trailer = _TRAILER_HEAD.match(data, at)
     if trailer is None:
-        return None, None
-    value = _Lexer(data, trailer.end(), len(data)).value()
+        return None
+    lexer = _Lexer(data, trailer.end(), len(data))
+    value = lexer.value()
     if value[0] != "d":
-        return None, None
-    entries = dict(value[1])
-    size = entries.get(b"/Size")
-    if size is None or size[0] != "i" or not size[1].isdigit():  # pyHanko needs it
-        return None, None
-    return listed, entries
+        return None
+    return listed, dict(value[1]), lexer.at
 
 
 def _sig_dict(data: bytes, field: _Field) -> _SigDict:
@@ -1517,7 +1521,8 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
             else:
                 return None
         for ref, before, offset in redefined:
-            old, new = _lex_object(data, before, ref), _lex_object(data, offset, ref)
+            expected = (ref.idnum, ref.generation)
+            old, new = _lex_object(data, before, expected), _lex_object(data, offset, expected)
             if (ref.idnum, ref.generation) in metadata and _xmp(old) and _xmp(new):
                 continue  # new XMP metadata (kept in the structure, as the old one is)
             grown = _appended(old, new, new_here)
@@ -1537,7 +1542,7 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
                 return None  # one drawing, two widgets
     infos = {number for number, _generation, _offset in layout.infos}
     for number, generation, offset in layout.infos:
-        info = _lex_object(data, offset, generic.Reference(number, generation, reader))
+        info = _lex_object(data, offset, (number, generation))
         if number == root.idnum or not (info and info[0] == "obj" and info[1][0] == "d"):
             return None
         if not {key for key, _value in info[1][1]} <= _INFO_KEYS:
@@ -1626,40 +1631,17 @@ def _plain_section(
     """A later revision's cross-reference section, read as bytes: a plain table listing
     exactly the objects pyHanko read from it (any reader reads the same), then a trailer
     with the same catalog and ``/Prev`` to the revision before, then its startxref."""
-    head = _XREF_HEAD.match(data, start)
-    if head is None:
+    table = _plain_table(data, start)
+    if table is None:
         return False
-    at = head.end()
-    listed: dict[int, tuple[int, int]] = {}
-    while (sub := _XREF_SUBSECTION.match(data, at)) is not None:
-        first, count = int(sub[1]), int(sub[2])
-        at = sub.end()
-        for number in range(first, first + count):
-            entry = _XREF_ENTRY.match(data, at)
-            if entry is None:
-                return False
-            at = entry.end()
-            if entry[3] == b"n":
-                if number in listed:
-                    return False
-                listed[number] = (int(entry[2]), int(entry[1]))
-            elif number != 0 or entry[2] != b"65535":
-                return False
+    listed, entries, end = table
     if listed != section:
         return False
-    trailer = _TRAILER_HEAD.match(data, at)
-    if trailer is None:
-        return False
-    lexer = _Lexer(data, trailer.end(), len(data))
-    value = lexer.value()
-    if not (isinstance(value, tuple) and value[0] == "d"):
-        return False
-    entries = dict(value[1])
     if not set(entries) <= _TRAILER_KEYS or entries.get(b"/Root") != root:
         return False
     if entries.get(b"/Prev") != ("i", b"%d" % previous):
         return False
-    tail = _STARTXREF_TAIL.match(data, lexer.at)
+    tail = _STARTXREF_TAIL.match(data, end)
     return tail is not None and int(tail[1]) == start
 
 
@@ -1767,7 +1749,7 @@ def _plain_drawings(reader: Any, data: bytes, layout: _Layout) -> bool:
     for number, generation, start, end in layout.appearances:
         ref = generic.Reference(number, generation, reader)
         offset = reader.xrefs[ref]
-        lexed = _lex_object(data, offset, ref) if isinstance(offset, int) else None
+        lexed = _lex_object(data, offset, (number, generation)) if isinstance(offset, int) else None
         if not (lexed and lexed[0] == "stream" and lexed[1][0] == "d"):
             return False
         entries = dict(lexed[1][1])
@@ -1812,14 +1794,9 @@ def _appearances(
     for ref in reader.root["/AcroForm"]["/Fields"]:
         field = ref.get_object()
         value = field.raw_get("/V") if "/V" in field else None
-        if (
-            not isinstance(value, generic.IndirectObject)
-            or (
-                value.idnum,
-                value.generation,
-            )
-            not in values
-        ):
+        if not isinstance(value, generic.IndirectObject):
+            continue
+        if (value.idnum, value.generation) not in values:
             continue
         if "/AP" not in field:
             continue
@@ -1880,14 +1857,16 @@ def _blank_under(signed: bytes, stamps: tuple[tuple[int, Box], ...]) -> bool:
 _OBJ_HEAD = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
 
 
-def _lex_object(data: bytes, offset: int, ref: Any) -> tuple[Any, ...] | None:
+def _lex_object(
+    data: bytes, offset: int, expected: tuple[int, int] | None
+) -> tuple[Any, ...] | None:
     """``n g obj value endobj`` at ``offset`` as tokens (``("obj", value)``), or
     ``("stream", dictionary)`` for a stream, or None when it is anything else (a comment,
     a name with ``#``, a repeated key...: nothing the fast path needs to understand)."""
     head = _OBJ_HEAD.match(data, offset)
     if head is None:
         return None
-    if ref is not None and (int(head[1]), int(head[2])) != (ref.idnum, ref.generation):
+    if expected is not None and (int(head[1]), int(head[2])) != expected:
         return None
     try:
         lexer = _Lexer(data, head.end(), len(data))
