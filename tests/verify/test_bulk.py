@@ -629,6 +629,51 @@ def test_a_long_run_collects_its_garbage_every_thousand_documents(
     assert gc.get_stats()[2]["collections"] - before >= 4
 
 
+def test_a_run_freezes_what_was_alive_before_it_and_lifts_the_freeze_after(
+    demo_pki: DemoPKI, corpus: Path
+) -> None:
+    """During a run the objects alive before it are frozen (collections walk only the
+    run's own); after it nothing stays frozen, and a cycle the caller dropped during the
+    run is collected by the next collection."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    assert gc.get_freeze_count() == 0
+    node = Node()
+    node.self = node  # type: ignore[attr-defined]
+    gone = weakref.ref(node)
+    seen = []
+    for report in verify_many(discover([corpus]), verifier=_verifier(demo_pki)):
+        seen.append(gc.get_freeze_count())
+        if node is not None:
+            node = None  # type: ignore[assignment]
+            gc.collect()
+            assert gone() is not None  # frozen: not collected during the run
+        assert report.path is not None
+    assert min(seen) > 0
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_program_that_froze_its_objects_keeps_them_frozen_after_a_run(
+    demo_pki: DemoPKI, corpus: Path
+) -> None:
+    """A pre-forking program's own gc.freeze() is not undone by a bulk run ending."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        list(verify_many(discover([corpus]), verifier=_verifier(demo_pki)))
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_a_huge_document_among_the_first_is_never_read_by_the_forking_parent(
     demo_pki: DemoPKI, corpus: Path, tmp_path: Path
 ) -> None:
