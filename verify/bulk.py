@@ -542,6 +542,11 @@ SCOUT_SETTLED = 8
 SCOUT_LIMIT = 256
 """Scouting ends after this many documents in any case."""
 
+SCOUT_STEP = 4
+"""Documents looked at in one call of :meth:`_Planner.next` (about 1 ms each): between
+two calls, this process takes the chunks that came back, whose pioneers' templates end
+the look sooner."""
+
 SCOUT_TIME_LIMIT = 2.0
 """Seconds the parent may spend looking at one document (it takes about 2 ms); a document
 that takes longer ends the look, and goes to a worker with the rest."""
@@ -584,8 +589,18 @@ class _Planner:
         self.waiting: dict[Any, list[BulkItem]] = {}
         self.settled: set[Any] = set()
 
-    def next(self) -> tuple[list[BulkItem], Any] | None:
-        """The next chunk and, for a pioneer, its shape's key; None: nothing to send now."""
+    @property
+    def looking(self) -> bool:
+        """Whether there are documents still to look at: :meth:`next` looks at no more
+        than :data:`SCOUT_STEP` a call, and may then return None although it will have
+        something to send after the next look."""
+        return self.scouting and not self.exhausted
+
+    def next(self, *, look: bool = True) -> tuple[list[BulkItem], Any] | None:
+        """The next chunk and, for a pioneer, its shape's key; None: nothing to send now
+        (while :attr:`looking`, call again after taking what came back). ``look=False``:
+        only what is ready, without looking at another document."""
+        looked = 0 if look else SCOUT_STEP
         while True:
             if self.pioneers:
                 key, item = self.pioneers.popleft()
@@ -596,7 +611,10 @@ class _Planner:
             if self.exhausted:
                 return None
             if self.scouting:
+                if looked >= SCOUT_STEP:
+                    return None
                 self._scout_one()
+                looked += 1
                 continue
             chunk = list(itertools.islice(self.items, self.chunk_size))
             if not chunk:
@@ -676,18 +694,22 @@ def _run_on(
     planner = _Planner(job.verifier, items, chunk_size, memory_limit)
     pending: dict[cf.Future[_Done], tuple[list[BulkItem], Any]] = {}
     while True:
+        looking = False  # the planner has more to look at before it can send anything
         while len(pending) < in_flight:
             planned = planner.next()
             if planned is None:
+                looking = planner.looking
                 break
             chunk, key = planned
             pending[job.submit(executor, chunk, relay.outgoing())] = (chunk, key)
         if not pending:
+            if looking:
+                continue
             if not planner.waiting:
                 return
             planner.release()  # never happens: a waiting document's pioneer is pending
             continue
-        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        done, _ = cf.wait(pending, timeout=0 if looking else None, return_when=cf.FIRST_COMPLETED)
         for future in done:
             chunk, key = pending.pop(future)
             try:
@@ -744,6 +766,7 @@ def _run_pool(
     grace = 30.0  # beyond the per-document limit, before a worker is presumed hung
     try:
         while True:
+            looking = False  # the planner has more to look at before it can send anything
             while True:
                 isolating = any(alone for _c, _t, alone, _k in pending.values())
                 if isolating or len(pending) >= in_flight:
@@ -754,18 +777,26 @@ def _run_pool(
                         break  # wait for the pool to drain, then retry alone
                     chunk, alone = [retry.popleft()], True
                 else:
-                    planned = planner.next()
+                    # Look at more documents only while a worker is idle: not at the
+                    # cost of the workers' cores.
+                    look = len(pending) < workers
+                    planned = planner.next(look=look)
                     if planned is None:
+                        looking = look and planner.looking
                         break
                     (chunk, key), alone = planned, False
                 future = job.submit(pool, chunk, relay.outgoing(), with_state=False)
                 pending[future] = (chunk, time.monotonic(), alone, key)
             if not pending:
+                if looking:
+                    continue
                 if not planner.waiting:
                     return
                 planner.release()  # never happens: a waiting document's pioneer is pending
                 continue
-            done, _ = cf.wait(pending, timeout=1.0, return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(
+                pending, timeout=0 if looking else 1.0, return_when=cf.FIRST_COMPLETED
+            )
             if not done:
                 now = time.monotonic()
                 budget = (time_limit or 60.0) + grace

@@ -499,6 +499,40 @@ def test_the_planner_sends_each_new_shape_alone_and_holds_back_its_kin(
     assert not planner.waiting
 
 
+def test_the_planner_looks_at_a_few_documents_a_call_so_that_results_are_taken_between(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """While every document looked at waits for its pioneer, ``next`` looks at no more
+    than SCOUT_STEP documents and returns None with more to look at; with ``look=False``
+    it looks at none. Once the pioneer is back, its kin go as soon as they fill a chunk."""
+    from tests.verify.test_fastpath import resign_pdf
+    from verify.bulk import SCOUT_STEP, _Planner
+
+    first = sign_pdf(demo_pki, "citizen", minimal_pdf("A", padding=2000), at=SIGNED_AT)
+    paths = []
+    for i in range(3 * SCOUT_STEP):
+        paths.append(tmp_path / f"a{i}.pdf")
+        paths[-1].write_bytes(resign_pdf(demo_pki, "citizen", first, i))
+    planner = _Planner(
+        _verifier(demo_pki),
+        iter([BulkItem(str(p)) for p in paths]),
+        chunk_size=SCOUT_STEP,
+        memory_limit=None,
+    )
+    pioneer = planner.next()
+    assert pioneer is not None
+    assert pioneer[1] is not None
+    assert planner.next(look=False) is None
+    assert planner.scouted == 1
+    assert planner.next() is None
+    assert planner.looking
+    assert planner.scouted == 1 + SCOUT_STEP
+    planner.back(pioneer[1], [pioneer[1]])
+    kin = planner.next(look=False)
+    assert kin is not None
+    assert [Path(i.path).name for i in kin[0]] == [p.name for p in paths[1 : 1 + SCOUT_STEP]]
+
+
 @pytest.fixture(scope="module")
 def kin(demo_pki: DemoPKI, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Documents of three shapes, three of each, and two without a template key."""
@@ -540,8 +574,10 @@ def test_the_planner_sends_every_document_exactly_once_whatever_comes_back_when(
             _chunk, key = pending.pop(move % len(pending))
             planner.back(key, [key] if key is not None and move % 3 else [])
             continue
-        planned = planner.next()
+        planned = planner.next(look=move % 5 != 1)
         if planned is None:
+            if planner.looking:
+                continue
             if not pending:
                 break
             _chunk, key = pending.pop(0)
