@@ -20,9 +20,9 @@ Workers share what they learn. The fast path (:mod:`verify.fastpath`) answers a 
 from a *template* made by the full validation of the first document of its shape; a
 worker sends the templates it makes back with its reports, and this process passes them
 on to the others with their next chunks. At the start of a run this process also looks
-at the documents (parsed, never validated: see :class:`_Planner`) and sends the first
-document of each new shape to a worker alone, holding back the others of that shape
-until its template is there. So each shape is validated in full about once per run,
+at the documents, a few at a time while a worker is idle (parsed, never validated: see
+:class:`_Planner`), and sends the first document of each new shape to a worker alone,
+holding back the others of that shape until its template is there. So each shape is validated in full about once per run,
 whatever the number of workers, and the first full validations of different shapes run
 side by side.
 
