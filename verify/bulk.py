@@ -22,9 +22,9 @@ worker sends the templates it makes back with its reports, and this process pass
 on to the others with their next chunks. At the start of a run this process also looks
 at the documents, a few at a time while a worker is idle (parsed, never validated: see
 :class:`_Planner`), and sends the first document of each new shape to a worker alone,
-holding back the others of that shape until its template is there. So each shape is validated in full about once per run,
-whatever the number of workers, and the first full validations of different shapes run
-side by side.
+holding back the others of that shape until its template is there. So each shape is
+validated in full about once per run, whatever the number of workers, and the first full
+validations of different shapes run side by side.
 
 Each document runs under the policy's ``document_time_limit`` (a timer in the worker) and,
 in pool workers, under a memory limit (``memory_limit`` bytes of address space beyond what

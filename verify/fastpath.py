@@ -1789,6 +1789,8 @@ def _appearances(
     the structure (see :func:`_judge_structure` for when that is taken)."""
     from pyhanko.pdf_utils import generic
 
+    if not later:
+        return []  # no field filled after the first signature (B-LT: only its DSS update)
     values = {sig.ref for sig in later}
     found: list[tuple[int, int, int, int]] = []
     for ref in reader.root["/AcroForm"]["/Fields"]:
