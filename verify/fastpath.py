@@ -1342,16 +1342,35 @@ _EOF_END = re.compile(rb"%%EOF(?:\r\n|\r|\n)?\Z")
 _STREAM_KEYWORD = re.compile(rb"(?<=[\x00\t\n\x0c\r >])stream(?:\r\n|\n)")
 
 
+_BEFORE_STREAM = frozenset(b"\x00\t\n\x0c\r >")
+
+
+def _stream_keyword_end(data: bytes, pos: int, endpos: int) -> int | None:
+    """Where the first ``stream`` keyword with its end of line in ``data[pos:endpos]``
+    ends: ``_STREAM_KEYWORD.search(data, pos, endpos).end()``, found with ``bytes.find``
+    (the regular expression's look-behind is tried at every byte, which costs a B-LT
+    document a tenth of its time)."""
+    at = data.find(b"stream", pos, endpos)
+    while at >= 0:
+        after = at + 6
+        if at > 0 and data[at - 1] in _BEFORE_STREAM:
+            if after + 2 <= endpos and data[after : after + 2] == b"\r\n":
+                return after + 2
+            if after + 1 <= endpos and data[after : after + 1] == b"\n":
+                return after + 1
+        at = data.find(b"stream", at + 1, endpos)
+    return None
+
+
 def _stream_data(data: bytes, offset: int, limit: int) -> tuple[int, int] | None:
     """Where the data of the stream object at ``offset`` lies (without the end-of-line
     before ``endstream``), or None for an object that is not a stream. Found by looking
     at the bytes; :func:`_judge_structure` checks that pyHanko reads exactly these
     bytes as the stream's data."""
     end_obj = data.find(b"endobj", offset, limit)
-    keyword = _STREAM_KEYWORD.search(data, offset, end_obj if end_obj >= 0 else limit)
-    if keyword is None:
+    start = _stream_keyword_end(data, offset, end_obj if end_obj >= 0 else limit)
+    if start is None:
         return None
-    start = keyword.end()
     end = data.find(b"endstream", start, limit)
     if end < 0:
         raise _NotEligible("a stream without endstream")

@@ -158,3 +158,26 @@ def test_the_one_step_tokenizer_reads_as_the_byte_by_byte_one(text: bytes) -> No
         return out
 
     assert tokens("token") == tokens("_token")
+
+
+_STREAM_PIECES = st.sampled_from(
+    [b"stream", b"endstream", b"\r\n", b"\n", b"\r", b" ", b">>", b"\x00", b"x", b"s", b"obj"]
+)
+
+
+@given(
+    pieces=st.lists(_STREAM_PIECES, max_size=30),
+    pos=st.integers(0, 200),
+    endpos=st.integers(0, 200),
+)
+@settings(max_examples=500, deadline=None)
+def test_the_stream_keyword_is_found_where_the_regular_expression_finds_it(
+    pieces: list[bytes], pos: int, endpos: int
+) -> None:
+    """The ``stream`` keyword found with ``bytes.find`` ends exactly where the
+    look-behind regular expression's match ends, or neither finds one (any bytes, any
+    window: the look-behind may see the byte before the window, the end of line must fit
+    in it)."""
+    data = b"".join(pieces)
+    found = fastpath._STREAM_KEYWORD.search(data, pos, endpos)
+    assert fastpath._stream_keyword_end(data, pos, endpos) == (found.end() if found else None)
