@@ -858,6 +858,67 @@ class _Outline:
     catalog: frozenset[str]
     fields: tuple[_Field, ...]
     locked: bool
+    sections: tuple[_Section, ...] | None = None
+    """The cross-reference sections, oldest first, when read from the bytes."""
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One revision's cross-reference section as :func:`_structure` reads it, and as
+    pyHanko's reader gives it: where ``startxref`` or ``/Prev`` points, where pyHanko's
+    reading of the table starts (after ``xref`` and one byte) and ends (at the trailer's
+    dictionary), the objects it lists in use, whether it frees any, and the ``/Info``
+    reference the trailers give for that revision (inherited from older ones)."""
+
+    declared: int
+    start: int
+    end: int
+    listed: dict[int, tuple[int, int]]
+    freed: bool
+    info: tuple[int, int] | None
+
+
+def _sections_from_reader(reader: Any) -> tuple[_Section, ...]:
+    """The sections as pyHanko's reader read them; only plain tables are taken."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.xref import XRefSectionType
+
+    xrefs = reader.xrefs
+    if xrefs.hybrid_xrefs_present:
+        raise _NotEligible("hybrid cross-reference sections")
+    has_info = "/Info" in reader.trailer
+    out = []
+    for r in range(xrefs.total_revisions):
+        meta = xrefs.get_xref_container_info(r)
+        if meta.xref_section_type is not XRefSectionType.STANDARD or meta.stream_ref is not None:
+            raise _NotEligible("cross-reference streams")
+        section = xrefs.get_xref_data(r)
+        if xrefs.object_streams_used_in(r) or section.xrefs_in_objstm:
+            raise _NotEligible("object streams")
+        try:
+            info = reader.trailer.raw_get("/Info", revision=r) if has_info else None
+        except KeyError:  # in newer trailers only
+            info = None
+        out.append(
+            _Section(
+                meta.declared_startxref,
+                meta.start_location,
+                meta.end_location,
+                dict(section.standard_xrefs),
+                bool(xrefs.refs_freed_in_revision(r)),
+                (info.idnum, info.generation) if isinstance(info, generic.IndirectObject) else None,
+            )
+        )
+    return tuple(out)
+
+
+def _last_change(sections: tuple[_Section, ...], ref: tuple[int, int]) -> int:
+    """The newest revision that lists ``ref`` (pyHanko's ``get_last_change`` on tables
+    that free nothing)."""
+    for r in range(len(sections) - 1, -1, -1):
+        if sections[r].listed.get(ref[0], (None,))[0] == ref[1]:
+            return r
+    raise _NotEligible("a signature dictionary no table lists")
 
 
 def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
@@ -885,9 +946,9 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         signed = (view[0 : first.a], view[first.b : first.end])
         one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
         return _Parsed(("pdf",), (one,))
-    if reader is None:
-        reader = _pdf_reader(data)
-    structure = _structure(verifier, reader, data, sigs)
+    # the byte reader's cross-reference sections serve the structure; pyHanko's reader
+    # is made only where it is needed (a later signature's appearance, a new structure)
+    structure = _structure(verifier, reader, data, sigs, outline.sections)
     signatures = []
     for sig in sigs:
         info = cms.ContentInfo.load(sig.der)
@@ -958,10 +1019,11 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
     AcroForm, its field list and the fields plain objects at the offsets the tables give,
     read by :class:`_Lexer`. None for anything else: pyHanko's reader reads it then.
 
-    On every file it accepts it gives what :func:`_outline_from_reader` gives (a
-    differential property test holds the two together); it skips pyHanko's object
-    parser, which is most of the time of the fast path's answer for a document signed
-    once."""
+    On every file it accepts it gives what :func:`_outline_from_reader` gives, and the
+    cross-reference sections :func:`_sections_from_reader` gives (differential property
+    tests hold them together; :func:`_structure` checks the sections once more for each
+    new structure); it skips pyHanko's object parser, which is most of the time of the
+    fast path's answer for a document signed once, and its cross-reference parser."""
     if not _PDF_HEADER.match(data):
         return None
     tail = _TAIL.search(data, max(0, len(data) - 64))
@@ -969,6 +1031,7 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
         return None
     offsets: dict[int, int] = {}
     trailers: list[dict[bytes, Any]] = []
+    tables: list[tuple[int, int, dict[int, tuple[int, int]]]] = []  # newest first
     seen: set[int] = set()
     start: int | None = int(tail[1])
     try:
@@ -979,7 +1042,8 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
             table = _plain_table(data, start)
             if table is None:
                 return None
-            section, trailer, _end = table
+            section, trailer, _end, opened = table
+            tables.append((start, opened, section))
             size = trailer.get(b"/Size")  # pyHanko needs it
             if size is None or size[0] != "i" or not size[1].isdigit():
                 return None
@@ -1060,16 +1124,33 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
             filled.append(_Field(plain[1].decode("ascii"), keys, (value[1], 0), offsets[value[1]]))
     except (_NotEligible, UnicodeDecodeError):
         return None
-    return _Outline(frozenset(k.decode("ascii") for k in root), tuple(filled), locked)
+    sections = []
+    for k in range(len(tables) - 1, -1, -1):  # oldest first
+        declared, opened, section = tables[k]
+        # pyHanko reads "x" and four bytes before the entries, and ends the table where
+        # the trailer's dictionary starts; /Info is inherited from older trailers
+        info = next((t[b"/Info"] for t in trailers[k:] if b"/Info" in t), None)
+        sections.append(
+            _Section(
+                declared,
+                declared + 5,
+                opened,
+                section,
+                False,
+                (info[1], info[2]) if info is not None and info[0] == "r" else None,
+            )
+        )
+    catalog_keys = frozenset(k.decode("ascii") for k in root)
+    return _Outline(catalog_keys, tuple(filled), locked, tuple(sections))
 
 
 def _plain_table(
     data: bytes, start: int
-) -> tuple[dict[int, tuple[int, int]], dict[bytes, Any], int] | None:
+) -> tuple[dict[int, tuple[int, int]], dict[bytes, Any], int, int] | None:
     """A plain cross-reference table at ``start`` (canonical 20-byte entries, nothing freed
     but object 0, no object listed twice) and the trailer after it: the objects in use
-    (number -> (generation, offset)), the trailer's entries, and where the trailer ends.
-    None for anything else."""
+    (number -> (generation, offset)), the trailer's entries, where the trailer ends and
+    where its dictionary starts. None for anything else."""
     head = _XREF_HEAD.match(data, start)
     if head is None:
         return None
@@ -1098,7 +1179,7 @@ def _plain_table(
     value = lexer.value()
     if value[0] != "d":
         return None
-    return listed, dict(value[1]), lexer.at
+    return listed, dict(value[1]), lexer.at, trailer.end()
 
 
 def _sig_dict(data: bytes, field: _Field) -> _SigDict:
@@ -1169,7 +1250,11 @@ def _sig_dict(data: bytes, field: _Field) -> _SigDict:
 
 
 def _structure(
-    verifier: Verifier, reader: Any, data: bytes, sigs: list[_SigDict]
+    verifier: Verifier,
+    reader: Any,
+    data: bytes,
+    sigs: list[_SigDict],
+    sections: tuple[_Section, ...] | None = None,
 ) -> tuple[Any, ...]:
     """The structure of a PDF whose first signature is followed by later revisions: what
     every verdict on it depends on apart from its signatures (their CMS, hash and times,
@@ -1186,32 +1271,30 @@ def _structure(
     accepts it (once per structure).
     What a signature signs is still hashed for each document, the parts left out included.
     """
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.xref import XRefSectionType
+    readers = [reader]
 
-    xrefs = reader.xrefs
-    total = xrefs.total_revisions
-    if xrefs.hybrid_xrefs_present:
-        raise _NotEligible("hybrid cross-reference sections")
+    def read() -> Any:
+        """pyHanko's reader of the file, made when first needed."""
+        if readers[0] is None:
+            readers[0] = _pdf_reader(data)
+        return readers[0]
+
+    from_bytes = sections is not None
+    if sections is None:
+        sections = _sections_from_reader(read())
+    total = len(sections)
     starts: list[int] = []
-    for r in range(total):
-        meta = xrefs.get_xref_container_info(r)
-        if meta.xref_section_type is not XRefSectionType.STANDARD or meta.stream_ref is not None:
-            raise _NotEligible("cross-reference streams")
-        if xrefs.object_streams_used_in(r):
-            raise _NotEligible("object streams")
-        head = _XREF_HEAD.match(data, meta.declared_startxref)
-        if head is None or head.end() != meta.start_location:
+    for meta in sections:
+        head = _XREF_HEAD.match(data, meta.declared)
+        if head is None or head.end() != meta.start:
             raise _NotEligible("a cross-reference section not where startxref says")
-        starts.append(meta.declared_startxref)
+        starts.append(meta.declared)
     if any(later <= earlier for earlier, later in itertools.pairwise(starts)):
         raise _NotEligible("revisions out of order")
     revisions: list[int] = []
     for sig in sigs:
         r = bisect.bisect_left(starts, sig.end) - 1  # the last revision starting before it
-        if r < 0 or any(
-            xrefs.get_xref_container_info(q).end_location > sig.end for q in range(r + 1)
-        ):
+        if r < 0 or any(sections[q].end > sig.end for q in range(r + 1)):
             raise _NotEligible("a signature that does not cover its revision")
         revisions.append(r)
     if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
@@ -1224,18 +1307,15 @@ def _structure(
     # every object in its own revision's bytes; the signed revision's objects before e1
     entries: list[tuple[int, int, int, int]] = []  # (revision, number, generation, offset)
     for r in range(total):
-        section = xrefs.get_xref_data(r)
-        if section.xrefs_in_objstm:
-            raise _NotEligible("object streams")
         lo, hi = (0, e1) if r <= r1 else (e1, starts[r])
-        for number, (generation, offset) in section.standard_xrefs.items():
+        for number, (generation, offset) in sections[r].listed.items():
             if not lo <= offset < hi:
                 raise _NotEligible("an object outside its revision")
             entries.append((r, number, generation, offset))
-        if r > r1 and xrefs.refs_freed_in_revision(r):
+        if r > r1 and sections[r].freed:
             raise _NotEligible("a later revision frees objects")
     for k, (sig, r) in enumerate(zip(sigs, revisions, strict=True)):
-        if xrefs.get_last_change(generic.Reference(*sig.ref)) > r:
+        if _last_change(sections, sig.ref) > r:
             raise _NotEligible("a signature dictionary redefined after it was signed")
         if k and not (sigs[k - 1].end <= sig.offset and sigs[k - 1].end <= sig.a):
             raise _NotEligible("a signature dictionary before the revision it signs")
@@ -1255,13 +1335,13 @@ def _structure(
         tail_spans.append((sig.a + 1, sig.b - 1))
         if sig.m_span is not None:
             tail_spans.append(sig.m_span)
-    appearances = _appearances(reader, data, e1, sigs[1:])
+    appearances = _appearances(read(), data, e1, sigs[1:]) if len(sigs) > 1 else []
     tail_spans.extend((start, end) for _number, _generation, start, end in appearances)
     trailers: list[tuple[int, int]] = []
     infos: list[tuple[int, int, int]] = []  # (number, generation, offset)
     for r in range(total):
-        meta = xrefs.get_xref_container_info(r)
-        trailer = data.rfind(b"trailer", meta.start_location, meta.end_location)
+        meta = sections[r]
+        trailer = data.rfind(b"trailer", meta.start, meta.end)
         ends = data.find(b"startxref", trailer) if trailer >= 0 else -1
         if ends < 0 or (r < total - 1 and ends > starts[r + 1]):
             raise _NotEligible("a cross-reference table without its trailer")
@@ -1277,17 +1357,16 @@ def _structure(
             raise _NotEligible("several /ID")
         for m in found_id:
             spans.extend((m.span(1), m.span(2)))
-        info = reader.trailer.raw_get("/Info", revision=r) if "/Info" in reader.trailer else None
-        defined = xrefs.get_xref_data(r).standard_xrefs
-        if isinstance(info, generic.IndirectObject) and info.idnum in defined:
-            generation, offset = defined[info.idnum]
-            if generation == info.generation:
+        info = meta.info
+        if info is not None and info[0] in meta.listed:
+            generation, offset = meta.listed[info[0]]
+            if generation == info[1]:
                 end_obj = data.find(b"endobj", offset, starts[r])
                 if end_obj < 0:
                     raise _NotEligible("unterminated object")
                 spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
                 if r > r1:
-                    infos.append((info.idnum, generation, offset))
+                    infos.append((info[0], generation, offset))
     skeleton = _digest(data, 0, e1, skeleton_spans)
     tail = _digest(data, e1, len(data), tail_spans)
     key = (total, tuple(revisions), e1, len(data), skeleton, tail)
@@ -1300,7 +1379,13 @@ def _structure(
             r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos, appearances
         )
         try:
-            known = _judge_structure(reader, data, layout)
+            # Sections read from the bytes must be those pyHanko reads: every document
+            # of this structure has the same bytes where they are read from, so this
+            # check, made once, holds for all of them.
+            if from_bytes and _sections_from_reader(read()) != sections:
+                known = None
+            else:
+                known = _judge_structure(read(), data, layout)
         except Exception:  # noqa: BLE001 - anything unusual: not taken
             known = None
         with store.lock:
@@ -1653,7 +1738,7 @@ def _plain_section(
     table = _plain_table(data, start)
     if table is None:
         return False
-    listed, entries, end = table
+    listed, entries, end, _opened = table
     if listed != section:
         return False
     if not set(entries) <= _TRAILER_KEYS or entries.get(b"/Root") != root:

@@ -12,6 +12,7 @@ accepted.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,22 @@ def _by_reader(data: bytes) -> Any:
         return e
 
 
+def _sections_by_reader(data: bytes) -> Any:
+    """The cross-reference sections as pyHanko's reader gives them, or the exception."""
+    try:
+        return fastpath._sections_from_reader(fastpath._pdf_reader(data))
+    except Exception as e:  # noqa: BLE001 - any failure is an answer here
+        return e
+
+
 def _agree(data: bytes) -> bool:
-    """True when the byte reader accepted the file (and then agrees with pyHanko)."""
+    """True when the byte reader accepted the file (and then agrees with pyHanko: the
+    outline, and every cross-reference section as the structure check reads it)."""
     lean = fastpath._outline_from_bytes(data)
     if lean is None:
         return False
-    assert _by_reader(data) == lean
+    assert _by_reader(data) == replace(lean, sections=None)
+    assert _sections_by_reader(data) == lean.sections
     return True
 
 
