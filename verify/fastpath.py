@@ -1270,6 +1270,9 @@ def _structure(
     the later revisions'), and a structure is taken only when :func:`_judge_structure`
     accepts it (once per structure).
     What a signature signs is still hashed for each document, the parts left out included.
+
+    ``sections``: the cross-reference sections the byte reader read (see :class:`_Section`);
+    without them they are pyHanko's (``reader``, made here if None and needed).
     """
     readers = [reader]
 
