@@ -1274,6 +1274,7 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
     and asn1crypto's own back."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils import generic, misc
+    from pyhanko.pdf_utils.reader import HistoricalResolver
 
     def now() -> tuple[Any, ...]:
         return (
@@ -1281,9 +1282,10 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
             misc._read_until_class,
             generic._decode_name,
             asn1_x509.NameTypeAndValue._ldap_string_prep,
+            HistoricalResolver._load_reverse_xref_cache,
         )
 
-    names = {"hex_reader", "read_until_class", "name_decoder", "string_prep_memo"}
+    names = {"hex_reader", "read_until_class", "name_decoder", "string_prep_memo", "reverse_xref"}
     speedups.uninstall()
     own = now()
     try:
@@ -1292,9 +1294,11 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
         assert generic.read_hex_string_from_stream is speedups.fast_read_hex_string_from_stream
         assert misc._read_until_class is speedups.fast_read_until_class
         assert generic._decode_name is speedups.fast_decode_name
+        assert HistoricalResolver._load_reverse_xref_cache is speedups.fast_load_reverse_xref_cache
         assert speedups.original_hex_reader() is own[0]
         assert speedups.original_read_until_class() is own[1]
         assert speedups.original_name_decoder() is own[2]
+        assert speedups.original_reverse_xref() is own[4]
     finally:
         speedups.uninstall()
     assert now() == own
@@ -1309,17 +1313,23 @@ def test_speedups_refuse_a_library_version_they_were_not_proven_on(
     from pyhanko.pdf_utils import generic, misc
 
     speedups.uninstall()
-    own = (generic.read_hex_string_from_stream, misc._read_until_class, generic._decode_name)
-    monkeypatch.setitem(speedups.PROVEN, "pyhanko", frozenset({"0.0.1"}))
-    try:
-        result = speedups.install()
-        for name in ("hex_reader", "read_until_class", "name_decoder"):
-            assert "0.0.1" in (result[name] or "")
-        assert (
+    from pyhanko.pdf_utils.reader import HistoricalResolver
+
+    def now() -> tuple[Any, ...]:
+        return (
             generic.read_hex_string_from_stream,
             misc._read_until_class,
             generic._decode_name,
-        ) == own
+            HistoricalResolver._load_reverse_xref_cache,
+        )
+
+    own = now()
+    monkeypatch.setitem(speedups.PROVEN, "pyhanko", frozenset({"0.0.1"}))
+    try:
+        result = speedups.install()
+        for name in ("hex_reader", "read_until_class", "name_decoder", "reverse_xref"):
+            assert "0.0.1" in (result[name] or "")
+        assert now() == own
         assert result["string_prep_memo"] is None
     finally:
         speedups.uninstall()

@@ -1,8 +1,10 @@
-"""The tokenizer speed-ups given to pyHanko's reader give exactly pyHanko's own results.
+"""The speed-ups given to pyHanko give exactly pyHanko's own results.
 
 ``verify.speedups.fast_read_until_class`` and ``fast_decode_name`` replace two functions of
-pyHanko's tokenizer when :func:`verify.speedups.install` is called; these tests compare
-them with the originals on random input, and compare whole documents read both ways.
+pyHanko's tokenizer, and ``fast_load_reverse_xref_cache`` the walk that finds every path to
+every object of a revision for the difference analysis, when
+:func:`verify.speedups.install` is called; these tests compare them with the originals on
+random input, and on whole documents read both ways.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PDF_DELIMITERS, PDF_WHITESPACE
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from verify import speedups
 
@@ -137,3 +141,165 @@ def test_documents_read_the_same_with_and_without_the_speedups(path: Path) -> No
         speedups.uninstall()
         if was:
             speedups.install()
+
+
+# -- the paths to every object of a revision -------------------------------------------------
+
+_MADE = sorted((DATA / "made").glob("*.pdf"))
+
+
+def _paths(function: Any, data: bytes, revision: int) -> Any:
+    """Every path to every object of ``revision``, as ``function`` finds them (or the
+    error it raises)."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    resolver = reader.get_historical_resolver(revision)
+    try:
+        function(resolver)
+    except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
+        return ("raised", type(exc).__name__)
+    return resolver._indirect_object_access_cache
+
+
+def _revisions(data: bytes) -> int:
+    return int(PdfFileReader(io.BytesIO(data), strict=False).xrefs.total_revisions)
+
+
+@pytest.mark.parametrize("path", _DOCUMENTS + _MADE, ids=lambda p: p.name)
+def test_every_revision_has_the_same_paths_as_pyhanko_finds(path: Path) -> None:
+    """In real documents (EU DSS test files, Vietnamese signed PDFs, a dossier made as
+    ``make demo`` makes one: cross-reference and object streams, two signatures, a lock),
+    the paths found to every object of every revision are pyHanko's own, and where
+    pyHanko's walk fails on a broken revision, the speed-up fails with the same error."""
+    data = path.read_bytes()
+    walked = 0
+    for revision in range(_revisions(data)):
+        own = _paths(speedups.original_reverse_xref(), data, revision)
+        assert _paths(speedups.fast_load_reverse_xref_cache, data, revision) == own
+        walked += not isinstance(own, tuple)  # (a few EU DSS files are broken on purpose)
+    assert walked
+
+
+_KEYS = st.sampled_from(["/A", "/B", "/Parent", "/P", "/K", "/Kids", "/Annots", "/Type"])
+_VALUES = st.recursive(
+    st.one_of(
+        st.tuples(st.just("ref"), st.integers(0, 11)),
+        st.tuples(st.just("int"), st.integers(0, 3)),
+    ),
+    lambda inner: st.one_of(
+        st.tuples(st.just("array"), st.lists(inner, max_size=3)),
+        st.tuples(st.just("dict"), st.lists(st.tuples(_KEYS, inner), max_size=3)),
+    ),
+    max_leaves=6,
+)
+_ENTRIES = st.lists(st.tuples(_KEYS, _VALUES), max_size=4)
+
+
+def _value(spec: Any, refs: list[Any]) -> Any:
+    kind, x = spec
+    if kind == "ref":
+        return refs[x]
+    if kind == "int":
+        return generic.NumberObject(x)
+    if kind == "array":
+        return generic.ArrayObject([_value(v, refs) for v in x])
+    return generic.DictionaryObject({generic.NameObject(k): _value(v, refs) for k, v in x})
+
+
+def _graph_pdf(
+    graph: list[list[Any]],
+    pages: list[int],
+    struct: list[int] | None,
+    updates: list[tuple[int, list[Any]]],
+) -> bytes:
+    """A PDF of twelve dictionaries referring to each other at random (cycles, ``/Parent``,
+    ``/P``, ``/K`` and ``/Kids`` keys included), pages and a structure tree pointing into
+    them, and incremental updates that change some of them."""
+    writer = PdfFileWriter()
+    objects = [generic.DictionaryObject() for _ in graph]
+    refs = [writer.add_object(o) for o in objects]
+    for obj, entries in zip(objects, graph, strict=True):
+        for key, spec in entries:
+            obj[generic.NameObject(key)] = _value(spec, refs)
+    root = writer.root
+    tree = root["/Pages"]
+    for target in pages:
+        page = generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Page"),
+                generic.NameObject("/Parent"): root.raw_get("/Pages"),
+                generic.NameObject("/A"): refs[target],
+                generic.NameObject("/MediaBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+            }
+        )
+        tree["/Kids"].append(writer.add_object(page))
+    tree[generic.NameObject("/Count")] = generic.NumberObject(len(tree["/Kids"]))
+    if struct is not None:
+        kids = generic.ArrayObject([refs[i] for i in struct])
+        element = generic.DictionaryObject({generic.NameObject("/K"): kids})
+        root[generic.NameObject("/StructTreeRoot")] = writer.add_object(element)
+    root[generic.NameObject("/G")] = refs[0]
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    for target, entries in updates:
+        update = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        ref = generic.Reference(refs[target].idnum, refs[target].generation, update)
+        obj = update.get_object(ref)
+        here = [generic.IndirectObject(r.idnum, r.generation, update) for r in refs]
+        for key, spec in entries:
+            obj[generic.NameObject(key)] = _value(spec, here)
+        update.mark_update(ref)
+        out = io.BytesIO()
+        update.write(out)
+        data = out.getvalue()
+    return data
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_ENTRIES, min_size=12, max_size=12),
+    st.lists(st.integers(0, 11), max_size=3),
+    st.one_of(st.none(), st.lists(st.integers(0, 11), max_size=3)),
+    st.lists(
+        st.tuples(st.integers(0, 11), st.lists(st.tuples(_KEYS, _VALUES), max_size=2)), max_size=2
+    ),
+)
+def test_random_object_graphs_have_the_same_paths_as_pyhanko_finds(
+    graph: list[list[Any]],
+    pages: list[int],
+    struct: list[int] | None,
+    updates: list[tuple[int, list[Any]]],
+) -> None:
+    """For any graph of objects (cycles, pages and a structure tree pointing into it,
+    later revisions changing it), every revision gets the paths pyHanko's own walk finds,
+    or the same error (a page tree that loops)."""
+    data = _graph_pdf(graph, pages, struct, updates)
+    for revision in range(_revisions(data)):
+        assert _paths(speedups.fast_load_reverse_xref_cache, data, revision) == _paths(
+            speedups.original_reverse_xref(), data, revision
+        )
+
+
+def test_an_encrypted_document_is_walked_by_pyhankos_own_function() -> None:
+    """Objects of an encrypted document are decrypted as pyHanko copies them: the speed-up
+    hands such a document to pyHanko's own walk, which gives the same paths."""
+    from pyhanko.pdf_utils.crypt import StandardSecurityHandler
+
+    writer = PdfFileWriter()
+    writer.root[generic.NameObject("/G")] = writer.add_object(
+        generic.DictionaryObject({generic.NameObject("/A"): generic.NumberObject(1)})
+    )
+    writer.encrypt("owner", "")  # type: ignore[no-untyped-call]
+    out = io.BytesIO()
+    writer.write(out)
+    reader = PdfFileReader(io.BytesIO(out.getvalue()), strict=False)
+    assert isinstance(reader.security_handler, StandardSecurityHandler)
+    reader.decrypt("")
+    resolver = reader.get_historical_resolver(0)
+    speedups.fast_load_reverse_xref_cache(resolver)
+    found = resolver._indirect_object_access_cache
+    own = reader.get_historical_resolver(0)
+    own._indirect_object_access_cache = None
+    speedups.original_reverse_xref()(own)
+    assert found == own._indirect_object_access_cache
+    assert any(p.path == ("/Root", "/G") for paths in found.values() for p in paths)
