@@ -2,8 +2,8 @@
 and the hash+crypto floor.
 
     python -m benchmarks.bulk_verify [--n 1000] [--n-fresh 100] [--kinds bb,lt,two,xml,xml2]
-                                     [--offline bb,lt,two] [--scale 10000] [--repeat 1]
-                                     [--profile 300] [--out DIR] [--markdown FILE]
+                                     [--n-dossier 100] [--offline bb,lt,two] [--scale 10000]
+                                     [--repeat 1] [--profile 300] [--out DIR] [--markdown FILE]
 
 Starts the demo OCSP/CRL/TSA services on loopback, builds corpora from the demo PKI (see
 :mod:`benchmarks.corpus`: distinct documents, RSA and ECDSA signers of both hierarchies,
@@ -40,6 +40,12 @@ certificate in KeyInfo. ``xml2``: the same invoices with the tax authority's cod
 the MCCQT, the shape of an invoice with the authority's code); 5% tampered, half of them
 after the seller signed (its digest breaks), half after the authority did (the MCCQT
 changed: the authority's digest breaks); the xmlsec loop checks both signature values.
+
+Dossiers (``dossier``, not in the default kinds): ``--n-dossier`` dossiers made end to end
+as ``make demo`` makes its one (:func:`build_dossiers`: each its own content, code,
+timestamps and validation data), hoso with 1 and 2 workers against the pyHanko loop with
+one shared context, in rounds as for XML. No target: the fast path takes only documents
+whose structure repeats byte for byte, and these do not (see ``docs/architecture.md``).
 With ``--repeat R`` the XML rows run in R rounds of one run each (hoso 1 worker, 2
 workers, xmlsec, in turn), and each row is its run of median time: a change in the
 machine's load falls on hoso and its peer alike.
@@ -84,6 +90,7 @@ OFFLINE = ("hoso-1-offline", "pyhanko-shared-offline")
 XML = ("hoso-1", "hoso-2", "xmlsec")
 XML_KINDS = ("xml", "xml2")
 TWO_VISIBLE = ("hoso-1", "hoso-2", "pyhanko-shared", "floor")
+DOSSIER = ("hoso-1", "hoso-2", "pyhanko-shared")
 PEER = {"hoso-1": "pyhanko-shared", "hoso-1-offline": "pyhanko-shared-offline"}
 """The fair peer of each hoso row: pyHanko with one ValidationContext for the whole run."""
 NAMES = {
@@ -110,6 +117,10 @@ KIND_NAMES = {
     "cms": "detached CAdES-B-B over 100 KB files",
     "xml": "e-invoices (XMLDSig, seller signature, one signer)",
     "xml2": "e-invoices signed by the seller, then by the tax authority (MCCQT)",
+    "dossier": (
+        "dossiers made end to end as `make demo` makes one (form rendered to PDF/A-3, "
+        "citizen PAdES B-LT, official's B-LT countersignature with a stamp and a field lock)"
+    ),
 }
 
 
@@ -664,6 +675,8 @@ def approaches_for(kind: str, offline: bool) -> tuple[str, ...]:
         return XML if not offline else ()
     if kind == "twov":
         return TWO_VISIBLE if not offline else ()
+    if kind == "dossier":
+        return DOSSIER if not offline else ()
     if offline:
         return OFFLINE if kind in ("bb", "lt", "two") else ()
     return tuple(a for a in ONLINE if a != "openssl" or kind == "cms")
@@ -675,7 +688,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--n-fresh", type=int, default=100, help="documents for the fresh-context pyHanko loop"
     )
-    p.add_argument("--kinds", default="bb,lt,two,xml", help="bb, lt, two, twov, cms, xml, xml2")
+    p.add_argument(
+        "--kinds", default="bb,lt,two,xml", help="bb, lt, two, twov, cms, xml, xml2, dossier"
+    )
+    p.add_argument(
+        "--n-dossier",
+        type=int,
+        default=100,
+        help="documents of the dossier corpus (each made end to end, about 0.5 s)",
+    )
     p.add_argument(
         "--offline",
         default="bb,lt,two",
@@ -716,10 +737,12 @@ def main(argv: list[str] | None = None) -> int:
         base.mkdir(parents=True, exist_ok=True)
         roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
         for kind in kinds:
-            size = max([args.n, *scales]) if kind == "bb" else args.n
+            n_kind = args.n_dossier if kind == "dossier" else args.n
+            size = max([n_kind, *scales]) if kind == "bb" else n_kind
             t0 = time.perf_counter()
             make = build_two_visible if kind == "twov" else build
             make = build_xml2 if kind == "xml2" else make
+            make = build_dossiers if kind == "dossier" else make
             corpus: Corpus = make(pki, base / f"{kind}", kind, size)
             manifest = corpus.write_manifest(base / f"{kind}.json")
             manifests[(kind, False)] = (manifest, roots)
@@ -728,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
             _print(lines)
             _print(
                 lines,
-                f"### {KIND_NAMES[kind]}: {args.n} documents ({tampered * 100 / size:.1f}% "
+                f"### {KIND_NAMES[kind]}: {n_kind} documents ({tampered * 100 / size:.1f}% "
                 f"of the corpus tampered; corpus of {size} made in "
                 f"{time.perf_counter() - t0:.0f} s)",
             )
@@ -750,20 +773,20 @@ def main(argv: list[str] | None = None) -> int:
                 cache = base / f"cache-{kind}{'-offline' if offline else ''}"
                 use = (manifest, roots)
                 if offline and kind == "lt":
-                    use = _lt_now(lines, base, args.n)
+                    use = _lt_now(lines, base, n_kind)
                 manifests[(kind, offline)] = use
-                if kind in (*XML_KINDS, "twov"):  # every row in every round, medians
-                    rows = measure_interleaved(approaches, *use, args.n, kind, args.repeat, cache)
-                    results.update({(kind, row.approach, args.n): row for row in rows})
+                if kind in (*XML_KINDS, "twov", "dossier"):  # every row in every round, medians
+                    rows = measure_interleaved(approaches, *use, n_kind, kind, args.repeat, cache)
+                    results.update({(kind, row.approach, n_kind): row for row in rows})
                     approaches = ()
                 for approach in approaches:
-                    n = args.n_fresh if approach == "pyhanko-fresh" else args.n
+                    n = args.n_fresh if approach == "pyhanko-fresh" else n_kind
                     kept = cache if approach in ("hoso-1", "hoso-1-warm") else None
                     if approach in ("hoso-1", "hoso-2", "hoso-1-offline"):
                         row = measure_median(approach, *use, n, kind, args.repeat, kept)
                     else:
                         row = measure(approach, *use, n, kind, kept)
-                    results[(kind, approach, args.n)] = row
+                    results[(kind, approach, n_kind)] = row
                     rows.append(row)
                 table(lines, rows, "hoso-1-offline" if offline else "hoso-1")
                 if kind in XML_KINDS:
@@ -879,6 +902,104 @@ def build_two_visible(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) 
     return corpus
 
 
+def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
+    """``dossier``: ``n`` dossiers made end to end, each as ``make demo`` makes its one: the
+    residence registration form autofilled from the demo registry, with the citizen's own
+    typed answers (a different street and household head for each), rendered to PDF/A-3
+    and submitted with the citizen's PAdES B-LT signature and a dossier code of its own,
+    then countersigned by the official (B-LT, a visible stamp, every field locked). Nothing
+    is copied from one dossier to the next: each has its own content, cross-reference
+    streams and object streams, timestamps and validation data. 5% are tampered with
+    after both signatures (a byte of the form's first stream)."""
+    import logging
+    import random
+
+    import esign
+    from benchmarks.corpus import TAMPERED
+    from eforms import (
+        DossierCodes,
+        autofill_sync,
+        bundled_catalog,
+        sqlite_registry,
+        stamp_for,
+        submit,
+        validate,
+    )
+    from eforms.submission import VN_TZ
+    from fixtures.demo import AGENCY, PROCEDURE, TYPED
+    from fixtures.documents import pinned
+    from fixtures.pki.build import P12_PASSWORD
+    from fixtures.registry.build import DEMO_CITIZEN, build_registry
+    from verify import TrustProfile, ValidationPolicy, Verifier
+
+    assert kind == "dossier"
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = pki.export(folder / "pki")
+    trust = TrustProfile.custom(
+        [pki.root("public")], name="demo", hierarchy="public"
+    ).with_extra_anchors([pki.root("specialized")], hierarchy="specialized")
+    verifier = Verifier(trust, ValidationPolicy(validation_time=NOW))
+    catalog = bundled_catalog()
+    form = catalog.form(catalog.get(PROCEDURE).forms[0].id)
+    registry = sqlite_registry(build_registry(folder / "registry.sqlite"))
+    codes = DossierCodes(folder / "dossier-codes.sqlite")
+    citizen = esign.from_pkcs12(written["p12:citizen"], P12_PASSWORD)
+    official = esign.from_pkcs12(written["p12:official"], P12_PASSWORD)
+    heads = ["Nguyễn Thị Lan", "Trần Văn Bình", "Lê Thị Hồng Nhung", "Phạm Quốc Việt"]
+    corpus = Corpus(kind, [], {}, {})
+    with pinned(NOW):
+        for i in range(n):
+            typed = json.loads(json.dumps(TYPED, ensure_ascii=False))
+            typed["newAddress"]["street"] = f"Số {i + 1} ngõ {rng.randint(1, 300)} đường Hạ Long"
+            typed["householdHead"]["fullName"] = heads[i % len(heads)]
+            filled = autofill_sync(form, DEMO_CITIZEN, registry, clock=lambda: NOW, data=typed)
+            checked = validate(
+                form, filled.data, prefilled=filled.values, today=NOW.astimezone(VN_TZ).date()
+            )
+            checked.raise_for_status()
+            bundle = submit(
+                form,
+                checked.data,
+                citizen,
+                profile=esign.PUBLIC,
+                level="B-LT",
+                verifier=verifier,
+                tsa_url=pki.tsa_url("public"),
+                agency=AGENCY,
+                codes=codes,
+                autofill=filled,
+                now=NOW,
+                place="Hà Nội",
+                declarant_id="/applicant/idNumber",
+            )
+            counter = esign.sign_pdf(
+                bundle.pdf,
+                None,
+                official,
+                profile=esign.SPECIALIZED,
+                level="B-LT",
+                verifier=verifier,
+                tsa_url=pki.tsa_url("specialized"),
+                field_name="CanBo",
+                visible=stamp_for(bundle.pdf, "official"),
+                field_lock="all",
+                reason=f"Tiếp nhận hồ sơ {bundle.dossier_code}",
+                location="Hà Nội",
+            )
+            doc = counter.data or b""
+            tampered = rng.random() < TAMPERED
+            if tampered:
+                spot = doc.index(b"stream") + 40
+                doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
+            path = folder / f"doc-{i:05d}.pdf"
+            path.write_bytes(doc)
+            corpus.files.append(path)
+            corpus.intact[path] = not tampered
+    return corpus
+
+
 def _lt_now(lines: list[str], base: Path, n: int) -> tuple[Path, Path]:
     """The B-LT corpus made again, signed now, with demo services that speak of the present
     (their own PKI and port): validated now, the first corpus's embedded OCSP responses
@@ -979,6 +1100,15 @@ def targets(
             one, two = results.get((kind, "hoso-1", n_docs)), results.get((kind, "hoso-2", n_docs))
             if one and two:
                 note(f"{kind}, {n_docs} docs: 2 workers vs 1", one.seconds / two.seconds)
+    if "dossier" in kinds:
+        n = next((n for k, _a, n in results if k == "dossier"), 0)
+        note(
+            f"dossier, {n} docs: hoso (1 worker) vs pyHanko with one shared context",
+            speedup("dossier", "hoso-1", "pyhanko-shared", n),
+        )
+        one, two = results.get(("dossier", "hoso-1", n)), results.get(("dossier", "hoso-2", n))
+        if one and two:
+            note(f"dossier, {n} docs: 2 workers vs 1", one.seconds / two.seconds)
     for n in [n_docs, *scales]:
         one, two = results.get(("bb", "hoso-1", n)), results.get(("bb", "hoso-2", n))
         if one and two:
