@@ -335,6 +335,30 @@ def _render(data: bytes, pages: int, *, annots: bool) -> list[Any]:
             doc.close()
 
 
+def _render_both(data: bytes, pages: int) -> tuple[list[Any], list[Any]]:
+    """Each page drawn twice from one opened document: with its annotations and form
+    fields (as :func:`_render` with ``annots=True``), and without (``annots=False``). The
+    second drawing of a page costs little: PDFium has already loaded it."""
+    import pypdfium2
+
+    with _PDFIUM:
+        doc = pypdfium2.PdfDocument(data)
+        try:
+            doc.init_forms()
+            full: list[Any] = []
+            bare: list[Any] = []
+            for index in range(min(len(doc), pages)):
+                page = doc[index]
+                for annots, images in ((True, full), (False, bare)):
+                    bitmap = page.render(
+                        scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
+                    )
+                    images.append(bitmap.to_pil().convert("L"))
+            return full, bare
+        finally:
+            doc.close()
+
+
 def _count(mask: Any) -> int:
     return int(mask.histogram()[255])
 
@@ -355,9 +379,8 @@ def visual_check(
     """
     from PIL import Image, ImageChops, ImageDraw
 
-    before = _render(signed, MAX_PAGES, annots=True)
+    before, bare = _render_both(signed, MAX_PAGES)
     after = _render(final, MAX_PAGES, annots=True)
-    bare = _render(signed, MAX_PAGES, annots=False)
     findings: list[VisualFinding] = []
     scale = DPI / 72
 
