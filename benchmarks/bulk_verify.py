@@ -1133,7 +1133,56 @@ def targets(
                     f"{NAMES[approach]}: peak RSS at {scales[-1]} / at {n_docs}",
                     big.rss_mb / small.rss_mb,
                 )
+    pool_costs(lines, results, n_docs, scales)
     return missed
+
+
+def pool_costs(
+    lines: list[str], results: dict[tuple[str, str, int], Row], n_docs: int, scales: list[int]
+) -> None:
+    """What the 2-worker time on B-B is made of: each row's CPU time (the run's process
+    and its workers) against 1 worker's, and, from the two sizes, a fixed cost and a cost
+    per document for each (wall time = fixed + n x per document)."""
+    pairs: dict[int, tuple[Row, Row]] = {}
+    for n in [n_docs, *scales]:
+        one, two = results.get(("bb", "hoso-1", n)), results.get(("bb", "hoso-2", n))
+        if one and two:
+            pairs[n] = (one, two)
+    if not pairs:
+        return
+    _print(lines)
+    _print(lines, "What the 2-worker B-B time is made of:")
+    _print(lines)
+    for n, (one, two) in pairs.items():
+        _print(
+            lines,
+            f"- {n} documents: CPU {one.cpu_seconds:.2f} s with 1 worker, "
+            f"{two.cpu_seconds:.2f} s with 2 (the parent and both workers; "
+            f"{(two.cpu_seconds / one.cpu_seconds - 1) * 100:+.0f}%); wall {one.seconds:.2f} s "
+            f"and {two.seconds:.2f} s.",
+        )
+    if len(pairs) < 2:
+        return
+    small, big = min(pairs), max(pairs)
+    fits = []
+    for k, approach in enumerate(("hoso-1", "hoso-2")):
+        a, b = pairs[small][k], pairs[big][k]
+        per = (b.seconds - a.seconds) / (big - small)
+        fits.append((a.seconds - per * small, per))
+        _print(
+            lines,
+            f"- {NAMES[approach]}: {fits[-1][0] * 1000:.0f} ms fixed + {per * 1000:.3f} ms a "
+            f"document (fitted on {small} and {big}).",
+        )
+    (fixed1, per1), (fixed2, per2) = fits
+    goal = (fixed1 + per1 * small) / 1.8
+    _print(
+        lines,
+        f"- 1.8x at {small} documents needs 2 workers in {goal:.2f} s: at their fitted cost a "
+        f"document, a fixed cost of at most {max(0.0, goal - per2 * small) * 1000:.0f} ms "
+        f"(fitted: {fixed2 * 1000:.0f} ms); with no fixed cost, at most "
+        f"{goal / small * 1000:.3f} ms a document (fitted: {per2 * 1000:.3f}).",
+    )
 
 
 if __name__ == "__main__":
