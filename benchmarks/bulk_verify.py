@@ -152,10 +152,7 @@ def build_xml2(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Corp
         doc = sign_strict(doc, pki, "agency-seal", at=at, place="CQT", targets=(MCCQT_ID,))
         if tampered and i % 2 == 1:  # the authority's code changed: its digest breaks
             doc = doc.replace(f">{code}<".encode(), f">{code[:-1]}X<".encode(), 1)
-        path = folder / f"doc-{i:05d}.xml"
-        path.write_bytes(doc)
-        corpus.files.append(path)
-        corpus.intact[path] = not tampered
+        corpus.add(folder / f"doc-{i:05d}.xml", doc, intact=not tampered)
     return corpus
 
 
@@ -895,10 +892,7 @@ def build_two_visible(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) 
         if tampered:
             spot = doc.index(b"xxxx", doc.index(b"stream")) + 20
             doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
-        path = folder / f"doc-{i:05d}.pdf"
-        path.write_bytes(doc)
-        corpus.files.append(path)
-        corpus.intact[path] = not tampered
+        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
     return corpus
 
 
@@ -921,12 +915,11 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
         autofill_sync,
         bundled_catalog,
         sqlite_registry,
-        stamp_for,
         submit,
         validate,
     )
     from eforms.submission import VN_TZ
-    from fixtures.demo import AGENCY, PROCEDURE, TYPED
+    from fixtures.demo import AGENCY, PROCEDURE, TYPED, countersign
     from fixtures.documents import pinned
     from fixtures.pki.build import P12_PASSWORD
     from fixtures.registry.build import DEMO_CITIZEN, build_registry
@@ -974,29 +967,15 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
                 place="Hà Nội",
                 declarant_id="/applicant/idNumber",
             )
-            counter = esign.sign_pdf(
-                bundle.pdf,
-                None,
-                official,
-                profile=esign.SPECIALIZED,
-                level="B-LT",
-                verifier=verifier,
-                tsa_url=pki.tsa_url("specialized"),
-                field_name="CanBo",
-                visible=stamp_for(bundle.pdf, "official"),
-                field_lock="all",
-                reason=f"Tiếp nhận hồ sơ {bundle.dossier_code}",
-                location="Hà Nội",
+            counter = countersign(
+                pki, bundle.pdf, None, official, bundle.dossier_code, verifier=verifier
             )
             doc = counter.data or b""
             tampered = rng.random() < TAMPERED
             if tampered:
                 spot = doc.index(b"stream") + 40
                 doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
-            path = folder / f"doc-{i:05d}.pdf"
-            path.write_bytes(doc)
-            corpus.files.append(path)
-            corpus.intact[path] = not tampered
+            corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
     return corpus
 
 

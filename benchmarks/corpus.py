@@ -65,6 +65,12 @@ class Corpus:
             ],
         }
 
+    def add(self, path: Path, data: bytes, *, intact: bool) -> None:
+        """Write one document of the corpus, and whether it is intact."""
+        path.write_bytes(data)
+        self.files.append(path)
+        self.intact[path] = intact
+
     def write_manifest(self, path: Path) -> Path:
         path.write_text(json.dumps(self.manifest()), encoding="utf-8")
         return path
@@ -213,10 +219,7 @@ def _build_xml(pki: DemoPKI, folder: Path, n: int, rng: random.Random) -> Corpus
         doc = sign_strict(_invoice(rng, i), pki, XML_SIGNER, at=SIGNED_AT)
         if tampered:  # the buyer's name changes after signing: the seller's digest breaks
             doc = doc.replace("KHÁCH HÀNG".encode(), "KHÁCH HÀNH".encode(), 1)
-        path = folder / f"doc-{i:05d}.xml"
-        path.write_bytes(doc)
-        corpus.files.append(path)
-        corpus.intact[path] = not tampered
+        corpus.add(folder / f"doc-{i:05d}.xml", doc, intact=not tampered)
     return corpus
 
 
@@ -267,8 +270,5 @@ def build(
         if tampered:
             spot = doc.index(_MARK[:4], doc.index(b"stream")) + 20
             doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
-        path = folder / f"doc-{i:05d}.pdf"
-        path.write_bytes(doc)
-        corpus.files.append(path)
-        corpus.intact[path] = not tampered
+        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
     return corpus
