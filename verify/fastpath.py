@@ -848,6 +848,12 @@ class _Field:
     """Its ``/V``: the signature dictionary's object number and generation."""
     where: int
     """The file offset the cross-reference table gives for that dictionary."""
+    appearance: tuple[Any, ...] | None = None
+    """Its normal appearance (``/AP /N``): None without ``/AP``; ``("stream", number,
+    generation, offset)`` for a reference in a direct ``/AP`` dictionary, with the offset
+    the newest cross-reference section gives (None for none, or an object stream); else
+    ``("odd", why)``, which keeps the document off the fast path if it is a later
+    signature's (see :func:`_appearances`)."""
 
 
 @dataclass(frozen=True)
@@ -947,8 +953,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
         return _Parsed(("pdf",), (one,))
     # the byte reader's cross-reference sections serve the structure; pyHanko's reader
-    # is made only where it is needed (a later signature's appearance, a new structure)
-    structure = _structure(verifier, reader, data, sigs, outline.sections)
+    # is made only for a structure not judged yet
+    structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
     signatures = []
     for sig in sigs:
         info = cms.ContentInfo.load(sig.der)
@@ -1001,8 +1007,29 @@ def _outline_from_reader(reader: Any) -> _Outline:
         if not isinstance(where, int):
             raise _NotEligible("signature dictionary in an object stream")
         keys = tuple(sorted(str(k) for k in field))
-        filled.append(_Field(str(field["/T"]), keys, (value.idnum, value.generation), where))
+        ref = (value.idnum, value.generation)
+        filled.append(_Field(str(field["/T"]), keys, ref, where, _reader_appearance(reader, field)))
     return _Outline(frozenset(str(k) for k in root), tuple(filled), locked)
+
+
+def _reader_appearance(reader: Any, field: Any) -> tuple[Any, ...] | None:
+    """A field's normal appearance as pyHanko's reader reads it (see :attr:`_Field.appearance`)."""
+    from pyhanko.pdf_utils import generic
+
+    if "/AP" not in field:
+        return None
+    ap = field.raw_get("/AP")
+    if not isinstance(ap, generic.DictionaryObject):
+        return ("odd", "an indirect appearance dictionary")
+    drawing = ap.raw_get("/N") if "/N" in ap else None
+    if not isinstance(drawing, generic.IndirectObject):
+        return ("odd", "a direct appearance")
+    try:
+        where = reader.xrefs[drawing.reference]
+    except Exception:  # noqa: BLE001 - an odd table: never left out
+        return ("odd", "an appearance the cross-reference sections do not resolve")
+    offset = where if isinstance(where, int) else None
+    return ("stream", drawing.idnum, drawing.generation, offset)
 
 
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
@@ -1121,7 +1148,9 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
             if plain is None:
                 return None
             keys = tuple(sorted(k.decode("ascii") for k in entries))
-            filled.append(_Field(plain[1].decode("ascii"), keys, (value[1], 0), offsets[value[1]]))
+            appearance = _byte_appearance(entries.get(b"/AP"), offsets)
+            name, where = plain[1].decode("ascii"), offsets[value[1]]
+            filled.append(_Field(name, keys, (value[1], 0), where, appearance))
     except (_NotEligible, UnicodeDecodeError):
         return None
     sections = []
@@ -1142,6 +1171,21 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
         )
     catalog_keys = frozenset(k.decode("ascii") for k in root)
     return _Outline(catalog_keys, tuple(filled), locked, tuple(sections))
+
+
+def _byte_appearance(ap: Any, offsets: dict[int, int]) -> tuple[Any, ...] | None:
+    """A field's normal appearance read by :class:`_Lexer` (see :attr:`_Field.appearance`):
+    the tables :func:`_outline_from_bytes` takes list generation 0 only, so a reference of
+    another generation resolves to nothing, as pyHanko resolves it."""
+    if ap is None:
+        return None
+    if ap[0] != "d":
+        return ("odd", "an indirect appearance dictionary")
+    drawing = dict(ap[1]).get(b"/N")
+    if drawing is None or drawing[0] != "r":
+        return ("odd", "a direct appearance")
+    number, generation = drawing[1], drawing[2]
+    return ("stream", number, generation, offsets.get(number) if generation == 0 else None)
 
 
 def _plain_table(
@@ -1255,6 +1299,7 @@ def _structure(
     data: bytes,
     sigs: list[_SigDict],
     sections: tuple[_Section, ...] | None = None,
+    fields: tuple[_Field, ...] = (),
 ) -> tuple[Any, ...]:
     """The structure of a PDF whose first signature is followed by later revisions: what
     every verdict on it depends on apart from its signatures (their CMS, hash and times,
@@ -1338,9 +1383,8 @@ def _structure(
         tail_spans.append((sig.a + 1, sig.b - 1))
         if sig.m_span is not None:
             tail_spans.append(sig.m_span)
-    # no field filled after the first signature (B-LT: only its DSS update follows):
-    # nothing to look for, and no pyHanko reader to make for it
-    appearances = _appearances(read(), data, e1, sigs[1:]) if len(sigs) > 1 else []
+    # the later signatures' drawings, from the signature fields as the outline read them
+    appearances = _appearances(fields, data, e1, sigs[1:])
     tail_spans.extend((start, end) for _number, _generation, start, end in appearances)
     trailers: list[tuple[int, int]] = []
     infos: list[tuple[int, int, int]] = []  # (number, generation, offset)
@@ -1888,38 +1932,27 @@ def _reference_counts(data: bytes, numbers: set[int]) -> dict[int, int]:
 
 
 def _appearances(
-    reader: Any, data: bytes, e1: int, later: list[_SigDict]
+    fields: tuple[_Field, ...], data: bytes, e1: int, later: list[_SigDict]
 ) -> list[tuple[int, int, int, int]]:
     """(number, generation, start, end) of the data of the appearance stream (``/AP /N``)
     of each signature field filled after the first signature, when that stream was
     written after it: the drawing, which holds the signer's name and time, is left out of
-    the structure (see :func:`_judge_structure` for when that is taken)."""
-    from pyhanko.pdf_utils import generic
-
+    the structure (see :func:`_judge_structure` for when that is taken). ``fields``: the
+    filled signature fields of the outline (:attr:`_Field.appearance`)."""
     values = {sig.ref for sig in later}
     found: list[tuple[int, int, int, int]] = []
-    for ref in reader.root["/AcroForm"]["/Fields"]:
-        field = ref.get_object()
-        value = field.raw_get("/V") if "/V" in field else None
-        if not isinstance(value, generic.IndirectObject):
+    for field in fields:
+        if field.ref not in values or field.appearance is None:
             continue
-        if (value.idnum, value.generation) not in values:
-            continue
-        if "/AP" not in field:
-            continue
-        ap = field.raw_get("/AP")
-        if not isinstance(ap, generic.DictionaryObject):
-            raise _NotEligible("an indirect appearance dictionary")
-        drawing = ap.raw_get("/N") if "/N" in ap else None
-        if not isinstance(drawing, generic.IndirectObject):
-            raise _NotEligible("a direct appearance")
-        offset = reader.xrefs[drawing.reference]
-        if not isinstance(offset, int) or offset < e1:
+        if field.appearance[0] == "odd":
+            raise _NotEligible(field.appearance[1])
+        _kind, number, generation, offset = field.appearance
+        if offset is None or offset < e1:
             continue  # not left out: the structure holds it
         span = _stream_data(data, offset, len(data))
         if span is None:
             raise _NotEligible("an appearance that is not a stream")
-        found.append((drawing.idnum, drawing.generation, *span))
+        found.append((number, generation, *span))
     return found
 
 

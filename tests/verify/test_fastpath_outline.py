@@ -23,6 +23,7 @@ from pyhanko.sign import fields
 
 from fixtures.documents import minimal_pdf, sign_pdf
 from fixtures.pki import DemoPKI
+from tests.verify.test_fastpath import countersign
 from tests.verify.test_verifier import SIGNED_AT
 from verify import fastpath
 
@@ -70,6 +71,7 @@ def signed(demo_pki: DemoPKI) -> dict[str, bytes]:
         ),
     }
     out["two"] = sign_pdf(demo_pki, "official", out["bb"], at=SIGNED_AT, field_name="Signature2")
+    out["twov"] = countersign(demo_pki, "official", out["bb"], box=(320, 40, 560, 100))
     return out
 
 
@@ -88,6 +90,32 @@ def test_documents_signed_by_pyhanko_are_read_from_the_bytes(signed: dict[str, b
     two = fastpath._outline_from_bytes(signed["two"])
     assert two is not None
     assert [f.name for f in two.fields] == ["Signature1", "Signature2"]
+
+
+def test_a_visible_countersignatures_appearance_is_read_as_pyhanko_reads_it(
+    signed: dict[str, bytes],
+) -> None:
+    """The stamp's drawing (``/AP /N``): its object and offset from the bytes are
+    pyHanko's; an appearance the fast path cannot leave out (``/N`` missing, an indirect
+    ``/AP``) is named the same way by both readers."""
+    twov = signed["twov"]
+    lean = fastpath._outline_from_bytes(twov)
+    assert lean is not None
+    assert _agree(twov)
+    stamp = lean.fields[-1].appearance
+    assert stamp is not None
+    assert stamp[0] == "stream"
+    assert isinstance(stamp[3], int)
+    assert twov[stamp[3] :].startswith(b"%d %d obj" % (stamp[1], stamp[2]))
+    at = twov.rindex(b"/AP")
+    head = twov[at : at + 40]
+    found = re.match(rb"/AP\s*<<\s*/N ", head)
+    assert found is not None
+    no_normal = twov[: at + found.end() - 3] + b"/D " + twov[at + found.end() :]
+    odd = fastpath._outline_from_bytes(no_normal)
+    assert odd is not None
+    assert odd.fields[-1].appearance == ("odd", "a direct appearance")
+    assert _agree(no_normal)
 
 
 def _replace_last(data: bytes, old: bytes, new: bytes) -> bytes:
@@ -136,7 +164,7 @@ def test_a_mutated_file_is_read_the_same_or_declined(
 ) -> None:
     """Bytes changed, inserted or removed anywhere in the structure (not the page data):
     the byte reader never accepts what pyHanko reads otherwise or cannot read."""
-    doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "certified"]), label="doc")]
+    doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "twov", "certified"]), label="doc")]
     around = data.draw(st.sampled_from(_landmarks(doc)), label="near")
     at = data.draw(st.integers(max(0, around - 40), min(len(doc) - 1, around + 40)), label="at")
     how = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="how")
