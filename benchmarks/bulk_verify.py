@@ -905,6 +905,7 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
     is copied from one dossier to the next: each has its own content, cross-reference
     streams and object streams, timestamps and validation data. 5% are tampered with
     after both signatures (a byte of the form's first stream)."""
+    import copy
     import logging
     import random
 
@@ -944,7 +945,7 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
     corpus = Corpus(kind, [], {}, {})
     with pinned(NOW):
         for i in range(n):
-            typed = json.loads(json.dumps(TYPED, ensure_ascii=False))
+            typed = copy.deepcopy(TYPED)
             typed["newAddress"]["street"] = f"Số {i + 1} ngõ {rng.randint(1, 300)} đường Hạ Long"
             typed["householdHead"]["fullName"] = heads[i % len(heads)]
             filled = autofill_sync(form, DEMO_CITIZEN, registry, clock=lambda: NOW, data=typed)

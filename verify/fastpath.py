@@ -1298,8 +1298,8 @@ def _structure(
     reader: Any,
     data: bytes,
     sigs: list[_SigDict],
-    sections: tuple[_Section, ...] | None = None,
-    fields: tuple[_Field, ...] = (),
+    sections: tuple[_Section, ...] | None,
+    fields: tuple[_Field, ...],
 ) -> tuple[Any, ...]:
     """The structure of a PDF whose first signature is followed by later revisions: what
     every verdict on it depends on apart from its signatures (their CMS, hash and times,
@@ -1317,7 +1317,8 @@ def _structure(
     What a signature signs is still hashed for each document, the parts left out included.
 
     ``sections``: the cross-reference sections the byte reader read (see :class:`_Section`);
-    without them they are pyHanko's (``reader``, made here if None and needed).
+    None: pyHanko's (``reader``, made here if None and needed). ``fields``: the filled
+    signature fields of the outline, with their appearances (:func:`_appearances`).
     """
     readers = [reader]
 

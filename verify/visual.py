@@ -316,45 +316,36 @@ _PDFIUM = threading.Lock()
 
 
 def _render(data: bytes, pages: int, *, annots: bool) -> list[Any]:
+    """Each page (up to ``pages``) drawn in grey, with its annotations and form fields
+    or without."""
+    return _drawings(data, pages, (annots,))[0]
+
+
+def _render_both(data: bytes, pages: int) -> tuple[list[Any], list[Any]]:
+    """Each page drawn with its annotations and form fields, and without, from one opened
+    document: the second drawing of a page costs little, PDFium has already loaded it."""
+    full, bare = _drawings(data, pages, (True, False))
+    return full, bare
+
+
+def _drawings(data: bytes, pages: int, kinds: tuple[bool, ...]) -> list[list[Any]]:
+    """For each of ``kinds`` (with annotations or not), each page drawn that way."""
     import pypdfium2  # type: ignore[import-untyped]  # ships no type information
 
     with _PDFIUM:
         doc = pypdfium2.PdfDocument(data)
         try:
-            if annots:
+            if any(kinds):
                 doc.init_forms()  # PDFium draws widgets only through its form layer
-            images = []
+            drawn: list[list[Any]] = [[] for _ in kinds]
             for index in range(min(len(doc), pages)):
                 page = doc[index]
-                bitmap = page.render(
-                    scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
-                )
-                images.append(bitmap.to_pil().convert("L"))
-            return images
-        finally:
-            doc.close()
-
-
-def _render_both(data: bytes, pages: int) -> tuple[list[Any], list[Any]]:
-    """Each page drawn twice from one opened document: with its annotations and form
-    fields (as :func:`_render` with ``annots=True``), and without (``annots=False``). The
-    second drawing of a page costs little: PDFium has already loaded it."""
-    import pypdfium2
-
-    with _PDFIUM:
-        doc = pypdfium2.PdfDocument(data)
-        try:
-            doc.init_forms()
-            full: list[Any] = []
-            bare: list[Any] = []
-            for index in range(min(len(doc), pages)):
-                page = doc[index]
-                for annots, images in ((True, full), (False, bare)):
+                for annots, images in zip(kinds, drawn, strict=True):
                     bitmap = page.render(
                         scale=DPI / 72, grayscale=True, draw_annots=annots, may_draw_forms=annots
                     )
                     images.append(bitmap.to_pil().convert("L"))
-            return full, bare
+            return drawn
         finally:
             doc.close()
 
