@@ -19,7 +19,6 @@ pyHanko is replaced; when the repair fails too, pyHanko's first error is raised.
 from __future__ import annotations
 
 import bisect
-import importlib.metadata
 import io
 import os
 import re
@@ -28,6 +27,8 @@ from typing import Any
 from pyhanko.pdf_utils import misc
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import XRefBuilder, XRefCache
+
+from verify.speedups import installed_version
 
 __all__ = ["REPAIRS_ON", "open_pdf"]
 
@@ -47,19 +48,12 @@ def open_pdf(data: bytes) -> PdfFileReader:
     try:
         return PdfFileReader(io.BytesIO(data), strict=False)
     except (misc.PdfReadError, ValueError) as first:
-        if _pyhanko_version() not in REPAIRS_ON:
+        if installed_version("pyhanko") not in REPAIRS_ON:
             raise
         try:
             return _ChainRepairingReader(data)
         except Exception:  # noqa: BLE001 - the repair is a second chance, not a new error
             raise first from None
-
-
-def _pyhanko_version() -> str | None:
-    try:
-        return importlib.metadata.version("pyhanko")
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 class _ChainRepairingBuilder(XRefBuilder):

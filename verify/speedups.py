@@ -48,6 +48,7 @@ __all__ = [
     "PROVEN",
     "install",
     "installed",
+    "installed_version",
     "original_hex_reader",
     "original_name_decoder",
     "original_read_until_class",
@@ -66,7 +67,11 @@ _LOCK = threading.Lock()
 _INSTALLED: dict[str, Any] = {}  # name -> the original function it replaced
 
 
-def _version(package: str) -> str | None:
+@functools.cache
+def installed_version(package: str) -> str | None:
+    """The installed version of ``package`` (None if it is not installed), looked up once
+    per process: the lookup reads every installed package's metadata (about 2 ms), and a
+    running process keeps the code it imported whatever is installed later."""
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -87,7 +92,7 @@ def install() -> dict[str, str | None]:
             ("string_prep_memo", "asn1crypto", _install_string_prep_memo),
             ("reverse_xref", "pyhanko", _install_reverse_xref),
         ):
-            found = _version(package)
+            found = installed_version(package)
             if found not in PROVEN[package]:
                 proven = ", ".join(sorted(PROVEN[package]))
                 out[name] = f"{package} {found} is not a version it was proven on ({proven})"

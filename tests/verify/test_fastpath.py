@@ -1305,6 +1305,31 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
     assert speedups.installed() == frozenset()
 
 
+def test_speedups_look_up_each_librarys_version_once_per_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading installed versions walks every package's metadata (milliseconds): a bulk run
+    calls install() each time, and each process looks a version up only once."""
+    import importlib.metadata
+
+    looked: list[str] = []
+    real = importlib.metadata.version
+
+    def counting(package: str) -> str:
+        looked.append(package)
+        return real(package)
+
+    speedups.installed_version.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", counting)
+    try:
+        for _ in range(3):
+            speedups.install()
+        assert sorted(looked) == ["asn1crypto", "pyhanko"]
+        assert speedups.installed_version("pyhanko") == real("pyhanko")
+    finally:
+        speedups.installed_version.cache_clear()
+
+
 def test_speedups_refuse_a_library_version_they_were_not_proven_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -9,13 +9,15 @@ import pytest
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from verify.pdfopen import REPAIRS_ON, _ChainRepairingReader, _pyhanko_version, open_pdf
+from verify.pdfopen import REPAIRS_ON, _ChainRepairingReader, open_pdf
+from verify.speedups import installed_version
 
 DSS = Path(__file__).resolve().parents[1] / "data" / "dss"
 FIVE = DSS / "pades-5-signatures-and-1-document-timestamp.pdf"
 
 pytestmark = pytest.mark.skipif(
-    _pyhanko_version() not in REPAIRS_ON, reason="the repair follows pyHanko 0.38.0's reader"
+    installed_version("pyhanko") not in REPAIRS_ON,
+    reason="the repair follows pyHanko 0.38.0's reader",
 )
 
 
