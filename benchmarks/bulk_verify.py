@@ -400,6 +400,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         sys.stdin.readline()
     started = time.perf_counter()
     cpu_started = _cpu_seconds()
+    workers_started = _cpu_seconds(workers=True)
     offline = approach.endswith("-offline")
     profiler = None
     if spec.get("profile"):
@@ -423,17 +424,21 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     agree = sum(verdicts.get(p) == ok for p, _d, ok in items)
     result = {"seconds": seconds, "n": len(items), "agree": agree, "rss_mb": _peak_rss_mb()}
     result["cpu_seconds"] = _cpu_seconds() - cpu_started  # after the workers were waited for
+    result["workers_cpu_seconds"] = _cpu_seconds(workers=True) - workers_started
     if profiler is not None:
         profiler.disable()
         result["profile"] = _profile_text(profiler, spec.get("profile_top", 15))
     return result
 
 
-def _cpu_seconds() -> float:
+def _cpu_seconds(*, workers: bool = False) -> float:
     """CPU time (user + system) of this process and of its children waited for (pool
-    workers): on a shared machine it moves much less with other load than the wall time."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers): on a shared machine it moves much less with other load than the wall time.
+    ``workers``: the children's alone."""
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if workers:
+        return kids.ru_utime + kids.ru_stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -480,6 +485,9 @@ class Row:
     profile: str = ""
     cpu_seconds: float = 0.0
     """CPU time of the run (this process and its workers); with rounds, their median."""
+    workers_cpu_seconds: float = 0.0
+    """The pool workers' part of :attr:`cpu_seconds` (0 without a pool); with rounds, the
+    median."""
 
     @property
     def per_second(self) -> float:
@@ -528,6 +536,7 @@ def measure(
         result["rss_mb"],
         result.get("profile", ""),
         result.get("cpu_seconds", 0.0),
+        result.get("workers_cpu_seconds", 0.0),
     )
 
 
@@ -623,6 +632,7 @@ def measure_interleaved(
         replace(
             sorted(rs, key=lambda row: row.seconds)[len(rs) // 2],
             cpu_seconds=statistics.median(row.cpu_seconds for row in rs),
+            workers_cpu_seconds=statistics.median(row.workers_cpu_seconds for row in rs),
         )
         for rs in runs.values()
     ]
@@ -1138,8 +1148,9 @@ def pool_costs(
             lines,
             f"- {n} documents: CPU {one.cpu_seconds:.2f} s with 1 worker, "
             f"{two.cpu_seconds:.2f} s with 2 (the parent and both workers; "
-            f"{(two.cpu_seconds / one.cpu_seconds - 1) * 100:+.0f}%); wall {one.seconds:.2f} s "
-            f"and {two.seconds:.2f} s.",
+            f"{(two.cpu_seconds / one.cpu_seconds - 1) * 100:+.0f}%: the parent "
+            f"{two.cpu_seconds - two.workers_cpu_seconds:.2f} s, the workers "
+            f"{two.workers_cpu_seconds:.2f} s); wall {one.seconds:.2f} s and {two.seconds:.2f} s.",
         )
     if len(pairs) < 2:
         return
