@@ -1274,7 +1274,7 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
     and asn1crypto's own back."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils import generic, misc
-    from pyhanko.pdf_utils.reader import HistoricalResolver
+    from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
     def now() -> tuple[Any, ...]:
         return (
@@ -1283,9 +1283,17 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
             generic._decode_name,
             asn1_x509.NameTypeAndValue._ldap_string_prep,
             HistoricalResolver._load_reverse_xref_cache,
+            PdfFileReader._get_object_from_stream,
         )
 
-    names = {"hex_reader", "read_until_class", "name_decoder", "string_prep_memo", "reverse_xref"}
+    names = {
+        "hex_reader",
+        "read_until_class",
+        "name_decoder",
+        "string_prep_memo",
+        "reverse_xref",
+        "object_stream",
+    }
     speedups.uninstall()
     own = now()
     try:
@@ -1299,6 +1307,8 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
         assert speedups.original_read_until_class() is own[1]
         assert speedups.original_name_decoder() is own[2]
         assert speedups.original_reverse_xref() is own[4]
+        assert PdfFileReader._get_object_from_stream is speedups.fast_get_object_from_stream
+        assert speedups.original_object_stream_reader() is own[5]
     finally:
         speedups.uninstall()
     assert now() == own
@@ -1338,7 +1348,7 @@ def test_speedups_refuse_a_library_version_they_were_not_proven_on(
     from pyhanko.pdf_utils import generic, misc
 
     speedups.uninstall()
-    from pyhanko.pdf_utils.reader import HistoricalResolver
+    from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
     def now() -> tuple[Any, ...]:
         return (
@@ -1346,13 +1356,21 @@ def test_speedups_refuse_a_library_version_they_were_not_proven_on(
             misc._read_until_class,
             generic._decode_name,
             HistoricalResolver._load_reverse_xref_cache,
+            PdfFileReader._get_object_from_stream,
         )
 
     own = now()
     monkeypatch.setitem(speedups.PROVEN, "pyhanko", frozenset({"0.0.1"}))
     try:
         result = speedups.install()
-        for name in ("hex_reader", "read_until_class", "name_decoder", "reverse_xref"):
+        pyhankos = (
+            "hex_reader",
+            "read_until_class",
+            "name_decoder",
+            "reverse_xref",
+            "object_stream",
+        )
+        for name in pyhankos:
             assert "0.0.1" in (result[name] or "")
         assert now() == own
         assert result["string_prep_memo"] is None
