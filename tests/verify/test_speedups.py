@@ -463,3 +463,38 @@ def test_a_stream_s_header_is_read_once_for_all_its_objects() -> None:
     assert fast == own == [[n] for n in range(10, 70)]
     assert fast_calls <= 4 * 60  # the header's 120 numbers, then each object's own
     assert own_calls >= 3000
+
+
+# -- whole verdicts --------------------------------------------------------------------------
+
+_VERDICT_FILES = (
+    sorted((DATA / "dss").glob("*.pdf")) + sorted((DATA / "realworld").glob("*.pdf")) + _MADE
+)
+
+
+@pytest.mark.parametrize("path", _VERDICT_FILES, ids=lambda p: p.name)
+def test_every_speedup_together_leaves_the_verdict_as_it_was(path: Path) -> None:
+    """A document's whole report (every signature, constraint, message and certificate)
+    is the same with every speed-up installed as with none, at a fixed validation time:
+    EU DSS test files, Vietnamese signed PDFs, dossiers made as ``make demo`` makes them."""
+    from datetime import UTC, datetime
+
+    from verify import ValidationPolicy, Verifier
+
+    policy = ValidationPolicy(network=False, validation_time=datetime(2026, 12, 4, 12, tzinfo=UTC))
+
+    def report() -> dict[str, Any]:
+        found = Verifier(policy=policy).verify(path).to_dict()
+        found.pop("elapsed_ms", None)
+        return found
+
+    was = speedups.installed()
+    speedups.uninstall()
+    try:
+        own = report()
+        speedups.install()
+        assert report() == own
+    finally:
+        speedups.uninstall()
+        if was:
+            speedups.install()
