@@ -848,7 +848,7 @@ class _Field:
     """Its ``/V``: the signature dictionary's object number and generation."""
     where: int
     """The file offset the cross-reference table gives for that dictionary."""
-    appearance: tuple[Any, ...] | None = None
+    appearance: tuple[Any, ...] | None
     """Its normal appearance (``/AP /N``): None without ``/AP``; ``("stream", number,
     generation, offset)`` for a reference in a direct ``/AP`` dictionary, with the offset
     the newest cross-reference section gives (None for none, or an object stream); else

@@ -27,7 +27,7 @@ below gives exactly the original's results (property tests compare them on rando
   modern writers store objects) by reading the stream's header of object numbers and
   offsets from its start, pair by pair with its tokenizer, until it meets the object's
   number (``PdfFileReader._get_object_from_stream``): reading every object of a stream
-  of *n* objects reads about n²/2 pairs, a fifth of the time of a dossier
+  of n objects reads about n²/2 pairs, a fifth of the time of a dossier
   countersigned after its citizen signed. The replacement reads each stream's header
   once, with the same functions in the same order, and keeps what it found (the number
   and offset of each pair, the first pair of each number) for that stream as its reader
@@ -63,6 +63,7 @@ __all__ = [
     "installed_version",
     "original_hex_reader",
     "original_name_decoder",
+    "original_object_stream_reader",
     "original_read_until_class",
     "original_reverse_xref",
     "original_string_prep",
@@ -571,11 +572,9 @@ def fast_get_object_from_stream(self: Any, idnum: int, stmnum: int, idx: int) ->
     if found is None:
         return original(self, idnum, stmnum, idx)
     # from here on, pyHanko's own function once it met the object's pair
-    from pyhanko.pdf_utils.misc import PdfStrictReadError
-
     i, offset = found
     if self.strict and idx != i:
-        raise PdfStrictReadError("Object is in wrong index.")
+        raise misc.PdfStrictReadError("Object is in wrong index.")
     stream_data = io.BytesIO(data)
     stream_data.seek(first_object + offset)
     try:
@@ -583,11 +582,11 @@ def fast_get_object_from_stream(self: Any, idnum: int, stmnum: int, idx: int) ->
     except (misc.PdfStreamError, misc.PdfReadError) as e:
         reader_logger.warning(f"Invalid stream (index {i}) within object {idnum} 0: {e}")
         if self.strict:
-            raise PdfStrictReadError(f"Can't read object stream: {e}") from e
+            raise misc.PdfStrictReadError(f"Can't read object stream: {e}") from e
         obj = generic.NullObject()
     if isinstance(obj, generic.StreamObject | generic.IndirectObject):
         if self.strict:
-            raise PdfStrictReadError("Encountered forbidden object type in object stream")
+            raise misc.PdfStrictReadError("Encountered forbidden object type in object stream")
         return obj
     skip: Any = misc.read_non_whitespace
     skip(stream_data, seek_back=True, allow_eof=True)
