@@ -2024,6 +2024,9 @@ def _lex_object(
 
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
+_PRINTABLE_NAME = re.compile(rb"/[\x21-\x7e]*")
+"""A name pyHanko reads (``generic._decode_name``): every byte printable ASCII, the
+delimiters excluded by the tokenizer already."""
 _TOKEN = re.compile(
     rb"[\x00\t\n\x0c\r ]*(<<|>>|\[|\]|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*|\((?:[^()\\]|\\.)*\)"
     rb"|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>|[^\x00\t\n\x0c\r ()<>\[\]{}/%]+)",
@@ -2062,8 +2065,8 @@ class _Lexer:
         found = _TOKEN.match(self.data, self.at, self.end)
         if found is not None:
             token = found[1]
-            if token[:1] == b"/" and b"#" in token:
-                raise _NotEligible("a name with #")
+            if token[:1] == b"/" and (b"#" in token or not _PRINTABLE_NAME.fullmatch(token)):
+                raise _NotEligible("a name with # or a byte pyHanko wants escaped")
             self.at = found.end()
             return token
         return self._token()
@@ -2110,6 +2113,8 @@ class _Lexer:
             raw = data[at : name.end()] if name is not None else one
             if b"#" in raw:
                 raise _NotEligible("a name with #")
+            if not _PRINTABLE_NAME.fullmatch(raw):
+                raise _NotEligible("a name with a byte pyHanko wants escaped")
             self.at = at + len(raw)
             return raw
         word = _REGULAR.match(data, at, self.end)
