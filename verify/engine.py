@@ -34,8 +34,13 @@ from pyhanko.sign.validation.status import (
     TimestampSignatureStatus,
 )
 from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathValidationError
+from pyhanko_certvalidator import ValidationContext, find_valid_path
+from pyhanko_certvalidator.errors import (
+    InsufficientRevinfoError,
+    PathValidationError,
+    StaleRevinfoError,
+    ValidationError,
+)
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 from pyhanko_certvalidator.registry import CertificateRegistry
 from pyhanko_certvalidator.validate import async_validate_path
@@ -216,6 +221,15 @@ def certificate_check(
         chain=tuple(cert_info(c) for c in certs),
         profile=profile,
     )
+
+
+def _clause(text: str, limit: int = 300) -> str:
+    """``text`` on one line, cut after its last whole clause (``;``) within ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("; ", 0, limit)
+    return (text[:cut] if cut > 0 else text[:limit].rstrip()) + " …"
 
 
 def short(exc: BaseException) -> str:
@@ -565,6 +579,11 @@ class Engine:
             if sub in (SubIndication.NO_CERTIFICATE_CHAIN_FOUND, SubIndication.GENERIC):
                 vi, en = self.no_chain(cert, intermediates)
                 verdict = Verdict(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, vi, en)
+            elif sub is SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+                named = await self._chain_problem(
+                    cert, moment, intermediates, crls, ocsps, retroactive=retroactive
+                )
+                verdict = named or verdict
         return certificate_check(verdict, cert, path, anchor_profile)
 
     async def signer_check(
@@ -877,6 +896,7 @@ class Engine:
                 other_certs=other_certs,
                 crls=crls,
                 ocsps=ocsps,
+                retroactive=chain_status is not status,
             )
             if algo is None or algo.sub is None
             else algo,
@@ -894,6 +914,7 @@ class Engine:
         other_certs: Sequence[x509.Certificate],
         crls: Sequence[Any],
         ocsps: Sequence[Any],
+        retroactive: bool = False,
     ) -> Verdict:
         indic = st.trust_problem_indic
         sub = sub_of(indic)
@@ -919,6 +940,12 @@ class Engine:
                     "không có thông tin thu hồi (OCSP/CRL) cho chuỗi chứng thư số",
                     "no revocation information (OCSP/CRL) for the certificate chain",
                 )
+            if sub is SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+                reason = await self._chain_problem(
+                    st.signing_cert, moment, other_certs, crls, ocsps, retroactive=retroactive
+                )
+                if reason is not None:
+                    return reason
         if st.revoked or sub in (SubIndication.REVOKED, SubIndication.REVOKED_NO_POE):
             revoked_at = details.revocation_date if details is not None else None
             signed_at = proven or st.signer_reported_dt
@@ -987,6 +1014,49 @@ class Engine:
         except PathValidationError as exc:
             return short(exc) if type(exc) is PathValidationError else None
         except Exception:  # noqa: BLE001 - anything else is not a structural verdict
+            return None
+        return None
+
+    async def _chain_problem(
+        self,
+        cert: x509.Certificate,
+        moment: datetime,
+        other_certs: Sequence[x509.Certificate],
+        crls: Sequence[Any],
+        ocsps: Sequence[Any],
+        *,
+        retroactive: bool,
+    ) -> Verdict | None:
+        """The verdict, and why in both languages, on a path that pyHanko folds into
+        CERTIFICATE_CHAIN_GENERAL_FAILURE and no check above explains: the same path search
+        again, under the same policy and with the same certificates and revocation data,
+        with certvalidator's own words kept. Revocation data that is there but cannot be
+        used (its signer not validated, issued too late for the validation time) is
+        TRY_LATER, as EU DSS says when no acceptable revocation data is found; any other
+        failure stays CERTIFICATE_CHAIN_GENERAL_FAILURE. None when it does not fail again."""
+        vc = self.context(
+            moment, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=retroactive
+        )
+        vc.certificate_registry.register_multiple(other_certs)
+        try:
+            await find_valid_path(
+                cert, vc.path_builder.async_build_paths_lazy(cert), validation_context=vc
+            )
+        except ValidationError as exc:
+            words = _clause(exc.failure_msg or str(exc))
+            if isinstance(exc, InsufficientRevinfoError | StaleRevinfoError):
+                return Verdict(
+                    SubIndication.TRY_LATER,
+                    "không có thông tin thu hồi (OCSP/CRL) dùng được cho thời điểm kiểm tra: "
+                    + words,
+                    "no usable revocation information (OCSP/CRL) for the validation time: " + words,
+                )
+            return Verdict(
+                SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+                f"đường dẫn chứng thư số không hợp lệ: {words}",
+                words,
+            )
+        except Exception:  # noqa: BLE001 - no reason to give: the verdict stands as it is
             return None
         return None
 
