@@ -1,0 +1,228 @@
+"""The fast path on PDFs other tools made: the EU DSS test files and a contract appendix
+signed with MISA-CA's software.
+
+Each document is validated where it can pass: its own root certificates trusted, at its
+claimed signing time, revocation soft and offline. So full validation passes most of them
+and the fast path keeps a template for each. Then copies of it with one byte changed
+(anywhere, in the signed bytes, in the signature dictionary, in the unsigned padding of
+``/Contents``) must get from the fast path exactly the report full validation gives. The
+fast path answers many of them from templates (a tampered copy from the template of the
+first tampered one), so its reading of files it did not make is what is compared.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asn1crypto import x509
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verify import (
+    DocumentReport,
+    Indication,
+    RevocationMode,
+    TrustProfile,
+    ValidationPolicy,
+    Verifier,
+    fastpath,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FOREIGN = sorted((DATA / "dss").glob("*.pdf")) + sorted((DATA / "realworld").glob("*.pdf"))
+
+TAKEN = {
+    "DSS-2025.pdf",
+    "Signature-P-HU_MIC-1.pdf",
+    "Signature-P-PK7-2.pdf",
+    "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf",
+    "adbe_ocsp_signed.pdf",
+    "doc-firmado-LT.pdf",
+    "pades-bes.pdf",
+    "pades-epes.pdf",
+    "pades-level-b-sig-policy-invalid-digest-algo.pdf",
+    "pades-not-epes.pdf",
+    "pdf-signed-original.pdf",
+    "pdf-with-eof-cr.pdf",
+    "pkcs7.pdf",
+    "self-issued-qesig.pdf",
+    "misa-ca-contract-appendix.pdf",
+}
+"""The files the fast path takes (one signature over the whole file, the plain cases)."""
+
+PASSING = TAKEN - {
+    "doc-firmado-LT.pdf",  # its OCSP response's signer cannot be validated: TRY_LATER
+    "pkcs7.pdf",  # a certificate of its chain may not be used for signing
+}
+"""The ones full validation passes, their roots trusted, at their signing time."""
+
+TEMPLATED = PASSING - {"Signature-P-PK7-2.pdf", "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf"}
+"""The ones whose passing report the fast path rebuilds, so keeps a template for (the two
+others pass too, but with a report it does not rebuild exactly: full validation answers
+each copy)."""
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
+
+
+def _report(verifier: Verifier, data: bytes) -> DocumentReport:
+    return verifier.verify(data)
+
+
+def _same(fast: DocumentReport, full: DocumentReport, what: str) -> None:
+    assert fast.to_dict() == full.to_dict(), what
+    assert fast == full, what
+
+
+@functools.cache
+def _setup(name: str) -> tuple[Verifier, Verifier, bytes]:
+    """A pair of verifiers (fast path on, off) for one file, where it can pass: its
+    self-signed certificates trusted, at its claimed signing time (else a day into its
+    signer's certificate), revocation soft, offline."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = next(p for p in FOREIGN if p.name == name).read_bytes()
+    emb = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures[-1]
+    certs: list[x509.Certificate] = [c.chosen for c in emb.signed_data["certificates"]]
+    roots = [c for c in certs if c.self_signed != "no"] or certs[-1:]
+    claimed = emb.self_reported_timestamp
+    moment = (claimed or emb.signer_cert.not_valid_before + timedelta(days=1)) + timedelta(
+        minutes=1
+    )
+    policy = ValidationPolicy(network=False, validation_time=moment, revocation=RevocationMode.SOFT)
+    trust = TrustProfile.custom(roots, name="own roots")
+    return (
+        Verifier(trust, policy.replace(fast_path=True)),
+        Verifier(trust, policy.replace(fast_path=False)),
+        data,
+    )
+
+
+def _flipped(data: bytes, at: int, mask: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ mask]) + data[at + 1 :]
+
+
+def _contents(data: bytes) -> tuple[int, int]:
+    """Where the last signature's ``/Contents`` hex string lies (``<`` and ``>`` left out)."""
+    found = list(_BYTE_RANGE.finditer(data))[-1]
+    return int(found[2]) + 1, int(found[3]) - 1
+
+
+def test_the_fast_path_takes_these_files_other_tools_made() -> None:
+    """The files the differential tests below run on are the ones the fast path takes (so
+    that a change that made it take none would not pass them unnoticed)."""
+    base = Verifier(
+        policy=ValidationPolicy(network=False, validation_time=datetime(2026, 1, 1, tzinfo=UTC))
+    )
+    taken = {p.name for p in FOREIGN if fastpath.template_key(base, p.read_bytes()) is not None}
+    assert taken == TAKEN
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_a_foreign_file_and_a_tampered_copy_come_from_templates_as_full_validation_says(
+    name: str,
+) -> None:
+    """The file again, and a second copy tampered with in its signed bytes, get full
+    validation's reports; where the fast path keeps templates, from the templates of the
+    first ones."""
+    fast, full, data = _setup(name)
+    expected = _report(full, data)
+    assert expected.passed == (name in PASSING)
+    _same(_report(fast, data), expected, "first")
+    hits = fastpath.stats(fast)["hits"]
+    _same(_report(fast, data), expected, "again")
+    if name in TEMPLATED:
+        assert fastpath.stats(fast)["hits"] == hits + 1
+    start, _end = _contents(data)
+    for at in (start // 3, start // 2):  # two places in the signed bytes
+        changed = _flipped(data, at, 0x01)
+        report = _report(full, changed)
+        assert report.indication is Indication.TOTAL_FAILED
+        _same(_report(fast, changed), report, f"byte {at}")
+    if name in TEMPLATED:  # the second tampered copy too, from the first one's template
+        assert fastpath.stats(fast)["hits"] == hits + 2
+
+
+_REGIONS = st.sampled_from(["anywhere", "signed", "signature dictionary", "padding"])
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_changed_byte_in_a_foreign_file_gets_full_validations_report(
+    name: str, data: Any
+) -> None:
+    """One byte of the file changed, anywhere, in its signed bytes, around its signature
+    dictionary, or a hex digit of the unsigned padding after the CMS in ``/Contents``:
+    the fast path's report is full validation's."""
+    fast, full, doc = _setup(name)
+    start, end = _contents(doc)
+    region = data.draw(_REGIONS, label="region")
+    if region == "padding":
+        der_end = start + len(doc[start:end].rstrip(b"0"))
+        at = data.draw(st.integers(min(der_end, end - 1), end - 1), label="offset")
+        digit = data.draw(st.sampled_from(b"0123456789abcdefABCDEF"), label="digit")
+        changed = doc[:at] + bytes([digit]) + doc[at + 1 :]
+    else:
+        if region == "anywhere":
+            at = data.draw(st.integers(0, len(doc) - 1), label="offset")
+        elif region == "signed":
+            at = data.draw(
+                st.one_of(st.integers(0, start - 2), st.integers(end + 1, len(doc) - 1)),
+                label="offset",
+            )
+        else:
+            low = max(0, doc.rfind(b"<<", 0, start) - 300)
+            at = data.draw(
+                st.one_of(
+                    st.integers(low, start - 1), st.integers(end, min(len(doc) - 1, end + 300))
+                ),
+                label="offset",
+            )
+        mask = data.draw(st.integers(1, 255), label="xor")
+        changed = _flipped(doc, at, mask)
+    _same(_report(fast, changed), _report(full, changed), f"{region}: byte {at}")
+
+
+def test_revocation_data_that_cannot_be_used_is_try_later_with_certvalidators_reason() -> None:
+    """A Costa Rican B-LT file whose OCSP response's signer cannot be validated (its
+    responder's chain is not trusted here): pyHanko folds certvalidator's error into
+    CERTIFICATE_CHAIN_GENERAL_FAILURE. As EU DSS does when it finds no acceptable
+    revocation data, the verdict is INDETERMINATE / TRY_LATER, and the report gives
+    certvalidator's own reason in both languages, not the bare sub-indication."""
+    _fast, full, data = _setup("doc-firmado-LT.pdf")
+    sig = _report(full, data).signatures[0]
+    assert sig.indication is Indication.INDETERMINATE
+    assert sig.sub_indication == "TRY_LATER"
+    assert "Unable to verify OCSP response" in sig.message_en
+    assert "no usable revocation information" in sig.message_en
+    assert "không có thông tin thu hồi (OCSP/CRL) dùng được" in sig.message_vi
+    assert "Unable to verify OCSP response" in sig.message_vi
+
+
+def test_a_name_pyhanko_refuses_in_a_signed_field_is_never_answered_from_a_template() -> None:
+    """EU DSS's pdf-signed-original.pdf with one byte of its signature field's
+    ``/Subtype /Widget`` turned into a control character (0x08): pyHanko refuses the name
+    (it must be escaped), so full validation finds the file unreadable (FORMAT_FAILURE).
+    The fast path, holding the template of an earlier tampered copy (HASH_FAILURE), reads
+    the name as pyHanko would and leaves the copy to full validation."""
+    fast, full, data = _setup("pdf-signed-original.pdf")
+    for at in (100, 200):  # two tampered copies: the second from the first one's template
+        _same(_report(fast, _flipped(data, at, 1)), _report(full, _flipped(data, at, 1)), "")
+    hits = fastpath.stats(fast)["hits"]
+    at = data.index(b"/Widget") + 2
+    changed = _flipped(data, at, ord("i") ^ 0x08)
+    assert changed[at - 2 : at + 5] == b"/W\x08dget"
+    expected = _report(full, changed)
+    assert expected.sub_indication == "FORMAT_FAILURE"
+    _same(_report(fast, changed), expected, "a control character in a name")
+    assert fastpath.stats(fast)["hits"] == hits
