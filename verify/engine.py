@@ -1030,10 +1030,11 @@ class Engine:
         """The verdict, and why in both languages, on a path that pyHanko folds into
         CERTIFICATE_CHAIN_GENERAL_FAILURE and no check above explains: the same path search
         again, under the same policy and with the same certificates and revocation data,
-        with certvalidator's own words kept. Revocation data that is there but cannot be
-        used (its signer not validated, issued too late for the validation time) is
-        TRY_LATER, as EU DSS says when no acceptable revocation data is found; any other
-        failure stays CERTIFICATE_CHAIN_GENERAL_FAILURE. None when it does not fail again."""
+        with certvalidator's own words kept (revocation data that is there but cannot be
+        used, its signer not validated or issued too late, named as such). The
+        sub-indication stays CERTIFICATE_CHAIN_GENERAL_FAILURE: the process judges it
+        further (an expired signer without proof of existence, say). None when it does
+        not fail again."""
         vc = self.context(
             moment, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=retroactive
         )
@@ -1046,7 +1047,7 @@ class Engine:
             words = _clause(exc.failure_msg or str(exc))
             if isinstance(exc, InsufficientRevinfoError | StaleRevinfoError):
                 return Verdict(
-                    SubIndication.TRY_LATER,
+                    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
                     "không có thông tin thu hồi (OCSP/CRL) dùng được cho thời điểm kiểm tra: "
                     + words,
                     "no usable revocation information (OCSP/CRL) for the validation time: " + words,

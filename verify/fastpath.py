@@ -2065,8 +2065,11 @@ class _Lexer:
         found = _TOKEN.match(self.data, self.at, self.end)
         if found is not None:
             token = found[1]
-            if token[:1] == b"/" and (b"#" in token or not _PRINTABLE_NAME.fullmatch(token)):
-                raise _NotEligible("a name with # or a byte pyHanko wants escaped")
+            if token[:1] == b"/":
+                if b"#" in token:
+                    raise _NotEligible("a name with #")
+                if not _PRINTABLE_NAME.fullmatch(token):
+                    raise _NotEligible("a name with a byte pyHanko wants escaped")
             self.at = found.end()
             return token
         return self._token()

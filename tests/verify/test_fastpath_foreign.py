@@ -57,7 +57,7 @@ TAKEN = {
 """The files the fast path takes (one signature over the whole file, the plain cases)."""
 
 PASSING = TAKEN - {
-    "doc-firmado-LT.pdf",  # its OCSP response's signer cannot be validated: TRY_LATER
+    "doc-firmado-LT.pdf",  # its OCSP response's signer cannot be validated
     "pkcs7.pdf",  # a certificate of its chain may not be used for signing
 }
 """The ones full validation passes, their roots trusted, at their signing time."""
@@ -193,16 +193,15 @@ def test_a_changed_byte_in_a_foreign_file_gets_full_validations_report(
     _same(_report(fast, changed), _report(full, changed), f"{region}: byte {at}")
 
 
-def test_revocation_data_that_cannot_be_used_is_try_later_with_certvalidators_reason() -> None:
+def test_revocation_data_that_cannot_be_used_is_named_with_certvalidators_reason() -> None:
     """A Costa Rican B-LT file whose OCSP response's signer cannot be validated (its
     responder's chain is not trusted here): pyHanko folds certvalidator's error into
-    CERTIFICATE_CHAIN_GENERAL_FAILURE. As EU DSS does when it finds no acceptable
-    revocation data, the verdict is INDETERMINATE / TRY_LATER, and the report gives
-    certvalidator's own reason in both languages, not the bare sub-indication."""
+    CERTIFICATE_CHAIN_GENERAL_FAILURE. The report names the unusable revocation data and
+    gives certvalidator's own reason in both languages, not the bare sub-indication."""
     _fast, full, data = _setup("doc-firmado-LT.pdf")
     sig = _report(full, data).signatures[0]
     assert sig.indication is Indication.INDETERMINATE
-    assert sig.sub_indication == "TRY_LATER"
+    assert sig.sub_indication == "CERTIFICATE_CHAIN_GENERAL_FAILURE"
     assert "Unable to verify OCSP response" in sig.message_en
     assert "no usable revocation information" in sig.message_en
     assert "không có thông tin thu hồi (OCSP/CRL) dùng được" in sig.message_vi
