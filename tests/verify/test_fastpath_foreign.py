@@ -1,5 +1,5 @@
-"""The fast path on PDFs other tools made: the EU DSS test files and a contract appendix
-signed with MISA-CA's software.
+"""The fast path on documents other tools made: the EU DSS test PDFs, a contract appendix
+signed with MISA-CA's software, and an e-invoice signed by a seller through CA2.
 
 Each document is validated where it can pass: its own root certificates trusted, at its
 claimed signing time, revocation soft and offline. So full validation passes most of them
@@ -12,6 +12,7 @@ first tampered one), so its reading of files it did not make is what is compared
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import re
@@ -225,3 +226,63 @@ def test_a_name_pyhanko_refuses_in_a_signed_field_is_never_answered_from_a_templ
     assert expected.sub_indication == "FORMAT_FAILURE"
     _same(_report(fast, changed), expected, "a control character in a name")
     assert fastpath.stats(fast)["hits"] == hits
+
+
+_INVOICE = DATA / "realworld" / "ca2-einvoice-seller-signed.xml"
+
+
+@functools.cache
+def _invoice_setup() -> tuple[Verifier, Verifier, bytes]:
+    """A pair of verifiers (fast path on, off) where the CA2 e-invoice passes: its seller's
+    certificate trusted as it is (CA2's 2024 intermediate is not at hand), a minute after
+    the signing time it claims, revocation soft, offline."""
+    data = _INVOICE.read_bytes()
+    der = base64.b64decode(re.search(rb"<X509Certificate>([^<]+)</X509Certificate>", data)[1])  # type: ignore[index]
+    claimed = re.search(rb"<SigningTime>([^<]+)</SigningTime>", data)[1].decode()  # type: ignore[index]
+    moment = datetime.fromisoformat(claimed).replace(tzinfo=UTC) + timedelta(minutes=1)
+    policy = ValidationPolicy(network=False, validation_time=moment, revocation=RevocationMode.SOFT)
+    trust = TrustProfile.custom([x509.Certificate.load(der)], name="the seller")
+    return (
+        Verifier(trust, policy.replace(fast_path=True)),
+        Verifier(trust, policy.replace(fast_path=False)),
+        data,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_changed_e_invoice_gets_full_validations_report(data: Any) -> None:
+    """The CA2 e-invoice with one byte changed anywhere or in the message header the
+    signature does not cover (``TDiep/TTChung``), or with whitespace, a comment or a
+    processing instruction put between two elements: the fast path's report (from the
+    seller's template when the signature still verifies) is full validation's."""
+    fast, full, doc = _invoice_setup()
+    _same(_report(fast, doc), _report(full, doc), "as signed")
+    header_end = doc.index(b"</TTChung>")
+    kind = data.draw(st.sampled_from(["anywhere", "header", "between elements"]), label="kind")
+    if kind == "between elements":
+        ends = [m.end() for m in re.finditer(rb">", doc)]
+        at = data.draw(st.sampled_from(ends), label="offset")
+        put = data.draw(st.sampled_from([b" ", b"\n", b"\t", b"<!-- x -->", b"<?pi x?>"]))
+        changed = doc[:at] + put + doc[at:]
+    else:
+        low = 0 if kind == "anywhere" else doc.index(b"<TTChung>")
+        high = len(doc) - 1 if kind == "anywhere" else header_end - 1
+        at = data.draw(st.integers(low, high), label="offset")
+        changed = _flipped(doc, at, data.draw(st.integers(1, 255), label="xor"))
+    _same(_report(fast, changed), _report(full, changed), f"{kind}: byte {at}")
+
+
+def test_the_e_invoice_and_a_copy_with_another_header_come_from_the_sellers_template() -> None:
+    """The e-invoice passes, and a copy whose unsigned message header differs is answered
+    from the template the first one left, with full validation's report."""
+    fast, full, doc = _invoice_setup()
+    expected = _report(full, doc)
+    assert expected.passed
+    _same(_report(fast, doc), expected, "first")
+    hits = fastpath.stats(fast)["hits"]
+    code = re.search(rb"<MTDiep>([^<]+)</MTDiep>", doc)
+    assert code is not None
+    other = doc.replace(code[1], code[1][::-1], 1)
+    _same(_report(fast, other), _report(full, other), "another header")
+    assert fastpath.stats(fast)["hits"] == hits + 1
