@@ -286,3 +286,41 @@ def test_the_e_invoice_and_a_copy_with_another_header_come_from_the_sellers_temp
     other = doc.replace(code[1], code[1][::-1], 1)
     _same(_report(fast, other), _report(full, other), "another header")
     assert fastpath.stats(fast)["hits"] == hits + 1
+
+
+def test_two_workers_give_foreign_files_and_their_copies_full_validations_reports(
+    tmp_path: Path,
+) -> None:
+    """Copies of four foreign PDFs (the same file again, one byte changed) verified by
+    two worker processes, which pass the templates they make to each other: each report is
+    full validation's."""
+    from verify import verify_many
+
+    expected: dict[str, DocumentReport] = {}
+    names = [
+        "misa-ca-contract-appendix.pdf",
+        "pades-bes.pdf",
+        "DSS-2025.pdf",
+        "doc-firmado-LT.pdf",
+    ]
+    for name in names:
+        fast, full, data = _setup(name)
+        start, _end = _contents(data)
+        copies = [data] * 4 + [_flipped(data, at, 0x20) for at in (start // 5, start // 4)]
+        for k, copy in enumerate(copies):
+            path = tmp_path / f"{name}-{k}.pdf"
+            path.write_bytes(copy)
+            expected[str(path)] = _report(full, path)
+        # one verifier per file (its own roots and time): one pool run per file
+        got = {
+            r.path: r
+            for r in verify_many(
+                sorted(tmp_path.glob(f"{name}-*.pdf")), verifier=fast, workers=2, chunk_size=2
+            )
+        }
+        assert got.keys() == {p for p in expected if p.startswith(str(tmp_path / name))}
+        for path, report in got.items():
+            found, wanted = report.to_dict(), expected[path].to_dict()
+            found.pop("elapsed_ms", None)
+            wanted.pop("elapsed_ms", None)
+            assert found == wanted, path
