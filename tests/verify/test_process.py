@@ -348,3 +348,47 @@ def test_b_t_without_validation_data_stays_indeterminate_long_after(demo_pki: De
     ).verify(signed)
     assert report.indication is Indication.INDETERMINATE, report.message_en
     assert report.sub_indication is SubIndication.TRY_LATER
+
+
+@pytest.mark.parametrize(
+    ("oid", "said"),
+    [
+        ("1.2.840.113549.1.1.11", "the signature names the signature algorithm sha256_rsa"),
+        ("1.2.3.4.5", "the signature names an unknown digest algorithm (1.2.3.4.5)"),
+    ],
+)
+def test_a_digest_algorithm_no_hash_answers_to_is_named_in_both_languages(
+    demo_pki: DemoPKI, oid: str, said: str
+) -> None:
+    """A CAdES signature whose SignerInfo names a signature algorithm, or an unknown OID,
+    as its digest algorithm (outside what the signature covers, so it still verifies
+    over its attributes): TOTAL_FAILED / FORMAT_FAILURE that names the algorithm in both
+    languages, not a library's internal error."""
+    info = A.sign_cades(demo_pki, "citizen", DATA, at=SIGNED_AT)
+    si = info["content"]["signer_infos"][0]
+    si["digest_algorithm"] = {"algorithm": oid}
+    report = Verifier(demo_trust(demo_pki), OFFLINE).verify(
+        DATA, detached=cms.ContentInfo.load(info.dump(force=True)).dump()
+    )
+    (sig,) = report.signatures
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.FORMAT_FAILURE,
+    )
+    assert said in sig.message_en
+    assert oid in sig.message_vi
+    assert "không tính được giá trị băm" in sig.message_vi
+    assert "cryptography" not in sig.message_en
+
+
+def test_eu_dss_pdf_naming_a_signature_algorithm_as_its_digest_is_not_intact() -> None:
+    """EU DSS's Signature-P-HU_NET-2.pdf names sha256WithRSAEncryption as the digest
+    algorithm; DSS finds it neither intact nor valid (PAdESInvalidDigestAlgorithmTest).
+    hoso: TOTAL_FAILED / FORMAT_FAILURE, the algorithm named."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "dss" / "Signature-P-HU_NET-2.pdf"
+    (sig,) = Verifier(policy=OFFLINE).verify(path).signatures
+    assert sig.integrity is False
+    assert sig.sub_indication is SubIndication.FORMAT_FAILURE
+    assert "sha256_rsa (1.2.840.113549.1.1.11) as its digest" in sig.message_en

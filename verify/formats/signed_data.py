@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import cms, x509
+from asn1crypto import algos, cms, x509
 from pyhanko.sign.validation.status import (
     StandardCMSSignatureStatus,
     TimestampSignatureStatus,
@@ -196,6 +196,21 @@ def cms_problem(
             f"{len(signer_infos)} signer infos (exactly one expected)",
         ), warnings
     si = signer_infos[0]
+    digest = si["digest_algorithm"]["algorithm"]
+    if digest.native == digest.dotted:  # no digest algorithm asn1crypto knows by name
+        oid = digest.dotted
+        named = algos.SignedDigestAlgorithmId(oid).native
+        if named != oid:  # a signature algorithm where the digest algorithm belongs
+            vi = f"chữ ký ghi thuật toán chữ ký {named} ({oid}) vào chỗ thuật toán băm"
+            en = f"the signature names the signature algorithm {named} ({oid}) as its digest"
+        else:
+            vi = f"chữ ký ghi một thuật toán băm không được biết đến ({oid})"
+            en = f"the signature names an unknown digest algorithm ({oid})"
+        return Verdict(
+            SubIndication.FORMAT_FAILURE,
+            f"{vi}: không tính được giá trị băm của nội dung",
+            f"{en}: the content's digest cannot be computed",
+        ), warnings
     mechanism = si["signature_algorithm"].signature_algo
     key_algo = signer_cert.public_key.algorithm
     if key_algo not in _MECHANISM_KEYS.get(mechanism, {key_algo}):
