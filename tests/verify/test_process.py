@@ -392,3 +392,18 @@ def test_eu_dss_pdf_naming_a_signature_algorithm_as_its_digest_is_not_intact() -
     assert sig.integrity is False
     assert sig.sub_indication is SubIndication.FORMAT_FAILURE
     assert "sha256_rsa (1.2.840.113549.1.1.11) as its digest" in sig.message_en
+
+
+def test_a_library_check_that_fails_without_a_reason_is_said_so_not_by_its_class_name() -> None:
+    """EU DSS's BadEncodedCMS.pdf stops pyhanko-certvalidator on a bare ``assert`` (its
+    ECDSA key against an RSA reading of the signature): the report says the checking
+    library stopped on one of its own consistency checks, in both languages, not just
+    "(AssertionError)"."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "dss" / "BadEncodedCMS.pdf"
+    (sig,) = Verifier(policy=OFFLINE).verify(path).signatures
+    assert sig.sub_indication is SubIndication.FORMAT_FAILURE
+    assert "stopped on one of its own consistency checks" in sig.message_en
+    assert "phép kiểm tra nội bộ không đạt" in sig.message_vi
+    assert "(AssertionError)" not in sig.message_en

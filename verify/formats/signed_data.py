@@ -302,10 +302,18 @@ def broken_signature(
     *,
     kind: str = "signature",
 ) -> SignatureReport:
+    if isinstance(exc, AssertionError) and not str(exc).strip():
+        # a library's own consistency check failed and says nothing: say that much
+        vi_why = "thư viện kiểm tra dừng lại ở một phép kiểm tra nội bộ không đạt, không nêu lý do"
+        en_why = (
+            "the checking library stopped on one of its own consistency checks, no reason given"
+        )
+    else:
+        vi_why = en_why = short(exc)
     vi, en = sentences(
         SubIndication.FORMAT_FAILURE,
-        f"cấu trúc chữ ký bị hỏng ({short(exc)})",
-        f"the signature structure is broken ({short(exc)})",
+        f"cấu trúc chữ ký bị hỏng ({vi_why})",
+        f"the signature structure is broken ({en_why})",
     )
     return SignatureReport(
         index=index,
