@@ -1,5 +1,6 @@
 """The fast path on documents other tools made: the EU DSS test PDFs, a contract appendix
-signed with MISA-CA's software, and an e-invoice signed by a seller through CA2.
+signed with MISA-CA's software, an e-invoice signed by a seller through CA2, and detached
+CMS signatures made by OpenSSL.
 
 Each document is validated where it can pass: its own root certificates trusted, at its
 claimed signing time, revocation soft and offline. So full validation passes most of them
@@ -16,6 +17,7 @@ import base64
 import functools
 import io
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ from asn1crypto import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.pki import DemoPKI
+from tests.conftest import PINNED_NOW
+from tests.verify.test_verifier import demo_trust
 from verify import (
     DocumentReport,
     Indication,
@@ -324,3 +329,71 @@ def test_two_workers_give_foreign_files_and_their_copies_full_validations_report
             found.pop("elapsed_ms", None)
             wanted.pop("elapsed_ms", None)
             assert found == wanted, path
+
+
+@pytest.fixture(scope="module")
+def openssl_signed(
+    demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Verifier, Verifier, list[tuple[bytes, bytes]]]:
+    """Six JSON files, each signed detached by ``openssl cms -sign -cades`` as the demo
+    citizen (SHA-256, the issuing CA carried), and a pair of verifiers at the pinned time."""
+    folder = tmp_path_factory.mktemp("openssl")
+    cert, key, chain = folder / "c.pem", folder / "k.pem", folder / "ca.pem"
+    cert.write_bytes(demo_pki.cert_pem("citizen"))
+    key.write_bytes(demo_pki.key_pem("citizen"))
+    chain.write_bytes(demo_pki.cert_pem("ca-rsa"))
+    pairs = []
+    for i in range(6):
+        data = folder / f"to-khai-{i}.json"
+        data.write_bytes(f'{{"so": {i}, "ho_ten": "Nguyễn Thị Hoà"}}'.encode())
+        out = folder / f"to-khai-{i}.p7s"
+        subprocess.run(
+            [
+                *("openssl", "cms", "-sign", "-binary", "-cades", "-md", "sha256"),
+                *("-in", str(data), "-signer", str(cert), "-inkey", str(key)),
+                *("-certfile", str(chain), "-outform", "DER", "-out", str(out)),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        pairs.append((data.read_bytes(), out.read_bytes()))
+    trust = demo_trust(demo_pki)
+    policy = ValidationPolicy(validation_time=PINNED_NOW)
+    return (
+        Verifier(trust, policy.replace(fast_path=True)),
+        Verifier(trust, policy.replace(fast_path=False)),
+        pairs,
+    )
+
+
+def test_openssl_detached_signatures_come_from_one_template_as_full_validation_says(
+    openssl_signed: tuple[Verifier, Verifier, list[tuple[bytes, bytes]]],
+) -> None:
+    """Detached CMS made by OpenSSL, not by hoso: the first is validated in full, the other
+    five of the same signer are answered from its template, each with full validation's
+    report (TOTAL_PASSED)."""
+    fast, full, pairs = openssl_signed
+    hits = fastpath.stats(fast)["hits"]
+    for content, signature in pairs:
+        expected = full.verify(content, detached=signature)
+        assert expected.passed, expected.message_en
+        _same(fast.verify(content, detached=signature), expected, "genuine")
+    assert fastpath.stats(fast)["hits"] >= hits + len(pairs) - 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_changed_byte_in_an_openssl_signature_or_its_content_gets_full_validations_report(
+    openssl_signed: tuple[Verifier, Verifier, list[tuple[bytes, bytes]]], data: Any
+) -> None:
+    """One byte changed in an OpenSSL-made detached CMS (anywhere in its DER) or in the
+    content it signs: the fast path's report is full validation's."""
+    fast, full, pairs = openssl_signed
+    content, signature = data.draw(st.sampled_from(pairs), label="pair")
+    if data.draw(st.booleans(), label="in the signature"):
+        at = data.draw(st.integers(0, len(signature) - 1), label="offset")
+        signature = _flipped(signature, at, data.draw(st.integers(1, 255), label="xor"))
+    else:
+        at = data.draw(st.integers(0, len(content) - 1), label="offset")
+        content = _flipped(content, at, data.draw(st.integers(1, 255), label="xor"))
+    _same(fast.verify(content, detached=signature), full.verify(content, detached=signature), "")
