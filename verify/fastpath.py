@@ -933,6 +933,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     reader = None
     outline = _outline_from_bytes(data)
     if outline is None:
+        if _only_revisions_in_streams(data):
+            raise _NotEligible("later revisions with cross-reference streams")
         reader = _pdf_reader(data)
         outline = _outline_from_reader(reader)
     if "/Perms" in outline.catalog:
@@ -962,6 +964,26 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
         signatures.append(one)
     return _Parsed(("pdf", structure), tuple(signatures))
+
+
+_LAST_STARTXREF = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+%%EOF")
+
+
+def _only_revisions_in_streams(data: bytes) -> bool:
+    """Whether the file can be seen, without pyHanko's reader, to be nothing the fast path
+    takes: its last cross-reference section is a stream, and no ``/ByteRange`` anywhere
+    ends where the file ends. Signatures followed by later revisions are taken only with
+    plain cross-reference tables throughout (:func:`_structure`), so such a file could
+    only be taken as one signature over the whole file, and it has none. A dossier made
+    as ``make demo`` makes one is such a file (its last revision adds validation data).
+    This only ever declines early what would be declined later: full validation judges."""
+    tail = list(_LAST_STARTXREF.finditer(data, max(0, len(data) - 2048)))
+    if not tail:
+        return False
+    if data.startswith(b"xref", int(tail[-1][1])):
+        return False
+    ends = len(data)
+    return not any(int(m[3]) + int(m[4]) == ends for m in _BYTE_RANGE.finditer(data))
 
 
 def _pdf_reader(data: bytes) -> Any:
