@@ -1229,6 +1229,70 @@ def test_names_compare_as_rfc5280_says_with_the_memo() -> None:
     )
 
 
+_NAME_VALUES = st.text(
+    alphabet=st.sampled_from(list("aAbBzZ09 .-'đĐơƠưƯễỄòÒọ\u0301\u0323\t")), max_size=12
+)
+_NAME_KEYS = st.sampled_from(
+    ["common_name", "organization_name", "organizational_unit_name", "locality_name"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_NAME_KEYS, _NAME_VALUES), min_size=1, max_size=4),
+    st.lists(st.tuples(_NAME_KEYS, _NAME_VALUES), min_size=1, max_size=4),
+    st.booleans(),
+)
+def test_name_hashable_memo_matches_asn1cryptos_own(
+    one: list[tuple[str, str]], other: list[tuple[str, str]], printable: bool
+) -> None:
+    """A name's comparison form, memoised by its DER, equals asn1crypto's own, first time
+    and again, for names built from random Vietnamese-ish values (case, spaces, combining
+    marks) in UTF8String or PrintableString where they fit; two names compare equal with
+    the memo exactly when they do without it."""
+    from asn1crypto import x509 as asn1_x509
+
+    def build(pairs: list[tuple[str, str]]) -> Any:
+        values = dict(pairs)
+        use_printable = printable and all(v.isascii() and "\t" not in v for v in values.values())
+        return asn1_x509.Name.build(values, use_printable=use_printable)
+
+    own = speedups.original_name_hashable().fget
+    speedups.install()
+    for name in (build(one), build(other)):
+        try:
+            expected: tuple[str, Any] = ("ok", own(name))
+        except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
+            expected = ("raised", type(exc).__name__)
+        for again in (name, asn1_x509.Name.load(name.dump())):
+            try:
+                got: tuple[str, Any] = ("ok", again.hashable)
+            except Exception as exc:  # noqa: BLE001 - as above
+                got = ("raised", type(exc).__name__)
+            assert got == expected
+    a, b = build(one), build(other)
+    with contextlib.suppress(Exception):
+        assert (a.hashable == b.hashable) == (own(a) == own(b))
+
+
+def test_a_name_changed_after_its_form_was_remembered_gets_its_new_form() -> None:
+    """The memo is keyed by the name's current encoding and computed from that encoding
+    read afresh: a name object changed after its comparison form was asked for gets the
+    form of what it now says (asn1crypto's own property keeps the old form), and a name
+    parsed later with that encoding gets the same, right form."""
+    from asn1crypto import x509 as asn1_x509
+
+    speedups.install()
+    name = asn1_x509.Name.build({"common_name": "Nguyễn Thị Hoà"})
+    before = name.hashable
+    name.chosen[0][0]["value"] = asn1_x509.DirectoryString(name="utf8_string", value="Trần Văn An")
+    fresh = asn1_x509.Name.load(name.dump())
+    right = speedups.original_name_hashable().fget(fresh)
+    assert right != before
+    assert name.hashable == right
+    assert asn1_x509.Name.load(name.dump()).hashable == right
+
+
 def test_every_dated_algorithm_rule_is_a_time_boundary() -> None:
     """A template never crosses a date of the algorithm rules: each one is a boundary."""
     import dataclasses
@@ -1284,6 +1348,7 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
             asn1_x509.NameTypeAndValue._ldap_string_prep,
             HistoricalResolver._load_reverse_xref_cache,
             PdfFileReader._get_object_from_stream,
+            asn1_x509.Name.__dict__["hashable"],
         )
 
     names = {
@@ -1291,6 +1356,7 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
         "read_until_class",
         "name_decoder",
         "string_prep_memo",
+        "name_hashable_memo",
         "reverse_xref",
         "object_stream",
     }
@@ -1309,6 +1375,8 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
         assert speedups.original_reverse_xref() is own[4]
         assert PdfFileReader._get_object_from_stream is speedups.fast_get_object_from_stream
         assert speedups.original_object_stream_reader() is own[5]
+        assert asn1_x509.Name.__dict__["hashable"].fget is speedups.fast_name_hashable
+        assert speedups.original_name_hashable() is own[6]
     finally:
         speedups.uninstall()
     assert now() == own
