@@ -527,7 +527,6 @@ class Engine:
         vc = self.context(
             moment, other_certs=intermediates, crls=crls, ocsps=ocsps, retroactive=retroactive
         )
-        vc.certificate_registry.register_multiple(intermediates)
         try:
             result = await validate_cert_usage(
                 cert,
@@ -766,7 +765,6 @@ class Engine:
         """A TSA certificate's validation path at ``at`` with revocation data issued after
         it allowed (retroactive), or None when it does not validate."""
         vc = self.context(at, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=True)
-        vc.certificate_registry.register_multiple(other_certs)
         try:
             result = await validate_cert_usage(
                 cert,
@@ -863,7 +861,6 @@ class Engine:
                 retroactive=True,
             )
             try:
-                vc.certificate_registry.register_multiple(other_certs)
                 result = await validate_cert_usage(
                     signer_cert,
                     vc,
@@ -1038,7 +1035,6 @@ class Engine:
         vc = self.context(
             moment, other_certs=other_certs, crls=crls, ocsps=ocsps, retroactive=retroactive
         )
-        vc.certificate_registry.register_multiple(other_certs)
         try:
             await find_valid_path(
                 cert, vc.path_builder.async_build_paths_lazy(cert), validation_context=vc
@@ -1076,7 +1072,6 @@ class Engine:
             self.cache,
         )
         vc = soft.context(moment, other_certs=other_certs, crls=crls, ocsps=ocsps)
-        vc.certificate_registry.register_multiple(other_certs)
         try:
             result = await validate_cert_usage(
                 cert,

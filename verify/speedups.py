@@ -353,7 +353,7 @@ def fast_name_hashable(self: Any) -> Any:
     key = self.dump()
     found = _NAME_MEMO.get(key)
     if found is None:
-        found = _NAME_COMPUTE[0](type(self).load(key))
+        found = original_name_hashable().fget(type(self).load(key))
         if len(_NAME_MEMO) >= _NAME_MEMO_MAX:
             _NAME_MEMO.clear()
         _NAME_MEMO[key] = found
@@ -361,15 +361,12 @@ def fast_name_hashable(self: Any) -> Any:
 
 
 _NAME_MEMO: dict[bytes, Any] = {}
-_NAME_COMPUTE: list[Any] = [None]  # asn1crypto's own computation, once installed
 
 
 def _install_name_hashable_memo() -> Any:
     from asn1crypto import x509 as asn1_x509
 
     original = asn1_x509.Name.__dict__["hashable"]
-    _NAME_COMPUTE[0] = original.fget
-    _NAME_MEMO.clear()
     asn1_x509.Name.hashable = property(fast_name_hashable, doc=original.__doc__)
     return original
 

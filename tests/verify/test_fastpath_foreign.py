@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
+from tests.verify.test_fastpath import _flipped, _same
 from tests.verify.test_verifier import demo_trust
 from verify import (
     DocumentReport,
@@ -76,15 +77,6 @@ each copy)."""
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
 
 
-def _report(verifier: Verifier, data: bytes) -> DocumentReport:
-    return verifier.verify(data)
-
-
-def _same(fast: DocumentReport, full: DocumentReport, what: str) -> None:
-    assert fast.to_dict() == full.to_dict(), what
-    assert fast == full, what
-
-
 @functools.cache
 def _setup(name: str) -> tuple[Verifier, Verifier, bytes]:
     """A pair of verifiers (fast path on, off) for one file, where it can pass: its
@@ -107,10 +99,6 @@ def _setup(name: str) -> tuple[Verifier, Verifier, bytes]:
         Verifier(trust, policy.replace(fast_path=False)),
         data,
     )
-
-
-def _flipped(data: bytes, at: int, mask: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ mask]) + data[at + 1 :]
 
 
 def _contents(data: bytes) -> tuple[int, int]:
@@ -137,19 +125,19 @@ def test_a_foreign_file_and_a_tampered_copy_come_from_templates_as_full_validati
     validation's reports; where the fast path keeps templates, from the templates of the
     first ones."""
     fast, full, data = _setup(name)
-    expected = _report(full, data)
+    expected = full.verify(data)
     assert expected.passed == (name in PASSING)
-    _same(_report(fast, data), expected, "first")
+    _same(fast.verify(data), expected, "first")
     hits = fastpath.stats(fast)["hits"]
-    _same(_report(fast, data), expected, "again")
+    _same(fast.verify(data), expected, "again")
     if name in TEMPLATED:
         assert fastpath.stats(fast)["hits"] == hits + 1
     start, _end = _contents(data)
     for at in (start // 3, start // 2):  # two places in the signed bytes
         changed = _flipped(data, at, 0x01)
-        report = _report(full, changed)
+        report = full.verify(changed)
         assert report.indication is Indication.TOTAL_FAILED
-        _same(_report(fast, changed), report, f"byte {at}")
+        _same(fast.verify(changed), report, f"byte {at}")
     if name in TEMPLATED:  # the second tampered copy too, from the first one's template
         assert fastpath.stats(fast)["hits"] == hits + 2
 
@@ -196,7 +184,7 @@ def test_a_changed_byte_in_a_foreign_file_gets_full_validations_report(
             )
         mask = data.draw(st.integers(1, 255), label="xor")
         changed = _flipped(doc, at, mask)
-    _same(_report(fast, changed), _report(full, changed), f"{region}: byte {at}")
+    _same(fast.verify(changed), full.verify(changed), f"{region}: byte {at}")
 
 
 def test_revocation_data_that_cannot_be_used_is_named_with_certvalidators_reason() -> None:
@@ -205,7 +193,7 @@ def test_revocation_data_that_cannot_be_used_is_named_with_certvalidators_reason
     CERTIFICATE_CHAIN_GENERAL_FAILURE. The report names the unusable revocation data and
     gives certvalidator's own reason in both languages, not the bare sub-indication."""
     _fast, full, data = _setup("doc-firmado-LT.pdf")
-    sig = _report(full, data).signatures[0]
+    sig = full.verify(data).signatures[0]
     assert sig.indication is Indication.INDETERMINATE
     assert sig.sub_indication == "CERTIFICATE_CHAIN_GENERAL_FAILURE"
     assert "Unable to verify OCSP response" in sig.message_en
@@ -222,14 +210,14 @@ def test_a_name_pyhanko_refuses_in_a_signed_field_is_never_answered_from_a_templ
     the name as pyHanko would and leaves the copy to full validation."""
     fast, full, data = _setup("pdf-signed-original.pdf")
     for at in (100, 200):  # two tampered copies: the second from the first one's template
-        _same(_report(fast, _flipped(data, at, 1)), _report(full, _flipped(data, at, 1)), "")
+        _same(fast.verify(_flipped(data, at, 1)), full.verify(_flipped(data, at, 1)), "")
     hits = fastpath.stats(fast)["hits"]
     at = data.index(b"/Widget") + 2
     changed = _flipped(data, at, ord("i") ^ 0x08)
     assert changed[at - 2 : at + 5] == b"/W\x08dget"
-    expected = _report(full, changed)
+    expected = full.verify(changed)
     assert expected.sub_indication == "FORMAT_FAILURE"
-    _same(_report(fast, changed), expected, "a control character in a name")
+    _same(fast.verify(changed), expected, "a control character in a name")
     assert fastpath.stats(fast)["hits"] == hits
 
 
@@ -262,7 +250,7 @@ def test_a_changed_e_invoice_gets_full_validations_report(data: Any) -> None:
     processing instruction put between two elements: the fast path's report (from the
     seller's template when the signature still verifies) is full validation's."""
     fast, full, doc = _invoice_setup()
-    _same(_report(fast, doc), _report(full, doc), "as signed")
+    _same(fast.verify(doc), full.verify(doc), "as signed")
     header_end = doc.index(b"</TTChung>")
     kind = data.draw(st.sampled_from(["anywhere", "header", "between elements"]), label="kind")
     if kind == "between elements":
@@ -275,21 +263,21 @@ def test_a_changed_e_invoice_gets_full_validations_report(data: Any) -> None:
         high = len(doc) - 1 if kind == "anywhere" else header_end - 1
         at = data.draw(st.integers(low, high), label="offset")
         changed = _flipped(doc, at, data.draw(st.integers(1, 255), label="xor"))
-    _same(_report(fast, changed), _report(full, changed), f"{kind}: byte {at}")
+    _same(fast.verify(changed), full.verify(changed), f"{kind}: byte {at}")
 
 
 def test_the_e_invoice_and_a_copy_with_another_header_come_from_the_sellers_template() -> None:
     """The e-invoice passes, and a copy whose unsigned message header differs is answered
     from the template the first one left, with full validation's report."""
     fast, full, doc = _invoice_setup()
-    expected = _report(full, doc)
+    expected = full.verify(doc)
     assert expected.passed
-    _same(_report(fast, doc), expected, "first")
+    _same(fast.verify(doc), expected, "first")
     hits = fastpath.stats(fast)["hits"]
     code = re.search(rb"<MTDiep>([^<]+)</MTDiep>", doc)
     assert code is not None
     other = doc.replace(code[1], code[1][::-1], 1)
-    _same(_report(fast, other), _report(full, other), "another header")
+    _same(fast.verify(other), full.verify(other), "another header")
     assert fastpath.stats(fast)["hits"] == hits + 1
 
 
@@ -315,7 +303,7 @@ def test_two_workers_give_foreign_files_and_their_copies_full_validations_report
         for k, copy in enumerate(copies):
             path = tmp_path / f"{name}-{k}.pdf"
             path.write_bytes(copy)
-            expected[str(path)] = _report(full, path)
+            expected[str(path)] = full.verify(path)
         # one verifier per file (its own roots and time): one pool run per file
         got = {
             r.path: r
