@@ -406,6 +406,9 @@ class _Done:
     seen: int
     """How far into the parent's list of shared templates this worker now is."""
     made: fastpath.Shared
+    held: tuple[tuple[int, Any], ...] = ()
+    """The documents handed back unvalidated: their positions in the chunk, with their
+    template keys (no report for them here)."""
 
 
 def _run_chunk(
@@ -414,7 +417,11 @@ def _run_chunk(
     time_limit: float | None,
     evidence_out: str | None,
     shared: tuple[int, fastpath.Shared] = (0, []),
+    holdable: tuple[int, ...] = (),
 ) -> _Done:
+    """Verify a chunk in a worker. ``holdable``: the positions of the documents that are
+    handed back unvalidated (:attr:`_Done.held`) if no template of their shape is here yet
+    (see :func:`verify.fastpath.holding`); the parent then sends one of each shape alone."""
     if state is None:
         assert _WORKER_OWN is not None, "a pool worker is given its verifier at start"
         verifier = _WORKER_OWN
@@ -423,8 +430,25 @@ def _run_chunk(
     seen, templates = shared
     fastpath.adopt(verifier, templates)
     fastpath.record_made(verifier)
-    reports = [verify_one(verifier, item, time_limit, evidence_out) for item in items]
-    return _Done(reports, (socket.gethostname(), os.getpid()), seen, fastpath.take_made(verifier))
+    reports: list[DocumentReport] = []
+    held: list[tuple[int, Any]] = []
+    for position, item in enumerate(items):
+        if position not in holdable:
+            reports.append(verify_one(verifier, item, time_limit, evidence_out))
+            continue
+        try:
+            with fastpath.holding():
+                reports.append(verify_one(verifier, item, time_limit, evidence_out))
+        except fastpath.Held as back:
+            _reset_loop()  # the loop stopped on it: a fresh one for the next document
+            held.append((position, back.key))
+    return _Done(
+        reports,
+        (socket.gethostname(), os.getpid()),
+        seen,
+        fastpath.take_made(verifier),
+        tuple(held),
+    )
 
 
 # -- parent side ----------------------------------------------------------------------------
@@ -444,9 +468,12 @@ class _Job:
         shared: tuple[int, fastpath.Shared],
         *,
         with_state: bool = True,
+        holdable: tuple[int, ...] = (),
     ) -> cf.Future[_Done]:
         state = self.state if with_state else None
-        return executor.submit(_run_chunk, state, chunk, self.time_limit, self.evidence_out, shared)
+        return executor.submit(
+            _run_chunk, state, chunk, self.time_limit, self.evidence_out, shared, holdable
+        )
 
     def failed(self, item: BulkItem, vi: str, en: str) -> DocumentReport:
         return _limit_report(self.verifier, item, SubIndication.GENERIC, vi, en)
@@ -588,6 +615,10 @@ class _Planner:
         self.pioneers: deque[tuple[Any, BulkItem]] = deque()
         self.waiting: dict[Any, list[BulkItem]] = {}
         self.settled: set[Any] = set()
+        self.final: set[BulkItem] = set()
+        """Documents handed back once (see :meth:`hand_back`): never held again."""
+        self.fruitless: set[Any] = set()
+        """Keys whose pioneer came back without a template."""
 
     @property
     def looking(self) -> bool:
@@ -670,6 +701,37 @@ class _Planner:
                 self.settled.add(key)
         if key is not None:
             self.ready.extend(self.waiting.pop(key, ()))
+            if key not in made:
+                if len(self.fruitless) >= fastpath.MAX_TEMPLATES:
+                    self.fruitless.clear()
+                self.fruitless.add(key)
+
+    def holdable(self, chunk: list[BulkItem], key: Any) -> tuple[int, ...]:
+        """The positions in this chunk of the documents a worker may hand back (see
+        :func:`_run_chunk`): none in a pioneer's chunk, none handed back before."""
+        if key is not None:
+            return ()
+        positions = []
+        for position, item in enumerate(chunk):
+            if item in self.final:
+                self.final.discard(item)
+            elif not item.orphan:
+                positions.append(position)
+        return tuple(positions)
+
+    def hand_back(self, item: BulkItem, key: Any) -> None:
+        """A worker handed this document back: no template of its shape (``key``) was
+        there. If this process has one now, or the first of its shape came back without
+        one, it goes out again; if the first of its shape is out, it waits for it; else it
+        is the first, sent alone. Either way it is validated next time, held or not."""
+        self.final.add(item)
+        if key in self.fruitless or fastpath.knows(self.verifier, key):
+            self.ready.append(item)
+        elif key in self.waiting:
+            self.waiting[key].append(item)
+        else:
+            self.waiting[key] = []
+            self.pioneers.append((key, item))
 
     def release(self) -> None:
         """Let every waiting document go (the pioneers it waited for are lost)."""
@@ -701,7 +763,8 @@ def _run_on(
                 looking = planner.looking
                 break
             chunk, key = planned
-            pending[job.submit(executor, chunk, relay.outgoing())] = (chunk, key)
+            holdable = planner.holdable(chunk, key)
+            pending[job.submit(executor, chunk, relay.outgoing(), holdable=holdable)] = (chunk, key)
         if not pending:
             if looking:
                 continue
@@ -724,6 +787,8 @@ def _run_on(
                     )
                 continue
             planner.back(key, relay.received(result))
+            for position, held in result.held:
+                planner.hand_back(chunk[position], held)
             yield from result.reports
 
 
@@ -785,7 +850,13 @@ def _run_pool(
                         looking = look and planner.looking
                         break
                     (chunk, key), alone = planned, False
-                future = job.submit(pool, chunk, relay.outgoing(), with_state=False)
+                future = job.submit(
+                    pool,
+                    chunk,
+                    relay.outgoing(),
+                    with_state=False,
+                    holdable=() if alone else planner.holdable(chunk, key),
+                )
                 pending[future] = (chunk, time.monotonic(), alone, key)
             if not pending:
                 if looking:
@@ -823,6 +894,8 @@ def _run_pool(
                         retry.extend(chunk)
                     continue
                 planner.back(key, relay.received(result))
+                for position, held in result.held:
+                    planner.hand_back(chunk[position], held)
                 yield from result.reports
             if broken:
                 for chunk, _t0, _alone, key in pending.values():

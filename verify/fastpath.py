@@ -115,6 +115,8 @@ from __future__ import annotations
 
 import binascii
 import bisect
+import contextlib
+import contextvars
 import hashlib
 import io
 import itertools
@@ -122,7 +124,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -151,8 +153,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_TEMPLATES",
+    "Held",
     "adopt",
     "detached",
+    "holding",
+    "knows",
     "pdf",
     "record_made",
     "shape_hint",
@@ -248,6 +253,8 @@ class _Store:
     def __init__(self) -> None:
         self.templates: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
         self.refused: set[tuple[Any, ...]] = set()
+        self.tried: set[tuple[Any, ...]] = set()
+        """Keys of documents validated in full here (see :func:`holding`)."""
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.validity: dict[bytes, tuple[datetime, datetime]] = {}
@@ -282,6 +289,53 @@ def stats(verifier: Verifier) -> dict[str, int]:
     """How often the fast path answered (hits) or handed over to full validation."""
     store = _store(verifier)
     return {"hits": store.hits, "misses": store.misses, "templates": len(store.templates)}
+
+
+class Held(BaseException):
+    """Raised inside :func:`holding` instead of validating a document in full: no template
+    of its shape is here yet. Not an :class:`Exception`, so that no handler on the way
+    turns it into a verdict; only the bulk worker that asked for it catches it."""
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        super().__init__("held back: no template of this shape yet")
+        self.key = key
+        """The template key of the document (portable: see :func:`template_key`)."""
+
+
+_HOLD: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "hoso_fastpath_hold", default=None
+)
+
+
+@contextlib.contextmanager
+def holding() -> Iterator[None]:
+    """Within this block, the first document the fast path is asked about raises
+    :class:`Held` (with its template key) if no template of its shape is here and its
+    shape is not one the fast path refuses, instead of being validated in full.
+
+    A bulk worker uses it so that two workers never validate the same new shape in full
+    at once: the parent sends the first such document alone and holds the others back
+    until its template is there. Nothing is held of a shape already validated in full
+    here (one whose documents make no template, an untrusted signer's say, would
+    otherwise come back every time). Only the first question is held: a later one in the
+    same document (the retry with the embedded validation data alone) is answered as
+    always.
+    """
+    token = _HOLD.set([True])
+    try:
+        yield
+    finally:
+        _HOLD.reset(token)
+
+
+def knows(verifier: Verifier, portable: tuple[Any, ...]) -> bool:
+    """Whether a template for this portable key (see :func:`template_key`) is kept here."""
+    key = _local(verifier, portable)
+    if key is None:
+        return False
+    store = _store(verifier)
+    with store.lock:
+        return key in store.templates
 
 
 # -- entry points (called by the Verifier) ----------------------------------------------------
@@ -416,6 +470,10 @@ async def _answer(
     store = _store(verifier)
     fixed = verifier.policy.validation_time is not None
     key = _key(verifier, parsed, fmt, moment)
+    hold = _HOLD.get()
+    held = bool(hold)
+    if hold:
+        hold.clear()  # only the document's first question may be held
     with store.lock:
         template = store.templates.get(key)
         if template is not None:
@@ -430,7 +488,13 @@ async def _answer(
     ):
         store.hits += 1
         return _from_template(template.report, path, data, fmt, moment, parsed)
+    if held and template is None and key not in store.refused and key not in store.tried:
+        raise Held(_portable(key))
     store.misses += 1
+    with store.lock:
+        if len(store.tried) >= MAX_TEMPLATES:
+            store.tried.clear()
+        store.tried.add(key)
     if key in store.refused:
         return await full()
     report, window = await _full_with_window(verifier, full, fixed, moment)

@@ -499,6 +499,96 @@ def test_the_planner_sends_each_new_shape_alone_and_holds_back_its_kin(
     assert not planner.waiting
 
 
+def test_a_document_handed_back_goes_alone_or_waits_and_is_never_held_twice(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """A worker hands back a document of a shape it has no template for: the first of its
+    shape goes alone (nothing in it may be held), its kin wait for it; once that pioneer
+    is back without a template, further kin go out at once; and a document handed back
+    once is never in a chunk's holdable positions again."""
+    from verify.bulk import _Planner
+
+    planner = _Planner(_verifier(demo_pki), iter(()), chunk_size=4, memory_limit=None)
+    key = ("pdf", "a shape", (True,), None, "policy", None)
+    first, second, third, other = (BulkItem(str(tmp_path / f"{n}.pdf")) for n in "abcd")
+    planner.hand_back(first, key)
+    planner.hand_back(second, key)
+    pioneer = planner.next(look=False)
+    assert pioneer == ([first], key)
+    assert planner.holdable(*pioneer) == ()
+    assert planner.next(look=False) is None  # the second waits for the first
+    planner.back(key, [])  # back without a template
+    planner.hand_back(third, key)  # later kin: no new pioneer, no waiting
+    chunk = planner.next()  # (nothing left to look at: what is ready goes)
+    assert chunk is not None
+    assert chunk[0] == [second, third]
+    assert chunk[1] is None
+    assert planner.holdable(*chunk) == ()
+    assert planner.holdable([other, second], None) == (0, 1)  # once sent, forgotten
+    assert not planner.waiting
+
+
+def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
+    demo_services: DemoServices, tmp_path: Path
+) -> None:
+    """Where nothing was looked at first (a run from another thread cannot time-box the
+    look), both workers get documents of the same new shape at the same time: each hands
+    its documents back, the first of the shape is validated alone, and every other one is
+    answered from its template. Nothing is fetched twice; every report is there once."""
+    import threading
+
+    folder = _same_shape_folder(demo_services.pki, tmp_path / "same-shape", 16)
+    verifier = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
+    before = sum(demo_services.requests.hits.values())
+    found: dict[str, tuple[str, str | None]] = {}
+
+    def run() -> None:
+        found.update(
+            _by_path(
+                verify_many(sorted(folder.iterdir()), verifier=verifier, workers=2, chunk_size=2)
+            )
+        )
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(300)
+    assert len(found) == 16
+    assert set(found.values()) == {("TOTAL_PASSED", None)}
+    fetched = sum(demo_services.requests.hits.values()) - before
+    assert fetched == _fetches_for_one(demo_services, folder / "doc-00.pdf")
+
+
+def test_documents_that_make_no_template_are_all_reported_when_handed_back(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """Documents of a shape whose full validation makes no template (an untrusted signer:
+    INDETERMINATE) are handed back at most once each and then validated in full: two
+    workers, tiny chunks, no look first, and every document gets its one report."""
+    import threading
+
+    from verify import TrustProfile
+
+    folder = _same_shape_folder(demo_pki, tmp_path / "untrusted", 12)
+    nobody = TrustProfile.custom([demo_pki.cert("gov-root")], name="other")  # not the signer's
+    verifier = Verifier(nobody, ValidationPolicy(validation_time=PINNED_NOW, network=False))
+    found: dict[str, tuple[str, str | None]] = {}
+
+    def run() -> None:
+        found.update(
+            _by_path(
+                verify_many(sorted(folder.iterdir()), verifier=verifier, workers=2, chunk_size=2)
+            )
+        )
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(300)
+    assert len(found) == 12
+    alone = verifier.verify(folder / "doc-00.pdf")
+    assert alone.indication is Indication.INDETERMINATE
+    assert set(found.values()) == {(alone.indication.value, alone.sub_indication.value)}
+
+
 def test_the_planner_looks_at_a_few_documents_a_call_so_that_results_are_taken_between(
     demo_pki: DemoPKI, tmp_path: Path
 ) -> None:

@@ -277,6 +277,34 @@ def test_a_template_passed_to_another_process_answers_there(
     assert fastpath.adopt(Verifier(demo_trust(demo_pki), other_time), made) == 0
 
 
+def test_holding_hands_back_a_new_shape_once_and_never_what_was_validated_in_full(
+    demo_pki: DemoPKI, shapes: dict[str, bytes]
+) -> None:
+    """Inside ``holding``, a document of a shape with no template raises Held with its
+    template key, unvalidated; a document of a shape with a template is answered from it;
+    and a shape this verifier validated in full without making a template (an untrusted
+    signer) is validated in full again, not held: nothing comes back twice."""
+    policy = ValidationPolicy(validation_time=PINNED_NOW)
+    fast, full = _pair(demo_trust(demo_pki), policy)
+    docs = [resign_pdf(demo_pki, "citizen-ec", shapes["bb-citizen-ec"], i) for i in range(3)]
+    with fastpath.holding(), pytest.raises(fastpath.Held) as held:
+        fast.verify(docs[0])
+    assert held.value.key == fastpath.template_key(fast, docs[0])
+    assert fastpath.stats(fast) == {"hits": 0, "misses": 0, "templates": 0}
+    _same(fast.verify(docs[0]), full.verify(docs[0]), "validated in full, outside")
+    with fastpath.holding():
+        _same(fast.verify(docs[1]), full.verify(docs[1]), "from its template")
+    assert fastpath.stats(fast)["hits"] == 1
+
+    nobody = TrustProfile.custom([demo_pki.cert("gov-root")], name="other")
+    stranger, strict = _pair(nobody, policy.replace(network=False))
+    first = stranger.verify(docs[0])
+    assert first.indication is Indication.INDETERMINATE
+    assert fastpath.stats(stranger)["templates"] == 0
+    with fastpath.holding():
+        _same(stranger.verify(docs[2]), strict.verify(docs[2]), "untrusted, in full")
+
+
 def test_template_key_is_none_for_what_the_fast_path_leaves_alone(
     demo_pki: DemoPKI, shapes: dict[str, bytes]
 ) -> None:
