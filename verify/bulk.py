@@ -602,11 +602,14 @@ class _Planner:
         items: Iterator[BulkItem],
         chunk_size: int,
         memory_limit: int | None,
+        spread: int = 1,
     ) -> None:
         self.verifier = verifier
         self.items = items
         self.chunk_size = chunk_size
         self.memory_limit = memory_limit
+        self.spread = max(1, spread)
+        """The workers pioneers are spread over (see :meth:`next`)."""
         self.scouting = _can_alarm()  # looking is time-boxed, so only where that works
         self.scouted = 0
         self.streak = 0
@@ -615,8 +618,9 @@ class _Planner:
         self.pioneers: deque[tuple[Any, BulkItem]] = deque()
         self.waiting: dict[Any, list[BulkItem]] = {}
         self.settled: set[Any] = set()
-        self.final: set[BulkItem] = set()
-        """Documents handed back once (see :meth:`hand_back`): never held again."""
+        self.final: set[int] = set()
+        """Documents (by identity) handed back once (see :meth:`hand_back`): never held
+        again."""
         self.fruitless: set[Any] = set()
         """Keys whose pioneer came back without a template."""
 
@@ -627,18 +631,25 @@ class _Planner:
         something to send after the next look."""
         return self.scouting and not self.exhausted
 
-    def next(self, *, look: bool = True) -> tuple[list[BulkItem], Any] | None:
-        """The next chunk and, for a pioneer, its shape's key; None: nothing to send now
-        (while :attr:`looking`, call again after taking what came back). ``look=False``:
-        only what is ready, without looking at another document."""
+    def next(self, *, look: bool = True) -> tuple[list[BulkItem], tuple[Any, ...]] | None:
+        """The next chunk and, for pioneers, their shapes' keys (none for other chunks);
+        None: nothing to send now (while :attr:`looking`, call again after taking what
+        came back). ``look=False``: only what is ready, without looking at another
+        document.
+
+        Pioneers go alone while there are few of them, so that the first full validations
+        of different shapes run side by side; when many wait (a run in which most
+        documents are of a shape of their own: every citizen signs with a certificate of
+        their own), several go in one chunk, enough for each worker to get some."""
         looked = 0 if look else SCOUT_STEP
         while True:
             if self.pioneers:
-                key, item = self.pioneers.popleft()
-                return [item], key
+                n = max(1, min(self.chunk_size, len(self.pioneers) // (2 * self.spread)))
+                batch = [self.pioneers.popleft() for _ in range(n)]
+                return [item for _key, item in batch], tuple(key for key, _item in batch)
             if len(self.ready) >= self.chunk_size or (self.ready and not self.scouting):
                 n = min(self.chunk_size, len(self.ready))
-                return [self.ready.popleft() for _ in range(n)], None
+                return [self.ready.popleft() for _ in range(n)], ()
             if self.exhausted:
                 return None
             if self.scouting:
@@ -651,7 +662,7 @@ class _Planner:
             if not chunk:
                 self.exhausted = True
                 return None
-            return chunk, None
+            return chunk, ()
 
     def _scout_one(self) -> None:
         try:
@@ -693,29 +704,26 @@ class _Planner:
             self._stop_scouting()  # a document built to be slow: workers, with their limits
             return None
 
-    def back(self, key: Any, made: list[Any]) -> None:
-        """A chunk came back (``key``: its pioneer's, if it was one) with these templates."""
+    def back(self, keys: tuple[Any, ...], made: list[Any]) -> None:
+        """A chunk came back (``keys``: its pioneers', if it had any) with these templates."""
         if self.scouting:
             self.settled.update(made)
-            if key is not None:
-                self.settled.add(key)
-        if key is not None:
+            self.settled.update(keys)
+        for key in keys:
             self.ready.extend(self.waiting.pop(key, ()))
             if key not in made:
                 if len(self.fruitless) >= fastpath.MAX_TEMPLATES:
                     self.fruitless.clear()
                 self.fruitless.add(key)
 
-    def holdable(self, chunk: list[BulkItem], key: Any) -> tuple[int, ...]:
+    def holdable(self, chunk: list[BulkItem], keys: tuple[Any, ...]) -> tuple[int, ...]:
         """The positions in this chunk of the documents a worker may hand back (see
-        :func:`_run_chunk`): none in a pioneer's chunk, none handed back before."""
-        if key is not None:
-            return ()
+        :func:`_run_chunk`): none in a chunk of pioneers, none handed back before."""
         positions = []
         for position, item in enumerate(chunk):
-            if item in self.final:
-                self.final.discard(item)
-            elif not item.orphan:
+            if id(item) in self.final:
+                self.final.discard(id(item))
+            elif not keys and not item.orphan:
                 positions.append(position)
         return tuple(positions)
 
@@ -723,8 +731,8 @@ class _Planner:
         """A worker handed this document back: no template of its shape (``key``) was
         there. If this process has one now, or the first of its shape came back without
         one, it goes out again; if the first of its shape is out, it waits for it; else it
-        is the first, sent alone. Either way it is validated next time, held or not."""
-        self.final.add(item)
+        is the first, a pioneer. Either way it is validated next time, held or not."""
+        self.final.add(id(item))
         if key in self.fruitless or fastpath.knows(self.verifier, key):
             self.ready.append(item)
         elif key in self.waiting:
@@ -753,8 +761,8 @@ def _run_on(
     memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
     relay = _Relay(job.verifier, workers=1)
-    planner = _Planner(job.verifier, items, chunk_size, memory_limit)
-    pending: dict[cf.Future[_Done], tuple[list[BulkItem], Any]] = {}
+    planner = _Planner(job.verifier, items, chunk_size, memory_limit, spread=in_flight // 2)
+    pending: dict[cf.Future[_Done], tuple[list[BulkItem], tuple[Any, ...]]] = {}
     while True:
         looking = False  # the planner has more to look at before it can send anything
         while len(pending) < in_flight:
@@ -762,9 +770,10 @@ def _run_on(
             if planned is None:
                 looking = planner.looking
                 break
-            chunk, key = planned
-            holdable = planner.holdable(chunk, key)
-            pending[job.submit(executor, chunk, relay.outgoing(), holdable=holdable)] = (chunk, key)
+            chunk, keys = planned
+            holdable = planner.holdable(chunk, keys)
+            future = job.submit(executor, chunk, relay.outgoing(), holdable=holdable)
+            pending[future] = (chunk, keys)
         if not pending:
             if looking:
                 continue
@@ -774,11 +783,11 @@ def _run_on(
             continue
         done, _ = cf.wait(pending, timeout=0 if looking else None, return_when=cf.FIRST_COMPLETED)
         for future in done:
-            chunk, key = pending.pop(future)
+            chunk, keys = pending.pop(future)
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker's failure is each item's report
-                planner.back(key, [])
+                planner.back(keys, [])
                 for item in chunk:
                     yield job.failed(
                         item,
@@ -786,7 +795,7 @@ def _run_on(
                         f"the worker failed ({type(exc).__name__}: {str(exc)[:120]})",
                     )
                 continue
-            planner.back(key, relay.received(result))
+            planner.back(keys, relay.received(result))
             for position, held in result.held:
                 planner.hand_back(chunk[position], held)
             yield from result.reports
@@ -823,11 +832,11 @@ def _run_pool(
         return pool
 
     pool = new_pool()
-    planner = _Planner(job.verifier, items, chunk_size, memory_limit)
+    planner = _Planner(job.verifier, items, chunk_size, memory_limit, spread=workers)
     # Documents from a chunk whose worker died are retried alone, one at a time, so that
     # a second death points at exactly one document.
     retry: deque[BulkItem] = deque()
-    pending: dict[cf.Future[_Done], tuple[list[BulkItem], float, bool, Any]] = {}
+    pending: dict[cf.Future[_Done], tuple[list[BulkItem], float, bool, tuple[Any, ...]]] = {}
     grace = 30.0  # beyond the per-document limit, before a worker is presumed hung
     try:
         while True:
@@ -836,7 +845,7 @@ def _run_pool(
                 isolating = any(alone for _c, _t, alone, _k in pending.values())
                 if isolating or len(pending) >= in_flight:
                     break
-                key = None
+                keys: tuple[Any, ...] = ()
                 if retry:
                     if pending:
                         break  # wait for the pool to drain, then retry alone
@@ -849,15 +858,15 @@ def _run_pool(
                     if planned is None:
                         looking = look and planner.looking
                         break
-                    (chunk, key), alone = planned, False
+                    (chunk, keys), alone = planned, False
                 future = job.submit(
                     pool,
                     chunk,
                     relay.outgoing(),
                     with_state=False,
-                    holdable=() if alone else planner.holdable(chunk, key),
+                    holdable=() if alone else planner.holdable(chunk, keys),
                 )
-                pending[future] = (chunk, time.monotonic(), alone, key)
+                pending[future] = (chunk, time.monotonic(), alone, keys)
             if not pending:
                 if looking:
                     continue
@@ -876,12 +885,12 @@ def _run_pool(
                 continue
             broken = False
             for future in done:
-                chunk, _t0, alone, key = pending.pop(future)
+                chunk, _t0, alone, keys = pending.pop(future)
                 try:
                     result = future.result()
                 except cf.process.BrokenProcessPool:
                     broken = True
-                    planner.back(key, [])
+                    planner.back(keys, [])
                     if alone:
                         yield job.failed(
                             chunk[0],
@@ -893,13 +902,13 @@ def _run_pool(
                     else:
                         retry.extend(chunk)
                     continue
-                planner.back(key, relay.received(result))
+                planner.back(keys, relay.received(result))
                 for position, held in result.held:
                     planner.hand_back(chunk[position], held)
                 yield from result.reports
             if broken:
-                for chunk, _t0, _alone, key in pending.values():
-                    planner.back(key, [])
+                for chunk, _t0, _alone, keys in pending.values():
+                    planner.back(keys, [])
                     retry.extend(chunk)
                 pending.clear()
                 _close_pool(pool, busy=True)

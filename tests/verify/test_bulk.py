@@ -482,15 +482,15 @@ def test_the_planner_sends_each_new_shape_alone_and_holds_back_its_kin(
     first_a = planner.next()
     assert first_a is not None
     assert names(first_a) == ["a0"]
-    assert first_a[1] is not None
+    assert len(first_a[1]) == 1
     first_b = planner.next()
     assert first_b is not None
     assert names(first_b) == ["b0"]
-    assert first_b[1] is not None
+    assert len(first_b[1]) == 1
     assert first_a[1] != first_b[1]
     assert names(planner.next()) == ["unsigned"]  # no template key: not held back
     assert planner.next() is None  # a1, a2 and b1 wait for their pioneers
-    planner.back(first_a[1], [first_a[1]])
+    planner.back(first_a[1], list(first_a[1]))
     assert names(planner.next()) == ["a1", "a2"]
     assert planner.next() is None
     planner.back(first_b[1], [])  # back without a template: its kin go anyway
@@ -514,18 +514,41 @@ def test_a_document_handed_back_goes_alone_or_waits_and_is_never_held_twice(
     planner.hand_back(first, key)
     planner.hand_back(second, key)
     pioneer = planner.next(look=False)
-    assert pioneer == ([first], key)
+    assert pioneer == ([first], (key,))
     assert planner.holdable(*pioneer) == ()
     assert planner.next(look=False) is None  # the second waits for the first
-    planner.back(key, [])  # back without a template
+    planner.back((key,), [])  # back without a template
     planner.hand_back(third, key)  # later kin: no new pioneer, no waiting
     chunk = planner.next()  # (nothing left to look at: what is ready goes)
     assert chunk is not None
     assert chunk[0] == [second, third]
-    assert chunk[1] is None
+    assert chunk[1] == ()
     assert planner.holdable(*chunk) == ()
-    assert planner.holdable([other, second], None) == (0, 1)  # once sent, forgotten
+    assert planner.holdable([other, second], ()) == (0, 1)  # once sent, forgotten
     assert not planner.waiting
+
+
+def test_many_documents_of_new_shapes_go_several_to_a_chunk_and_few_alone(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """When most documents are of a shape of their own (every citizen signs with their own
+    certificate), the pioneers handed back go several to a chunk, enough for each worker
+    to get some; the last few go alone. Each chunk's keys are its documents' own."""
+    from verify.bulk import _Planner
+
+    planner = _Planner(_verifier(demo_pki), iter(()), chunk_size=16, memory_limit=None, spread=2)
+    items = [BulkItem(str(tmp_path / f"{i}.pdf")) for i in range(40)]
+    for i, item in enumerate(items):
+        planner.hand_back(item, ("pdf", f"shape {i}", (True,), None, None, None))
+    sizes = []
+    while (planned := planner.next(look=False)) is not None:
+        chunk, keys = planned
+        assert [k[1] for k in keys] == [f"shape {items.index(i)}" for i in chunk]
+        assert planner.holdable(chunk, keys) == ()
+        sizes.append(len(chunk))
+    assert sizes[:3] == [10, 7, 5]  # a quarter of what waits, with 2 workers
+    assert sizes[-3:] == [1, 1, 1]
+    assert sum(sizes) == 40
 
 
 def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
@@ -611,13 +634,13 @@ def test_the_planner_looks_at_a_few_documents_a_call_so_that_results_are_taken_b
     )
     pioneer = planner.next()
     assert pioneer is not None
-    assert pioneer[1] is not None
+    assert pioneer[1] != ()
     assert planner.next(look=False) is None
     assert planner.scouted == 1
     assert planner.next() is None
     assert planner.looking
     assert planner.scouted == 1 + SCOUT_STEP
-    planner.back(pioneer[1], [pioneer[1]])
+    planner.back(pioneer[1], list(pioneer[1]))
     kin = planner.next(look=False)
     assert kin is not None
     assert [Path(i.path).name for i in kin[0]] == [p.name for p in paths[1 : 1 + SCOUT_STEP]]
@@ -642,27 +665,48 @@ def kin(demo_pki: DemoPKI, corpus: Path, tmp_path_factory: pytest.TempPathFactor
     picks=st.lists(st.integers(0, 10), max_size=24),
     schedule=st.lists(st.integers(0, 7), max_size=80),
     chunk_size=st.integers(1, 5),
+    spread=st.integers(1, 3),
+    holds=st.lists(st.booleans(), max_size=120),
 )
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_the_planner_sends_every_document_exactly_once_whatever_comes_back_when(
-    demo_pki: DemoPKI, kin: list[str], picks: list[int], schedule: list[int], chunk_size: int
+def test_the_planner_finishes_every_document_exactly_once_whatever_comes_back_when(
+    demo_pki: DemoPKI,
+    kin: list[str],
+    picks: list[int],
+    schedule: list[int],
+    chunk_size: int,
+    spread: int,
+    holds: list[bool],
 ) -> None:
-    """Whatever the documents and the order in which chunks come back (pioneers with or
-    without a template), every document is sent exactly once and none is left waiting."""
+    """Whatever the documents, the order in which chunks come back (pioneers with or
+    without a template) and which documents the workers hand back, every document is
+    finished exactly once, none is handed back twice, and none is left waiting."""
     from verify.bulk import _Planner
 
     items = [BulkItem(kin[i]) for i in picks]
-    planner = _Planner(_verifier(demo_pki), iter(items), chunk_size, memory_limit=None)
-    pending: list[tuple[list[BulkItem], object]] = []
-    sent: list[BulkItem] = []
+    planner = _Planner(_verifier(demo_pki), iter(items), chunk_size, None, spread=spread)
+    pending: list[tuple[list[BulkItem], tuple[Any, ...], tuple[int, ...]]] = []
+    finished: list[int] = []
+    handed: list[int] = []
     moves = iter(schedule)
+    held = iter(holds)
+
+    def come_back(chunk: list[BulkItem], keys: tuple[Any, ...], holdable: tuple[int, ...]) -> None:
+        made = [key for key in keys if next(moves, 0) % 3]
+        planner.back(keys, made)
+        for position, item in enumerate(chunk):
+            if position in holdable and next(held, False):
+                handed.append(id(item))
+                planner.hand_back(item, ("pdf", item.path, (True,), None, None, None))
+            else:
+                finished.append(id(item))
+
     while True:
         move = next(moves, 0)
         if pending and (move % 2 or len(pending) >= 4):
-            _chunk, key = pending.pop(move % len(pending))
-            planner.back(key, [key] if key is not None and move % 3 else [])
+            come_back(*pending.pop(move % len(pending)))
             continue
         planned = planner.next(look=move % 5 != 1)
         if planned is None:
@@ -670,12 +714,12 @@ def test_the_planner_sends_every_document_exactly_once_whatever_comes_back_when(
                 continue
             if not pending:
                 break
-            _chunk, key = pending.pop(0)
-            planner.back(key, [])
+            come_back(*pending.pop(0))
             continue
-        pending.append(planned)
-        sent.extend(planned[0])
-    assert sorted(i.path for i in sent) == sorted(i.path for i in items)
+        chunk, keys = planned
+        pending.append((chunk, keys, planner.holdable(chunk, keys)))
+    assert sorted(finished) == sorted(id(item) for item in items)
+    assert len(handed) == len(set(handed))
     assert not planner.waiting
     assert not planner.pioneers
 
@@ -692,7 +736,7 @@ def test_a_document_too_slow_to_look_at_ends_the_look_and_the_run_goes_on(
     planner = bulk._Planner(_verifier(demo_pki), items, chunk_size=4, memory_limit=None)
     sent = []
     while (planned := planner.next()) is not None:
-        assert planned[1] is None  # no pioneer: the look was cut short
+        assert planned[1] == ()  # no pioneer: the look was cut short
         sent += [Path(i.path).name for i in planned[0]]
     assert not planner.scouting
     assert sent == [f"ok-{i}.pdf" for i in range(4)]
