@@ -22,9 +22,11 @@ worker sends the templates it makes back with its reports, and this process pass
 on to the others with their next chunks. At the start of a run this process also looks
 at the documents, a few at a time while a worker is idle (parsed, never validated: see
 :class:`_Planner`), and sends the first document of each new shape to a worker alone,
-holding back the others of that shape until its template is there. So each shape is
-validated in full about once per run, whatever the number of workers, and the first full
-validations of different shapes run side by side.
+holding back the others of that shape until its template is there. A shape the look
+did not see (it came later, or nothing was looked at) is caught by the worker: it hands
+such a document back unvalidated, and it becomes the first of its shape in the same way.
+So each shape is validated in full once per run, whatever the number of workers, and the
+first full validations of different shapes run side by side.
 
 Each document runs under the policy's ``document_time_limit`` (a timer in the worker) and,
 in pool workers, under a memory limit (``memory_limit`` bytes of address space beyond what
@@ -591,9 +593,11 @@ class _Planner:
     :data:`SCOUT_SETTLED` in a row bring no new shape. The first document of each new shape
     goes to a worker alone, at once ("pioneer"), so that the first full validations of
     different shapes run on every core at the same time; the other documents of that shape
-    wait until its pioneer is back with the template to share (or without one). So no two
-    workers validate the same shape in full at the same time, and none waits for another
-    needlessly. Everything else goes in chunks of ``chunk_size``.
+    wait until its pioneer is back with the template to share (or without one). A
+    document a worker hands back (:meth:`hand_back`: a shape the look did not see) becomes
+    a pioneer, or waits for its shape's, the same way. So no two workers validate the
+    same shape in full at the same time, and none waits for another needlessly.
+    Everything else goes in chunks of ``chunk_size``.
     """
 
     def __init__(
