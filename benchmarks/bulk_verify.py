@@ -488,6 +488,9 @@ class Row:
     workers_cpu_seconds: float = 0.0
     """The pool workers' part of :attr:`cpu_seconds` (0 without a pool); with rounds, the
     median."""
+    services_cpu_seconds: float = 0.0
+    """CPU time this process (the demo OCSP/CRL/TSA responders' host) used while the run's
+    process lived: what the responders took of the same cores."""
 
     @property
     def per_second(self) -> float:
@@ -517,6 +520,7 @@ def measure(
         "profile": profile,
     }
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    services_started = time.process_time()
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bulk_verify", "--child", json.dumps(spec)],
         capture_output=True,
@@ -524,6 +528,7 @@ def measure(
         env=env,
         check=False,
     )
+    services = time.process_time() - services_started
     if proc.returncode != 0:
         raise RuntimeError(f"{approach} on {kind} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -537,6 +542,7 @@ def measure(
         result.get("profile", ""),
         result.get("cpu_seconds", 0.0),
         result.get("workers_cpu_seconds", 0.0),
+        services,
     )
 
 
@@ -1144,7 +1150,9 @@ def pool_costs(
             f"{two.cpu_seconds:.2f} s with 2 (the parent and both workers; "
             f"{(two.cpu_seconds / one.cpu_seconds - 1) * 100:+.0f}%: the parent "
             f"{two.cpu_seconds - two.workers_cpu_seconds:.2f} s, the workers "
-            f"{two.workers_cpu_seconds:.2f} s); wall {one.seconds:.2f} s and {two.seconds:.2f} s.",
+            f"{two.workers_cpu_seconds:.2f} s); wall {one.seconds:.2f} s and {two.seconds:.2f} s; "
+            f"the demo responders (in the benchmark's process, on the same cores) "
+            f"{one.services_cpu_seconds:.3f} s and {two.services_cpu_seconds:.3f} s.",
         )
     if len(pairs) < 2:
         return
