@@ -551,18 +551,11 @@ def test_many_documents_of_new_shapes_go_several_to_a_chunk_and_few_alone(
     assert sum(sizes) == 40
 
 
-def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
-    demo_services: DemoServices, tmp_path: Path
-) -> None:
-    """Where nothing was looked at first (a run from another thread cannot time-box the
-    look), both workers get documents of the same new shape at the same time: each hands
-    its documents back, the first of the shape is validated alone, and every other one is
-    answered from its template. Nothing is fetched twice; every report is there once."""
+def _run_from_a_thread(verifier: Verifier, folder: Path) -> dict[str, tuple[str, str | None]]:
+    """``verify_many`` over ``folder`` with 2 workers and chunks of 2, called from a thread
+    other than the main one (where the parent looks at no document first)."""
     import threading
 
-    folder = _same_shape_folder(demo_services.pki, tmp_path / "same-shape", 16)
-    verifier = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
-    before = sum(demo_services.requests.hits.values())
     found: dict[str, tuple[str, str | None]] = {}
 
     def run() -> None:
@@ -575,6 +568,20 @@ def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
     thread = threading.Thread(target=run)
     thread.start()
     thread.join(300)
+    return found
+
+
+def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
+    demo_services: DemoServices, tmp_path: Path
+) -> None:
+    """Where nothing was looked at first (a run from another thread cannot time-box the
+    look), both workers get documents of the same new shape at the same time: each hands
+    its documents back, the first of the shape is validated alone, and every other one is
+    answered from its template. Nothing is fetched twice; every report is there once."""
+    folder = _same_shape_folder(demo_services.pki, tmp_path / "same-shape", 16)
+    verifier = Verifier(demo_trust(demo_services.pki), ValidationPolicy(validation_time=PINNED_NOW))
+    before = sum(demo_services.requests.hits.values())
+    found = _run_from_a_thread(verifier, folder)
     assert len(found) == 16
     assert set(found.values()) == {("TOTAL_PASSED", None)}
     fetched = sum(demo_services.requests.hits.values()) - before
@@ -587,25 +594,12 @@ def test_documents_that_make_no_template_are_all_reported_when_handed_back(
     """Documents of a shape whose full validation makes no template (an untrusted signer:
     INDETERMINATE) are handed back at most once each and then validated in full: two
     workers, tiny chunks, no look first, and every document gets its one report."""
-    import threading
-
     from verify import TrustProfile
 
     folder = _same_shape_folder(demo_pki, tmp_path / "untrusted", 12)
     nobody = TrustProfile.custom([demo_pki.cert("gov-root")], name="other")  # not the signer's
     verifier = Verifier(nobody, ValidationPolicy(validation_time=PINNED_NOW, network=False))
-    found: dict[str, tuple[str, str | None]] = {}
-
-    def run() -> None:
-        found.update(
-            _by_path(
-                verify_many(sorted(folder.iterdir()), verifier=verifier, workers=2, chunk_size=2)
-            )
-        )
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(300)
+    found = _run_from_a_thread(verifier, folder)
     assert len(found) == 12
     alone = verifier.verify(folder / "doc-00.pdf")
     assert alone.indication is Indication.INDETERMINATE
