@@ -349,11 +349,18 @@ def fast_name_hashable(self: Any) -> Any:
     the encoding alone (each value's type and text, in order). It is computed from the
     encoding read afresh, never from the object: asn1crypto's own answer for an object
     changed after it was first asked is the old name's form, and the table must never
-    file a form under an encoding it does not belong to."""
-    key = self.dump()
+    file a form under an encoding it does not belong to.
+
+    The encoding is the name's RDN sequence alone, without the tag a name carries where
+    it is one of several choices (an OCSP responder's ``byName``, ``[1] EXPLICIT``; a
+    ``directoryName``, ``[4]``): asn1crypto's own form is the sequence's, whatever the
+    tag, and a tagged encoding does not read back as a bare name."""
+    key = self.chosen.dump()
     found = _NAME_MEMO.get(key)
     if found is None:
-        found = original_name_hashable().fget(type(self).load(key))
+        found = original_name_hashable().fget(
+            type(self)(name="", value=type(self.chosen).load(key))
+        )
         if len(_NAME_MEMO) >= _NAME_MEMO_MAX:
             _NAME_MEMO.clear()
         _NAME_MEMO[key] = found

@@ -1292,7 +1292,7 @@ def test_name_hashable_memo_matches_asn1cryptos_own(
             expected: tuple[str, Any] = ("ok", own(name))
         except Exception as exc:  # noqa: BLE001 - the exception's type is what is compared
             expected = ("raised", type(exc).__name__)
-        for again in (name, asn1_x509.Name.load(name.dump())):
+        for again in (name, asn1_x509.Name.load(name.dump()), *_tagged(name)):
             try:
                 got: tuple[str, Any] = ("ok", again.hashable)
             except Exception as exc:  # noqa: BLE001 - as above
@@ -1301,6 +1301,37 @@ def test_name_hashable_memo_matches_asn1cryptos_own(
     a, b = build(one), build(other)
     with contextlib.suppress(Exception):
         assert (a.hashable == b.hashable) == (own(a) == own(b))
+
+
+def _tagged(name: Any) -> list[Any]:
+    """The same name where it carries a tag, read back from DER: an OCSP responder's
+    ``byName`` (``[1] EXPLICIT``) and a general name's ``directoryName`` (``[4]``)."""
+    from asn1crypto import ocsp
+    from asn1crypto import x509 as asn1_x509
+
+    by_name = ocsp.ResponderId(name="by_name", value=name)
+    directory = asn1_x509.GeneralName(name="directory_name", value=name)
+    return [
+        ocsp.ResponderId.load(by_name.dump()).chosen,
+        asn1_x509.GeneralName.load(directory.dump()).chosen,
+    ]
+
+
+def test_a_tagged_name_gets_asn1cryptos_own_form_and_equals_its_bare_self() -> None:
+    """A name read where it carries a tag (an OCSP responder named ``byName``, as EU DSS's
+    Hungarian test file has one) gets asn1crypto's own comparison form with the memo, and
+    compares equal to the same name untagged. (The memo once re-read the tagged encoding
+    as a bare name, which fails: that OCSP response could not be validated, and the
+    signature came out INDETERMINATE only with the speed-ups installed.)"""
+    from asn1crypto import x509 as asn1_x509
+
+    name = asn1_x509.Name.build({"common_name": "Máy chủ OCSP", "country_name": "VN"})
+    own = speedups.original_name_hashable().fget
+    speedups.install()
+    for tagged in _tagged(name):
+        assert tagged.explicit or tagged.implicit
+        assert tagged.hashable == own(tagged) == own(name)
+        assert tagged == name
 
 
 def test_a_name_changed_after_its_form_was_remembered_gets_its_new_form() -> None:
