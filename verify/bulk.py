@@ -584,6 +584,10 @@ SCOUT_MAX_BYTES = 8 * 1024 * 1024
 """Files larger than this are not looked at in the parent process: they go to a worker
 like any other."""
 
+GROW = 4
+"""Chunks grow up to this many times ``chunk_size`` while many documents are in hand (see
+:meth:`_Planner._size`)."""
+
 
 class _Planner:
     """Which documents go to the workers next, and in what chunks.
@@ -651,22 +655,39 @@ class _Planner:
                 n = max(1, min(self.chunk_size, len(self.pioneers) // (2 * self.spread)))
                 batch = [self.pioneers.popleft() for _ in range(n)]
                 return [item for _key, item in batch], tuple(key for key, _item in batch)
+            if not self.scouting and not self.exhausted:
+                self._read_ahead()
             if len(self.ready) >= self.chunk_size or (self.ready and not self.scouting):
-                n = min(self.chunk_size, len(self.ready))
+                n = min(self._size(), len(self.ready))
                 return [self.ready.popleft() for _ in range(n)], ()
             if self.exhausted:
                 return None
-            if self.scouting:
-                if looked >= SCOUT_STEP:
-                    return None
-                self._scout_one()
-                looked += 1
-                continue
-            chunk = list(itertools.islice(self.items, self.chunk_size))
-            if not chunk:
-                self.exhausted = True
+            if looked >= SCOUT_STEP:  # (still looking: else what was read went above)
                 return None
-            return chunk, ()
+            self._scout_one()
+            looked += 1
+
+    def _read_ahead(self) -> None:
+        """Documents taken from the input (not read or looked at) until
+        :data:`GROW` x ``workers`` chunks of the largest size are in hand."""
+        want = 2 * self.spread * GROW * self.chunk_size - len(self.ready)
+        if want > 0:
+            taken = list(itertools.islice(self.items, want))
+            self.ready.extend(taken)
+            if len(taken) < want:
+                self.exhausted = True
+
+    def _size(self) -> int:
+        """How many documents go in the next chunk: ``chunk_size`` while looking, and
+        whenever few are in hand; up to :data:`GROW` x ``chunk_size`` while many are (a
+        worker's every chunk costs this process and the worker the same whatever its
+        size), so that the last chunks of a run, which come when few are left, are small
+        and the workers finish together."""
+        if self.scouting:
+            return self.chunk_size
+        return max(
+            self.chunk_size, min(GROW * self.chunk_size, len(self.ready) // (2 * self.spread))
+        )
 
     def _scout_one(self) -> None:
         try:

@@ -571,6 +571,31 @@ def _run_from_a_thread(verifier: Verifier, folder: Path) -> dict[str, tuple[str,
     return found
 
 
+def test_chunks_grow_while_many_documents_are_in_hand_and_shrink_at_the_end(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """Once the look is over, chunks grow up to GROW x chunk_size while many documents are
+    in hand (taken from the input, a bounded number ahead), and shrink back to
+    chunk_size as the input runs out, so that the workers finish together; every
+    document goes once, in order."""
+    from verify.bulk import GROW, _Planner
+
+    items = [BulkItem(str(tmp_path / f"missing-{i}.pdf")) for i in range(300)]
+    source = iter(items)
+    planner = _Planner(_verifier(demo_pki), source, chunk_size=4, memory_limit=None, spread=2)
+    sizes, sent = [], []
+    while (planned := planner.next()) is not None:
+        chunk, keys = planned
+        assert keys == ()
+        sizes.append(len(chunk))
+        sent += chunk
+        assert len(planner.ready) <= 2 * 2 * GROW * 4  # never more in hand than that
+    assert sent == items
+    assert max(sizes) == GROW * 4
+    assert all(n <= 4 for n in sizes[-4:])
+    assert len(sizes) < 300 // 4
+
+
 def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
     demo_services: DemoServices, tmp_path: Path
 ) -> None:
