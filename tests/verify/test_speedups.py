@@ -502,6 +502,106 @@ def _where_it_can_pass(path: Path) -> tuple[Any, Any] | None:
     return TrustProfile.custom(roots, name="own roots"), policy
 
 
+_SIGNATURE_SUFFIXES = (".p7m", ".p7s", ".cms", ".sig", ".pkcs7", ".asice", ".asics", ".sce", ".scs")
+_OTHER_VERDICT_FILES = sorted(
+    p
+    for folder in ("dss-cades", "dss-asic", "dss-asic-lta", "dss-asic-xades", "dss-xades-lta")
+    for p in (DATA / folder).rglob("*")
+    if p.suffix.lower() in _SIGNATURE_SUFFIXES
+) + sorted((DATA / "realworld").glob("*.xml"))
+
+
+def _certificates_in(data: bytes) -> list[Any]:
+    """Every X.509 certificate a CMS, XML or ASiC file carries (its CMS ``certificates``,
+    its ``X509Certificate`` elements, those of each signature inside a ZIP)."""
+    import base64
+    import zipfile
+
+    from asn1crypto import cms, x509
+
+    found: list[Any] = []
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if name.upper().startswith("META-INF/"):
+                    found += _certificates_in(archive.read(name))
+        return found
+    for b64 in re.findall(rb"X509Certificate>\s*([A-Za-z0-9+/=\s]+?)\s*</", data):
+        try:
+            found.append(x509.Certificate.load(base64.b64decode(b64)))
+        except Exception:  # noqa: BLE001, S112 - not a certificate: left out
+            continue
+    try:
+        signed = cms.ContentInfo.load(data)["content"]
+        found += [c.chosen for c in signed["certificates"] or () if c.name == "certificate"]
+    except Exception:  # noqa: BLE001, S110 - not CMS
+        pass
+    return found
+
+
+def _where_another_format_can_pass(path: Path) -> tuple[Any, Any] | None:
+    """As :func:`_where_it_can_pass`, for CAdES, XAdES and ASiC: its own self-signed
+    certificates trusted (else the last one it carries), a day after the newest of them
+    starts; None if it carries none."""
+    from datetime import timedelta
+
+    from verify import TrustProfile, ValidationPolicy
+    from verify.policy import RevocationMode
+
+    certs = _certificates_in(path.read_bytes())
+    roots = [c for c in certs if c.self_signed != "no"] or certs[-1:]
+    if not roots:
+        return None
+    moment = max(c.not_valid_before for c in certs) + timedelta(days=1)
+    policy = ValidationPolicy(network=False, validation_time=moment, revocation=RevocationMode.SOFT)
+    return TrustProfile.custom(roots, name="own roots"), policy
+
+
+@pytest.mark.parametrize("path", _OTHER_VERDICT_FILES, ids=lambda p: p.name)
+def test_every_speedup_together_leaves_other_formats_verdicts_as_they_were(path: Path) -> None:
+    """The same for CAdES, XAdES and ASiC files (EU DSS's) and the Vietnamese e-invoice:
+    the whole report is the same with every speed-up installed as with none, under the
+    default trust at a fixed time, and with the file's own roots trusted a day after its
+    newest certificate starts, so that chains and revocation data are checked too."""
+    from datetime import UTC, datetime
+
+    from verify import ValidationPolicy, Verifier
+
+    policy = ValidationPolicy(network=False, validation_time=datetime(2026, 12, 4, 12, tzinfo=UTC))
+    own_roots = _where_another_format_can_pass(path)
+    detached = _detached_content(path)
+
+    def report() -> list[dict[str, Any]]:
+        verifiers = [Verifier(policy=policy)]
+        if own_roots is not None:
+            verifiers.append(Verifier(*own_roots))
+        found = [v.verify(path, detached=detached).to_dict() for v in verifiers]
+        for one in found:
+            one.pop("elapsed_ms", None)
+        return found
+
+    was = speedups.installed()
+    speedups.uninstall()
+    try:
+        own = report()
+        speedups.install()
+        assert report() == own
+    finally:
+        speedups.uninstall()
+        if was:
+            speedups.install()
+
+
+def _detached_content(path: Path) -> Path | None:
+    """The content a detached signature file signs, where it lies beside it."""
+    if path.suffix.lower() not in (".p7s", ".pkcs7", ".sig"):
+        return None
+    beside = [
+        p for p in path.parent.iterdir() if p.suffix.lower() not in (*_SIGNATURE_SUFFIXES, ".md")
+    ]
+    return beside[0] if len(beside) == 1 else None
+
+
 @pytest.mark.parametrize("path", _VERDICT_FILES, ids=lambda p: p.name)
 def test_every_speedup_together_leaves_the_verdict_as_it_was(path: Path) -> None:
     """A document's whole report (every signature, constraint, message and certificate)
