@@ -551,18 +551,19 @@ def test_many_documents_of_new_shapes_go_several_to_a_chunk_and_few_alone(
     assert sum(sizes) == 40
 
 
-def _run_from_a_thread(verifier: Verifier, folder: Path) -> dict[str, tuple[str, str | None]]:
-    """``verify_many`` over ``folder`` with 2 workers and chunks of 2, called from a thread
-    other than the main one (where the parent looks at no document first)."""
+def _run_from_a_thread(
+    verifier: Verifier, sources: Path | list[str], chunk_size: int = 2
+) -> dict[str, tuple[str, str | None]]:
+    """``verify_many`` over a folder's files (or these paths) with 2 workers, called from a
+    thread other than the main one (where the parent looks at no document first)."""
     import threading
 
+    paths = sorted(sources.iterdir()) if isinstance(sources, Path) else sources
     found: dict[str, tuple[str, str | None]] = {}
 
     def run() -> None:
         found.update(
-            _by_path(
-                verify_many(sorted(folder.iterdir()), verifier=verifier, workers=2, chunk_size=2)
-            )
+            _by_path(verify_many(paths, verifier=verifier, workers=2, chunk_size=chunk_size))
         )
 
     thread = threading.Thread(target=run)
@@ -678,6 +679,35 @@ def kin(demo_pki: DemoPKI, corpus: Path, tmp_path_factory: pytest.TempPathFactor
             (root / f"{label}-{i}.pdf").write_bytes(resign_pdf(demo_pki, label, first, i))
             out.append(str(root / f"{label}-{i}.pdf"))
     return out
+
+
+@pytest.fixture(scope="module")
+def mixed(kin: list[str], tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """``kin``, and a copy of the first document of each shape tampered with after signing
+    (another template key: a hash failure)."""
+    root = tmp_path_factory.mktemp("mixed")
+    out = list(kin)
+    for source in kin[2::3]:
+        data = bytearray(Path(source).read_bytes())
+        data[data.index(b"/Helvetica") + 1] ^= 1
+        (root / f"tampered-{Path(source).name}").write_bytes(bytes(data))
+        out.append(str(root / f"tampered-{Path(source).name}"))
+    return out
+
+
+@given(order=st.permutations(range(14)), size=st.integers(1, 14), chunk_size=st.integers(1, 4))
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_two_workers_handing_documents_back_give_one_processs_reports(
+    demo_pki: DemoPKI, mixed: list[str], order: list[int], size: int, chunk_size: int
+) -> None:
+    """Run from a thread, where nothing is looked at first and every new shape is handed
+    back by the worker that meets it: any number of these documents, in any order and any
+    chunk size, get from two workers exactly the verdict one process gives each, once."""
+    paths = [mixed[i] for i in order[:size]]
+    expected = _by_path(verify_many(paths, verifier=_verifier(demo_pki)))
+    assert _run_from_a_thread(_verifier(demo_pki), paths, chunk_size) == expected
 
 
 @given(
