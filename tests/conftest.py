@@ -30,6 +30,22 @@ def _no_user_trust_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
             os.environ["HOSO_TRUST_STORE"] = old
 
 
+@pytest.fixture(autouse=True)
+def _speedups_as_they_were() -> Iterator[None]:
+    """Each test finds the speed-ups as the one before it found them (none installed): a
+    test that installs them (every command-line and bulk run does) leaves the next test's
+    verdicts as they would be in any order. What the speed-ups change is tested by
+    ``tests/verify/test_speedups.py``, with and without them, on every stored file."""
+    from verify import speedups
+
+    was = speedups.installed()
+    yield
+    if speedups.installed() != was:
+        speedups.uninstall()
+        if was:
+            speedups.install()
+
+
 @pytest.fixture(scope="session")
 def demo_services() -> Iterator[DemoServices]:
     """OCSP, CRL, CA-issuer and TSA services answering as of PINNED_NOW."""
