@@ -563,17 +563,25 @@ def test_every_speedup_together_leaves_other_formats_verdicts_as_they_were(path:
     the whole report is the same with every speed-up installed as with none, under the
     default trust at a fixed time, and with the file's own roots trusted a day after its
     newest certificate starts, so that chains and revocation data are checked too."""
+    _same_with_and_without_speedups(
+        path, _where_another_format_can_pass(path), _detached_content(path)
+    )
+
+
+def _same_with_and_without_speedups(
+    path: Path, own_roots: tuple[Any, Any] | None, detached: Path | None = None
+) -> None:
+    """``path``'s whole reports, under the default trust at a fixed time and (if given)
+    with its own roots, are the same with every speed-up installed as with none."""
     from datetime import UTC, datetime
 
     from verify import ValidationPolicy, Verifier
 
     policy = ValidationPolicy(network=False, validation_time=datetime(2026, 12, 4, 12, tzinfo=UTC))
-    own_roots = _where_another_format_can_pass(path)
-    detached = _detached_content(path)
 
     def report() -> list[dict[str, Any]]:
         verifiers = [Verifier(policy=policy)]
-        if own_roots is not None:
+        if own_roots is not None:  # the chain's and the revocation data's checks run too
             verifiers.append(Verifier(*own_roots))
         found = [v.verify(path, detached=detached).to_dict() for v in verifiers]
         for one in found:
@@ -609,28 +617,4 @@ def test_every_speedup_together_leaves_the_verdict_as_it_was(path: Path) -> None
     under the default trust, and where it can pass (its own roots trusted, at its signing
     time), so that the chain and the revocation data are checked too. EU DSS test files,
     Vietnamese signed PDFs, dossiers made as ``make demo`` makes them."""
-    from datetime import UTC, datetime
-
-    from verify import ValidationPolicy, Verifier
-
-    policy = ValidationPolicy(network=False, validation_time=datetime(2026, 12, 4, 12, tzinfo=UTC))
-    own_roots = _where_it_can_pass(path)
-
-    def report() -> list[dict[str, Any]]:
-        found = [Verifier(policy=policy).verify(path).to_dict()]
-        if own_roots is not None:  # the revocation data's own checks run too
-            found.append(Verifier(*own_roots).verify(path).to_dict())
-        for one in found:
-            one.pop("elapsed_ms", None)
-        return found
-
-    was = speedups.installed()
-    speedups.uninstall()
-    try:
-        own = report()
-        speedups.install()
-        assert report() == own
-    finally:
-        speedups.uninstall()
-        if was:
-            speedups.install()
+    _same_with_and_without_speedups(path, _where_it_can_pass(path))
