@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import io
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -79,25 +78,18 @@ _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
 
 @functools.cache
 def _setup(name: str) -> tuple[Verifier, Verifier, bytes]:
-    """A pair of verifiers (fast path on, off) for one file, where it can pass: its
-    self-signed certificates trusted, at its claimed signing time (else a day into its
-    signer's certificate), revocation soft, offline."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    """A pair of verifiers (fast path on, off) for one file, where it can pass (see
+    :func:`tests.verify.test_speedups._where_it_can_pass`)."""
+    from tests.verify.test_speedups import _where_it_can_pass
 
-    data = next(p for p in FOREIGN if p.name == name).read_bytes()
-    emb = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures[-1]
-    certs: list[x509.Certificate] = [c.chosen for c in emb.signed_data["certificates"]]
-    roots = [c for c in certs if c.self_signed != "no"] or certs[-1:]
-    claimed = emb.self_reported_timestamp
-    moment = (claimed or emb.signer_cert.not_valid_before + timedelta(days=1)) + timedelta(
-        minutes=1
-    )
-    policy = ValidationPolicy(network=False, validation_time=moment, revocation=RevocationMode.SOFT)
-    trust = TrustProfile.custom(roots, name="own roots")
+    path = next(p for p in FOREIGN if p.name == name)
+    found = _where_it_can_pass(path)
+    assert found is not None, name
+    trust, policy = found
     return (
         Verifier(trust, policy.replace(fast_path=True)),
         Verifier(trust, policy.replace(fast_path=False)),
-        data,
+        path.read_bytes(),
     )
 
 
