@@ -441,8 +441,7 @@ def _run_chunk(
         try:
             with fastpath.holding():
                 reports.append(verify_one(verifier, item, time_limit, evidence_out))
-        except fastpath.Held as back:
-            _reset_loop()  # the loop stopped on it: a fresh one for the next document
+        except fastpath.Held as back:  # raised before anything was started on the loop
             held.append((position, back.key))
     return _Done(
         reports,

@@ -40,8 +40,9 @@ below gives exactly the original's results (property tests compare them on rando
 - Above it, a name's whole comparison form (``Name.hashable``) is computed again for each
   parsed name: pyhanko-certvalidator asks for it for every certificate it registers and
   every issuer it looks up, and the same signer, CA, OCSP responder and TSA names come
-  back in every document. It is a pure function of the name's DER encoding, so it is
-  memoised by that encoding, in a bounded table: about 2.5% of a dossier's validation.
+  back in every document. It is a pure function of the encoding of the name's RDN
+  sequence, so it is memoised by that encoding, in a bounded table: about 2.5% of a
+  dossier's validation.
 
 Nothing is replaced when :mod:`verify` is imported. :func:`install` replaces them all, for the
 versions in :data:`PROVEN` only (another version keeps its own functions, and
