@@ -776,9 +776,12 @@ def _from_template(
         else:
             signature = replace(sig, signing_time_claimed=one.claimed, validated_at=moment)
         if one.proven is not None:
+            # The timestamp's own time, whether or not it proved the signing time: one
+            # full validation did not accept (its TSA untrusted, say) is reported with its
+            # time and no proven signing time, and so is every other of the same shape.
             signature = replace(
                 signature,
-                signing_time_proven=one.proven,
+                signing_time_proven=None if sig.signing_time_proven is None else one.proven,
                 timestamps=tuple(
                     replace(t, time=one.proven) if t.kind == "signature" else t
                     for t in sig.timestamps
