@@ -29,8 +29,11 @@ CMS carries, the digest and signature algorithms, every signed attribute except
 ``messageDigest`` and ``signingTime``, the signature dictionary except ``/Contents``,
 ``/ByteRange`` and ``/M``, and the signature field; for a PDF with revisions after the
 first signature, its *structure* (below); the trust profile and policy, and the validation
-time (a fixed one; with "now", the window in which every OCSP response, CRL and
-certificate used is current).
+time (a fixed one; with "now", the window of moments that lie on the same side of every
+date the verdict used as now does, each by more than a margin: every certificate's
+validity, every OCSP response's and CRL's this and next update, the dated algorithm
+rules. So a certificate current, expired or not yet valid now is so in the whole
+window).
 
 Only these are taken (anything else goes to full validation, which decides):
 
@@ -106,9 +109,16 @@ length: the offsets differ, and so does the structure).
 
 A signature that does not verify always gets full validation. The fast path only ever
 repeats a verdict that full validation gave for the same shape and the same outcome of
-each signature's hash check: TOTAL_PASSED when the ``messageDigest`` matches, TOTAL_FAILED
-/ HASH_FAILURE when it does not (the content was changed after signing; full validation
-judges such a signature without looking further).
+each signature's hash check: when the ``messageDigest`` matches, TOTAL_PASSED, or
+INDETERMINATE / OUT_OF_BOUNDS_NO_POE (a certificate of the path outside its validity at
+the validation time, nothing proving the signature was made while it was valid: an
+archive checked after its signers' certificates expired; kept only where no fetch could
+change it, see :data:`_TIME_OUTCOMES`); TOTAL_FAILED / HASH_FAILURE when it does not (the
+content was changed after signing; full validation judges such a signature without
+looking further). A signature timestamp full validation did not accept (its TSA is not
+trusted) is reported as it did, with its time and no proven signing time; a signature
+validated at the time its timestamp proves (its certificate expired since) is so in
+every report from the template.
 """
 
 from __future__ import annotations
@@ -497,16 +507,20 @@ async def _answer(
         store.tried.add(key)
     if key in store.refused:
         return await full()
-    report, window = await _full_with_window(verifier, full, fixed, moment)
-    expected = tuple(
-        (Indication.TOTAL_PASSED, None)
-        if one.intact
-        else (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
-        for one in parsed.signatures
-    )
+    report, window, contexts = await _full_with_window(verifier, full, fixed, moment)
     got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
-    if got != expected or (not fixed and window is None):
+    if len(got) != len(parsed.signatures) or (not fixed and window is None):
         return report
+    if any(
+        outcome != ((Indication.TOTAL_PASSED, None) if one.intact else _HASH_FAILED)
+        and not (one.intact and outcome in _TIME_OUTCOMES)
+        for outcome, one in zip(got, parsed.signatures, strict=True)
+    ):
+        return report
+    if any(outcome in _TIME_OUTCOMES for outcome in got) and not _settled_offline(
+        verifier, report, contexts
+    ):
+        return report  # revocation data a fetch may yet bring could change it
     if _judged_on_times(report):
         return report  # a constraint weighed this document's own times: no template
     try:
@@ -538,6 +552,39 @@ async def _answer(
 
 
 _TIME_JUDGED = frozenset({"revocation_at_signing_time", "signing_time_in_certificate_validity"})
+
+_HASH_FAILED = (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE)
+
+_TIME_OUTCOMES = frozenset({(Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE)})
+"""Verdicts on an intact signature, besides a pass, that the fast path keeps templates of:
+a certificate of the signer's path outside its validity at the validation time, with no
+timestamp proving the signature was made while it was valid (an archive checked after
+its signers' certificates expired). Such a verdict rests on the certificates (part of
+the shape), the validation time (a fixed one, or the moments around "now" that compare
+the same way with every date used, :func:`_window`) and the signature timestamp's time
+(:func:`_same_times`); not on the claimed signing time, which proves nothing. A
+validation that could have fetched revocation data but used none is not kept
+(:func:`_settled_offline`)."""
+
+
+def _settled_offline(verifier: Owner, report: DocumentReport, contexts: list[Any] | None) -> bool:
+    """Whether no revocation data that a fetch could bring next time is missing from this
+    validation: the policy fetches nothing (offline, or revocation off), or the validation
+    used revocation data (whose dates bound the template's window). A validation that
+    stopped before asking (a certificate out of its validity) or whose fetch failed used
+    none, and another document of the shape could then get an answer."""
+    from verify.policy import RevocationMode
+
+    policy = verifier.policy
+    if not policy.network or policy.revocation is RevocationMode.OFF:
+        return True
+    if contexts is None:
+        return False
+    try:
+        evidence = harvest(report, contexts)
+    except Exception:  # noqa: BLE001 - nothing known: not kept
+        return False
+    return bool(evidence.ocsps or evidence.crls)
 
 
 def _judged_on_times(report: DocumentReport) -> bool:
@@ -766,15 +813,22 @@ def _from_template(
     facts too). ValueError: not one report per signature."""
     signatures = []
     for sig, one in zip(template.signatures, parsed.signatures, strict=True):
+        # validated at the validation time, or (a past signature validation) at the time
+        # its timestamp proves
+        validated_at = moment
+        if sig.validated_at != template.validation_time:
+            if one.proven is None or sig.validated_at != sig.signing_time_proven:
+                raise ValueError("validated at a time the fast path does not rebuild")
+            validated_at = one.proven
         if fmt == "xml":  # an XML signature's Id may differ per document
             signature = _with_fields(
                 sig,
                 signing_time_claimed=one.claimed,
-                validated_at=moment,
+                validated_at=validated_at,
                 field_name=None if one.field_name is None else str(one.field_name),
             )
         else:
-            signature = replace(sig, signing_time_claimed=one.claimed, validated_at=moment)
+            signature = replace(sig, signing_time_claimed=one.claimed, validated_at=validated_at)
         if one.proven is not None:
             # The timestamp's own time, whether or not it proved the signing time: one
             # full validation did not accept (its TSA untrusted, say) is reported with its
@@ -808,14 +862,23 @@ def _with_fields(report: _R, **changes: Any) -> _R:
 
 async def _full_with_window(
     verifier: Owner, full: FullCheck, fixed: bool, moment: datetime
-) -> tuple[DocumentReport, tuple[float, float] | None]:
+) -> tuple[DocumentReport, tuple[float, float] | None, list[Any] | None]:
     """Full validation; with "now", also the window in which its answer stays the same
-    (:func:`_window`, within the dated algorithm rules around ``moment``)."""
+    (:func:`_window`, within the dated algorithm rules around ``moment``); and, where the
+    policy may fetch, the validation contexts it used (else None)."""
+    from verify.policy import RevocationMode
+
+    policy = verifier.policy
+    online = policy.network and policy.revocation is not RevocationMode.OFF
     if fixed:
-        return await full(), None
-    report, window = await _window(verifier, full)
+        if not online:
+            return await full(), None, None
+        with collecting() as contexts:
+            report = await full()
+        return report, None, contexts
+    report, window, contexts = await _window(verifier, full, moment.timestamp())
     if window is None:
-        return report, None
+        return report, None, contexts
     start, end = window
     at = moment.timestamp()
     for boundary in verifier.policy.algorithms.time_boundaries():
@@ -824,14 +887,39 @@ async def _full_with_window(
             start = max(start, b)
         else:  # a rule's verdict changes at its date: the window ends just before
             end = min(end, b - 1e-6)
-    return report, (start, end) if start <= at <= end else None
+    return report, ((start, end) if start <= at <= end else None), contexts
+
+
+MARGIN = 2.0
+"""Seconds around each date a window keeps clear of: more than the time tolerance with
+which pyhanko-certvalidator compares a moment with a certificate's validity or a
+revocation answer's dates (one second)."""
+
+
+def _cell(dates: list[float], at: float) -> tuple[float, float] | None:
+    """The moments that lie on the same side of every date as ``at`` and more than
+    :data:`MARGIN` from each, as an inclusive (start, end); None when ``at`` itself lies
+    within the margin of a date. Whatever compares a moment with these dates, give or
+    take the tolerance, finds the same for all of them."""
+    start, end = float("-inf"), float("inf")
+    for date in dates:
+        if abs(at - date) <= MARGIN:
+            return None
+        if date < at:
+            start = max(start, date + MARGIN)
+        else:
+            end = min(end, date - MARGIN)
+    return start, end
 
 
 async def _window(
-    verifier: Owner, full: FullCheck
-) -> tuple[DocumentReport, tuple[float, float] | None]:
-    """Full validation, and the moments in which every certificate, OCSP response and CRL
-    it used is current (None: no window can be told)."""
+    verifier: Owner, full: FullCheck, at: float
+) -> tuple[DocumentReport, tuple[float, float] | None, list[Any]]:
+    """Full validation at ``at`` ("now"), the moments that compare the same way as ``at``
+    with every date it used (the validity of every certificate, each OCSP response's and
+    CRL's this and next update: :func:`_cell`), and the validation contexts it used. So a
+    certificate that is current, expired or not yet valid at ``at`` is so in the whole
+    window. None: no window can be told."""
     from verify.policy import RevocationMode
 
     with collecting() as contexts:
@@ -839,41 +927,38 @@ async def _window(
     policy = verifier.policy
     try:
         evidence = harvest(report, contexts)
-        starts: list[float] = []
-        ends: list[float] = []
+        dates: list[float] = []
         for cert in evidence.certificates:
-            starts.append(cert.not_valid_before.timestamp())
-            ends.append(cert.not_valid_after.timestamp())
+            dates.append(cert.not_valid_before.timestamp())
+            dates.append(cert.not_valid_after.timestamp())
+        if not dates:
+            return report, None, contexts
         if policy.revocation is not RevocationMode.OFF:
             if not evidence.ocsps and not evidence.crls:
                 if policy.revocation is RevocationMode.SOFT and policy.network:
                     # a service that did not answer may answer the next time, with a
                     # revocation: nothing may be reused until it has been asked again
-                    return report, None
+                    return report, None, contexts
                 # No revocation data was used at all: the certificates point to no
                 # service (hard), or nothing could be fetched or was embedded (offline,
-                # soft). Only time changes such an answer: the certificates' validity
-                # bounds the window.
-                return report, (max(starts), min(ends)) if starts else None
+                # soft), or the validation stopped before asking (see _settled_offline).
+                # Only time changes such an answer: the certificates' dates bound it.
+                return report, _cell(dates, at), contexts
             for ocsp in evidence.ocsps:
                 for single in ocsp.basic_ocsp_response["tbs_response_data"]["responses"]:
                     this, nxt = single["this_update"].native, single["next_update"].native
                     if nxt is None:
-                        return report, None
-                    starts.append(this.timestamp())
-                    ends.append(nxt.timestamp())
+                        return report, None, contexts
+                    dates.extend((this.timestamp(), nxt.timestamp()))
             for crl in evidence.crls:
                 tbs = crl["tbs_cert_list"]
                 this, nxt = tbs["this_update"].native, tbs["next_update"].native
                 if nxt is None:
-                    return report, None
-                starts.append(this.timestamp())
-                ends.append(nxt.timestamp())
-        if not starts or not ends:
-            return report, None
-        return report, (max(starts), min(ends))
+                    return report, None, contexts
+                dates.extend((this.timestamp(), nxt.timestamp()))
+        return report, _cell(dates, at), contexts
     except Exception:  # noqa: BLE001 - no window, no template
-        return report, None
+        return report, None, contexts
 
 
 # -- PDF ---------------------------------------------------------------------------------------

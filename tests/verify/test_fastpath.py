@@ -1571,3 +1571,118 @@ def test_the_fast_path_uses_no_private_name_of_the_verifier() -> None:
             and node.value.id == "verifier"
         ):
             assert not node.attr.startswith("_"), node.attr
+
+
+# -- "now", after the signers' certificates expired --------------------------------------------
+
+AFTER_EXPIRY = datetime(2031, 6, 1, 10, 0, tzinfo=PINNED_NOW.tzinfo)
+"""A moment after every demo certificate expired (they are valid until 2030-01-01)."""
+
+
+@pytest.mark.parametrize("timestamp", [False, True], ids=["B-B", "B-T"])
+@pytest.mark.parametrize("kind", ["pdf", "cms"])
+def test_an_archive_checked_now_after_its_signers_expired_is_answered_from_templates(
+    demo_pki: DemoPKI, kind: str, timestamp: bool
+) -> None:
+    """Documents signed in 2026 and checked "now" in 2031, offline: their certificates have
+    expired. Without a timestamp nothing proves the signatures were made before
+    (INDETERMINATE / OUT_OF_BOUNDS_NO_POE); with one, each is validated at the time its
+    timestamp proves, and passes. Either verdict rests on the certificates, the moment and
+    the timestamp's time only, so the fast path answers every document after the first
+    from its template, tampered copies after the first tampered one too, each with full
+    validation's report."""
+    import time_machine
+
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(network=False, revocation="soft"))
+    documents: list[tuple[bytes, bytes | None]] = []
+    for i in range(3):
+        if kind == "pdf":
+            pdf = minimal_pdf(f"hồ sơ lưu trữ {i}")
+            signed = sign_pdf(demo_pki, "citizen", pdf, at=SIGNED_AT, timestamp=timestamp)
+            documents.append((signed, None))
+        else:
+            data = f"hồ sơ lưu trữ {i}".encode()
+            sig = sign_detached(demo_pki, "citizen", data, at=SIGNED_AT, timestamp=timestamp)
+            documents.append((data, sig))
+    with time_machine.travel(AFTER_EXPIRY, tick=False):
+        for i, (data, detached) in enumerate(documents):
+            expected = _check(fast, full, data, detached, f"document {i}")
+            if timestamp:  # validated at the time the timestamp proves, before expiry
+                assert expected.passed, expected.message_en
+                first = expected.signatures[0]
+                assert first.validated_at == first.signing_time_proven
+            else:
+                assert expected.indication is Indication.INDETERMINATE
+                assert expected.sub_indication is SubIndication.OUT_OF_BOUNDS_NO_POE
+        for i, (data, detached) in enumerate(documents[:2]):
+            tampered = (
+                _flipped(data, data.index(b"/Helvetica") + 1) if kind == "pdf" else data + b"!"
+            )
+            expected = _check(fast, full, tampered, detached, f"tampered {i}")
+            assert expected.indication is Indication.TOTAL_FAILED
+    # the first of each shape (and of each hash outcome) was validated in full, once
+    assert fastpath.stats(fast)["hits"] == 2 * 3 - 1 + 2 * 2 - 1
+
+
+@pytest.mark.parametrize("revocation", ["soft", "hard"])
+def test_online_after_expiry_a_verdict_waiting_on_revocation_data_is_never_kept(
+    demo_pki: DemoPKI, revocation: str
+) -> None:
+    """Checked "now" after expiry with the network allowed, the demo responders' answers
+    (as of 2026) cannot settle 2031: INDETERMINATE / TRY_LATER, which a later attempt may
+    change. The fast path keeps no template of it and gives full validation's reports."""
+    import time_machine
+
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(revocation=revocation))
+    signed = [
+        sign_pdf(demo_pki, "citizen", minimal_pdf(f"hồ sơ trực tuyến {i}"), at=SIGNED_AT)
+        for i in range(3)
+    ]
+    with time_machine.travel(AFTER_EXPIRY, tick=False):
+        for i, data in enumerate(signed):
+            expected = _check(fast, full, data, None, f"document {i}")
+            assert expected.sub_indication is SubIndication.TRY_LATER, expected.message_en
+    assert fastpath.stats(fast)["templates"] == 0
+    assert fastpath.stats(fast)["hits"] == 0
+
+
+def test_a_verdict_resting_on_time_is_kept_only_where_no_fetch_could_change_it() -> None:
+    """An expired signer's verdict is kept when the policy fetches nothing (offline, or
+    revocation off); with fetching allowed, only if the validation used revocation data
+    (none known here: not kept)."""
+    report = DocumentReport.from_signatures(None, b"", "pdf", PINNED_NOW, [], (), None)
+    for policy, kept in [
+        (ValidationPolicy(network=False), True),
+        (ValidationPolicy(revocation="off"), True),
+        (ValidationPolicy(revocation="soft"), False),
+        (ValidationPolicy(), False),
+    ]:
+        verifier = Verifier(policy=policy)
+        assert fastpath._settled_offline(verifier, report, None) is kept, policy
+        assert fastpath._settled_offline(verifier, report, []) is kept, policy
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dates=st.lists(st.floats(-1e10, 1e10, allow_nan=False), max_size=12),
+    at=st.floats(-1e10, 1e10, allow_nan=False),
+    other=st.floats(-1e10, 1e10, allow_nan=False),
+)
+def test_a_window_holds_only_moments_that_compare_with_every_date_as_now_does(
+    dates: list[float], at: float, other: float
+) -> None:
+    """Every moment in the window of ``at`` lies on the same side of each date as ``at``
+    and at least the margin away from it (so a comparison with a tolerance below the
+    margin finds the same); ``at`` is in its own window; no window when ``at`` is within
+    the margin of a date."""
+    cell = fastpath._cell(dates, at)
+    if any(abs(at - d) <= fastpath.MARGIN for d in dates):
+        assert cell is None
+        return
+    assert cell is not None
+    start, end = cell
+    assert start <= at <= end
+    if start <= other <= end:
+        for d in dates:
+            assert (other < d) == (at < d)
+            assert abs(other - d) >= fastpath.MARGIN * (1 - 1e-9)

@@ -377,3 +377,50 @@ def test_a_changed_byte_in_an_openssl_signature_or_its_content_gets_full_validat
         at = data.draw(st.integers(0, len(content) - 1), label="offset")
         content = _flipped(content, at, data.draw(st.integers(1, 255), label="xor"))
     _same(fast.verify(content, detached=signature), full.verify(content, detached=signature), "")
+
+
+CHECKED_LATER = datetime(2031, 6, 1, 10, 0, tzinfo=UTC)
+"""A "now" after most of these files' signing certificates expired."""
+
+TEMPLATED_LATER = {
+    "DSS-2025.pdf",
+    "Signature-P-PK7-2.pdf",
+    "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf",
+    "adbe_ocsp_signed.pdf",
+    "misa-ca-contract-appendix.pdf",
+    "pades-bes.pdf",
+    "pades-epes.pdf",
+    "pades-level-b-sig-policy-invalid-digest-algo.pdf",
+    "pades-not-epes.pdf",
+    "pdf-signed-original.pdf",
+    "pdf-with-eof-cr.pdf",
+    "pkcs7.pdf",
+    "self-issued-qesig.pdf",
+}
+"""The files whose verdict checked "now" in 2031 the fast path keeps a template of: most
+INDETERMINATE / OUT_OF_BOUNDS_NO_POE (their signer's certificate expired, nothing proves
+the time), a few passing by their timestamp's proof of time."""
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_a_foreign_file_checked_now_years_later_comes_from_templates_as_full_validation_says(
+    name: str,
+) -> None:
+    """Checked "now" (2031), offline: the file again, and two copies tampered with in their
+    signed bytes, get full validation's reports; the fast path answers the second of each
+    from a template where it keeps one (an expired signer's verdict included)."""
+    import time_machine
+
+    fast, full, data = _setup(name)
+    fast = Verifier(fast.trust, fast.policy.replace(validation_time=None))
+    full = Verifier(full.trust, full.policy.replace(validation_time=None))
+    start, _end = _contents(data)
+    with time_machine.travel(CHECKED_LATER, tick=False):
+        expected = full.verify(data)
+        _same(fast.verify(data), expected, "first")
+        _same(fast.verify(data), expected, "again")
+        for at in (start // 3, start // 2):
+            changed = _flipped(data, at, 0x01)
+            _same(fast.verify(changed), full.verify(changed), f"byte {at}")
+    templated = fastpath.stats(fast)["hits"] >= 2
+    assert templated == (name in TEMPLATED_LATER), fastpath.stats(fast)
