@@ -12,6 +12,9 @@ Kinds:
 - ``bb``: PAdES B-B, one signature over the whole file;
 - ``lt``: PAdES B-LT (signature timestamp, then a DSS revision with OCSP/CRL/certificates);
 - ``two``: two B-B signatures (citizen, then an official) in two revisions;
+- ``archive``: PAdES B-B signed in February 2026 by two signers whose certificates have
+  expired since (``citizen-short``, valid until 2026-03-01; ``citizen-expired``, until
+  2023): an archive checked now, after its signers' certificates expired;
 - ``cms``: detached CAdES-B-B (``X.p7s``) over 100 KB files;
 - ``xml``: e-invoices (Circular 78 ``HDon``, :mod:`fixtures.einvoice`), each signed by the
   seller (``/HDon/DSCKS/NBan``) with python-xmlsec: one signer (``organisation``), distinct
@@ -43,6 +46,8 @@ from fixtures.pki import DemoPKI
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 SIGNED_AT = datetime(2026, 5, 31, 9, 0, tzinfo=UTC)
 LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
+ARCHIVE_LABELS = ["citizen-short", "citizen-expired"]
+ARCHIVE_SIGNED_AT = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 SIZES = [50_000, 80_000, 110_000, 140_000, 170_000, 195_000]
 TAMPERED = 0.05
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
@@ -156,7 +161,7 @@ def _template_pdf(
     pki: DemoPKI, kind: str, label: str, size: int, at: datetime = SIGNED_AT
 ) -> tuple[bytes, list[str]]:
     base = minimal_pdf("Hồ sơ " + label, pages=2, padding=size)
-    if kind == "bb":
+    if kind in ("bb", "archive"):
         return sign_pdf(pki, label, base, at=at), [label]
     if kind == "lt":
         return sign_pdf(pki, label, base, at=at, ltv=True), [label]
@@ -245,8 +250,11 @@ def build(
     corpus = Corpus(kind, [], {}, {})
     templates: dict[str, tuple[bytes, list[str]]] = {}
     cms_templates: dict[str, bytes] = {}
+    labels = ARCHIVE_LABELS if kind == "archive" else LABELS
+    if kind == "archive":
+        signed_at = ARCHIVE_SIGNED_AT
     for i in range(n):
-        label = LABELS[i % len(LABELS)]
+        label = labels[i % len(labels)]
         tampered = rng.random() < TAMPERED
         if kind == "cms":
             if label not in cms_templates:
@@ -263,7 +271,7 @@ def build(
             corpus.intact[content] = not tampered
             continue
         if label not in templates:
-            size = SIZES[LABELS.index(label)]
+            size = SIZES[labels.index(label)]
             templates[label] = _template_pdf(pki, kind, label, size, signed_at)
         template, signers = templates[label]
         doc = resigner.pdf(template, signers, i, timestamp=(kind == "lt"))
