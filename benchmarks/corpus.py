@@ -12,9 +12,9 @@ Kinds:
 - ``bb``: PAdES B-B, one signature over the whole file;
 - ``lt``: PAdES B-LT (signature timestamp, then a DSS revision with OCSP/CRL/certificates);
 - ``two``: two B-B signatures (citizen, then an official) in two revisions;
-- ``archive``: PAdES B-B signed in February 2026 by two signers whose certificates have
-  expired since (``citizen-short``, valid until 2026-03-01; ``citizen-expired``, until
-  2023): an archive checked now, after its signers' certificates expired;
+- ``archive``: PAdES B-B signed by two signers while their certificates were valid, which
+  have expired since (``citizen-short`` in February 2026, valid until 2026-03-01;
+  ``citizen-expired`` in 2022, valid 2020 to 2023): an archive checked now;
 - ``cms``: detached CAdES-B-B (``X.p7s``) over 100 KB files;
 - ``xml``: e-invoices (Circular 78 ``HDon``, :mod:`fixtures.einvoice`), each signed by the
   seller (``/HDon/DSCKS/NBan``) with python-xmlsec: one signer (``organisation``), distinct
@@ -46,8 +46,12 @@ from fixtures.pki import DemoPKI
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 SIGNED_AT = datetime(2026, 5, 31, 9, 0, tzinfo=UTC)
 LABELS = ["citizen", "citizen-ec", "organisation", "official", "agency-seal", "branch"]
-ARCHIVE_LABELS = ["citizen-short", "citizen-expired"]
-ARCHIVE_SIGNED_AT = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+ARCHIVE_SIGNED_AT = {
+    "citizen-short": datetime(2026, 2, 1, 9, 0, tzinfo=UTC),  # valid until 2026-03-01
+    "citizen-expired": datetime(2022, 6, 1, 9, 0, tzinfo=UTC),  # valid 2020 .. 2023
+}
+"""The archive's signers, each signing while its certificate was valid."""
+ARCHIVE_LABELS = list(ARCHIVE_SIGNED_AT)
 SIZES = [50_000, 80_000, 110_000, 140_000, 170_000, 195_000]
 TAMPERED = 0.05
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
@@ -251,8 +255,6 @@ def build(
     templates: dict[str, tuple[bytes, list[str]]] = {}
     cms_templates: dict[str, bytes] = {}
     labels = ARCHIVE_LABELS if kind == "archive" else LABELS
-    if kind == "archive":
-        signed_at = ARCHIVE_SIGNED_AT
     for i in range(n):
         label = labels[i % len(labels)]
         tampered = rng.random() < TAMPERED
@@ -272,7 +274,8 @@ def build(
             continue
         if label not in templates:
             size = SIZES[labels.index(label)]
-            templates[label] = _template_pdf(pki, kind, label, size, signed_at)
+            at = ARCHIVE_SIGNED_AT[label] if kind == "archive" else signed_at
+            templates[label] = _template_pdf(pki, kind, label, size, at)
         template, signers = templates[label]
         doc = resigner.pdf(template, signers, i, timestamp=(kind == "lt"))
         if tampered:
