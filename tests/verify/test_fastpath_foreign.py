@@ -424,3 +424,28 @@ def test_a_foreign_file_checked_now_years_later_comes_from_templates_as_full_val
             _same(fast.verify(changed), full.verify(changed), f"byte {at}")
     templated = fastpath.stats(fast)["hits"] >= 2
     assert templated == (name in TEMPLATED_LATER), fastpath.stats(fast)
+
+
+def test_the_e_invoice_checked_now_years_later_comes_from_the_sellers_template() -> None:
+    """The CA2 e-invoice checked "now" in 2031, offline, after its seller's certificate
+    expired (2028; trusted here as it is, an anchor, so it still passes). A copy with
+    another unsigned message header, and one with a byte of its signed content changed,
+    get full validation's reports; the copy that still verifies, from the seller's
+    template made "now"."""
+    import time_machine
+
+    fast, full, doc = _invoice_setup()
+    fast = Verifier(fast.trust, fast.policy.replace(validation_time=None))
+    full = Verifier(full.trust, full.policy.replace(validation_time=None))
+    code = re.search(rb"<MTDiep>([^<]+)</MTDiep>", doc)
+    assert code is not None
+    other = doc.replace(code[1], code[1][::-1], 1)
+    signed = doc.index(b"<NDHDon>")
+    changed = _flipped(doc, doc.index(b">", signed + 10) + 1, 0x01)
+    with time_machine.travel(CHECKED_LATER, tick=False):
+        expected = full.verify(doc)
+        _same(fast.verify(doc), expected, "first")
+        hits = fastpath.stats(fast)["hits"]
+        _same(fast.verify(other), full.verify(other), "another header")
+        assert fastpath.stats(fast)["hits"] == hits + 1
+        _same(fast.verify(changed), full.verify(changed), "signed content changed")
