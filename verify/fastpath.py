@@ -517,10 +517,15 @@ async def _answer(
         for outcome, one in zip(got, parsed.signatures, strict=True)
     ):
         return report
-    if any(outcome in _TIME_OUTCOMES for outcome in got) and not _settled_offline(
-        verifier, report, contexts
-    ):
-        return report  # revocation data a fetch may yet bring could change it
+    if any(outcome in _TIME_OUTCOMES for outcome in got):
+        if not _settled_offline(verifier, report, contexts):
+            return report  # revocation data a fetch may yet bring could change it
+        if any(
+            sig.revocation is not None and sig.revocation.revoked_at for sig in report.signatures
+        ):
+            # a revocation known: another document's claimed signing time could fall
+            # on the other side of it
+            return report
     if _judged_on_times(report):
         return report  # a constraint weighed this document's own times: no template
     try:
@@ -564,7 +569,8 @@ the shape), the validation time (a fixed one, or the moments around "now" that c
 the same way with every date used, :func:`_window`) and the signature timestamp's time
 (:func:`_same_times`); not on the claimed signing time, which proves nothing. A
 validation that could have fetched revocation data but used none is not kept
-(:func:`_settled_offline`)."""
+(:func:`_settled_offline`), nor one that knows of a revocation (the claimed signing time
+is weighed against it: another document's could fall on its other side)."""
 
 
 def _settled_offline(verifier: Owner, report: DocumentReport, contexts: list[Any] | None) -> bool:

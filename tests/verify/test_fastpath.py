@@ -1596,13 +1596,14 @@ def test_an_archive_checked_now_after_its_signers_expired_is_answered_from_templ
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(network=False, revocation="soft"))
     documents: list[tuple[bytes, bytes | None]] = []
     for i in range(3):
+        at = SIGNED_AT + timedelta(hours=i)  # each its own claimed (and proven) time
         if kind == "pdf":
             pdf = minimal_pdf(f"hồ sơ lưu trữ {i}")
-            signed = sign_pdf(demo_pki, "citizen", pdf, at=SIGNED_AT, timestamp=timestamp)
+            signed = sign_pdf(demo_pki, "citizen", pdf, at=at, timestamp=timestamp)
             documents.append((signed, None))
         else:
             data = f"hồ sơ lưu trữ {i}".encode()
-            sig = sign_detached(demo_pki, "citizen", data, at=SIGNED_AT, timestamp=timestamp)
+            sig = sign_detached(demo_pki, "citizen", data, at=at, timestamp=timestamp)
             documents.append((data, sig))
     with time_machine.travel(AFTER_EXPIRY, tick=False):
         for i, (data, detached) in enumerate(documents):
