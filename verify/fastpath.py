@@ -517,15 +517,15 @@ async def _answer(
         for outcome, one in zip(got, parsed.signatures, strict=True)
     ):
         return report
-    if any(outcome in _TIME_OUTCOMES for outcome in got):
-        if not _settled_offline(verifier, report, contexts):
-            return report  # revocation data a fetch may yet bring could change it
-        if any(
-            sig.revocation is not None and sig.revocation.revoked_at for sig in report.signatures
-        ):
-            # a revocation known: another document's claimed signing time could fall
-            # on the other side of it
-            return report
+    if any(outcome in _TIME_OUTCOMES for outcome in got) and not _settled_offline(
+        verifier, report, contexts
+    ):
+        return report  # revocation data a fetch may yet bring could change it
+    if _revocation_known(contexts):
+        # The verdict weighed a revocation against this document's own times (a
+        # signature timestamped before its signer was revoked passes, one timestamped
+        # after fails): another document of the shape could fall on its other side.
+        return report
     if _judged_on_times(report):
         return report  # a constraint weighed this document's own times: no template
     try:
@@ -571,6 +571,45 @@ the same way with every date used, :func:`_window`) and the signature timestamp'
 validation that could have fetched revocation data but used none is not kept
 (:func:`_settled_offline`), nor one that knows of a revocation (the claimed signing time
 is weighed against it: another document's could fall on its other side)."""
+
+
+def _revocation_known(contexts: list[Any] | None) -> bool:
+    """Whether any revocation data the validation had (embedded, supplied or fetched)
+    states a certificate it had at hand revoked, at any time (None: not known, so yes).
+    Such a verdict is never kept: it weighs the revocation's time against the document's
+    own (claimed or proven signing time), which another document of the shape may have
+    on the other side."""
+    if contexts is None:
+        return True
+    try:
+        serials: dict[bytes, set[int]] = {}  # issuer name (DER) -> serial numbers
+        hashes_: dict[bytes, set[int]] = {}  # SHA-1 of the issuer name -> serial numbers
+        for vc in contexts:
+            for cert in vc.certificate_registry:
+                issuer = cert.issuer.dump()
+                serials.setdefault(issuer, set()).add(cert.serial_number)
+                name_hash = hashlib.sha1(issuer).digest()  # noqa: S324 - OCSP CertID
+                hashes_.setdefault(name_hash, set()).add(cert.serial_number)
+        for vc in contexts:
+            for response in vc.ocsps:
+                basic = response.basic_ocsp_response
+                for single in basic["tbs_response_data"]["responses"]:
+                    if single["cert_status"].name != "revoked":
+                        continue
+                    cert_id = single["cert_id"]
+                    known = hashes_.get(cert_id["issuer_name_hash"].native, set())
+                    if cert_id["serial_number"].native in known:
+                        return True
+            for crl in vc.crls:
+                listed = serials.get(crl.issuer.dump())
+                if not listed:
+                    continue
+                for entry in crl["tbs_cert_list"]["revoked_certificates"]:
+                    if entry["user_certificate"].native in listed:
+                        return True
+    except Exception:  # noqa: BLE001 - data that cannot be read: taken as a revocation
+        return True
+    return False
 
 
 def _settled_offline(verifier: Owner, report: DocumentReport, contexts: list[Any] | None) -> bool:
@@ -870,15 +909,9 @@ async def _full_with_window(
     verifier: Owner, full: FullCheck, fixed: bool, moment: datetime
 ) -> tuple[DocumentReport, tuple[float, float] | None, list[Any] | None]:
     """Full validation; with "now", also the window in which its answer stays the same
-    (:func:`_window`, within the dated algorithm rules around ``moment``); and, where the
-    policy may fetch, the validation contexts it used (else None)."""
-    from verify.policy import RevocationMode
-
-    policy = verifier.policy
-    online = policy.network and policy.revocation is not RevocationMode.OFF
+    (:func:`_window`, within the dated algorithm rules around ``moment``); and the
+    validation contexts it used."""
     if fixed:
-        if not online:
-            return await full(), None, None
         with collecting() as contexts:
             report = await full()
         return report, None, contexts

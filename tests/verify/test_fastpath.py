@@ -1687,3 +1687,39 @@ def test_a_window_holds_only_moments_that_compare_with_every_date_as_now_does(
         for d in dates:
             assert (other < d) == (at < d)
             assert abs(other - d) >= fastpath.MARGIN * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("kind", ["pdf", "cms"])
+def test_a_revoked_signers_timestamped_signatures_are_each_judged_against_the_revocation(
+    demo_pki: DemoPKI, kind: str
+) -> None:
+    """citizen-revoked's certificate was revoked on 2026-03-01. Signatures timestamped on
+    2026-02-15 and 2026-02-20 pass (made before the revocation); one timestamped on
+    2026-05-15 fails (REVOKED), and must: all three share a shape, and their proven times
+    lie between the same certificate dates. Where the validation knows of a revocation,
+    the fast path keeps no template, so each gets full validation's report."""
+    from fixtures import attacks as A
+
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    zone = PINNED_NOW.tzinfo
+    days = [datetime(2026, m, d, 9, 0, tzinfo=zone) for m, d in ((2, 15), (2, 20), (5, 15))]
+    verdicts = []
+    for i, at in enumerate(days):
+        tsa = A.CertomancerTimeStamper(demo_pki, at)
+        if kind == "pdf":
+            pdf = minimal_pdf(f"hợp đồng {i}")
+            data = A.sign_pdf_as(demo_pki, "citizen-revoked", pdf, at=at, timestamper=tsa)
+            detached = None
+        else:
+            data = f"hợp đồng {i}".encode()
+            detached = A.sign_cades(
+                demo_pki, "citizen-revoked", data, at=at, timestamper=tsa
+            ).dump()
+        expected = _check(fast, full, data, detached, f"timestamped {at:%Y-%m-%d}")
+        verdicts.append((expected.indication, expected.sub_indication))
+    assert verdicts == [
+        (Indication.TOTAL_PASSED, None),
+        (Indication.TOTAL_PASSED, None),
+        (Indication.TOTAL_FAILED, SubIndication.REVOKED),
+    ]
+    assert fastpath.stats(fast)["templates"] == 0
