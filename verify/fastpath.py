@@ -930,25 +930,38 @@ async def _full_with_window(
 
 
 MARGIN = 2.0
-"""Seconds around each date a window keeps clear of: more than the time tolerance with
-which pyhanko-certvalidator compares a moment with a certificate's validity or a
-revocation answer's dates (one second)."""
+"""Seconds a window keeps clear of a date the moment has passed (or not yet reached): more
+than the time tolerance with which pyhanko-certvalidator compares a moment with a
+certificate's validity or a revocation answer's dates (one second)."""
 
 
-def _cell(dates: list[float], at: float) -> tuple[float, float] | None:
-    """The moments that lie on the same side of every date as ``at`` and more than
-    :data:`MARGIN` from each, as an inclusive (start, end); None when ``at`` itself lies
-    within the margin of a date. Whatever compares a moment with these dates, give or
-    take the tolerance, finds the same for all of them."""
-    start, end = float("-inf"), float("inf")
-    for date in dates:
-        if abs(at - date) <= MARGIN:
-            return None
-        if date < at:
-            start = max(start, date + MARGIN)
+def _cell(starts: list[float], ends: list[float], at: float) -> tuple[float, float] | None:
+    """The moments that compare with every date as ``at`` does, as an inclusive (start,
+    end); None when that cannot be told.
+
+    ``starts`` are dates from which something holds (a certificate's notBefore, a
+    revocation answer's thisUpdate: a moment at or after it passes, and so does one up to
+    the tolerance before it); ``ends`` dates until which it holds (notAfter, nextUpdate:
+    a moment at or before it passes, and so does one up to the tolerance after it).
+    While ``at`` is inside such a span, the window reaches its edge; once ``at`` is past a
+    date (an expired certificate, a stale answer), the window keeps :data:`MARGIN` clear
+    of it, and none is told when ``at`` lies within the margin."""
+    low, high = float("-inf"), float("inf")
+    for date in starts:
+        if at >= date:
+            low = max(low, date)
+        elif at < date - MARGIN:
+            high = min(high, date - MARGIN)
         else:
-            end = min(end, date - MARGIN)
-    return start, end
+            return None
+    for date in ends:
+        if at <= date:
+            high = min(high, date)
+        elif at > date + MARGIN:
+            low = max(low, date + MARGIN)
+        else:
+            return None
+    return low, high
 
 
 async def _window(
@@ -966,11 +979,12 @@ async def _window(
     policy = verifier.policy
     try:
         evidence = harvest(report, contexts)
-        dates: list[float] = []
+        starts: list[float] = []
+        ends: list[float] = []
         for cert in evidence.certificates:
-            dates.append(cert.not_valid_before.timestamp())
-            dates.append(cert.not_valid_after.timestamp())
-        if not dates:
+            starts.append(cert.not_valid_before.timestamp())
+            ends.append(cert.not_valid_after.timestamp())
+        if not starts:
             return report, None, contexts
         if policy.revocation is not RevocationMode.OFF:
             if not evidence.ocsps and not evidence.crls:
@@ -982,20 +996,22 @@ async def _window(
                 # service (hard), or nothing could be fetched or was embedded (offline,
                 # soft), or the validation stopped before asking (see _settled_offline).
                 # Only time changes such an answer: the certificates' dates bound it.
-                return report, _cell(dates, at), contexts
+                return report, _cell(starts, ends, at), contexts
             for ocsp in evidence.ocsps:
                 for single in ocsp.basic_ocsp_response["tbs_response_data"]["responses"]:
                     this, nxt = single["this_update"].native, single["next_update"].native
                     if nxt is None:
                         return report, None, contexts
-                    dates.extend((this.timestamp(), nxt.timestamp()))
+                    starts.append(this.timestamp())
+                    ends.append(nxt.timestamp())
             for crl in evidence.crls:
                 tbs = crl["tbs_cert_list"]
                 this, nxt = tbs["this_update"].native, tbs["next_update"].native
                 if nxt is None:
                     return report, None, contexts
-                dates.extend((this.timestamp(), nxt.timestamp()))
-        return report, _cell(dates, at), contexts
+                starts.append(this.timestamp())
+                ends.append(nxt.timestamp())
+        return report, _cell(starts, ends, at), contexts
     except Exception:  # noqa: BLE001 - no window, no template
         return report, None, contexts
 

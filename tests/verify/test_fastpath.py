@@ -1663,30 +1663,41 @@ def test_a_verdict_resting_on_time_is_kept_only_where_no_fetch_could_change_it()
         assert fastpath._settled_offline(verifier, report, []) is kept, policy
 
 
-@settings(max_examples=300, deadline=None)
+_MOMENTS = st.floats(-1e10, 1e10, allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
 @given(
-    dates=st.lists(st.floats(-1e10, 1e10, allow_nan=False), max_size=12),
-    at=st.floats(-1e10, 1e10, allow_nan=False),
-    other=st.floats(-1e10, 1e10, allow_nan=False),
+    starts=st.lists(_MOMENTS, max_size=8),
+    ends=st.lists(_MOMENTS, max_size=8),
+    at=_MOMENTS,
+    other=_MOMENTS,
+    tolerance=st.floats(0, fastpath.MARGIN * 0.95),
 )
 def test_a_window_holds_only_moments_that_compare_with_every_date_as_now_does(
-    dates: list[float], at: float, other: float
+    starts: list[float], ends: list[float], at: float, other: float, tolerance: float
 ) -> None:
-    """Every moment in the window of ``at`` lies on the same side of each date as ``at``
-    and at least the margin away from it (so a comparison with a tolerance below the
-    margin finds the same); ``at`` is in its own window; no window when ``at`` is within
-    the margin of a date."""
-    cell = fastpath._cell(dates, at)
-    if any(abs(at - d) <= fastpath.MARGIN for d in dates):
-        assert cell is None
+    """Every moment in the window of ``at`` compares with each date as ``at`` does, with
+    or without a tolerance below the margin: from a start (``m >= s``, ``m >= s - t``),
+    until an end (``m <= e``, ``m <= e + t``); ``at`` is in its own window. A window
+    reaches the edge of a span ``at`` is inside."""
+    cell = fastpath._cell(starts, ends, at)
+    if cell is None:
+        assert any(s - fastpath.MARGIN <= at < s for s in starts) or any(
+            e < at <= e + fastpath.MARGIN for e in ends
+        )
         return
-    assert cell is not None
-    start, end = cell
-    assert start <= at <= end
-    if start <= other <= end:
-        for d in dates:
-            assert (other < d) == (at < d)
-            assert abs(other - d) >= fastpath.MARGIN * (1 - 1e-9)
+    low, high = cell
+    assert low <= at <= high
+    if all(at >= s for s in starts) and starts:
+        assert low >= max(starts)
+    if low <= other <= high:
+        for s in starts:
+            assert (other >= s) == (at >= s)
+            assert (other >= s - tolerance) == (at >= s - tolerance)
+        for e in ends:
+            assert (other <= e) == (at <= e)
+            assert (other <= e + tolerance) == (at <= e + tolerance)
 
 
 @pytest.mark.parametrize("kind", ["pdf", "cms"])
