@@ -30,7 +30,7 @@ CMS carries, the digest and signature algorithms, every signed attribute except
 ``/ByteRange`` and ``/M``, and the signature field; for a PDF with revisions after the
 first signature, its *structure* (below); the trust profile and policy, and the validation
 time (a fixed one; with "now", the window of moments that lie on the same side of every
-date the verdict used as now does, each by more than a margin: every certificate's
+date the verdict used as now does, a margin clear of a date already passed: every certificate's
 validity, every OCSP response's and CRL's this and next update, the dated algorithm
 rules. So a certificate current, expired or not yet valid now is so in the whole
 window).
