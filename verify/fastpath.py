@@ -997,20 +997,27 @@ async def _window(
                 # soft), or the validation stopped before asking (see _settled_offline).
                 # Only time changes such an answer: the certificates' dates bound it.
                 return report, _cell(starts, ends, at), contexts
-            for ocsp in evidence.ocsps:
-                for single in ocsp.basic_ocsp_response["tbs_response_data"]["responses"]:
-                    this, nxt = single["this_update"].native, single["next_update"].native
-                    if nxt is None:
-                        return report, None, contexts
-                    starts.append(this.timestamp())
-                    ends.append(nxt.timestamp())
-            for crl in evidence.crls:
-                tbs = crl["tbs_cert_list"]
-                this, nxt = tbs["this_update"].native, tbs["next_update"].native
-                if nxt is None:
+            # An answer without nextUpdate is current, for pyhanko-certvalidator, for a
+            # fixed while after its thisUpdate (its own constant, read from it).
+            from pyhanko_certvalidator.policy_decl import FRESHNESS_FALLBACK_VALIDITY_DEFAULT
+
+            dated = [
+                (single["this_update"].native, single["next_update"].native)
+                for ocsp in evidence.ocsps
+                for single in ocsp.basic_ocsp_response["tbs_response_data"]["responses"]
+            ]
+            dated += [
+                (
+                    crl["tbs_cert_list"]["this_update"].native,
+                    crl["tbs_cert_list"]["next_update"].native,
+                )
+                for crl in evidence.crls
+            ]
+            for this, nxt in dated:
+                if this is None:
                     return report, None, contexts
                 starts.append(this.timestamp())
-                ends.append(nxt.timestamp())
+                ends.append((nxt or this + FRESHNESS_FALLBACK_VALIDITY_DEFAULT).timestamp())
         return report, _cell(starts, ends, at), contexts
     except Exception:  # noqa: BLE001 - no window, no template
         return report, None, contexts

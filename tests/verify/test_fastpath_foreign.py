@@ -384,6 +384,7 @@ CHECKED_LATER = datetime(2031, 6, 1, 10, 0, tzinfo=UTC)
 
 TEMPLATED_LATER = {
     "DSS-2025.pdf",
+    "Signature-P-HU_MIC-1.pdf",  # its OCSP answer has no nextUpdate
     "Signature-P-PK7-2.pdf",
     "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf",
     "adbe_ocsp_signed.pdf",
