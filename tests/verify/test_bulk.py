@@ -1010,3 +1010,27 @@ def test_random_bytes_read_once_end_in_a_report(
     assert report.path == str(path)
     assert report.message_en
     assert report.message_vi
+
+
+def test_two_workers_checking_an_archive_after_expiry_give_full_validations_reports(
+    demo_pki: DemoPKI, mixed: list[str]
+) -> None:
+    """Checked as of 2031, offline, after every demo certificate expired: two worker
+    processes, passing their templates (of INDETERMINATE / OUT_OF_BOUNDS_NO_POE verdicts,
+    and of hash failures) to each other, give every document the report full validation
+    gives it, once. (A fixed time: a clock moved in this process does not move in the
+    workers; "now" windows are tested in tests/verify/test_fastpath.py.)"""
+    from tests.verify.test_fastpath import AFTER_EXPIRY
+
+    policy = ValidationPolicy(network=False, revocation="soft", validation_time=AFTER_EXPIRY)
+    fast = Verifier(demo_trust(demo_pki), policy)
+    full = Verifier(demo_trust(demo_pki), policy.replace(fast_path=False))
+    paths = [*mixed, *mixed]  # each shape more than once: templates answer
+    got = list(verify_many(paths, verifier=fast, workers=2, chunk_size=2))
+    expected = {p: full.verify(p).to_dict() for p in set(paths)}
+    assert sorted(r.path for r in got if r.path is not None) == sorted(paths)
+    for report in got:
+        assert report.path is not None
+        assert report.to_dict() == expected[report.path], report.path
+    indications = {(r.indication.value, str(r.sub_indication)) for r in got}
+    assert ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE") in indications
