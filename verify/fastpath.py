@@ -537,15 +537,20 @@ async def _answer(
         with store.lock:
             store.refused.add(key)
         return report
+    try:
+        bounds = tuple(
+            _bounds(verifier, one) if one.proven is not None else () for one in parsed.signatures
+        )
+    except Exception:  # noqa: BLE001 - a certificate cryptography cannot read: no template
+        with store.lock:
+            store.refused.add(key)
+        return report  # (full validation's report stands, whatever it said)
     with store.lock:
         store.templates[key] = _Template(
             report,
             None if fixed else window,
             tuple(one.proven for one in parsed.signatures),
-            tuple(
-                _bounds(verifier, one) if one.proven is not None else ()
-                for one in parsed.signatures
-            ),
+            bounds,
             tuple(_orders(one, moment) for one in parsed.signatures),
         )
         while len(store.templates) > MAX_TEMPLATES:

@@ -450,3 +450,24 @@ def test_the_e_invoice_checked_now_years_later_comes_from_the_sellers_template()
         _same(fast.verify(other), full.verify(other), "another header")
         assert fastpath.stats(fast)["hits"] == hits + 1
         _same(fast.verify(changed), full.verify(changed), "signed content changed")
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATED_LATER))
+def test_changed_bytes_in_a_foreign_file_checked_years_later_get_full_validations_reports(
+    name: str,
+) -> None:
+    """Checked "now" in 2031 (most of these files' signers expired): copies with one byte
+    changed at twelve places spread over the file (signed bytes, the signature
+    dictionary, the CMS, the trailer) get from the fast path, from the template of an
+    expired signer's verdict where it keeps one, full validation's reports."""
+    import time_machine
+
+    fast, full, doc = _setup(name)
+    fast = Verifier(fast.trust, fast.policy.replace(validation_time=None))
+    full = Verifier(full.trust, full.policy.replace(validation_time=None))
+    places = [len(doc) * k // 12 for k in range(12)]
+    with time_machine.travel(CHECKED_LATER, tick=False):
+        _same(fast.verify(doc), full.verify(doc), "as signed")
+        for k, at in enumerate(places):
+            changed = _flipped(doc, at, 1 << (k % 8))
+            _same(fast.verify(changed), full.verify(changed), f"byte {at}")
