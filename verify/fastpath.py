@@ -115,8 +115,10 @@ the validation time, nothing proving the signature was made while it was valid: 
 archive checked after its signers' certificates expired; kept only where no fetch could
 change it, see :data:`_TIME_OUTCOMES`); TOTAL_FAILED / HASH_FAILURE when it does not (the
 content was changed after signing; full validation judges such a signature without
-looking further). A signature timestamp full validation did not accept (its TSA is not
-trusted) is reported as it did, with its time and no proven signing time; a signature
+looking further). No template is kept where the validation's revocation data states a
+certificate it had at hand revoked (the revocation's date is weighed against each
+document's own signing time). A signature timestamp full validation did not accept (its
+TSA is not trusted) is reported as it did, with its time and no proven signing time; a signature
 validated at the time its timestamp proves (its certificate expired since) is so in
 every report from the template.
 """
