@@ -1,8 +1,9 @@
 """Bulk verification benchmark: hoso against pyHanko (the fair peer), python-xmlsec, OpenSSL
 and the hash+crypto floor.
 
-    python -m benchmarks.bulk_verify [--n 1000] [--n-fresh 100] [--kinds bb,lt,two,xml,xml2]
-                                     [--n-dossier 100] [--offline bb,lt,two] [--scale 10000]
+    python -m benchmarks.bulk_verify [--n 1000] [--n-fresh 100]
+                                     [--kinds bb,lt,two,xml,archive] [--n-dossier 100]
+                                     [--offline bb,lt,two,archive] [--scale 10000]
                                      [--repeat 1] [--profile 300] [--out DIR] [--markdown FILE]
 
 Starts the demo OCSP/CRL/TSA services on loopback, builds corpora from the demo PKI (see
@@ -41,11 +42,10 @@ the MCCQT, the shape of an invoice with the authority's code); 5% tampered, half
 after the seller signed (its digest breaks), half after the authority did (the MCCQT
 changed: the authority's digest breaks); the xmlsec loop checks both signature values.
 
-An archive (``archive``, not in the default kinds; offline rows only, with ``--offline
-archive``): B-B documents whose signers' certificates have expired since they signed,
-validated now. Neither hoso nor pyHanko can pass them (nothing proves when they were
-signed): "agrees" counts the documents each judges intact (hoso: not TOTAL_FAILED;
-pyHanko: hash and signature value good) as the corpus says.
+An archive (``archive``; offline rows only): B-B documents whose signers' certificates
+have expired since they signed, validated now. Neither hoso nor pyHanko can pass them
+(nothing proves when they were signed): "agrees" counts the documents each judges intact
+(hoso: not TOTAL_FAILED; pyHanko: hash and signature value good) as the corpus says.
 
 Dossiers (``dossier``, not in the default kinds): ``--n-dossier`` dossiers made end to end
 as ``make demo`` makes its one (:func:`build_dossiers`: each its own content, code,
@@ -722,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--kinds",
-        default="bb,lt,two,xml",
+        default="bb,lt,two,xml,archive",
         help="bb, lt, two, twov, cms, xml, xml2, dossier, archive",
     )
     p.add_argument(
@@ -733,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--offline",
-        default="bb,lt,two",
+        default="bb,lt,two,archive",
         help="kinds that also get the offline rows (no network, soft revocation, now; '' = none)",
     )
     p.add_argument("--scale", default="10000", help="hoso scaling rows on B-B ('' = none)")
