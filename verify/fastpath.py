@@ -113,7 +113,9 @@ each signature's hash check: when the ``messageDigest`` matches, TOTAL_PASSED, o
 INDETERMINATE / OUT_OF_BOUNDS_NO_POE (a certificate of the path outside its validity at
 the validation time, nothing proving the signature was made while it was valid: an
 archive checked after its signers' certificates expired; kept only where no fetch could
-change it, see :data:`_TIME_OUTCOMES`); TOTAL_FAILED / HASH_FAILURE when it does not (the
+change it, see :data:`_TIME_OUTCOMES`), and offline INDETERMINATE /
+NO_CERTIFICATE_CHAIN_FOUND (no path to an anchor of the profile: :data:`_OFFLINE_OUTCOMES`);
+TOTAL_FAILED / HASH_FAILURE when it does not (the
 content was changed after signing; full validation judges such a signature without
 looking further). No template is kept where the validation's revocation data states a
 certificate it had at hand revoked (the revocation's date is weighed against each
@@ -513,9 +515,10 @@ async def _answer(
     got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
     if len(got) != len(parsed.signatures) or (not fixed and window is None):
         return report
+    kept = _TIME_OUTCOMES if verifier.policy.network else _TIME_OUTCOMES | _OFFLINE_OUTCOMES
     if any(
         outcome != ((Indication.TOTAL_PASSED, None) if one.intact else _HASH_FAILED)
-        and not (one.intact and outcome in _TIME_OUTCOMES)
+        and not (one.intact and outcome in kept)
         for outcome, one in zip(got, parsed.signatures, strict=True)
     ):
         return report
@@ -578,6 +581,17 @@ the same way with every date used, :func:`_window`) and the signature timestamp'
 validation that could have fetched revocation data but used none is not kept
 (:func:`_settled_offline`), nor one that knows of a revocation (the claimed signing time
 is weighed against it: another document's could fall on its other side)."""
+
+
+_OFFLINE_OUTCOMES = frozenset(
+    {(Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND)}
+)
+"""Verdicts on an intact signature the fast path keeps templates of offline only: no path
+from the signer to a trust anchor of the profile (an archive from a CA the profile does
+not hold). The path is built from the certificates the document carries (part of the
+shape), the profile's anchors (part of the key) and the issuers the revocation cache
+holds, which offline this process only reads; online, an issuer fetched for another
+document could complete the path of the next one."""
 
 
 def _revocation_known(contexts: list[Any] | None) -> bool:

@@ -1734,3 +1734,31 @@ def test_a_revoked_signers_timestamped_signatures_are_each_judged_against_the_re
         (Indication.TOTAL_FAILED, SubIndication.REVOKED),
     ]
     assert fastpath.stats(fast)["templates"] == 0
+
+
+@pytest.mark.parametrize("network", [False, True], ids=["offline", "online"])
+def test_documents_from_a_ca_the_profile_does_not_hold_are_kept_offline_only(
+    demo_pki: DemoPKI, network: bool
+) -> None:
+    """A profile with only the specialized root checks citizens' signatures (public
+    hierarchy): INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND. Offline the path is built
+    from what the documents carry and what the issuer cache holds, which the run only
+    reads: the fast path answers every document after the first of its shape. Online an
+    issuer fetched for one document could complete the next one's path: no template.
+    Every report is full validation's, tampered copies' too."""
+    trust = TrustProfile.custom([demo_pki.root("specialized")], name="specialized only")
+    policy = ValidationPolicy(validation_time=PINNED_NOW, network=network, revocation="soft")
+    fast, full = _pair(trust, policy)
+    for i in range(3):
+        pdf = minimal_pdf(f"hồ sơ công dân {i}")
+        signed = sign_pdf(demo_pki, "citizen", pdf, at=SIGNED_AT + timedelta(minutes=i))
+        expected = _check(fast, full, signed, None, f"document {i}")
+        assert expected.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        tampered = _flipped(signed, signed.index(b"/Helvetica") + 1)
+        assert _check(fast, full, tampered, None, f"tampered {i}").indication is (
+            Indication.TOTAL_FAILED
+        )
+    # offline: one template of each verdict; online: only the tampered copies' (a hash
+    # failure rests on nothing fetched)
+    assert fastpath.stats(fast)["templates"] == (1 if network else 2)
+    assert fastpath.stats(fast)["hits"] == (2 * 3 - 1 if network else 2 * (2 * 3 - 1))

@@ -442,7 +442,7 @@ def test_the_e_invoice_checked_now_years_later_comes_from_the_sellers_template()
         _same(fast.verify(changed), full.verify(changed), "signed content changed")
 
 
-@pytest.mark.parametrize("when", ["at its signing time", "years later"])
+@pytest.mark.parametrize("when", ["at its signing time", "years later", "its root not trusted"])
 @pytest.mark.parametrize("name", sorted(TAKEN))
 def test_changed_bytes_spread_over_a_foreign_file_get_full_validations_reports(
     name: str, when: str
@@ -451,7 +451,8 @@ def test_changed_bytes_spread_over_a_foreign_file_get_full_validations_reports(
     signature dictionary, the trailer), and with one hex digit changed at 24 places of the
     CMS (certificates, attributes, signature, timestamp), get from the fast path, from
     templates where it keeps them, full validation's reports: checked where the file can
-    pass, and checked "now" in 2031 (most of these files' signers expired)."""
+    pass, checked "now" in 2031 (most of these files' signers expired), and offline under
+    a profile that does not hold its root."""
     import time_machine
 
     fast, full, doc = _setup(name)
@@ -460,10 +461,18 @@ def test_changed_bytes_spread_over_a_foreign_file_get_full_validations_reports(
         fast = Verifier(fast.trust, fast.policy.replace(validation_time=None))
         full = Verifier(full.trust, full.policy.replace(validation_time=None))
         clock = time_machine.travel(CHECKED_LATER, tick=False)
+    elif when == "its root not trusted":  # offline: NO_CERTIFICATE_CHAIN_FOUND, templated
+        other = _invoice_setup()[0].trust  # the CA2 e-invoice's seller, an unrelated anchor
+        fast = Verifier(other, fast.policy)
+        full = Verifier(other, full.policy)
     start, end = _contents(doc)
     der_end = start + len(doc[start:end].rstrip(b"0"))
     with clock:
         _same(fast.verify(doc), full.verify(doc), "as signed")
+        if when == "its root not trusted":  # every one of these files is kept so
+            hits = fastpath.stats(fast)["hits"]
+            _same(fast.verify(doc), full.verify(doc), "again")
+            assert fastpath.stats(fast)["hits"] == hits + 1
         for k in range(24):
             at = len(doc) * k // 24 + k
             changed = _flipped(doc, at, 1 << (k % 8))
