@@ -165,7 +165,7 @@ def _template_pdf(
     pki: DemoPKI, kind: str, label: str, size: int, at: datetime = SIGNED_AT
 ) -> tuple[bytes, list[str]]:
     base = minimal_pdf("Hồ sơ " + label, pages=2, padding=size)
-    if kind in ("bb", "archive"):
+    if kind in ("bb", "archive", "untrusted"):
         return sign_pdf(pki, label, base, at=at), [label]
     if kind == "lt":
         return sign_pdf(pki, label, base, at=at, ltv=True), [label]
