@@ -617,14 +617,15 @@ def test_two_workers_meeting_a_new_shape_at_once_validate_it_in_full_once(
 def test_documents_that_make_no_template_are_all_reported_when_handed_back(
     demo_pki: DemoPKI, tmp_path: Path
 ) -> None:
-    """Documents of a shape whose full validation makes no template (an untrusted signer:
-    INDETERMINATE) are handed back at most once each and then validated in full: two
-    workers, tiny chunks, no look first, and every document gets its one report."""
+    """Documents of a shape whose full validation makes no template (an untrusted signer
+    checked online: INDETERMINATE, which an issuer fetched later could change) are handed
+    back at most once each and then validated in full: two workers, tiny chunks, no look
+    first, and every document gets its one report."""
     from verify import TrustProfile
 
     folder = _same_shape_folder(demo_pki, tmp_path / "untrusted", 12)
     nobody = TrustProfile.custom([demo_pki.cert("gov-root")], name="other")  # not the signer's
-    verifier = Verifier(nobody, ValidationPolicy(validation_time=PINNED_NOW, network=False))
+    verifier = Verifier(nobody, ValidationPolicy(validation_time=PINNED_NOW))
     found = _run_from_a_thread(verifier, folder)
     assert len(found) == 12
     alone = verifier.verify(folder / "doc-00.pdf")
