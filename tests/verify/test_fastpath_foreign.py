@@ -482,3 +482,39 @@ def test_changed_bytes_spread_over_a_foreign_file_get_full_validations_reports(
             digit = b"0123456789abcdef"[(int(doc[at : at + 1], 16) + 1 + k) % 16]
             changed = doc[:at] + bytes([digit]) + doc[at + 1 :]
             _same(fast.verify(changed), full.verify(changed), f"hex digit {at}")
+
+
+@pytest.mark.parametrize("when", ["years later", "its root not trusted"])
+def test_openssl_signatures_and_changed_copies_years_later_or_untrusted_are_full_validations(
+    openssl_signed: tuple[Verifier, Verifier, list[tuple[bytes, bytes]]], when: str
+) -> None:
+    """The OpenSSL-made detached signatures checked offline "now" in 2031 (their signer
+    expired: INDETERMINATE / OUT_OF_BOUNDS_NO_POE), or offline under a profile that does
+    not hold their root (NO_CERTIFICATE_CHAIN_FOUND): the five after the first come from
+    its template, and copies of one with a byte changed at 24 places of its DER get full
+    validation's reports."""
+    import time_machine
+
+    fast, full, pairs = openssl_signed
+    policy = full.policy.replace(network=False, revocation="soft")
+    clock: Any = contextlib.nullcontext()
+    trust = full.trust
+    if when == "years later":
+        policy = policy.replace(validation_time=None)
+        clock = time_machine.travel(CHECKED_LATER, tick=False)
+    else:
+        trust = _invoice_setup()[0].trust  # an unrelated anchor
+    fast = Verifier(trust, policy.replace(fast_path=True))
+    full = Verifier(trust, policy.replace(fast_path=False))
+    with clock:
+        for content, signature in pairs:
+            expected = full.verify(content, detached=signature)
+            assert not expected.passed
+            _same(fast.verify(content, detached=signature), expected, "genuine")
+        assert fastpath.stats(fast)["hits"] == len(pairs) - 1
+        content, signature = pairs[0]
+        for k in range(24):
+            at = len(signature) * k // 24 + k % 7
+            changed = _flipped(signature, at, 1 << (k % 8))
+            report = full.verify(content, detached=changed)
+            _same(fast.verify(content, detached=changed), report, f"byte {at}")
