@@ -323,6 +323,11 @@ def _time_dependent(status: StandardCMSSignatureStatus) -> bool:
     )
 
 
+REVOKED_AFTER_PROOF = "revoked after the time the signature timestamp proves: the signature stands"
+"""The revocation note of a signature whose certificate was revoked after its proven
+signing time (past signature validation: it passes)."""
+
+
 def _revocation_report(
     policy: ValidationPolicy, st: StandardCMSSignatureStatus
 ) -> RevocationReport:
@@ -884,6 +889,11 @@ class Engine:
                 revocation = RevocationReport(
                     mode, False, note="no revocation information could be obtained"
                 )
+            later = status.revocation_details.revocation_date if status.revocation_details else None
+            if chain_status is not status and proven is not None and later and later > proven:
+                # valid at the proven time; the revocation found at the validation time
+                # came after it: the signature stands, and the report says so
+                revocation = replace(revocation, revoked_at=later, note=REVOKED_AFTER_PROOF)
             return verdict, proven, revocation, chain_status
         return (
             await self._trust_verdict(

@@ -455,6 +455,11 @@ _REVOCATION_NOTES = {
     "no revocation information could be obtained": Label(
         "không lấy được thông tin thu hồi", "no revocation information could be obtained"
     ),
+    "revoked after the time the signature timestamp proves: the signature stands": Label(
+        "bị thu hồi sau thời điểm mà dấu thời gian chứng minh chữ ký đã tồn tại: chữ ký vẫn "
+        "có hiệu lực",
+        "revoked after the time the signature timestamp proves: the signature stands",
+    ),
 }
 
 

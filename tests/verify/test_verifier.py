@@ -208,13 +208,25 @@ def test_revoked_after_claimed_time_without_proof_is_revoked_no_poe(
 def test_revoked_after_proven_signing_time_passes(
     services_at: Callable[[datetime], DemoServices], pdf: bytes
 ) -> None:
-    """A timestamp proving the signature predates the revocation keeps it valid."""
+    """A timestamp proving the signature predates the revocation keeps it valid; the report
+    still names the revocation (2026-03-01) and says, in both languages, that it came
+    after the proven time."""
+    from verify import labels
+    from verify.engine import REVOKED_AFTER_PROOF
+
     early = services_at(BEFORE_REVOCATION)
     signed = sign_pdf(early.pki, "citizen-revoked", pdf, at=BEFORE_REVOCATION, timestamp=True)
     verifier = Verifier(demo_trust(early.pki), ValidationPolicy(validation_time=PINNED_NOW))
     report = verifier.verify(signed)
     assert report.indication is Indication.TOTAL_PASSED, report.message_en
     assert report.signatures[0].signing_time_proven == BEFORE_REVOCATION
+    revocation = report.signatures[0].revocation
+    assert revocation is not None
+    assert revocation.revoked_at == datetime(2026, 3, 1, tzinfo=UTC)
+    assert revocation.note == REVOKED_AFTER_PROOF
+    note = labels.revocation_note(revocation.note)
+    assert "thu hồi sau" in note.vi
+    assert "revoked after" in note.en
 
 
 def test_official_revoked_is_revoked(verifier: Verifier, demo_pki: DemoPKI, pdf: bytes) -> None:
