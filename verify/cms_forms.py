@@ -197,6 +197,19 @@ def der_length(n: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
+def read_structure(signed_data: cms.SignedData) -> None:
+    """Read the fields of ``signed_data`` no later step looks at, its version and its
+    ``digestAlgorithms`` set; ValueError when either is malformed. asn1crypto parses
+    lazily, so a token whose structure is broken there (a length changed: the version
+    swallowing the set's header) would otherwise be read, its signature over the signed
+    attributes still verifying. (Certificates and CRLs are read where they are used: a
+    CRL extension asn1crypto does not know, as in EU DSS's files, must not make a token
+    unreadable.)"""
+    if signed_data["version"].native not in ("v1", "v3", "v4", "v5"):
+        raise ValueError("a SignedData version other than 1, 3, 4 or 5")
+    signed_data["digest_algorithms"].native  # noqa: B018 - parsing it is the point
+
+
 def certificates(signed_data: cms.SignedData) -> Iterator[x509.Certificate]:
     """The X.509 certificates a SignedData carries (other certificate forms are skipped;
     an unreadable set yields what was read before it)."""

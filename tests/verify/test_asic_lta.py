@@ -373,3 +373,23 @@ def test_dss_asic_lta_files_read_as_dss_says(
     assert sig.integrity is True
     assert sig.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
     validate_report(report.to_dict())
+
+
+def test_an_archive_timestamp_with_a_malformed_signed_data_is_not_read(
+    archived: dict[str, bytes], verifier: Verifier
+) -> None:
+    """The latest archive timestamp with the length of its SignedData's version changed
+    (02 01 03 becomes 02 03 03: the version swallows the digestAlgorithms set's header).
+    Its signed attributes and signature are untouched, and a lenient reader still
+    verifies them; the token is not well-formed, so it is not read, and the container
+    does not pass (a case hypothesis found for the property above)."""
+    name = "META-INF/timestamp002.tst"
+    body = bytearray(archived[name])
+    assert body[23:26] == bytes([2, 1, 3])  # SignedData.version INTEGER 3
+    body[24] ^= 2
+    report = verifier.verify(zipped({**archived, name: bytes(body)}))
+    assert report.indication is not Indication.TOTAL_PASSED
+    failed = [s for s in report.signatures if s.field_name == name]
+    assert failed and failed[0].sub_indication is SubIndication.FORMAT_FAILURE
+    assert "cannot be read" in failed[0].message_en
+    assert "không đọc được" in failed[0].message_vi

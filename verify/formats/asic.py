@@ -850,6 +850,7 @@ class AsicReader:
             if info["content_type"].native != "signed_data":
                 raise ValueError("not a CMS SignedData")
             signed_data = info["content"]
+            cms_forms.read_structure(signed_data)
             certs = list(cms_forms.certificates(signed_data))
             carried = process.revocation_values(signed_data, "timestamp token")
             crls = [c for c, _src in carried.crls]
