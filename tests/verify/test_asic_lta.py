@@ -390,6 +390,7 @@ def test_an_archive_timestamp_with_a_malformed_signed_data_is_not_read(
     report = verifier.verify(zipped({**archived, name: bytes(body)}))
     assert report.indication is not Indication.TOTAL_PASSED
     failed = [s for s in report.signatures if s.field_name == name]
-    assert failed and failed[0].sub_indication is SubIndication.FORMAT_FAILURE
+    assert failed
+    assert failed[0].sub_indication is SubIndication.FORMAT_FAILURE
     assert "cannot be read" in failed[0].message_en
     assert "không đọc được" in failed[0].message_vi
