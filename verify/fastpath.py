@@ -149,6 +149,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from verify import cms_forms
 from verify.evidence import COLLECTING, collecting, harvest
 from verify.report import DocumentReport, Indication, SignatureReport, SubIndication
 from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
@@ -2484,6 +2485,7 @@ def _parse_cms(
     if info["content_type"].native != "signed_data":
         raise _NotEligible("not SignedData")
     sd = info["content"]
+    cms_forms.read_structure(sd)  # malformed: full validation's FORMAT_FAILURE
     encap = sd["encap_content_info"]
     if encap["content_type"].native != "data" or encap["content"].native is not None:
         raise _NotEligible("not detached data")

@@ -518,3 +518,35 @@ def test_openssl_signatures_and_changed_copies_years_later_or_untrusted_are_full
             changed = _flipped(signature, at, 1 << (k % 8))
             report = full.verify(content, detached=changed)
             _same(fast.verify(content, detached=changed), report, f"byte {at}")
+
+
+def test_a_malformed_signed_data_is_a_format_failure_in_every_reader(
+    openssl_signed: tuple[Verifier, Verifier, list[tuple[bytes, bytes]]],
+) -> None:
+    """An OpenSSL-made detached signature, and EU DSS's plain PAdES file, with the length
+    of their SignedData's version changed (02 01 01 becomes 02 03 01: the version swallows
+    the digestAlgorithms set's header). Nothing signed changes and a lenient parse still
+    verifies the signature; the structure is broken, so both readers, and the fast path
+    after a template of the intact shape, say TOTAL_FAILED / FORMAT_FAILURE, as full
+    validation does."""
+    fast, full, pairs = openssl_signed
+    content, signature = pairs[0]
+    _same(fast.verify(content, detached=signature), full.verify(content, detached=signature), "")
+    at = signature.index(bytes([2, 1, 1]))  # SignedData.version INTEGER 1
+    broken = _flipped(signature, at + 1, 2)
+    report = full.verify(content, detached=broken)
+    assert (report.indication, report.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "FORMAT_FAILURE",
+    )
+    assert "SignedData structure is malformed" in report.message_en
+    assert "cấu trúc CMS SignedData hỏng" in report.message_vi
+    _same(fast.verify(content, detached=broken), report, "malformed, detached")
+    pdf_fast, pdf_full, doc = _setup("pdf-signed-original.pdf")
+    start, _end = _contents(doc)
+    _same(pdf_fast.verify(doc), pdf_full.verify(doc), "intact PDF")
+    at = doc.index(b"020101", start)  # the version's INTEGER, in the hex of /Contents
+    pdf = doc[: at + 3] + b"3" + doc[at + 4 :]
+    report = pdf_full.verify(pdf)
+    assert report.sub_indication == "FORMAT_FAILURE", report.message_en
+    _same(pdf_fast.verify(pdf), report, "malformed, PDF")

@@ -188,6 +188,14 @@ def cms_problem(
     without it get a warning instead.
     """
     warnings: list[str] = []
+    try:
+        cms_forms.read_structure(signed_data)
+    except Exception as exc:  # noqa: BLE001 - asn1crypto's errors are ValueError and more
+        return Verdict(
+            SubIndication.FORMAT_FAILURE,
+            f"cấu trúc CMS SignedData hỏng ({short(exc)})",
+            f"the CMS SignedData structure is malformed ({short(exc)})",
+        ), warnings
     signer_infos = signed_data["signer_infos"]
     if len(signer_infos) != 1:
         return Verdict(
