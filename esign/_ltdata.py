@@ -99,8 +99,10 @@ async def collect(verifier: Verifier, needs: Sequence[Need], carried: Carried) -
             if all(cert.dump() != c.dump() for c in out.certs):
                 out.certs.append(cert)
     if used:
-        out.ocsps = list(vc.ocsps)
-        out.crls = list(vc.crls)
+        # in a fixed order, not the order the concurrent fetches ended in: the same
+        # answers make the same bytes
+        out.ocsps = sorted(vc.ocsps, key=lambda o: o.dump())
+        out.crls = sorted(vc.crls, key=lambda c: c.dump())
     return out
 
 

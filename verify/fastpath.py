@@ -1169,8 +1169,6 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     reader = None
     outline = _outline_from_bytes(data)
     if outline is None:
-        if _only_revisions_in_streams(data):
-            raise _NotEligible("later revisions with cross-reference streams")
         reader = _pdf_reader(data)
         outline = _outline_from_reader(reader)
     if "/Perms" in outline.catalog:
@@ -1192,7 +1190,15 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         return _Parsed(("pdf",), (one,))
     # the byte reader's cross-reference sections serve the structure; pyHanko's reader
     # is made only for a structure not judged yet
-    structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
+    if reader is not None and _last_section_is_a_stream(reader):
+        from verify import fastpath_objects
+
+        structure = fastpath_objects.structure(verifier, reader, data, sigs)
+        # the signature dictionaries are part of the structure (without what each
+        # document writes anew: its signers' own words among it)
+        sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
+    else:
+        structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
     signatures = []
     for sig in sigs:
         info = cms.ContentInfo.load(sig.der)
@@ -1202,24 +1208,14 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     return _Parsed(("pdf", structure), tuple(signatures))
 
 
-_LAST_STARTXREF = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+%%EOF")
+def _last_section_is_a_stream(reader: Any) -> bool:
+    """Whether the newest cross-reference section pyHanko read is a stream: later
+    revisions are then read object by object (:mod:`verify.fastpath_objects`)."""
+    from pyhanko.pdf_utils.xref import XRefSectionType
 
-
-def _only_revisions_in_streams(data: bytes) -> bool:
-    """Whether the file can be seen, without pyHanko's reader, to be nothing the fast path
-    takes: its last cross-reference section is a stream, and no ``/ByteRange`` anywhere
-    ends where the file ends. Signatures followed by later revisions are taken only with
-    plain cross-reference tables throughout (:func:`_structure`), so such a file could
-    only be taken as one signature over the whole file, and it has none. A dossier made
-    as ``make demo`` makes one is such a file (its last revision adds validation data).
-    This only ever declines early what would be declined later: full validation judges."""
-    tail = list(_LAST_STARTXREF.finditer(data, max(0, len(data) - 2048)))
-    if not tail:
-        return False
-    if data.startswith(b"xref", int(tail[-1][1])):
-        return False
-    ends = len(data)
-    return not any(int(m[3]) + int(m[4]) == ends for m in _BYTE_RANGE.finditer(data))
+    xrefs = reader.xrefs
+    info = xrefs.get_xref_container_info(xrefs.total_revisions - 1)
+    return bool(info.xref_section_type is XRefSectionType.STREAM)
 
 
 def _pdf_reader(data: bytes) -> Any:

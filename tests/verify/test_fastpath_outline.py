@@ -11,7 +11,6 @@ accepted.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -227,43 +226,3 @@ def test_the_stream_keyword_is_found_where_the_regular_expression_finds_it(
     assert fastpath._stream_keyword_end(data, pos, endpos) == (found.end() if found else None)
 
 
-_STORED_PDFS = sorted(
-    p for folder in ("dss", "realworld", "made") for p in (DATA / folder).glob("*.pdf")
-)
-
-
-@pytest.mark.parametrize("path", _STORED_PDFS, ids=lambda p: p.name)
-def test_what_is_declined_without_pyhankos_reader_is_what_pyhanko_reads_as_untakeable(
-    path: Path,
-) -> None:
-    """A file declined from its bytes alone (its last cross-reference section a stream,
-    no /ByteRange ending at its end: a dossier as ``make demo`` makes one) is one pyHanko's
-    reader reads the same way: its last section is a cross-reference stream and none of
-    its signatures covers the whole file. The fast path takes later revisions only after
-    plain tables, and a single signature only over the whole file, so nothing it would
-    take is declined early."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.pdf_utils.xref import XRefSectionType
-
-    data = path.read_bytes()
-    if not fastpath._only_revisions_in_streams(data):
-        return
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        xrefs = reader.xrefs
-        info = xrefs.get_xref_container_info(xrefs.total_revisions - 1)
-        ranges = [emb.byte_range for emb in reader.embedded_signatures]
-    except Exception:  # noqa: BLE001 - what pyHanko cannot read, the fast path never takes
-        return
-    assert info.xref_section_type is XRefSectionType.STREAM
-    assert all(r[2] + r[3] != len(data) for r in ranges)
-
-
-def test_a_dossier_made_as_make_demo_makes_one_is_declined_from_its_bytes() -> None:
-    """The countersigned dossier is declined before pyHanko's reader is made (about 2.5 ms
-    and the garbage of a whole parse saved per dossier); a single signature over a whole
-    file with cross-reference streams (MISA-CA's contract appendix) is not."""
-    dossier = (DATA / "made" / "dossier-countersigned.pdf").read_bytes()
-    assert fastpath._only_revisions_in_streams(dossier)
-    misa = (DATA / "realworld" / "misa-ca-contract-appendix.pdf").read_bytes()
-    assert not fastpath._only_revisions_in_streams(misa)

@@ -1,0 +1,846 @@
+"""The fast path's *structure* of a PDF whose revisions keep their cross-reference data in
+streams, object by object (see :mod:`verify.fastpath` for the fast path itself).
+
+Such a file is what a PDF/A form rendered by WeasyPrint becomes once pyHanko signs it,
+adds its validation data (DSS) and an official countersigns it: the dossier ``make demo``
+makes. Its cross-reference sections and many of its objects are compressed, and every
+dossier differs from the next in its page content, fonts and attachments, so the
+byte-for-byte structure of :func:`verify.fastpath._structure` (plain cross-reference
+tables, the same offsets) never repeats. This structure is read object by object
+instead, with pyHanko's reader for the cross-reference sections and a strict lexer for
+the objects, and holds what every verdict on the file depends on apart from its
+signatures (their CMS, hash and times, read for each document):
+
+- **each revision's cross-reference section** as pyHanko decoded it: which objects it
+  lists, in use or in which object stream (not where: offsets are left out), and its
+  trailer (``/Size``, ``/Root``, ``/Info``; not ``/ID``, ``/Prev`` or the encoding);
+- **every object written from the first signed revision on**, whole, except what each
+  document writes anew: each signature's ``/Contents``, ``/ByteRange`` and ``/M`` (read
+  for each document as the fast path reads any signature), the values of the document
+  information (``/Info``: pyHanko's ``DocInfoRule`` allows any change to it, and
+  nothing else reads it), the data of the XMP metadata streams (for which the structure
+  holds instead whether pyHanko's ``MetadataUpdateRule`` finds each version well-formed,
+  checked for each document as it checks), the names of the ``/VRI`` entries of the DSS
+  (each is the SHA-1 of one signature's ``/Contents``: the structure holds *which*
+  signature's), and the data of object and cross-reference streams (their objects and
+  entries are part of it instead). Every other stream's data is part of it as a digest:
+  the DSS's certificates, OCSP responses and CRLs, the signatures' appearances and
+  fonts. So are the bytes between the objects of those revisions, with ``startxref``'s
+  offset left out (anything a cross-reference section does not account for);
+- **the objects of the document as it was before its first signature** that are still
+  in use in the first signed revision: whole where pyHanko's difference analysis or the
+  verifier read their values (the catalog, the page tree and each page, the annotations
+  of the pages, the AcroForm and its field tree, the field's appearances); for every other
+  object (page content, fonts, images, attachments, outlines, structure tree: what
+  differs from one dossier to the next) its *skeleton*: its dictionary keys, the shape of
+  its arrays, every reference it makes and its ``/Type``, nothing else. The difference
+  analysis reaches those objects only through pyHanko's map of the paths by which each
+  object is reached from the trailer (``_load_reverse_xref_cache``: references, keys and
+  indices, and the ``/Type`` of page tree and structure tree nodes), which the
+  skeletons determine.
+
+So two documents of one structure get the same difference analysis, the same list of
+changed fields and annotations, the same DSS and the same validation of it. The rendered
+comparison of the pages after a later revision is the one part that reads what the
+skeletons leave out (the page content): a structure is taken only when every later
+revision changes nothing a page drawing reads but by adding signature widgets (checked
+once, :func:`_judge`), so the final pages are the signed ones with the later signatures'
+stamps drawn inside their widgets, which the comparison allows unless the signed page has
+content under them: that is checked for each document, by drawing the signed page as the
+comparison does (:func:`verify.fastpath._blank_under`).
+
+Anything this module does not expect (a cross-reference table, a hybrid file, an object
+where its section does not say, a comment, a ``/Length`` that is not a plain number, a
+filter other than Flate on an object stream...) sends the document to full validation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import re
+import zlib
+from typing import Any
+
+from verify import fastpath as fp
+
+_WS = rb"[\x00\t\n\x0c\r ]"
+_OBJ_HEAD = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
+_ENDOBJ = re.compile(_WS + rb"*endobj")
+_ENDSTREAM = re.compile(_WS + rb"*endstream" + _WS + rb"*endobj")
+_STREAM_KEYWORD = re.compile(_WS + rb"*stream(\r\n|\n)")
+_STREAM_AFTER = re.compile(_WS + rb"*stream")
+_TAIL = re.compile(_WS + rb"*startxref" + _WS + rb"+(\d+)" + _WS + rb"+%%EOF(?:\r\n|\r|\n)?")
+_PAIR = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)")
+_STARTXREF_NUMBER = re.compile(rb"(startxref" + _WS + rb"+)\d+")
+
+_MAX_INFLATE = 2**20
+"""An object stream or XMP stream inflating to more is not taken (pyHanko's own limits
+for both are far above this, so what is taken, pyHanko reads too)."""
+_MAX_OBJECTS = 20_000
+_MAX_REVISIONS = 64
+_XREF_KEYS = frozenset({b"/Type", b"/Size", b"/Root", b"/Info"})
+"""What a cross-reference stream's dictionary holds that is part of the structure (the
+rest encodes the section, which is part of it as pyHanko decoded it, or is ``/ID``)."""
+_TRAILER_ONLY = frozenset({b"/ID", b"/Prev", b"/Encrypt", b"/XRefStm"})
+_FILTERS = (None, ("n", b"/FlateDecode"))
+_PER_SIGNATURE = frozenset(
+    {b"/Contents", b"/ByteRange", b"/M", b"/Name", b"/Reason", b"/Location", b"/ContactInfo"}
+)
+"""What the structure leaves out of a signature dictionary: what the fast path reads for
+each signature, and the signer's own words, which only a seed value dictionary (``/SV``)
+would weigh (a structure with one is not taken: :func:`_judge`) and no report shows."""
+_UNPLAIN = frozenset({b"/DecodeParms", b"/F", b"/FFilter", b"/FDecodeParms", b"/DL"})
+
+Value = tuple[Any, ...]
+
+_ESCAPED_NAME = re.compile(rb"/(?:[^\x00-\x20\x7f-\xff()<>\[\]{}/%#]|#[0-9A-Fa-f]{2})*")
+"""A name with ``#`` escapes, every one of two hex digits (as pyHanko decodes them)."""
+
+
+class _Lexer(fp._Lexer):
+    """The fast path's strict lexer, reading names with ``#`` escapes as they are written
+    (two documents whose names are written alike read alike). A dictionary *key* with
+    ``#`` is refused by :func:`_plain_keys`: keys are compared with names the module
+    knows."""
+
+    def token(self) -> bytes:
+        at = self.at
+        try:
+            return super().token()
+        except fp._NotEligible as exc:
+            if "#" not in str(exc):
+                raise
+        self.at = at
+        self._skip()
+        found = _ESCAPED_NAME.match(self.data, self.at, self.end)
+        if found is None or b"#" not in found[0]:
+            raise fp._NotEligible("an unusual name")
+        nxt = self.data[found.end() : found.end() + 1]
+        if nxt and nxt not in b"\x00\t\n\x0c\r ()<>[]{}/%":
+            raise fp._NotEligible("an unusual name")
+        self.at = found.end()
+        return found[0]
+
+    def value(self, depth: int = 0) -> tuple[Any, ...]:
+        """As the fast path's lexer, but a long array of numbers (or of arrays of numbers:
+        a font's glyph widths) read at once, as ``("A", its bytes)``."""
+        found = _NUMBERS.match(self.data, self.at, self.end)
+        if found is not None:
+            self.at = found.end()
+            return ("A", found[1])
+        return super().value(depth)
+
+
+_NUMBER = rb"[\x00\t\n\x0c\r ]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?=[\x00\t\n\x0c\r \[\]])"
+_NUMBERS = re.compile(
+    rb"[\x00\t\n\x0c\r ]*(\[(?:"
+    + _NUMBER
+    + rb"|[\x00\t\n\x0c\r ]*\[(?:"
+    + _NUMBER
+    + rb")*[\x00\t\n\x0c\r ]*\]){16,}[\x00\t\n\x0c\r ]*\])"
+)
+"""An array of at least 16 numbers or arrays of numbers (no reference: a reference is
+two numbers and ``R``, which ends the match)."""
+
+
+def _plain_keys(value: Value) -> Value:
+    """``value``, if no dictionary key in it has a ``#`` escape."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if item[0] == "d":
+            for k, v in item[1]:
+                if b"#" in k:
+                    raise fp._NotEligible("a key with #")
+                todo.append(v)
+        elif item[0] == "a":
+            todo.extend(item[1])
+    return value
+
+
+class _File:
+    """One PDF's revisions as pyHanko's reader decoded its cross-reference streams, and
+    its objects as the strict lexer reads them."""
+
+    def __init__(self, reader: Any, data: bytes) -> None:
+        from pyhanko.pdf_utils.xref import XRefSectionType
+
+        xrefs = reader.xrefs
+        if xrefs.hybrid_xrefs_present:
+            raise fp._NotEligible("hybrid cross-reference sections")
+        total = xrefs.total_revisions
+        if not 0 < total <= _MAX_REVISIONS:
+            raise fp._NotEligible("too many revisions")
+        self.data = data
+        self.total = total
+        self.declared: list[int] = []
+        self.ends: list[int] = []
+        self.xref_objects: list[int] = []
+        self.listed: list[dict[int, tuple[Any, ...]]] = []
+        count = 0
+        for r in range(total):
+            meta = xrefs.get_xref_container_info(r)
+            if meta.xref_section_type is not XRefSectionType.STREAM or meta.stream_ref is None:
+                raise fp._NotEligible("a cross-reference table")
+            section = xrefs.get_xref_data(r)
+            if section.freed or section.hybrid is not None:
+                raise fp._NotEligible("freed objects")
+            # pyHanko's section ends after endstream
+            closed = _ENDOBJ.match(data, meta.end_location)
+            tail = _TAIL.match(data, closed.end()) if closed is not None else None
+            if tail is None or int(tail[1]) != meta.declared_startxref:
+                raise fp._NotEligible("no startxref where the section ends")
+            low = self.ends[-1] if self.ends else 0
+            if not low <= meta.declared_startxref < meta.end_location < tail.end():
+                raise fp._NotEligible("revisions out of order")
+            self.declared.append(meta.declared_startxref)
+            self.ends.append(tail.end())
+            self.xref_objects.append(meta.stream_ref.idnum)
+            listed: dict[int, tuple[Any, ...]] = {}
+            for number, (generation, offset) in section.standard_xrefs.items():
+                if not low <= offset <= meta.declared_startxref:
+                    raise fp._NotEligible("an object outside its revision")
+                listed[number] = ("d", generation, offset)
+            for number, where in section.xrefs_in_objstm.items():
+                if number in listed:
+                    raise fp._NotEligible("an object listed twice")
+                listed[number] = ("o", 0, where.obj_stream_id, where.ix_in_stream)
+            count += len(listed)
+            if count > _MAX_OBJECTS:
+                raise fp._NotEligible("too many objects")
+            self.listed.append(listed)
+        if self.ends[-1] != len(data):
+            raise fp._NotEligible("bytes after the last revision")
+        if meta.stream_ref.idnum not in self.listed[-1]:
+            raise fp._NotEligible("a cross-reference stream its section does not list")
+        self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]]]] = {}
+        self._values: dict[tuple[int, int], tuple[Value, tuple[int, int] | None, int]] = {}
+        self.trailers = [
+            {
+                k: _from_pyhanko(reader.trailer.raw_get(k, revision=r))
+                for k in _trailer_keys(reader, r)
+            }
+            for r in range(total)
+        ]
+
+    def current(self, r: int) -> dict[int, int]:
+        """Object number -> the revision whose version is in use at revision ``r``."""
+        out: dict[int, int] = {}
+        for q in range(r + 1):
+            for number in self.listed[q]:
+                out[number] = q
+        return out
+
+    def revision_of(self, end: int) -> int:
+        """The revision that ends exactly at ``end``."""
+        r = bisect.bisect_left(self.ends, end)
+        if r >= self.total or self.ends[r] != end:
+            raise fp._NotEligible("a signature that does not end at its revision's %%EOF")
+        return r
+
+    def read(self, r: int, number: int) -> tuple[Value, tuple[int, int] | None, int]:
+        """The version of object ``number`` listed in revision ``r``: its value (``("obj",
+        value)`` or ``("stream", dictionary)``), where its stream data lies (None for no
+        stream, or one in an object stream), and where the object ends in the file (0
+        for one in an object stream)."""
+        key = (r, number)
+        found = self._values.get(key)
+        if found is None:
+            entry = self.listed[r][number]
+            if entry[0] == "d":
+                found = self._direct(number, entry[1], entry[2], self.ends[r])
+            else:
+                found = (("obj", self._in_stream(r, number, entry[2], entry[3])), None, 0)
+            self._values[key] = found
+        return found
+
+    def _direct(
+        self, number: int, generation: int, offset: int, limit: int
+    ) -> tuple[Value, tuple[int, int] | None, int]:
+        data = self.data
+        head = _OBJ_HEAD.match(data, offset)
+        if (
+            head is None
+            or head.start(1) != offset
+            or (int(head[1]), int(head[2]))
+            != (
+                number,
+                generation,
+            )
+        ):
+            raise fp._NotEligible("an object not where its section says")
+        lexer = _Lexer(data, head.end(), limit)
+        value = _plain_keys(lexer.value())
+        end = _ENDOBJ.match(data, lexer.at, limit)
+        if end is not None:
+            return ("obj", value), None, end.end()
+        keyword = _STREAM_KEYWORD.match(data, lexer.at, limit)
+        if keyword is None or value[0] != "d":
+            raise fp._NotEligible("an object that is neither a value nor a stream")
+        length = dict(value[1]).get(b"/Length")
+        if length is None or length[0] != "i" or not length[1].isdigit():
+            raise fp._NotEligible("a stream without a plain /Length")
+        start = keyword.end()
+        stop = start + int(length[1])
+        tail = _ENDSTREAM.match(data, stop, limit)
+        if tail is None:
+            raise fp._NotEligible("a stream whose /Length does not end at endstream")
+        return ("stream", value), (start, stop), tail.end()
+
+    def _in_stream(self, r: int, number: int, container: int, index: int) -> Value:
+        """An object inside object stream ``container``, read as pyHanko reads it (the
+        container as the newest revision has it, the first header pair naming the
+        object), or not taken."""
+        found = self._containers.get(container)
+        if found is None:
+            versions = [q for q in range(self.total) if container in self.listed[q]]
+            if versions != [r] or self.listed[r][container][:2] != ("d", 0):
+                raise fp._NotEligible("an object stream not written once, with its objects")
+            value, span, _end = self.read(r, container)
+            if value[0] != "stream" or span is None:
+                raise fp._NotEligible("an object stream that is not a stream")
+            entries = dict(value[1][1])
+            if entries.get(b"/Type") != ("n", b"/ObjStm") or b"/Extends" in entries:
+                raise fp._NotEligible("an unusual object stream")
+            count, first = entries.get(b"/N"), entries.get(b"/First")
+            if not (count and first and count[0] == "i" == first[0]):
+                raise fp._NotEligible("an object stream without plain /N and /First")
+            raw = _inflate(self.data[span[0] : span[1]], entries)
+            pairs: dict[int, tuple[int, int]] = {}
+            at = 0
+            for i in range(int(count[1])):
+                pair = _PAIR.match(raw, at)
+                if pair is None:
+                    raise fp._NotEligible("an object stream header pyHanko may read otherwise")
+                at = pair.end()
+                if int(pair[1]) in pairs:
+                    raise fp._NotEligible("an object twice in one object stream")
+                pairs[int(pair[1])] = (i, int(first[1]) + int(pair[2]))
+            found = (raw, pairs)
+            self._containers[container] = found
+        raw, pairs = found
+        place = pairs.get(number)
+        if place is None or place[0] != index:
+            raise fp._NotEligible("an object not where its object stream says")
+        lexer = _Lexer(raw, place[1], len(raw))
+        value = _plain_keys(lexer.value())
+        if value[0] == "r" or _STREAM_AFTER.match(raw, lexer.at):
+            raise fp._NotEligible("a reference or a stream inside an object stream")
+        return value
+
+
+def _trailer_keys(reader: Any, r: int) -> list[str]:
+    trailer = reader.trailer.flatten(r)
+    keys = [str(k) for k in trailer]
+    if any(k.encode() in _TRAILER_ONLY - {b"/ID", b"/Prev"} for k in keys):
+        raise fp._NotEligible("an encrypted file or a hybrid section")
+    return sorted(k for k in keys if k.encode() in _XREF_KEYS - {b"/Type"})
+
+
+def _from_pyhanko(value: Any) -> Value:
+    """A trailer entry (a reference or a number) in the lexer's form."""
+    from pyhanko.pdf_utils import generic
+
+    if isinstance(value, generic.IndirectObject):
+        return ("r", value.idnum, value.generation)
+    if isinstance(value, int):
+        return ("i", b"%d" % value)
+    raise fp._NotEligible("an unusual trailer entry")
+
+
+def _inflate(raw: bytes, entries: dict[bytes, Value]) -> bytes:
+    """A stream's data decoded: no filter or Flate alone, at most :data:`_MAX_INFLATE`."""
+    if entries.get(b"/Filter") not in _FILTERS or _UNPLAIN & entries.keys():
+        raise fp._NotEligible("a stream filter the fast path does not read")
+    if entries.get(b"/Filter") is None:
+        return raw
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(raw, _MAX_INFLATE)
+    except zlib.error as exc:
+        raise fp._NotEligible("a stream that does not inflate") from exc
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise fp._NotEligible("a stream too big, or cut short")
+    return out
+
+
+def _xmp_well_formed(data: bytes) -> bool:
+    """pyHanko's ``MetadataUpdateRule.is_well_formed_xml``, on decoded data."""
+    from lxml import etree
+
+    try:
+        parser = etree.XMLParser(resolve_entities=False, encoding="utf-8")
+        root = etree.fromstring(data, parser=parser)
+    except Exception:  # noqa: BLE001 - as pyHanko: not well-formed
+        return False
+    if any(1 for _ in root.iter(etree.Entity)):
+        return False
+    return bool(root.tag == "{adobe:ns:meta/}xmpmeta")
+
+
+def _skeleton(value: Value, key: bytes | None = None) -> Value:
+    """What pyHanko's map of paths to objects reads of a value: its references, the keys
+    and array indices that lead to them, and a dictionary's ``/Type``; a part that holds
+    no reference is only its kind."""
+    kind = value[0]
+    if kind == "r":
+        return value
+    if kind == "d":
+        kept = tuple(
+            (k, _skeleton(v, k))
+            for k, v in value[1]
+            if _has_refs(v) or (k == b"/Type" and v[0] == "n")
+        )
+        return ("d", kept)
+    if kind in ("a", "A"):
+        if not _has_refs(value):
+            return ("a",)
+        return ("a", tuple(_skeleton(v) for v in value[1]))
+    if kind == "n" and key == b"/Type":
+        return value
+    return (kind,)
+
+
+def _has_refs(value: Value) -> bool:
+    kind = value[0]
+    if kind == "r":
+        return True
+    if kind == "d":
+        return any(_has_refs(v) for _k, v in value[1])
+    if kind == "a":
+        return any(_has_refs(v) for v in value[1])
+    return False
+
+
+def _refs_in(value: Value, out: set[int]) -> None:
+    kind = value[0]
+    if kind == "r":
+        out.add(value[1])
+    elif kind == "d":
+        for _k, v in value[1]:
+            _refs_in(v, out)
+    elif kind == "a":
+        for v in value[1]:
+            _refs_in(v, out)
+
+
+def _entry(value: Value, key: bytes) -> Value | None:
+    """A dictionary's (or a stream dictionary's) entry."""
+    inner = value[1] if value[0] in ("obj", "stream") else value
+    if inner[0] != "d":
+        return None
+    return dict(inner[1]).get(key)
+
+
+def _ref_number(value: Value | None) -> int | None:
+    return value[1] if value is not None and value[0] == "r" else None
+
+
+def _without(value: Value, keys: frozenset[bytes]) -> Value:
+    """A dictionary value with the values of ``keys`` that hold no reference left out."""
+    return ("d", tuple((k, ("x",) if k in keys and not _has_refs(v) else v) for k, v in value[1]))
+
+
+class _Roles:
+    """What some objects are, which decides what of them the structure holds."""
+
+    def __init__(self, doc: _File, r1: int, sigs: list[Any]) -> None:
+        self.doc = doc
+        self.objstms = {e[2] for listed in doc.listed for e in listed.values() if e[0] == "o"}
+        self.xrefs = set(doc.xref_objects)
+        self.sigs = {sig.ref[0] for sig in sigs}
+        self.vri_names = {
+            # the name pyHanko gives a signature's VRI entry: SHA-1 of its /Contents
+            b"/" + hashlib.sha1(sig.der).hexdigest().upper().encode(): k  # noqa: S324
+            for k, sig in enumerate(sigs)
+        }
+        roots = [_ref_number(doc.trailers[r].get("/Root")) for r in range(doc.total)]
+        self.roots = roots
+        self.infos = {_ref_number(doc.trailers[r].get("/Info")) for r in range(doc.total)}
+        self.infos.discard(None)
+        self.metadata: set[int] = set()
+        self.dss: set[int] = set()
+        for r in range(r1, doc.total):
+            root = roots[r]
+            current = doc.current(r)
+            if root is None or root not in current:
+                raise fp._NotEligible("no catalog")
+            catalog = doc.read(current[root], root)[0]
+            for key, found in ((b"/Metadata", self.metadata), (b"/DSS", self.dss)):
+                value = _entry(catalog, key)
+                if value is not None:
+                    if value[0] != "r":
+                        raise fp._NotEligible("direct metadata or validation data")
+                    found.add(value[1])
+        special = [self.objstms, self.xrefs, self.sigs, self.metadata, self.dss]
+        if any(self.infos & other for other in special) or self.metadata & self.dss:
+            raise fp._NotEligible("an object with two roles")
+        self.unordered = self._unordered_ocsps(r1)
+        self.whole: set[int] = set()
+        """Objects of the document before its first signature held whole."""
+        self.xmp: list[tuple[int, int, bool]] = []
+        """(revision, number, well-formed) of each XMP metadata version read."""
+
+    def _unordered_ocsps(self, r1: int) -> dict[int, bytes]:
+        """The OCSP responses of the DSS (every version from the first signed revision
+        on), when no two of them answer for the same certificate: number -> digest of the
+        response. The order the DSS lists such responses in changes nothing (each
+        certificate has one answer, whichever comes first), and it is the order in which
+        a signer's concurrent fetches happened to end: the structure holds them as a set.
+        Otherwise (two answers for one certificate: which one is read first may matter)
+        an empty mapping, and each response is held in its place."""
+        from asn1crypto import ocsp
+
+        doc = self.doc
+        numbers: set[int] = set()
+        for r in range(r1, doc.total):
+            current = doc.current(r)
+            for number in self.dss:
+                if number in current:
+                    listed = _entry(doc.read(current[number], number)[0], b"/OCSPs")
+                    if listed is not None:
+                        if listed[0] != "a" or any(item[0] != "r" for item in listed[1]):
+                            return {}
+                        numbers.update(item[1] for item in listed[1])
+        found: dict[int, bytes] = {}
+        answered: set[bytes] = set()
+        final = doc.current(doc.total - 1)
+        for number in sorted(numbers):
+            written = [q for q in range(doc.total) if number in doc.listed[q]]
+            if len(written) != 1 or number not in final:
+                return {}
+            value, span, _end = doc.read(written[0], number)
+            if value[0] != "stream" or span is None or b"/Filter" in dict(value[1][1]):
+                return {}
+            raw = doc.data[span[0] : span[1]]
+            try:
+                response = ocsp.OCSPResponse.load(raw, strict=True)
+                basic = response["response_bytes"]["response"].parsed
+                for single in basic["tbs_response_data"]["responses"]:
+                    cert_id = single["cert_id"].dump()
+                    if cert_id in answered:
+                        return {}
+                    answered.add(cert_id)
+            except Exception:  # noqa: BLE001 - not plainly one answer per certificate
+                return {}
+            found[number] = hashlib.sha256(raw).digest()
+        return found
+
+    def normalised(self, r: int, number: int, value: Value, span: tuple[int, int] | None) -> Value:
+        """What the structure holds of the version of ``number`` listed in revision ``r``."""
+        doc = self.doc
+        if number in self.objstms:
+            return ("objstm",)
+        if number in self.xrefs and doc.xref_objects[r] == number:
+            return ("xref", tuple((k, v) for k, v in value[1][1] if k in _XREF_KEYS))
+        if number in self.unordered:
+            return ("ocsp",)  # held as a set by the DSS (see _unordered_ocsps)
+        if value[0] == "stream":
+            assert span is not None
+            entries = value[1]
+            raw = doc.data[span[0] : span[1]]
+            if number in self.metadata:
+                good = _xmp_well_formed(_inflate(raw, dict(entries[1])))
+                self.xmp.append((r, number, good))
+                return ("xmp", _without(entries, frozenset({b"/Length"})))
+            digest = hashlib.sha256(raw).digest()
+            return ("stream", _without(entries, frozenset({b"/Length"})), digest)
+        inner = value[1]
+        if number in self.sigs:
+            if inner[0] != "d":
+                raise fp._NotEligible("a signature value that is not a dictionary")
+            return ("sig", _without(inner, _PER_SIGNATURE))
+        if number in self.infos:
+            if inner[0] != "d" or any(v[0] in ("r", "d", "a") for _k, v in inner[1]):
+                raise fp._NotEligible("unusual document information")
+            return ("info", tuple((k, v[0]) for k, v in inner[1]))
+        if number in self.dss:
+            if inner[0] != "d":
+                raise fp._NotEligible("validation data that is not a dictionary")
+            entries = []
+            for k, v in inner[1]:
+                if k == b"/VRI":
+                    if v[0] != "d":
+                        raise fp._NotEligible("an indirect /VRI")
+                    v = ("d", tuple((self._vri(name), item) for name, item in v[1]))
+                elif k == b"/OCSPs" and self.unordered:
+                    digests = sorted(self.unordered[item[1]] for item in v[1])
+                    v = ("ocsps", v, tuple(digests))
+                entries.append((k, v))
+            return ("dss", tuple(entries))
+        return value
+
+    def _vri(self, name: bytes) -> bytes:
+        k = self.vri_names.get(name)
+        return name if k is None else b"#signature %d" % k
+
+
+def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> set[int]:
+    """The objects whose values pyHanko's difference analysis or the verifier read, in
+    the first signed revision and after: the catalog, the page tree and its pages, their
+    annotations and the annotations' appearances, the AcroForm and its field tree with the
+    fields' appearances."""
+    found: set[int] = set()
+    for r in sorted({*revisions, doc.total - 1}):
+        current = doc.current(r)
+
+        def value(ref: Value | None, current: dict[int, int] = current) -> Value | None:
+            """A value, its reference followed (and the object noted)."""
+            if ref is None:
+                return None
+            if ref[0] != "r":
+                return ref
+            number = ref[1]
+            if number not in current:
+                return None
+            found.add(number)
+            read: Value = doc.read(current[number], number)[0][1]
+            return read
+
+        root = roots[r]
+        catalog = value(("r", root, 0)) if root is not None else None
+        if catalog is None or catalog[0] != "d":
+            raise fp._NotEligible("no catalog")
+        entries = dict(catalog[1])
+
+        def appearances(annotation: Value) -> None:
+            ap = value(dict(annotation[1]).get(b"/AP")) if annotation[0] == "d" else None
+            if ap is not None and ap[0] == "d":
+                for _k, state in ap[1]:
+                    state = value(state)
+                    if state is not None and state[0] == "d":
+                        for _s, drawing in state[1]:
+                            value(drawing)
+
+        # the field tree
+        form = value(entries.get(b"/AcroForm"))
+        todo: list[tuple[Value | None, int]] = []
+        if form is not None and form[0] == "d":
+            todo.append((dict(form[1]).get(b"/Fields"), 0))
+        while todo:
+            item, depth = todo.pop()
+            if depth > 32 or len(found) > _MAX_OBJECTS:
+                raise fp._NotEligible("a field tree too deep")
+            item = value(item)
+            if item is None:
+                continue
+            if item[0] == "a":
+                todo.extend((child, depth + 1) for child in item[1])
+            elif item[0] == "d":
+                appearances(item)
+                todo.append((dict(item[1]).get(b"/Kids"), depth + 1))
+        # the page tree, its pages and their annotations
+        todo = [(entries.get(b"/Pages"), 0)]
+        while todo:
+            item, depth = todo.pop()
+            if depth > 32 or len(found) > _MAX_OBJECTS:
+                raise fp._NotEligible("a page tree too deep")
+            node = value(item)
+            if node is None or node[0] != "d":
+                continue
+            node_entries = dict(node[1])
+            kids = value(node_entries.get(b"/Kids"))
+            if kids is not None and kids[0] == "a":
+                todo.extend((kid, depth + 1) for kid in kids[1])
+            annots = value(node_entries.get(b"/Annots"))
+            if annots is not None and annots[0] == "a":
+                for annotation in annots[1]:
+                    annotation = value(annotation)
+                    if annotation is not None:
+                        appearances(annotation)
+    return found
+
+
+def structure(verifier: Any, reader: Any, data: bytes, sigs: list[Any]) -> tuple[Any, ...]:
+    """The structure of a PDF whose revisions keep their cross-reference data in streams
+    (see the module's docstring), or :class:`verify.fastpath._NotEligible`. ``sigs``: its
+    signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first."""
+    doc = _File(reader, data)
+    revisions = [doc.revision_of(sig.end) for sig in sigs]
+    if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
+        raise fp._NotEligible("two signatures in one revision")
+    r1 = revisions[0]
+    if r1 >= doc.total - 1:
+        raise fp._NotEligible("nothing after the first signature")
+    for sig, r in zip(sigs, revisions, strict=True):
+        if doc.listed[r].get(sig.ref[0], ("?", -1))[:2] != ("d", sig.ref[1]):
+            raise fp._NotEligible("a signature dictionary not in the revision it signs")
+        if any(sig.ref[0] in doc.listed[q] for q in range(r + 1, doc.total)):
+            raise fp._NotEligible("a signature dictionary redefined after it was signed")
+    roles = _Roles(doc, r1, sigs)
+    hasher = hashlib.sha256()
+
+    def put(*parts: Any) -> None:
+        hasher.update(repr(parts).encode())
+        hasher.update(b"\x00")
+
+    put("objects", doc.total, tuple(revisions), doc.trailers, doc.xref_objects)
+    for r in range(doc.total):
+        listed = doc.listed[r]
+        put(
+            r,
+            sorted((n, *e[:2], e[2] if e[0] == "o" else -1) for n, e in listed.items()),
+        )
+    # the objects written from the first signed revision on
+    for r in range(r1, doc.total):
+        spans: list[tuple[int, int]] = []
+        for number in sorted(doc.listed[r]):
+            entry = doc.listed[r][number]
+            value, span, end = doc.read(r, number)
+            if entry[0] == "d":
+                spans.append((entry[2], end))
+            put(r, number, roles.normalised(r, number, value, span))
+        # the bytes between them, startxref's offset left out
+        at = doc.ends[r - 1] if r else 0
+        gaps = []
+        for start, stop in sorted(spans):
+            if start < at:
+                raise fp._NotEligible("overlapping objects")
+            gaps.append(data[at:start])
+            at = stop
+        gaps.append(_STARTXREF_NUMBER.sub(rb"\1", data[at : doc.ends[r]]))
+        put(r, gaps)
+    # the document before its first signature, still in use there
+    base = {n: q for n, q in doc.current(r1).items() if q < r1}
+    whole = _read_whole(doc, revisions, roles.roots) if base else set()
+    roles.whole = whole
+    for number in sorted(base):
+        q = base[number]
+        value, span, _end = doc.read(q, number)
+        if number in whole or number in roles.metadata or number in roles.dss:
+            put("base", number, roles.normalised(q, number, value, span))
+        else:
+            put("skeleton", number, value[0], _skeleton(value[1]))
+    put("xmp", roles.xmp)
+    key = ("objects", hasher.hexdigest())
+    store = fp._store(verifier)
+    with store.lock:
+        judged = key in store.structures
+        known = store.structures.get(key)
+    if not judged:
+        try:
+            known = _judge(reader, doc, roles, revisions)
+        except Exception:  # noqa: BLE001 - anything unusual: not taken
+            known = None
+        with store.lock:
+            store.structures[key] = known
+            while len(store.structures) > fp.MAX_TEMPLATES:
+                store.structures.popitem(last=False)
+    if known is None:
+        raise fp._NotEligible("a structure the fast path does not take")
+    if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
+        raise fp._NotEligible("a later signature's stamp over signed page content")
+    return key
+
+
+def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
+    """Whether the fast path takes documents of this structure (once per structure; every
+    part of the document it looks at is part of the structure, so the answer holds for
+    all of them): the :class:`verify.fastpath._Judged` with the later signatures' stamps,
+    or None.
+
+    - pyHanko's reader reads every object of the structure as the lexer did (its kind,
+      its keys, its stream data);
+    - every revision after the first signed one redefines only what no page drawing
+      reads (the document information, the XMP metadata, the DSS, keys of
+      :data:`verify.fastpath._ALLOWED_CHANGES`) but for ``/Annots`` and ``/Fields``
+      arrays that only gain new signature widgets, of zero area or drawn inside their
+      widget (stamps);
+    - no object in use in a signed revision refers to an object first written after it
+      (it would read as null when signed, and as something else after);
+    - the validation data is all written after the first signed revision.
+    """
+    from pyhanko.pdf_utils import generic
+
+    from verify.visual import field_changes
+
+    r1 = revisions[0]
+    held = [(r, n) for r in range(r1, doc.total) for n in doc.listed[r]]
+    base = doc.current(r1)
+    held.extend((base[n], n) for n in roles.whole if base.get(n, r1) < r1)
+    if any(_holds_key(doc.read(r, n)[0][1], b"/SV") for r, n in held):
+        return None  # a seed value dictionary weighs what the structure leaves out
+    for r in range(r1, doc.total):
+        for number, entry in doc.listed[r].items():
+            value, span, _end = doc.read(r, number)
+            obj = reader.get_object(generic.Reference(number, entry[1], reader), revision=r)
+            if not _same_kind(obj, value):
+                return None
+            if span is not None and obj.encoded_data != doc.data[span[0] : span[1]]:
+                return None
+    for r in range(r1 + 1, doc.total):
+        before = doc.current(r - 1)
+        new_here = {(n, e[1]) for n, e in doc.listed[r].items() if n not in before}
+        claimed: dict[tuple[int, int], int] = {}
+        for number in doc.listed[r]:
+            if number not in before:
+                continue
+            if number in roles.infos or number in roles.dss:
+                continue
+            old = doc.read(before[number], number)[0]
+            new = doc.read(r, number)[0]
+            if number in roles.metadata and fp._xmp(old) and fp._xmp(new):
+                continue
+            grown = fp._appended(old, new, new_here)
+            if grown is None:
+                return None
+            for ref in grown:
+                if ref not in new_here:
+                    return None
+                widget = doc.read(r, ref[0])[0]
+                if fp._empty_signature_widget(widget):
+                    continue
+                drawing = fp._stamp_widget(widget)
+                if drawing is None or drawing not in new_here:
+                    return None
+                if claimed.setdefault(drawing, ref[0]) != ref[0]:
+                    return None
+    for rk in revisions:
+        current = doc.current(rk)
+        later = {n for q in range(rk + 1, doc.total) for n in doc.listed[q]} - current.keys()
+        refs: set[int] = set()
+        for number, q in current.items():
+            _refs_in(doc.read(q, number)[0][1], refs)
+        if refs & later:
+            return None
+    if not fp._validation_data_after(reader, r1):
+        return None
+    stamps = tuple(
+        (page, rect)
+        for change in field_changes(reader, r1)
+        if change.is_signature
+        for page, rect in change.widgets
+        if rect[0] < rect[2] and rect[1] < rect[3]
+    )
+    return fp._Judged((), stamps)
+
+
+def _holds_key(value: Value, key: bytes) -> bool:
+    kind = value[0]
+    if kind == "d":
+        return any(k == key or _holds_key(v, key) for k, v in value[1])
+    if kind == "a":
+        return any(_holds_key(v, key) for v in value[1])
+    return False
+
+
+def _same_kind(obj: Any, value: Value) -> bool:
+    """pyHanko's object and the lexer's read of it agree on its kind and keys."""
+    from pyhanko.pdf_utils import generic
+
+    if value[0] == "stream":
+        if not isinstance(obj, generic.StreamObject):
+            return False
+        return sorted(str(k) for k in obj) == sorted(k.decode() for k, _v in value[1][1])
+    inner = value[1]
+    if isinstance(obj, generic.StreamObject):
+        return False
+    if isinstance(obj, generic.DictionaryObject):
+        return inner[0] == "d" and sorted(str(k) for k in obj) == sorted(
+            k.decode() for k, _v in inner[1]
+        )
+    if isinstance(obj, generic.ArrayObject):
+        return inner[0] == "A" or (inner[0] == "a" and len(obj) == len(inner[1]))
+    return inner[0] not in ("d", "a")
