@@ -60,7 +60,9 @@ import bisect
 import hashlib
 import itertools
 import re
+import threading
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 from verify import fastpath as fp
@@ -70,9 +72,8 @@ _OBJ_HEAD = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
 _ENDOBJ = re.compile(_WS + rb"*endobj")
 _ENDSTREAM = re.compile(_WS + rb"*endstream" + _WS + rb"*endobj")
 _STREAM_KEYWORD = re.compile(_WS + rb"*stream(\r\n|\n)")
-_STREAM_AFTER = re.compile(_WS + rb"*stream")
 _TAIL = re.compile(_WS + rb"*startxref" + _WS + rb"+(\d+)" + _WS + rb"+%%EOF(?:\r\n|\r|\n)?")
-_PAIR = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)")
+_PAIR = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)(?![0-9.+\-])")
 _STARTXREF_NUMBER = re.compile(rb"(startxref" + _WS + rb"+)\d+")
 
 _MAX_INFLATE = 2**20
@@ -94,6 +95,15 @@ would weigh (a structure with one is not taken: :func:`_judge`) and no report sh
 _UNPLAIN = frozenset({b"/DecodeParms", b"/F", b"/FFilter", b"/FDecodeParms", b"/DL"})
 
 Value = tuple[Any, ...]
+
+_MEMO: OrderedDict[tuple[int, int, bytes], tuple[Value, tuple[int, int] | None, int]] = (
+    OrderedDict()
+)
+"""Objects already read, by their bytes and those after (up to the next object, and 16
+more): the lexer reads nothing else, so the same bytes read the same."""
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 8192
+_MEMO_LARGEST = 16384
 
 _ESCAPED_NAME = re.compile(rb"/(?:[^\x00-\x20\x7f-\xff()<>\[\]{}/%#]|#[0-9A-Fa-f]{2})*")
 """A name with ``#`` escapes, every one of two hex digits (as pyHanko decodes them)."""
@@ -215,7 +225,8 @@ class _File:
             raise fp._NotEligible("bytes after the last revision")
         if meta.stream_ref.idnum not in self.listed[-1]:
             raise fp._NotEligible("a cross-reference stream its section does not list")
-        self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]]]] = {}
+        self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]], list[int]]] = {}
+        self._bounds: dict[int, list[int]] = {}
         self._values: dict[tuple[int, int], tuple[Value, tuple[int, int] | None, int]] = {}
         self.trailers = [
             {
@@ -240,6 +251,16 @@ class _File:
             raise fp._NotEligible("a signature that does not end at its revision's %%EOF")
         return r
 
+    def _bound(self, r: int, offset: int) -> int:
+        """Where the next object of revision ``r`` after ``offset`` starts (or its
+        cross-reference stream): an object read past it overlaps another."""
+        bounds = self._bounds.get(r)
+        if bounds is None:
+            bounds = sorted(e[2] for e in self.listed[r].values() if e[0] == "d")
+            self._bounds[r] = bounds
+        i = bisect.bisect_right(bounds, offset)
+        return bounds[i] if i < len(bounds) else self.declared[r]
+
     def read(self, r: int, number: int) -> tuple[Value, tuple[int, int] | None, int]:
         """The version of object ``number`` listed in revision ``r``: its value (``("obj",
         value)`` or ``("stream", dictionary)``), where its stream data lies (None for no
@@ -250,11 +271,38 @@ class _File:
         if found is None:
             entry = self.listed[r][number]
             if entry[0] == "d":
-                found = self._direct(number, entry[1], entry[2], self.ends[r])
+                found = self._remembered(r, number, entry[1], entry[2])
             else:
                 found = (("obj", self._in_stream(r, number, entry[2], entry[3])), None, 0)
             self._values[key] = found
         return found
+
+    def _remembered(
+        self, r: int, number: int, generation: int, offset: int
+    ) -> tuple[Value, tuple[int, int] | None, int]:
+        """:meth:`_direct`, remembered across documents by the object's bytes (most
+        objects a signer writes are the same in every document it signs)."""
+        bound = self._bound(r, offset)
+        if bound - offset > _MEMO_LARGEST or bound <= offset:
+            return self._direct(number, generation, offset, self.ends[r])
+        key = (number, generation, hashlib.blake2b(self.data[offset : bound + 16]).digest())
+        with _MEMO_LOCK:
+            known = _MEMO.get(key)
+            if known is not None:
+                _MEMO.move_to_end(key)
+        if known is None:
+            value, span, end = self._direct(number, generation, offset, self.ends[r])
+            if end > bound:
+                return value, span, end
+            relative = None if span is None else (span[0] - offset, span[1] - offset)
+            known = (value, relative, end - offset)
+            with _MEMO_LOCK:
+                _MEMO[key] = known
+                while len(_MEMO) > _MEMO_SIZE:
+                    _MEMO.popitem(last=False)
+        value, relative, end = known
+        span = None if relative is None else (relative[0] + offset, relative[1] + offset)
+        return value, span, end + offset
 
     def _direct(
         self, number: int, generation: int, offset: int, limit: int
@@ -318,16 +366,32 @@ class _File:
                 if int(pair[1]) in pairs:
                     raise fp._NotEligible("an object twice in one object stream")
                 pairs[int(pair[1])] = (i, int(first[1]) + int(pair[2]))
-            found = (raw, pairs)
+            found = (raw, pairs, sorted(place for _i, place in pairs.values()))
             self._containers[container] = found
-        raw, pairs = found
+        raw, pairs, starts = found
         place = pairs.get(number)
         if place is None or place[0] != index:
             raise fp._NotEligible("an object not where its object stream says")
-        lexer = _Lexer(raw, place[1], len(raw))
+        at = place[1]
+        i = bisect.bisect_right(starts, at)
+        bound = starts[i] if i < len(starts) else len(raw)
+        key = (number, -1, hashlib.blake2b(raw[at : bound + 16]).digest())
+        with _MEMO_LOCK:
+            known = _MEMO.get(key)
+        if known is not None:
+            return known[0]
+        lexer = _Lexer(raw, at, len(raw))
         value = _plain_keys(lexer.value())
-        if value[0] == "r" or _STREAM_AFTER.match(raw, lexer.at):
+        after = lexer.at
+        while after < len(raw) and raw[after] in fp._WHITESPACE:
+            after += 1
+        if value[0] == "r" or raw.startswith(b"stream", after):
             raise fp._NotEligible("a reference or a stream inside an object stream")
+        if after + 6 <= bound + 16:  # everything read lies in the key
+            with _MEMO_LOCK:
+                _MEMO[key] = (value, None, 0)
+                while len(_MEMO) > _MEMO_SIZE:
+                    _MEMO.popitem(last=False)
         return value
 
 
