@@ -569,7 +569,7 @@ class _Roles:
                             return {}
                         numbers.update(item[1] for item in listed[1])
         found: dict[int, bytes] = {}
-        answered: set[bytes] = set()
+        ids: list[tuple[str, bytes, int]] = []  # (hash algorithm, issuer hashes, serial)
         final = doc.current(doc.total - 1)
         for number in sorted(numbers):
             written = [q for q in range(doc.total) if number in doc.listed[q]]
@@ -583,14 +583,25 @@ class _Roles:
                 response = ocsp.OCSPResponse.load(raw, strict=True)
                 basic = response["response_bytes"]["response"].parsed
                 for single in basic["tbs_response_data"]["responses"]:
-                    cert_id = single["cert_id"].dump()
-                    if cert_id in answered:
-                        return {}
-                    answered.add(cert_id)
+                    cert_id = single["cert_id"]
+                    ids.append(
+                        (
+                            cert_id["hash_algorithm"]["algorithm"].dotted,
+                            cert_id["issuer_name_hash"].native + cert_id["issuer_key_hash"].native,
+                            cert_id["serial_number"].native,
+                        )
+                    )
             except Exception:  # noqa: BLE001 - not plainly one answer per certificate
                 return {}
             found[number] = hashlib.sha256(raw).digest()
-        return found
+        # one certificate: the same issuer hashes and serial under one hash algorithm; under
+        # several, the same serial (which certificates of two CAs may share: then the order
+        # is kept, as it must be for two answers about one certificate)
+        if len({algorithm for algorithm, _issuer, _serial in ids}) > 1:
+            certificates = {serial for _algorithm, _issuer, serial in ids}
+        else:
+            certificates = {(issuer, serial) for _algorithm, issuer, serial in ids}
+        return found if len(certificates) == len(ids) else {}
 
     def normalised(self, r: int, number: int, value: Value, span: tuple[int, int] | None) -> Value:
         """What the structure holds of the version of ``number`` listed in revision ``r``."""

@@ -224,5 +224,3 @@ def test_the_stream_keyword_is_found_where_the_regular_expression_finds_it(
     data = b"".join(pieces)
     found = _STREAM_KEYWORD.search(data, pos, endpos)
     assert fastpath._stream_keyword_end(data, pos, endpos) == (found.end() if found else None)
-
-
