@@ -597,10 +597,8 @@ class _Roles:
         # one certificate: the same issuer hashes and serial under one hash algorithm; under
         # several, the same serial (which certificates of two CAs may share: then the order
         # is kept, as it must be for two answers about one certificate)
-        if len({algorithm for algorithm, _issuer, _serial in ids}) > 1:
-            certificates = {serial for _algorithm, _issuer, serial in ids}
-        else:
-            certificates = {(issuer, serial) for _algorithm, issuer, serial in ids}
+        mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
+        certificates = {(b"" if mixed else issuer, serial) for _algorithm, issuer, serial in ids}
         return found if len(certificates) == len(ids) else {}
 
     def normalised(self, r: int, number: int, value: Value, span: tuple[int, int] | None) -> Value:
