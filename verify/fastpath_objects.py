@@ -656,7 +656,7 @@ def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> se
     annotations and the annotations' appearances, the AcroForm and its field tree with the
     fields' appearances."""
     found: set[int] = set()
-    for r in sorted({*revisions, doc.total - 1}):
+    for r in range(revisions[0], doc.total):
         current = doc.current(r)
 
         def value(ref: Value | None, current: dict[int, int] = current) -> Value | None:
@@ -878,6 +878,17 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
             _refs_in(doc.read(q, number)[0][1], refs)
         if refs & later:
             return None
+    # what a later revision may redefine freely is reached from nowhere but the catalog
+    # (and the document information from nowhere but the trailer): no page draws it
+    free = roles.dss | roles.metadata | roles.infos
+    for r in range(r1, doc.total):
+        for number, q in doc.current(r).items():
+            refs = set()
+            _refs_in(doc.read(q, number)[0][1], refs)
+            if number in roles.xrefs:
+                continue  # a trailer
+            if refs & free and not (number == roles.roots[r] and not refs & roles.infos):
+                return None
     if not fp._validation_data_after(reader, r1):
         return None
     stamps = tuple(
