@@ -68,6 +68,20 @@ Only these are taken (anything else goes to full validation, which decides):
     widget, which the rendered comparison allows a new signature to draw in unless the
     signed page has content under it: so each document is taken only when its signed
     page, drawn as the comparison draws it, is blank under every stamp;
+  - or, when its revisions keep their cross-reference data in streams (a PDF/A form by
+    WeasyPrint, signed, given its DSS and countersigned by pyHanko: the dossier ``make
+    demo`` makes), signatures each ending at its own revision's ``%%EOF`` whose
+    structure is read object by object (:mod:`verify.fastpath_objects`): every object
+    written from the first signed revision on, whole but for what each document writes
+    anew (the signatures' values and dates, the signers' own words, the document
+    information, the XMP metadata's data, for which whether each version is well-formed
+    counts instead, the names of the DSS's VRI entries, the order of OCSP answers that
+    each answer for their own certificate), the bytes between those objects, and the
+    document before its first signature as pyHanko's difference analysis reads it (the
+    catalog, the page tree, the annotations and the field tree whole, every other object
+    as its references, keys and ``/Type``); taken on the same terms as above (later
+    revisions that only add signatures, their widgets and validation data; each
+    document's signed page blank under every later stamp);
 
 - a detached CMS signature in DER;
 - in both: one SignerInfo with signed attributes, no CRLs in the CMS, SHA-2 digests, RSA
@@ -102,10 +116,12 @@ the freshness of every OCSP response and CRL used, and the dated algorithm rules
 
 Still validated in full every time: later revisions that fill form fields, add an
 annotation or page content (only the rendered comparison can judge what they show), a
-visible signature over signed page content, or whose appearance is compressed or not its
-widget's alone, document timestamps (B-LTA), certified documents, and documents
-whose later revisions lie elsewhere in the file (a signed revision or a stamp of another
-length: the offsets differ, and so does the structure).
+visible signature over signed page content, or (with plain tables) whose appearance is
+compressed or not its widget's alone, document timestamps (B-LTA), certified documents,
+documents with plain tables whose later revisions lie elsewhere in the file (a signed
+revision or a stamp of another length: the offsets differ, and so does the structure),
+and files that mix tables and streams, are linearized, or carry comments between their
+revisions.
 
 A signature that does not verify always gets full validation. The fast path only ever
 repeats a verdict that full validation gave for the same shape and the same outcome of
