@@ -1902,8 +1902,6 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
     """
     from pyhanko.pdf_utils import generic
 
-    from verify.visual import field_changes
-
     xrefs = reader.xrefs
     total = xrefs.total_revisions
     r1, starts = layout.r1, layout.starts
@@ -1986,14 +1984,22 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
     if drawings:
         if not _plain_drawings(reader, data, layout):
             return None
-        stamps = tuple(
-            (page, rect)
-            for change in field_changes(reader, r1)
-            if change.is_signature
-            for page, rect in change.widgets
-            if rect[0] < rect[2] and rect[1] < rect[3]
-        )
+        stamps = _stamps(reader, r1)
     return _Judged(kept, stamps)
+
+
+def _stamps(reader: Any, r1: int) -> tuple[tuple[int, Box], ...]:
+    """(page index, box where the page is drawn) of each signature widget of non-zero area
+    added after revision ``r1``: the signed page must be blank under each."""
+    from verify.visual import field_changes
+
+    return tuple(
+        (page, rect)
+        for change in field_changes(reader, r1)
+        if change.is_signature
+        for page, rect in change.widgets
+        if rect[0] < rect[2] and rect[1] < rect[3]
+    )
 
 
 def _pieces(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:

@@ -827,8 +827,6 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
     """
     from pyhanko.pdf_utils import generic
 
-    from verify.visual import field_changes
-
     r1 = revisions[0]
     held = [(r, n) for r in range(r1, doc.total) for n in doc.listed[r]]
     base = doc.current(r1)
@@ -891,14 +889,7 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
                 return None
     if not fp._validation_data_after(reader, r1):
         return None
-    stamps = tuple(
-        (page, rect)
-        for change in field_changes(reader, r1)
-        if change.is_signature
-        for page, rect in change.widgets
-        if rect[0] < rect[2] and rect[1] < rect[3]
-    )
-    return fp._Judged((), stamps)
+    return fp._Judged((), fp._stamps(reader, r1))
 
 
 def _holds_key(value: Value, key: bytes) -> bool:
