@@ -265,3 +265,113 @@ def test_the_stored_dossier_is_taken_and_files_from_other_tools_keep_their_verdi
             continue
         for _ in range(2):
             _same(fast.verify(data), full.verify(data), path.name)
+
+
+def test_a_later_stamp_over_the_forms_text_is_left_to_full_validation(
+    demo_pki: DemoPKI, made: list[bytes], tmp_path: Path
+) -> None:
+    """A third signature whose stamp is drawn over the form's printed text (the signed
+    page is not blank under it) gets no template key: the fast path declines it, and the
+    report is full validation's. The same third signature in a blank corner of the page
+    is of a structure the fast path takes (a key), and gets full validation's report too
+    (the official's field lock forbids a third signature: the countersignature fails,
+    a verdict no template keeps)."""
+    import esign
+    from esign.pdf import VisibleStamp
+    from fixtures.documents import pinned
+    from fixtures.pki.build import P12_PASSWORD
+
+    written = demo_pki.export(tmp_path / "pki")
+    signer = esign.from_pkcs12(written["p12:official"], P12_PASSWORD)
+    fast, full = _verifiers(demo_pki)
+
+    def stamped(doc: bytes, box: tuple[int, int, int, int]) -> bytes:
+        with pinned(PINNED_NOW):
+            signed = esign.sign_pdf(
+                doc,
+                None,
+                signer,
+                profile=esign.SPECIALIZED,
+                level="B-B",
+                field_name="KiemTra",
+                visible=VisibleStamp(1, box),
+                verifier=full,
+            )
+        return signed.data or b""
+
+    over_text = [stamped(doc, (40, 760, 300, 820)) for doc in made[:2]]
+    in_corner = [stamped(doc, (2, 2, 62, 32)) for doc in made[:2]]
+    for doc in over_text:
+        assert fastpath.template_key(fast, doc) is None
+        _same(fast.verify(doc), full.verify(doc), "a stamp over the form's text")
+    assert fastpath.stats(fast)["hits"] == 0
+    assert all(fastpath.template_key(fast, doc) is not None for doc in in_corner)
+    for doc in in_corner:
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), "a stamp in a blank corner")
+        assert report.signatures[1].indication is Indication.TOTAL_FAILED
+
+
+_NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False).map(str),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(
+        st.one_of(
+            _NUMBERS,
+            st.lists(_NUMBERS, min_size=1, max_size=4).map(lambda xs: "[" + " ".join(xs) + "]"),
+            st.tuples(st.integers(1, 99), st.integers(0, 3)).map(lambda r: f"{r[0]} {r[1]} R"),
+            st.sampled_from(["/Name", "(text)", "true", "<< /A 1 >>"]),
+        ),
+        min_size=0,
+        max_size=40,
+    ),
+    spaces=st.sampled_from([" ", "\n", "  ", "\r\n"]),
+)
+def test_a_long_array_of_numbers_is_read_as_pyhanko_reads_it(items: list[str], spaces: str) -> None:
+    """An array the lexer reads at once as numbers (``("A", its bytes)``) is one pyHanko
+    reads as an array without a reference, ending where the lexer's read ends; any other
+    array is read item by item as before."""
+    text = ("[" + spaces.join(items) + "] /Next").encode()
+    lexer = fo._Lexer(text, 0, len(text))
+    try:
+        value = lexer.value()
+    except fastpath._NotEligible:
+        return
+    stream = io.BytesIO(text)
+    theirs = generic.read_object(stream, generic.Reference(1, 0, None))
+    assert isinstance(theirs, generic.ArrayObject)
+    if value[0] == "A":
+        assert value[1] == text[: lexer.at].strip()
+        assert not any(isinstance(item, generic.IndirectObject) for item in theirs)
+        assert len(value[1]) == len(text[: text.rindex(b"]") + 1])
+    assert text[lexer.at :].strip() == b"/Next"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(alphabet=st.sampled_from("abcXYZ09-_.#2f41"), min_size=1, max_size=12).map(
+        lambda s: "/" + s
+    )
+)
+def test_names_with_escapes_end_where_pyhanko_ends_them(name: str) -> None:
+    """A name value with ``#`` escapes is read as written (two documents that write it
+    alike read alike) and ends where pyHanko's reading ends; a malformed escape, or one in
+    a dictionary key, is not taken."""
+    text = f"<< /Type {name} /N 1 >>".encode()
+    lexer = fo._Lexer(text, 0, len(text))
+    try:
+        value = fo._plain_keys(lexer.value())
+    except fastpath._NotEligible:
+        return
+    theirs = generic.read_object(io.BytesIO(text), generic.Reference(1, 0, None))
+    assert isinstance(theirs, generic.DictionaryObject)
+    assert sorted(theirs) == ["/N", "/Type"]
+    assert dict(value[1])[b"/Type"] == ("n", name.encode())
+    key = f"<< {name}x 1 >>".encode() if "#" in name else b"<< /a#41 1 >>"
+    with pytest.raises(fastpath._NotEligible):
+        fo._plain_keys(fo._Lexer(key, 0, len(key)).value())
