@@ -66,6 +66,7 @@ from collections import OrderedDict
 from typing import Any
 
 from verify import fastpath as fp
+from verify.visual import MAX_DECODED
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 _OBJ_HEAD = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
@@ -541,65 +542,167 @@ class _Roles:
         special = [self.objstms, self.xrefs, self.sigs, self.metadata, self.dss]
         if any(self.infos & other for other in special) or self.metadata & self.dss:
             raise fp._NotEligible("an object with two roles")
-        self.unordered = self._unordered_ocsps(r1)
+        self.unordered = self._unordered(r1)
+        self.drawings = self._drawings(r1, sigs)
         self.whole: set[int] = set()
         """Objects of the document before its first signature held whole."""
         self.xmp: list[tuple[int, int, bool]] = []
         """(revision, number, well-formed) of each XMP metadata version read."""
 
-    def _unordered_ocsps(self, r1: int) -> dict[int, bytes]:
-        """The OCSP responses of the DSS (every version from the first signed revision
-        on), when no two of them answer for the same certificate: number -> digest of the
-        response. The order the DSS lists such responses in changes nothing (each
-        certificate has one answer, whichever comes first), and it is the order in which
-        a signer's concurrent fetches happened to end: the structure holds them as a set.
-        Otherwise (two answers for one certificate: which one is read first may matter)
-        an empty mapping, and each response is held in its place."""
-        from asn1crypto import ocsp
-
+    def _listed(self, r1: int, key: bytes) -> dict[int, bytes] | None:
+        """The streams the DSS lists under ``key`` (every version from the first signed
+        revision on): number -> their data; None if any is not a plain stream written
+        once and still in use."""
         doc = self.doc
         numbers: set[int] = set()
         for r in range(r1, doc.total):
             current = doc.current(r)
             for number in self.dss:
                 if number in current:
-                    listed = _entry(doc.read(current[number], number)[0], b"/OCSPs")
+                    listed = _entry(doc.read(current[number], number)[0], key)
                     if listed is not None:
                         if listed[0] != "a" or any(item[0] != "r" for item in listed[1]):
-                            return {}
+                            return None
                         numbers.update(item[1] for item in listed[1])
         found: dict[int, bytes] = {}
-        ids: list[tuple[str, bytes, int]] = []  # (hash algorithm, issuer hashes, serial)
         final = doc.current(doc.total - 1)
         for number in sorted(numbers):
             written = [q for q in range(doc.total) if number in doc.listed[q]]
             if len(written) != 1 or number not in final:
-                return {}
+                return None
             value, span, _end = doc.read(written[0], number)
             if value[0] != "stream" or span is None or b"/Filter" in dict(value[1][1]):
-                return {}
-            raw = doc.data[span[0] : span[1]]
+                return None
+            found[number] = doc.data[span[0] : span[1]]
+        return found
+
+    def _unordered(self, r1: int) -> dict[int, bytes]:
+        """The OCSP responses and certificates of the DSS whose order changes nothing:
+        number -> digest of the stream. A signer lists them in the order its concurrent
+        fetches happened to end (and the OCSP responders' certificates in the order of
+        their answers), so the structure holds them as sets, when:
+
+        - no two OCSP responses answer for the same certificate (each certificate has
+          one answer, whichever comes first; two answers about one certificate keep
+          their order, since which is read first may matter);
+        - no two certificates have the same subject but differ (a path is built through
+          the one certificate of each name, whichever comes first);
+        - no two CRLs have the same issuer but differ (each certificate's issuer has one
+          list, whichever comes first; a full list and its delta, or lists partitioned by
+          distribution point, keep their order).
+
+        Each kind is judged on its own: an empty part keeps that kind in its places."""
+        from asn1crypto import ocsp
+
+        found: dict[int, bytes] = {}
+        answers = self._listed(r1, b"/OCSPs")
+        if answers:
+            ids: list[tuple[str, bytes, int]] = []  # (hash algorithm, issuer hashes, serial)
             try:
-                response = ocsp.OCSPResponse.load(raw, strict=True)
-                basic = response["response_bytes"]["response"].parsed
-                for single in basic["tbs_response_data"]["responses"]:
-                    cert_id = single["cert_id"]
-                    ids.append(
-                        (
-                            cert_id["hash_algorithm"]["algorithm"].dotted,
-                            cert_id["issuer_name_hash"].native + cert_id["issuer_key_hash"].native,
-                            cert_id["serial_number"].native,
+                for raw in answers.values():
+                    response = ocsp.OCSPResponse.load(raw, strict=True)
+                    basic = response["response_bytes"]["response"].parsed
+                    for single in basic["tbs_response_data"]["responses"]:
+                        cert_id = single["cert_id"]
+                        ids.append(
+                            (
+                                cert_id["hash_algorithm"]["algorithm"].dotted,
+                                cert_id["issuer_name_hash"].native
+                                + cert_id["issuer_key_hash"].native,
+                                cert_id["serial_number"].native,
+                            )
                         )
-                    )
             except Exception:  # noqa: BLE001 - not plainly one answer per certificate
-                return {}
-            found[number] = hashlib.sha256(raw).digest()
-        # one certificate: the same issuer hashes and serial under one hash algorithm; under
-        # several, the same serial (which certificates of two CAs may share: then the order
-        # is kept, as it must be for two answers about one certificate)
-        mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
-        certificates = {(b"" if mixed else issuer, serial) for _algorithm, issuer, serial in ids}
-        return found if len(certificates) == len(ids) else {}
+                ids = []
+            # one certificate: the same issuer hashes and serial under one hash algorithm;
+            # under several, the same serial (which certificates of two CAs may share:
+            # then the order is kept, as it must be for two answers about one certificate)
+            mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
+            certificates = {(b"" if mixed else issuer, serial) for _a, issuer, serial in ids}
+            if ids and len(certificates) == len(ids):
+                found.update((n, hashlib.sha256(raw).digest()) for n, raw in answers.items())
+        for key, name in ((b"/Certs", _subject), (b"/CRLs", _crl_issuer)):
+            listed = self._listed(r1, key)
+            if listed:
+                names: dict[bytes, bytes] = {}
+                try:
+                    for raw in listed.values():
+                        if names.setdefault(name(raw), raw) != raw:
+                            names.clear()
+                            break
+                except Exception:  # noqa: BLE001 - not plainly one of each name
+                    names.clear()
+                if names:
+                    found.update((n, hashlib.sha256(raw).digest()) for n, raw in listed.items())
+        return found
+
+    def _drawings(self, r1: int, sigs: list[Any]) -> set[int]:
+        """The objects that draw the signatures' widgets (their ``/AP`` and every object
+        those reach) written from the first signed revision on, that nothing else refers
+        to: the stamps, with the signer's name and time and a font subset of their own.
+
+        pyHanko's difference analysis allows everything a new signature field's
+        appearance reaches without reading it (``SigFieldCreationRule``), the rendered
+        comparison lets a new signature draw inside its widget (which clips the drawing)
+        where the signed page is blank (checked for each document), and a signature
+        already there when a revision was signed draws the same before and after. So the
+        structure holds these objects' skeletons, not their values or their data; what
+        they decode to is bounded for each document as the comparison bounds it
+        (:func:`_drawn_size`)."""
+        doc = self.doc
+        final = doc.current(doc.total - 1)
+        later = {n for n, q in final.items() if q >= r1}
+        widgets = {n for n in later if n not in self.sigs and self._signs(final[n], n)}
+        found: set[int] = set()
+        todo: list[int] = []
+        for n in widgets:
+            ap = _entry(doc.read(final[n], n)[0], b"/AP")
+            if ap is not None:
+                refs: set[int] = set()
+                _refs_in(ap, refs)
+                todo.extend(refs)
+        while todo:
+            n = todo.pop()
+            if n in found or n not in later or n in self.sigs:
+                continue
+            found.add(n)
+            refs = set()
+            _refs_in(doc.read(final[n], n)[0][1], refs)
+            todo.extend(refs)
+        # nothing but a widget's /AP, or another drawing, may refer to a drawing
+        while True:
+            outside: set[int] = set()
+            for r in range(doc.total):
+                for n, q in doc.current(r).items():
+                    if n in found or (n in widgets and q == final.get(n)):
+                        continue
+                    refs = set()
+                    _refs_in(doc.read(q, n)[0][1], refs)
+                    outside |= refs & found
+            for n in widgets:
+                refs = set()
+                entries = doc.read(final[n], n)[0][1]
+                for key, value in entries[1] if entries[0] == "d" else ():
+                    if key != b"/AP":
+                        _refs_in(value, refs)
+                outside |= refs & found
+            if not outside:
+                return found
+            found -= outside
+
+    def _signs(self, r: int, number: int) -> bool:
+        """A signature field (merged with its widget) whose value is one of the signatures."""
+        value = self.doc.read(r, number)[0]
+        if value[0] != "obj" or value[1][0] != "d":
+            return False
+        entries = dict(value[1][1])
+        signature = entries.get(b"/V")
+        return (
+            entries.get(b"/FT") == ("n", b"/Sig")
+            and signature is not None
+            and signature[0] == "r"
+            and signature[1] in self.sigs
+        )
 
     def normalised(self, r: int, number: int, value: Value, span: tuple[int, int] | None) -> Value:
         """What the structure holds of the version of ``number`` listed in revision ``r``."""
@@ -609,7 +712,12 @@ class _Roles:
         if number in self.xrefs and doc.xref_objects[r] == number:
             return ("xref", tuple((k, v) for k, v in value[1][1] if k in _XREF_KEYS))
         if number in self.unordered:
-            return ("ocsp",)  # held as a set by the DSS (see _unordered_ocsps)
+            return ("in a set",)  # held as a set by the DSS (see _unordered)
+        if number in self.drawings:
+            inner = value[1]
+            kind = inner[0]
+            subtype = dict(inner[1]).get(b"/Subtype") if kind == "d" else None
+            return ("drawing", value[0], _skeleton(inner), subtype)
         if value[0] == "stream":
             assert span is not None
             entries = value[1]
@@ -638,9 +746,9 @@ class _Roles:
                     if v[0] != "d":
                         raise fp._NotEligible("an indirect /VRI")
                     v = ("d", tuple((self._vri(name), item) for name, item in v[1]))
-                elif k == b"/OCSPs" and self.unordered:
+                elif k in (b"/OCSPs", b"/Certs", b"/CRLs") and _in_sets(v, self.unordered):
                     digests = sorted(self.unordered[item[1]] for item in v[1])
-                    v = ("ocsps", v, tuple(digests))
+                    v = ("set", v, tuple(digests))
                 entries.append((k, v))
             return ("dss", tuple(entries))
         return value
@@ -803,9 +911,41 @@ def structure(verifier: Any, reader: Any, data: bytes, sigs: list[Any]) -> tuple
                 store.structures.popitem(last=False)
     if known is None:
         raise fp._NotEligible("a structure the fast path does not take")
+    if roles.drawings and _drawn_size(doc, r1) > MAX_DECODED:
+        raise fp._NotEligible("later streams too big to draw")
     if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
         raise fp._NotEligible("a later signature's stamp over signed page content")
     return key
+
+
+def _drawn_size(doc: _File, r1: int) -> int:
+    """What the streams written after revision ``r1`` decode to, counted as the rendered
+    comparison counts it before drawing anything (:func:`verify.visual.oversized_update`:
+    Flate alone inflated, with a cap; any other stream by its length; a stream that does
+    not inflate not counted); past :data:`verify.visual.MAX_DECODED` the comparison
+    refuses, and so the fast path declines."""
+    total = 0
+    for r in range(r1 + 1, doc.total):
+        for number in doc.listed[r]:
+            value, span, _end = doc.read(r, number)
+            if value[0] != "stream" or span is None:
+                continue
+            raw = doc.data[span[0] : span[1]]
+            filters = dict(value[1][1]).get(b"/Filter")
+            if filters is not None and filters[0] == "r":
+                raise fp._NotEligible("an indirect /Filter")
+            names = list(filters[1]) if filters is not None and filters[0] == "a" else [filters]
+            if names != [("n", b"/FlateDecode")]:
+                total += len(raw)
+            else:
+                inflater = zlib.decompressobj()
+                try:
+                    total += len(inflater.decompress(raw, MAX_DECODED + 1 - total))
+                except zlib.error:
+                    continue
+            if total > MAX_DECODED:
+                return total
+    return total
 
 
 def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
@@ -890,6 +1030,23 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
     if not fp._validation_data_after(reader, r1):
         return None
     return fp._Judged((), fp._stamps(reader, r1))
+
+
+def _subject(raw: bytes) -> bytes:
+    from asn1crypto import x509
+
+    return bytes(x509.Certificate.load(raw, strict=True).subject.dump())
+
+
+def _crl_issuer(raw: bytes) -> bytes:
+    from asn1crypto import crl
+
+    return bytes(crl.CertificateList.load(raw, strict=True)["tbs_cert_list"]["issuer"].dump())
+
+
+def _in_sets(value: Value, unordered: dict[int, bytes]) -> bool:
+    """An array of references to streams the structure holds as a set."""
+    return value[0] == "a" and all(item[0] == "r" and item[1] in unordered for item in value[1])
 
 
 def _holds_key(value: Value, key: bytes) -> bool:

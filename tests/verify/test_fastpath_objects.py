@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import ocsp
@@ -28,7 +30,7 @@ from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_fastpath import _pair, _same
 from tests.verify.test_verifier import demo_trust
-from tests.verify.test_xades import fetch
+from tests.verify.test_xades import fetch, live_crls
 from verify import Indication, SubIndication, ValidationPolicy, Verifier, fastpath
 from verify import fastpath_objects as fo
 
@@ -155,10 +157,15 @@ def _live_ocsp(pki: DemoPKI, label: str, hash_algorithm: str = "sha1") -> ocsp.O
     return ocsp.OCSPResponse.load(body)
 
 
-def _with_dss(doc: bytes, answers: list[ocsp.OCSPResponse]) -> bytes:
-    """``doc`` with one more revision adding ``answers`` to its DSS, in that order."""
+def _with_dss(
+    doc: bytes, answers: list[ocsp.OCSPResponse], certs: Any = (), crls: Any = ()
+) -> bytes:
+    """``doc`` with one more revision adding ``answers``, ``certs`` and ``crls`` to its
+    DSS, in that order."""
     writer = IncrementalPdfFileWriter(io.BytesIO(doc), strict=False)
-    DocumentSecurityStore.supply_dss_in_writer(writer, None, ocsps=answers)
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, None, ocsps=answers, certs=list(certs), crls=list(crls)
+    )
     out = io.BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
@@ -171,23 +178,36 @@ def test_the_dss_order_of_one_answer_per_certificate_is_not_part_of_the_structur
     fetches ended. Answers for two certificates in either order: one structure, and each
     document gets full validation's report. Two answers about one certificate (one
     identified by SHA-1, the other by SHA-256 hashes): which comes first may matter, and
-    the two orders are two structures."""
+    the two orders are two structures. Certificates of two names, and CRLs of two issuers,
+    in either order: one structure."""
     fast, full = _verifiers(demo_pki)
     one, other = _live_ocsp(demo_pki, "citizen-weak"), _live_ocsp(demo_pki, "citizen-no-usage")
     again = _live_ocsp(demo_pki, "citizen-weak", "sha256")
     assert one.dump() != again.dump()
+    weak, no_usage = demo_pki.cert("citizen-weak"), demo_pki.cert("citizen-no-usage")
+    lists = live_crls(demo_pki)
     docs = {
         "two certificates": (_with_dss(made[0], [one, other]), _with_dss(made[1], [other, one])),
         "one certificate": (_with_dss(made[0], [one, again]), _with_dss(made[1], [again, one])),
+        "certificates": (
+            _with_dss(made[0], [], certs=[weak, no_usage]),
+            _with_dss(made[1], [], certs=[no_usage, weak]),
+        ),
+        "CRLs": (
+            _with_dss(made[0], [], crls=lists),
+            _with_dss(made[1], [], crls=lists[::-1]),
+        ),
     }
     keys = {}
     for what, pair in docs.items():
         keys[what] = [fastpath.template_key(fast, doc) for doc in pair]
         for i, doc in enumerate(pair):
             _same(fast.verify(doc), full.verify(doc), f"{what}, order {i}")
-    assert None not in keys["two certificates"] + keys["one certificate"]
+    assert None not in [key for pair in keys.values() for key in pair]
     assert keys["two certificates"][0] == keys["two certificates"][1]
     assert keys["one certificate"][0] != keys["one certificate"][1]
+    assert keys["certificates"][0] == keys["certificates"][1]
+    assert keys["CRLs"][0] == keys["CRLs"][1]
 
 
 def test_an_annotation_added_after_the_signatures_is_left_to_full_validation(
@@ -375,3 +395,46 @@ def test_names_with_escapes_end_where_pyhanko_ends_them(name: str) -> None:
     key = f"<< {name}x 1 >>".encode() if "#" in name else b"<< /a#41 1 >>"
     with pytest.raises(fastpath._NotEligible):
         fo._plain_keys(fo._Lexer(key, 0, len(key)).value())
+
+
+@pytest.fixture(scope="module")
+def made_apart(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """Four dossiers signed and countersigned seven minutes apart, in the hour before the
+    validation time: each stamp shows its own time (its drawing and its font subset
+    differ), the validation data is the same."""
+    folder = tmp_path_factory.mktemp("dossiers-apart")
+    first = PINNED_NOW - timedelta(hours=1)
+    return list(dossiers(demo_pki, folder, 4, now=first, seed=12, apart=timedelta(minutes=7)))
+
+
+def test_dossiers_whose_stamps_show_their_own_times_share_a_template(
+    demo_pki: DemoPKI, made_apart: list[bytes]
+) -> None:
+    """The stamps' drawings (their data, their fonts' subsets and widths) are not part of
+    the structure: dossiers countersigned at different times come from one template, each
+    report full validation's, and a byte changed in the second dossier's stamp drawing
+    (its compressed data) or its font still gets full validation's report."""
+    fast, full = _verifiers(demo_pki)
+    stamps = []
+    for doc in made_apart:
+        reader = PdfFileReader(io.BytesIO(doc), strict=False)
+        fields = [f.get_object() for f in reader.root["/AcroForm"]["/Fields"]]
+        field = next(f for f in fields if f["/T"] == "CanBo")
+        stamps.append(field["/AP"]["/N"].get_object().data)
+    assert len(set(stamps)) == len(stamps)  # each stamp its own drawing
+    for i, doc in enumerate(made_apart):
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), f"dossier {i}")
+        assert report.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["hits"] == len(made_apart) - 1
+    doc = made_apart[1]
+    reader = PdfFileReader(io.BytesIO(doc), strict=False)
+    fields = [f.get_object() for f in reader.root["/AcroForm"]["/Fields"]]
+    drawing = next(f for f in fields if f["/T"] == "CanBo")["/AP"].raw_get("/N")
+    font = drawing.get_object()["/Resources"]["/Font"]["/F1"]["/DescendantFonts"][0]
+    font_file = font.get_object()["/FontDescriptor"].raw_get("/FontFile2")
+    places = [reader.xrefs[ref.reference] for ref in (drawing, font_file)]
+    for place in places:
+        at = doc.index(b"stream", place) + 20
+        changed = _flipped(doc, at)
+        _same(fast.verify(changed), full.verify(changed), f"byte {at} of the stamp")
