@@ -75,8 +75,10 @@ Only these are taken (anything else goes to full validation, which decides):
     written from the first signed revision on, whole but for what each document writes
     anew (the signatures' values and dates, the signers' own words, the document
     information, the XMP metadata's data, for which whether each version is well-formed
-    counts instead, the names of the DSS's VRI entries, the order of OCSP answers that
-    each answer for their own certificate), the bytes between those objects, and the
+    counts instead, the names of the DSS's VRI entries, the order of its OCSP answers,
+    certificates and CRLs where no two answer for one certificate or share a name, and
+    what the signatures' stamps draw, held as their skeletons with their decoded size
+    bounded for each document), the bytes between those objects, and the
     document before its first signature as pyHanko's difference analysis reads it (the
     catalog, the page tree, the annotations and the field tree whole, every other object
     as its references, keys and ``/Type``); taken on the same terms as above (later

@@ -22,11 +22,14 @@ signatures (their CMS, hash and times, read for each document):
   holds instead whether pyHanko's ``MetadataUpdateRule`` finds each version well-formed,
   checked for each document as it checks), the names of the ``/VRI`` entries of the DSS
   (each is the SHA-1 of one signature's ``/Contents``: the structure holds *which*
-  signature's), and the data of object and cross-reference streams (their objects and
-  entries are part of it instead). Every other stream's data is part of it as a digest:
-  the DSS's certificates, OCSP responses and CRLs, the signatures' appearances and
-  fonts. So are the bytes between the objects of those revisions, with ``startxref``'s
-  offset left out (anything a cross-reference section does not account for);
+  signature's), the order of the DSS's OCSP answers, certificates and CRLs where it
+  changes nothing (:meth:`_Roles._unordered`: then they are a set), what the signatures'
+  stamps draw (their appearances and fonts: the signer's name and time; their skeletons
+  only, see :meth:`_Roles._drawings`), and the data of object and cross-reference
+  streams (their objects and entries are part of it instead). Every other stream's data
+  is part of it as a digest: the DSS's certificates, OCSP responses and CRLs. So are the
+  bytes between the objects of those revisions, with ``startxref``'s offset left out
+  (anything a cross-reference section does not account for);
 - **the objects of the document as it was before its first signature** that are still
   in use in the first signed revision: whole where pyHanko's difference analysis or the
   verifier read their values (the catalog, the page tree and each page, the annotations
