@@ -231,6 +231,7 @@ class _File:
             raise fp._NotEligible("a cross-reference stream its section does not list")
         self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]], list[int]]] = {}
         self._bounds: dict[int, list[int]] = {}
+        self._refs: dict[tuple[int, int], frozenset[int]] = {}
         self._values: dict[tuple[int, int], tuple[Value, tuple[int, int] | None, int]] = {}
         self.trailers = [
             {
@@ -247,6 +248,16 @@ class _File:
             for number in self.listed[q]:
                 out[number] = q
         return out
+
+    def refs(self, r: int, number: int) -> frozenset[int]:
+        """The objects the version of ``number`` listed in revision ``r`` refers to."""
+        key = (r, number)
+        found = self._refs.get(key)
+        if found is None:
+            out: set[int] = set()
+            _refs_in(self.read(r, number)[0][1], out)
+            found = self._refs[key] = frozenset(out)
+        return found
 
     def revision_of(self, end: int) -> int:
         """The revision that ends exactly at ``end``."""
@@ -672,23 +683,25 @@ class _Roles:
             refs = set()
             _refs_in(doc.read(final[n], n)[0][1], refs)
             todo.extend(refs)
-        # nothing but a widget's /AP, or another drawing, may refer to a drawing
+        if not found:
+            return found
+        # nothing but a widget's /AP, or another drawing, may refer to a drawing (in any
+        # version of any object)
         while True:
             outside: set[int] = set()
             for r in range(doc.total):
-                for n, q in doc.current(r).items():
-                    if n in found or (n in widgets and q == final.get(n)):
+                for n in doc.listed[r]:
+                    if n in found:
                         continue
-                    refs = set()
-                    _refs_in(doc.read(q, n)[0][1], refs)
-                    outside |= refs & found
-            for n in widgets:
-                refs = set()
-                entries = doc.read(final[n], n)[0][1]
-                for key, value in entries[1] if entries[0] == "d" else ():
-                    if key != b"/AP":
-                        _refs_in(value, refs)
-                outside |= refs & found
+                    if n in widgets and r == final[n]:
+                        refs = set()
+                        entries = doc.read(r, n)[0][1]
+                        for key, value in entries[1] if entries[0] == "d" else ():
+                            if key != b"/AP":
+                                _refs_in(value, refs)
+                        outside |= refs & found
+                    else:
+                        outside |= doc.refs(r, n) & found
             if not outside:
                 return found
             found -= outside
