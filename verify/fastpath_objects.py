@@ -69,7 +69,7 @@ from collections import OrderedDict
 from typing import Any
 
 from verify import fastpath as fp
-from verify.visual import MAX_DECODED
+from verify.visual import MAX_DECODED, counted_size
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 _OBJ_HEAD = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
@@ -946,19 +946,12 @@ def _drawn_size(doc: _File, r1: int) -> int:
             value, span, _end = doc.read(r, number)
             if value[0] != "stream" or span is None:
                 continue
-            raw = doc.data[span[0] : span[1]]
             filters = dict(value[1][1]).get(b"/Filter")
             if filters is not None and filters[0] == "r":
                 raise fp._NotEligible("an indirect /Filter")
             names = list(filters[1]) if filters is not None and filters[0] == "a" else [filters]
-            if names != [("n", b"/FlateDecode")]:
-                total += len(raw)
-            else:
-                inflater = zlib.decompressobj()
-                try:
-                    total += len(inflater.decompress(raw, MAX_DECODED + 1 - total))
-                except zlib.error:
-                    continue
+            flate = names == [("n", b"/FlateDecode")]
+            total += counted_size(doc.data[span[0] : span[1]], flate, total)
             if total > MAX_DECODED:
                 return total
     return total

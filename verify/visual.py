@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -413,14 +414,25 @@ def visual_check(
     return findings
 
 
+def counted_size(raw: bytes, flate: bool, total: int) -> int:
+    """What a stream added after a signature counts toward :data:`MAX_DECODED`, when
+    ``total`` is counted already: Flate alone (``flate``) inflated, up to just past the
+    limit; any other stream its length; Flate data that does not inflate nothing."""
+    if not flate:
+        return len(raw)
+    inflater = zlib.decompressobj()
+    try:
+        return len(inflater.decompress(raw, MAX_DECODED + 1 - total))
+    except zlib.error:
+        return 0
+
+
 def oversized_update(reader: PdfFileReader, signed_revision: int) -> str | None:
     """Why the streams added after ``signed_revision`` are too big to draw, or None.
 
     An appearance that inflates to gigabytes (a compression bomb) would make the renderer
     the attacker's tool; Flate streams are inflated here with a cap first.
     """
-    import zlib
-
     total = 0
     xrefs = reader.xrefs
     for revision in range(signed_revision + 1, xrefs.total_revisions):
@@ -431,17 +443,9 @@ def oversized_update(reader: PdfFileReader, signed_revision: int) -> str | None:
                 continue
             if not isinstance(obj, generic.StreamObject):
                 continue
-            raw = obj.encoded_data or b""
             filters = obj.get("/Filter")
             names = list(filters) if isinstance(filters, generic.ArrayObject) else [filters]
-            if names != ["/FlateDecode"]:
-                total += len(raw)
-            else:
-                inflater = zlib.decompressobj()
-                try:
-                    total += len(inflater.decompress(raw, MAX_DECODED + 1 - total))
-                except zlib.error:
-                    continue
+            total += counted_size(obj.encoded_data or b"", names == ["/FlateDecode"], total)
             if total > MAX_DECODED:
                 return (
                     f"object {ref.idnum}, added after the signature, takes the streams of "
