@@ -972,6 +972,10 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
       widget (stamps);
     - no object in use in a signed revision refers to an object first written after it
       (it would read as null when signed, and as something else after);
+    - what a later revision may redefine freely (the DSS, the XMP metadata) is reached
+      from the catalog alone, the document information from the trailers alone, and the
+      DSS streams held as sets from the DSS and its VRI entries alone: no page draws
+      them, and no one reads them where their order matters;
     - the validation data is all written after the first signed revision.
     """
     from pyhanko.pdf_utils import generic
@@ -1028,13 +1032,27 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
     # what a later revision may redefine freely is reached from nowhere but the catalog
     # (and the document information from nowhere but the trailer): no page draws it
     free = roles.dss | roles.metadata | roles.infos
+    # and what the structure holds as sets, from nowhere but the DSS and its VRI entries
+    vri: set[int] = set()
     for r in range(r1, doc.total):
-        for number, q in doc.current(r).items():
-            refs = set()
-            _refs_in(doc.read(q, number)[0][1], refs)
+        for number in roles.dss & doc.listed[r].keys():
+            entries = doc.read(r, number)[0][1]
+            listed = dict(entries[1]).get(b"/VRI") if entries[0] == "d" else None
+            if listed is not None:
+                _refs_in(listed, vri)
+    in_sets = set(roles.unordered)
+    catalogs = {roles.roots[r] for r in range(r1, doc.total)}
+    in_use = {(q, n) for n, q in doc.current(r1).items()}
+    in_use.update((r, n) for r in range(r1, doc.total) for n in doc.listed[r])
+    for r in range(doc.total):
+        for number in doc.listed[r]:
             if number in roles.xrefs:
                 continue  # a trailer
-            if refs & free and not (number == roles.roots[r] and not refs & roles.infos):
+            reached = doc.refs(r, number)
+            free_refs = reached & free if (r, number) in in_use else frozenset()
+            if free_refs and (number not in catalogs or free_refs & roles.infos):
+                return None
+            if reached & in_sets and number not in roles.dss | vri:
                 return None
     if not fp._validation_data_after(reader, r1):
         return None
