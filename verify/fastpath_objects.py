@@ -88,7 +88,8 @@ _MAX_REVISIONS = 64
 _XREF_KEYS = frozenset({b"/Type", b"/Size", b"/Root", b"/Info"})
 """What a cross-reference stream's dictionary holds that is part of the structure (the
 rest encodes the section, which is part of it as pyHanko decoded it, or is ``/ID``)."""
-_TRAILER_ONLY = frozenset({b"/ID", b"/Prev", b"/Encrypt", b"/XRefStm"})
+_REFUSED_TRAILER = frozenset({b"/Encrypt", b"/XRefStm"})
+"""Trailer entries of a file this module does not take: encryption, hybrid sections."""
 _FILTERS = (None, ("n", b"/FlateDecode"))
 _PER_SIGNATURE = frozenset(
     {b"/Contents", b"/ByteRange", b"/M", b"/Name", b"/Reason", b"/Location", b"/ContactInfo"}
@@ -106,8 +107,11 @@ _MEMO: OrderedDict[tuple[int, int, bytes], tuple[Value, tuple[int, int] | None, 
 """Objects already read, by their bytes and those after (up to the next object, and 16
 more): the lexer reads nothing else, so the same bytes read the same."""
 _MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 8192
-_MEMO_LARGEST = 16384
+_MEMO_SIZE = 4096
+_MEMO_LARGEST = 8192
+"""Objects larger than this (with what follows them up to the next) are read anew each
+time: a signature dictionary, different in every document, is never remembered, and the
+memory the objects remembered take stays under some 32 MB."""
 
 _ESCAPED_NAME = re.compile(rb"/(?:[^\x00-\x20\x7f-\xff()<>\[\]{}/%#]|#[0-9A-Fa-f]{2})*")
 """A name with ``#`` escapes, every one of two hex digits (as pyHanko decodes them)."""
@@ -413,7 +417,7 @@ class _File:
 def _trailer_keys(reader: Any, r: int) -> list[str]:
     trailer = reader.trailer.flatten(r)
     keys = [str(k) for k in trailer]
-    if any(k.encode() in _TRAILER_ONLY - {b"/ID", b"/Prev"} for k in keys):
+    if any(k.encode() in _REFUSED_TRAILER for k in keys):
         raise fp._NotEligible("an encrypted file or a hybrid section")
     return sorted(k for k in keys if k.encode() in _XREF_KEYS - {b"/Type"})
 
