@@ -83,8 +83,10 @@ _STARTXREF_NUMBER = re.compile(rb"(startxref" + _WS + rb"+)\d+")
 _MAX_INFLATE = 2**20
 """An object stream or XMP stream inflating to more is not taken (pyHanko's own limits
 for both are far above this, so what is taken, pyHanko reads too)."""
-_MAX_OBJECTS = 20_000
-_MAX_REVISIONS = 64
+_MAX_OBJECTS = 10_000
+_MAX_REVISIONS = 16
+"""A file with more objects (counted in every revision) or more revisions goes to full
+validation: what this module does for each document grows with both."""
 _XREF_KEYS = frozenset({b"/Type", b"/Size", b"/Root", b"/Info"})
 """What a cross-reference stream's dictionary holds that is part of the structure (the
 rest encodes the section, which is part of it as pyHanko decoded it, or is ``/ID``)."""
@@ -235,6 +237,7 @@ class _File:
             raise fp._NotEligible("a cross-reference stream its section does not list")
         self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]], list[int]]] = {}
         self._bounds: dict[int, list[int]] = {}
+        self._current: dict[int, dict[int, int]] = {}
         self._refs: dict[tuple[int, int], frozenset[int]] = {}
         self._values: dict[tuple[int, int], tuple[Value, tuple[int, int] | None, int]] = {}
         self.trailers = [
@@ -246,12 +249,14 @@ class _File:
         ]
 
     def current(self, r: int) -> dict[int, int]:
-        """Object number -> the revision whose version is in use at revision ``r``."""
-        out: dict[int, int] = {}
-        for q in range(r + 1):
-            for number in self.listed[q]:
-                out[number] = q
-        return out
+        """Object number -> the revision whose version is in use at revision ``r`` (do not
+        change it: it is kept for the next call)."""
+        found = self._current.get(r)
+        if found is None:
+            found = dict(self.current(r - 1)) if r > 0 else {}
+            found.update(dict.fromkeys(self.listed[r], r))
+            self._current[r] = found
+        return found
 
     def refs(self, r: int, number: int) -> frozenset[int]:
         """The objects the version of ``number`` listed in revision ``r`` refers to."""
@@ -656,8 +661,9 @@ class _Roles:
 
     def _drawings(self, r1: int, sigs: list[Any]) -> set[int]:
         """The objects that draw the signatures' widgets (their ``/AP`` and every object
-        those reach) written from the first signed revision on, that nothing else refers
-        to: the stamps, with the signer's name and time and a font subset of their own.
+        those reach) written from the first signed revision on, when nothing else refers
+        to any of them (else none): the stamps, with the signer's name and time and a font
+        subset of their own.
 
         pyHanko's difference analysis allows everything a new signature field's
         appearance reaches without reading it (``SigFieldCreationRule``), the rendered
@@ -690,25 +696,22 @@ class _Roles:
         if not found:
             return found
         # nothing but a widget's /AP, or another drawing, may refer to a drawing (in any
-        # version of any object)
-        while True:
-            outside: set[int] = set()
-            for r in range(doc.total):
-                for n in doc.listed[r]:
-                    if n in found:
-                        continue
-                    if n in widgets and r == final[n]:
-                        refs = set()
-                        entries = doc.read(r, n)[0][1]
-                        for key, value in entries[1] if entries[0] == "d" else ():
-                            if key != b"/AP":
-                                _refs_in(value, refs)
-                        outside |= refs & found
-                    else:
-                        outside |= doc.refs(r, n) & found
-            if not outside:
-                return found
-            found -= outside
+        # version of any object); else none is left out
+        for r in range(doc.total):
+            for n in doc.listed[r]:
+                if n in found:
+                    continue
+                if n in widgets and r == final[n]:
+                    refs = set()
+                    entries = doc.read(r, n)[0][1]
+                    for key, value in entries[1] if entries[0] == "d" else ():
+                        if key != b"/AP":
+                            _refs_in(value, refs)
+                    if refs & found:
+                        return set()
+                elif doc.refs(r, n) & found:
+                    return set()
+        return found
 
     def _signs(self, r: int, number: int) -> bool:
         """A signature field (merged with its widget) whose value is one of the signatures."""
