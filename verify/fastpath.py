@@ -1206,8 +1206,6 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         signed = (view[0 : first.a], view[first.b : first.end])
         one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
         return _Parsed(("pdf",), (one,))
-    # the byte reader's cross-reference sections serve the structure; pyHanko's reader
-    # is made only for a structure not judged yet
     if reader is not None and _last_section_is_a_stream(reader):
         from verify import fastpath_objects
 
@@ -1216,6 +1214,8 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         # document writes anew: its signers' own words among it)
         sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     else:
+        # the byte reader's cross-reference sections serve the structure; pyHanko's reader
+        # is made only for a structure not judged yet
         structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
     signatures = []
     for sig in sigs:

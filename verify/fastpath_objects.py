@@ -81,8 +81,8 @@ _PAIR = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)(?![0-9.+\-])")
 _STARTXREF_NUMBER = re.compile(rb"(startxref" + _WS + rb"+)\d+")
 
 _MAX_INFLATE = 2**20
-"""An object stream or XMP stream inflating to more is not taken (pyHanko's own limits
-for both are far above this, so what is taken, pyHanko reads too)."""
+"""An object stream inflating to more is not taken (pyHanko's own limit is far above
+this, so what is taken, pyHanko reads too)."""
 _MAX_OBJECTS = 10_000
 _MAX_REVISIONS = 16
 """A file with more objects (counted in every revision) or more revisions goes to full
@@ -454,18 +454,30 @@ def _inflate(raw: bytes, entries: dict[bytes, Value]) -> bytes:
     return out
 
 
-def _xmp_well_formed(data: bytes) -> bool:
-    """pyHanko's ``MetadataUpdateRule.is_well_formed_xml``, on decoded data."""
-    from lxml import etree
+def _xmp_well_formed(raw: bytes, entries: dict[bytes, Value]) -> bool:
+    """Whether pyHanko's difference analysis finds this XMP metadata stream well-formed:
+    its own ``MetadataUpdateRule.is_well_formed_xml``, on the stream as written (no filter
+    or Flate alone, decoded by pyHanko within its own limits)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.diff_analysis import SuspiciousModification
+    from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
+
+    if entries.get(b"/Filter") not in _FILTERS or _UNPLAIN & entries.keys():
+        raise fp._NotEligible("a stream filter the fast path does not read")
+    found = {generic.NameObject("/Type"): generic.NameObject("/Metadata")}
+    if entries.get(b"/Filter") is not None:
+        found[generic.NameObject("/Filter")] = generic.NameObject("/FlateDecode")
+    stream = generic.StreamObject(found, encoded_data=raw)
+
+    class _Held:
+        def get_object(self) -> Any:
+            return stream
 
     try:
-        parser = etree.XMLParser(resolve_entities=False, encoding="utf-8")
-        root = etree.fromstring(data, parser=parser)
-    except Exception:  # noqa: BLE001 - as pyHanko: not well-formed
+        MetadataUpdateRule.is_well_formed_xml(_Held())  # type: ignore[arg-type]
+    except SuspiciousModification:
         return False
-    if any(1 for _ in root.iter(etree.Entity)):
-        return False
-    return bool(root.tag == "{adobe:ns:meta/}xmpmeta")
+    return True
 
 
 def _skeleton(value: Value, key: bytes | None = None) -> Value:
@@ -600,7 +612,7 @@ class _Roles:
         return found
 
     def _unordered(self, r1: int) -> dict[int, bytes]:
-        """The OCSP responses and certificates of the DSS whose order changes nothing:
+        """The OCSP responses, certificates and CRLs of the DSS whose order changes nothing:
         number -> digest of the stream. A signer lists them in the order its concurrent
         fetches happened to end (and the OCSP responders' certificates in the order of
         their answers), so the structure holds them as sets, when:
@@ -746,7 +758,7 @@ class _Roles:
             entries = value[1]
             raw = doc.data[span[0] : span[1]]
             if number in self.metadata:
-                good = _xmp_well_formed(_inflate(raw, dict(entries[1])))
+                good = _xmp_well_formed(raw, dict(entries[1]))
                 self.xmp.append((r, number, good))
                 return ("xmp", _without(entries, frozenset({b"/Length"})))
             digest = hashlib.sha256(raw).digest()
