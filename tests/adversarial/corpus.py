@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign import fields
 
 from fixtures import attacks as A
+from fixtures.demo import demo_trust
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI
 from verify import Indication, SubIndication, TrustProfile, ValidationPolicy, Verifier
@@ -58,12 +59,6 @@ class Case:
     build: Callable[[Bases], Input]
     isolate: bool = False
     """Run in a subprocess with a timeout (could hang or blow the stack)."""
-
-
-def demo_trust(pki: DemoPKI) -> TrustProfile:
-    return TrustProfile.custom(
-        [pki.root("public")], name="demo", hierarchy="public"
-    ).with_extra_anchors([pki.root("specialized")], hierarchy="specialized")
 
 
 def make_verifier(pki: DemoPKI | None, inp: Input) -> Verifier:

@@ -25,11 +25,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from fixtures.demo import dossiers
+from fixtures.demo import demo_trust, dossiers
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_fastpath import _pair, _same
-from tests.verify.test_verifier import demo_trust
 from tests.verify.test_xades import fetch, live_crls
 from verify import Indication, SubIndication, ValidationPolicy, Verifier, fastpath
 from verify import fastpath_objects as fo

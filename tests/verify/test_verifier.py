@@ -17,6 +17,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from fixtures.demo import demo_trust
 from fixtures.documents import demo_signer, minimal_pdf, pinned, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI, DemoServices, start_services
 from tests.conftest import PINNED_NOW
@@ -32,12 +33,6 @@ from verify import (
 
 BEFORE_REVOCATION = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 SIGNED_AT = datetime(2026, 5, 31, 9, 0, tzinfo=UTC)
-
-
-def demo_trust(pki: DemoPKI) -> TrustProfile:
-    return TrustProfile.custom(
-        [pki.root("public")], name="demo", hierarchy="public"
-    ).with_extra_anchors([pki.root("specialized")], hierarchy="specialized")
 
 
 @pytest.fixture(scope="module")
