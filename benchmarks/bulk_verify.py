@@ -140,6 +140,10 @@ KIND_NAMES = {
         "dossiers made end to end as `make demo` makes one (form rendered to PDF/A-3, "
         "citizen PAdES B-LT, official's B-LT countersignature with a stamp and a field lock)"
     ),
+    "filled": (
+        "forms signed by a citizen (B-T), a text field then filled in by the official (each "
+        "form its own note) and countersigned (B-T); cross-reference streams, by pyHanko"
+    ),
 }
 
 
@@ -719,7 +723,7 @@ def approaches_for(kind: str, offline: bool) -> tuple[str, ...]:
         return XML if not offline else ()
     if kind == "twov":
         return TWO_VISIBLE if not offline else ()
-    if kind == "dossier":
+    if kind in ("dossier", "filled"):
         return OFFLINE if offline else DOSSIER
     if kind in ("archive", "untrusted"):
         return OFFLINE if offline else ()
@@ -737,13 +741,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--kinds",
         default="bb,lt,two,xml,archive",
-        help="bb, lt, two, twov, cms, xml, xml2, dossier, archive, untrusted",
+        help="bb, lt, two, twov, cms, xml, xml2, dossier, filled, archive, untrusted",
     )
     p.add_argument(
         "--n-dossier",
         type=int,
         default=100,
-        help="documents of the dossier corpus (each made end to end, about 0.5 s)",
+        help="documents of the dossier and filled corpora (a dossier made end to end takes "
+        "about 0.5 s)",
     )
     p.add_argument(
         "--offline",
@@ -785,12 +790,13 @@ def main(argv: list[str] | None = None) -> int:
         base.mkdir(parents=True, exist_ok=True)
         roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
         for kind in kinds:
-            n_kind = args.n_dossier if kind == "dossier" else args.n
+            n_kind = args.n_dossier if kind in ("dossier", "filled") else args.n
             size = max([n_kind, *scales]) if kind == "bb" else n_kind
             t0 = time.perf_counter()
             make = build_two_visible if kind == "twov" else build
             make = build_xml2 if kind == "xml2" else make
             make = build_dossiers if kind == "dossier" else make
+            make = build_filled if kind == "filled" else make
             corpus: Corpus = make(pki, base / f"{kind}", kind, size)
             manifest = corpus.write_manifest(base / f"{kind}.json")
             if kind == "untrusted":  # the profile holds the specialized root only
@@ -828,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
                 if offline and kind == "lt":
                     use = _lt_now(lines, base, n_kind)
                 manifests[(kind, offline)] = use
-                if kind in (*XML_KINDS, "twov", "dossier"):  # every row in every round, medians
+                if kind in (*XML_KINDS, "twov", "dossier", "filled"):  # each row each round
                     rows = measure_interleaved(approaches, *use, n_kind, kind, args.repeat, cache)
                     results.update({(kind, row.approach, n_kind): row for row in rows})
                     approaches = ()
@@ -979,6 +985,38 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
     return corpus
 
 
+def build_filled(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
+    """``filled``: ``n`` forms (:func:`fixtures.attacks.form_pdf`, written by pyHanko with
+    cross-reference streams), each signed by the citizen with a signature timestamp, its
+    note then filled in by the official (a text of its own for each form, and its own
+    appearance) and countersigned with a timestamp: each signature made anew. 5% are
+    tampered with after both signatures (the printed amount changed)."""
+    import logging
+    import random
+
+    from benchmarks.corpus import SIGNED_AT, TAMPERED
+    from fixtures.attacks import fill_field, form_pdf
+    from fixtures.documents import sign_pdf
+
+    assert kind == "filled"
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = Corpus(kind, [], {}, {})
+    form = form_pdf(streams=True)
+    for i in range(n):
+        doc = sign_pdf(pki, "citizen", form, at=SIGNED_AT, timestamp=True)
+        note = f"Da nhan du ho so so {i:06d}, hen tra ket qua ngay {1 + i % 28:02d}/06/2026"
+        doc = fill_field(doc, "GhiChu", note, opaque=False)
+        doc = sign_pdf(pki, "official", doc, at=SIGNED_AT, field_name="CanBo", timestamp=True)
+        tampered = rng.random() < TAMPERED
+        if tampered:
+            spot = doc.index(b"1.000.000")  # the printed amount
+            doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
+        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
+    return corpus
+
+
 def _lt_now(lines: list[str], base: Path, n: int) -> tuple[Path, Path]:
     """The B-LT corpus made again, signed now, with demo services that speak of the present
     (their own PKI and port): validated now, the first corpus's embedded OCSP responses
@@ -1048,6 +1086,7 @@ def targets(
         "two": 5.0,
         "twov": 5.0,
         "dossier": 5.0,
+        "filled": 5.0,
         "archive": 10.0,
         "untrusted": 10.0,
     }
@@ -1087,9 +1126,10 @@ def targets(
                 blame=(kind, "hoso-1"),
             )
             note(f"{kind}, {n_docs} docs: 2 workers vs 1", speedup(kind, "hoso-2", "hoso-1"))
-    if "dossier" in kinds:
-        n = next((n for k, _a, n in results if k == "dossier"), 0)
-        note(f"dossier, {n} docs: 2 workers vs 1", speedup("dossier", "hoso-2", "hoso-1", n))
+    for kind in ("dossier", "filled"):
+        if kind in kinds:
+            n = next((n for k, _a, n in results if k == kind), 0)
+            note(f"{kind}, {n} docs: 2 workers vs 1", speedup(kind, "hoso-2", "hoso-1", n))
     for n in [n_docs, *scales]:
         two_vs_one = speedup("bb", "hoso-2", "hoso-1", n)
         if n == n_docs:

@@ -257,6 +257,10 @@ class _Parsed:
     """The document's SHA-256 (hex), when the signature's own digest already is one."""
     facts: dict[str, Any] | None = None
     """An e-invoice's facts, read from this document's signed elements."""
+    filled: tuple[str | None, ...] = ()
+    """For a PDF whose later revisions fill form fields: for each signature, the warning
+    that names the fields filled after it with this document's old and new values
+    (:func:`verify.visual.filled_note`)."""
 
 
 @dataclass(frozen=True)
@@ -896,7 +900,7 @@ def _from_template(
     """The template's report with this document's own facts: path, size, hash, and each
     signature's claimed and proven times (for XML, each signature's Id and the invoice's
     facts too). ValueError: not one report per signature."""
-    signatures = []
+    signatures: list[SignatureReport] = []
     for sig, one in zip(template.signatures, parsed.signatures, strict=True):
         # validated at the validation time, or (a past signature validation) at the time
         # its timestamp proves
@@ -913,7 +917,12 @@ def _from_template(
                 field_name=None if one.field_name is None else str(one.field_name),
             )
         else:
-            signature = replace(sig, signing_time_claimed=one.claimed, validated_at=validated_at)
+            signature = replace(
+                sig,
+                signing_time_claimed=one.claimed,
+                validated_at=validated_at,
+                warnings=_filled_warnings(sig.warnings, parsed.filled, len(signatures)),
+            )
         if one.proven is not None:
             # The timestamp's own time, whether or not it proved the signing time: one
             # full validation did not accept (its TSA untrusted, say) is reported with its
@@ -931,6 +940,27 @@ def _from_template(
         path, data, fmt, moment, signatures, template.warnings, parsed.sha256
     )
     return _with_fields(report, facts=parsed.facts) if fmt == "xml" else report
+
+
+def _filled_warnings(
+    warnings: tuple[str, ...], filled: tuple[str | None, ...], index: int
+) -> tuple[str, ...]:
+    """A signature's warnings with the one naming the form fields filled after it (its
+    values the template document's) rewritten with this document's values. ValueError:
+    the template names filled fields and this document has none (its shape says it has)."""
+    if not filled:
+        return warnings
+    from verify.visual import FIELDS_CHANGED
+
+    note = filled[index]
+    out = []
+    for warning in warnings:
+        if warning.startswith(FIELDS_CHANGED):
+            if note is None:
+                raise ValueError("no filled fields to name")
+            warning = note
+        out.append(warning)
+    return tuple(out)
 
 
 def _with_fields(report: _R, **changes: Any) -> _R:
@@ -1209,11 +1239,12 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
     if reader is not None and _last_section_is_a_stream(reader):
         from verify import fastpath_objects
 
-        structure = fastpath_objects.structure(verifier, reader, data, sigs)
+        structure, filled = fastpath_objects.structure(verifier, reader, data, sigs)
         # the signature dictionaries are part of the structure (without what each
         # document writes anew: its signers' own words among it)
         sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     else:
+        filled = ()
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
         structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
@@ -1223,7 +1254,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         signed = (view[0 : sig.a], view[sig.b : sig.end])
         one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
         signatures.append(one)
-    return _Parsed(("pdf", structure), tuple(signatures))
+    return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
 
 
 def _last_section_is_a_stream(reader: Any) -> bool:
@@ -2079,15 +2110,31 @@ def _appended(old: Any, new: Any, new_here: set[tuple[int, int]]) -> list[tuple[
     """The references a redefined dictionary appends to its ``/Annots`` or ``/Fields``,
     if it changes nothing else but keys no page drawing reads (``/Metadata`` only to an
     object of this revision, ``new_here``); None otherwise."""
-    if not (old and new and old[0] == new[0] == "obj" and old[1][0] == new[1][0] == "d"):
+    if not (old and new and old[0] == new[0] == "obj"):
         return None
-    before, after = dict(old[1][1]), dict(new[1][1])
+    return _appended_entries(old[1], new[1], new_here, 0)
+
+
+def _appended_entries(
+    old: Any, new: Any, new_here: set[tuple[int, int]], depth: int
+) -> list[tuple[int, int]] | None:
+    """:func:`_appended` on two dictionary values (and on a catalog's direct ``/AcroForm``
+    dictionary within, by the same rule)."""
+    if not (old[0] == new[0] == "d"):
+        return None
+    before, after = dict(old[1]), dict(new[1])
     grown: list[tuple[int, int]] = []
     for key in before.keys() | after.keys():
         was, now = before.get(key), after.get(key)
         if key in _ALLOWED_CHANGES or was == now:
             continue
         if key == b"/Metadata" and now is not None and now[0] == "r" and now[1:] in new_here:
+            continue
+        if key == b"/AcroForm" and depth == 0 and was is not None and now is not None:
+            inner = _appended_entries(was, now, new_here, 1)
+            if inner is None:
+                return None
+            grown.extend(inner)
             continue
         if key not in _APPENDABLE or now is None:
             return None

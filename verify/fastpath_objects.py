@@ -43,14 +43,19 @@ signatures (their CMS, hash and times, read for each document):
   skeletons determine.
 
 So two documents of one structure get the same difference analysis, the same list of
-changed fields and annotations, the same DSS and the same validation of it. The rendered
+changed fields (but for the values filled in) and annotations, the same DSS and the same
+validation of it. The rendered
 comparison of the pages after a later revision is the one part that reads what the
 skeletons leave out (the page content): a structure is taken only when every later
 revision changes nothing a page drawing reads but by adding signature widgets (checked
 once, :func:`_judge`), so the final pages are the signed ones with the later signatures'
 stamps drawn inside their widgets, which the comparison allows unless the signed page has
 content under them: that is checked for each document, by drawing the signed page as the
-comparison does (:func:`verify.fastpath._blank_under`).
+comparison does (:func:`verify.fastpath._blank_under`). Later revisions may also fill in
+text fields (:meth:`_Roles._fills`): then the report's list of filled fields, with their old
+and new values, is made for each document, and its pages are drawn and compared as full
+validation compares them (:func:`_compared`); a document with a visible change the filling
+does not explain is left to full validation.
 
 Anything this module does not expect (a cross-reference table, a hybrid file, an object
 where its section does not say, a comment, a ``/Length`` that is not a plain number, a
@@ -578,6 +583,7 @@ class _Roles:
         if any(self.infos & other for other in special) or self.metadata & self.dss:
             raise fp._NotEligible("an object with two roles")
         self.unordered = self._unordered(r1)
+        self.fills = self._fills(r1)
         self.drawings = self._drawings(r1, sigs)
         self.whole: set[int] = set()
         """Objects of the document before its first signature held whole."""
@@ -671,6 +677,29 @@ class _Roles:
                     found.update((n, hashlib.sha256(raw).digest()) for n, raw in listed.items())
         return found
 
+    def _fills(self, r1: int) -> set[tuple[int, int]]:
+        """(revision, number) of each version of a text field, written after revision
+        ``r1``, that fills it in: the field (merged with its one widget) as it was but for
+        its value, a text string, and its appearance (``/V`` and ``/AP``).
+
+        pyHanko's difference analysis (``GenericFieldModificationRule``) reads of such an
+        update the field's name, type, locks and other keys (all part of the structure),
+        whether the value changed and the objects a new value or appearance reaches (a
+        text string reaches none; the appearance is a drawing, :meth:`_drawings`), never
+        the text. The report names each filled field's old and new value, and the
+        rendered comparison looks at what the new appearance draws: both are made for
+        each document (:func:`structure`)."""
+        doc = self.doc
+        found: set[tuple[int, int]] = set()
+        for r in range(r1 + 1, doc.total):
+            before = doc.current(r - 1)
+            for number in doc.listed[r]:
+                if number in before and _fills_in(
+                    doc.read(before[number], number)[0], doc.read(r, number)[0]
+                ):
+                    found.add((r, number))
+        return found
+
     def _drawings(self, r1: int, sigs: list[Any]) -> set[int]:
         """The objects that draw the signatures' widgets (their ``/AP`` and every object
         those reach) written from the first signed revision on, when nothing else refers
@@ -688,7 +717,11 @@ class _Roles:
         doc = self.doc
         final = doc.current(doc.total - 1)
         later = {n for n, q in final.items() if q >= r1}
-        widgets = {n for n in later if n not in self.sigs and self._signs(final[n], n)}
+        widgets = {
+            n
+            for n in later
+            if n not in self.sigs and (self._signs(final[n], n) or (final[n], n) in self.fills)
+        }
         found: set[int] = set()
         todo: list[int] = []
         for n in widgets:
@@ -764,6 +797,8 @@ class _Roles:
             digest = hashlib.sha256(raw).digest()
             return ("stream", _without(entries, frozenset({b"/Length"})), digest)
         inner = value[1]
+        if (r, number) in self.fills:  # the value's text is read for each document
+            return ("fill", tuple((k, (v[0],) if k == b"/V" else v) for k, v in inner[1]))
         if number in self.sigs:
             if inner[0] != "d":
                 raise fp._NotEligible("a signature value that is not a dictionary")
@@ -791,6 +826,34 @@ class _Roles:
     def _vri(self, name: bytes) -> bytes:
         k = self.vri_names.get(name)
         return name if k is None else b"#signature %d" % k
+
+
+_FILL_KEYS = frozenset({b"/V", b"/AP"})
+_TEXT = frozenset({"s", "h"})
+
+
+def _fills_in(old: Value, new: Value) -> bool:
+    """``new`` is ``old``, a text field merged with its widget, filled in: only its value
+    (a text string, or none before) and its appearance (a dictionary of references)
+    differ."""
+    if not (old[0] == new[0] == "obj" and old[1][0] == new[1][0] == "d"):
+        return False
+    before, after = dict(old[1][1]), dict(new[1][1])
+    if before.get(b"/FT") != ("n", b"/Tx") or after.get(b"/FT") != ("n", b"/Tx"):
+        return False
+    if before.get(b"/Subtype") != ("n", b"/Widget") or b"/Kids" in after:
+        return False
+    if before.keys() - _FILL_KEYS != after.keys() - _FILL_KEYS:
+        return False
+    if any(before[k] != after[k] for k in before.keys() - _FILL_KEYS):
+        return False
+    value, was = after.get(b"/V"), before.get(b"/V")
+    if value is None or value[0] not in _TEXT or (was is not None and was[0] not in _TEXT):
+        return False
+    ap = after.get(b"/AP")
+    if ap is None or ap[0] != "d" or any(v[0] != "r" for _k, v in ap[1]):
+        return False
+    return bool(value != was or ap != before.get(b"/AP"))
 
 
 def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> set[int]:
@@ -869,10 +932,14 @@ def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> se
     return found
 
 
-def structure(verifier: Any, reader: Any, data: bytes, sigs: list[Any]) -> tuple[Any, ...]:
+def structure(
+    verifier: Any, reader: Any, data: bytes, sigs: list[Any]
+) -> tuple[tuple[Any, ...], tuple[str | None, ...]]:
     """The structure of a PDF whose revisions keep their cross-reference data in streams
     (see the module's docstring), or :class:`verify.fastpath._NotEligible`. ``sigs``: its
-    signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first."""
+    signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first. With it,
+    when later revisions fill form fields, the warning naming them (with this document's
+    values) for each signature (:attr:`verify.fastpath._Parsed.filled`)."""
     doc = _File(reader, data)
     revisions = [doc.revision_of(sig.end) for sig in sigs]
     if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
@@ -930,6 +997,11 @@ def structure(verifier: Any, reader: Any, data: bytes, sigs: list[Any]) -> tuple
         else:
             put("skeleton", number, value[0], _skeleton(value[1]))
     put("xmp", roles.xmp)
+    changes = _field_changes(reader, revisions, doc.total) if roles.fills else None
+    if changes is not None:
+        # which fields each signature's report names as filled after it (their values are
+        # this document's own: :func:`verify.fastpath._filled_warnings`)
+        put("filled", [[(c.name, c.is_signature) for c in found] for found in changes])
     key = ("objects", hasher.hexdigest())
     store = fp._store(verifier)
     with store.lock:
@@ -948,9 +1020,48 @@ def structure(verifier: Any, reader: Any, data: bytes, sigs: list[Any]) -> tuple
         raise fp._NotEligible("a structure the fast path does not take")
     if roles.drawings and _drawn_size(doc, r1) > MAX_DECODED:
         raise fp._NotEligible("later streams too big to draw")
+    if changes is not None:
+        last = max(r for r, _number in roles.fills | {(q, 0) for q in revisions})
+        return key, _compared(data, sigs, revisions, last, changes)
     if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
         raise fp._NotEligible("a later signature's stamp over signed page content")
-    return key
+    return key, ()
+
+
+def _field_changes(reader: Any, revisions: list[int], total: int) -> list[list[Any]]:
+    """For each signature, the fields whose value changed after it (as full validation
+    lists them, :func:`verify.visual.field_changes`)."""
+    from verify.visual import field_changes
+
+    try:
+        return [field_changes(reader, r) if r < total - 1 else [] for r in revisions]
+    except Exception as exc:
+        raise fp._NotEligible("the changed fields cannot be listed") from exc
+
+
+def _compared(
+    data: bytes, sigs: list[Any], revisions: list[int], last: int, changes: list[list[Any]]
+) -> tuple[str | None, ...]:
+    """After form filling: each signature's signed revision and the final file drawn and
+    compared as full validation compares them (:func:`verify.visual.visual_check`); the
+    warning naming the filled fields (:func:`verify.visual.filled_note`) for each. Any
+    visible change the filling does not explain, or pages that cannot be drawn, is left to
+    full validation (which says so in its report)."""
+    from verify.visual import filled_note, visual_check
+
+    for sig, r, found in zip(sigs, revisions, changes, strict=True):
+        # each signature a later revision fills fields or adds a signature after is
+        # compared, as full validation compares it, whether or not a value changed (a new
+        # appearance alone may draw something else)
+        if r >= last:
+            continue
+        try:
+            findings = visual_check(data[: sig.end], data, found, ())
+        except Exception as exc:
+            raise fp._NotEligible("pages that cannot be drawn") from exc
+        if findings:
+            raise fp._NotEligible("a visible change beyond form filling")
+    return tuple(filled_note(found) for found in changes)
 
 
 def _drawn_size(doc: _File, r1: int) -> int:
@@ -988,7 +1099,8 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
       reads (the document information, the XMP metadata, the DSS, keys of
       :data:`verify.fastpath._ALLOWED_CHANGES`) but for ``/Annots`` and ``/Fields``
       arrays that only gain new signature widgets, of zero area or drawn inside their
-      widget (stamps);
+      widget (stamps), and text fields filled in (:meth:`_Roles._fills`: their pages are
+      compared for each document);
     - no object in use in a signed revision refers to an object first written after it
       (it would read as null when signed, and as something else after);
     - what a later revision may redefine freely (the DSS, the XMP metadata) is reached
@@ -1020,7 +1132,7 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
         for number in doc.listed[r]:
             if number not in before:
                 continue
-            if number in roles.infos or number in roles.dss:
+            if number in roles.infos or number in roles.dss or (r, number) in roles.fills:
                 continue
             old = doc.read(before[number], number)[0]
             new = doc.read(r, number)[0]

@@ -29,12 +29,14 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 __all__ = [
+    "FIELDS_CHANGED",
     "MAX_DECODED",
     "SIGNED",
     "FieldChange",
     "VisualFinding",
     "changed_annotations",
     "field_changes",
+    "filled_note",
     "oversized_update",
     "visual_check",
 ]
@@ -289,6 +291,19 @@ def field_changes(reader: PdfFileReader, signed_revision: int) -> list[FieldChan
             rects = _annotation_boxes(reader.root, widgets.__contains__)
             changes.append(FieldChange(name, old, new, rects))
     return changes
+
+
+FIELDS_CHANGED = "Form fields changed after this signature (old -> new): "
+"""How a signature's report names the form fields filled after it (:func:`filled_note`)."""
+
+
+def filled_note(changes: Sequence[FieldChange]) -> str | None:
+    """The warning that names each form field (not a signature) whose value changed after
+    a signature, with its old and new value; None when none did."""
+    filled = [c for c in changes if not c.is_signature]
+    if not filled:
+        return None
+    return FIELDS_CHANGED + "; ".join(c.describe() for c in filled)
 
 
 def changed_annotations(reader: PdfFileReader, signed_revision: int) -> tuple[tuple[int, Box], ...]:

@@ -64,7 +64,13 @@ from verify.report import (
     SubIndication,
     sentences,
 )
-from verify.visual import changed_annotations, field_changes, oversized_update, visual_check
+from verify.visual import (
+    changed_annotations,
+    field_changes,
+    filled_note,
+    oversized_update,
+    visual_check,
+)
 
 __all__ = ["SUPPORTED_SUBFILTERS", "PdfReader", "looks_like_pdf"]
 
@@ -353,13 +359,8 @@ class PdfReader:
         except Exception as exc:  # noqa: BLE001 - said in the report, the verdict stands
             warning = f"The changed form fields could not be listed ({short(exc)})."
             return replace(report, warnings=(*report.warnings, warning))
-        filled = [c for c in changes if not c.is_signature]
-        warnings = list(report.warnings)
-        if filled:
-            warnings.append(
-                "Form fields changed after this signature (old -> new): "
-                + "; ".join(c.describe() for c in filled)
-            )
+        note = filled_note(changes)
+        warnings = list(report.warnings) if note is None else [*report.warnings, note]
         report = replace(report, warnings=tuple(warnings))
         if report.indication is Indication.TOTAL_FAILED:
             return report

@@ -1,0 +1,163 @@
+"""The fast path on PDFs whose later revisions fill in form fields (:mod:`verify.fastpath_objects`):
+a citizen signs a form, an official fills in a text field (each form its own value and
+appearance) and countersigns, all written by pyHanko with cross-reference streams.
+
+The difference analysis of such a fill is the same for every value; the report's list of
+filled fields (old and new values) and the rendered comparison of the pages are made for
+each document. Every report from the fast path must equal full validation's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fixtures.attacks import fill_field, form_pdf
+from fixtures.demo import demo_trust
+from fixtures.documents import sign_pdf
+from fixtures.pki import DemoPKI
+from tests.conftest import PINNED_NOW
+from tests.verify.test_fastpath import _pair, _same
+from verify import Indication, SubIndication, ValidationPolicy, Verifier, fastpath
+
+SIGNED = PINNED_NOW - timedelta(hours=2)
+VALUES = [
+    "Đã nhận đủ hồ sơ, hẹn trả ngày 05/06/2026",
+    "Bổ sung bản sao giấy khai sinh",
+    "Hồ sơ số 000123 - đủ điều kiện",
+    "Chờ xác minh lần 2",
+]
+
+
+def _filled(
+    pki: DemoPKI,
+    value: str,
+    *,
+    field: str = "GhiChu",
+    at: tuple[float, float] = (12, 12),
+    countersigned: bool = True,
+) -> bytes:
+    """The citizen's signature on the form, then ``field`` filled with ``value`` (its
+    appearance writing it ``at`` from the widget's corner) and, if ``countersigned``, the
+    official's signature: each in its own revision, each with a signature timestamp."""
+    doc = sign_pdf(pki, "citizen", form_pdf(streams=True), at=SIGNED, timestamp=True)
+    doc = fill_field(doc, field, value, opaque=False, at=at)
+    if countersigned:
+        doc = sign_pdf(
+            pki,
+            "official",
+            doc,
+            at=SIGNED + timedelta(minutes=30),
+            field_name="CanBo",
+            timestamp=True,
+        )
+    return doc
+
+
+def _verifiers(pki: DemoPKI) -> tuple[Verifier, Verifier]:
+    return _pair(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
+
+
+@pytest.fixture(scope="module")
+def forms(demo_pki: DemoPKI) -> list[bytes]:
+    """Four countersigned forms, the note filled with a value of its own."""
+    return [_filled(demo_pki, value) for value in VALUES]
+
+
+def test_filled_forms_share_one_template_and_each_names_its_own_values(
+    demo_pki: DemoPKI, forms: list[bytes]
+) -> None:
+    """Four forms whose note differs (and so does its appearance): the first is validated
+    in full, the other three come from its template, every report is full validation's,
+    and each names its own note as filled after the citizen's signature."""
+    fast, full = _verifiers(demo_pki)
+    for value, doc in zip(VALUES, forms, strict=True):
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), value)
+        assert report.indication is Indication.TOTAL_PASSED
+        citizen = report.signatures[0]
+        assert citizen.modifications == "FORM_FILLING_AND_SIGNATURES"
+        assert f"GhiChu: '' -> {value!r}" in " ".join(citizen.warnings)
+    assert fastpath.stats(fast)["hits"] == len(forms) - 1
+
+
+def test_a_fill_drawn_over_signed_text_fails_where_the_same_structure_passed(
+    demo_pki: DemoPKI,
+) -> None:
+    """The amount's field lies over the printed amount. Filled with a value written in a
+    blank part of its box, the form passes, and its template is made. The same structure
+    filled with a value written over the printed amount is compared for itself: the new
+    appearance covers signed text, and the citizen's signature fails (FORMAT_FAILURE), as
+    full validation says, from no template."""
+    fast, full = _verifiers(demo_pki)
+    for value in ("OK", "OK2"):
+        doc = _filled(demo_pki, value, field="SoTien", at=(300, 12))
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), value)
+        assert report.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["hits"] == 1
+    over = _filled(demo_pki, "999.000.000", field="SoTien", at=(12, 8))
+    report = fast.verify(over)
+    _same(report, full.verify(over), "over the amount")
+    citizen = report.signatures[0]
+    assert citizen.indication is Indication.TOTAL_FAILED
+    assert citizen.sub_indication is SubIndication.FORMAT_FAILURE
+    assert "SoTien" in citizen.message_en
+    assert fastpath.stats(fast)["hits"] == 1
+
+
+def test_a_fill_after_the_last_signature_is_compared_for_each_document(
+    demo_pki: DemoPKI,
+) -> None:
+    """The amount filled after the citizen's signature, with no countersignature: forms
+    written in the blank part of the field share a template; one written over the printed
+    amount is drawn and compared for itself, and fails as full validation fails it."""
+    fast, full = _verifiers(demo_pki)
+    for value in ("Mot", "Hai", "Ba"):
+        doc = _filled(demo_pki, value, field="SoTien", at=(300, 12), countersigned=False)
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), value)
+        assert report.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["hits"] == 2
+    over = _filled(demo_pki, "999.000.000", field="SoTien", at=(12, 8), countersigned=False)
+    report = fast.verify(over)
+    _same(report, full.verify(over), "over the amount")
+    assert report.signatures[0].sub_indication is SubIndication.FORMAT_FAILURE
+    assert fastpath.stats(fast)["hits"] == 2
+
+
+def _flipped(doc: bytes, at: int, mask: int = 1) -> bytes:
+    changed = bytearray(doc)
+    changed[at] ^= mask
+    return bytes(changed)
+
+
+def test_a_changed_byte_in_a_filled_form_gets_full_validations_report(
+    demo_pki: DemoPKI, forms: list[bytes]
+) -> None:
+    """With a filled form's template made, another changed at 40 places spread over the
+    file (the fill, its appearance, the signatures, the cross-reference streams...) gets
+    full validation's report each time."""
+    fast, full = _verifiers(demo_pki)
+    fast.verify(forms[0])
+    doc = forms[1]
+    step = len(doc) // 40
+    for at in range(step // 2, len(doc), step):
+        changed = _flipped(doc, at)
+        _same(fast.verify(changed), full.verify(changed), f"byte {at}")
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(at=st.floats(min_value=0, max_value=1, exclude_max=True), mask=st.integers(1, 255))
+def test_tampering_a_filled_form_never_passes_where_full_validation_does_not(
+    demo_pki: DemoPKI, forms: list[bytes], at: float, mask: int
+) -> None:
+    """Any byte of a filled form changed to any other value: the fast path says what full
+    validation says."""
+    fast, full = _verifiers(demo_pki)
+    fast.verify(forms[0])
+    place = int(at * len(forms[2]))
+    changed = _flipped(forms[2], place, mask)
+    _same(fast.verify(changed), full.verify(changed), f"byte {place} ^ {mask}")
