@@ -1895,8 +1895,12 @@ class _Judged:
     of the shape after all (the XMP metadata the difference analysis parses)."""
     stamps: tuple[tuple[int, Box], ...]
     """(page index, box where the page is drawn, :data:`verify.visual.Box`) of each later
-    signature's visible widget: the signed page must be blank under each, checked for
-    every document (:func:`_blank_under`)."""
+    signature's visible widget (and each filled field's): the signed page must be blank
+    under each, checked for every document (:func:`_blank_under`)."""
+    fills: tuple[tuple[int, tuple[int, Box]], ...] = ()
+    """(revision, (page index, box)) of each widget of a text field a later revision fills
+    in (:mod:`verify.fastpath_objects`): the rendered comparison of each earlier signature
+    allows its drawing only if the field's value changed, checked for every document."""
 
 
 def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | None:

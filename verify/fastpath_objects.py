@@ -52,10 +52,12 @@ once, :func:`_judge`), so the final pages are the signed ones with the later sig
 stamps drawn inside their widgets, which the comparison allows unless the signed page has
 content under them: that is checked for each document, by drawing the signed page as the
 comparison does (:func:`verify.fastpath._blank_under`). Later revisions may also fill in
-text fields (:meth:`_Roles._fills`): then the report's list of filled fields, with their old
-and new values, is made for each document, and its pages are drawn and compared as full
-validation compares them (:func:`_compared`); a document with a visible change the filling
-does not explain is left to full validation.
+text fields (:meth:`_Roles._fills`): a new appearance is drawn inside its widget too, which
+the comparison allows if the field's value changed (then it is among the changes it is
+given) unless the signed page has content under it. So for each document the report's list
+of filled fields, with their old and new values, is made, each field drawn anew must be
+among them, and the signed page must be blank under each filled field's widget too; any
+other document is left to full validation.
 
 Anything this module does not expect (a cross-reference table, a hybrid file, an object
 where its section does not say, a comment, a ``/Length`` that is not a plain number, a
@@ -74,7 +76,7 @@ from collections import OrderedDict
 from typing import Any
 
 from verify import fastpath as fp
-from verify.visual import MAX_DECODED, counted_size
+from verify.visual import MAX_DECODED, counted_size, filled_note
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 _OBJ_HEAD = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj")
@@ -686,9 +688,10 @@ class _Roles:
         update the field's name, type, locks and other keys (all part of the structure),
         whether the value changed and the objects a new value or appearance reaches (a
         text string reaches none; the appearance is a drawing, :meth:`_drawings`), never
-        the text. The report names each filled field's old and new value, and the
-        rendered comparison looks at what the new appearance draws: both are made for
-        each document (:func:`structure`)."""
+        the text. The report names each filled field's old and new value (made for each
+        document), and the rendered comparison allows what the new appearance draws
+        inside its widget where the signed page is blank (checked for each document, as
+        for the stamps: :func:`structure`)."""
         doc = self.doc
         found: set[tuple[int, int]] = set()
         for r in range(r1 + 1, doc.total):
@@ -1020,12 +1023,18 @@ def structure(
         raise fp._NotEligible("a structure the fast path does not take")
     if roles.drawings and _drawn_size(doc, r1) > MAX_DECODED:
         raise fp._NotEligible("later streams too big to draw")
+    notes: tuple[str | None, ...] = ()
     if changes is not None:
-        last = max(r for r, _number in roles.fills | {(q, 0) for q in revisions})
-        return key, _compared(data, sigs, revisions, last, changes)
+        for r, found in zip(revisions, changes, strict=True):
+            # the comparison after this signature allows a filled field's new drawing
+            # only if its value changed (then the field is among the changes)
+            allowed = {box for change in found for box in change.widgets}
+            if any(q > r and box not in allowed for q, box in known.fills):
+                raise fp._NotEligible("a field drawn anew with its value unchanged")
+        notes = tuple(filled_note(found) for found in changes)
     if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
-        raise fp._NotEligible("a later signature's stamp over signed page content")
-    return key, ()
+        raise fp._NotEligible("a later signature's stamp or filled field over page content")
+    return key, notes
 
 
 def _field_changes(reader: Any, revisions: list[int], total: int) -> list[list[Any]]:
@@ -1037,31 +1046,6 @@ def _field_changes(reader: Any, revisions: list[int], total: int) -> list[list[A
         return [field_changes(reader, r) if r < total - 1 else [] for r in revisions]
     except Exception as exc:
         raise fp._NotEligible("the changed fields cannot be listed") from exc
-
-
-def _compared(
-    data: bytes, sigs: list[Any], revisions: list[int], last: int, changes: list[list[Any]]
-) -> tuple[str | None, ...]:
-    """After form filling: each signature's signed revision and the final file drawn and
-    compared as full validation compares them (:func:`verify.visual.visual_check`); the
-    warning naming the filled fields (:func:`verify.visual.filled_note`) for each. Any
-    visible change the filling does not explain, or pages that cannot be drawn, is left to
-    full validation (which says so in its report)."""
-    from verify.visual import filled_note, visual_check
-
-    for sig, r, found in zip(sigs, revisions, changes, strict=True):
-        # each signature a later revision fills fields or adds a signature after is
-        # compared, as full validation compares it, whether or not a value changed (a new
-        # appearance alone may draw something else)
-        if r >= last:
-            continue
-        try:
-            findings = visual_check(data[: sig.end], data, found, ())
-        except Exception as exc:
-            raise fp._NotEligible("pages that cannot be drawn") from exc
-        if findings:
-            raise fp._NotEligible("a visible change beyond form filling")
-    return tuple(filled_note(found) for found in changes)
 
 
 def _drawn_size(doc: _File, r1: int) -> int:
@@ -1187,7 +1171,11 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
                 return None
     if not fp._validation_data_after(reader, r1):
         return None
-    return fp._Judged((), fp._stamps(reader, r1))
+    from verify.visual import widget_boxes
+
+    fills = tuple((r, box) for r, n in sorted(roles.fills) for box in widget_boxes(reader, {n}))
+    drawn = tuple(box for _r, box in fills if box[1][0] < box[1][2] and box[1][1] < box[1][3])
+    return fp._Judged((), fp._stamps(reader, r1) + drawn, fills)
 
 
 def _subject(raw: bytes) -> bytes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "filled_note",
     "oversized_update",
     "visual_check",
+    "widget_boxes",
 ]
 
 SIGNED = "<signature>"
@@ -304,6 +305,12 @@ def filled_note(changes: Sequence[FieldChange]) -> str | None:
     if not filled:
         return None
     return FIELDS_CHANGED + "; ".join(c.describe() for c in filled)
+
+
+def widget_boxes(reader: PdfFileReader, numbers: Collection[int]) -> tuple[tuple[int, Box], ...]:
+    """(page index, box where the page is drawn) of each widget whose object number is
+    among ``numbers``, in the final file (as :attr:`FieldChange.widgets` has them)."""
+    return _annotation_boxes(reader.root, lambda num: num in numbers)
 
 
 def changed_annotations(reader: PdfFileReader, signed_revision: int) -> tuple[tuple[int, Box], ...]:
