@@ -996,7 +996,7 @@ def build_filled(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Co
 
     from benchmarks.corpus import SIGNED_AT, TAMPERED
     from fixtures.attacks import fill_field, form_pdf
-    from fixtures.documents import sign_pdf
+    from fixtures.documents import pinned, sign_pdf
 
     assert kind == "filled"
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -1007,7 +1007,8 @@ def build_filled(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Co
     for i in range(n):
         doc = sign_pdf(pki, "citizen", form, at=SIGNED_AT, timestamp=True)
         note = f"Da nhan du ho so so {i:06d}, hen tra ket qua ngay {1 + i % 28:02d}/06/2026"
-        doc = fill_field(doc, "GhiChu", note, opaque=False)
+        with pinned(SIGNED_AT):
+            doc = fill_field(doc, "GhiChu", note, opaque=False)
         doc = sign_pdf(pki, "official", doc, at=SIGNED_AT, field_name="CanBo", timestamp=True)
         tampered = rng.random() < TAMPERED
         if tampered:

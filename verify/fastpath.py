@@ -298,6 +298,9 @@ class _Store:
         self.structures: OrderedDict[tuple[Any, ...], _Judged | None] = OrderedDict()
         """PDF structures with later revisions (see :func:`_structure`) already judged:
         None when the fast path does not take them (see :func:`_judge_structure`)."""
+        self.kinds: OrderedDict[bytes, tuple[int, int]] = OrderedDict()
+        """Kinds of object-by-object structures: how many of each were judged and taken,
+        and how many not (see :data:`verify.fastpath_objects._REFUSALS`)."""
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
         self.lock = threading.Lock()
@@ -1247,7 +1250,16 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         filled = ()
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
-        structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
+        try:
+            structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
+        except _NotEligible:
+            # not byte for byte one already judged (later revisions that fill in fields,
+            # or write objects of other lengths): read object by object, as above
+            from verify import fastpath_objects
+
+            reader = reader or _pdf_reader(data)
+            structure, filled = fastpath_objects.structure(verifier, reader, data, sigs)
+            sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
         info = cms.ContentInfo.load(sig.der)
@@ -2130,7 +2142,7 @@ def _appended_entries(
     grown: list[tuple[int, int]] = []
     for key in before.keys() | after.keys():
         was, now = before.get(key), after.get(key)
-        if key in _ALLOWED_CHANGES or was == now:
+        if key in _ALLOWED_CHANGES or _same_value(was, now):
             continue
         if key == b"/Metadata" and now is not None and now[0] == "r" and now[1:] in new_here:
             continue
@@ -2148,6 +2160,39 @@ def _appended_entries(
             return None
         grown.extend(new_refs[len(old_refs) :])
     return grown
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Two values the lexer read are the same PDF object: token for token, but for strings
+    written another way (a writer that rewrites a dictionary may escape its strings anew:
+    ``(/Helv 0 Tf)`` as ``(\\057Helv 0 Tf)``), which are compared as pyHanko reads them."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    if a[0] in _STRINGS and b[0] in _STRINGS:
+        return _string_bytes(a) == _string_bytes(b)
+    if a[0] == b[0] == "d":
+        da, db = dict(a[1]), dict(b[1])
+        return da.keys() == db.keys() and all(_same_value(da[k], db[k]) for k in da)
+    if a[0] == b[0] == "a":
+        return len(a[1]) == len(b[1]) and all(map(_same_value, a[1], b[1]))
+    return False
+
+
+_STRINGS = frozenset({"s", "h"})
+
+
+def _string_bytes(token: Any) -> bytes:
+    """A string token's bytes, as pyHanko decodes them."""
+    from pyhanko.pdf_utils import generic
+
+    stream = io.BytesIO(token[1])
+    if token[0] == "h":
+        found = generic.read_hex_string_from_stream(stream)
+    else:
+        found = generic.read_string_from_stream(stream)
+    return bytes(found.original_bytes)
 
 
 def _xmp(obj: Any) -> bool:

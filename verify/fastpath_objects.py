@@ -1,19 +1,24 @@
-"""The fast path's *structure* of a PDF whose revisions keep their cross-reference data in
-streams, object by object (see :mod:`verify.fastpath` for the fast path itself).
+"""The fast path's *structure* of a PDF with later revisions, object by object (see
+:mod:`verify.fastpath` for the fast path itself).
 
-Such a file is what a PDF/A form rendered by WeasyPrint becomes once pyHanko signs it,
-adds its validation data (DSS) and an official countersigns it: the dossier ``make demo``
-makes. Its cross-reference sections and many of its objects are compressed, and every
-dossier differs from the next in its page content, fonts and attachments, so the
-byte-for-byte structure of :func:`verify.fastpath._structure` (plain cross-reference
-tables, the same offsets) never repeats. This structure is read object by object
-instead, with pyHanko's reader for the cross-reference sections and a strict lexer for
-the objects, and holds what every verdict on the file depends on apart from its
-signatures (their CMS, hash and times, read for each document):
+It serves every file whose newest cross-reference section is a stream, and files of plain
+tables whose byte-for-byte structure (:func:`verify.fastpath._structure`: the same
+offsets) the fast path does not take. The first is what a PDF/A form rendered by
+WeasyPrint becomes once pyHanko signs it, adds its validation data (DSS) and an official
+countersigns it: the dossier ``make demo`` makes. Its cross-reference sections and many
+of its objects are compressed, and every dossier differs from the next in its page
+content, fonts and attachments, so a byte-for-byte structure never repeats. The second is
+a form whose later revisions fill in fields, each with a value of its own (and so other
+offsets). This structure is read object by object instead, with pyHanko's reader for the
+cross-reference sections and a strict lexer for the objects, and holds what every verdict
+on the file depends on apart from its signatures (their CMS, hash and times, read for each
+document):
 
 - **each revision's cross-reference section** as pyHanko decoded it: which objects it
   lists, in use or in which object stream (not where: offsets are left out), and its
-  trailer (``/Size``, ``/Root``, ``/Info``; not ``/ID``, ``/Prev`` or the encoding);
+  trailer (``/Size``, ``/Root``, ``/Info``; not ``/ID``, ``/Prev`` or the encoding). A
+  table is read as bytes too (:meth:`_File._table`: a plain table listing what pyHanko
+  read, a trailer of the usual entries);
 - **every object written from the first signed revision on**, whole, except what each
   document writes anew: each signature's ``/Contents``, ``/ByteRange`` and ``/M`` (read
   for each document as the fast path reads any signature), the values of the document
@@ -59,9 +64,10 @@ of filled fields, with their old and new values, is made, each field drawn anew 
 among them, and the signed page must be blank under each filled field's widget too; any
 other document is left to full validation.
 
-Anything this module does not expect (a cross-reference table, a hybrid file, an object
-where its section does not say, a comment, a ``/Length`` that is not a plain number, a
-filter other than Flate on an object stream...) sends the document to full validation.
+Anything this module does not expect (an unusual cross-reference table, a hybrid file, an
+object where its section does not say, a comment, a ``/Length`` that is not a plain
+number, a filter other than Flate on an object stream...) sends the document to full
+validation.
 """
 
 from __future__ import annotations
@@ -90,6 +96,11 @@ _STARTXREF_NUMBER = re.compile(rb"(startxref" + _WS + rb"+)\d+")
 _MAX_INFLATE = 2**20
 """An object stream inflating to more is not taken (pyHanko's own limit is far above
 this, so what is taken, pyHanko reads too)."""
+_REFUSALS = 3
+"""A kind of structure (its revisions and the objects each lists) of which this many
+structures were judged and none taken is not read any further: documents that differ from
+one another in what the fast path holds whole (an annotation with a text of its own, say)
+would each cost a judgement, only to go to full validation. (Declining is always safe.)"""
 _MAX_OBJECTS = 10_000
 _MAX_REVISIONS = 16
 """A file with more objects (counted in every revision) or more revisions goes to full
@@ -205,26 +216,34 @@ class _File:
         self.declared: list[int] = []
         self.ends: list[int] = []
         self.xref_objects: list[int] = []
+        """Each revision's cross-reference stream (-1 for a table)."""
+        self.tables: list[tuple[tuple[bytes, Value], ...] | None] = []
+        """Each revision's trailer, if its section is a table: its entries but ``/ID`` and
+        ``/Prev`` (None for a stream)."""
         self.listed: list[dict[int, tuple[Any, ...]]] = []
         count = 0
         for r in range(total):
             meta = xrefs.get_xref_container_info(r)
-            if meta.xref_section_type is not XRefSectionType.STREAM or meta.stream_ref is None:
-                raise fp._NotEligible("a cross-reference table")
             section = xrefs.get_xref_data(r)
             if section.freed or section.hybrid is not None:
                 raise fp._NotEligible("freed objects")
-            # pyHanko's section ends after endstream
-            closed = _ENDOBJ.match(data, meta.end_location)
-            tail = _TAIL.match(data, closed.end()) if closed is not None else None
+            low = self.ends[-1] if self.ends else 0
+            if meta.xref_section_type is XRefSectionType.STANDARD:
+                tail = self._table(r, meta, section)
+            elif meta.xref_section_type is XRefSectionType.STREAM and meta.stream_ref is not None:
+                # pyHanko's section ends after endstream
+                closed = _ENDOBJ.match(data, meta.end_location)
+                tail = _TAIL.match(data, closed.end()) if closed is not None else None
+                self.xref_objects.append(meta.stream_ref.idnum)
+                self.tables.append(None)
+            else:
+                raise fp._NotEligible("an unusual cross-reference section")
             if tail is None or int(tail[1]) != meta.declared_startxref:
                 raise fp._NotEligible("no startxref where the section ends")
-            low = self.ends[-1] if self.ends else 0
             if not low <= meta.declared_startxref < meta.end_location < tail.end():
                 raise fp._NotEligible("revisions out of order")
             self.declared.append(meta.declared_startxref)
             self.ends.append(tail.end())
-            self.xref_objects.append(meta.stream_ref.idnum)
             listed: dict[int, tuple[Any, ...]] = {}
             for number, (generation, offset) in section.standard_xrefs.items():
                 if not low <= offset <= meta.declared_startxref:
@@ -240,7 +259,10 @@ class _File:
             self.listed.append(listed)
         if self.ends[-1] != len(data):
             raise fp._NotEligible("bytes after the last revision")
-        if meta.stream_ref.idnum not in self.listed[-1]:
+        if any(
+            number >= 0 and number not in listed
+            for number, listed in zip(self.xref_objects, self.listed, strict=True)
+        ):
             raise fp._NotEligible("a cross-reference stream its section does not list")
         self._containers: dict[int, tuple[bytes, dict[int, tuple[int, int]], list[int]]] = {}
         self._bounds: dict[int, list[int]] = {}
@@ -254,6 +276,22 @@ class _File:
             }
             for r in range(total)
         ]
+
+    def _table(self, r: int, meta: Any, section: Any) -> re.Match[bytes] | None:
+        """Revision ``r``'s cross-reference table, read as bytes: a plain table listing
+        exactly the objects pyHanko read from it, and a trailer of the usual entries alone;
+        the startxref after it (None: not there)."""
+        table = fp._plain_table(self.data, meta.declared_startxref)
+        if table is None or section.xrefs_in_objstm:
+            raise fp._NotEligible("an unusual cross-reference table")
+        listed, entries, end, _opened = table
+        if listed != dict(section.standard_xrefs) or not entries.keys() <= fp._TRAILER_KEYS:
+            raise fp._NotEligible("a cross-reference table pyHanko may read otherwise")
+        self.xref_objects.append(-1)
+        self.tables.append(
+            tuple(sorted((k, v) for k, v in entries.items() if k not in (b"/ID", b"/Prev")))
+        )
+        return _TAIL.match(self.data, end)
 
     def current(self, r: int) -> dict[int, int]:
         """Object number -> the revision whose version is in use at revision ``r`` (do not
@@ -848,7 +886,7 @@ def _fills_in(old: Value, new: Value) -> bool:
         return False
     if before.keys() - _FILL_KEYS != after.keys() - _FILL_KEYS:
         return False
-    if any(before[k] != after[k] for k in before.keys() - _FILL_KEYS):
+    if any(not fp._same_value(before[k], after[k]) for k in before.keys() - _FILL_KEYS):
         return False
     value, was = after.get(b"/V"), before.get(b"/V")
     if value is None or value[0] not in _TEXT or (was is not None and was[0] not in _TEXT):
@@ -938,8 +976,8 @@ def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> se
 def structure(
     verifier: Any, reader: Any, data: bytes, sigs: list[Any]
 ) -> tuple[tuple[Any, ...], tuple[str | None, ...]]:
-    """The structure of a PDF whose revisions keep their cross-reference data in streams
-    (see the module's docstring), or :class:`verify.fastpath._NotEligible`. ``sigs``: its
+    """The structure of a PDF with later revisions (see the module's docstring), or
+    :class:`verify.fastpath._NotEligible`. ``sigs``: its
     signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first. With it,
     when later revisions fill form fields, the warning naming them (with this document's
     values) for each signature (:attr:`verify.fastpath._Parsed.filled`)."""
@@ -955,6 +993,17 @@ def structure(
             raise fp._NotEligible("a signature dictionary not in the revision it signs")
         if any(sig.ref[0] in doc.listed[q] for q in range(r + 1, doc.total)):
             raise fp._NotEligible("a signature dictionary redefined after it was signed")
+    # the kind of structure: its revisions and the objects each lists
+    kind = hashlib.sha256(
+        repr(
+            (revisions, [sorted((n, e[0]) for n, e in listed.items()) for listed in doc.listed])
+        ).encode()
+    ).digest()
+    store = fp._store(verifier)
+    with store.lock:
+        tally = store.kinds.get(kind)
+    if tally is not None and tally == (0, _REFUSALS):
+        raise fp._NotEligible("a kind of structure the fast path did not take, again and again")
     roles = _Roles(doc, r1, sigs)
     hasher = hashlib.sha256()
 
@@ -978,7 +1027,8 @@ def structure(
             if entry[0] == "d":
                 spans.append((entry[2], end))
             put(r, number, roles.normalised(r, number, value, span))
-        # the bytes between them, startxref's offset left out
+        # the bytes between them, startxref's offset left out (and a table's offsets:
+        # what it lists is part of the structure, and its trailer without /ID and /Prev)
         at = doc.ends[r - 1] if r else 0
         gaps = []
         for start, stop in sorted(spans):
@@ -986,8 +1036,13 @@ def structure(
                 raise fp._NotEligible("overlapping objects")
             gaps.append(data[at:start])
             at = stop
-        gaps.append(_STARTXREF_NUMBER.sub(rb"\1", data[at : doc.ends[r]]))
-        put(r, gaps)
+        if doc.tables[r] is None:
+            gaps.append(_STARTXREF_NUMBER.sub(rb"\1", data[at : doc.ends[r]]))
+        else:
+            if at > doc.declared[r]:
+                raise fp._NotEligible("overlapping objects")
+            gaps.append(data[at : doc.declared[r]])
+        put(r, gaps, doc.tables[r])
     # the document before its first signature, still in use there
     base = {n: q for n, q in doc.current(r1).items() if q < r1}
     whole = _read_whole(doc, revisions, roles.roots) if base else set()
@@ -1006,7 +1061,6 @@ def structure(
         # this document's own: :func:`verify.fastpath._filled_warnings`)
         put("filled", [[(c.name, c.is_signature) for c in found] for found in changes])
     key = ("objects", hasher.hexdigest())
-    store = fp._store(verifier)
     with store.lock:
         judged = key in store.structures
         known = store.structures.get(key)
@@ -1019,6 +1073,12 @@ def structure(
             store.structures[key] = known
             while len(store.structures) > fp.MAX_TEMPLATES:
                 store.structures.popitem(last=False)
+            taken, refused = store.kinds.pop(kind, (0, 0))
+            if known is None:
+                refused = min(refused + 1, _REFUSALS)
+            store.kinds[kind] = (taken + (known is not None), refused)
+            while len(store.kinds) > fp.MAX_TEMPLATES:
+                store.kinds.popitem(last=False)
     if known is None:
         raise fp._NotEligible("a structure the fast path does not take")
     if roles.drawings and _drawn_size(doc, r1) > MAX_DECODED:

@@ -1,10 +1,12 @@
 """The fast path on PDFs whose later revisions fill in form fields (:mod:`verify.fastpath_objects`):
 a citizen signs a form, an official fills in a text field (each form its own value and
-appearance) and countersigns, all written by pyHanko with cross-reference streams.
+appearance) and countersigns, all written by pyHanko, with cross-reference streams or
+with plain tables (each test runs on both).
 
 The difference analysis of such a fill is the same for every value; the report's list of
-filled fields (old and new values) and the rendered comparison of the pages are made for
-each document. Every report from the fast path must equal full validation's."""
+filled fields (old and new values) is made for each document, and so is the check that
+the signed page is blank under the filled field. Every report from the fast path must
+equal full validation's."""
 
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ from hypothesis import strategies as st
 
 from fixtures.attacks import fill_field, form_pdf
 from fixtures.demo import demo_trust
-from fixtures.documents import sign_pdf
+from fixtures.documents import pinned, sign_pdf
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_fastpath import _pair, _same
+from tests.verify.test_fastpath_objects import each_change_as_full
 from verify import Indication, SubIndication, ValidationPolicy, Verifier, fastpath
 
 SIGNED = PINNED_NOW - timedelta(hours=2)
+FILLED = SIGNED + timedelta(minutes=10)
 VALUES = [
     "Đã nhận đủ hồ sơ, hẹn trả ngày 05/06/2026",
     "Bổ sung bản sao giấy khai sinh",
@@ -38,12 +42,15 @@ def _filled(
     field: str = "GhiChu",
     at: tuple[float, float] = (12, 12),
     countersigned: bool = True,
+    streams: bool = True,
 ) -> bytes:
     """The citizen's signature on the form, then ``field`` filled with ``value`` (its
     appearance writing it ``at`` from the widget's corner) and, if ``countersigned``, the
-    official's signature: each in its own revision, each with a signature timestamp."""
-    doc = sign_pdf(pki, "citizen", form_pdf(streams=True), at=SIGNED, timestamp=True)
-    doc = fill_field(doc, field, value, opaque=False, at=at)
+    official's signature: each in its own revision, each with a signature timestamp.
+    ``streams``: the form and every update with cross-reference streams, else tables."""
+    doc = sign_pdf(pki, "citizen", form_pdf(streams=streams), at=SIGNED, timestamp=True)
+    with pinned(FILLED):
+        doc = fill_field(doc, field, value, opaque=False, at=at)
     if countersigned:
         doc = sign_pdf(
             pki,
@@ -60,10 +67,13 @@ def _verifiers(pki: DemoPKI) -> tuple[Verifier, Verifier]:
     return _pair(demo_trust(pki), ValidationPolicy(validation_time=PINNED_NOW))
 
 
-@pytest.fixture(scope="module")
-def forms(demo_pki: DemoPKI) -> list[bytes]:
+KINDS = pytest.mark.parametrize("streams", [True, False], ids=["streams", "tables"])
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["streams", "tables"])
+def forms(demo_pki: DemoPKI, request: pytest.FixtureRequest) -> list[bytes]:
     """Four countersigned forms, the note filled with a value of its own."""
-    return [_filled(demo_pki, value) for value in VALUES]
+    return [_filled(demo_pki, value, streams=request.param) for value in VALUES]
 
 
 def test_filled_forms_share_one_template_and_each_names_its_own_values(
@@ -83,7 +93,10 @@ def test_filled_forms_share_one_template_and_each_names_its_own_values(
     assert fastpath.stats(fast)["hits"] == len(forms) - 1
 
 
-def test_a_fill_over_printed_text_is_compared_in_full_each_time(demo_pki: DemoPKI) -> None:
+@KINDS
+def test_a_fill_over_printed_text_is_compared_in_full_each_time(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
     """The amount's field lies over the printed amount. Filled with a value written in a
     blank part of its box, the form passes; filled with a value written over the printed
     amount, the new appearance covers signed text and the citizen's signature fails
@@ -94,13 +107,23 @@ def test_a_fill_over_printed_text_is_compared_in_full_each_time(demo_pki: DemoPK
     for countersigned in (True, False):
         for value in ("OK", "OK2"):
             doc = _filled(
-                demo_pki, value, field="SoTien", at=(300, 12), countersigned=countersigned
+                demo_pki,
+                value,
+                field="SoTien",
+                at=(300, 12),
+                countersigned=countersigned,
+                streams=streams,
             )
             report = fast.verify(doc)
             _same(report, full.verify(doc), value)
             assert report.indication is Indication.TOTAL_PASSED
         over = _filled(
-            demo_pki, "999.000.000", field="SoTien", at=(12, 8), countersigned=countersigned
+            demo_pki,
+            "999.000.000",
+            field="SoTien",
+            at=(12, 8),
+            countersigned=countersigned,
+            streams=streams,
         )
         report = fast.verify(over)
         _same(report, full.verify(over), "over the amount")
@@ -111,20 +134,24 @@ def test_a_fill_over_printed_text_is_compared_in_full_each_time(demo_pki: DemoPK
     assert fastpath.stats(fast)["hits"] == 0
 
 
-def test_a_fill_after_the_last_signature_shares_a_template(demo_pki: DemoPKI) -> None:
+@KINDS
+def test_a_fill_after_the_last_signature_shares_a_template(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
     """The note filled after the citizen's signature, with no countersignature: the forms
     share a template, each report full validation's."""
     fast, full = _verifiers(demo_pki)
     for value in ("Mot", "Hai", "Ba"):
-        doc = _filled(demo_pki, value, countersigned=False)
+        doc = _filled(demo_pki, value, countersigned=False, streams=streams)
         report = fast.verify(doc)
         _same(report, full.verify(doc), value)
         assert report.indication is Indication.TOTAL_PASSED
     assert fastpath.stats(fast)["hits"] == 2
 
 
+@KINDS
 def test_a_field_drawn_anew_with_its_value_unchanged_fails_as_full_validation_says(
-    demo_pki: DemoPKI,
+    demo_pki: DemoPKI, streams: bool
 ) -> None:
     """The note filled again with the value it already had (none), its new appearance
     drawing nothing: the form passes, and its template is made. Another form of the same
@@ -133,12 +160,13 @@ def test_a_field_drawn_anew_with_its_value_unchanged_fails_as_full_validation_sa
     the citizen's signature, and so does the fast path (the page is blank under the field:
     only the list of changed fields tells the two apart)."""
     fast, full = _verifiers(demo_pki)
-    signed = sign_pdf(demo_pki, "citizen", form_pdf(streams=True), at=SIGNED, timestamp=True)
-    quiet = fill_field(signed, "GhiChu", "", opaque=False, shown="")
+    signed = sign_pdf(demo_pki, "citizen", form_pdf(streams=streams), at=SIGNED, timestamp=True)
+    with pinned(FILLED):
+        quiet = fill_field(signed, "GhiChu", "", opaque=False, shown="")
+        shown = fill_field(signed, "GhiChu", "", opaque=False, shown="Mot")
     report = fast.verify(quiet)
     _same(report, full.verify(quiet), "drawn anew, nothing shown")
     assert report.indication is Indication.TOTAL_PASSED
-    shown = fill_field(signed, "GhiChu", "", opaque=False, shown="Mot")
     report = fast.verify(shown)
     _same(report, full.verify(shown), "drawn anew, a text shown")
     assert report.signatures[0].indication is Indication.TOTAL_FAILED
@@ -158,12 +186,8 @@ def test_a_changed_byte_in_a_filled_form_gets_full_validations_report(
     file (the fill, its appearance, the signatures, the cross-reference streams...) gets
     full validation's report each time."""
     fast, full = _verifiers(demo_pki)
-    fast.verify(forms[0])
-    doc = forms[1]
-    step = len(doc) // 40
-    for at in range(step // 2, len(doc), step):
-        changed = _flipped(doc, at)
-        _same(fast.verify(changed), full.verify(changed), f"byte {at}")
+    step = len(forms[1]) // 40
+    each_change_as_full(fast, full, forms[0], forms[1], range(step // 2, len(forms[1]), step))
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -105,10 +105,17 @@ def test_a_changed_byte_anywhere_gets_full_validations_report(
     each time, full validation's report: a change the structure leaves out either breaks
     a signature or is read for each document; any other change is a new structure."""
     fast, full = _verifiers(demo_pki)
-    fast.verify(made[0])
-    doc = made[1]
-    places = sorted(set(_spread(doc, 24)))
+    places = sorted(set(_spread(made[1], 24)))
     assert len(places) > 40
+    each_change_as_full(fast, full, made[0], made[1], places)
+
+
+def each_change_as_full(
+    fast: Verifier, full: Verifier, first: bytes, doc: bytes, places: Iterable[int]
+) -> None:
+    """With the template of ``first`` made, ``doc`` with one byte changed at each of
+    ``places`` gets full validation's report each time."""
+    fast.verify(first)
     for at in places:
         changed = _flipped(doc, at)
         _same(fast.verify(changed), full.verify(changed), f"byte {at}")
@@ -437,3 +444,21 @@ def test_dossiers_whose_stamps_show_their_own_times_share_a_template(
         at = doc.index(b"stream", place) + 20
         changed = _flipped(doc, at)
         _same(fast.verify(changed), full.verify(changed), f"byte {at} of the stamp")
+
+
+def test_a_kind_of_structure_refused_three_times_is_not_judged_again(demo_pki: DemoPKI) -> None:
+    """Signed documents each given an annotation of its own text afterwards: a later
+    revision the fast path does not take, each a structure of its own. Three are judged
+    and refused; from then on, documents of the same kind go to full validation without a
+    judgement of their own. Every report is full validation's."""
+    from fixtures.attacks import add_annotation
+    from fixtures.documents import minimal_pdf, sign_pdf
+
+    fast, full = _verifiers(demo_pki)
+    signed = sign_pdf(demo_pki, "citizen", minimal_pdf("Ho so"), at=PINNED_NOW, timestamp=True)
+    for i in range(6):
+        doc = add_annotation(signed, opaque_text=b"Ghi chu %d " % i + b"x" * i)
+        _same(fast.verify(doc), full.verify(doc), f"annotated {i}")
+    judged = [k for k in fastpath._store(fast).structures if k[0] == "objects"]
+    assert len(judged) == fo._REFUSALS
+    assert fastpath.stats(fast)["hits"] == 0
