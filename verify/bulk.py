@@ -20,7 +20,7 @@ Workers share what they learn. The fast path (:mod:`verify.fastpath`) answers a 
 from a *template* made by the full validation of the first document of its shape; a
 worker sends the templates it makes back with its reports, and this process passes them
 on to the others with their next chunks. At the start of a run this process also looks
-at the documents, a few at a time between chunks (parsed, never validated: see
+at the documents, a few at a time while a worker is idle (parsed, never validated: see
 :class:`_Planner`), and sends the first document of each new shape to a worker alone,
 holding back the others of that shape until its template is there. A shape the look
 did not see (it came later, or nothing was looked at) is caught by the worker: it hands
@@ -875,13 +875,12 @@ def _run_pool(
                         break  # wait for the pool to drain, then retry alone
                     chunk, alone = [retry.popleft()], True
                 else:
-                    # Look at more documents whenever a chunk may go out: the pioneers
-                    # of new shapes are found and queued while the workers validate the
-                    # first ones. (Looking only while a worker was idle kept it idle for
-                    # the look, 10-20 ms at a time at the start of a run.)
-                    planned = planner.next()
+                    # Look at more documents only while a worker is idle: not at the
+                    # cost of the workers' cores.
+                    look = len(pending) < workers
+                    planned = planner.next(look=look)
                     if planned is None:
-                        looking = planner.looking
+                        looking = look and planner.looking
                         break
                     (chunk, keys), alone = planned, False
                 future = job.submit(
