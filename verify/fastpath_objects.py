@@ -29,12 +29,15 @@ document):
   (each is the SHA-1 of one signature's ``/Contents``: the structure holds *which*
   signature's), the order of the DSS's OCSP answers, certificates and CRLs where it
   changes nothing (:meth:`_Roles._unordered`: then they are a set), what the signatures'
-  stamps draw (their appearances and fonts: the signer's name and time; their skeletons
-  only, see :meth:`_Roles._drawings`), and the data of object and cross-reference
-  streams (their objects and entries are part of it instead). Every other stream's data
-  is part of it as a digest: the DSS's certificates, OCSP responses and CRLs. So are the
-  bytes between the objects of those revisions, with ``startxref``'s offset left out
-  (anything a cross-reference section does not account for);
+  stamps and the filled fields' new appearances draw (their appearances and fonts: the
+  signer's name and time, the text filled in; their skeletons only, see
+  :meth:`_Roles._drawings`), the value a later revision fills a field with and a check
+  box's state (their kind only, :meth:`_Roles._fills`), and the data of object and
+  cross-reference streams (their objects and entries are part of it instead). Every
+  other stream's data is part of it as a digest: the DSS's certificates, OCSP responses
+  and CRLs. So are the bytes between the objects of those revisions, with
+  ``startxref``'s offset left out (anything a cross-reference section does not account
+  for);
 - **the objects of the document as it was before its first signature** that are still
   in use in the first signed revision: whole where pyHanko's difference analysis or the
   verifier read their values (the catalog, the page tree and each page, the annotations
@@ -57,7 +60,7 @@ once, :func:`_judge`), so the final pages are the signed ones with the later sig
 stamps drawn inside their widgets, which the comparison allows unless the signed page has
 content under them: that is checked for each document, by drawing the signed page as the
 comparison does (:func:`verify.fastpath._blank_under`). Later revisions may also fill in
-text fields (:meth:`_Roles._fills`): a new appearance is drawn inside its widget too, which
+form fields (:meth:`_Roles._fills`): a new appearance is drawn inside its widget too, which
 the comparison allows if the field's value changed (then it is among the changes it is
 given) unless the signed page has content under it. So for each document the report's list
 of filled fields, with their old and new values, is made, each field drawn anew must be
@@ -718,18 +721,20 @@ class _Roles:
         return found
 
     def _fills(self, r1: int) -> set[tuple[int, int]]:
-        """(revision, number) of each version of a text field, written after revision
-        ``r1``, that fills it in: the field (merged with its one widget) as it was but for
-        its value, a text string, and its appearance (``/V`` and ``/AP``).
+        """(revision, number) of each version of a field, written after revision ``r1``,
+        that fills it in: the field (merged with its one widget) as it was but for its
+        value (a text field's or a choice's text, a check box's state name), a check box's
+        appearance state and its appearance (``/V``, ``/AS`` and ``/AP``:
+        :func:`_fills_in`).
 
         pyHanko's difference analysis (``GenericFieldModificationRule``) reads of such an
         update the field's name, type, locks and other keys (all part of the structure),
         whether the value changed and the objects a new value or appearance reaches (a
-        text string reaches none; the appearance is a drawing, :meth:`_drawings`), never
-        the text. The report names each filled field's old and new value (made for each
-        document), and the rendered comparison allows what the new appearance draws
-        inside its widget where the signed page is blank (checked for each document, as
-        for the stamps: :func:`structure`)."""
+        string or a name reaches none; a new appearance is a drawing, :meth:`_drawings`),
+        never the text or the state. The report names each filled field's old and new
+        value (made for each document), and the rendered comparison allows what the new
+        appearance draws inside its widget where the signed page is blank (checked for
+        each document, as for the stamps: :func:`structure`)."""
         doc = self.doc
         found: set[tuple[int, int]] = set()
         for r in range(r1 + 1, doc.total):
@@ -839,7 +844,8 @@ class _Roles:
             return ("stream", _without(entries, frozenset({b"/Length"})), digest)
         inner = value[1]
         if (r, number) in self.fills:  # the value's text is read for each document
-            return ("fill", tuple((k, (v[0],) if k == b"/V" else v) for k, v in inner[1]))
+            held = tuple((k, (v[0],) if k in (b"/V", b"/AS") else v) for k, v in inner[1])
+            return ("fill", held)
         if number in self.sigs:
             if inner[0] != "d":
                 raise fp._NotEligible("a signature value that is not a dictionary")
@@ -869,18 +875,24 @@ class _Roles:
         return name if k is None else b"#signature %d" % k
 
 
-_FILL_KEYS = frozenset({b"/V", b"/AP"})
+_FILL_KEYS = frozenset({b"/V", b"/AS", b"/AP"})
 _TEXT = frozenset({"s", "h"})
+_STATE = frozenset({"n"})
+_FILLABLE = {b"/Tx": _TEXT, b"/Ch": _TEXT, b"/Btn": _STATE}
+"""The kinds of field a fill may change, and the kind of value each then takes: a text
+field or a choice a string (one choice), a check box a name (its state)."""
 
 
 def _fills_in(old: Value, new: Value) -> bool:
-    """``new`` is ``old``, a text field merged with its widget, filled in: only its value
-    (a text string, or none before) and its appearance (a dictionary of references)
-    differ."""
+    """``new`` is ``old``, a field merged with its widget, filled in: only its value (of
+    the kind :data:`_FILLABLE` says, or none before), a check box's appearance state (a
+    name) and the appearance (a new one a dictionary of references) differ."""
     if not (old[0] == new[0] == "obj" and old[1][0] == new[1][0] == "d"):
         return False
     before, after = dict(old[1][1]), dict(new[1][1])
-    if before.get(b"/FT") != ("n", b"/Tx") or after.get(b"/FT") != ("n", b"/Tx"):
+    kind = after.get(b"/FT")
+    kinds = _FILLABLE.get(kind[1]) if kind is not None and kind[0] == "n" else None
+    if kinds is None or before.get(b"/FT") != kind:
         return False
     if before.get(b"/Subtype") != ("n", b"/Widget") or b"/Kids" in after:
         return False
@@ -889,12 +901,23 @@ def _fills_in(old: Value, new: Value) -> bool:
     if any(not fp._same_value(before[k], after[k]) for k in before.keys() - _FILL_KEYS):
         return False
     value, was = after.get(b"/V"), before.get(b"/V")
-    if value is None or value[0] not in _TEXT or (was is not None and was[0] not in _TEXT):
+    if value is None or value[0] not in kinds or (was is not None and was[0] not in kinds):
         return False
-    ap = after.get(b"/AP")
-    if ap is None or ap[0] != "d" or any(v[0] != "r" for _k, v in ap[1]):
+    state, had = after.get(b"/AS"), before.get(b"/AS")
+    if (state is not None or had is not None) and (
+        kinds is not _STATE
+        or state is None
+        or state[0] != "n"
+        or (had is not None and had[0] != "n")
+    ):
         return False
-    return bool(value != was or ap != before.get(b"/AP"))
+    ap, had_ap = after.get(b"/AP"), before.get(b"/AP")
+    if ap is None:
+        return False
+    redrawn = not fp._same_value(ap, had_ap)
+    if redrawn and (ap[0] != "d" or any(v[0] != "r" for _k, v in ap[1])):
+        return False
+    return bool(value != was or state != had or redrawn)
 
 
 def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> set[int]:
@@ -1143,7 +1166,7 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
       reads (the document information, the XMP metadata, the DSS, keys of
       :data:`verify.fastpath._ALLOWED_CHANGES`) but for ``/Annots`` and ``/Fields``
       arrays that only gain new signature widgets, of zero area or drawn inside their
-      widget (stamps), and text fields filled in (:meth:`_Roles._fills`: their pages are
+      widget (stamps), and form fields filled in (:meth:`_Roles._fills`: their pages are
       compared for each document);
     - no object in use in a signed revision refers to an object first written after it
       (it would read as null when signed, and as something else after);

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.attacks import fill_field, form_pdf
+from fixtures.attacks import check_box, fill_field, form_pdf
 from fixtures.demo import demo_trust
 from fixtures.documents import pinned, sign_pdf
 from fixtures.pki import DemoPKI
@@ -171,6 +171,38 @@ def test_a_field_drawn_anew_with_its_value_unchanged_fails_as_full_validation_sa
     _same(report, full.verify(shown), "drawn anew, a text shown")
     assert report.signatures[0].indication is Indication.TOTAL_FAILED
     assert fastpath.stats(fast)["hits"] == 0
+
+
+@KINDS
+def test_a_check_box_and_a_choice_filled_in_share_a_template(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
+    """The form with a check box and a combo box: the citizen signs, the official checks
+    the box (its value and appearance state now ``/Yes``, its appearances as they were),
+    then chooses a result (a text and a new appearance), each in a revision of its own,
+    and countersigns. Three forms, results of their own: one template, every report full
+    validation's, each naming the box's old and new state and its own result."""
+    fast, full = _verifiers(demo_pki)
+    form = form_pdf(streams=streams, choices=True)
+    for result in ("Đủ hồ sơ", "Bổ sung", "Đủ hồ sơ, đã đối chiếu"):
+        doc = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
+        with pinned(FILLED):
+            doc = fill_field(check_box(doc, "DongY", True), "KetQua", result, opaque=False)
+        doc = sign_pdf(
+            demo_pki,
+            "official",
+            doc,
+            at=SIGNED + timedelta(minutes=30),
+            field_name="CanBo",
+            timestamp=True,
+        )
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), result)
+        assert report.indication is Indication.TOTAL_PASSED
+        named = " ".join(report.signatures[0].warnings)
+        assert "DongY: '/Off' -> '/Yes'" in named
+        assert f"KetQua: '' -> {result!r}" in named
+    assert fastpath.stats(fast)["hits"] == 2
 
 
 def _flipped(doc: bytes, at: int, mask: int = 1) -> bytes:
