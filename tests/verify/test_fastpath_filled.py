@@ -51,16 +51,14 @@ def _filled(
     doc = sign_pdf(pki, "citizen", form_pdf(streams=streams), at=SIGNED, timestamp=True)
     with pinned(FILLED):
         doc = fill_field(doc, field, value, opaque=False, at=at)
-    if countersigned:
-        doc = sign_pdf(
-            pki,
-            "official",
-            doc,
-            at=SIGNED + timedelta(minutes=30),
-            field_name="CanBo",
-            timestamp=True,
-        )
-    return doc
+    return _countersigned(pki, doc) if countersigned else doc
+
+
+def _countersigned(pki: DemoPKI, doc: bytes) -> bytes:
+    """``doc`` signed by the official, with a signature timestamp, half an hour later."""
+    return sign_pdf(
+        pki, "official", doc, at=SIGNED + timedelta(minutes=30), field_name="CanBo", timestamp=True
+    )
 
 
 def _verifiers(pki: DemoPKI) -> tuple[Verifier, Verifier]:
@@ -188,14 +186,7 @@ def test_a_check_box_and_a_choice_filled_in_share_a_template(
         doc = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
         with pinned(FILLED):
             doc = fill_field(check_box(doc, "DongY", True), "KetQua", result, opaque=False)
-        doc = sign_pdf(
-            demo_pki,
-            "official",
-            doc,
-            at=SIGNED + timedelta(minutes=30),
-            field_name="CanBo",
-            timestamp=True,
-        )
+        doc = _countersigned(demo_pki, doc)
         report = fast.verify(doc)
         _same(report, full.verify(doc), result)
         assert report.indication is Indication.TOTAL_PASSED
