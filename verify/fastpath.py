@@ -1910,7 +1910,7 @@ class _Judged:
     signature's visible widget (and each filled field's): the signed page must be blank
     under each, checked for every document (:func:`_blank_under`)."""
     fills: tuple[tuple[int, tuple[int, Box]], ...] = ()
-    """(revision, (page index, box)) of each widget of a text field a later revision fills
+    """(revision, (page index, box)) of each widget of a field a later revision fills
     in (:mod:`verify.fastpath_objects`): the rendered comparison of each earlier signature
     allows its drawing only if the field's value changed, checked for every document."""
 
