@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import cms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -321,12 +322,62 @@ def test_tampering_any_entry_of_an_archived_container_never_passes(
     archived: dict[str, bytes], verifier: Verifier, data: st.DataObject
 ) -> None:
     """Whatever byte of whichever entry (data, manifest, signature, token) is changed,
-    the container does not pass."""
+    the container does not pass. In the last archive timestamp, which nothing else
+    covers, the byte is one its own signature covers (see the test below for the rest)."""
     name = data.draw(st.sampled_from(sorted(archived)))
     body = bytearray(archived[name])
-    body[data.draw(st.integers(0, len(body) - 1))] ^= data.draw(st.integers(1, 255))
+    if name == LAST_TOKEN:
+        start, end = data.draw(st.sampled_from(_covered(archived[name])))
+        at = data.draw(st.integers(start, end - 1))
+    else:
+        at = data.draw(st.integers(0, len(body) - 1))
+    body[at] ^= data.draw(st.integers(1, 255))
     report = verifier.verify(zipped({**archived, name: bytes(body)}))
     assert report.indication is not Indication.TOTAL_PASSED, name
+
+
+LAST_TOKEN = "META-INF/timestamp002.tst"
+
+
+def _covered(token: bytes) -> list[tuple[int, int]]:
+    """Where a timestamp token's own signature covers its bytes: the TSTInfo (through
+    the message digest), the signed attributes and the signature value."""
+    signed_data = cms.ContentInfo.load(token)["content"]
+    signer = signed_data["signer_infos"][0]
+    spans = []
+    for part in (
+        signed_data["encap_content_info"]["content"].contents,
+        signer["signed_attrs"].contents,
+        signer["signature"].contents,
+    ):
+        at = token.find(part)
+        assert at > 0
+        spans.append((at, at + len(part)))
+    return spans
+
+
+def test_the_last_tokens_bytes_no_signature_covers_change_no_verdict(
+    archived: dict[str, bytes], verifier: Verifier
+) -> None:
+    """The last archive timestamp's version numbers and its list of digest algorithms are
+    covered by no signature, and no check reads what they say (the signer's own digest
+    algorithm is the one its signed attributes name): changed, the container still passes,
+    and every byte the token's signature covers still fails it (a sample of each span)."""
+    token = archived[LAST_TOKEN]
+    signed_data = cms.ContentInfo.load(token)["content"]
+    signer = signed_data["signer_infos"][0]
+    algorithms = token.find(signed_data["digest_algorithms"].dump())
+    uncovered = [25, algorithms + 5, token.find(signer.dump()) + 6]  # versions, an OID's length
+    for at in uncovered:
+        body = bytearray(token)
+        body[at] ^= 0x02 if at == algorithms + 5 else 0x01
+        report = verifier.verify(zipped({**archived, LAST_TOKEN: bytes(body)}))
+        assert report.indication is Indication.TOTAL_PASSED, at
+    for start, end in _covered(token):
+        body = bytearray(token)
+        body[(start + end) // 2] ^= 0x01
+        report = verifier.verify(zipped({**archived, LAST_TOKEN: bytes(body)}))
+        assert report.indication is not Indication.TOTAL_PASSED, (start, end)
 
 
 # -- EU DSS's files --------------------------------------------------------------------------
