@@ -228,6 +228,11 @@ class _NotEligible(Exception):
     """The document is not one the fast path handles: full validation decides."""
 
 
+class _Declined(_NotEligible):
+    """A structure the fast path takes, but not this document of it (a check made for each
+    document failed): no other reading of its structure would take it either."""
+
+
 @dataclass(frozen=True)
 class _Signed:
     """What the fast path read from one signature."""
@@ -1250,14 +1255,17 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         filled = ()
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
+        readers = [reader]
         try:
-            structure = _structure(verifier, reader, data, sigs, outline.sections, outline.fields)
+            structure = _structure(verifier, readers, data, sigs, outline.sections, outline.fields)
+        except _Declined:
+            raise
         except _NotEligible:
             # not byte for byte one already judged (later revisions that fill in fields,
             # or write objects of other lengths): read object by object, as above
             from verify import fastpath_objects
 
-            reader = reader or _pdf_reader(data)
+            reader = readers[0] or _pdf_reader(data)
             structure, filled = fastpath_objects.structure(verifier, reader, data, sigs)
             sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
@@ -1610,7 +1618,7 @@ def _sig_dict(data: bytes, field: _Field) -> _SigDict:
 
 def _structure(
     verifier: Verifier,
-    reader: Any,
+    readers: list[Any],
     data: bytes,
     sigs: list[_SigDict],
     sections: tuple[_Section, ...] | None,
@@ -1631,11 +1639,11 @@ def _structure(
     accepts it (once per structure).
     What a signature signs is still hashed for each document, the parts left out included.
 
-    ``sections``: the cross-reference sections the byte reader read (see :class:`_Section`);
-    None: pyHanko's (``reader``, made here if None and needed). ``fields``: the filled
-    signature fields of the outline, with their appearances (:func:`_appearances`).
+    ``readers``: pyHanko's reader of the file (one item; None: made here when needed, and
+    left in it for the caller). ``sections``: the cross-reference sections the byte reader
+    read (see :class:`_Section`); None: pyHanko's. ``fields``: the filled signature fields
+    of the outline, with their appearances (:func:`_appearances`).
     """
-    readers = [reader]
 
     def read() -> Any:
         """pyHanko's reader of the file, made when first needed."""
@@ -1760,7 +1768,7 @@ def _structure(
     if known is None:
         raise _NotEligible("a structure the fast path does not take")
     if known.stamps and not _blank_under(data[:e1], known.stamps):
-        raise _NotEligible("a later signature's stamp over signed page content")
+        raise _Declined("a later signature's stamp over signed page content")
     if not known.kept:
         return key
     # the data of the streams the difference analysis reads after all (XMP metadata)

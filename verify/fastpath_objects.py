@@ -876,9 +876,8 @@ class _Roles:
 
 
 _FILL_KEYS = frozenset({b"/V", b"/AS", b"/AP"})
-_TEXT = frozenset({"s", "h"})
 _STATE = frozenset({"n"})
-_FILLABLE = {b"/Tx": _TEXT, b"/Ch": _TEXT, b"/Btn": _STATE}
+_FILLABLE = {b"/Tx": fp._STRINGS, b"/Ch": fp._STRINGS, b"/Btn": _STATE}
 """The kinds of field a fill may change, and the kind of value each then takes: a text
 field or a choice a string (one choice), a check box a name (its state)."""
 
@@ -1116,7 +1115,7 @@ def structure(
                 raise fp._NotEligible("a field drawn anew with its value unchanged")
         notes = tuple(filled_note(found) for found in changes)
     if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
-        raise fp._NotEligible("a later signature's stamp or filled field over page content")
+        raise fp._Declined("a later signature's stamp or filled field over page content")
     return key, notes
 
 
