@@ -6,27 +6,30 @@ only a bounded number of chunks is in flight. It is safe to stop half-way (close
 generator; the workers are shut down).
 
 - ``workers=1`` (and no executor): in this process, one event loop for the whole run.
-- ``workers=N``: a process pool; each worker builds its :class:`~verify.Verifier` once and
-  keeps its caches warm (share a SQLite :class:`~verify.cache.RevocationCache` between
-  them). Where it is safe (Linux, no other thread in this process) the workers are forked
-  from this process and start in milliseconds; otherwise they come from a fork server (or
-  are spawned). A worker that dies or hangs is replaced; the documents it held are
-  retried one by one, and the one that kills a worker again gets an INDETERMINATE report
-  saying why.
+- ``workers=N``: worker processes (:mod:`verify.workerpool`); each builds its
+  :class:`~verify.Verifier` once and keeps its caches warm (share a SQLite
+  :class:`~verify.cache.RevocationCache` between them). Where it is safe (Linux, no other
+  thread in this process) the workers are forked from this process and start in
+  milliseconds; otherwise they come from a fork server (or are spawned). A worker that
+  dies or hangs is replaced; the chunk it was running is retried a document at a time, and
+  the document that kills a worker again gets an INDETERMINATE report saying why.
 - ``executor=``: any :class:`concurrent.futures.Executor`, e.g. a Dask ``distributed``
   client's ``get_executor()``; inputs must then be on a filesystem the workers share.
 
 Workers share what they learn. The fast path (:mod:`verify.fastpath`) answers a document
-from a *template* made by the full validation of the first document of its shape; a
-worker sends the templates it makes back with its reports, and this process passes them
-on to the others with their next chunks. At the start of a run this process also looks
-at the documents, a few at a time while a worker is idle (parsed, never validated: see
+from a *template* made by the full validation of the first document of its shape. Worker
+processes on this machine share templates through a board (:mod:`verify.board`): a
+worker that meets a new shape claims it, validates it in full and posts the template; a
+worker that meets a shape another has claimed sets the document aside until the end of
+its chunk, when the template is usually there (else it hands the document back, and it
+comes again with a later chunk). Executors' workers, which may be on other machines,
+send the templates they make back with their reports, and this process passes them on to
+the others with their next chunks; at the start of such a run this process also looks at
+the documents, a few at a time while a worker is idle (parsed, never validated: see
 :class:`_Planner`), and sends the first document of each new shape to a worker alone,
-holding back the others of that shape until its template is there. A shape the look
-did not see (it came later, or nothing was looked at) is caught by the worker: it hands
-such a document back unvalidated, and it becomes the first of its shape in the same way.
-So each shape is validated in full once per run, whatever the number of workers, and the
-first full validations of different shapes run side by side.
+holding back the others of that shape until its template is there. Either way each shape
+is validated in full once per run, whatever the number of workers, and the first full
+validations of different shapes run side by side.
 
 Each document runs under the policy's ``document_time_limit`` (a timer in the worker) and,
 in pool workers, under a memory limit (``memory_limit`` bytes of address space beyond what
@@ -43,19 +46,21 @@ import hashlib
 import itertools
 import os
 import pickle
+import shutil
 import signal
 import socket
 import stat
 import sys
+import tempfile
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from verify import fastpath, special, speedups
+from verify import board as board_
+from verify import fastpath, special, speedups, workerpool
 from verify.report import DocumentReport, SubIndication
 from verify.verifier import STREAM_ABOVE, Verifier, in_this_thread
 
@@ -103,11 +108,17 @@ _WORKER_OWN: Verifier | None = None
 """A pool worker's verifier, made once from the state its initializer received."""
 
 
-def _worker_init(memory_limit: int | None, state: bytes | Verifier | None = None) -> None:
-    """Runs once in each pool worker: a memory ceiling, quiet third-party loggers, and the
+_WORKER_BOARD: board_.Board | None = None
+"""A pool worker's view of the run's template board (see :mod:`verify.board`)."""
+
+
+def _worker_init(
+    memory_limit: int | None, state: bytes | Verifier | None = None, board: str | None = None
+) -> None:
+    """Runs once in each pool worker: a memory ceiling, quiet third-party loggers, the
     verifier (sent once per worker, not with every chunk; a forked worker gets the parent's
-    own, with its templates and caches warm)."""
-    global _WORKER_OWN, _WORKER_LOOP
+    own, with its templates and caches warm) and the run's template board."""
+    global _WORKER_OWN, _WORKER_LOOP, _WORKER_BOARD
     import logging
 
     # A forked worker starts with copies of the parent's objects: never its event loop
@@ -124,6 +135,7 @@ def _worker_init(memory_limit: int | None, state: bytes | Verifier | None = None
         _WORKER_OWN = state
     elif state is not None:
         _WORKER_OWN = pickle.loads(state)  # noqa: S301 - our own pickled Verifier, from the parent
+    _WORKER_BOARD = board_.Board(board) if board is not None else None
 
 
 def _address_space() -> int:
@@ -432,24 +444,54 @@ def _run_chunk(
     seen, templates = shared
     fastpath.adopt(verifier, templates)
     fastpath.record_made(verifier)
+    board = _WORKER_BOARD if state is None else None
     reports: list[DocumentReport] = []
     held: list[tuple[int, Any]] = []
-    for position, item in enumerate(items):
-        if position not in holdable:
-            reports.append(verify_one(verifier, item, time_limit, evidence_out))
-            continue
-        try:
-            with fastpath.holding():
+    later: list[int] = []
+    with fastpath.coordinated(board) if board is not None else contextlib.nullcontext():
+        for position, item in enumerate(items):
+            if position not in holdable:
                 reports.append(verify_one(verifier, item, time_limit, evidence_out))
-        except fastpath.Held as back:  # raised before anything was started on the loop
-            held.append((position, back.key))
+            elif (key := _unless_held(verifier, item, time_limit, evidence_out, reports)) is None:
+                pass
+            elif board is not None:
+                later.append(position)  # its shape is another worker's now: at the end
+            else:
+                held.append((position, key))
+            if board is not None:
+                board.publish(verifier)
+        # Documents whose shape another worker was validating: its template is likely on
+        # the board by now; if not, they go back to the parent, which sends them again.
+        for position in later:
+            key = _unless_held(verifier, items[position], time_limit, evidence_out, reports)
+            if key is not None:
+                held.append((position, key))
+            if board is not None:
+                board.publish(verifier)
     return _Done(
         reports,
         (socket.gethostname(), os.getpid()),
         seen,
-        fastpath.take_made(verifier),
+        [] if board is not None else fastpath.take_made(verifier),
         tuple(held),
     )
+
+
+def _unless_held(
+    verifier: Verifier,
+    item: BulkItem,
+    time_limit: float | None,
+    evidence_out: str | None,
+    reports: list[DocumentReport],
+) -> Any:
+    """Verify ``item`` into ``reports``, unless the fast path holds it back (see
+    :func:`verify.fastpath.holding`): then its template key, else None."""
+    try:
+        with fastpath.holding():
+            reports.append(verify_one(verifier, item, time_limit, evidence_out))
+    except fastpath.Held as back:  # raised before anything was started on the loop
+        return back.key
+    return None
 
 
 # -- parent side ----------------------------------------------------------------------------
@@ -610,6 +652,8 @@ class _Planner:
         chunk_size: int,
         memory_limit: int | None,
         spread: int = 1,
+        *,
+        board: bool = False,
     ) -> None:
         self.verifier = verifier
         self.items = items
@@ -617,7 +661,11 @@ class _Planner:
         self.memory_limit = memory_limit
         self.spread = max(1, spread)
         """The workers pioneers are spread over (see :meth:`next`)."""
-        self.scouting = _can_alarm()  # looking is time-boxed, so only where that works
+        self.board = board
+        """The workers share templates through a board (:mod:`verify.board`): nothing is
+        looked at first, and a document handed back goes out again with the next chunk."""
+        # Looking is time-boxed, so only where that works.
+        self.scouting = _can_alarm() and not board
         self.scouted = 0
         self.streak = 0
         self.exhausted = False
@@ -757,13 +805,27 @@ class _Planner:
         one, it goes out again; if the first of its shape is out, it waits for it; else it
         is the first, a pioneer. Either way it is validated next time, held or not."""
         self.final.add(id(item))
-        if key in self.fruitless or fastpath.knows(self.verifier, key):
+        if self.board or key in self.fruitless or fastpath.knows(self.verifier, key):
             self.ready.append(item)
         elif key in self.waiting:
             self.waiting[key].append(item)
         else:
             self.waiting[key] = []
             self.pioneers.append((key, item))
+
+    def requeue(
+        self, chunk: list[BulkItem], keys: tuple[Any, ...], holdable: tuple[int, ...]
+    ) -> None:
+        """A chunk that never started (its worker died before it) goes out again as it
+        was: pioneers as pioneers, the others first in line, and a document that was not
+        to be handed back still not."""
+        if keys:
+            self.pioneers.extendleft(reversed(list(zip(keys, chunk, strict=True))))
+            return
+        for position, item in enumerate(chunk):
+            if position not in holdable and not item.orphan:
+                self.final.add(id(item))
+        self.ready.extendleft(reversed(chunk))
 
     def release(self) -> None:
         """Let every waiting document go (the pioneers it waited for are lost)."""
@@ -825,6 +887,11 @@ def _run_on(
             yield from result.reports
 
 
+_Sent = tuple[list[BulkItem], bool, tuple[Any, ...], tuple[int, ...]]
+"""A chunk a worker holds: its documents, whether it is one document retried alone, its
+pioneers' keys (see :meth:`_Planner.next`) and the positions it may hand back."""
+
+
 def _run_pool(
     job: _Job,
     items: Iterator[BulkItem],
@@ -833,112 +900,144 @@ def _run_pool(
     in_flight: int,
     memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
-    time_limit = job.time_limit
     relay = _Relay(job.verifier, workers)
-
-    def new_pool() -> cf.ProcessPoolExecutor:
-        _quiesce()  # first: its threads would rule out forking
-        ctx = _process_context()
-        forked = ctx.get_start_method() == "fork"
-        pool = cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
-            initializer=_worker_init,
-            initargs=(memory_limit, job.verifier if forked else job.state),
+    _quiesce()  # first: its threads would rule out forking
+    ctx = _process_context()
+    forked = ctx.get_start_method() == "fork"
+    folder = tempfile.mkdtemp(prefix="hoso-run-")
+    try:
+        board = board_.Board.create(folder)
+        yield from _run_pool_in(
+            job, items, workers, chunk_size, in_flight, memory_limit, relay, ctx, forked, board
         )
-        if forked:
-            # Fork the workers now (the first task starts them all), with this process's
-            # objects frozen (see _frozen). (No collection first: it would take 40 ms
-            # while both cores wait, to spare a little garbage.)
-            with _frozen():
-                pool.submit(int)
-            relay.forked()
-        return pool
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
-    pool = new_pool()
-    planner = _Planner(job.verifier, items, chunk_size, memory_limit, spread=workers)
-    # Documents from a chunk whose worker died are retried alone, one at a time, so that
+
+def _run_pool_in(
+    job: _Job,
+    items: Iterator[BulkItem],
+    workers: int,
+    chunk_size: int,
+    in_flight: int,
+    memory_limit: int | None,
+    relay: _Relay,
+    ctx: Any,
+    forked: bool,
+    board: str | None,
+) -> Iterator[DocumentReport]:
+    time_limit = job.time_limit
+    # Fork the workers now, with this process's objects frozen (see _frozen). (No
+    # collection first: it would take 40 ms while both cores wait, to spare a little
+    # garbage.) A worker forked later, to replace one that died, starts with every
+    # template this process has.
+    with _frozen():
+        pool = workerpool.Pool(
+            ctx,
+            workers,
+            _worker_init,
+            (memory_limit, job.verifier if forked else job.state, board),
+            depth=max(1, -(-in_flight // workers)),
+        )
+    relay.forked()
+    planner = _Planner(
+        job.verifier, items, chunk_size, memory_limit, spread=workers, board=board is not None
+    )
+    # Documents from a chunk whose worker died while running it are retried alone, so that
     # a second death points at exactly one document.
     retry: deque[BulkItem] = deque()
-    pending: dict[cf.Future[_Done], tuple[list[BulkItem], float, bool, tuple[Any, ...]]] = {}
-    grace = 30.0  # beyond the per-document limit, before a worker is presumed hung
+    sent: dict[int, _Sent] = {}
+    budget = (time_limit or 60.0) + 30.0  # a document's, before its worker is presumed hung
     try:
         while True:
             looking = False  # the planner has more to look at before it can send anything
-            while True:
-                isolating = any(alone for _c, _t, alone, _k in pending.values())
-                if isolating or len(pending) >= in_flight:
-                    break
+            while pool.room:
                 keys: tuple[Any, ...] = ()
                 if retry:
-                    if pending:
-                        break  # wait for the pool to drain, then retry alone
                     chunk, alone = [retry.popleft()], True
                 else:
                     # Look at more documents only while a worker is idle: not at the
                     # cost of the workers' cores.
-                    look = len(pending) < workers
+                    look = pool.idle > 0
                     planned = planner.next(look=look)
                     if planned is None:
                         looking = look and planner.looking
                         break
                     (chunk, keys), alone = planned, False
-                future = job.submit(
-                    pool,
+                holdable = () if alone else planner.holdable(chunk, keys)
+                ticket = pool.submit(
+                    _run_chunk,
+                    None,
                     chunk,
+                    time_limit,
+                    job.evidence_out,
                     relay.outgoing(),
-                    with_state=False,
-                    holdable=() if alone else planner.holdable(chunk, keys),
+                    holdable,
                 )
-                pending[future] = (chunk, time.monotonic(), alone, keys)
-            if not pending:
+                sent[ticket] = (chunk, alone, keys, holdable)
+            if not sent:
                 if looking:
                     continue
                 if not planner.waiting:
                     return
                 planner.release()  # never happens: a waiting document's pioneer is pending
                 continue
-            done, _ = cf.wait(
-                pending, timeout=0 if looking else 1.0, return_when=cf.FIRST_COMPLETED
-            )
-            if not done:
-                now = time.monotonic()
-                budget = (time_limit or 60.0) + grace
-                if any(now - t0 > budget * len(c) for c, t0, _a, _k in pending.values()):
-                    _kill_workers(pool)  # the pool breaks; handled below
+            events = pool.wait(0 if looking else 1.0)
+            if not events:
+                pool.overdue(lambda ticket: budget * len(sent[ticket][0]))
                 continue
-            broken = False
-            for future in done:
-                chunk, _t0, alone, keys = pending.pop(future)
-                try:
-                    result = future.result()
-                except cf.process.BrokenProcessPool:
-                    broken = True
-                    planner.back(keys, [])
-                    if alone:
-                        yield job.failed(
-                            chunk[0],
-                            "tiến trình kiểm tra tài liệu này bị dừng đột ngột "
-                            "(hết bộ nhớ, treo hoặc lỗi nghiêm trọng)",
-                            "the worker verifying this document died "
-                            "(out of memory, hung or crashed)",
-                        )
-                    else:
-                        retry.extend(chunk)
+            for event in events:
+                if isinstance(event, workerpool.Lost):
+                    yield from _lost(job, event, sent, planner, retry)
                     continue
+                chunk, alone, keys, _holdable = sent.pop(event.ticket)
+                if not event.ok:
+                    planner.back(keys, [])
+                    for item in chunk:
+                        yield job.failed(
+                            item,
+                            f"máy trạm kiểm tra gặp lỗi ({type(event.value).__name__})",
+                            f"the worker failed ({type(event.value).__name__}: "
+                            f"{str(event.value)[:120]})",
+                        )
+                    continue
+                result: _Done = event.value
                 planner.back(keys, relay.received(result))
                 for position, held in result.held:
                     planner.hand_back(chunk[position], held)
                 yield from result.reports
-            if broken:
-                for chunk, _t0, _alone, keys in pending.values():
-                    planner.back(keys, [])
-                    retry.extend(chunk)
-                pending.clear()
-                _close_pool(pool, busy=True)
-                pool = new_pool()
     finally:
-        _close_pool(pool, busy=bool(pending))
+        pool.close(kill=bool(sent))
+
+
+def _lost(
+    job: _Job,
+    event: workerpool.Lost,
+    sent: dict[int, _Sent],
+    planner: _Planner,
+    retry: deque[BulkItem],
+) -> Iterator[DocumentReport]:
+    """A worker died (out of memory, crashed, or killed as hung): the chunk it was running
+    is retried a document at a time, and a document that was already alone gets a report
+    saying so; the chunks queued behind it never started and go out again as they were."""
+    if event.running is not None:
+        chunk, alone, keys, _holdable = sent.pop(event.running)
+        planner.back(keys, [])
+        if alone:
+            yield job.failed(
+                chunk[0],
+                "tiến trình kiểm tra tài liệu này bị dừng đột ngột "
+                "(hết bộ nhớ, treo hoặc lỗi nghiêm trọng)",
+                "the worker verifying this document died (out of memory, hung or crashed)",
+            )
+        else:
+            retry.extend(chunk)
+    for ticket in event.queued:
+        chunk, alone, keys, holdable = sent.pop(ticket)
+        if alone:
+            retry.appendleft(chunk[0])
+        else:
+            planner.requeue(chunk, keys, holdable)
 
 
 def _read_small(path: str) -> bytes | None:
@@ -1027,25 +1126,3 @@ def _process_context() -> Any:
         ctx.set_forkserver_preload(["verify.verifier", "verify.bulk"])
         return ctx
     return multiprocessing.get_context("spawn")
-
-
-def _close_pool(pool: cf.ProcessPoolExecutor, *, busy: bool) -> None:
-    """Shut the pool down and wait for its manager thread to end.
-
-    ``shutdown(wait=False)`` leaves that thread running into interpreter exit, where it may
-    write to a wake-up pipe already closed (Python 3.11: ``OSError: [Errno 9] Bad file
-    descriptor`` printed at exit). So the pool is always waited for; when chunks are still
-    running (a run stopped half-way, a broken pool), its workers are killed first, so the
-    wait is short.
-    """
-    if busy:
-        _kill_workers(pool)
-    with contextlib.suppress(Exception):  # a broken pool may complain; it is gone either way
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
-    processes = getattr(pool, "_processes", None) or {}
-    for proc in list(processes.values()):
-        with contextlib.suppress(Exception):  # already gone
-            proc.kill()

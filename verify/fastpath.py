@@ -159,7 +159,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from asn1crypto import cms, core, tsp, x509
 from cryptography import x509 as cx509
@@ -186,8 +186,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_TEMPLATES",
+    "Coordinator",
     "Held",
     "adopt",
+    "coordinated",
     "detached",
     "holding",
     "knows",
@@ -373,6 +375,55 @@ def holding() -> Iterator[None]:
         _HOLD.reset(token)
 
 
+class Coordinator(Protocol):
+    """Processes of one run that share their templates as they make them (see
+    :func:`coordinated`)."""
+
+    def missing(self, owner: Owner, portable: tuple[Any, ...], *, wait: bool) -> bool:
+        """No template of this shape is here. Take in what the others shared (the fast
+        path then looks again) and say whether this process may validate the shape in
+        full now: False while another is at it (with ``wait``: once it is done, or gone)."""
+        ...
+
+
+_COORDINATOR: contextvars.ContextVar[Coordinator | None] = contextvars.ContextVar(
+    "hoso_fastpath_coordinator", default=None
+)
+
+
+@contextlib.contextmanager
+def coordinated(coordinator: Coordinator) -> Iterator[None]:
+    """Within this block, a document of a shape with no template here is first put to
+    ``coordinator``: the fast path answers it from a template another process made, or,
+    inside :func:`holding`, raises :class:`Held` while another process validates its
+    shape in full."""
+    token = _COORDINATOR.set(coordinator)
+    try:
+        yield
+    finally:
+        _COORDINATOR.reset(token)
+
+
+def _usable(
+    store: _Store, key: tuple[Any, ...], parsed: _Parsed, moment: datetime
+) -> _Template | None:
+    """The template kept for ``key``, if it speaks for this document at this moment."""
+    with store.lock:
+        template = store.templates.get(key)
+        if template is not None:
+            store.templates.move_to_end(key)
+    if (
+        template is not None
+        and (
+            template.window is None
+            or template.window[0] <= moment.timestamp() <= template.window[1]
+        )
+        and _same_times(template, parsed, moment)
+    ):
+        return template
+    return None
+
+
 def knows(verifier: Verifier, portable: tuple[Any, ...]) -> bool:
     """Whether a template for this portable key (see :func:`template_key`) is kept here."""
     key = _local(verifier, portable)
@@ -519,22 +570,22 @@ async def _answer(
     held = bool(hold)
     if hold:
         hold.clear()  # only the document's first question may be held
-    with store.lock:
-        template = store.templates.get(key)
-        if template is not None:
-            store.templates.move_to_end(key)
-    if (
-        template is not None
-        and (
-            template.window is None
-            or template.window[0] <= moment.timestamp() <= template.window[1]
-        )
-        and _same_times(template, parsed, moment)
-    ):
+    template = _usable(store, key, parsed, moment)
+    if template is None and key not in store.templates and key not in store.refused:
+        coordinator = _COORDINATOR.get()
+        if key in store.tried:
+            pass  # validated in full here before, and no template came of it
+        elif coordinator is not None:
+            # other processes of the run may have made its template, or be making it
+            free = coordinator.missing(verifier, _portable(key), wait=not held)
+            template = _usable(store, key, parsed, moment)
+            if template is None and not free and held:
+                raise Held(_portable(key))
+        elif held:
+            raise Held(_portable(key))
+    if template is not None:
         store.hits += 1
         return _from_template(template.report, path, data, fmt, moment, parsed)
-    if held and template is None and key not in store.refused and key not in store.tried:
-        raise Held(_portable(key))
     store.misses += 1
     with store.lock:
         if len(store.tried) >= MAX_TEMPLATES:
