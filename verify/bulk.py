@@ -887,6 +887,10 @@ def _run_on(
             yield from result.reports
 
 
+HUNG_GRACE = 30.0
+"""Seconds beyond the per-document time limit (60 s without one), for each document of the
+chunk it is running, after which a worker is presumed hung, killed and replaced."""
+
 _Sent = tuple[list[BulkItem], bool, tuple[Any, ...], tuple[int, ...]]
 """A chunk a worker holds: its documents, whether it is one document retried alone, its
 pioneers' keys (see :meth:`_Planner.next`) and the positions it may hand back."""
@@ -947,7 +951,7 @@ def _run_pool_in(
     # a second death points at exactly one document.
     retry: deque[BulkItem] = deque()
     sent: dict[int, _Sent] = {}
-    budget = (time_limit or 60.0) + 30.0  # a document's, before its worker is presumed hung
+    budget = (time_limit or 60.0) + HUNG_GRACE  # a document's, before its worker is hung
     try:
         while True:
             looking = False  # the planner has more to look at before it can send anything
