@@ -1365,10 +1365,12 @@ def _outline_from_reader(reader: Any) -> _Outline:
         field = ref.get_object()  # type: ignore[no-untyped-call]
         if not isinstance(field, generic.DictionaryObject):
             raise _NotEligible("a field that is not a dictionary")
-        if "/Kids" in field or "/Parent" in field or "/T" not in field:
+        if "/Parent" in field or "/T" not in field:
             raise _NotEligible("a field tree")
         if isinstance(field.raw_get("/FT"), generic.IndirectObject):
             raise _NotEligible("an indirect field type")
+        if "/Kids" in field and not _widgets_only(field):
+            raise _NotEligible("a field tree")
         if field.get("/FT") != "/Sig":
             continue
         locked = locked or "/Lock" in field or "/SV" in field
@@ -1384,6 +1386,28 @@ def _outline_from_reader(reader: Any) -> _Outline:
         ref = (value.idnum, value.generation)
         filled.append(_Field(str(field["/T"]), keys, ref, where, _reader_appearance(reader, field)))
     return _Outline(frozenset(str(k) for k in root), tuple(filled), locked)
+
+
+def _widgets_only(field: Any) -> bool:
+    """A field (not a signature field) whose kids are its widgets only: no field (and so
+    no signature) hides among them."""
+    from pyhanko.pdf_utils import generic
+
+    if field.get("/FT") in (None, "/Sig"):
+        return False
+    kids = field.raw_get("/Kids")
+    if not isinstance(kids, generic.ArrayObject) or not kids:
+        return False
+    for i in range(len(kids)):
+        kid = kids.raw_get(i)
+        if not isinstance(kid, generic.IndirectObject):
+            return False
+        widget = kid.get_object()  # type: ignore[no-untyped-call]
+        if not isinstance(widget, generic.DictionaryObject) or any(
+            key in widget for key in ("/T", "/FT", "/Kids", "/V")
+        ):
+            return False
+    return True
 
 
 def _reader_appearance(reader: Any, field: Any) -> tuple[Any, ...] | None:

@@ -883,25 +883,46 @@ field or a choice a string (one choice), a check box a name (its state)."""
 
 
 def _fills_in(old: Value, new: Value) -> bool:
-    """``new`` is ``old``, a field merged with its widget, filled in: only its value (of
-    the kind :data:`_FILLABLE` says, or none before), a check box's appearance state (a
-    name) and the appearance (a new one a dictionary of references) differ."""
+    """``new`` is ``old`` filled in. Either a field merged with its widget, of which only
+    the value (of the kind :data:`_FILLABLE` says, or none before), a check box's
+    appearance state (a name) and the appearance (a new one a dictionary of references)
+    differ; or a field whose widgets are its kids, of which only the value differs; or
+    such a kid, of which only the appearance state (a radio button's, a name) and the
+    appearance differ."""
     if not (old[0] == new[0] == "obj" and old[1][0] == new[1][0] == "d"):
         return False
     before, after = dict(old[1][1]), dict(new[1][1])
-    kind = after.get(b"/FT")
-    kinds = _FILLABLE.get(kind[1]) if kind is not None and kind[0] == "n" else None
-    if kinds is None or before.get(b"/FT") != kind:
-        return False
-    if before.get(b"/Subtype") != ("n", b"/Widget") or b"/Kids" in after:
-        return False
     if before.keys() - _FILL_KEYS != after.keys() - _FILL_KEYS:
         return False
     if any(not fp._same_value(before[k], after[k]) for k in before.keys() - _FILL_KEYS):
         return False
-    value, was = after.get(b"/V"), before.get(b"/V")
-    if value is None or value[0] not in kinds or (was is not None and was[0] not in kinds):
-        return False
+    kind = after.get(b"/FT")
+    widget = before.get(b"/Subtype") == ("n", b"/Widget")
+    if kind is None:
+        # a field's widget, not a field itself: its field (its /Parent) holds the value
+        if not widget or b"/Parent" not in after or b"/T" in after or b"/V" in after:
+            return False
+        kinds: frozenset[str] | None = _STATE
+    else:
+        kinds = _FILLABLE.get(kind[1]) if kind[0] == "n" else None
+        if kinds is None or before.get(b"/FT") != kind:
+            return False
+        if b"/Kids" in after:
+            # the field of its widgets: its value alone
+            if widget or any(k in before or k in after for k in (b"/AS", b"/AP")):
+                return False
+            value, was = after.get(b"/V"), before.get(b"/V")
+            return bool(
+                value is not None
+                and value[0] in kinds
+                and (was is None or was[0] in kinds)
+                and value != was
+            )
+        if not widget:
+            return False
+        value, was = after.get(b"/V"), before.get(b"/V")
+        if value is None or value[0] not in kinds or (was is not None and was[0] not in kinds):
+            return False
     state, had = after.get(b"/AS"), before.get(b"/AS")
     if (state is not None or had is not None) and (
         kinds is not _STATE
@@ -916,7 +937,9 @@ def _fills_in(old: Value, new: Value) -> bool:
     redrawn = not fp._same_value(ap, had_ap)
     if redrawn and (ap[0] != "d" or any(v[0] != "r" for _k, v in ap[1])):
         return False
-    return bool(value != was or state != had or redrawn)
+    if kind is None:
+        return bool(state != had or redrawn)
+    return bool(after.get(b"/V") != before.get(b"/V") or state != had or redrawn)
 
 
 def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> set[int]:

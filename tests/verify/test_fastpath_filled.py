@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.attacks import check_box, fill_field, form_pdf
+from fixtures.attacks import check_box, choose, fill_field, form_pdf, press
 from fixtures.demo import demo_trust
 from fixtures.documents import pinned, sign_pdf
 from fixtures.pki import DemoPKI
@@ -194,6 +194,59 @@ def test_a_check_box_and_a_choice_filled_in_share_a_template(
         assert "DongY: '/Off' -> '/Yes'" in named
         assert f"KetQua: '' -> {result!r}" in named
     assert fastpath.stats(fast)["hits"] == 2
+
+
+@KINDS
+def test_a_radio_group_and_a_field_whose_widget_is_its_kid_filled_in_share_templates(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
+    """Fields whose widgets are their kids: the official chooses a radio button (the
+    group's value, and the buttons' appearance states: the chosen one's on, the others'
+    off, their appearances as they were) and fills in a text field whose widget is its
+    kid (the field's value, the kid's new appearance), then countersigns. Four forms, two
+    of each choice, each its own name: one template per choice (which button changed is
+    the structure), every report full validation's, each naming its own choice and
+    name."""
+    fast, full = _verifiers(demo_pki)
+    form = form_pdf(streams=streams, kids=True)
+    names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]
+    choices = ["TrucTiep", "BuuChinh", "TrucTiep", "BuuChinh"]
+    for name, choice in zip(names, choices, strict=True):
+        doc = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
+        with pinned(FILLED):
+            doc = choose(doc, "HinhThuc", choice)
+            doc = fill_field(doc, "NguoiNhan", name, opaque=False, shown="x" * len(name))
+        doc = _countersigned(demo_pki, doc)
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), name)
+        assert report.indication is Indication.TOTAL_PASSED
+        named = " ".join(report.signatures[0].warnings)
+        assert f"HinhThuc: '/Off' -> '/{choice}'" in named
+        assert f"NguoiNhan: '' -> {name!r}" in named
+    assert fastpath.stats(fast)["hits"] == 2
+
+
+@KINDS
+def test_a_radio_button_turned_on_without_its_group_changing_fails_as_full_validation_says(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
+    """A button's appearance state switched on while its group's value stays ``/Off``
+    (the button drawn anew, no value changed): after a form of the same fields filled
+    honestly, such a form gets full validation's report, which does not pass it."""
+    fast, full = _verifiers(demo_pki)
+    form = form_pdf(streams=streams, kids=True)
+    honest = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
+    with pinned(FILLED):
+        honest = choose(honest, "HinhThuc", "BuuChinh")
+    honest = _countersigned(demo_pki, honest)
+    _same(fast.verify(honest), full.verify(honest), "honest")
+    sly = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
+    with pinned(FILLED):
+        sly = press(sly, "HinhThuc", "BuuChinh")
+    sly = _countersigned(demo_pki, sly)
+    report = fast.verify(sly)
+    _same(report, full.verify(sly), "sly")
+    assert not report.signatures[0].passed
 
 
 def _flipped(doc: bytes, at: int, mask: int = 1) -> bytes:

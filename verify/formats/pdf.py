@@ -33,6 +33,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignatureStatus
 
 from verify import cms_forms, process
+from verify.diffrules import DIFF_POLICY
 from verify.engine import (
     ANY_USAGE,
     CMS_ALGOS,
@@ -463,6 +464,7 @@ class PdfReader:
                 ts_validation_context=vc,
                 key_usage_settings=ANY_USAGE,
                 algorithm_policy=CMS_ALGOS,
+                diff_policy=DIFF_POLICY,
             )
         except Exception as exc:  # noqa: BLE001
             indeterminate = exception_verdict(exc)
@@ -479,6 +481,7 @@ class PdfReader:
                     ts_validation_context=vc,
                     key_usage_settings=ANY_USAGE,
                     algorithm_policy=CMS_ALGOS,
+                    diff_policy=DIFF_POLICY,
                     skip_diff=True,
                 )
             except Exception:  # noqa: BLE001 - the first failure is the one to report
@@ -561,7 +564,7 @@ class PdfReader:
                 return verdict_signature(index, field_name, sub_filter, early)
             return broken_signature(index, field_name, sub_filter, exc)
         try:
-            emb.compute_integrity_info()  # type: ignore[no-untyped-call]
+            emb.compute_integrity_info(diff_policy=DIFF_POLICY)  # type: ignore[no-untyped-call]
         except Exception as exc:  # noqa: BLE001 - judged as "not analysed", as for others
             not_analysed = short(exc)
             try:
