@@ -724,8 +724,11 @@ class _Roles:
         """(revision, number) of each version of a field, written after revision ``r1``,
         that fills it in: the field (merged with its one widget) as it was but for its
         value (a text field's or a choice's text, a check box's state name), a check box's
-        appearance state and its appearance (``/V``, ``/AS`` and ``/AP``:
-        :func:`_fills_in`).
+        appearance state and its appearance (``/V``, ``/AS`` and ``/AP``); or a field
+        whose widgets are its kids (a radio group, a text field shown through a kid) as it
+        was but for its value, and such a kid as it was but for its appearance state (a
+        radio button's) and its appearance (:func:`_fills_in`; the kids' updates are
+        judged by :class:`verify.diffrules.WidgetKidsRule` in full validation).
 
         pyHanko's difference analysis (``GenericFieldModificationRule``) reads of such an
         update the field's name, type, locks and other keys (all part of the structure),
