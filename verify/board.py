@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from verify import fastpath
+from verify.workerpool import alive
 
 __all__ = ["LIMIT", "Board"]
 
@@ -47,16 +48,6 @@ claimed its shape to finish (at most half the document time limit); then it vali
 document in full itself."""
 
 _LENGTH = struct.Struct("<I")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process (the number was reused): not ours to judge
-    return True
 
 
 class Board:
@@ -136,7 +127,7 @@ class Board:
                 if portable in self.finished:
                     return True
                 holder = self.claims.get(portable)
-                if holder is None or holder == self.me or not _alive(holder):
+                if holder is None or holder == self.me or not alive(holder):
                     if holder != self.me:
                         self._append(("claim", portable, self.me))
                         self.claims[portable] = self.me

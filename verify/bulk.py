@@ -827,6 +827,17 @@ class _Planner:
                 self.final.add(id(item))
         self.ready.extendleft(reversed(chunk))
 
+    def finished(self, *, looking: bool) -> bool:
+        """Nothing is in flight: whether the run is over. Not while there is more to look
+        at; a document still waiting for its pioneer (which never happens: the pioneer is
+        in flight) is let go."""
+        if looking:
+            return False
+        if not self.waiting:
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         """Let every waiting document go (the pioneers it waited for are lost)."""
         self.ready.extend(item for _key, item in self.pioneers)
@@ -861,11 +872,8 @@ def _run_on(
             future = job.submit(executor, chunk, relay.outgoing(), holdable=holdable)
             pending[future] = (chunk, keys)
         if not pending:
-            if looking:
-                continue
-            if not planner.waiting:
+            if planner.finished(looking=looking):
                 return
-            planner.release()  # never happens: a waiting document's pioneer is pending
             continue
         done, _ = cf.wait(pending, timeout=0 if looking else None, return_when=cf.FIRST_COMPLETED)
         for future in done:
@@ -904,6 +912,7 @@ def _run_pool(
     in_flight: int,
     memory_limit: int | None,
 ) -> Iterator[DocumentReport]:
+    time_limit = job.time_limit
     relay = _Relay(job.verifier, workers)
     _quiesce()  # first: its threads would rule out forking
     ctx = _process_context()
@@ -911,107 +920,86 @@ def _run_pool(
     folder = tempfile.mkdtemp(prefix="hoso-run-")
     try:
         board = board_.Board.create(folder)
-        yield from _run_pool_in(
-            job, items, workers, chunk_size, in_flight, memory_limit, relay, ctx, forked, board
+        # Fork the workers now, with this process's objects frozen (see _frozen). (No
+        # collection first: it would take 40 ms while both cores wait, to spare a little
+        # garbage.) A worker forked later, to replace one that died, starts with every
+        # template this process has.
+        with _frozen():
+            pool = workerpool.Pool(
+                ctx,
+                workers,
+                _worker_init,
+                (memory_limit, job.verifier if forked else job.state, board),
+                depth=max(1, -(-in_flight // workers)),
+            )
+        relay.forked()
+        planner = _Planner(
+            job.verifier, items, chunk_size, memory_limit, spread=workers, board=board is not None
         )
+        # Documents from a chunk whose worker died while running it are retried alone, so that
+        # a second death points at exactly one document.
+        retry: deque[BulkItem] = deque()
+        sent: dict[int, _Sent] = {}
+        budget = (time_limit or 60.0) + HUNG_GRACE  # a document's, before its worker is hung
+        try:
+            while True:
+                looking = False  # the planner has more to look at before it can send anything
+                while pool.room:
+                    keys: tuple[Any, ...] = ()
+                    if retry:
+                        chunk, alone = [retry.popleft()], True
+                    else:
+                        # Look at more documents only while a worker is idle: not at the
+                        # cost of the workers' cores.
+                        look = pool.idle > 0
+                        planned = planner.next(look=look)
+                        if planned is None:
+                            looking = look and planner.looking
+                            break
+                        (chunk, keys), alone = planned, False
+                    holdable = () if alone else planner.holdable(chunk, keys)
+                    ticket = pool.submit(
+                        _run_chunk,
+                        None,
+                        chunk,
+                        time_limit,
+                        job.evidence_out,
+                        relay.outgoing(),
+                        holdable,
+                    )
+                    sent[ticket] = (chunk, alone, keys, holdable)
+                if not sent:
+                    if planner.finished(looking=looking):
+                        return
+                    continue
+                events = pool.wait(0 if looking else 1.0)
+                if not events:
+                    pool.overdue(lambda ticket: budget * len(sent[ticket][0]))
+                    continue
+                for event in events:
+                    if isinstance(event, workerpool.Lost):
+                        yield from _lost(job, event, sent, planner, retry)
+                        continue
+                    chunk, alone, keys, _holdable = sent.pop(event.ticket)
+                    if not event.ok:
+                        planner.back(keys, [])
+                        for item in chunk:
+                            yield job.failed(
+                                item,
+                                f"máy trạm kiểm tra gặp lỗi ({type(event.value).__name__})",
+                                f"the worker failed ({type(event.value).__name__}: "
+                                f"{str(event.value)[:120]})",
+                            )
+                        continue
+                    result: _Done = event.value
+                    planner.back(keys, relay.received(result))
+                    for position, held in result.held:
+                        planner.hand_back(chunk[position], held)
+                    yield from result.reports
+        finally:
+            pool.close(kill=bool(sent))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _run_pool_in(
-    job: _Job,
-    items: Iterator[BulkItem],
-    workers: int,
-    chunk_size: int,
-    in_flight: int,
-    memory_limit: int | None,
-    relay: _Relay,
-    ctx: Any,
-    forked: bool,
-    board: str | None,
-) -> Iterator[DocumentReport]:
-    time_limit = job.time_limit
-    # Fork the workers now, with this process's objects frozen (see _frozen). (No
-    # collection first: it would take 40 ms while both cores wait, to spare a little
-    # garbage.) A worker forked later, to replace one that died, starts with every
-    # template this process has.
-    with _frozen():
-        pool = workerpool.Pool(
-            ctx,
-            workers,
-            _worker_init,
-            (memory_limit, job.verifier if forked else job.state, board),
-            depth=max(1, -(-in_flight // workers)),
-        )
-    relay.forked()
-    planner = _Planner(
-        job.verifier, items, chunk_size, memory_limit, spread=workers, board=board is not None
-    )
-    # Documents from a chunk whose worker died while running it are retried alone, so that
-    # a second death points at exactly one document.
-    retry: deque[BulkItem] = deque()
-    sent: dict[int, _Sent] = {}
-    budget = (time_limit or 60.0) + HUNG_GRACE  # a document's, before its worker is hung
-    try:
-        while True:
-            looking = False  # the planner has more to look at before it can send anything
-            while pool.room:
-                keys: tuple[Any, ...] = ()
-                if retry:
-                    chunk, alone = [retry.popleft()], True
-                else:
-                    # Look at more documents only while a worker is idle: not at the
-                    # cost of the workers' cores.
-                    look = pool.idle > 0
-                    planned = planner.next(look=look)
-                    if planned is None:
-                        looking = look and planner.looking
-                        break
-                    (chunk, keys), alone = planned, False
-                holdable = () if alone else planner.holdable(chunk, keys)
-                ticket = pool.submit(
-                    _run_chunk,
-                    None,
-                    chunk,
-                    time_limit,
-                    job.evidence_out,
-                    relay.outgoing(),
-                    holdable,
-                )
-                sent[ticket] = (chunk, alone, keys, holdable)
-            if not sent:
-                if looking:
-                    continue
-                if not planner.waiting:
-                    return
-                planner.release()  # never happens: a waiting document's pioneer is pending
-                continue
-            events = pool.wait(0 if looking else 1.0)
-            if not events:
-                pool.overdue(lambda ticket: budget * len(sent[ticket][0]))
-                continue
-            for event in events:
-                if isinstance(event, workerpool.Lost):
-                    yield from _lost(job, event, sent, planner, retry)
-                    continue
-                chunk, alone, keys, _holdable = sent.pop(event.ticket)
-                if not event.ok:
-                    planner.back(keys, [])
-                    for item in chunk:
-                        yield job.failed(
-                            item,
-                            f"máy trạm kiểm tra gặp lỗi ({type(event.value).__name__})",
-                            f"the worker failed ({type(event.value).__name__}: "
-                            f"{str(event.value)[:120]})",
-                        )
-                    continue
-                result: _Done = event.value
-                planner.back(keys, relay.received(result))
-                for position, held in result.held:
-                    planner.hand_back(chunk[position], held)
-                yield from result.reports
-    finally:
-        pool.close(kill=bool(sent))
 
 
 def _lost(

@@ -85,6 +85,7 @@ from verify.policy import RevocationMode, ValidationPolicy
 from verify.report import DocumentReport, Indication, SubIndication
 from verify.trust import TrustProfile, trust_data_age_warning
 from verify.verifier import Verifier
+from verify.workerpool import alive
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -439,16 +440,6 @@ class Metrics:
             }
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def exposition(snapshots: Sequence[dict[str, Any]]) -> str:
     """Prometheus text (format 0.0.4) for the counters of one or more processes, summed."""
     requests: Counter[tuple[str, int]] = Counter()
@@ -474,7 +465,7 @@ def exposition(snapshots: Sequence[dict[str, Any]]) -> str:
             "fastpath_misses",
         ):
             totals[key] += snap.get(key, 0)
-        if _alive(int(snap.get("pid", 0))):
+        if alive(int(snap.get("pid", 0))):
             in_flight += int(snap.get("in_flight", 0))
     out: list[str] = []
 

@@ -28,7 +28,19 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["Lost", "Pool", "Result"]
+__all__ = ["Lost", "Pool", "Result", "alive"]
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` lives (a process of another user counts as alive: its
+    number was reused, and it is not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)

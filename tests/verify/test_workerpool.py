@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,18 +258,34 @@ class _Owner:
         document_time_limit = 10.0
 
 
-def test_a_shape_another_live_worker_claimed_is_held_until_it_is_done(tmp_path: Path) -> None:
-    """A worker asking about a shape another live worker claimed is told to hold it; once
-    that worker says the shape is done, it may validate it; a shape nobody claimed it
-    claims itself, and asking again is free."""
-    path = Board.create(tmp_path)
-    assert path is not None
-    key = ("pdf", "shape-a")
+@contextlib.contextmanager
+def _claimant(path: str, key: tuple[str, ...]) -> Iterator[tuple[Any, Any]]:
+    """Another process that has claimed ``key`` on the board at ``path`` and publishes it
+    done when its event is set: (the process, the event)."""
     go, done = FORK.Event(), FORK.Event()
     other = FORK.Process(target=_claim_and_wait, args=(path, key, go, done))
     other.start()
     try:
         assert done.wait(30)
+        yield other, go
+    finally:
+        if other.is_alive():  # (a killed waiter would never wake to take the word)
+            go.set()
+        other.join(5)
+
+
+def _board(tmp_path: Path) -> str:
+    path = Board.create(tmp_path)
+    assert path is not None
+    return path
+
+
+def test_a_shape_another_live_worker_claimed_is_held_until_it_is_done(tmp_path: Path) -> None:
+    """A worker asking about a shape another live worker claimed is told to hold it; once
+    that worker says the shape is done, it may validate it; a shape nobody claimed it
+    claims itself, and asking again is free."""
+    path, key = _board(tmp_path), ("pdf", "shape-a")
+    with _claimant(path, key) as (other, go):
         mine = Board(path)
         assert mine.missing(_Owner(), key, wait=False) is False
         assert mine.missing(_Owner(), ("pdf", "shape-b"), wait=False) is True
@@ -274,36 +293,22 @@ def test_a_shape_another_live_worker_claimed_is_held_until_it_is_done(tmp_path: 
         go.set()
         other.join(30)
         assert mine.missing(_Owner(), key, wait=False) is True  # done there, no template
-    finally:
-        go.set()
-        other.join(5)
 
 
 def test_a_claim_whose_worker_died_is_taken_over(tmp_path: Path) -> None:
     """A claim by a process that no longer lives holds nothing back."""
-    path = Board.create(tmp_path)
-    assert path is not None
-    key = ("pdf", "orphan")
-    go, done = FORK.Event(), FORK.Event()
-    other = FORK.Process(target=_claim_and_wait, args=(path, key, go, done))
-    other.start()
-    assert done.wait(30)
-    other.kill()
-    other.join(5)
-    assert Board(path).missing(_Owner(), key, wait=False) is True
+    path, key = _board(tmp_path), ("pdf", "orphan")
+    with _claimant(path, key) as (other, _go):
+        other.kill()
+        other.join(5)
+        assert Board(path).missing(_Owner(), key, wait=False) is True
 
 
 def test_a_waiting_worker_gets_the_shape_once_its_claimant_finishes(tmp_path: Path) -> None:
     """With ``wait``, a worker whose document may not be handed back waits for the
     claimant rather than validating the same shape in full beside it."""
-    path = Board.create(tmp_path)
-    assert path is not None
-    key = ("pdf", "slow")
-    go, done = FORK.Event(), FORK.Event()
-    other = FORK.Process(target=_claim_and_wait, args=(path, key, go, done))
-    other.start()
-    try:
-        assert done.wait(30)
+    path, key = _board(tmp_path), ("pdf", "slow")
+    with _claimant(path, key) as (other, go):
         mine = Board(path)
         started = time.monotonic()
         assert mine.missing(_Owner(), key, wait=True) is False  # still claimed after the wait
@@ -311,9 +316,6 @@ def test_a_waiting_worker_gets_the_shape_once_its_claimant_finishes(tmp_path: Pa
         go.set()
         other.join(30)
         assert mine.missing(_Owner(), key, wait=True) is True
-    finally:
-        go.set()
-        other.join(5)
 
 
 def test_a_record_half_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
@@ -322,8 +324,7 @@ def test_a_record_half_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
     import pickle
     import struct
 
-    path = Board.create(tmp_path)
-    assert path is not None
+    path = _board(tmp_path)
     body = pickle.dumps(("done", ("pdf", "half")))
     record = struct.pack("<I", len(body)) + body
     with open(path, "ab") as f:
