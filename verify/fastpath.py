@@ -2248,13 +2248,15 @@ def _appended_entries(
 def _same_value(a: Any, b: Any) -> bool:
     """Two values the lexer read are the same PDF object: token for token, but for strings
     written another way (a writer that rewrites a dictionary may escape its strings anew:
-    ``(/Helv 0 Tf)`` as ``(\\057Helv 0 Tf)``), which are compared as pyHanko reads them."""
+    ``(/Helv 0 Tf)`` as ``(\\057Helv 0 Tf)``, or write a text in UTF-16 hex anew as a
+    plain one: ``<FEFF00430043>`` as ``(CC)``), which are compared as pyHanko reads and
+    compares them (texts by their text, byte strings by their bytes)."""
     if a == b:
         return True
     if a is None or b is None:
         return False
     if a[0] in _STRINGS and b[0] in _STRINGS:
-        return _string_bytes(a) == _string_bytes(b)
+        return bool(_string_value(a) == _string_value(b))
     if a[0] == b[0] == "d":
         da, db = dict(a[1]), dict(b[1])
         return da.keys() == db.keys() and all(_same_value(da[k], db[k]) for k in da)
@@ -2266,16 +2268,15 @@ def _same_value(a: Any, b: Any) -> bool:
 _STRINGS = frozenset({"s", "h"})
 
 
-def _string_bytes(token: Any) -> bytes:
-    """A string token's bytes, as pyHanko decodes them."""
+def _string_value(token: Any) -> Any:
+    """A string token as pyHanko reads it: a text (``TextStringObject``, a ``str``) or a
+    byte string (``ByteStringObject``, ``bytes``)."""
     from pyhanko.pdf_utils import generic
 
     stream = io.BytesIO(token[1])
     if token[0] == "h":
-        found = generic.read_hex_string_from_stream(stream)
-    else:
-        found = generic.read_string_from_stream(stream)
-    return bytes(found.original_bytes)
+        return generic.read_hex_string_from_stream(stream)
+    return generic.read_string_from_stream(stream)
 
 
 def _xmp(obj: Any) -> bool:

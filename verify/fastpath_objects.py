@@ -847,7 +847,7 @@ class _Roles:
             return ("stream", _without(entries, frozenset({b"/Length"})), digest)
         inner = value[1]
         if (r, number) in self.fills:  # the value's text is read for each document
-            held = tuple((k, (v[0],) if k in (b"/V", b"/AS") else v) for k, v in inner[1])
+            held = tuple((k, (_kind(v),) if k in (b"/V", b"/AS") else v) for k, v in inner[1])
             return ("fill", held)
         if number in self.sigs:
             if inner[0] != "d":
@@ -879,6 +879,18 @@ class _Roles:
 
 
 _FILL_KEYS = frozenset({b"/V", b"/AS", b"/AP"})
+_CHOSEN = fp._STRINGS | {"texts"}
+"""A choice's value: a text, or (a list box of several choices) an array of texts."""
+
+
+def _kind(value: Value) -> str:
+    """A value's kind, as the structure holds a filled value: an array of texts only as
+    ``"texts"`` (how many, and which, is this document's own)."""
+    if value[0] == "a" and all(v[0] in fp._STRINGS for v in value[1]):
+        return "texts"
+    return str(value[0])
+
+
 _STATE = frozenset({"n"})
 _FILLABLE = {b"/Tx": fp._STRINGS, b"/Ch": fp._STRINGS, b"/Btn": _STATE}
 """The kinds of field a fill may change, and the kind of value each then takes: a text
@@ -915,16 +927,24 @@ def _fills_in(old: Value, new: Value) -> bool:
             if widget or any(k in before or k in after for k in (b"/AS", b"/AP")):
                 return False
             value, was = after.get(b"/V"), before.get(b"/V")
+            if kind[1] == b"/Ch":
+                kinds = _CHOSEN
             return bool(
                 value is not None
-                and value[0] in kinds
-                and (was is None or was[0] in kinds)
+                and _kind(value) in kinds
+                and (was is None or _kind(was) in kinds)
                 and value != was
             )
         if not widget:
             return False
         value, was = after.get(b"/V"), before.get(b"/V")
-        if value is None or value[0] not in kinds or (was is not None and was[0] not in kinds):
+        if kind[1] == b"/Ch":  # a list box of several choices: an array of texts
+            kinds = _CHOSEN
+        if (
+            value is None
+            or _kind(value) not in kinds
+            or (was is not None and _kind(was) not in kinds)
+        ):
             return False
     state, had = after.get(b"/AS"), before.get(b"/AS")
     if (state is not None or had is not None) and (

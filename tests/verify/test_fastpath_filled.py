@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.attacks import check_box, choose, fill_field, form_pdf, press
+from fixtures.attacks import check_box, choose, fill_field, form_pdf, press, select
 from fixtures.demo import demo_trust
 from fixtures.documents import pinned, sign_pdf
 from fixtures.pki import DemoPKI
@@ -247,6 +247,29 @@ def test_a_radio_button_turned_on_without_its_group_changing_fails_as_full_valid
     report = fast.verify(sly)
     _same(report, full.verify(sly), "sly")
     assert not report.signatures[0].passed
+
+
+@KINDS
+def test_a_list_box_of_several_choices_filled_in_shares_a_template(
+    demo_pki: DemoPKI, streams: bool
+) -> None:
+    """A list box of several choices (the papers handed in): the official selects some (an
+    array of texts, and a new appearance that lists them) and countersigns. Three forms,
+    each its own selection (one, two, all three): one template, every report full
+    validation's, each naming its own selection."""
+    fast, full = _verifiers(demo_pki)
+    form = form_pdf(streams=streams, lists=True)
+    selections = [["CCCD"], ["CCCD", "Giấy khai sinh"], ["CCCD", "Giấy khai sinh", "Sổ hộ khẩu"]]
+    for chosen in selections:
+        doc = sign_pdf(demo_pki, "citizen", form, at=SIGNED, timestamp=True)
+        with pinned(FILLED):
+            doc = select(doc, "GiayTo", chosen)
+        doc = _countersigned(demo_pki, doc)
+        report = fast.verify(doc)
+        _same(report, full.verify(doc), ", ".join(chosen))
+        assert report.indication is Indication.TOTAL_PASSED
+        assert f"GiayTo: '' -> {', '.join(chosen)!r}" in " ".join(report.signatures[0].warnings)
+    assert fastpath.stats(fast)["hits"] == 2
 
 
 def _flipped(doc: bytes, at: int, mask: int = 1) -> bytes:

@@ -46,6 +46,7 @@ FOREIGN = sorted((DATA / "dss").glob("*.pdf")) + sorted((DATA / "realworld").glo
 
 TAKEN = {
     "DSS-2025.pdf",
+    "DSS-3567.pdf",
     "Signature-P-HU_MIC-1.pdf",
     "Signature-P-PK7-2.pdf",
     "TestToSignPDFSHA256_TST_SIG_NOT_FOUND.pdf",
