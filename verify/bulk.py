@@ -930,7 +930,9 @@ def _run_pool(
                 workers,
                 _worker_init,
                 (memory_limit, job.verifier if forked else job.state, board),
-                depth=max(1, -(-in_flight // workers)),
+                # Without a board a chunk carries templates, which may not fit in a
+                # pipe's buffer: then each goes to an idle worker (see workerpool).
+                depth=max(1, -(-in_flight // workers)) if board is not None else 1,
             )
         relay.forked()
         planner = _Planner(

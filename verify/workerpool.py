@@ -9,10 +9,13 @@ as its main thread, and each worker waited 1-3 ms between chunks.
 
 Here the parent writes a task straight to the pipe of the worker it chooses, and reads
 results from every pipe with one :func:`multiprocessing.connection.wait`. Each worker holds
-at most ``depth`` tasks: one running, the next already in its pipe. The parent knows which
-task each worker is running, so a worker that dies (or that the parent kills as hung)
-points at one task; the tasks queued behind it never started and go out again as they
-were. A dead worker is replaced at once; the others go on.
+at most ``depth`` tasks: one running, the next already in its pipe. (The next is written
+while the worker runs the one before. So that the parent never blocks on that write while
+the worker blocks on writing its answer, a task's message must fit in the pipe's buffer;
+with larger ones use ``depth=1``: then every task goes to a worker waiting for it.) The
+parent knows which task each worker is running, so a worker that dies (or that the parent
+kills as hung) points at one task; the tasks queued behind it never started and go out
+again as they were. A dead worker is replaced at once; the others go on.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class Lost:
     exitcode: int | None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     process: Any
     conn: Connection
@@ -221,8 +224,8 @@ class Pool:
                 self._bury(worker)
                 return
             result = pickle.loads(message)  # noqa: S301 - from our own worker
-            if worker.tasks and worker.tasks[0] == result.ticket:
-                worker.tasks.popleft()
+            if result.ticket in worker.tasks:  # (always the first: a worker runs them in turn)
+                worker.tasks.remove(result.ticket)
                 worker.started = time.monotonic()
             yield result
 

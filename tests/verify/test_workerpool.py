@@ -96,6 +96,28 @@ def test_an_exception_in_a_task_comes_back_as_its_answer_and_the_worker_lives_on
         pool.close()
 
 
+def test_with_depth_one_a_task_goes_only_to_a_worker_waiting_for_one() -> None:
+    """``depth=1`` (for tasks too large for a pipe's buffer): no room once every worker
+    has a task, room again as soon as one answers; a task larger than any pipe buffer
+    comes back whole."""
+    pool = Pool(FORK, 2, _nothing, (), depth=1)
+    try:
+        big = "x" * (4 * 1024 * 1024)
+        first = pool.submit(len, big)
+        assert pool.room
+        second = pool.submit(len, big)
+        assert not pool.room
+        got = _drain(pool, 2)
+        assert sorted((e.ticket, e.value) for e in got if isinstance(e, Result)) == [
+            (first, len(big)),
+            (second, len(big)),
+        ]
+        assert pool.room
+        assert pool.idle == 2
+    finally:
+        pool.close()
+
+
 def test_a_worker_over_its_budget_is_killed_as_hung_and_replaced() -> None:
     """``overdue`` kills the worker whose running task took longer than its budget; the
     task comes back lost, and the pool goes on with a new worker."""
