@@ -65,6 +65,10 @@ class Board:
         self.claims: dict[Any, int] = {}
         self.finished: set[Any] = set()
         self.mine: set[Any] = set()
+        self.broken = False
+        """The board could not be read or written (a record cut short by a worker killed
+        mid-write, a full disk): this worker shares nothing more and validates every new
+        shape itself."""
 
     @staticmethod
     def create(folder: str | os.PathLike[str]) -> str | None:
@@ -98,9 +102,13 @@ class Board:
             (n,) = _LENGTH.unpack_from(data, at)
             if at + _LENGTH.size + n > len(data):
                 break  # being written: the rest next time
-            record = pickle.loads(data[at + _LENGTH.size : at + _LENGTH.size + n])  # noqa: S301 - the run's own
+            try:
+                record = pickle.loads(data[at + _LENGTH.size : at + _LENGTH.size + n])  # noqa: S301 - the run's own
+                kind, key = record[0], record[1]
+            except Exception:  # noqa: BLE001 - a record cut short and written over
+                self.broken = True
+                break
             at += _LENGTH.size + n
-            kind, key = record[0], record[1]
             if kind == "claim":
                 self.claims.setdefault(key, record[2])
             elif kind == "template":
@@ -119,12 +127,19 @@ class Board:
 
     def missing(self, owner: Any, portable: tuple[Any, ...], *, wait: bool) -> bool:
         """See :meth:`verify.fastpath.Coordinator.missing`."""
+        try:
+            return self.broken or self._missing(owner, portable, wait=wait)
+        except Exception:  # noqa: BLE001 - an unreadable board: validate, share nothing
+            self.broken = True
+            return True
+
+    def _missing(self, owner: Any, portable: tuple[Any, ...], *, wait: bool) -> bool:
         limit = owner.policy.document_time_limit
         deadline = time.monotonic() + min(WAIT_LIMIT, limit / 2 if limit else WAIT_LIMIT)
         while True:
             with self._locked():
                 self._sync(owner)
-                if portable in self.finished:
+                if self.broken or portable in self.finished:
                     return True
                 holder = self.claims.get(portable)
                 if holder is None or holder == self.me or not alive(holder):
@@ -141,8 +156,16 @@ class Board:
         """After a document: the templates made, and the shapes claimed and done without
         one."""
         made = fastpath.take_made(owner)
-        if not made and not self.mine:
+        if (not made and not self.mine) or self.broken:
+            self.mine.clear()
             return
+        try:
+            self._publish(made)
+        except Exception:  # noqa: BLE001 - an unwritable board (a full disk): share nothing
+            self.broken = True
+        self.mine.clear()
+
+    def _publish(self, made: fastpath.Shared) -> None:
         with self._locked():
             room = os.fstat(self.fd).st_size < LIMIT
             records: list[tuple[Any, ...]] = []
@@ -151,7 +174,6 @@ class Board:
                 self.mine.discard(key)
             records.extend(("done", key) for key in self.mine)
             self._append(*records)
-        self.mine.clear()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

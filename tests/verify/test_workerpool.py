@@ -266,18 +266,21 @@ def test_a_hung_worker_is_killed_and_its_documents_are_answered(
 def _claim_and_wait(path: str, key: tuple[str, ...], go: object, done: object) -> None:
     """In another process: claim ``key`` on the board, then wait for the word to finish."""
     board = Board(path)
-    assert board.missing(_Owner(), key, wait=False)
+    assert board.missing(_owner(), key, wait=False)
     done.set()  # type: ignore[attr-defined]
     go.wait(30)  # type: ignore[attr-defined]
-    board.publish(_Owner())
+    board.publish(_owner())
 
 
-class _Owner:
-    """The board asks its owner only for the policy's time limit; templates go to
-    :func:`verify.fastpath.adopt`, which this owner has none of (no template records here)."""
+_VERIFIERS: list[Verifier] = []
 
-    class policy:
-        document_time_limit = 10.0
+
+def _owner() -> Verifier:
+    """A worker's verifier, as the board is given one (its policy's time limit; its
+    templates)."""
+    if not _VERIFIERS:
+        _VERIFIERS.append(Verifier(policy=ValidationPolicy(network=False)))
+    return _VERIFIERS[0]
 
 
 @contextlib.contextmanager
@@ -309,12 +312,12 @@ def test_a_shape_another_live_worker_claimed_is_held_until_it_is_done(tmp_path: 
     path, key = _board(tmp_path), ("pdf", "shape-a")
     with _claimant(path, key) as (other, go):
         mine = Board(path)
-        assert mine.missing(_Owner(), key, wait=False) is False
-        assert mine.missing(_Owner(), ("pdf", "shape-b"), wait=False) is True
-        assert mine.missing(_Owner(), ("pdf", "shape-b"), wait=False) is True
+        assert mine.missing(_owner(), key, wait=False) is False
+        assert mine.missing(_owner(), ("pdf", "shape-b"), wait=False) is True
+        assert mine.missing(_owner(), ("pdf", "shape-b"), wait=False) is True
         go.set()
         other.join(30)
-        assert mine.missing(_Owner(), key, wait=False) is True  # done there, no template
+        assert mine.missing(_owner(), key, wait=False) is True  # done there, no template
 
 
 def test_a_claim_whose_worker_died_is_taken_over(tmp_path: Path) -> None:
@@ -323,7 +326,7 @@ def test_a_claim_whose_worker_died_is_taken_over(tmp_path: Path) -> None:
     with _claimant(path, key) as (other, _go):
         other.kill()
         other.join(5)
-        assert Board(path).missing(_Owner(), key, wait=False) is True
+        assert Board(path).missing(_owner(), key, wait=False) is True
 
 
 def test_a_waiting_worker_gets_the_shape_once_its_claimant_finishes(tmp_path: Path) -> None:
@@ -333,11 +336,11 @@ def test_a_waiting_worker_gets_the_shape_once_its_claimant_finishes(tmp_path: Pa
     with _claimant(path, key) as (other, go):
         mine = Board(path)
         started = time.monotonic()
-        assert mine.missing(_Owner(), key, wait=True) is False  # still claimed after the wait
+        assert mine.missing(_owner(), key, wait=True) is False  # still claimed after the wait
         assert time.monotonic() - started >= 1.0
         go.set()
         other.join(30)
-        assert mine.missing(_Owner(), key, wait=True) is True
+        assert mine.missing(_owner(), key, wait=True) is True
 
 
 def test_a_record_half_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
@@ -352,11 +355,35 @@ def test_a_record_half_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
     with open(path, "ab") as f:
         f.write(record[:7])
     board = Board(path)
-    board._sync(_Owner())
+    board._sync(_owner())
     assert board.offset == 0
     assert ("pdf", "half") not in board.finished
     with open(path, "ab") as f:
         f.write(record[7:])
-    board._sync(_Owner())
+    board._sync(_owner())
     assert board.offset == len(record)
     assert ("pdf", "half") in board.finished
+
+
+def test_a_board_written_over_a_record_cut_short_is_left_and_nothing_fails(
+    tmp_path: Path,
+) -> None:
+    """A worker killed halfway through writing a record, and another record written after
+    it: the board cannot be read on from there. Every worker then validates new shapes
+    itself (``missing`` says yes) and writes nothing more; nothing raises."""
+    import pickle
+    import struct
+
+    path = _board(tmp_path)
+    body = pickle.dumps(("claim", ("pdf", "cut"), 1))
+    whole = pickle.dumps(("done", ("pdf", "after")))
+    with open(path, "ab") as f:
+        f.write(struct.pack("<I", len(body)) + body[:5])  # cut short
+        f.write(struct.pack("<I", len(whole)) + whole)
+    board = Board(path)
+    assert board.missing(_owner(), ("pdf", "new"), wait=False) is True
+    assert board.broken
+    size = Path(path).stat().st_size
+    board.publish(_owner())
+    assert board.missing(_owner(), ("pdf", "other"), wait=True) is True
+    assert Path(path).stat().st_size == size
