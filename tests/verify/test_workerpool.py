@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fixtures.documents import minimal_pdf, sign_pdf
 from fixtures.pki import DemoPKI
@@ -238,6 +240,51 @@ def test_workers_killed_mid_run_are_replaced_and_every_document_still_gets_its_r
         os.kill(child.pid or 0, signal.SIGKILL)
     reports.extend(run)
     assert _verdicts(reports) == expected
+
+
+@given(
+    kills=st.lists(
+        st.tuples(st.integers(1, 19), st.integers(0, 1)), max_size=3, unique_by=lambda k: k[0]
+    ),
+    chunk_size=st.integers(1, 4),
+)
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_workers_killed_at_any_moment_never_lose_or_repeat_a_report(
+    demo_pki: DemoPKI, kin: list[str], kills: list[tuple[int, int]], chunk_size: int
+) -> None:
+    """Workers killed after any number of reports, any of them, any chunk size: every
+    document gets exactly one report, the one one process gives it, or (a document its
+    worker was running alone when killed) a report saying the worker died."""
+    expected = _expected(demo_pki, kin)
+    when = dict(kills)
+    run = verify_many(kin, verifier=_verifier(demo_pki), workers=2, chunk_size=chunk_size)
+    reports = []
+    for report in run:
+        reports.append(report)
+        victim = when.get(len(reports))
+        children = sorted(multiprocessing.active_children(), key=lambda c: c.pid or 0)
+        if victim is not None and children:
+            os.kill(children[victim % len(children)].pid or 0, signal.SIGKILL)
+    got = _verdicts(reports)
+    assert set(got) == set(expected)
+    died = {r.path for r in reports if "worker verifying this document died" in r.message_en}
+    assert len(died) <= len(kills)
+    assert {p: v for p, v in got.items() if p not in died} == {
+        p: v for p, v in expected.items() if p not in died
+    }
+
+
+_EXPECTED: dict[str, dict[str, tuple[str, str | None]]] = {}
+
+
+def _expected(pki: DemoPKI, docs: list[str]) -> dict[str, tuple[str, str | None]]:
+    """The verdict one process gives each document (worked out once)."""
+    key = "|".join(docs)
+    if key not in _EXPECTED:
+        _EXPECTED[key] = _verdicts(list(verify_many(docs, verifier=_verifier(pki))))
+    return _EXPECTED[key]
 
 
 def test_a_hung_worker_is_killed_and_its_documents_are_answered(
