@@ -38,7 +38,8 @@ window).
 Only these are taken (anything else goes to full validation, which decides):
 
 - a PDF, not encrypted, without ``/Perms`` (DocMDP, usage rights) in its catalog, whose
-  AcroForm's fields are plain fields (no ``/Kids``), each filled signature field's ``/V``
+  AcroForm's fields are plain fields, or fields whose kids are only their widgets (no
+  field, and so no signature, among them), each filled signature field's ``/V``
   an indirect ``/Sig`` dictionary (not a document timestamp, no DocMDP) stored at a file
   offset, signed with ``/ByteRange [0 a b c]`` where ``a..b`` is exactly that
   dictionary's ``/Contents`` string, and either
@@ -83,7 +84,11 @@ Only these are taken (anything else goes to full validation, which decides):
     catalog, the page tree, the annotations and the field tree whole, every other object
     as its references, keys and ``/Type``); taken on the same terms as above (later
     revisions that only add signatures, their widgets and validation data; each
-    document's signed page blank under every later stamp);
+    document's signed page blank under every later stamp), and also when later revisions
+    fill in form fields (a text, a choice or several, a check box, a radio group: a
+    field's value, its widgets' appearance states and new appearances), each filled
+    field's value held as its kind only and the signed page blank under each filled
+    widget (see :meth:`verify.fastpath_objects._Roles._fills`);
 
 - a detached CMS signature in DER;
 - in both: one SignerInfo with signed attributes, no CRLs in the CMS, SHA-2 digests, RSA
@@ -116,9 +121,10 @@ path is judged once (:meth:`verify.engine.Engine.signer_check`); with "now", as 
 a template serves the moments within its window: the validity of every certificate used,
 the freshness of every OCSP response and CRL used, and the dated algorithm rules.
 
-Still validated in full every time: later revisions that fill form fields, add an
-annotation or page content (only the rendered comparison can judge what they show), a
-visible signature over signed page content, or (with plain tables) whose appearance is
+Still validated in full every time: later revisions that add an annotation or page
+content, or change a form field other than by filling it in (only the rendered
+comparison can judge what they show), a filled field or a visible signature over signed
+page content, or (with plain tables) whose appearance is
 compressed or not its widget's alone, document timestamps (B-LTA), certified documents,
 documents with plain tables whose later revisions lie elsewhere in the file (a signed
 revision or a stamp of another length: the offsets differ, and so does the structure),
