@@ -32,8 +32,9 @@ document):
   stamps and the filled fields' new appearances draw (their appearances and fonts: the
   signer's name and time, the text filled in; their skeletons only, see
   :meth:`_Roles._drawings`), the value a later revision fills a field with and a check
-  box's state (their kind only, :meth:`_Roles._fills`), and the data of object and
-  cross-reference streams (their objects and entries are part of it instead). Every
+  box's or radio button's state (their kind only, :meth:`_Roles._fills`), and the data
+  of object and cross-reference streams (their objects and entries are part of it
+  instead). Every
   other stream's data is part of it as a digest: the DSS's certificates, OCSP responses
   and CRLs. So are the bytes between the objects of those revisions, with
   ``startxref``'s offset left out (anything a cross-reference section does not account
