@@ -46,6 +46,10 @@ def alive(pid: int) -> bool:
     return True
 
 
+STOP_WAIT = 5.0
+"""Seconds :meth:`Pool.close` waits for the workers to end before it kills them."""
+
+
 @dataclass(frozen=True)
 class Result:
     """A task's answer: ``ok`` with its return value, or not with the exception it raised
@@ -254,7 +258,8 @@ class Pool:
 
     def close(self, *, kill: bool = False) -> None:
         """End every worker: at once with ``kill`` (tasks in hand are dropped), else once it
-        finishes what it holds."""
+        has read the word to stop; one that has not ended within :data:`STOP_WAIT` seconds
+        (stopped, hung) is killed."""
         for worker in self.workers:
             if kill and worker.tasks:
                 with contextlib.suppress(Exception):
@@ -263,9 +268,10 @@ class Pool:
                 worker.conn.send_bytes(b"")  # the word to end its loop
             with contextlib.suppress(Exception):
                 worker.conn.close()
+        deadline = time.monotonic() + STOP_WAIT
         for worker in self.workers:
             with contextlib.suppress(Exception):
-                worker.process.join(None if not kill else 5)
+                worker.process.join(max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
                 with contextlib.suppress(Exception):
                     worker.process.kill()

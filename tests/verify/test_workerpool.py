@@ -145,6 +145,18 @@ def test_a_worker_over_its_budget_is_killed_as_hung_and_replaced() -> None:
         pool.close(kill=True)
 
 
+def test_closing_the_pool_kills_a_worker_that_does_not_end() -> None:
+    """A worker stopped (SIGSTOP: it never reads the word to end) when the pool closes,
+    with nothing in hand: closing does not wait for it forever, it kills it."""
+    pool = Pool(FORK, 2, _nothing, ())
+    stopped = pool.workers[0].process
+    os.kill(stopped.pid or 0, signal.SIGSTOP)
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 30
+    assert stopped.exitcode == -signal.SIGKILL
+
+
 def test_workers_end_when_the_pool_closes_and_none_is_left_behind() -> None:
     """Closing the pool ends every worker, the ones forked to replace the dead included."""
     pool = Pool(FORK, 2, _nothing, ())
