@@ -58,7 +58,6 @@ class Board:
 
         self._flock = fcntl.flock
         self._exclusive, self._unlock = fcntl.LOCK_EX, fcntl.LOCK_UN
-        self.path = path
         self.fd = os.open(path, os.O_RDWR | os.O_APPEND)
         self.offset = 0
         self.me = os.getpid()
@@ -110,7 +109,8 @@ class Board:
                 break
             at += _LENGTH.size + n
             if kind == "claim":
-                self.claims.setdefault(key, record[2])
+                # the latest: a claim is written only where none stands or its holder died
+                self.claims[key] = record[2]
             elif kind == "template":
                 shared.append((key, record[2]))
                 self.finished.add(key)
@@ -174,7 +174,3 @@ class Board:
                 self.mine.discard(key)
             records.extend(("done", key) for key in self.mine)
             self._append(*records)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)

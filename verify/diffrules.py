@@ -17,7 +17,7 @@ the structure tree, and nothing of it when the field is locked (FieldMDP).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -31,9 +31,8 @@ from pyhanko.sign.diff_analysis import (
     StandardDiffPolicy,
     SuspiciousModification,
 )
-from pyhanko.sign.diff_analysis.commons import compare_dicts, compare_key_refs
+from pyhanko.sign.diff_analysis.commons import compare_dicts
 from pyhanko.sign.diff_analysis.rules.form_field_rules import BaseFieldModificationRule
-from pyhanko.sign.diff_analysis.rules_api import Context
 
 __all__ = ["DIFF_POLICY", "WidgetKidsRule"]
 
@@ -76,6 +75,10 @@ class WidgetKidsRule(BaseFieldModificationRule):
             or [_id(r) for r in old_refs] != [_id(r) for r in new_refs]
         ):
             return  # kids added, removed or direct: not a fill
+        # a private helper of pyHanko's: without it (another version) nothing is
+        # justified here, and the kids' updates stay unexplained as by default
+        from pyhanko.sign.diff_analysis.rules.form_field_rules import _allow_appearance_update
+
         new_revision = context.new.reader.xrefs
         for index, (old_ref, new_ref) in enumerate(zip(old_refs, new_refs, strict=True)):
             assert old_ref is not None
@@ -116,7 +119,9 @@ class WidgetKidsRule(BaseFieldModificationRule):
                         context_checked=expected,
                     ),
                 )
-            for ref in _new_appearance(old_kid, new_kid, context):
+            # pyHanko's own check of a merged widget's new appearance: new objects only,
+            # never a stream rewritten in place, nor an appearance dictionary shared
+            for ref in _allow_appearance_update(old_kid, new_kid, context.old, context.new):
                 yield (
                     ModificationLevel.FORM_FILLING,
                     FormUpdate(updated_ref=ref, field_name=fq_name, valid_when_locked=locked_ok),
@@ -129,35 +134,6 @@ def _ref(value: Any) -> generic.Reference | None:
 
 def _id(ref: generic.Reference | None) -> tuple[int, int] | None:
     return None if ref is None else (ref.idnum, ref.generation)
-
-
-def _new_appearance(
-    old_kid: generic.DictionaryObject,
-    new_kid: generic.DictionaryObject,
-    context: FieldComparisonContext,
-) -> Generator[generic.Reference, None, None]:
-    """The objects of a widget's new appearance, all written after the signed revision (as
-    pyHanko's rule allows for a merged widget: never an appearance stream rewritten in
-    place, nor an appearance dictionary another object shares)."""
-    old, new = context.old, context.new
-    _old_ap, new_ap = yield from compare_key_refs("/AP", old, old_kid, new_kid)
-    if new_ap is None:
-        return
-    if not isinstance(new_ap, generic.DictionaryObject):
-        raise SuspiciousModification("/AP entry should point to a dictionary")
-    raw = old_kid.raw_get("/AP") if "/AP" in old_kid else None
-    if isinstance(raw, generic.IndirectObject):
-        contexts = {
-            Context.from_absolute(old, path).relative_view
-            for path in old._get_usages_of_ref(raw.reference)
-        }
-        if len(contexts) > 1:
-            raise SuspiciousModification("A widget's appearance dictionary is shared")
-    for key in ("/N", "/R", "/D"):
-        if key in new_ap:
-            yield from new.collect_dependencies(
-                new_ap.raw_get(key), since_revision=old.revision + 1
-            )
 
 
 def _policy() -> StandardDiffPolicy:

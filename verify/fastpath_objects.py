@@ -34,9 +34,8 @@ document):
   :meth:`_Roles._drawings`), the value a later revision fills a field with and a check
   box's or radio button's state (their kind only, :meth:`_Roles._fills`), and the data
   of object and cross-reference streams (their objects and entries are part of it
-  instead). Every
-  other stream's data is part of it as a digest: the DSS's certificates, OCSP responses
-  and CRLs. So are the bytes between the objects of those revisions, with
+  instead). Every other stream's data is part of it as a digest: the DSS's certificates,
+  OCSP responses and CRLs. So are the bytes between the objects of those revisions, with
   ``startxref``'s offset left out (anything a cross-reference section does not account
   for);
 - **the objects of the document as it was before its first signature** that are still
@@ -893,9 +892,10 @@ def _kind(value: Value) -> str:
 
 
 _STATE = frozenset({"n"})
-_FILLABLE = {b"/Tx": fp._STRINGS, b"/Ch": fp._STRINGS, b"/Btn": _STATE}
-"""The kinds of field a fill may change, and the kind of value each then takes: a text
-field or a choice a string (one choice), a check box a name (its state)."""
+_FILLABLE = {b"/Tx": fp._STRINGS, b"/Ch": _CHOSEN, b"/Btn": _STATE}
+"""The kinds of field a fill may change, and the kinds of value each then takes: a text
+field a string, a choice a string or (a list box of several choices) an array of them, a
+check box or radio group a name (its state)."""
 
 
 def _fills_in(old: Value, new: Value) -> bool:
@@ -928,8 +928,6 @@ def _fills_in(old: Value, new: Value) -> bool:
             if widget or any(k in before or k in after for k in (b"/AS", b"/AP")):
                 return False
             value, was = after.get(b"/V"), before.get(b"/V")
-            if kind[1] == b"/Ch":
-                kinds = _CHOSEN
             return bool(
                 value is not None
                 and _kind(value) in kinds
@@ -939,8 +937,6 @@ def _fills_in(old: Value, new: Value) -> bool:
         if not widget:
             return False
         value, was = after.get(b"/V"), before.get(b"/V")
-        if kind[1] == b"/Ch":  # a list box of several choices: an array of texts
-            kinds = _CHOSEN
         if (
             value is None
             or _kind(value) not in kinds

@@ -162,11 +162,6 @@ class Pool:
         return _Worker(process, mine)
 
     @property
-    def busy(self) -> int:
-        """Tasks sent and not yet answered."""
-        return sum(len(w.tasks) for w in self.workers)
-
-    @property
     def idle(self) -> int:
         """Workers with nothing to do."""
         return sum(not w.tasks for w in self.workers)

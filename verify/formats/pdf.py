@@ -481,7 +481,6 @@ class PdfReader:
                     ts_validation_context=vc,
                     key_usage_settings=ANY_USAGE,
                     algorithm_policy=CMS_ALGOS,
-                    diff_policy=DIFF_POLICY,
                     skip_diff=True,
                 )
             except Exception:  # noqa: BLE001 - the first failure is the one to report
