@@ -140,6 +140,10 @@ KIND_NAMES = {
         "dossiers made end to end as `make demo` makes one (form rendered to PDF/A-3, "
         "citizen PAdES B-LT, official's B-LT countersignature with a stamp and a field lock)"
     ),
+    "ltown": (
+        "PAdES B-LT, one signature, each document with validation data of its own (signed by "
+        "pyHanko with a validation context of its own: OCSP answers and CRLs fetched anew)"
+    ),
     "filled": (
         "forms signed by a citizen (B-T), a text field then filled in by the official (each "
         "form its own note) and countersigned (B-T); cross-reference streams, by pyHanko"
@@ -725,6 +729,8 @@ def approaches_for(kind: str, offline: bool) -> tuple[str, ...]:
         return TWO_VISIBLE if not offline else ()
     if kind in ("dossier", "filled"):
         return OFFLINE if offline else DOSSIER
+    if kind == "ltown":
+        return () if offline else DOSSIER
     if kind in ("archive", "untrusted"):
         return OFFLINE if offline else ()
     if offline:
@@ -741,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--kinds",
         default="bb,lt,two,xml,archive",
-        help="bb, lt, two, twov, cms, xml, xml2, dossier, filled, archive, untrusted",
+        help="bb, lt, ltown, two, twov, cms, xml, xml2, dossier, filled, archive, untrusted",
     )
     p.add_argument(
         "--n-dossier",
@@ -790,13 +796,14 @@ def main(argv: list[str] | None = None) -> int:
         base.mkdir(parents=True, exist_ok=True)
         roots.write_bytes(pki.cert_pem("vn-root") + pki.cert_pem("gov-root"))
         for kind in kinds:
-            n_kind = args.n_dossier if kind in ("dossier", "filled") else args.n
+            n_kind = args.n_dossier if kind in ("dossier", "filled", "ltown") else args.n
             size = max([n_kind, *scales]) if kind == "bb" else n_kind
             t0 = time.perf_counter()
             make = build_two_visible if kind == "twov" else build
             make = build_xml2 if kind == "xml2" else make
             make = build_dossiers if kind == "dossier" else make
             make = build_filled if kind == "filled" else make
+            make = build_lt_own if kind == "ltown" else make
             corpus: Corpus = make(pki, base / f"{kind}", kind, size)
             manifest = corpus.write_manifest(base / f"{kind}.json")
             if kind == "untrusted":  # the profile holds the specialized root only
@@ -834,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
                 if offline and kind == "lt":
                     use = _lt_now(lines, base, n_kind)
                 manifests[(kind, offline)] = use
-                if kind in (*XML_KINDS, "twov", "dossier", "filled"):  # each row each round
+                if kind in (*XML_KINDS, "twov", "dossier", "filled", "ltown"):  # each round
                     rows = measure_interleaved(approaches, *use, n_kind, kind, args.repeat, cache)
                     results.update({(kind, row.approach, n_kind): row for row in rows})
                     approaches = ()
@@ -1018,6 +1025,37 @@ def build_filled(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Co
     return corpus
 
 
+def build_lt_own(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
+    """``ltown``: ``n`` B-LT documents, each signed by pyHanko (the six signers in turn)
+    with a validation context of its own, as a signer that fetches the validation data
+    anew for every document does: each has its own OCSP answers and CRLs (the demo
+    responders answer each request afresh), its own timestamp, and its own VRI entry.
+    (In the ``lt`` corpus every document carries the same validation data, as one
+    signing context shared over the documents gives.) 5% are tampered with after
+    signing (a byte of the first page's content)."""
+    import logging
+    import random
+
+    from benchmarks.corpus import LABELS, SIGNED_AT, SIZES, TAMPERED
+    from fixtures.documents import minimal_pdf, sign_pdf
+
+    assert kind == "ltown"
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = Corpus(kind, [], {}, {})
+    for i in range(n):
+        label = LABELS[i % len(LABELS)]
+        base = minimal_pdf(f"Hồ sơ {i:06d}", pages=2, padding=SIZES[LABELS.index(label)])
+        doc = sign_pdf(pki, label, base, at=SIGNED_AT, ltv=True)
+        tampered = rng.random() < TAMPERED
+        if tampered:
+            spot = doc.index(b"stream") + 20
+            doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
+        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
+    return corpus
+
+
 def _lt_now(lines: list[str], base: Path, n: int) -> tuple[Path, Path]:
     """The B-LT corpus made again, signed now, with demo services that speak of the present
     (their own PKI and port): validated now, the first corpus's embedded OCSP responses
@@ -1127,7 +1165,13 @@ def targets(
                 blame=(kind, "hoso-1"),
             )
             note(f"{kind}, {n_docs} docs: 2 workers vs 1", speedup(kind, "hoso-2", "hoso-1"))
-    for kind in ("dossier", "filled"):
+    if "ltown" in kinds:
+        n = next((n for k, _a, n in results if k == "ltown"), 0)
+        note(
+            f"ltown, {n} docs, online: hoso (1 worker) vs pyHanko with one shared context",
+            speedup("ltown", "hoso-1", "pyhanko-shared", n),
+        )
+    for kind in ("dossier", "filled", "ltown"):
         if kind in kinds:
             n = next((n for k, _a, n in results if k == kind), 0)
             note(f"{kind}, {n} docs: 2 workers vs 1", speedup(kind, "hoso-2", "hoso-1", n))

@@ -157,8 +157,18 @@ class Resigner:
             new = self.cms(label, der, signed, timestamp=timestamp).hex().encode()
             if len(new) > b - a - 2:
                 raise ValueError("the new signature does not fit the /Contents gap")
+            old = _vri_name(bytes(doc[a + 1 : b - 1]))
             doc[a + 1 : b - 1] = new + b"0" * (b - a - 2 - len(new))
+            # the DSS names the signature's VRI entry after its /Contents, as it would
+            # have if this signature had been the one the validation data was added to
+            doc[:] = doc.replace(old, _vri_name(bytes(doc[a + 1 : b - 1])))
         return bytes(doc)
+
+
+def _vri_name(hexed: bytes) -> bytes:
+    """The name of the DSS's VRI entry for a signature whose ``/Contents`` is ``hexed``."""
+    digest = hashlib.sha1(bytes.fromhex(hexed.decode())).hexdigest()  # noqa: S324 - the name
+    return b"/" + digest.upper().encode()
 
 
 def _template_pdf(

@@ -53,8 +53,10 @@ Only these are taken (anything else goes to full validation, which decides):
     The *structure* is then every byte of the file but (a) the data of the streams of
     the first signed revision (page content, fonts, images: what differs from one
     document to the next), (b) each signature's ``/Contents`` and ``/M`` values, (c)
-    what each later revision writes anew every time: the second part of its ``/ID`` and
-    the dates of the document information it writes, (d) the data of the appearance
+    what each later revision writes anew every time: the second part of its ``/ID``, the
+    dates of the document information it writes, and the name of each DSS ``/VRI`` entry
+    that names one of the document's signatures (held as which signature it names: see
+    :func:`_vri_names`), (d) the data of the appearance
     stream of each later signature's visible widget (its *stamp*: the signer's name and
     the time); with the places of all these. It is taken only when (once per structure)
     pyHanko reads exactly (a) and (d) as those streams' data (so its parse and difference
@@ -1714,7 +1716,9 @@ def _structure(
     next; no reader looks at those bytes but to draw the pages), except the XMP metadata
     the difference analysis parses, (b) each signature's ``/Contents`` and ``/M`` values,
     (c) what the first signed revision and each later one write anew every time: the
-    ``/ID`` and the dates of the document information each writes. Their positions are
+    ``/ID`` and the dates of the document information each writes, and the names of the
+    DSS's VRI entries that name the document's signatures (:func:`_vri_names`: which
+    signature each names is part of the structure). Their positions are
     part of the structure, every other byte is (as two digests, the signed revision's and
     the later revisions'), and a structure is taken only when :func:`_judge_structure`
     accepts it (once per structure).
@@ -1791,6 +1795,8 @@ def _structure(
     # the later signatures' drawings, from the signature fields as the outline read them
     appearances = _appearances(fields, data, e1, sigs[1:])
     tail_spans.extend((start, end) for _number, _generation, start, end in appearances)
+    vri = _vri_names(data, e1, sigs, tail_spans)
+    tail_spans.extend((at, at + _VRI_NAME_LENGTH) for at, _k in vri)
     trailers: list[tuple[int, int]] = []
     infos: list[tuple[int, int, int]] = []  # (number, generation, offset)
     for r in range(total):
@@ -1823,7 +1829,7 @@ def _structure(
                     infos.append((info[0], generation, offset))
     skeleton = _digest(data, 0, e1, skeleton_spans)
     tail = _digest(data, e1, len(data), tail_spans)
-    key = (total, tuple(revisions), e1, len(data), skeleton, tail)
+    key = (total, tuple(revisions), e1, len(data), skeleton, tail, vri)
     store = _store(verifier)
     with store.lock:
         judged = key in store.structures
@@ -1860,6 +1866,42 @@ def _structure(
         kept.update(b"%d %d %d %d %d\x00" % (revision, number, generation, start, end))
         kept.update(memoryview(data)[start:end])
     return (*key, kept.digest())
+
+
+_VRI_NAME_LENGTH = 40
+"""Hex digits in a VRI entry's name (an SHA-1)."""
+_NAME_ENDS = frozenset(b"\x00\t\n\x0c\r ()<>[]{}/%")
+"""Bytes that end a PDF name: white space and delimiters."""
+
+
+def _vri_names(
+    data: bytes, e1: int, sigs: list[_SigDict], spans: list[tuple[int, int]]
+) -> tuple[tuple[int, int], ...]:
+    """(place of the hex digits, signature index) of each name in the later revisions
+    that is the name of a signature's ``/VRI`` entry: ``/`` and the SHA-1 of that
+    signature's ``/Contents`` in upper-case hex, as pyHanko and other writers name it
+    (``DocumentSecurityStore.sig_content_identifier``).
+
+    It differs in every document, as the signature does, so the structure holds its place
+    and which signature it names instead of its digits (as
+    :mod:`verify.fastpath_objects` does). Nothing in a verdict reads more of such a name:
+    pyHanko reads the DSS's validation data from its ``/Certs``, ``/OCSPs`` and
+    ``/CRLs`` alone, and its difference analysis asks of a VRI name only that it is
+    40 upper-case hex digits and whether it is the same as another name; a name that
+    names one of the document's signatures does so in every document of the structure,
+    and two such names are the same exactly when they name the same signature. Names
+    inside a part already left out (a stamp's drawing) are not looked for."""
+    found: list[tuple[int, int]] = []
+    for k, sig in enumerate(sigs):
+        name = b"/" + hashlib.sha1(sig.der).hexdigest().upper().encode()  # noqa: S324
+        at = data.find(name, e1)
+        while at >= 0:
+            end = at + len(name)
+            whole = end == len(data) or data[end] in _NAME_ENDS
+            if whole and not any(lo < end and at < hi for lo, hi in spans):
+                found.append((at + 1, k))
+            at = data.find(name, end)
+    return tuple(sorted(found))
 
 
 def _metadata_refs(reader: Any, r1: int) -> set[tuple[int, int]]:

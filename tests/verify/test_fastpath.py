@@ -435,6 +435,65 @@ def test_changes_to_the_validation_data_update_go_to_full_validation(
     assert fastpath.stats(fast)["hits"] == hits + 1
 
 
+_VRI_NAME = re.compile(rb"/VRI\s*<<\s*/([0-9A-Fa-f]{40})\b")
+
+
+def _vri_renamed(pdf: bytes, name: bytes) -> bytes:
+    """``pdf`` with its DSS's (one) VRI entry renamed ``name`` (40 hex digits)."""
+    found = _VRI_NAME.search(pdf)
+    assert found is not None
+    assert len(name) == 40
+    return pdf[: found.start(1)] + name + pdf[found.end(1) :]
+
+
+def test_b_lt_documents_signed_with_one_context_are_answered_from_one_template(
+    demo_pki: DemoPKI,
+) -> None:
+    """B-LT documents a signing service makes with one validation context: the same
+    validation data in each, each DSS naming its own signature's VRI entry (the SHA-1 of
+    its signature). fast = full, and every document after the first is answered from the
+    first one's template. A VRI entry that names no signature of its document (another
+    document's name, or its own in lower case, which pyHanko's difference analysis
+    refuses) makes another structure: fast = full, not from that template."""
+    from fixtures.documents import demo_validation_context
+
+    context = demo_validation_context(demo_pki, moment=SIGNED_AT)
+    docs = [
+        sign_pdf(
+            demo_pki,
+            "citizen",
+            minimal_pdf(f"Hồ sơ {i}", pages=2),
+            at=SIGNED_AT + timedelta(minutes=i),
+            ltv=True,
+            validation_context=context,
+        )
+        for i in range(3)
+    ]
+    names = []
+    for doc in docs:
+        found = _VRI_NAME.search(doc)
+        assert found is not None
+        names.append(found[1])
+        a, b = (int(x) for x in _ANY_BYTE_RANGE.findall(doc)[0][:2])
+        contents = bytes.fromhex(doc[a + 1 : b - 1].decode())
+        assert found[1] == hashlib.sha1(contents).hexdigest().upper().encode()  # noqa: S324
+    assert len(set(names)) == 3  # each names its own signature
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for i, doc in enumerate(docs):
+        expected = _check(fast, full, doc, None, f"document {i}")
+        assert expected.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["misses"] == 1
+    assert fastpath.stats(fast)["hits"] == 5
+    for what, doc in [
+        ("another document's VRI name", _vri_renamed(docs[1], names[0])),
+        ("its own VRI name in lower case", _vri_renamed(docs[2], names[2].lower())),
+    ]:
+        hits = fastpath.stats(fast)["hits"]
+        report = fast.verify(doc)
+        assert fastpath.stats(fast)["hits"] == hits, what
+        _same(report, full.verify(doc), what)
+
+
 # -- two signatures: a citizen signs, an official countersigns -----------------------------
 
 PAIRS = [
