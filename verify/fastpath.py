@@ -166,6 +166,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -276,6 +277,11 @@ class _Parsed:
     """For a PDF whose later revisions fill form fields: for each signature, the warning
     that names the fields filled after it with this document's old and new values
     (:func:`verify.visual.filled_note`)."""
+    by_objects: Callable[[], _Parsed] | None = dataclass_field(default=None, compare=False)
+    """For a PDF read byte for byte whose DSS answers are held by their class: the same
+    document read object by object (:mod:`verify.fastpath_objects`), whose structure
+    holds the answers as a set, whatever order and length another signer's fetches gave
+    them (see :func:`_answer`)."""
 
 
 @dataclass(frozen=True)
@@ -459,7 +465,7 @@ async def pdf(
         parsed = _parse_pdf(verifier, data)
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
-    return await _answer(verifier, parsed, path, data, "pdf", moment, full)
+    return await _answer(verifier, parsed, path, data, "pdf", moment, full, parsed.by_objects)
 
 
 async def detached(
@@ -570,7 +576,13 @@ async def _answer(
     fmt: str,
     moment: datetime,
     full: FullCheck,
+    also: Callable[[], _Parsed] | None = None,
 ) -> DocumentReport:
+    """The report from a template of ``parsed``'s shape, else full validation's (and a
+    template made of it). ``also``: another reading of the document, asked for only when
+    no template serves the first: its template serves as well, and a template made here
+    is kept for both (a B-LT document read byte for byte whose validation data another
+    document lists in another order: see :attr:`_Parsed.by_objects`)."""
     store = _store(verifier)
     fixed = verifier.policy.validation_time is not None
     key = _key(verifier, parsed, fmt, moment)
@@ -579,6 +591,17 @@ async def _answer(
     if hold:
         hold.clear()  # only the document's first question may be held
     template = _usable(store, key, parsed, moment)
+    other: tuple[_Parsed, tuple[Any, ...]] | None = None
+    if template is None and also is not None:
+        try:
+            second = also()
+        except Exception:  # noqa: BLE001, S110 - no other reading: the first one alone
+            pass
+        else:
+            other = (second, _key(verifier, second, fmt, moment))
+            template = _usable(store, other[1], second, moment)
+            if template is not None:
+                parsed, key = other
     if template is None and key not in store.templates and key not in store.refused:
         coordinator = _COORDINATOR.get()
         if key in store.tried:
@@ -599,30 +622,60 @@ async def _answer(
         if len(store.tried) >= MAX_TEMPLATES:
             store.tried.clear()
         store.tried.add(key)
+        if other is not None:
+            store.tried.add(other[1])
     if key in store.refused:
         return await full()
     report, window, contexts = await _full_with_window(verifier, full, fixed, moment)
     got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
     if len(got) != len(parsed.signatures) or (not fixed and window is None):
         return report
+    kept = _keep(verifier, store, key, parsed, report, path, data, fmt, moment, window, contexts)
+    if kept and other is not None and other[1] != key:
+        _keep(
+            verifier, store, other[1], other[0], report, path, data, fmt, moment, window, contexts
+        )
+    return report
+
+
+def _keep(
+    verifier: Owner,
+    store: _Store,
+    key: tuple[Any, ...],
+    parsed: _Parsed,
+    report: DocumentReport,
+    path: str | None,
+    data: bytes,
+    fmt: str,
+    moment: datetime,
+    window: tuple[float, float] | None,
+    contexts: list[Any] | None,
+) -> bool:
+    """Keep full validation's ``report`` as the template of ``key`` when the fast path can
+    rebuild it exactly and nothing in it could differ for another document of the shape;
+    whether it was kept."""
+    fixed = verifier.policy.validation_time is not None
+    got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
+    if len(got) != len(parsed.signatures):
+        return False
     kept = _TIME_OUTCOMES if verifier.policy.network else _TIME_OUTCOMES | _OFFLINE_OUTCOMES
     if any(
         outcome != ((Indication.TOTAL_PASSED, None) if one.intact else _HASH_FAILED)
         and not (one.intact and outcome in kept)
         for outcome, one in zip(got, parsed.signatures, strict=True)
     ):
-        return report
+        return False
     if any(outcome in _TIME_OUTCOMES for outcome in got) and not _settled_offline(
         verifier, report, contexts
     ):
-        return report  # revocation data a fetch may yet bring could change it
+        return False  # revocation data a fetch may yet bring could change it
     if _revocation_known(contexts):
         # The verdict weighed a revocation against this document's own times (a
         # signature timestamped before its signer was revoked passes, one timestamped
         # after fails): another document of the shape could fall on its other side.
-        return report
+        return False
     if _judged_on_times(report):
-        return report  # a constraint weighed this document's own times: no template
+        return False  # a constraint weighed this document's own times: no template
     try:
         rebuilt: DocumentReport | None = _from_template(report, path, data, fmt, moment, parsed)
     except ValueError:  # not one report per signature read
@@ -631,7 +684,7 @@ async def _answer(
         # This shape is not one the fast path can rebuild exactly: never use it.
         with store.lock:
             store.refused.add(key)
-        return report
+        return False
     try:
         bounds = tuple(
             _bounds(verifier, one) if one.proven is not None else () for one in parsed.signatures
@@ -639,7 +692,7 @@ async def _answer(
     except Exception:  # noqa: BLE001 - a certificate cryptography cannot read: no template
         with store.lock:
             store.refused.add(key)
-        return report  # (full validation's report stands, whatever it said)
+        return False  # (full validation's report stands, whatever it said)
     with store.lock:
         store.templates[key] = _Template(
             report,
@@ -653,7 +706,7 @@ async def _answer(
         if store.made is not None:
             store.made.append((_portable(key), store.templates[key]))
             del store.made[:-MAX_TEMPLATES]
-    return report
+    return True
 
 
 _TIME_JUDGED = frozenset({"revocation_at_signing_time", "signing_time_in_certificate_validity"})
@@ -1279,6 +1332,7 @@ def _last_change(sections: tuple[_Section, ...], ref: tuple[int, int]) -> int:
 
 
 def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
+    """What the fast path reads of a PDF."""
     if not data.startswith(b"%PDF-"):
         raise _NotEligible("not a PDF from its first byte")
     reader = None
@@ -1303,20 +1357,25 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         signed = (view[0 : first.a], view[first.b : first.end])
         one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
         return _Parsed(("pdf",), (one,))
+    again = None
     if reader is not None and _last_section_is_a_stream(reader):
         from verify import fastpath_objects
 
-        structure, filled = fastpath_objects.structure(verifier, reader, data, sigs)
+        structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
         # the signature dictionaries are part of the structure (without what each
         # document writes anew: its signers' own words among it)
         sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     else:
-        filled = ()
+        filled, dated = (), None
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
         readers = [reader]
         try:
-            structure = _structure(verifier, readers, data, sigs, outline.sections, outline.fields)
+            structure, dated = _structure(
+                verifier, readers, data, sigs, outline.sections, outline.fields
+            )
+            if dated is not None:
+                again = readers, sigs
         except _Declined:
             raise
         except _NotEligible:
@@ -1325,7 +1384,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
             from verify import fastpath_objects
 
             reader = readers[0] or _pdf_reader(data)
-            structure, filled = fastpath_objects.structure(verifier, reader, data, sigs)
+            structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
             sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
@@ -1333,7 +1392,97 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         signed = (view[0 : sig.a], view[sig.b : sig.end])
         one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
         signatures.append(one)
-    return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
+    if dated:
+        structure = (*structure, _time_order(verifier, dated, signatures))
+    if again is None:
+        return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
+    readers, byte_sigs = again
+
+    def by_objects() -> _Parsed:
+        """The same document, its later revisions read object by object."""
+        from verify import fastpath_objects
+
+        reader = readers[0] or _pdf_reader(data)
+        structure, filled, dated = fastpath_objects.structure(verifier, reader, data, byte_sigs)
+        # the signatures as read above, in the object reading's terms
+        these = tuple(
+            replace(one, shape=(("pdf-objects", sig.context[2]), *one.shape[1:]))
+            for one, sig in zip(signatures, byte_sigs, strict=True)
+        )
+        if dated:
+            structure = (*structure, _time_order(verifier, dated, list(these)))
+        return _Parsed(("pdf", structure), these, filled=filled)
+
+    return _Parsed(("pdf", structure), tuple(signatures), filled=filled, by_objects=by_objects)
+
+
+TIME_TOLERANCE = 1.0
+"""Seconds of clock drift pyhanko-certvalidator allows when it weighs a time against
+another (its ``ValidationContext``'s ``time_tolerance``, which the verifier leaves as it
+is)."""
+
+
+@dataclass(frozen=True)
+class Dated:
+    """What the DSS's OCSP answers and CRLs held by their class speak of in time (see
+    :attr:`verify.fastpath_objects._Roles.dated`)."""
+
+    times: tuple[tuple[bytes, datetime], ...]
+    """Each time, labelled by its answer's class and its place in it, sorted."""
+    certificates: tuple[bytes, ...]
+    """The certificates the DSS and those answers carry (DER), sorted."""
+
+
+def _time_order(verifier: Owner, dated: Dated, signatures: list[_Signed]) -> tuple[Any, ...]:
+    """How each time the validation data speaks of (``dated``: the OCSP answers' and
+    CRLs' production, this and next updates, labelled by their class and place) compares
+    with every other time a verdict weighs it against: the (fixed) validation time, each
+    signature's claimed and proven signing time, the validity dates of every certificate
+    the signatures and the DSS carry, the dated algorithm rules, and each other, each
+    also a tolerance earlier and later.
+
+    Validation weighs those times only by comparing them (pyhanko-certvalidator: an
+    answer is current at a moment when its this update is no later than the moment, with
+    the tolerance, and its next update no earlier; issued before or after a control
+    time; the verifier: nothing else), so two documents whose validation data differ
+    only in their times (and in what :func:`verify.fastpath_objects._answer_class` leaves
+    out) and whose times compare alike with all of these get the same verdict. Part of
+    the shape: a template made with one order serves that order only."""
+    policy = verifier.policy
+    assert policy.validation_time is not None
+    tolerance = TIME_TOLERANCE
+    points: list[float] = [policy.validation_time.timestamp()]
+    for one in signatures:
+        for t in (one.claimed, one.proven):
+            points.append(float("nan") if t is None else t.timestamp())
+    fixed: set[float] = {t.timestamp() for t in policy.algorithms.time_boundaries()}
+    store = _store(verifier)
+    for der in (*dated.certificates, *(der for one in signatures for der in one.certs)):
+        fixed.update(_validity_of(store, der))
+    points.extend(sorted(fixed))
+    own = [t.timestamp() for _label, t in dated.times]
+    points.extend(own)
+    around = [q + d for q in points for d in (-tolerance, 0.0, tolerance)]
+    return (
+        tuple(
+            tuple((t > q) - (t < q) for q in around if q == q)  # (nan: no such time)
+            + tuple(q != q for q in points[: 1 + 2 * len(signatures)])
+            for t in own
+        )
+        + tuple(label for label, _t in dated.times)
+    )
+
+
+def _validity_of(store: _Store, der: bytes) -> tuple[float, float]:
+    """A certificate's validity dates (POSIX), remembered by its DER."""
+    found = store.validity.get(der)
+    if found is None:
+        cert = cx509.load_der_x509_certificate(der)
+        found = (cert.not_valid_before_utc, cert.not_valid_after_utc)
+        if len(store.validity) > MAX_TEMPLATES:
+            store.validity.clear()
+        store.validity[der] = found
+    return found[0].timestamp(), found[1].timestamp()
 
 
 def _last_section_is_a_stream(reader: Any) -> bool:
@@ -1706,7 +1855,7 @@ def _structure(
     sigs: list[_SigDict],
     sections: tuple[_Section, ...] | None,
     fields: tuple[_Field, ...],
-) -> tuple[Any, ...]:
+) -> tuple[tuple[Any, ...], Dated | None]:
     """The structure of a PDF whose first signature is followed by later revisions: what
     every verdict on it depends on apart from its signatures (their CMS, hash and times,
     read for each document).
@@ -1721,7 +1870,10 @@ def _structure(
     signature each names is part of the structure). Their positions are
     part of the structure, every other byte is (as two digests, the signed revision's and
     the later revisions'), and a structure is taken only when :func:`_judge_structure`
-    accepts it (once per structure).
+    accepts it (once per structure). With a fixed validation time, the data of the
+    DSS's OCSP answers and CRLs is left out too, each held by its class instead
+    (:func:`_classed_answers`), and the times they speak of are returned, for
+    :func:`_time_order`.
     What a signature signs is still hashed for each document, the parts left out included.
 
     ``readers``: pyHanko's reader of the file (one item; None: made here when needed, and
@@ -1827,16 +1979,27 @@ def _structure(
                 spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
                 if r > r1:
                     infos.append((info[0], generation, offset))
+    answers, classed, dated = _classed_answers(verifier, data, sections, starts, trailers, r1)
+    tail_spans.extend((start, end) for _r, _n, _g, start, end in answers)
     skeleton = _digest(data, 0, e1, skeleton_spans)
     tail = _digest(data, e1, len(data), tail_spans)
-    key = (total, tuple(revisions), e1, len(data), skeleton, tail, vri)
+    key = (total, tuple(revisions), e1, len(data), skeleton, tail, vri, classed)
     store = _store(verifier)
     with store.lock:
         judged = key in store.structures
         known = store.structures.get(key)
     if not judged:
         layout = _Layout(
-            r1, e1, starts, skeleton_spans, tail_spans, streams, trailers, infos, appearances
+            r1,
+            e1,
+            starts,
+            skeleton_spans,
+            tail_spans,
+            streams,
+            trailers,
+            infos,
+            appearances,
+            answers,
         )
         try:
             # Sections read from the bytes must be those pyHanko reads: every document
@@ -1857,7 +2020,7 @@ def _structure(
     if known.stamps and not _blank_under(data[:e1], known.stamps):
         raise _Declined("a later signature's stamp over signed page content")
     if not known.kept:
-        return key
+        return key, dated
     # the data of the streams the difference analysis reads after all (XMP metadata)
     where = {(r, n, g): (start, end) for r, n, g, start, end in streams}
     kept = hashlib.sha256()
@@ -1865,7 +2028,107 @@ def _structure(
         start, end = where[(revision, number, generation)]
         kept.update(b"%d %d %d %d %d\x00" % (revision, number, generation, start, end))
         kept.update(memoryview(data)[start:end])
-    return (*key, kept.digest())
+    return (*key, kept.digest()), dated
+
+
+def _classed_answers(
+    verifier: Owner,
+    data: bytes,
+    sections: tuple[_Section, ...],
+    starts: list[int],
+    trailers: list[tuple[int, int]],
+    r1: int,
+) -> tuple[list[tuple[int, int, int, int, int]], tuple[tuple[int, bytes], ...], Dated | None]:
+    """With a fixed validation time, the OCSP answers and CRLs of the DSS (as the newest
+    catalog names it, written after the signed revision ``r1``) that
+    :func:`verify.fastpath_objects._answer_class` classes: (revision, number,
+    generation, start, end of the data) of each, (start, class) of each, and the times
+    they speak of. A signer that fetches the validation data anew for each document
+    writes answers of one class, made at other times and signed anew, mostly of the same
+    length: documents of one structure need not carry the same bytes. Nothing (every
+    answer held by its bytes) where the DSS is not plainly read from the bytes: a stream
+    that is filtered, a dictionary the lexer does not read."""
+    from verify import fastpath_objects as objects
+
+    none: tuple[list[tuple[int, int, int, int, int]], tuple[tuple[int, bytes], ...], None] = (
+        [],
+        (),
+        None,
+    )
+    if verifier.policy.validation_time is None:
+        return none
+
+    def read(value: Any) -> tuple[int, int, tuple[Any, ...] | None] | None:
+        """(revision, offset, lexed) of the newest version of the object ``value``
+        refers to."""
+        if not value or value[0] != "r":
+            return None
+        for r in range(len(sections) - 1, -1, -1):
+            found = sections[r].listed.get(value[1])
+            if found is not None:
+                if found[0] != value[2]:
+                    return None
+                return r, found[1], _lex_object(data, found[1], (value[1], value[2]))
+        return None
+
+    def dictionary(found: tuple[int, int, tuple[Any, ...] | None] | None) -> dict[bytes, Any]:
+        if found is None or found[2] is None or found[2][0] != "obj" or found[2][1][0] != "d":
+            raise _NotEligible("not a plain dictionary")
+        return dict(found[2][1][1])
+
+    def streams(listed: Any) -> list[tuple[int, int, int, int, int]]:
+        if listed is None:
+            return []
+        if listed[0] != "a":
+            raise _NotEligible("not an array")
+        out = []
+        for item in listed[1]:
+            found = read(item)
+            if found is None or found[2] is None or found[2][0] != "stream" or found[0] <= r1:
+                raise _NotEligible("not a stream written after the signature")
+            entries = found[2][1]
+            if entries[0] != "d" or {b"/Filter", b"/DecodeParms"} & dict(entries[1]).keys():
+                raise _NotEligible("a filtered stream")
+            span = _stream_data(data, found[1], starts[found[0]])
+            if span is None:
+                raise _NotEligible("not a stream")
+            out.append((found[0], item[1], item[2], *span))
+        return out
+
+    try:
+        at, end = trailers[-1]
+        trailer = _Lexer(data, at + len(b"trailer"), end).value()
+        if trailer[0] != "d":
+            return none
+        dss = read(dictionary(read(dict(trailer[1]).get(b"/Root"))).get(b"/DSS"))
+        if dss is None or dss[0] <= r1:
+            return none
+        entries = dictionary(dss)
+        certificates = streams(entries.get(b"/Certs"))
+        answers = [
+            (kind, found)
+            for key, kind in ((b"/OCSPs", objects._ocsp_class), (b"/CRLs", objects._crl_class))
+            for found in streams(entries.get(key))
+        ]
+    except _NotEligible:
+        return none
+    signers = [data[start:stop] for _r, _n, _g, start, stop in certificates]
+    held: list[tuple[int, int, int, int, int]] = []
+    classed: list[tuple[int, bytes]] = []
+    times: list[tuple[bytes, datetime]] = []
+    certified = set(signers)
+    for kind, (r, number, generation, start, stop) in answers:
+        try:
+            digest, said, carried = objects.classed(kind, data[start:stop], signers)
+        except objects._Unclassed:
+            continue
+        held.append((r, number, generation, start, stop))
+        classed.append((start, digest))
+        times.extend((digest + b"%d" % k, t) for k, t in enumerate(said))
+        certified.update(carried)
+    if not held:
+        return none
+    return held, tuple(classed), Dated(tuple(sorted(times)), tuple(sorted(certified)))
 
 
 _VRI_NAME_LENGTH = 40
@@ -2027,6 +2290,9 @@ class _Layout:
     appearances: list[tuple[int, int, int, int]]
     """(number, generation, start, end) of each later signature's appearance stream (its
     data is left out)."""
+    answers: list[tuple[int, int, int, int, int]] = dataclass_field(default_factory=list)
+    """(revision, number, generation, start, end) of each OCSP answer and CRL of the DSS
+    held by its class (its data is left out: :func:`_classed_answers`)."""
 
 
 @dataclass(frozen=True)
@@ -2085,7 +2351,7 @@ def _judge_structure(reader: Any, data: bytes, layout: _Layout) -> _Judged | Non
     xrefs = reader.xrefs
     total = xrefs.total_revisions
     r1, starts = layout.r1, layout.starts
-    for r, number, generation, start, end in layout.streams:
+    for r, number, generation, start, end in [*layout.streams, *layout.answers]:
         stream = reader.get_object(generic.Reference(number, generation, reader), revision=r)
         if not isinstance(stream, generic.StreamObject) or stream.encoded_data != data[start:end]:
             return None

@@ -82,6 +82,8 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from verify import fastpath as fp
@@ -594,8 +596,15 @@ def _without(value: Value, keys: frozenset[bytes]) -> Value:
 class _Roles:
     """What some objects are, which decides what of them the structure holds."""
 
-    def __init__(self, doc: _File, r1: int, sigs: list[Any]) -> None:
+    def __init__(self, doc: _File, r1: int, sigs: list[Any], *, dated: bool = False) -> None:
         self.doc = doc
+        self.dated: list[tuple[bytes, datetime]] | None = [] if dated else None
+        """With a fixed validation time: the OCSP answers and CRLs of the DSS held by what
+        they say rather than their bytes (:func:`_answer_class`), and each time they speak
+        of, labelled by their class and place (for the order of times,
+        :func:`verify.fastpath._time_order`). None: every stream by its bytes."""
+        self.certified: list[bytes] = []
+        """The certificates the DSS and its classed answers carry (DER)."""
         self.objstms = {e[2] for listed in doc.listed for e in listed.values() if e[0] == "o"}
         self.xrefs = set(doc.xref_objects)
         self.sigs = {sig.ref[0] for sig in sigs}
@@ -704,7 +713,10 @@ class _Roles:
             mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
             certificates = {(b"" if mixed else issuer, serial) for _a, issuer, serial in ids}
             if ids and len(certificates) == len(ids):
-                found.update((n, hashlib.sha256(raw).digest()) for n, raw in answers.items())
+                signers = self._signers(r1)
+                found.update(
+                    (n, self._class(raw, _ocsp_class, signers)) for n, raw in answers.items()
+                )
         for key, name in ((b"/Certs", _subject), (b"/CRLs", _crl_issuer)):
             listed = self._listed(r1, key)
             if listed:
@@ -716,9 +728,44 @@ class _Roles:
                             break
                 except Exception:  # noqa: BLE001 - not plainly one of each name
                     names.clear()
-                if names:
+                if names and key == b"/CRLs":
+                    signers = self._signers(r1)
+                    found.update(
+                        (n, self._class(raw, _crl_class, signers)) for n, raw in listed.items()
+                    )
+                elif names:
                     found.update((n, hashlib.sha256(raw).digest()) for n, raw in listed.items())
         return found
+
+    def _signers(self, r1: int) -> list[bytes]:
+        """The certificates the DSS lists (DER): who may have signed its OCSP answers and
+        CRLs (an answer also carries its responder's own)."""
+        if self.dated is None:
+            return []
+        found = list((self._listed(r1, b"/Certs") or {}).values())
+        self.certified.extend(found)
+        return found
+
+    def _class(
+        self,
+        raw: bytes,
+        kind: Callable[[bytes, list[bytes]], tuple[bytes, list[datetime], list[bytes]]],
+        signers: list[bytes],
+    ) -> bytes:
+        """What the structure holds of one OCSP answer or CRL of the DSS: its class
+        (:func:`_answer_class`), its times noted in :attr:`dated`; or the digest of its
+        bytes, where its class cannot be told (no fixed validation time, or an answer
+        this reader does not class)."""
+        if self.dated is not None:
+            try:
+                digest, times, carried = classed(kind, raw, signers)
+            except _Unclassed:
+                pass
+            else:
+                self.dated.extend((digest + b"%d" % k, t) for k, t in enumerate(times))
+                self.certified.extend(carried)
+                return digest
+        return hashlib.sha256(raw).digest()
 
     def _fills(self, r1: int) -> set[tuple[int, int]]:
         """(revision, number) of each version of a field, written after revision ``r1``,
@@ -1040,12 +1087,14 @@ def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> se
 
 def structure(
     verifier: Any, reader: Any, data: bytes, sigs: list[Any]
-) -> tuple[tuple[Any, ...], tuple[str | None, ...]]:
+) -> tuple[tuple[Any, ...], tuple[str | None, ...], fp.Dated | None]:
     """The structure of a PDF with later revisions (see the module's docstring), or
     :class:`verify.fastpath._NotEligible`. ``sigs``: its
     signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first. With it,
     when later revisions fill form fields, the warning naming them (with this document's
-    values) for each signature (:attr:`verify.fastpath._Parsed.filled`)."""
+    values) for each signature (:attr:`verify.fastpath._Parsed.filled`); and the times
+    the DSS's OCSP answers and CRLs held by their class speak of, labelled (see
+    :attr:`_Roles.dated`), for :func:`verify.fastpath._time_order`."""
     doc = _File(reader, data)
     revisions = [doc.revision_of(sig.end) for sig in sigs]
     if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
@@ -1069,7 +1118,7 @@ def structure(
         tally = store.kinds.get(kind)
     if tally is not None and tally == (0, _REFUSALS):
         raise fp._NotEligible("a kind of structure the fast path did not take, again and again")
-    roles = _Roles(doc, r1, sigs)
+    roles = _Roles(doc, r1, sigs, dated=verifier.policy.validation_time is not None)
     hasher = hashlib.sha256()
 
     def put(*parts: Any) -> None:
@@ -1159,7 +1208,10 @@ def structure(
         notes = tuple(filled_note(found) for found in changes)
     if known.stamps and not fp._blank_under(data[: sigs[0].end], known.stamps):
         raise fp._Declined("a later signature's stamp or filled field over page content")
-    return key, notes
+    dated = None
+    if roles.dated:
+        dated = fp.Dated(tuple(sorted(roles.dated)), tuple(sorted(set(roles.certified))))
+    return key, notes, dated
 
 
 def _field_changes(reader: Any, revisions: list[int], total: int) -> list[list[Any]]:
@@ -1301,6 +1353,214 @@ def _judge(reader: Any, doc: _File, roles: _Roles, revisions: list[int]) -> Any:
     fills = tuple((r, box) for r, n in sorted(roles.fills) for box in widget_boxes(reader, {n}))
     drawn = tuple(box for _r, box in fills if box[1][0] < box[1][2] and box[1][1] < box[1][3])
     return fp._Judged((), fp._stamps(reader, r1) + drawn, fills)
+
+
+_KEYS: dict[bytes, Any] = {}
+"""Public keys of the certificates that signed OCSP answers and CRLs, by DER."""
+
+
+_NAMES: OrderedDict[bytes, tuple[bytes, bytes]] = OrderedDict()
+_NAMES_LOCK = threading.Lock()
+
+
+def _names(der: bytes) -> tuple[bytes, bytes]:
+    """A certificate's subject (its encoding) and the SHA-1 of its public key (an OCSP
+    responder's ``byKey`` id), remembered by DER. An issuer named in another encoding of
+    the same name is not found: its answer is then held by its bytes."""
+    with _NAMES_LOCK:
+        found = _NAMES.get(der)
+    if found is None:
+        from asn1crypto import x509
+
+        cert = x509.Certificate.load(der)
+        found = (cert.subject.dump(), cert.public_key.sha1)
+        with _NAMES_LOCK:
+            _NAMES[der] = found
+            while len(_NAMES) > fp.MAX_TEMPLATES:
+                _NAMES.popitem(last=False)
+    return found
+
+
+_CLASSES: OrderedDict[bytes, tuple[bytes, list[datetime], list[bytes]] | None] = OrderedDict()
+_CLASSES_LOCK = threading.Lock()
+
+
+def classed(
+    kind: Callable[[bytes, list[bytes]], tuple[bytes, list[datetime], list[bytes]]],
+    raw: bytes,
+    signers: list[bytes],
+) -> tuple[bytes, list[datetime], list[bytes]]:
+    """``kind(raw, signers)`` (:func:`_ocsp_class` or :func:`_crl_class`), remembered by
+    its arguments' digest: documents that carry the same answer (one signing context
+    shared over them) class it once."""
+    hasher = hashlib.sha256(kind.__name__.encode() + b"\x00" + raw)
+    for der in signers:
+        hasher.update(hashlib.sha256(der).digest())
+    memo = hasher.digest()
+    with _CLASSES_LOCK:
+        known = memo in _CLASSES
+        found = _CLASSES.get(memo)
+    if not known:
+        try:
+            found = kind(raw, signers)
+        except _Unclassed:
+            found = None
+        with _CLASSES_LOCK:
+            _CLASSES[memo] = found
+            while len(_CLASSES) > fp.MAX_TEMPLATES:
+                _CLASSES.popitem(last=False)
+    if found is None:
+        raise _Unclassed("not classed")
+    return found
+
+
+class _Unclassed(Exception):
+    """An OCSP answer or CRL held by its bytes, not by its class."""
+
+
+def _answer_class(
+    kind: str,
+    tbs: Any,
+    times: list[datetime],
+    unsigned: bytes,
+    algorithm: Any,
+    signature: bytes,
+    carried: list[bytes],
+    signers: list[bytes],
+    named: Any,
+) -> tuple[bytes, list[datetime], list[bytes]]:
+    """The class of an OCSP answer or CRL (``kind``): everything it says but the times it
+    speaks of (``times``: each OCSP answer's production time and each single answer's
+    this and next update, a CRL's this and next update) and an OCSP answer's nonce
+    (``unsigned``: its data signed, without those), its signature algorithm, the
+    certificates it carries, and which certificate's key verifies its signature (verified
+    here, for each document: ``signers`` and ``carried``, those ``named`` accepts as the
+    issuer). Two answers of one class differ only in their times, their nonces and their
+    signature values, and both verify under one key: no check of them can tell them
+    apart but by their times, which the structure holds as their order among every other
+    time a verdict weighs (:func:`verify.fastpath._time_order`). Raises
+    :class:`_Unclassed` when no listed certificate's key verifies it (the verdict then
+    weighs a signature this reader did not check), or it speaks of no next update (its
+    freshness is then a fixed while, which the order of times does not hold)."""
+    if any(t is None for t in times):
+        raise _Unclassed("a time not given")
+    name = algorithm["algorithm"].native
+    digest = fp._SIG_DIGEST.get(name)
+    if digest is None:
+        raise _Unclassed("an unusual signature algorithm")
+    kind_of_key = "ec" if name.endswith("ecdsa") else "rsa"
+    verifier_der = b""
+    for der in [*carried, *signers]:
+        if not named(der):
+            continue
+        try:
+            fp._verify(_KEYS, der, kind_of_key, fp._HASHES[digest], signature, tbs)
+        except fp._NotEligible:
+            continue
+        verifier_der = der
+        break
+    else:
+        raise _Unclassed("no listed certificate verifies it")
+    held = (kind, unsigned, algorithm.dump(), tuple(carried), hashlib.sha256(verifier_der).digest())
+    return hashlib.sha256(repr(held).encode()).digest(), times, carried
+
+
+def _ocsp_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
+    """:func:`_answer_class` of a DER OCSP response."""
+    from asn1crypto import ocsp
+
+    try:
+        response = ocsp.OCSPResponse.load(raw, strict=True)
+        if response["response_status"].native != "successful":
+            raise _Unclassed("not a successful answer")
+        body = response["response_bytes"]
+        if body["response_type"].native != "basic_ocsp_response":
+            raise _Unclassed("not a basic answer")
+        basic = body["response"].parsed
+        tbs = basic["tbs_response_data"]
+        times = [tbs["produced_at"].native]
+        singles = []
+        for single in tbs["responses"]:
+            times += [single["this_update"].native, single["next_update"].native]
+            singles.append(
+                (
+                    single["cert_id"].dump(),
+                    single["cert_status"].dump(),
+                    single["single_extensions"].dump(),
+                )
+            )
+        extensions = tuple(
+            (e["extn_id"].dotted, e["critical"].native, e["extn_value"].contents)
+            for e in tbs["response_extensions"]
+            if e["extn_id"].native != "nonce"
+        )
+        responder = tbs["responder_id"]
+        unsigned = repr(
+            (tbs["version"].native, responder.dump(), tuple(singles), extensions)
+        ).encode()
+        certs = basic["certs"]
+        carried = [c.dump() for c in certs] if isinstance(certs, ocsp.Certificates) else []
+        by_name = responder.name == "by_name"
+        wanted = responder.chosen.dump() if by_name else responder.chosen.native
+
+        def named(der: bytes) -> bool:
+            subject, key_sha1 = _names(der)
+            return bool((subject if by_name else key_sha1) == wanted)
+
+        return _answer_class(
+            "ocsp",
+            tbs.dump(),
+            times,
+            unsigned,
+            basic["signature_algorithm"],
+            basic["signature"].native,
+            carried,
+            signers,
+            named,
+        )
+    except _Unclassed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything unusual: held by its bytes
+        raise _Unclassed(str(exc)) from None
+
+
+def _crl_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
+    """:func:`_answer_class` of a DER CRL."""
+    from asn1crypto import crl
+
+    try:
+        listed = crl.CertificateList.load(raw, strict=True)
+        tbs = listed["tbs_cert_list"]
+        times = [tbs["this_update"].native, tbs["next_update"].native]
+        unsigned = repr(
+            (
+                tbs["version"].native,
+                tbs["signature"].dump(),
+                tbs["issuer"].dump(),
+                tbs["revoked_certificates"].dump(),
+                tbs["crl_extensions"].dump(),
+            )
+        ).encode()
+        issuer = tbs["issuer"].dump()
+
+        def named(der: bytes) -> bool:
+            return bool(_names(der)[0] == issuer)
+
+        return _answer_class(
+            "crl",
+            tbs.dump(),
+            times,
+            unsigned,
+            listed["signature_algorithm"],
+            listed["signature"].native,
+            [],
+            signers,
+            named,
+        )
+    except _Unclassed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything unusual: held by its bytes
+        raise _Unclassed(str(exc)) from None
 
 
 def _subject(raw: bytes) -> bytes:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from asn1crypto import cms, tsp
+from asn1crypto import cms, ocsp, tsp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from hypothesis import given, settings
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pyhanko.sign import fields
 
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
-from fixtures.pki import DemoPKI
+from fixtures.pki import DemoPKI, DemoServices
 from tests.conftest import PINNED_NOW
 from tests.verify.conftest import Corpus
 from tests.verify.test_verifier import SIGNED_AT, demo_trust
@@ -492,6 +492,109 @@ def test_b_lt_documents_signed_with_one_context_are_answered_from_one_template(
         report = fast.verify(doc)
         assert fastpath.stats(fast)["hits"] == hits, what
         _same(report, full.verify(doc), what)
+
+
+def _own_data(services: DemoServices, i: int, at: datetime, tsa: datetime | None = None) -> bytes:
+    """A B-LT document signed by the citizen whose validation data was fetched anew for it,
+    from services answering as of ``at`` (the TSA as of ``tsa``, if given)."""
+    with services.speaking_of(at, tsa=tsa):
+        return sign_pdf(
+            services.pki,
+            "citizen",
+            minimal_pdf(f"Hồ sơ {i:04d}", pages=2),
+            at=SIGNED_AT + timedelta(minutes=i),
+            ltv=True,
+        )
+
+
+def _answers(pdf: bytes) -> list[tuple[int, int]]:
+    """Where the data of each OCSP answer and CRL of the DSS lies in ``pdf``."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf)))
+    found = []
+    for ref in [*dss.ocsps, *dss.crls]:
+        raw = ref.get_object().data
+        at = pdf.index(raw)
+        found.append((at, at + len(raw)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def own_data(demo_services: DemoServices) -> list[bytes]:
+    """Five B-LT documents, each with validation data of its own: answers made at
+    times 7 minutes apart, signed anew, listed in the order the fetches ended."""
+    base = SIGNED_AT + timedelta(hours=1)
+    return [_own_data(demo_services, i, base + timedelta(minutes=7 * i)) for i in range(5)]
+
+
+def test_b_lt_documents_with_validation_data_of_their_own_share_a_template(
+    demo_pki: DemoPKI, own_data: list[bytes]
+) -> None:
+    """B-LT documents whose signer fetched the validation data anew for each (OCSP answers
+    and CRLs made at other times and signed anew): with a fixed validation time, fast =
+    full, and every document after the first is answered from its template, its answers
+    held by what they say and the order of their times among every time the verdict
+    weighs them against."""
+    assert len({tuple(doc[a:b] for a, b in _answers(doc)) for doc in own_data}) == 5
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for i, doc in enumerate(own_data):
+        expected = _check(fast, full, doc, None, f"document {i}")
+        assert expected.indication is Indication.TOTAL_PASSED
+    assert fastpath.stats(fast)["misses"] == 1
+    assert fastpath.stats(fast)["hits"] == 9
+
+
+def test_validation_data_of_another_order_in_time_or_unverified_is_not_answered_from_it(
+    demo_services: DemoServices, demo_pki: DemoPKI, own_data: list[bytes]
+) -> None:
+    """Validation data that differs from the template's in more than its times' values:
+    the timestamp made after the OCSP answers rather than with them (another order of
+    times), an answer's signature broken, an answer made after the validation time. fast
+    = full, and none is answered from the template of the others."""
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for i, doc in enumerate(own_data[:2]):
+        _check(fast, full, doc, None, f"document {i}")
+    base = SIGNED_AT + timedelta(hours=2)
+    later = _own_data(demo_services, 20, base, tsa=base + timedelta(minutes=30))
+    broken = bytearray(own_data[3])
+    start, end = _answers(own_data[3])[0]  # an OCSP answer (they come first)
+    basic = ocsp.OCSPResponse.load(own_data[3][start:end])["response_bytes"]["response"].parsed
+    value = basic["signature"].contents[-16:]
+    broken[own_data[3].index(value, start, end)] ^= 0x01  # its signature value
+    after = _own_data(demo_services, 21, PINNED_NOW + timedelta(hours=1))
+    for what, doc in [
+        ("timestamp after the answers", later),
+        ("an answer that does not verify", bytes(broken)),
+        ("answers made after the validation time", after),
+    ]:
+        hits = fastpath.stats(fast)["hits"]
+        report = fast.verify(doc)
+        assert fastpath.stats(fast)["hits"] == hits, what
+        _same(report, full.verify(doc), what)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_a_byte_changed_in_the_validation_data_never_differs_from_full_validation(
+    demo_pki: DemoPKI, own_data: list[bytes], data: st.DataObject
+) -> None:
+    """Any byte of any OCSP answer or CRL changed, in a document whose structure has a
+    template: the fast path's report is full validation's."""
+    fast, full = _FLIP_PAIRS.setdefault(
+        "own", _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    )
+    if not fastpath.stats(fast)["templates"]:
+        _check(fast, full, own_data[0], None, "the template")
+    doc = own_data[data.draw(st.integers(1, len(own_data) - 1))]
+    start, end = data.draw(st.sampled_from(_answers(doc)))
+    at = data.draw(st.integers(start, end - 1))
+    flipped = doc[:at] + bytes([doc[at] ^ data.draw(st.integers(1, 255))]) + doc[at + 1 :]
+    _same(fast.verify(flipped), full.verify(flipped), f"byte {at}")
+
+
+_FLIP_PAIRS: dict[str, tuple[Verifier, Verifier]] = {}
 
 
 # -- two signatures: a citizen signs, an official countersigns -----------------------------
