@@ -444,7 +444,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     # offline, has only its own (stale by now) OCSP answers, which pyHanko's soft-fail does
     # not forgive and hoso's soft revocation does (with a warning)
     kind = manifest.get("kind")
-    intact = kind in ("archive", "untrusted") or (offline and kind == "dossier")
+    intact = kind in ("archive", "untrusted") or (offline and kind in ("dossier", "ltown"))
     if approach.startswith("hoso-"):
         workers = int(approach.split("-")[1])
         verdicts = run_hoso(
@@ -727,10 +727,8 @@ def approaches_for(kind: str, offline: bool) -> tuple[str, ...]:
         return XML if not offline else ()
     if kind == "twov":
         return TWO_VISIBLE if not offline else ()
-    if kind in ("dossier", "filled"):
+    if kind in ("dossier", "filled", "ltown"):
         return OFFLINE if offline else DOSSIER
-    if kind == "ltown":
-        return () if offline else DOSSIER
     if kind in ("archive", "untrusted"):
         return OFFLINE if offline else ()
     if offline:
@@ -1167,10 +1165,11 @@ def targets(
             note(f"{kind}, {n_docs} docs: 2 workers vs 1", speedup(kind, "hoso-2", "hoso-1"))
     if "ltown" in kinds:
         n = next((n for k, _a, n in results if k == "ltown"), 0)
-        note(
-            f"ltown, {n} docs, online: hoso (1 worker) vs pyHanko with one shared context",
-            speedup("ltown", "hoso-1", "pyhanko-shared", n),
-        )
+        for hoso, where in (("hoso-1", "online"), ("hoso-1-offline", "offline")):
+            note(
+                f"ltown, {n} docs, {where}: hoso (1 worker) vs pyHanko with one shared context",
+                speedup("ltown", hoso, PEER[hoso], n),
+            )
     for kind in ("dossier", "filled", "ltown"):
         if kind in kinds:
             n = next((n for k, _a, n in results if k == kind), 0)

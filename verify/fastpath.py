@@ -462,7 +462,7 @@ async def pdf(
     if not _enabled(verifier):
         return await full()
     try:
-        parsed = _parse_pdf(verifier, data)
+        parsed = _parse_pdf(verifier, data, moment)
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
     return await _answer(verifier, parsed, path, data, "pdf", moment, full, parsed.by_objects)
@@ -610,6 +610,10 @@ async def _answer(
             # other processes of the run may have made its template, or be making it
             free = coordinator.missing(verifier, _portable(key), wait=not held)
             template = _usable(store, key, parsed, moment)
+            if template is None and other is not None:  # (shared under the other reading)
+                template = _usable(store, other[1], other[0], moment)
+                if template is not None:
+                    parsed, key = other
             if template is None and not free and held:
                 raise Held(_portable(key))
         elif held:
@@ -897,7 +901,7 @@ def template_key(verifier: Verifier, data: bytes, signature: bytes | None = None
             parsed = _parse_xml(verifier, inspection, invoice_facts(inspection))
             return _portable(_key(verifier, parsed, "xml", moment))
         if signature is None:
-            return _portable(_key(verifier, _parse_pdf(verifier, data), "pdf", moment))
+            return _portable(_key(verifier, _parse_pdf(verifier, data, moment), "pdf", moment))
         return _portable(_key(verifier, _parse_detached(verifier, data, signature), "cms", moment))
     except Exception:  # noqa: BLE001 - anything unusual: no key, the worker decides
         return None
@@ -1331,8 +1335,8 @@ def _last_change(sections: tuple[_Section, ...], ref: tuple[int, int]) -> int:
     raise _NotEligible("a signature dictionary no table lists")
 
 
-def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
-    """What the fast path reads of a PDF."""
+def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
+    """What the fast path reads of a PDF validated at ``moment``."""
     if not data.startswith(b"%PDF-"):
         raise _NotEligible("not a PDF from its first byte")
     reader = None
@@ -1393,7 +1397,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
         one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
         signatures.append(one)
     if dated:
-        structure = (*structure, _time_order(verifier, dated, signatures))
+        structure = (*structure, _time_order(verifier, dated, signatures, moment))
     if again is None:
         return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
     readers, byte_sigs = again
@@ -1410,7 +1414,7 @@ def _parse_pdf(verifier: Verifier, data: bytes) -> _Parsed:
             for one, sig in zip(signatures, byte_sigs, strict=True)
         )
         if dated:
-            structure = (*structure, _time_order(verifier, dated, list(these)))
+            structure = (*structure, _time_order(verifier, dated, list(these), moment))
         return _Parsed(("pdf", structure), these, filled=filled)
 
     return _Parsed(("pdf", structure), tuple(signatures), filled=filled, by_objects=by_objects)
@@ -1433,13 +1437,15 @@ class Dated:
     """The certificates the DSS and those answers carry (DER), sorted."""
 
 
-def _time_order(verifier: Owner, dated: Dated, signatures: list[_Signed]) -> tuple[Any, ...]:
-    """How each time the validation data speaks of (``dated``: the OCSP answers' and
-    CRLs' production, this and next updates, labelled by their class and place) compares
-    with every other time a verdict weighs it against: the (fixed) validation time, each
-    signature's claimed and proven signing time, the validity dates of every certificate
-    the signatures and the DSS carry, the dated algorithm rules, and each other, each
-    also a tolerance earlier and later.
+def _time_order(
+    verifier: Owner, dated: Dated, signatures: list[_Signed], moment: datetime
+) -> tuple[Any, ...]:
+    """The order in time of every time the validation data speaks of (``dated``: the
+    OCSP answers' production, this and next updates and the CRLs' this and next updates,
+    labelled by their class and place) and every time a verdict weighs them against: the
+    validation time, each signature's claimed and proven signing time, the validity dates
+    of every certificate the signatures and the DSS carry, the dated algorithm rules;
+    each also a tolerance earlier and later, equal times together.
 
     Validation weighs those times only by comparing them (pyhanko-certvalidator: an
     answer is current at a moment when its this update is no later than the moment, with
@@ -1447,30 +1453,32 @@ def _time_order(verifier: Owner, dated: Dated, signatures: list[_Signed]) -> tup
     time; the verifier: nothing else), so two documents whose validation data differ
     only in their times (and in what :func:`verify.fastpath_objects._answer_class` leaves
     out) and whose times compare alike with all of these get the same verdict. Part of
-    the shape: a template made with one order serves that order only."""
+    the shape: a template made with one order serves that order only. (With the
+    validation time "now", the template's window also bounds the moments it serves by
+    the times of the data it was made from: :func:`_window`.)"""
     policy = verifier.policy
-    assert policy.validation_time is not None
-    tolerance = TIME_TOLERANCE
-    points: list[float] = [policy.validation_time.timestamp()]
-    for one in signatures:
-        for t in (one.claimed, one.proven):
-            points.append(float("nan") if t is None else t.timestamp())
+    labelled: list[tuple[str, int, float]] = [("validation", 0, moment.timestamp())]
+    for k, one in enumerate(signatures):
+        for name, t in (("claimed", one.claimed), ("proven", one.proven)):
+            if t is not None:
+                labelled.append((name, k, t.timestamp()))
     fixed: set[float] = {t.timestamp() for t in policy.algorithms.time_boundaries()}
     store = _store(verifier)
     for der in (*dated.certificates, *(der for one in signatures for der in one.certs)):
         fixed.update(_validity_of(store, der))
-    points.extend(sorted(fixed))
-    own = [t.timestamp() for _label, t in dated.times]
-    points.extend(own)
-    around = [q + d for q in points for d in (-tolerance, 0.0, tolerance)]
-    return (
-        tuple(
-            tuple((t > q) - (t < q) for q in around if q == q)  # (nan: no such time)
-            + tuple(q != q for q in points[: 1 + 2 * len(signatures)])
-            for t in own
-        )
-        + tuple(label for label, _t in dated.times)
+    labelled.extend(("fixed", k, q) for k, q in enumerate(sorted(fixed)))
+    labelled.extend(("data", k, t.timestamp()) for k, (_label, t) in enumerate(dated.times))
+    # every time, and each a tolerance earlier and later, in order; equal ones together
+    around = sorted(
+        (q + d, (name, k, d))
+        for name, k, q in labelled
+        for d in (-TIME_TOLERANCE, 0.0, TIME_TOLERANCE)
     )
+    order = tuple(
+        tuple(label for _q, label in tied)
+        for _q, tied in itertools.groupby(around, key=lambda item: item[0])
+    )
+    return order, tuple(label for label, _t in dated.times)
 
 
 def _validity_of(store: _Store, der: bytes) -> tuple[float, float]:
@@ -1870,8 +1878,8 @@ def _structure(
     signature each names is part of the structure). Their positions are
     part of the structure, every other byte is (as two digests, the signed revision's and
     the later revisions'), and a structure is taken only when :func:`_judge_structure`
-    accepts it (once per structure). With a fixed validation time, the data of the
-    DSS's OCSP answers and CRLs is left out too, each held by its class instead
+    accepts it (once per structure). The data of the DSS's OCSP answers and CRLs is
+    left out too, each held by its class instead
     (:func:`_classed_answers`), and the times they speak of are returned, for
     :func:`_time_order`.
     What a signature signs is still hashed for each document, the parts left out included.
@@ -2039,7 +2047,7 @@ def _classed_answers(
     trailers: list[tuple[int, int]],
     r1: int,
 ) -> tuple[list[tuple[int, int, int, int, int]], tuple[tuple[int, bytes], ...], Dated | None]:
-    """With a fixed validation time, the OCSP answers and CRLs of the DSS (as the newest
+    """The OCSP answers and CRLs of the DSS (as the newest
     catalog names it, written after the signed revision ``r1``) that
     :func:`verify.fastpath_objects._answer_class` classes: (revision, number,
     generation, start, end of the data) of each, (start, class) of each, and the times
@@ -2055,8 +2063,6 @@ def _classed_answers(
         (),
         None,
     )
-    if verifier.policy.validation_time is None:
-        return none
 
     def read(value: Any) -> tuple[int, int, tuple[Any, ...] | None] | None:
         """(revision, offset, lexed) of the newest version of the object ``value``

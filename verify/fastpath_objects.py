@@ -599,7 +599,7 @@ class _Roles:
     def __init__(self, doc: _File, r1: int, sigs: list[Any], *, dated: bool = False) -> None:
         self.doc = doc
         self.dated: list[tuple[bytes, datetime]] | None = [] if dated else None
-        """With a fixed validation time: the OCSP answers and CRLs of the DSS held by what
+        """The OCSP answers and CRLs of the DSS held by what
         they say rather than their bytes (:func:`_answer_class`), and each time they speak
         of, labelled by their class and place (for the order of times,
         :func:`verify.fastpath._time_order`). None: every stream by its bytes."""
@@ -1118,7 +1118,7 @@ def structure(
         tally = store.kinds.get(kind)
     if tally is not None and tally == (0, _REFUSALS):
         raise fp._NotEligible("a kind of structure the fast path did not take, again and again")
-    roles = _Roles(doc, r1, sigs, dated=verifier.policy.validation_time is not None)
+    roles = _Roles(doc, r1, sigs, dated=True)
     hasher = hashlib.sha256()
 
     def put(*parts: Any) -> None:

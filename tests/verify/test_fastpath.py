@@ -529,19 +529,24 @@ def own_data(demo_services: DemoServices) -> list[bytes]:
     return [_own_data(demo_services, i, base + timedelta(minutes=7 * i)) for i in range(5)]
 
 
+@pytest.mark.parametrize("now", [False, True], ids=["fixed time", "now"])
 def test_b_lt_documents_with_validation_data_of_their_own_share_a_template(
-    demo_pki: DemoPKI, own_data: list[bytes]
+    demo_pki: DemoPKI, own_data: list[bytes], now: bool
 ) -> None:
     """B-LT documents whose signer fetched the validation data anew for each (OCSP answers
-    and CRLs made at other times and signed anew): with a fixed validation time, fast =
-    full, and every document after the first is answered from its template, its answers
-    held by what they say and the order of their times among every time the verdict
-    weighs them against."""
+    and CRLs made at other times and signed anew), validated at a fixed time or "now"
+    (the clock pinned): fast = full, and every document after the first is answered from
+    its template, its answers held by what they say and the order of their times among
+    every time the verdict weighs them against."""
+    import time_machine
+
     assert len({tuple(doc[a:b] for a, b in _answers(doc)) for doc in own_data}) == 5
-    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
-    for i, doc in enumerate(own_data):
-        expected = _check(fast, full, doc, None, f"document {i}")
-        assert expected.indication is Indication.TOTAL_PASSED
+    policy = ValidationPolicy() if now else ValidationPolicy(validation_time=PINNED_NOW)
+    fast, full = _pair(demo_trust(demo_pki), policy)
+    with time_machine.travel(PINNED_NOW, tick=False):
+        for i, doc in enumerate(own_data):
+            expected = _check(fast, full, doc, None, f"document {i}")
+            assert expected.indication is Indication.TOTAL_PASSED
     assert fastpath.stats(fast)["misses"] == 1
     assert fastpath.stats(fast)["hits"] == 9
 
