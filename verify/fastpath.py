@@ -58,10 +58,18 @@ Only these are taken (anything else goes to full validation, which decides):
     that names one of the document's signatures (held as which signature it names: see
     :func:`_vri_names`), (d) the data of the appearance
     stream of each later signature's visible widget (its *stamp*: the signer's name and
-    the time); with the places of all these. It is taken only when (once per structure)
-    pyHanko reads exactly (a) and (d) as those streams' data (so its parse and difference
-    analysis are the same for every document of the structure), every later revision
-    only adds signatures, their widgets (appended to ``/Annots`` and ``/Fields``) of zero
+    the time), (e) the data of the DSS's OCSP answers and CRLs, each held by its *class*
+    instead (what it says but its times and an OCSP answer's nonce, and which
+    certificate's key verifies it, checked for each document) and their times by their
+    order among every time a verdict weighs them against (:func:`_time_order`), so that
+    documents whose signer fetched the validation data anew for each share a structure
+    (where the answers' lengths or order differ from one document to the next, the
+    offsets do too: such a document, when no template serves its structure, is read
+    object by object as well, below, and served by a template of that reading);
+    with the places of all these. It is taken only when (once per structure)
+    pyHanko reads exactly (a), (d) and (e) as those streams' data (so its parse and
+    difference analysis are the same for every document of the structure), every later
+    revision only adds signatures, their widgets (appended to ``/Annots`` and ``/Fields``) of zero
     area or with one unfiltered form XObject as appearance that nothing else refers to,
     validation data (all of it written after the first signature) and document
     information, changing nothing any page drawing reads (so the rendered pages compared

@@ -34,8 +34,15 @@ document):
   :meth:`_Roles._drawings`), the value a later revision fills a field with and a check
   box's or radio button's state (their kind only, :meth:`_Roles._fills`), and the data
   of object and cross-reference streams (their objects and entries are part of it
-  instead). Every other stream's data is part of it as a digest: the DSS's certificates,
-  OCSP responses and CRLs. So are the bytes between the objects of those revisions, with
+  instead). Every other stream's data is part of it as a digest (the DSS's
+  certificates among them), but the DSS's OCSP answers and CRLs held as a set, which are
+  part of it by their *class* (:func:`_answer_class`: what they say but their times and
+  an OCSP answer's nonce, their signature algorithm and the certificates they carry, and
+  which certificate's key verifies each, checked for each document), their times by
+  their order among every time a verdict weighs them against
+  (:func:`verify.fastpath._time_order`): a signer that fetches the validation data anew
+  for each document lists answers of one class made at other times, signed anew, in the
+  order its fetches ended. So are the bytes between the objects of those revisions, with
   ``startxref``'s offset left out (anything a cross-reference section does not account
   for);
 - **the objects of the document as it was before its first signature** that are still
