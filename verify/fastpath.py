@@ -327,6 +327,9 @@ class _Store:
         self.structures: OrderedDict[tuple[Any, ...], _Judged | None] = OrderedDict()
         """PDF structures with later revisions (see :func:`_structure`) already judged:
         None when the fast path does not take them (see :func:`_judge_structure`)."""
+        self.answers: OrderedDict[tuple[Any, ...], _Classes] = OrderedDict()
+        """What :func:`_classed_answers` found in the later revisions of a PDF read byte
+        for byte, by their bytes (see :func:`_structure`)."""
         self.kinds: OrderedDict[bytes, tuple[int, int]] = OrderedDict()
         """Kinds of object-by-object structures: how many of each were judged and taken,
         and how many not (see :data:`verify.fastpath_objects._REFUSALS`)."""
@@ -1995,12 +1998,25 @@ def _structure(
                 spans.extend(m.span(1) for m in _INFO_DATE.finditer(data, offset, end_obj))
                 if r > r1:
                     infos.append((info[0], generation, offset))
-    answers, classed, dated = _classed_answers(verifier, data, sections, starts, trailers, r1)
-    tail_spans.extend((start, end) for _r, _n, _g, start, end in answers)
     skeleton = _digest(data, 0, e1, skeleton_spans)
     tail = _digest(data, e1, len(data), tail_spans)
-    key = (total, tuple(revisions), e1, len(data), skeleton, tail, vri, classed)
+    # the validation data's classes: found once for the same bytes (documents that carry
+    # the same answers, their VRI names aside)
     store = _store(verifier)
+    seen = (total, tuple(revisions), e1, len(data), skeleton, tail)
+    with store.lock:
+        classes = store.answers.get(seen)
+    if classes is None:
+        classes = _classed_answers(verifier, data, sections, starts, trailers, r1)
+        with store.lock:
+            store.answers[seen] = classes
+            while len(store.answers) > MAX_TEMPLATES:
+                store.answers.popitem(last=False)
+    answers, classed, dated = classes
+    if answers:
+        tail_spans.extend((start, end) for _r, _n, _g, start, end in answers)
+        tail = _digest(data, e1, len(data), tail_spans)
+    key = (total, tuple(revisions), e1, len(data), skeleton, tail, vri, classed)
     with store.lock:
         judged = key in store.structures
         known = store.structures.get(key)
@@ -2045,6 +2061,12 @@ def _structure(
         kept.update(b"%d %d %d %d %d\x00" % (revision, number, generation, start, end))
         kept.update(memoryview(data)[start:end])
     return (*key, kept.digest()), dated
+
+
+_Classes = tuple[
+    list[tuple[int, int, int, int, int]], tuple[tuple[int, bytes], ...], "Dated | None"
+]
+"""What :func:`_classed_answers` finds."""
 
 
 def _classed_answers(
