@@ -603,13 +603,12 @@ def _without(value: Value, keys: frozenset[bytes]) -> Value:
 class _Roles:
     """What some objects are, which decides what of them the structure holds."""
 
-    def __init__(self, doc: _File, r1: int, sigs: list[Any], *, dated: bool = False) -> None:
+    def __init__(self, doc: _File, r1: int, sigs: list[Any]) -> None:
         self.doc = doc
-        self.dated: list[tuple[bytes, datetime]] | None = [] if dated else None
-        """The OCSP answers and CRLs of the DSS held by what
-        they say rather than their bytes (:func:`_answer_class`), and each time they speak
-        of, labelled by their class and place (for the order of times,
-        :func:`verify.fastpath._time_order`). None: every stream by its bytes."""
+        self.dated: list[tuple[bytes, datetime]] = []
+        """Each time the OCSP answers and CRLs of the DSS held by what they say rather
+        than their bytes (:func:`_answer_class`) speak of, labelled by their class and
+        place (for the order of times, :func:`verify.fastpath._time_order`)."""
         self.certified: list[bytes] = []
         """The certificates the DSS and its classed answers carry (DER)."""
         self.objstms = {e[2] for listed in doc.listed for e in listed.values() if e[0] == "o"}
@@ -747,8 +746,6 @@ class _Roles:
     def _signers(self, r1: int) -> list[bytes]:
         """The certificates the DSS lists (DER): who may have signed its OCSP answers and
         CRLs (an answer also carries its responder's own)."""
-        if self.dated is None:
-            return []
         found = list((self._listed(r1, b"/Certs") or {}).values())
         self.certified.extend(found)
         return found
@@ -761,18 +758,14 @@ class _Roles:
     ) -> bytes:
         """What the structure holds of one OCSP answer or CRL of the DSS: its class
         (:func:`_answer_class`), its times noted in :attr:`dated`; or the digest of its
-        bytes, where its class cannot be told (no fixed validation time, or an answer
-        this reader does not class)."""
-        if self.dated is not None:
-            try:
-                digest, times, carried = classed(kind, raw, signers)
-            except _Unclassed:
-                pass
-            else:
-                self.dated.extend((digest + b"%d" % k, t) for k, t in enumerate(times))
-                self.certified.extend(carried)
-                return digest
-        return hashlib.sha256(raw).digest()
+        bytes, where this reader does not class it."""
+        try:
+            digest, times, carried = classed(kind, raw, signers)
+        except _Unclassed:
+            return hashlib.sha256(raw).digest()
+        self.dated.extend((digest + b"%d" % k, t) for k, t in enumerate(times))
+        self.certified.extend(carried)
+        return digest
 
     def _fills(self, r1: int) -> set[tuple[int, int]]:
         """(revision, number) of each version of a field, written after revision ``r1``,
@@ -1125,7 +1118,7 @@ def structure(
         tally = store.kinds.get(kind)
     if tally is not None and tally == (0, _REFUSALS):
         raise fp._NotEligible("a kind of structure the fast path did not take, again and again")
-    roles = _Roles(doc, r1, sigs, dated=True)
+    roles = _Roles(doc, r1, sigs)
     hasher = hashlib.sha256()
 
     def put(*parts: Any) -> None:
