@@ -247,6 +247,13 @@ class _NotEligible(Exception):
     """The document is not one the fast path handles: full validation decides."""
 
 
+class _Unjudged(_NotEligible):
+    """A byte-for-byte structure with validation data held by its class, not judged yet:
+    read object by object first (its validation data may be a document's own, its order
+    and lengths another's), and judged only when no template serves that reading (see
+    :attr:`_Parsed.other`)."""
+
+
 class _Declined(_NotEligible):
     """A structure the fast path takes, but not this document of it (a check made for each
     document failed): no other reading of its structure would take it either."""
@@ -285,11 +292,14 @@ class _Parsed:
     """For a PDF whose later revisions fill form fields: for each signature, the warning
     that names the fields filled after it with this document's old and new values
     (:func:`verify.visual.filled_note`)."""
-    by_objects: Callable[[], _Parsed] | None = dataclass_field(default=None, compare=False)
-    """For a PDF read byte for byte whose DSS answers are held by their class: the same
-    document read object by object (:mod:`verify.fastpath_objects`), whose structure
-    holds the answers as a set, whatever order and length another signer's fetches gave
-    them (see :func:`_answer`)."""
+    other: Callable[[], _Parsed] | None = dataclass_field(default=None, compare=False)
+    """For a PDF of plain tables whose DSS answers are held by their class: the same
+    document read the other way (see :func:`_answer`). Read byte for byte, object by
+    object (:mod:`verify.fastpath_objects`), whose structure holds the answers as a set,
+    whatever order and length another signer's fetches gave them; read object by object
+    because its byte-for-byte structure was not judged yet (:class:`_Unjudged`), byte for
+    byte, judged then: documents that carry the same validation data then share that
+    cheaper reading."""
 
 
 @dataclass(frozen=True)
@@ -476,7 +486,7 @@ async def pdf(
         parsed = _parse_pdf(verifier, data, moment)
     except Exception:  # noqa: BLE001 - anything unusual is full validation's to judge
         return await full()
-    return await _answer(verifier, parsed, path, data, "pdf", moment, full, parsed.by_objects)
+    return await _answer(verifier, parsed, path, data, "pdf", moment, full, parsed.other)
 
 
 async def detached(
@@ -593,7 +603,7 @@ async def _answer(
     template made of it). ``also``: another reading of the document, asked for only when
     no template serves the first: its template serves as well, and a template made here
     is kept for both (a B-LT document read byte for byte whose validation data another
-    document lists in another order: see :attr:`_Parsed.by_objects`)."""
+    document lists in another order: see :attr:`_Parsed.other`)."""
     store = _store(verifier)
     fixed = verifier.policy.validation_time is not None
     key = _key(verifier, parsed, fmt, moment)
@@ -1372,7 +1382,9 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         signed = (view[0 : first.a], view[first.b : first.end])
         one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
         return _Parsed(("pdf",), (one,))
-    again = None
+    other: str | None = None  # the other reading a template may serve under
+    byte_sigs = sigs
+    readers: list[Any] = [reader]
     if reader is not None and _last_section_is_a_stream(reader):
         from verify import fastpath_objects
 
@@ -1384,23 +1396,37 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         filled, dated = (), None
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
-        readers = [reader]
         try:
             structure, dated = _structure(
-                verifier, readers, data, sigs, outline.sections, outline.fields
+                verifier, readers, data, sigs, outline.sections, outline.fields, judge=False
             )
             if dated is not None:
-                again = readers, sigs
+                other = "objects"
         except _Declined:
             raise
-        except _NotEligible:
+        except _NotEligible as exc:
             # not byte for byte one already judged (later revisions that fill in fields,
-            # or write objects of other lengths): read object by object, as above
+            # or write objects of other lengths; validation data of the document's own,
+            # a structure not judged yet): read object by object, as above
             from verify import fastpath_objects
 
             reader = readers[0] or _pdf_reader(data)
-            structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
-            sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
+            readers[0] = reader
+            try:
+                structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
+            except _Declined:
+                raise
+            except _NotEligible:
+                if not isinstance(exc, _Unjudged):
+                    raise
+                # not read object by object: byte for byte after all, judged now
+                structure, dated = _structure(
+                    verifier, readers, data, sigs, outline.sections, outline.fields
+                )
+            else:
+                if isinstance(exc, _Unjudged):
+                    other = "bytes"
+                sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
         info = cms.ContentInfo.load(sig.der)
@@ -1409,26 +1435,42 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         signatures.append(one)
     if dated:
         structure = (*structure, _time_order(verifier, dated, signatures, moment))
-    if again is None:
+    if other is None:
         return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
-    readers, byte_sigs = again
 
-    def by_objects() -> _Parsed:
-        """The same document, its later revisions read object by object."""
+    def again() -> _Parsed:
+        """The same document read the other way: its later revisions object by object
+        (read byte for byte above), or byte for byte, its structure judged now (read
+        object by object above, the byte reading not judged yet)."""
         from verify import fastpath_objects
 
-        reader = readers[0] or _pdf_reader(data)
-        structure, filled, dated = fastpath_objects.structure(verifier, reader, data, byte_sigs)
-        # the signatures as read above, in the object reading's terms
+        shown: Callable[[_SigDict], tuple[Any, ...]]
+        if other == "objects":
+            reader = readers[0] or _pdf_reader(data)
+            structure, filled, dated = fastpath_objects.structure(verifier, reader, data, byte_sigs)
+
+            def shown(sig: _SigDict) -> tuple[Any, ...]:
+                return ("pdf-objects", sig.context[2])
+
+        else:
+            (structure, dated), filled = (
+                _structure(verifier, readers, data, byte_sigs, outline.sections, outline.fields),
+                (),
+            )
+
+            def shown(sig: _SigDict) -> tuple[Any, ...]:
+                return sig.context
+
+        # the signatures as read above, in this reading's terms
         these = tuple(
-            replace(one, shape=(("pdf-objects", sig.context[2]), *one.shape[1:]))
+            replace(one, shape=(shown(sig), *one.shape[1:]))
             for one, sig in zip(signatures, byte_sigs, strict=True)
         )
         if dated:
             structure = (*structure, _time_order(verifier, dated, list(these), moment))
         return _Parsed(("pdf", structure), these, filled=filled)
 
-    return _Parsed(("pdf", structure), tuple(signatures), filled=filled, by_objects=by_objects)
+    return _Parsed(("pdf", structure), tuple(signatures), filled=filled, other=again)
 
 
 TIME_TOLERANCE = 1.0
@@ -1874,6 +1916,8 @@ def _structure(
     sigs: list[_SigDict],
     sections: tuple[_Section, ...] | None,
     fields: tuple[_Field, ...],
+    *,
+    judge: bool = True,
 ) -> tuple[tuple[Any, ...], Dated | None]:
     """The structure of a PDF whose first signature is followed by later revisions: what
     every verdict on it depends on apart from its signatures (their CMS, hash and times,
@@ -1898,7 +1942,9 @@ def _structure(
     ``readers``: pyHanko's reader of the file (one item; None: made here when needed, and
     left in it for the caller). ``sections``: the cross-reference sections the byte reader
     read (see :class:`_Section`); None: pyHanko's. ``fields``: the filled signature fields
-    of the outline, with their appearances (:func:`_appearances`).
+    of the outline, with their appearances (:func:`_appearances`). ``judge=False``: a
+    structure whose validation data is held by its class and that was not judged yet
+    raises :class:`_Unjudged` instead of being judged now.
     """
 
     def read() -> Any:
@@ -2020,6 +2066,8 @@ def _structure(
     with store.lock:
         judged = key in store.structures
         known = store.structures.get(key)
+    if not judged and not judge and dated is not None:
+        raise _Unjudged("validation data of its own, or a structure not judged yet")
     if not judged:
         layout = _Layout(
             r1,
