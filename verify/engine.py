@@ -49,7 +49,7 @@ from verify import process
 from verify.cache import CachingFetcherBackend, IssuerFetcher, RevocationCache
 from verify.evidence import COLLECTING, Evidence
 from verify.identity import SignerIdentity
-from verify.policy import RevocationMode, ValidationPolicy
+from verify.policy import TIME_TOLERANCE, RevocationMode, ValidationPolicy
 from verify.report import (
     CertificateInfo,
     DocumentReport,
@@ -474,6 +474,7 @@ class Engine:
             revocation_mode=mode,
             retroactive_revinfo=retroactive,
             algorithm_usage_policy=PERMISSIVE_ALGOS,
+            time_tolerance=TIME_TOLERANCE,
         )
         gathered = COLLECTING.get()
         if gathered is not None:

@@ -1453,10 +1453,10 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
                 return ("pdf-objects", sig.context[2])
 
         else:
-            (structure, dated), filled = (
-                _structure(verifier, readers, data, byte_sigs, outline.sections, outline.fields),
-                (),
+            structure, dated = _structure(
+                verifier, readers, data, byte_sigs, outline.sections, outline.fields
             )
+            filled = ()
 
             def shown(sig: _SigDict) -> tuple[Any, ...]:
                 return sig.context
@@ -1471,12 +1471,6 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         return _Parsed(("pdf", structure), these, filled=filled)
 
     return _Parsed(("pdf", structure), tuple(signatures), filled=filled, other=again)
-
-
-TIME_TOLERANCE = 1.0
-"""Seconds of clock drift pyhanko-certvalidator allows when it weighs a time against
-another (its ``ValidationContext``'s ``time_tolerance``, which the verifier leaves as it
-is)."""
 
 
 @dataclass(frozen=True)
@@ -1522,10 +1516,11 @@ def _time_order(
     labelled.extend(("fixed", k, q) for k, q in enumerate(sorted(fixed)))
     labelled.extend(("data", k, t.timestamp()) for k, (_label, t) in enumerate(dated.times))
     # every time, and each a tolerance earlier and later, in order; equal ones together
+    from verify.policy import TIME_TOLERANCE
+
+    tolerance = TIME_TOLERANCE.total_seconds()
     around = sorted(
-        (q + d, (name, k, d))
-        for name, k, q in labelled
-        for d in (-TIME_TOLERANCE, 0.0, TIME_TOLERANCE)
+        (q + d, (name, k, d)) for name, k, q in labelled for d in (-tolerance, 0.0, tolerance)
     )
     order = tuple(
         tuple(label for _q, label in tied)

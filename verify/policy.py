@@ -44,12 +44,19 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from verify.errors import PolicyFileError
+
+TIME_TOLERANCE = timedelta(seconds=1)
+"""The clock drift allowed when a time is weighed against another (an OCSP answer's or
+CRL's this and next update against the moment of validation): the ``time_tolerance``
+of every validation context (:meth:`verify.engine.Engine.context`), pyhanko-certvalidator's
+default. The fast path orders the times it weighs with it
+(:func:`verify.fastpath._time_order`)."""
 
 __all__ = [
     "CONSTRAINTS",
