@@ -58,6 +58,14 @@ one shared context, in rounds as for XML; with ``--offline dossier``, offline ro
 where "agrees" counts the documents each judges intact (their embedded OCSP answers are
 stale by now: pyHanko's soft-fail refuses them, hoso's soft revocation passes with a
 warning). The target is the two-signature one, 5x.
+
+B-LT with validation data of its own (``ltown``, not in the default kinds):
+``--n-dossier`` B-LT documents each signed by pyHanko with a validation context of its
+own (:func:`build_lt_own`: OCSP answers and CRLs fetched anew for each, as most signers
+do; the ``lt`` corpus carries one template's validation data in every document, as one
+signing context shared over the documents gives), rows and rounds as for dossiers, with
+``--offline ltown`` offline rows ("agrees" as for dossiers). No target: the ratio to the
+fair peer is shown.
 With ``--repeat R`` the XML rows run in R rounds of one run each (hoso 1 worker, 2
 workers, xmlsec, in turn), and each row is its run of median time: a change in the
 machine's load falls on hoso and its peer alike.
