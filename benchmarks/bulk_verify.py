@@ -982,7 +982,6 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
     import logging
     import random
 
-    from benchmarks.corpus import TAMPERED
     from fixtures.demo import dossiers
 
     assert kind == "dossier"
@@ -990,12 +989,23 @@ def build_dossiers(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> 
     rng = random.Random(seed)
     corpus = Corpus(kind, [], {}, {})
     for i, doc in enumerate(dossiers(pki, folder, n, now=NOW, seed=seed)):
-        tampered = rng.random() < TAMPERED
-        if tampered:
-            spot = doc.index(b"stream") + 40
-            doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
-        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
+        _add_maybe_tampered(corpus, rng, folder / f"doc-{i:05d}.pdf", doc, into_stream=40)
     return corpus
+
+
+def _add_maybe_tampered(
+    corpus: Corpus, rng: Any, path: Path, doc: bytes, *, into_stream: int
+) -> None:
+    """Add ``doc`` to the corpus as ``path``; for about :data:`benchmarks.corpus.TAMPERED`
+    of them, tampered first (the byte ``into_stream`` bytes into its first stream
+    changed)."""
+    from benchmarks.corpus import TAMPERED
+
+    tampered = rng.random() < TAMPERED
+    if tampered:
+        spot = doc.index(b"stream") + into_stream
+        doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
+    corpus.add(path, doc, intact=not tampered)
 
 
 def build_filled(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Corpus:
@@ -1042,7 +1052,7 @@ def build_lt_own(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Co
     import logging
     import random
 
-    from benchmarks.corpus import LABELS, SIGNED_AT, SIZES, TAMPERED
+    from benchmarks.corpus import LABELS, SIGNED_AT, SIZES
     from fixtures.documents import minimal_pdf, sign_pdf
 
     assert kind == "ltown"
@@ -1054,11 +1064,7 @@ def build_lt_own(pki: Any, folder: Path, kind: str, n: int, seed: int = 7) -> Co
         label = LABELS[i % len(LABELS)]
         base = minimal_pdf(f"Hồ sơ {i:06d}", pages=2, padding=SIZES[LABELS.index(label)])
         doc = sign_pdf(pki, label, base, at=SIGNED_AT, ltv=True)
-        tampered = rng.random() < TAMPERED
-        if tampered:
-            spot = doc.index(b"stream") + 20
-            doc = doc[:spot] + bytes([doc[spot] ^ 1]) + doc[spot + 1 :]
-        corpus.add(folder / f"doc-{i:05d}.pdf", doc, intact=not tampered)
+        _add_maybe_tampered(corpus, rng, folder / f"doc-{i:05d}.pdf", doc, into_stream=20)
     return corpus
 
 

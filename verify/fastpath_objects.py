@@ -1403,7 +1403,7 @@ def classed(
     if not known:
         try:
             found = kind(raw, signers)
-        except _Unclassed:
+        except Exception:  # noqa: BLE001 - anything unusual: held by its bytes
             found = None
         with _CLASSES_LOCK:
             _CLASSES[memo] = found
@@ -1466,101 +1466,90 @@ def _answer_class(
 
 
 def _ocsp_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
-    """:func:`_answer_class` of a DER OCSP response."""
+    """:func:`_answer_class` of a DER OCSP response (anything malformed raises: see
+    :func:`classed`)."""
     from asn1crypto import ocsp
 
-    try:
-        response = ocsp.OCSPResponse.load(raw, strict=True)
-        if response["response_status"].native != "successful":
-            raise _Unclassed("not a successful answer")
-        body = response["response_bytes"]
-        if body["response_type"].native != "basic_ocsp_response":
-            raise _Unclassed("not a basic answer")
-        basic = body["response"].parsed
-        tbs = basic["tbs_response_data"]
-        times = [tbs["produced_at"].native]
-        singles = []
-        for single in tbs["responses"]:
-            times += [single["this_update"].native, single["next_update"].native]
-            singles.append(
-                (
-                    single["cert_id"].dump(),
-                    single["cert_status"].dump(),
-                    single["single_extensions"].dump(),
-                )
+    response = ocsp.OCSPResponse.load(raw, strict=True)
+    if response["response_status"].native != "successful":
+        raise _Unclassed("not a successful answer")
+    body = response["response_bytes"]
+    if body["response_type"].native != "basic_ocsp_response":
+        raise _Unclassed("not a basic answer")
+    basic = body["response"].parsed
+    tbs = basic["tbs_response_data"]
+    times = [tbs["produced_at"].native]
+    singles = []
+    for single in tbs["responses"]:
+        times += [single["this_update"].native, single["next_update"].native]
+        singles.append(
+            (
+                single["cert_id"].dump(),
+                single["cert_status"].dump(),
+                single["single_extensions"].dump(),
             )
-        extensions = tuple(
-            (e["extn_id"].dotted, e["critical"].native, e["extn_value"].contents)
-            for e in tbs["response_extensions"]
-            if e["extn_id"].native != "nonce"
         )
-        responder = tbs["responder_id"]
-        unsigned = repr(
-            (tbs["version"].native, responder.dump(), tuple(singles), extensions)
-        ).encode()
-        certs = basic["certs"]
-        carried = [c.dump() for c in certs] if isinstance(certs, ocsp.Certificates) else []
-        by_name = responder.name == "by_name"
-        wanted = responder.chosen.dump() if by_name else responder.chosen.native
+    extensions = tuple(
+        (e["extn_id"].dotted, e["critical"].native, e["extn_value"].contents)
+        for e in tbs["response_extensions"]
+        if e["extn_id"].native != "nonce"
+    )
+    responder = tbs["responder_id"]
+    unsigned = repr((tbs["version"].native, responder.dump(), tuple(singles), extensions)).encode()
+    certs = basic["certs"]
+    carried = [c.dump() for c in certs] if isinstance(certs, ocsp.Certificates) else []
+    by_name = responder.name == "by_name"
+    wanted = responder.chosen.dump() if by_name else responder.chosen.native
 
-        def named(der: bytes) -> bool:
-            subject, key_sha1 = _names(der)
-            return bool((subject if by_name else key_sha1) == wanted)
+    def named(der: bytes) -> bool:
+        subject, key_sha1 = _names(der)
+        return bool((subject if by_name else key_sha1) == wanted)
 
-        return _answer_class(
-            "ocsp",
-            tbs.dump(),
-            times,
-            unsigned,
-            basic["signature_algorithm"],
-            basic["signature"].native,
-            carried,
-            signers,
-            named,
-        )
-    except _Unclassed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - anything unusual: held by its bytes
-        raise _Unclassed(str(exc)) from None
+    return _answer_class(
+        "ocsp",
+        tbs.dump(),
+        times,
+        unsigned,
+        basic["signature_algorithm"],
+        basic["signature"].native,
+        carried,
+        signers,
+        named,
+    )
 
 
 def _crl_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
-    """:func:`_answer_class` of a DER CRL."""
+    """:func:`_answer_class` of a DER CRL (anything malformed raises: see :func:`classed`)."""
     from asn1crypto import crl
 
-    try:
-        listed = crl.CertificateList.load(raw, strict=True)
-        tbs = listed["tbs_cert_list"]
-        times = [tbs["this_update"].native, tbs["next_update"].native]
-        unsigned = repr(
-            (
-                tbs["version"].native,
-                tbs["signature"].dump(),
-                tbs["issuer"].dump(),
-                tbs["revoked_certificates"].dump(),
-                tbs["crl_extensions"].dump(),
-            )
-        ).encode()
-        issuer = tbs["issuer"].dump()
-
-        def named(der: bytes) -> bool:
-            return bool(_names(der)[0] == issuer)
-
-        return _answer_class(
-            "crl",
-            tbs.dump(),
-            times,
-            unsigned,
-            listed["signature_algorithm"],
-            listed["signature"].native,
-            [],
-            signers,
-            named,
+    listed = crl.CertificateList.load(raw, strict=True)
+    tbs = listed["tbs_cert_list"]
+    times = [tbs["this_update"].native, tbs["next_update"].native]
+    unsigned = repr(
+        (
+            tbs["version"].native,
+            tbs["signature"].dump(),
+            tbs["issuer"].dump(),
+            tbs["revoked_certificates"].dump(),
+            tbs["crl_extensions"].dump(),
         )
-    except _Unclassed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - anything unusual: held by its bytes
-        raise _Unclassed(str(exc)) from None
+    ).encode()
+    issuer = tbs["issuer"].dump()
+
+    def named(der: bytes) -> bool:
+        return bool(_names(der)[0] == issuer)
+
+    return _answer_class(
+        "crl",
+        tbs.dump(),
+        times,
+        unsigned,
+        listed["signature_algorithm"],
+        listed["signature"].native,
+        [],
+        signers,
+        named,
+    )
 
 
 def _subject(raw: bytes) -> bytes:
