@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1040,3 +1041,40 @@ def test_two_workers_checking_an_archive_after_expiry_give_full_validations_repo
         assert report.to_dict() == expected[report.path], report.path
     indications = {(r.indication.value, str(r.sub_indication)) for r in got}
     assert ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE") in indications
+
+
+@pytest.fixture(scope="module")
+def own_lt(demo_services: DemoServices, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Four B-LT documents whose validation data is each their own (fetched anew, from
+    services answering 7 minutes apart), each written twice under other names."""
+    from tests.verify.test_fastpath import _own_data
+
+    folder = tmp_path_factory.mktemp("own-lt")
+    base = SIGNED_AT + timedelta(hours=1)
+    paths = []
+    for i in range(4):
+        doc = _own_data(demo_services, i, base + timedelta(minutes=7 * i))
+        for copy in range(2):
+            path = folder / f"lt-{i}-{copy}.pdf"
+            path.write_bytes(doc)
+            paths.append(str(path))
+    return paths
+
+
+def test_two_workers_on_b_lt_documents_with_validation_data_of_their_own(
+    demo_pki: DemoPKI, own_lt: list[str]
+) -> None:
+    """B-LT documents whose validation data is each their own, which the fast path reads
+    byte for byte and object by object and answers from templates kept under both
+    readings: two worker processes sharing those templates give every document the
+    report full validation gives it, once."""
+    policy = ValidationPolicy(validation_time=PINNED_NOW)
+    fast = Verifier(demo_trust(demo_pki), policy)
+    full = Verifier(demo_trust(demo_pki), policy.replace(fast_path=False))
+    got = list(verify_many(own_lt, verifier=fast, workers=2, chunk_size=2))
+    expected = {p: full.verify(p).to_dict() for p in own_lt}
+    assert sorted(r.path for r in got if r.path is not None) == sorted(own_lt)
+    for report in got:
+        assert report.path is not None
+        assert report.to_dict() == expected[report.path], report.path
+        assert report.indication is Indication.TOTAL_PASSED
