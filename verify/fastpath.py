@@ -2198,13 +2198,13 @@ def _classed_answers(
     certified = set(signers)
     for kind, (r, number, generation, start, stop) in answers:
         try:
-            digest, said, carried = objects.classed(kind, data[start:stop], signers)
+            found = objects.classed(kind, data[start:stop], signers)
         except objects._Unclassed:
             continue
         held.append((r, number, generation, start, stop))
-        classed.append((start, digest))
-        times.extend((digest + b"%d" % k, t) for k, t in enumerate(said))
-        certified.update(carried)
+        classed.append((start, found.digest))
+        times.extend((found.digest + b"%d" % k, t) for k, t in enumerate(found.times))
+        certified.update(found.carried)
     if not held:
         return none
     return held, tuple(classed), Dated(tuple(sorted(times)), tuple(sorted(certified)))

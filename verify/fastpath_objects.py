@@ -83,6 +83,7 @@ validation.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import re
@@ -91,7 +92,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from verify import fastpath as fp
 from verify.visual import MAX_DECODED, counted_size, filled_note
@@ -695,22 +696,16 @@ class _Roles:
 
         found: dict[int, bytes] = {}
         answers = self._listed(r1, b"/OCSPs")
+        signers = self._signers(r1) if answers or self._listed(r1, b"/CRLs") else []
         if answers:
             ids: list[tuple[str, bytes, int]] = []  # (hash algorithm, issuer hashes, serial)
             try:
                 for raw in answers.values():
-                    response = ocsp.OCSPResponse.load(raw, strict=True)
-                    basic = response["response_bytes"]["response"].parsed
-                    for single in basic["tbs_response_data"]["responses"]:
-                        cert_id = single["cert_id"]
-                        ids.append(
-                            (
-                                cert_id["hash_algorithm"]["algorithm"].dotted,
-                                cert_id["issuer_name_hash"].native
-                                + cert_id["issuer_key_hash"].native,
-                                cert_id["serial_number"].native,
-                            )
-                        )
+                    try:  # (read once when classed)
+                        ids.extend(classed(_ocsp_class, raw, signers).names)
+                    except _Unclassed:
+                        response = ocsp.OCSPResponse.load(raw, strict=True)
+                        ids.extend(_ocsp_ids(response["response_bytes"]["response"].parsed))
             except Exception:  # noqa: BLE001 - not plainly one answer per certificate
                 ids = []
             # one certificate: the same issuer hashes and serial under one hash algorithm;
@@ -719,11 +714,17 @@ class _Roles:
             mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
             certificates = {(b"" if mixed else issuer, serial) for _a, issuer, serial in ids}
             if ids and len(certificates) == len(ids):
-                signers = self._signers(r1)
                 found.update(
                     (n, self._class(raw, _ocsp_class, signers)) for n, raw in answers.items()
                 )
-        for key, name in ((b"/Certs", _subject), (b"/CRLs", _crl_issuer)):
+
+        def issuer(raw: bytes) -> bytes:
+            try:  # (read once when classed)
+                return bytes(classed(_crl_class, raw, signers).names[0])
+            except _Unclassed:
+                return _crl_issuer(raw)
+
+        for key, name in ((b"/Certs", _subject), (b"/CRLs", issuer)):
             listed = self._listed(r1, key)
             if listed:
                 names: dict[bytes, bytes] = {}
@@ -735,7 +736,6 @@ class _Roles:
                 except Exception:  # noqa: BLE001 - not plainly one of each name
                     names.clear()
                 if names and key == b"/CRLs":
-                    signers = self._signers(r1)
                     found.update(
                         (n, self._class(raw, _crl_class, signers)) for n, raw in listed.items()
                     )
@@ -753,19 +753,19 @@ class _Roles:
     def _class(
         self,
         raw: bytes,
-        kind: Callable[[bytes, list[bytes]], tuple[bytes, list[datetime], list[bytes]]],
+        kind: Callable[[bytes, list[bytes]], _Class],
         signers: list[bytes],
     ) -> bytes:
         """What the structure holds of one OCSP answer or CRL of the DSS: its class
         (:func:`_answer_class`), its times noted in :attr:`dated`; or the digest of its
         bytes, where this reader does not class it."""
         try:
-            digest, times, carried = classed(kind, raw, signers)
+            found = classed(kind, raw, signers)
         except _Unclassed:
             return hashlib.sha256(raw).digest()
-        self.dated.extend((digest + b"%d" % k, t) for k, t in enumerate(times))
-        self.certified.extend(carried)
-        return digest
+        self.dated.extend((found.digest + b"%d" % k, t) for k, t in enumerate(found.times))
+        self.certified.extend(found.carried)
+        return found.digest
 
     def _fills(self, r1: int) -> set[tuple[int, int]]:
         """(revision, number) of each version of a field, written after revision ``r1``,
@@ -1381,15 +1381,29 @@ def _names(der: bytes) -> tuple[bytes, bytes]:
     return found
 
 
-_CLASSES: OrderedDict[bytes, tuple[bytes, list[datetime], list[bytes]] | None] = OrderedDict()
+class _Class(NamedTuple):
+    """What :func:`_answer_class` finds of an OCSP answer or CRL."""
+
+    digest: bytes
+    """Its class."""
+    times: list[datetime]
+    """The times it speaks of."""
+    carried: list[bytes]
+    """The certificates it carries (DER)."""
+    names: tuple[Any, ...]
+    """Whom it speaks of: an OCSP answer's certificates, as (hash algorithm, issuer name
+    and key hashes, serial number) each; a CRL's issuer (its encoding)."""
+
+
+_CLASSES: OrderedDict[bytes, _Class | None] = OrderedDict()
 _CLASSES_LOCK = threading.Lock()
 
 
 def classed(
-    kind: Callable[[bytes, list[bytes]], tuple[bytes, list[datetime], list[bytes]]],
+    kind: Callable[[bytes, list[bytes]], _Class],
     raw: bytes,
     signers: list[bytes],
-) -> tuple[bytes, list[datetime], list[bytes]]:
+) -> _Class:
     """``kind(raw, signers)`` (:func:`_ocsp_class` or :func:`_crl_class`), remembered by
     its arguments' digest: documents that carry the same answer (one signing context
     shared over them) class it once."""
@@ -1428,7 +1442,8 @@ def _answer_class(
     carried: list[bytes],
     signers: list[bytes],
     named: Any,
-) -> tuple[bytes, list[datetime], list[bytes]]:
+    names: tuple[Any, ...],
+) -> _Class:
     """The class of an OCSP answer or CRL (``kind``): everything it says but the times it
     speaks of (``times``: each OCSP answer's production time and each single answer's
     this and next update, a CRL's this and next update) and an OCSP answer's nonce
@@ -1462,10 +1477,10 @@ def _answer_class(
     else:
         raise _Unclassed("no listed certificate verifies it")
     held = (kind, unsigned, algorithm.dump(), tuple(carried), hashlib.sha256(verifier_der).digest())
-    return hashlib.sha256(repr(held).encode()).digest(), times, carried
+    return _Class(hashlib.sha256(repr(held).encode()).digest(), times, carried, names)
 
 
-def _ocsp_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
+def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
     """:func:`_answer_class` of a DER OCSP response (anything malformed raises: see
     :func:`classed`)."""
     from asn1crypto import ocsp
@@ -1515,10 +1530,11 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime]
         carried,
         signers,
         named,
+        _ocsp_ids(basic),
     )
 
 
-def _crl_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime], list[bytes]]:
+def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
     """:func:`_answer_class` of a DER CRL (anything malformed raises: see :func:`classed`)."""
     from asn1crypto import crl
 
@@ -1549,9 +1565,27 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> tuple[bytes, list[datetime],
         [],
         signers,
         named,
+        (issuer,),
     )
 
 
+def _ocsp_ids(basic: Any) -> tuple[tuple[str, bytes, int], ...]:
+    """The certificates a basic OCSP response answers for: (hash algorithm, issuer name
+    and key hashes, serial number) of each."""
+    ids = []
+    for single in basic["tbs_response_data"]["responses"]:
+        cert_id = single["cert_id"]
+        ids.append(
+            (
+                cert_id["hash_algorithm"]["algorithm"].dotted,
+                cert_id["issuer_name_hash"].native + cert_id["issuer_key_hash"].native,
+                cert_id["serial_number"].native,
+            )
+        )
+    return tuple(ids)
+
+
+@functools.lru_cache(maxsize=1024)
 def _subject(raw: bytes) -> bytes:
     from asn1crypto import x509
 
