@@ -652,8 +652,7 @@ async def _answer(
     if key in store.refused:
         return await full()
     report, window, contexts = await _full_with_window(verifier, full, fixed, moment)
-    got = tuple((sig.indication, sig.sub_indication) for sig in report.signatures)
-    if len(got) != len(parsed.signatures) or (not fixed and window is None):
+    if not fixed and window is None:
         return report
     kept = _keep(verifier, store, key, parsed, report, path, data, fmt, moment, window, contexts)
     if kept and other is not None and other[1] != key:
@@ -2216,6 +2215,12 @@ _NAME_ENDS = frozenset(b"\x00\t\n\x0c\r ()<>[]{}/%")
 """Bytes that end a PDF name: white space and delimiters."""
 
 
+def _vri_name(contents: bytes) -> bytes:
+    """The name pyHanko (and other writers) give the DSS's VRI entry of a signature whose
+    ``/Contents`` is ``contents``: ``/`` and its SHA-1 in upper-case hex."""
+    return b"/" + hashlib.sha1(contents).hexdigest().upper().encode()  # noqa: S324
+
+
 def _vri_names(
     data: bytes, e1: int, sigs: list[_SigDict], spans: list[tuple[int, int]]
 ) -> tuple[tuple[int, int], ...]:
@@ -2235,7 +2240,7 @@ def _vri_names(
     inside a part already left out (a stamp's drawing) are not looked for."""
     found: list[tuple[int, int]] = []
     for k, sig in enumerate(sigs):
-        name = b"/" + hashlib.sha1(sig.der).hexdigest().upper().encode()  # noqa: S324
+        name = _vri_name(sig.der)
         at = data.find(name, e1)
         while at >= 0:
             end = at + len(name)

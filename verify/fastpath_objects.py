@@ -83,7 +83,6 @@ validation.
 from __future__ import annotations
 
 import bisect
-import functools
 import hashlib
 import itertools
 import re
@@ -615,11 +614,7 @@ class _Roles:
         self.objstms = {e[2] for listed in doc.listed for e in listed.values() if e[0] == "o"}
         self.xrefs = set(doc.xref_objects)
         self.sigs = {sig.ref[0] for sig in sigs}
-        self.vri_names = {
-            # the name pyHanko gives a signature's VRI entry: SHA-1 of its /Contents
-            b"/" + hashlib.sha1(sig.der).hexdigest().upper().encode(): k  # noqa: S324
-            for k, sig in enumerate(sigs)
-        }
+        self.vri_names = {fp._vri_name(sig.der): k for k, sig in enumerate(sigs)}
         roots = [_ref_number(doc.trailers[r].get("/Root")) for r in range(doc.total)]
         self.roots = roots
         self.infos = {_ref_number(doc.trailers[r].get("/Info")) for r in range(doc.total)}
@@ -695,17 +690,31 @@ class _Roles:
         from asn1crypto import ocsp
 
         found: dict[int, bytes] = {}
-        answers = self._listed(r1, b"/OCSPs")
-        signers = self._signers(r1) if answers or self._listed(r1, b"/CRLs") else []
+        answers = self._listed(r1, b"/OCSPs") or {}
+        crls = self._listed(r1, b"/CRLs") or {}
+        signers = self._signers(r1) if answers or crls else []
+
+        def classes(kind: Any, listed: dict[int, bytes]) -> dict[int, _Class | None]:
+            """Each answer's class (read once), None where it has none."""
+            out: dict[int, _Class | None] = {}
+            for n, raw in listed.items():
+                try:
+                    out[n] = classed(kind, raw, signers)
+                except _Unclassed:
+                    out[n] = None
+            return out
+
         if answers:
+            answer_classes = classes(_ocsp_class, answers)
             ids: list[tuple[str, bytes, int]] = []  # (hash algorithm, issuer hashes, serial)
             try:
-                for raw in answers.values():
-                    try:  # (read once when classed)
-                        ids.extend(classed(_ocsp_class, raw, signers).names)
-                    except _Unclassed:
+                for n, raw in answers.items():
+                    known = answer_classes[n]
+                    if known is None:
                         response = ocsp.OCSPResponse.load(raw, strict=True)
                         ids.extend(_ocsp_ids(response["response_bytes"]["response"].parsed))
+                    else:
+                        ids.extend(known.names)
             except Exception:  # noqa: BLE001 - not plainly one answer per certificate
                 ids = []
             # one certificate: the same issuer hashes and serial under one hash algorithm;
@@ -714,31 +723,29 @@ class _Roles:
             mixed = len({algorithm for algorithm, _issuer, _serial in ids}) > 1
             certificates = {(b"" if mixed else issuer, serial) for _a, issuer, serial in ids}
             if ids and len(certificates) == len(ids):
-                found.update(
-                    (n, self._class(raw, _ocsp_class, signers)) for n, raw in answers.items()
-                )
+                found.update((n, self._held(raw, answer_classes[n])) for n, raw in answers.items())
+        crl_classes = classes(_crl_class, crls)
 
-        def issuer(raw: bytes) -> bytes:
-            try:  # (read once when classed)
-                return bytes(classed(_crl_class, raw, signers).names[0])
-            except _Unclassed:
-                return _crl_issuer(raw)
+        def issuer(n: int, raw: bytes) -> bytes:
+            known = crl_classes[n]
+            return _crl_issuer(raw) if known is None else bytes(known.names[0])
 
-        for key, name in ((b"/Certs", _subject), (b"/CRLs", issuer)):
-            listed = self._listed(r1, key)
+        certificates_listed = self._listed(r1, b"/Certs") or {}
+        for listed, name in (
+            (certificates_listed, lambda _n, raw: _names(raw)[0]),
+            (crls, issuer),
+        ):
             if listed:
                 names: dict[bytes, bytes] = {}
                 try:
-                    for raw in listed.values():
-                        if names.setdefault(name(raw), raw) != raw:
+                    for n, raw in listed.items():
+                        if names.setdefault(name(n, raw), raw) != raw:
                             names.clear()
                             break
                 except Exception:  # noqa: BLE001 - not plainly one of each name
                     names.clear()
-                if names and key == b"/CRLs":
-                    found.update(
-                        (n, self._class(raw, _crl_class, signers)) for n, raw in listed.items()
-                    )
+                if names and listed is crls:
+                    found.update((n, self._held(raw, crl_classes[n])) for n, raw in crls.items())
                 elif names:
                     found.update((n, hashlib.sha256(raw).digest()) for n, raw in listed.items())
         return found
@@ -750,22 +757,15 @@ class _Roles:
         self.certified.extend(found)
         return found
 
-    def _class(
-        self,
-        raw: bytes,
-        kind: Callable[[bytes, list[bytes]], _Class],
-        signers: list[bytes],
-    ) -> bytes:
+    def _held(self, raw: bytes, known: _Class | None) -> bytes:
         """What the structure holds of one OCSP answer or CRL of the DSS: its class
         (:func:`_answer_class`), its times noted in :attr:`dated`; or the digest of its
-        bytes, where this reader does not class it."""
-        try:
-            found = classed(kind, raw, signers)
-        except _Unclassed:
+        bytes, where it has none."""
+        if known is None:
             return hashlib.sha256(raw).digest()
-        self.dated.extend((found.digest + b"%d" % k, t) for k, t in enumerate(found.times))
-        self.certified.extend(found.carried)
-        return found.digest
+        self.dated.extend((known.digest + b"%d" % k, t) for k, t in enumerate(known.times))
+        self.certified.extend(known.carried)
+        return known.digest
 
     def _fills(self, r1: int) -> set[tuple[int, int]]:
         """(revision, number) of each version of a field, written after revision ``r1``,
@@ -1365,15 +1365,16 @@ _NAMES_LOCK = threading.Lock()
 
 def _names(der: bytes) -> tuple[bytes, bytes]:
     """A certificate's subject (its encoding) and the SHA-1 of its public key (an OCSP
-    responder's ``byKey`` id), remembered by DER. An issuer named in another encoding of
+    responder's ``byKey`` id), remembered by DER (one that does not read strictly
+    raises). An issuer named in another encoding of
     the same name is not found: its answer is then held by its bytes."""
     with _NAMES_LOCK:
         found = _NAMES.get(der)
     if found is None:
         from asn1crypto import x509
 
-        cert = x509.Certificate.load(der)
-        found = (cert.subject.dump(), cert.public_key.sha1)
+        cert = x509.Certificate.load(der, strict=True)
+        found = (bytes(cert.subject.dump()), bytes(cert.public_key.sha1))
         with _NAMES_LOCK:
             _NAMES[der] = found
             while len(_NAMES) > fp.MAX_TEMPLATES:
@@ -1583,13 +1584,6 @@ def _ocsp_ids(basic: Any) -> tuple[tuple[str, bytes, int], ...]:
             )
         )
     return tuple(ids)
-
-
-@functools.lru_cache(maxsize=1024)
-def _subject(raw: bytes) -> bytes:
-    from asn1crypto import x509
-
-    return bytes(x509.Certificate.load(raw, strict=True).subject.dump())
 
 
 def _crl_issuer(raw: bytes) -> bytes:
