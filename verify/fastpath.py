@@ -1384,10 +1384,17 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
     other: str | None = None  # the other reading a template may serve under
     byte_sigs = sigs
     readers: list[Any] = [reader]
+
+    def read_file() -> Any:
+        """pyHanko's reader of the file, made when first asked for."""
+        if readers[0] is None:
+            readers[0] = _pdf_reader(data)
+        return readers[0]
+
     if reader is not None and _last_section_is_a_stream(reader):
         from verify import fastpath_objects
 
-        structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
+        structure, filled, dated = fastpath_objects.structure(verifier, lambda: reader, data, sigs)
         # the signature dictionaries are part of the structure (without what each
         # document writes anew: its signers' own words among it)
         sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
@@ -1409,10 +1416,10 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
             # a structure not judged yet): read object by object, as above
             from verify import fastpath_objects
 
-            reader = readers[0] or _pdf_reader(data)
-            readers[0] = reader
             try:
-                structure, filled, dated = fastpath_objects.structure(verifier, reader, data, sigs)
+                structure, filled, dated = fastpath_objects.structure(
+                    verifier, read_file, data, sigs, outline.sections
+                )
             except _Declined:
                 raise
             except _NotEligible:
@@ -1445,8 +1452,9 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
 
         shown: Callable[[_SigDict], tuple[Any, ...]]
         if other == "objects":
-            reader = readers[0] or _pdf_reader(data)
-            structure, filled, dated = fastpath_objects.structure(verifier, reader, data, byte_sigs)
+            structure, filled, dated = fastpath_objects.structure(
+                verifier, read_file, data, byte_sigs, outline.sections
+            )
 
             def shown(sig: _SigDict) -> tuple[Any, ...]:
                 return ("pdf-objects", sig.context[2])

@@ -93,6 +93,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from verify import ber
 from verify import fastpath as fp
 from verify.visual import MAX_DECODED, counted_size, filled_note
 
@@ -212,19 +213,16 @@ def _plain_keys(value: Value) -> Value:
 
 class _File:
     """One PDF's revisions as pyHanko's reader decoded its cross-reference streams, and
-    its objects as the strict lexer reads them."""
+    its objects as the strict lexer reads them. Without a reader, a file whose sections
+    are all plain tables: those :func:`verify.fastpath._outline_from_bytes` read
+    (``sections``), which are the ones pyHanko's reader reads (a differential property
+    test holds the two readings together); pyHanko's reader is then made only to judge a
+    new structure, and never for a document whose structure was judged."""
 
-    def __init__(self, reader: Any, data: bytes) -> None:
-        from pyhanko.pdf_utils.xref import XRefSectionType
-
-        xrefs = reader.xrefs
-        if xrefs.hybrid_xrefs_present:
-            raise fp._NotEligible("hybrid cross-reference sections")
-        total = xrefs.total_revisions
-        if not 0 < total <= _MAX_REVISIONS:
-            raise fp._NotEligible("too many revisions")
+    def __init__(
+        self, reader: Any, data: bytes, sections: tuple[fp._Section, ...] | None = None
+    ) -> None:
         self.data = data
-        self.total = total
         self.declared: list[int] = []
         self.ends: list[int] = []
         self.xref_objects: list[int] = []
@@ -233,42 +231,21 @@ class _File:
         """Each revision's trailer, if its section is a table: its entries but ``/ID`` and
         ``/Prev`` (None for a stream)."""
         self.listed: list[dict[int, tuple[Any, ...]]] = []
-        count = 0
-        for r in range(total):
-            meta = xrefs.get_xref_container_info(r)
-            section = xrefs.get_xref_data(r)
-            if section.freed or section.hybrid is not None:
-                raise fp._NotEligible("freed objects")
-            low = self.ends[-1] if self.ends else 0
-            if meta.xref_section_type is XRefSectionType.STANDARD:
-                tail = self._table(r, meta, section)
-            elif meta.xref_section_type is XRefSectionType.STREAM and meta.stream_ref is not None:
-                # pyHanko's section ends after endstream
-                closed = _ENDOBJ.match(data, meta.end_location)
-                tail = _TAIL.match(data, closed.end()) if closed is not None else None
-                self.xref_objects.append(meta.stream_ref.idnum)
-                self.tables.append(None)
-            else:
-                raise fp._NotEligible("an unusual cross-reference section")
-            if tail is None or int(tail[1]) != meta.declared_startxref:
-                raise fp._NotEligible("no startxref where the section ends")
-            if not low <= meta.declared_startxref < meta.end_location < tail.end():
-                raise fp._NotEligible("revisions out of order")
-            self.declared.append(meta.declared_startxref)
-            self.ends.append(tail.end())
-            listed: dict[int, tuple[Any, ...]] = {}
-            for number, (generation, offset) in section.standard_xrefs.items():
-                if not low <= offset <= meta.declared_startxref:
-                    raise fp._NotEligible("an object outside its revision")
-                listed[number] = ("d", generation, offset)
-            for number, where in section.xrefs_in_objstm.items():
-                if number in listed:
-                    raise fp._NotEligible("an object listed twice")
-                listed[number] = ("o", 0, where.obj_stream_id, where.ix_in_stream)
-            count += len(listed)
-            if count > _MAX_OBJECTS:
-                raise fp._NotEligible("too many objects")
-            self.listed.append(listed)
+        self._entries: list[dict[bytes, Value]] = []
+        """Each table's trailer as read from the bytes."""
+        if sections is None:
+            total = self._sections_of(reader)
+        else:
+            total = len(sections)
+            if not 0 < total <= _MAX_REVISIONS:
+                raise fp._NotEligible("too many revisions")
+            count = 0
+            for r, section in enumerate(sections):
+                if section.freed:
+                    raise fp._NotEligible("freed objects")
+                tail = self._table(r, section.declared, section.listed, {})
+                count = self._section(r, section.declared, section.end, tail, section.listed, count)
+        self.total = total
         if self.ends[-1] != len(data):
             raise fp._NotEligible("bytes after the last revision")
         if any(
@@ -281,28 +258,127 @@ class _File:
         self._current: dict[int, dict[int, int]] = {}
         self._refs: dict[tuple[int, int], frozenset[int]] = {}
         self._values: dict[tuple[int, int], tuple[Value, tuple[int, int] | None, int]] = {}
-        self.trailers = [
-            {
-                k: _from_pyhanko(reader.trailer.raw_get(k, revision=r))
-                for k in _trailer_keys(reader, r)
-            }
-            for r in range(total)
-        ]
+        if sections is None:
+            self.trailers = [
+                {
+                    k: _from_pyhanko(reader.trailer.raw_get(k, revision=r))
+                    for k in _trailer_keys(reader, r)
+                }
+                for r in range(total)
+            ]
+        else:
+            self.trailers = [self._trailer(r) for r in range(total)]
 
-    def _table(self, r: int, meta: Any, section: Any) -> re.Match[bytes] | None:
+    def _sections_of(self, reader: Any) -> int:
+        """Read the sections as pyHanko's ``reader`` decoded them; their number."""
+        from pyhanko.pdf_utils.xref import XRefSectionType
+
+        xrefs = reader.xrefs
+        if xrefs.hybrid_xrefs_present:
+            raise fp._NotEligible("hybrid cross-reference sections")
+        total = xrefs.total_revisions
+        if not 0 < total <= _MAX_REVISIONS:
+            raise fp._NotEligible("too many revisions")
+        count = 0
+        for r in range(total):
+            meta = xrefs.get_xref_container_info(r)
+            section = xrefs.get_xref_data(r)
+            if section.freed or section.hybrid is not None:
+                raise fp._NotEligible("freed objects")
+            listed = dict(section.standard_xrefs)
+            if meta.xref_section_type is XRefSectionType.STANDARD:
+                tail = self._table(r, meta.declared_startxref, listed, section.xrefs_in_objstm)
+            elif meta.xref_section_type is XRefSectionType.STREAM and meta.stream_ref is not None:
+                # pyHanko's section ends after endstream
+                closed = _ENDOBJ.match(self.data, meta.end_location)
+                tail = _TAIL.match(self.data, closed.end()) if closed is not None else None
+                self.xref_objects.append(meta.stream_ref.idnum)
+                self.tables.append(None)
+                self._entries.append({})
+            else:
+                raise fp._NotEligible("an unusual cross-reference section")
+            count = self._section(
+                r, meta.declared_startxref, meta.end_location, tail, listed, count
+            )
+            for number, where in section.xrefs_in_objstm.items():
+                if number in self.listed[-1]:
+                    raise fp._NotEligible("an object listed twice")
+                self.listed[-1][number] = ("o", 0, where.obj_stream_id, where.ix_in_stream)
+                count += 1
+            if count > _MAX_OBJECTS:
+                raise fp._NotEligible("too many objects")
+        return int(total)
+
+    def _section(
+        self,
+        r: int,
+        declared: int,
+        end: int,
+        tail: re.Match[bytes] | None,
+        standard: dict[int, tuple[int, int]],
+        count: int,
+    ) -> int:
+        """Note revision ``r``'s section (at ``declared``, read up to ``end``, followed by
+        ``tail``, its startxref) and the objects it lists at file offsets; the count of
+        objects so far."""
+        low = self.ends[-1] if self.ends else 0
+        if tail is None or int(tail[1]) != declared:
+            raise fp._NotEligible("no startxref where the section ends")
+        if not low <= declared < end < tail.end():
+            raise fp._NotEligible("revisions out of order")
+        self.declared.append(declared)
+        self.ends.append(tail.end())
+        listed: dict[int, tuple[Any, ...]] = {}
+        for number, (generation, offset) in standard.items():
+            if not low <= offset <= declared:
+                raise fp._NotEligible("an object outside its revision")
+            listed[number] = ("d", generation, offset)
+        count += len(listed)
+        if count > _MAX_OBJECTS:
+            raise fp._NotEligible("too many objects")
+        self.listed.append(listed)
+        return count
+
+    def _trailer(self, r: int) -> dict[str, Value]:
+        """Revision ``r``'s trailer entries that are part of the structure, each from the
+        newest table up to ``r`` that has it, as pyHanko's reader inherits them (and in the
+        form :func:`_from_pyhanko` gives)."""
+        out: dict[str, Value] = {}
+        for key in sorted(_XREF_KEYS - {b"/Type"}):
+            for q in range(r, -1, -1):
+                value = self._entries[q].get(key)
+                if value is None:
+                    continue
+                if value[0] == "i" and value[1].isdigit():
+                    value = ("i", b"%d" % int(value[1]))
+                elif value[0] != "r":
+                    raise fp._NotEligible("an unusual trailer entry")
+                out[key.decode()] = value
+                break
+        return out
+
+    def _table(
+        self,
+        r: int,
+        declared: int,
+        listed: dict[int, tuple[int, int]],
+        in_streams: dict[int, Any],
+    ) -> re.Match[bytes] | None:
         """Revision ``r``'s cross-reference table, read as bytes: a plain table listing
-        exactly the objects pyHanko read from it, and a trailer of the usual entries alone;
-        the startxref after it (None: not there)."""
-        table = fp._plain_table(self.data, meta.declared_startxref)
-        if table is None or section.xrefs_in_objstm:
+        exactly the objects read from it (``listed``; ``in_streams``: those in object
+        streams, none), and a trailer of the usual entries alone; the startxref after it
+        (None: not there)."""
+        table = fp._plain_table(self.data, declared)
+        if table is None or in_streams:
             raise fp._NotEligible("an unusual cross-reference table")
-        listed, entries, end, _opened = table
-        if listed != dict(section.standard_xrefs) or not entries.keys() <= fp._TRAILER_KEYS:
+        found, entries, end, _opened = table
+        if found != listed or not entries.keys() <= fp._TRAILER_KEYS:
             raise fp._NotEligible("a cross-reference table pyHanko may read otherwise")
         self.xref_objects.append(-1)
         self.tables.append(
             tuple(sorted((k, v) for k, v in entries.items() if k not in (b"/ID", b"/Prev")))
         )
+        self._entries.append(entries)
         return _TAIL.match(self.data, end)
 
     def current(self, r: int) -> dict[int, int]:
@@ -1086,16 +1162,23 @@ def _read_whole(doc: _File, revisions: list[int], roots: list[int | None]) -> se
 
 
 def structure(
-    verifier: Any, reader: Any, data: bytes, sigs: list[Any]
+    verifier: Any,
+    read: Callable[[], Any],
+    data: bytes,
+    sigs: list[Any],
+    sections: tuple[fp._Section, ...] | None = None,
 ) -> tuple[tuple[Any, ...], tuple[str | None, ...], fp.Dated | None]:
     """The structure of a PDF with later revisions (see the module's docstring), or
-    :class:`verify.fastpath._NotEligible`. ``sigs``: its
+    :class:`verify.fastpath._NotEligible`. ``read()``: pyHanko's reader of the file (made
+    when first asked for); ``sections``: its cross-reference sections as
+    :func:`verify.fastpath._outline_from_bytes` read them, if it did (pyHanko's reader is
+    then asked for only to judge a new structure, or to list filled fields). ``sigs``: its
     signatures as :func:`verify.fastpath._sig_dict` reads them, oldest first. With it,
     when later revisions fill form fields, the warning naming them (with this document's
     values) for each signature (:attr:`verify.fastpath._Parsed.filled`); and the times
     the DSS's OCSP answers and CRLs held by their class speak of, labelled (see
     :attr:`_Roles.dated`), for :func:`verify.fastpath._time_order`."""
-    doc = _File(reader, data)
+    doc = _File(read() if sections is None else None, data, sections)
     revisions = [doc.revision_of(sig.end) for sig in sigs]
     if any(later <= earlier for earlier, later in itertools.pairwise(revisions)):
         raise fp._NotEligible("two signatures in one revision")
@@ -1169,7 +1252,7 @@ def structure(
         else:
             put("skeleton", number, value[0], _skeleton(value[1]))
     put("xmp", roles.xmp)
-    changes = _field_changes(reader, revisions, doc.total) if roles.fills else None
+    changes = _field_changes(read(), revisions, doc.total) if roles.fills else None
     if changes is not None:
         # which fields each signature's report names as filled after it (their values are
         # this document's own: :func:`verify.fastpath._filled_warnings`)
@@ -1180,7 +1263,7 @@ def structure(
         known = store.structures.get(key)
     if not judged:
         try:
-            known = _judge(reader, doc, roles, revisions)
+            known = _judge(read(), doc, roles, revisions)
         except Exception:  # noqa: BLE001 - anything unusual: not taken
             known = None
         with store.lock:
@@ -1435,20 +1518,21 @@ class _Unclassed(Exception):
 
 def _answer_class(
     kind: str,
-    tbs: Any,
-    times: list[datetime],
+    tbs: bytes,
+    times: list[datetime | None],
     unsigned: bytes,
-    algorithm: Any,
+    algorithm: bytes,
     signature: bytes,
     carried: list[bytes],
     signers: list[bytes],
-    named: Any,
+    named: Callable[[bytes], bool],
     names: tuple[Any, ...],
 ) -> _Class:
     """The class of an OCSP answer or CRL (``kind``): everything it says but the times it
     speaks of (``times``: each OCSP answer's production time and each single answer's
     this and next update, a CRL's this and next update) and an OCSP answer's nonce
-    (``unsigned``: its data signed, without those), its signature algorithm, the
+    (``unsigned``: its data signed, ``tbs``, as read by :func:`_parts`, those left out), its
+    signature algorithm (``algorithm``, as encoded), the
     certificates it carries, and which certificate's key verifies its signature (verified
     here, for each document: ``signers`` and ``carried``, those ``named`` accepts as the
     issuer). Two answers of one class differ only in their times, their nonces and their
@@ -1458,13 +1542,13 @@ def _answer_class(
     :class:`_Unclassed` when no listed certificate's key verifies it (the verdict then
     weighs a signature this reader did not check), or it speaks of no next update (its
     freshness is then a fixed while, which the order of times does not hold)."""
-    if any(t is None for t in times):
+    given = [t for t in times if t is not None]
+    if len(given) != len(times):
         raise _Unclassed("a time not given")
-    name = algorithm["algorithm"].native
-    digest = fp._SIG_DIGEST.get(name)
+    digest = fp._SIG_DIGEST.get(_algorithm_name(algorithm))
     if digest is None:
         raise _Unclassed("an unusual signature algorithm")
-    kind_of_key = "ec" if name.endswith("ecdsa") else "rsa"
+    kind_of_key = "ec" if _algorithm_name(algorithm).endswith("ecdsa") else "rsa"
     verifier_der = b""
     for der in [*carried, *signers]:
         if not named(der):
@@ -1477,96 +1561,163 @@ def _answer_class(
         break
     else:
         raise _Unclassed("no listed certificate verifies it")
-    held = (kind, unsigned, algorithm.dump(), tuple(carried), hashlib.sha256(verifier_der).digest())
-    return _Class(hashlib.sha256(repr(held).encode()).digest(), times, carried, names)
+    held = (kind, unsigned, algorithm, tuple(carried), hashlib.sha256(verifier_der).digest())
+    return _Class(hashlib.sha256(repr(held).encode()).digest(), given, carried, names)
+
+
+_ALGORITHMS: dict[bytes, str] = {}
+"""Signature algorithms' names (asn1crypto's), by their encoding."""
+
+
+def _algorithm_name(encoded: bytes) -> str:
+    """The name of the signature algorithm ``encoded`` (an AlgorithmIdentifier) names."""
+    found = _ALGORITHMS.get(encoded)
+    if found is None:
+        from asn1crypto import algos
+
+        found = str(algos.SignedDigestAlgorithm.load(encoded, strict=True)["algorithm"].native)
+        if len(_ALGORITHMS) < 64:
+            _ALGORITHMS[encoded] = found
+    return found
+
+
+_OIDS: dict[bytes, str] = {}
+"""Object identifiers in dotted form, by their encoding."""
+
+
+def _dotted(encoded: bytes) -> str:
+    found = _OIDS.get(encoded)
+    if found is None:
+        from asn1crypto import core
+
+        found = str(core.ObjectIdentifier.load(encoded, strict=True).dotted)
+        if len(_OIDS) < 64:
+            _OIDS[encoded] = found
+    return found
+
+
+_BASIC_OCSP = ber.oid_der("1.3.6.1.5.5.7.48.1.1")
+_OCSP_NONCE = ber.oid_der("1.3.6.1.5.5.7.48.1.2")
+_TIME_LENGTHS = {0x17: 13, 0x18: 15}
+"""UTCTime ``YYMMDDHHMMSSZ`` and GeneralizedTime ``YYYYMMDDHHMMSSZ``: the only forms a
+time left out of a class may take (no fractions of a second, no offsets: the times read
+are then exactly those validation reads)."""
+
+
+def _left_out(value: ber.Tlv) -> str:
+    """What a class holds in place of a time it leaves out: the time's kind."""
+    if _TIME_LENGTHS.get(value.first) != len(value.contents) or value.contents[-1:] != b"Z":
+        raise _Unclassed("a time in an unusual form")
+    return f"time {value.first}"
 
 
 def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
-    """:func:`_answer_class` of a DER OCSP response (anything malformed raises: see
-    :func:`classed`)."""
-    from asn1crypto import ocsp
+    """:func:`_answer_class` of a DER OCSP response. ``cryptography`` reads it (strict
+    DER; anything it does not read raises: see :func:`classed`) and gives its times;
+    :mod:`verify.ber` splits it into its values as encoded, each kept in the class as
+    written but the times and the nonce, so that nothing else two answers of a class say
+    can differ."""
+    from cryptography.x509 import ocsp
 
-    response = ocsp.OCSPResponse.load(raw, strict=True)
-    if response["response_status"].native != "successful":
+    response = ocsp.load_der_ocsp_response(raw)
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise _Unclassed("not a successful answer")
-    body = response["response_bytes"]
-    if body["response_type"].native != "basic_ocsp_response":
+    status, wrapped = ber.read_one(raw).children()
+    body = ber.read_one(wrapped.contents).children()
+    if len(body) != 2 or body[0].encoded != _BASIC_OCSP:
         raise _Unclassed("not a basic answer")
-    basic = body["response"].parsed
-    tbs = basic["tbs_response_data"]
-    times = [tbs["produced_at"].native]
-    singles = []
-    for single in tbs["responses"]:
-        times += [single["this_update"].native, single["next_update"].native]
-        singles.append(
+    basic = ber.read_one(body[1].contents).children()
+    tbs, algorithm = basic[0], basic[1]
+    fields = tbs.children()
+    parts: list[bytes | str] = []
+    if fields[0].first == 0xA0:  # version
+        parts.append(fields.pop(0).encoded)
+    responder, produced, responses, *rest = fields
+    if responder.first not in (0xA1, 0xA2) or produced.first != 0x18 or responses.first != 0x30:
+        raise _Unclassed("not a plain answer")
+    parts += [responder.encoded, _left_out(produced)]
+    times: list[datetime | None] = [response.produced_at_utc]
+    singles = responses.children()
+    read = list(response.responses)
+    ids = []
+    if len(singles) != len(read):
+        raise _Unclassed("its single answers read differently")
+    for single, one in zip(singles, read, strict=True):
+        cert_id, cert_status, this_update, *later = single.children()
+        if not later or later[0].first != 0xA0:
+            raise _Unclassed("no next update")
+        (next_update,) = later[0].children()
+        parts += [cert_id.encoded, cert_status.encoded, _left_out(this_update)]
+        parts += [_left_out(next_update), *(value.encoded for value in later[1:])]
+        times += [one.this_update_utc, one.next_update_utc]
+        algorithm_id = cert_id.children()[0].children()[0]
+        ids.append(
             (
-                single["cert_id"].dump(),
-                single["cert_status"].dump(),
-                single["single_extensions"].dump(),
+                _dotted(algorithm_id.encoded),
+                one.issuer_name_hash + one.issuer_key_hash,
+                one.serial_number,
             )
         )
-    extensions = tuple(
-        (e["extn_id"].dotted, e["critical"].native, e["extn_value"].contents)
-        for e in tbs["response_extensions"]
-        if e["extn_id"].native != "nonce"
-    )
-    responder = tbs["responder_id"]
-    unsigned = repr((tbs["version"].native, responder.dump(), tuple(singles), extensions)).encode()
-    certs = basic["certs"]
-    carried = [c.dump() for c in certs] if isinstance(certs, ocsp.Certificates) else []
-    by_name = responder.name == "by_name"
-    wanted = responder.chosen.dump() if by_name else responder.chosen.native
+    for value in rest:  # the extensions: each kept but the nonce
+        if value.first != 0xA1:
+            raise _Unclassed("not a plain answer")
+        (extensions,) = value.children()
+        for extension in extensions.children():
+            nonce = extension.children()[0].encoded == _OCSP_NONCE
+            parts.append("nonce" if nonce else extension.encoded)
+    carried = []
+    if len(basic) > 3 and basic[3].first == 0xA0:
+        (listed,) = basic[3].children()
+        carried = [cert.encoded for cert in listed.children()]
+    wanted = responder.children()[0]
+    by_name = responder.first == 0xA1
+    wanted_bytes = wanted.encoded if by_name else wanted.contents
 
     def named(der: bytes) -> bool:
         subject, key_sha1 = _names(der)
-        return bool((subject if by_name else key_sha1) == wanted)
+        return (subject if by_name else key_sha1) == wanted_bytes
 
     return _answer_class(
         "ocsp",
-        tbs.dump(),
+        tbs.encoded,
         times,
-        unsigned,
-        basic["signature_algorithm"],
-        basic["signature"].native,
+        repr((status.encoded, parts)).encode(),
+        algorithm.encoded,
+        response.signature,
         carried,
         signers,
         named,
-        _ocsp_ids(basic),
+        tuple(ids),
     )
 
 
 def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
-    """:func:`_answer_class` of a DER CRL (anything malformed raises: see :func:`classed`)."""
-    from asn1crypto import crl
+    """:func:`_answer_class` of a DER CRL, read as :func:`_ocsp_class` reads an OCSP
+    answer."""
+    from cryptography import x509
 
-    listed = crl.CertificateList.load(raw, strict=True)
-    tbs = listed["tbs_cert_list"]
-    times = [tbs["this_update"].native, tbs["next_update"].native]
-    unsigned = repr(
-        (
-            tbs["version"].native,
-            tbs["signature"].dump(),
-            tbs["issuer"].dump(),
-            tbs["revoked_certificates"].dump(),
-            tbs["crl_extensions"].dump(),
-        )
-    ).encode()
-    issuer = tbs["issuer"].dump()
-
-    def named(der: bytes) -> bool:
-        return bool(_names(der)[0] == issuer)
-
+    listed = x509.load_der_x509_crl(raw)
+    tbs, algorithm, _signature = ber.read_one(raw).children()
+    fields = tbs.children()
+    parts: list[bytes | str] = []
+    if fields[0].first == 0x02:  # version
+        parts.append(fields.pop(0).encoded)
+    signature, issuer, this_update, next_update, *rest = fields
+    if next_update.first not in _TIME_LENGTHS:
+        raise _Unclassed("no next update")
+    parts += [signature.encoded, issuer.encoded, _left_out(this_update), _left_out(next_update)]
+    parts += [value.encoded for value in rest]
     return _answer_class(
         "crl",
-        tbs.dump(),
-        times,
-        unsigned,
-        listed["signature_algorithm"],
-        listed["signature"].native,
+        tbs.encoded,
+        [listed.last_update_utc, listed.next_update_utc],
+        repr(parts).encode(),
+        algorithm.encoded,
+        listed.signature,
         [],
         signers,
-        named,
-        (issuer,),
+        lambda der: _names(der)[0] == issuer.encoded,
+        (issuer.encoded,),
     )
 
 

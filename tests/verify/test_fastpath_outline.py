@@ -25,7 +25,7 @@ from fixtures.documents import minimal_pdf, sign_pdf
 from fixtures.pki import DemoPKI
 from tests.verify.test_fastpath import countersign
 from tests.verify.test_verifier import SIGNED_AT
-from verify import fastpath
+from verify import fastpath, fastpath_objects
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = sorted(DATA.rglob("*.pdf"))
@@ -47,14 +47,38 @@ def _sections_by_reader(data: bytes) -> Any:
         return e
 
 
+def _revisions(data: bytes, sections: Any = None) -> Any:
+    """The revisions as the object reading reads them (:class:`fastpath_objects._File`):
+    from the byte reader's ``sections``, or from pyHanko's reader (None); or the
+    exception."""
+    try:
+        reader = None if sections is not None else fastpath._pdf_reader(data)
+        read = fastpath_objects._File(reader, data, sections)
+    except Exception as e:  # noqa: BLE001 - any failure is an answer here
+        return e
+    return (
+        read.total,
+        read.declared,
+        read.ends,
+        read.xref_objects,
+        read.tables,
+        read.listed,
+        read.trailers,
+    )
+
+
 def _agree(data: bytes) -> bool:
     """True when the byte reader accepted the file (and then agrees with pyHanko: the
-    outline, and every cross-reference section as the structure check reads it)."""
+    outline, every cross-reference section as the structure check reads it, and the
+    revisions as the object reading reads them, when it reads them from those sections)."""
     lean = fastpath._outline_from_bytes(data)
     if lean is None:
         return False
     assert _by_reader(data) == replace(lean, sections=None)
     assert _sections_by_reader(data) == lean.sections
+    from_bytes = _revisions(data, lean.sections)
+    if not isinstance(from_bytes, Exception):
+        assert _revisions(data) == from_bytes
     return True
 
 
