@@ -176,7 +176,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from asn1crypto import cms, core, tsp, x509
 from cryptography import x509 as cx509
@@ -334,6 +334,8 @@ class _Store:
         self.keys: dict[bytes, Any] = {}
         self.cert_ids: dict[bytes, tuple[int, bytes]] = {}
         self.validity: dict[bytes, tuple[datetime, datetime]] = {}
+        self.cms: OrderedDict[bytes, _CmsShape] = OrderedDict()
+        """What CMS signatures' skeletons determine (see :func:`_parse_cms`)."""
         self.structures: OrderedDict[tuple[Any, ...], _Judged | None] = OrderedDict()
         """PDF structures with later revisions (see :func:`_structure`) already judged:
         None when the fast path does not take them (see :func:`_judge_structure`)."""
@@ -580,8 +582,8 @@ def _parse_xml(owner: Owner, inspection: XmlInspection, facts: dict[str, Any] | 
 def _parse_detached(verifier: Verifier, data: bytes, signature: bytes) -> _Parsed:
     if signature[:1] != b"\x30":
         raise _NotEligible("not DER")
-    info = cms.ContentInfo.load(signature, strict=True)
-    one, sha256 = _parse_cms(verifier, info, (data,), ("detached",), content_is_document=True)
+    cms.ContentInfo.load(signature, strict=True)  # nothing after it
+    one, sha256 = _parse_cms(verifier, signature, (data,), ("detached",), content_is_document=True)
     return _Parsed(("detached",), (one,), sha256)
 
 
@@ -1377,9 +1379,10 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
             raise _NotEligible("field locks, seed values or DocMDP/FieldMDP references")
         if "/DSS" in outline.catalog:
             raise _NotEligible("validation data in the signed revision")
-        info = cms.ContentInfo.load(first.der)
         signed = (view[0 : first.a], view[first.b : first.end])
-        one, _ = _parse_cms(verifier, info, signed, (*first.context, ()), claimed=first.claimed)
+        one, _ = _parse_cms(
+            verifier, first.der, signed, (*first.context, ()), claimed=first.claimed
+        )
         return _Parsed(("pdf",), (one,))
     other: str | None = None  # the other reading a template may serve under
     byte_sigs = sigs
@@ -1435,9 +1438,8 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
                 sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
-        info = cms.ContentInfo.load(sig.der)
         signed = (view[0 : sig.a], view[sig.b : sig.end])
-        one, _ = _parse_cms(verifier, info, signed, sig.context, claimed=sig.claimed)
+        one, _ = _parse_cms(verifier, sig.der, signed, sig.context, claimed=sig.claimed)
         signatures.append(one)
     if dated:
         structure = (*structure, _time_order(verifier, dated, signatures, moment))
@@ -3072,20 +3074,130 @@ def _refers_to(data: bytes, end: int, numbers: set[int]) -> bool:
 # -- CMS -----------------------------------------------------------------------------------
 
 
+class _CmsShape(NamedTuple):
+    """What a CMS signature's skeleton (:mod:`verify.fastpath_cms`) determines: its
+    algorithms, certificates and shape, and its timestamp's."""
+
+    digest_name: str
+    hash_cls: type[hashes.HashAlgorithm]
+    kind: str
+    certs: list[bytes]
+    signer_der: bytes
+    shape: tuple[Any, ...]
+    timestamp: tuple[Any, ...]
+    """The timestamp's shape (empty: no timestamp)."""
+    tst: tuple[str, type[hashes.HashAlgorithm], str, bytes, str, list[bytes]] | None
+    """The timestamp's digest algorithm, hash, key kind, TSA certificate, imprint
+    algorithm and certificates."""
+
+
+class _CmsValues(NamedTuple):
+    """What differs from one signature of a skeleton to the next."""
+
+    digest: bytes
+    payload: bytes
+    signature: bytes
+    signing_time: datetime | None
+    tst_content: bytes = b""
+    tst_digest: bytes = b""
+    tst_payload: bytes = b""
+    tst_signature: bytes = b""
+    imprint: bytes = b""
+    gen_time: datetime | None = None
+
+
 def _parse_cms(
     verifier: Verifier,
-    info: cms.ContentInfo,
+    der: bytes,
     signed: tuple[bytes | memoryview, ...],
     context: tuple[Any, ...],
     *,
     claimed: datetime | None = None,
     content_is_document: bool = False,
 ) -> tuple[_Signed, str | None]:
-    """``signed``: the signed bytes, in pieces (hashed in turn, never joined);
-    ``claimed``: the signing time claimed outside the CMS (a PDF's /M), used when the CMS
-    has no signingTime; ``content_is_document``: the signed bytes are the whole document
-    (detached), so a SHA-256 digest of them is also the report's (returned with the
-    signature's facts; None otherwise)."""
+    """``der``: the CMS signature (ContentInfo); ``signed``: the signed bytes, in pieces
+    (hashed in turn, never joined); ``claimed``: the signing time claimed outside the
+    CMS (a PDF's /M), used when the CMS has no signingTime; ``content_is_document``: the
+    signed bytes are the whole document (detached), so a SHA-256 digest of them is also
+    the report's (returned with the signature's facts; None otherwise).
+
+    Its shape is read by asn1crypto (:func:`_read_cms`) once per skeleton
+    (:func:`verify.fastpath_cms.read`), where asn1crypto reads the same values as the
+    skeleton's reader; for a later signature of the skeleton only those values are
+    read, and checked here."""
+    from verify import fastpath_cms
+
+    store = _store(verifier)
+    try:
+        reading: fastpath_cms.Reading | None = fastpath_cms.read(der)
+    except (fastpath_cms.Unread, ValueError):
+        reading = None
+    known = None
+    if reading is not None:
+        with store.lock:
+            known = store.cms.get(reading.skeleton)
+    if known is not None and reading is not None:
+        values = _cms_values(reading)
+    else:
+        known, values = _read_cms(store, cms.ContentInfo.load(der))
+        if reading is not None and _cms_values(reading) == values:
+            with store.lock:
+                store.cms[reading.skeleton] = known
+                while len(store.cms) > MAX_TEMPLATES:
+                    store.cms.popitem(last=False)
+    hasher = hashlib.new(known.digest_name)
+    for piece in signed:
+        hasher.update(piece)
+    computed = hasher.digest()
+    intact = computed == values.digest
+    _verify(
+        store.keys, known.signer_der, known.kind, known.hash_cls, values.signature, values.payload
+    )
+    proven: datetime | None = None
+    tst_certs: list[bytes] = []
+    if known.tst is not None:
+        digest_name, hash_cls, kind, tsa_der, imprint_algo, tst_certs = known.tst
+        if hashlib.new(digest_name, values.tst_content).digest() != values.tst_digest:
+            raise _NotEligible("the timestamp's digest does not match its TSTInfo")
+        _verify(store.keys, tsa_der, kind, hash_cls, values.tst_signature, values.tst_payload)
+        if hashlib.new(imprint_algo, values.signature).digest() != values.imprint:
+            raise _NotEligible("the timestamp is not over this signature")
+        proven = values.gen_time
+    claimed = values.signing_time or claimed
+    shape = (context, known.shape, known.timestamp, _claimed_fits(store, known.signer_der, claimed))
+    one = _Signed(
+        shape=shape,
+        claimed=claimed,
+        intact=intact,
+        proven=proven,
+        certs=(*known.certs, *tst_certs),
+    )
+    return one, computed.hex() if content_is_document and known.digest_name == "sha256" else None
+
+
+def _cms_values(reading: Any) -> _CmsValues:
+    """The values :func:`verify.fastpath_cms.read` read, as :func:`_read_cms` gives them."""
+    signer, token = reading.signer, reading.token
+    if token is None:
+        return _CmsValues(
+            signer.message_digest, signer.signed_attrs, signer.signature, signer.signing_time
+        )
+    return _CmsValues(
+        signer.message_digest,
+        signer.signed_attrs,
+        signer.signature,
+        signer.signing_time,
+        reading.tst_info,
+        token.message_digest,
+        token.signed_attrs,
+        token.signature,
+        reading.imprint,
+        reading.gen_time,
+    )
+
+
+def _read_cms(store: _Store, info: cms.ContentInfo) -> tuple[_CmsShape, _CmsValues]:
+    """A CMS signature read by asn1crypto: what its skeleton determines, and its values."""
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
     if info["content_type"].native != "signed_data":
@@ -3098,38 +3210,25 @@ def _parse_cms(
     si = _one_signer(sd)
     digest_name, hash_cls, kind = _algorithms(si)
     digest, types, kept = _signed_attributes(si, "signing_time")
-    hasher = hashlib.new(digest_name)
-    for piece in signed:
-        hasher.update(piece)
-    computed = hasher.digest()
-    intact = computed == digest
-    store = _store(verifier)
     certs, signer_der = _signer_certificate(store, sd, si)
-    signature = si["signature"].native
-    payload = b"\x31" + si["signed_attrs"].dump()[1:]
-    _verify(store.keys, signer_der, kind, hash_cls, signature, payload)
-
-    proven: datetime | None = None
+    values = _CmsValues(
+        digest, b"\x31" + si["signed_attrs"].dump()[1:], si["signature"].native, None
+    )
     timestamp: tuple[Any, ...] = ()
-    tst_certs: list[bytes] = []
+    tst = None
     if not _empty(si["unsigned_attrs"]):
-        timestamp, proven, tst_certs = _parse_timestamp(store, si["unsigned_attrs"], signature)
-
-    claimed = extract_self_reported_ts(si) or claimed
-    shape = (
-        context,
+        timestamp, tst, values = _read_timestamp(store, si["unsigned_attrs"], values)
+    shape = _CmsShape(
+        digest_name,
+        hash_cls,
+        kind,
+        certs,
+        signer_der,
         _signed_data_shape(sd, si, signer_der, certs, types, kept),
         timestamp,
-        _claimed_fits(store, signer_der, claimed),
+        tst,
     )
-    one = _Signed(
-        shape=shape,
-        claimed=claimed,
-        intact=intact,
-        proven=proven,
-        certs=(*certs, *tst_certs),
-    )
-    return one, computed.hex() if content_is_document and digest_name == "sha256" else None
+    return shape, values._replace(signing_time=extract_self_reported_ts(si))
 
 
 def _claimed_fits(store: _Store, signer_der: bytes, claimed: datetime | None) -> bool | None:
@@ -3256,13 +3355,19 @@ def _signer_certificate(
     return certs, matching[0]
 
 
-def _parse_timestamp(
-    store: _Store, unsigned: cms.CMSAttributes, signature: bytes
-) -> tuple[tuple[Any, ...], datetime, list[bytes]]:
-    """A signature timestamp checked like the signature: the token's own signature with
-    ``cryptography``, its ``messageDigest`` over the TSTInfo, its imprint over the signature
-    value. Returns its shape (everything but the time, its signingTime, serial number and
-    nonce, and the values just checked), the time it proves, and its certificates."""
+def _read_timestamp(
+    store: _Store, unsigned: cms.CMSAttributes, values: _CmsValues
+) -> tuple[
+    tuple[Any, ...],
+    tuple[str, type[hashes.HashAlgorithm], str, bytes, str, list[bytes]],
+    _CmsValues,
+]:
+    """A signature timestamp, read by asn1crypto to be checked like the signature (by
+    :func:`_parse_cms`): the token's own signature with ``cryptography``, its
+    ``messageDigest`` over the TSTInfo, its imprint over the signature value. Returns its
+    shape (everything but the time, its signingTime, serial number and nonce, and the
+    values :func:`_parse_cms` checks), its algorithms, TSA and certificates, and
+    ``values`` with its own."""
     if len(unsigned) != 1:
         raise _NotEligible("unsigned attributes other than one timestamp")
     attr = unsigned[0]
@@ -3285,17 +3390,11 @@ def _parse_timestamp(
     # A TSA's own signingTime (certomancer's, for one) repeats the genTime; neither pyHanko
     # nor this library reads it from a timestamp token.
     digest, types, kept = _signed_attributes(si, "signing_time")
-    if hashlib.new(digest_name, eci["content"].contents).digest() != digest:
-        raise _NotEligible("the timestamp's digest does not match its TSTInfo")
     certs, tsa_der = _signer_certificate(store, tsd, si)
-    payload = b"\x31" + si["signed_attrs"].dump()[1:]
-    _verify(store.keys, tsa_der, kind, hash_cls, si["signature"].native, payload)
     imprint = tst_info["message_imprint"]
     imprint_algo = imprint["hash_algorithm"]["algorithm"].native
     if imprint_algo not in _HASHES or imprint["hash_algorithm"]["parameters"].native is not None:
         raise _NotEligible("the timestamp's imprint algorithm")
-    if hashlib.new(imprint_algo, signature).digest() != imprint["hashed_message"].native:
-        raise _NotEligible("the timestamp is not over this signature")
     gen_time = tst_info["gen_time"].native
     if not isinstance(gen_time, datetime) or gen_time.tzinfo is None:
         raise _NotEligible("an unusual timestamp time")
@@ -3312,7 +3411,15 @@ def _parse_timestamp(
         tst_info["tsa"].dump(),
         tst_info["extensions"].dump(),
     )
-    return shape, gen_time, certs
+    values = values._replace(
+        tst_content=bytes(eci["content"].contents),
+        tst_digest=digest,
+        tst_payload=b"\x31" + si["signed_attrs"].dump()[1:],
+        tst_signature=si["signature"].native,
+        imprint=imprint["hashed_message"].native,
+        gen_time=gen_time,
+    )
+    return shape, (digest_name, hash_cls, kind, tsa_der, imprint_algo, certs), values
 
 
 def _verify(

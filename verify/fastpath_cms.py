@@ -1,0 +1,301 @@
+"""A CMS signature read by the fast path for each document: its values as encoded, and
+its *skeleton*.
+
+Documents one signer signs carry CMS signatures that differ only in a few values: the
+``messageDigest`` and ``signingTime`` attributes, the signature value and, in a signature
+timestamp, the TSTInfo's imprint, serial number, time and nonce, the token's own
+``messageDigest``, ``signingTime`` and signature value. :func:`read` splits a SignedData
+into its values as encoded (where each starts and ends: nothing is decoded but those
+values) along the one grammar the fast path takes
+(one SignerInfo with signed attributes, detached data, certificates and no CRLs, at most
+one signature timestamp and nothing else unsigned) and returns those values and the
+digest of everything else, every byte of it in its place: the skeleton.
+
+:func:`verify.fastpath._parse_cms` reads a signature's shape with asn1crypto once per
+skeleton, checks there that asn1crypto reads the same values from it, and for every later
+signature of that skeleton checks only the values read here (the digest, the signature,
+the timestamp's imprint and its own signature). Within one skeleton every byte but those
+values is the same, and each value sits at the same place in the grammar, so asn1crypto
+would read the same shape and those same values: its slow lazy parse (most of a fast-path
+answer's time) is done once per signer, not once per document.
+
+Only definite, minimal lengths are read (DER, as every signer the fast path meets
+writes); anything else raises :class:`Unread`, and asn1crypto reads it as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from verify import ber
+
+__all__ = ["Reading", "SignerValues", "Unread", "read"]
+
+_SIGNED_DATA = ber.oid_der("1.2.840.113549.1.7.2")
+_DATA = ber.oid_der("1.2.840.113549.1.7.1")
+_TST_INFO = ber.oid_der("1.2.840.113549.1.9.16.1.4")
+_MESSAGE_DIGEST = ber.oid_der("1.2.840.113549.1.9.4")
+_SIGNING_TIME = ber.oid_der("1.2.840.113549.1.9.5")
+_TIMESTAMP_TOKEN = ber.oid_der("1.2.840.113549.1.9.16.2.14")
+
+_INTEGER, _OCTETS, _OID, _UTC_TIME, _GENERALIZED_TIME = 0x02, 0x04, 0x06, 0x17, 0x18
+_SEQUENCE, _SET = 0x30, 0x31
+
+
+class Unread(Exception):
+    """Not a CMS signature this reader takes: asn1crypto reads it."""
+
+
+@dataclass(frozen=True)
+class SignerValues:
+    """What differs from one signature of a skeleton to the next, in one SignerInfo."""
+
+    message_digest: bytes
+    signed_attrs: bytes
+    """The signed attributes as signed (their SET encoding)."""
+    signature: bytes
+    signing_time: datetime | None
+    """The ``signingTime`` attribute's value, if it has one."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One CMS signature read by :func:`read`."""
+
+    skeleton: bytes
+    """The digest of everything but the values below."""
+    signer: SignerValues
+    token: SignerValues | None
+    """The signature timestamp's SignerInfo, if there is one."""
+    tst_info: bytes = b""
+    """The timestamp's TSTInfo as encoded (what its ``messageDigest`` is over)."""
+    imprint: bytes = b""
+    """The TSTInfo's hashed message."""
+    gen_time: datetime | None = None
+
+
+class _Value(NamedTuple):
+    """One value of ``data``: its identifier octet, where it starts, where its contents
+    start and where it ends."""
+
+    data: bytes
+    first: int
+    start: int
+    body: int
+    end: int
+
+    @property
+    def encoded(self) -> bytes:
+        return self.data[self.start : self.end]
+
+    @property
+    def contents(self) -> bytes:
+        return self.data[self.body : self.end]
+
+
+def _tlv(data: bytes, pos: int = 0, end: int | None = None) -> _Value:
+    """The value at ``pos`` (before ``end``): one-octet identifier, definite minimal
+    length (DER)."""
+    limit = len(data) if end is None else end
+    if pos + 2 > limit:
+        raise Unread("truncated")
+    first, size = data[pos], data[pos + 1]
+    if first & 0x1F == 0x1F:
+        raise Unread("a long tag")
+    body = pos + 2
+    if size & 0x80:
+        n = size & 0x7F
+        if not 1 <= n <= 4 or body + n > limit or data[body] == 0:
+            raise Unread("not DER")
+        size = int.from_bytes(data[body : body + n], "big")
+        body += n
+        if size < 0x80 or (n > 1 and size < 1 << (8 * (n - 1))):
+            raise Unread("not DER")
+    if body + size > limit:
+        raise Unread("truncated")
+    return _Value(data, first, pos, body, body + size)
+
+
+def _kids(value: _Value, *first: int, tag: int = _SEQUENCE) -> list[_Value]:
+    """The values inside ``value`` (whose identifier octet must be ``tag``, -1: any
+    constructed one its parent checked); the first ones must have the identifier octets
+    ``first``."""
+    if value.first != tag and not (tag == -1 and value.first & 0x20):
+        raise Unread("not the grammar the fast path takes")
+    out: list[_Value] = []
+    pos, end = value.body, value.end
+    while pos < end:
+        kid = _tlv(value.data, pos, end)
+        out.append(kid)
+        pos = kid.end
+    if len(out) < len(first) or any(k.first != f for k, f in zip(out, first, strict=False)):
+        raise Unread("not the grammar the fast path takes")
+    return out
+
+
+def _integer(value: _Value) -> str:
+    """A varying INTEGER left out of the skeleton: checked to be one (DER)."""
+    body = value.contents
+    if value.first != _INTEGER or not body:
+        raise Unread("not an INTEGER")
+    if len(body) > 1 and (body[0], body[1] >> 7) in ((0, 0), (0xFF, 1)):
+        raise Unread("an INTEGER not in its shortest form")
+    return "integer"
+
+
+def _time(value: _Value) -> datetime:
+    """A UTCTime or GeneralizedTime in its plain DER forms (``YYMMDDHHMMSSZ``,
+    ``YYYYMMDDHHMMSS[.f]Z``), as asn1crypto reads it."""
+    text = value.contents
+    try:
+        if value.first == _UTC_TIME and len(text) == 13 and text[-1:] == b"Z":
+            year = int(text[:2])
+            year += 2000 if year < 50 else 1900
+            rest = text[2:12]
+            micro = 0
+        elif value.first == _GENERALIZED_TIME and text[-1:] == b"Z" and len(text) >= 15:
+            year, rest = int(text[:4]), text[4:14]
+            fraction = text[14:-1]
+            if fraction and (
+                fraction[:1] != b"." or not 2 <= len(fraction) <= 7 or fraction[-1:] == b"0"
+            ):
+                raise Unread("an unusual time")
+            micro = int(fraction[1:].ljust(6, b"0")) if fraction else 0
+        else:
+            raise Unread("an unusual time")
+        if not rest.isdigit() or not text[:-1].replace(b".", b"").isdigit():
+            raise Unread("an unusual time")
+        month, day, hour, minute, second = (int(rest[k : k + 2]) for k in range(0, 10, 2))
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+    except ValueError as exc:
+        raise Unread("an unusual time") from exc
+
+
+def _signer_info(
+    value: _Value, parts: list[bytes | str], *, unsigned: bool
+) -> tuple[SignerValues, _Value | None]:
+    """One SignerInfo's values, its other parts noted in ``parts``; its unsigned
+    attributes (None: none), where ``unsigned`` allows them."""
+    kids = _kids(value, _INTEGER)
+    if len(kids) not in (6, 7) or kids[3].first != 0xA0 or kids[5].first != _OCTETS:
+        raise Unread("not a SignerInfo with signed attributes")
+    version, sid, digest_algorithm, attrs, algorithm, signature = kids[:6]
+    parts += [version.encoded, sid.encoded, digest_algorithm.encoded, algorithm.encoded]
+    digest: bytes | None = None
+    signing_time: datetime | None = None
+    seen: set[bytes] = set()
+    for attr in _kids(attrs, tag=0xA0):
+        kind, values = _kids(attr, _OID, _SET)
+        if kind.encoded in seen:
+            raise Unread("an attribute twice")
+        seen.add(kind.encoded)
+        if kind.encoded == _MESSAGE_DIGEST:
+            (one,) = _single(values)
+            if one.first != _OCTETS:
+                raise Unread("not a digest")
+            digest = one.contents
+            parts.append("message digest")
+        elif kind.encoded == _SIGNING_TIME:
+            (one,) = _single(values)
+            signing_time = _time(one)
+            parts.append(f"signing time {one.first}")
+        else:
+            parts.append(attr.encoded)
+    if digest is None:
+        raise Unread("no message digest")
+    rest = None
+    if len(kids) == 7:
+        if not unsigned or kids[6].first != 0xA1:
+            raise Unread("unsigned attributes")
+        rest = kids[6]
+    parts.append("signature")
+    signed_attrs = b"\x31" + attrs.data[attrs.start + 1 : attrs.end]
+    return SignerValues(digest, signed_attrs, signature.contents, signing_time), rest
+
+
+def _single(values: _Value) -> list[_Value]:
+    found = _kids(values, tag=-1)
+    if len(found) != 1:
+        raise Unread("an attribute with several values")
+    return found
+
+
+def _signed_data(value: _Value, parts: list[bytes | str]) -> tuple[_Value, list[_Value]]:
+    """A SignedData's encapsulated content info and its one SignerInfo's parts (its other
+    values noted in ``parts``): version, digest algorithms, certificates, no CRLs."""
+    kids = _kids(value, _INTEGER, _SET, _SEQUENCE)
+    if len(kids) != 5 or kids[3].first != 0xA0 or kids[4].first != _SET:
+        raise Unread("not a SignedData with certificates and no CRLs")
+    version, algorithms, encap, certificates, infos = kids
+    parts += [version.encoded, algorithms.encoded, certificates.encoded]
+    signers = _kids(infos, tag=_SET)
+    if len(signers) != 1:
+        raise Unread("not one SignerInfo")
+    return encap, signers
+
+
+def read(der: bytes) -> Reading:
+    """The values of a CMS signature (ContentInfo DER; bytes after it, a PDF's
+    ``/Contents`` padding, are part of the skeleton unless zero) and its skeleton."""
+    parts: list[bytes | str] = []
+    top = _tlv(der)
+    trailing = der[top.end :]
+    parts.append(b"" if not trailing.strip(b"\0") else trailing)
+    content_type, wrapped = _kids(top, _OID, 0xA0)
+    if content_type.encoded != _SIGNED_DATA:
+        raise Unread("not SignedData")
+    (signed_data,) = _kids(wrapped, _SEQUENCE, tag=0xA0)
+    encap, (info,) = _signed_data(signed_data, parts)
+    if encap.encoded != b"\x30" + bytes([len(_DATA)]) + _DATA:
+        raise Unread("not detached data")
+    signer, unsigned = _signer_info(info, parts, unsigned=True)
+    if unsigned is None:
+        skeleton = hashlib.sha256(repr(parts).encode()).digest()
+        return Reading(skeleton, signer, None)
+    # one signature timestamp, nothing else unsigned
+    (attr,) = _single(unsigned)
+    kind, values = _kids(attr, _OID, _SET)
+    if kind.encoded != _TIMESTAMP_TOKEN:
+        raise Unread("unsigned attributes other than one timestamp")
+    (token,) = _single(values)
+    token_type, token_wrapped = _kids(token, _OID, 0xA0)
+    if token_type.encoded != _SIGNED_DATA:
+        raise Unread("a timestamp that is not SignedData")
+    (token_data,) = _kids(token_wrapped, _SEQUENCE, tag=0xA0)
+    parts.append("timestamp")
+    encap, (token_info,) = _signed_data(token_data, parts)
+    content_kind, content = _kids(encap, _OID, 0xA0)
+    (octets,) = _kids(content, _OCTETS, tag=0xA0)
+    if content_kind.encoded != _TST_INFO:
+        raise Unread("a timestamp without TSTInfo")
+    tst_info = _tlv(der, octets.body, octets.end)
+    if tst_info.end != octets.end:
+        raise Unread("bytes after the TSTInfo")
+    imprint, gen_time = _tst_info(tst_info, parts)
+    token_values, _none = _signer_info(token_info, parts, unsigned=False)
+    skeleton = hashlib.sha256(repr(parts).encode()).digest()
+    return Reading(skeleton, signer, token_values, octets.contents, imprint, gen_time)
+
+
+def _tst_info(value: _Value, parts: list[bytes | str]) -> tuple[bytes, datetime]:
+    """A TSTInfo's imprint and time (its serial number and nonce left out as well, checked
+    to be INTEGERs); its other values noted in ``parts``."""
+    kids = _kids(value, _INTEGER, _OID, _SEQUENCE, _INTEGER, _GENERALIZED_TIME)
+    version, policy, message_imprint, serial, gen_time = kids[:5]
+    algorithm, hashed = _kids(message_imprint, _SEQUENCE, _OCTETS)
+    parts += [version.encoded, policy.encoded, algorithm.encoded, "imprint", _integer(serial)]
+    parts.append(f"time {len(gen_time.contents)}")
+    optional = iter(kids[5:])
+    order = (_SEQUENCE, 0x01, _INTEGER, 0xA0, 0xA1)  # accuracy, ordering, nonce, tsa, ext.
+    at = 0
+    for kid in optional:
+        while at < len(order) and order[at] != kid.first:
+            at += 1
+        if at == len(order):
+            raise Unread("not a TSTInfo")
+        parts.append(_integer(kid) if kid.first == _INTEGER else kid.encoded)
+        at += 1
+    return hashed.contents, _time(gen_time)
