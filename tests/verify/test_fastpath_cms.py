@@ -57,9 +57,7 @@ def made(demo_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> dict[st
             sign_detached(demo_pki, "official", content, at=at, timestamp=True)
         )
         folder = tmp_path_factory.mktemp(f"openssl{k}")
-        out.setdefault("openssl", []).append(
-            openssl_cms_sign(demo_pki, "citizen", content, folder)
-        )
+        out.setdefault("openssl", []).append(openssl_cms_sign(demo_pki, "citizen", content, folder))
     return out
 
 
