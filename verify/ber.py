@@ -8,19 +8,27 @@ splits a value into :class:`Tlv` parts that keep their encoding, and
 touching anything else (definite lengths are written only where a length changes). The
 verifier reads archive timestamps with it (:mod:`verify.cades_archive`); esign augments
 signatures with it.
+
+:func:`der_value` and :func:`der_kids` read DER strictly and in place (positions, no
+copies): the fast path splits CMS signatures, OCSP answers and CRLs with them into the
+values that differ from one document to the next and everything else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from asn1crypto import core
 
 __all__ = [
     "MAX_DEPTH",
+    "DerValue",
     "Tlv",
     "append_unsigned_attribute",
+    "der_kids",
     "der_length",
+    "der_value",
     "oid_der",
     "read",
     "read_one",
@@ -165,3 +173,63 @@ def append_unsigned_attribute(signed_data: Tlv, signer_index: int, attribute: by
         tlv(0x30, fields_raw) if i == signer_index else s.encoded for i, s in enumerate(signers)
     )
     return tlv(0x30, b"".join(k.encoded for k in kids[:-1]) + tlv(0x31, signers_raw))
+
+
+class DerValue(NamedTuple):
+    """One value of ``data``: its identifier octet, where it starts, where its contents
+    start and where it ends."""
+
+    data: bytes
+    first: int
+    start: int
+    body: int
+    end: int
+
+    @property
+    def encoded(self) -> bytes:
+        return self.data[self.start : self.end]
+
+    @property
+    def contents(self) -> bytes:
+        return self.data[self.body : self.end]
+
+
+def der_value(data: bytes, pos: int = 0, end: int | None = None) -> DerValue:
+    """The value at ``pos`` of ``data`` (before ``end``), read in place: a one-octet
+    identifier and a definite length in its shortest form (DER); ValueError for anything
+    else, or truncated."""
+    limit = len(data) if end is None else end
+    if pos + 2 > limit:
+        raise ValueError("truncated")
+    first, size = data[pos], data[pos + 1]
+    if first & 0x1F == 0x1F:
+        raise ValueError("a long tag")
+    body = pos + 2
+    if size & 0x80:
+        n = size & 0x7F
+        if not 1 <= n <= 4 or body + n > limit or data[body] == 0:
+            raise ValueError("not DER")
+        size = int.from_bytes(data[body : body + n], "big")
+        body += n
+        if size < 0x80 or (n > 1 and size < 1 << (8 * (n - 1))):
+            raise ValueError("not DER")
+    if body + size > limit:
+        raise ValueError("truncated")
+    return DerValue(data, first, pos, body, body + size)
+
+
+def der_kids(value: DerValue, *first: int, tag: int = 0x30) -> list[DerValue]:
+    """The values inside ``value`` (whose identifier octet must be ``tag``, -1: any
+    constructed one its parent checked); the first ones must have the identifier octets
+    ``first``."""
+    if value.first != tag and not (tag == -1 and value.first & 0x20):
+        raise ValueError("not the value expected")
+    out: list[DerValue] = []
+    pos, end = value.body, value.end
+    while pos < end:
+        kid = der_value(value.data, pos, end)
+        out.append(kid)
+        pos = kid.end
+    if len(out) < len(first) or any(k.first != f for k, f in zip(out, first, strict=False)):
+        raise ValueError("not the values expected")
+    return out

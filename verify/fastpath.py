@@ -3130,7 +3130,7 @@ def _parse_cms(
     store = _store(verifier)
     try:
         reading: fastpath_cms.Reading | None = fastpath_cms.read(der)
-    except (fastpath_cms.Unread, ValueError):
+    except ValueError:  # (fastpath_cms.Unread among them) asn1crypto reads it
         reading = None
     known = None
     if reading is not None:

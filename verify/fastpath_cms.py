@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from verify import ber
 
@@ -45,7 +44,7 @@ _INTEGER, _OCTETS, _OID, _UTC_TIME, _GENERALIZED_TIME = 0x02, 0x04, 0x06, 0x17, 
 _SEQUENCE, _SET = 0x30, 0x31
 
 
-class Unread(Exception):
+class Unread(ValueError):
     """Not a CMS signature this reader takes: asn1crypto reads it."""
 
 
@@ -77,66 +76,7 @@ class Reading:
     gen_time: datetime | None = None
 
 
-class _Value(NamedTuple):
-    """One value of ``data``: its identifier octet, where it starts, where its contents
-    start and where it ends."""
-
-    data: bytes
-    first: int
-    start: int
-    body: int
-    end: int
-
-    @property
-    def encoded(self) -> bytes:
-        return self.data[self.start : self.end]
-
-    @property
-    def contents(self) -> bytes:
-        return self.data[self.body : self.end]
-
-
-def _tlv(data: bytes, pos: int = 0, end: int | None = None) -> _Value:
-    """The value at ``pos`` (before ``end``): one-octet identifier, definite minimal
-    length (DER)."""
-    limit = len(data) if end is None else end
-    if pos + 2 > limit:
-        raise Unread("truncated")
-    first, size = data[pos], data[pos + 1]
-    if first & 0x1F == 0x1F:
-        raise Unread("a long tag")
-    body = pos + 2
-    if size & 0x80:
-        n = size & 0x7F
-        if not 1 <= n <= 4 or body + n > limit or data[body] == 0:
-            raise Unread("not DER")
-        size = int.from_bytes(data[body : body + n], "big")
-        body += n
-        if size < 0x80 or (n > 1 and size < 1 << (8 * (n - 1))):
-            raise Unread("not DER")
-    if body + size > limit:
-        raise Unread("truncated")
-    return _Value(data, first, pos, body, body + size)
-
-
-def _kids(value: _Value, *first: int, tag: int = _SEQUENCE) -> list[_Value]:
-    """The values inside ``value`` (whose identifier octet must be ``tag``, -1: any
-    constructed one its parent checked); the first ones must have the identifier octets
-    ``first``."""
-    if value.first != tag and not (tag == -1 and value.first & 0x20):
-        raise Unread("not the grammar the fast path takes")
-    out: list[_Value] = []
-    pos, end = value.body, value.end
-    while pos < end:
-        kid = _tlv(value.data, pos, end)
-        out.append(kid)
-        pos = kid.end
-    if len(out) < len(first) or any(k.first != f for k, f in zip(out, first, strict=False)):
-        raise Unread("not the grammar the fast path takes")
-    return out
-
-
-def _integer(value: _Value) -> str:
+def _integer(value: ber.DerValue) -> str:
     """A varying INTEGER left out of the skeleton: checked to be one (DER)."""
     body = value.contents
     if value.first != _INTEGER or not body:
@@ -146,7 +86,7 @@ def _integer(value: _Value) -> str:
     return "integer"
 
 
-def _time(value: _Value) -> datetime:
+def _time(value: ber.DerValue) -> datetime:
     """A UTCTime or GeneralizedTime in its plain DER forms (``YYMMDDHHMMSSZ``,
     ``YYYYMMDDHHMMSS[.f]Z``), as asn1crypto reads it."""
     text = value.contents
@@ -175,11 +115,11 @@ def _time(value: _Value) -> datetime:
 
 
 def _signer_info(
-    value: _Value, parts: list[bytes | str], *, unsigned: bool
-) -> tuple[SignerValues, _Value | None]:
+    value: ber.DerValue, parts: list[bytes | str], *, unsigned: bool
+) -> tuple[SignerValues, ber.DerValue | None]:
     """One SignerInfo's values, its other parts noted in ``parts``; its unsigned
     attributes (None: none), where ``unsigned`` allows them."""
-    kids = _kids(value, _INTEGER)
+    kids = ber.der_kids(value, _INTEGER)
     if len(kids) not in (6, 7) or kids[3].first != 0xA0 or kids[5].first != _OCTETS:
         raise Unread("not a SignerInfo with signed attributes")
     version, sid, digest_algorithm, attrs, algorithm, signature = kids[:6]
@@ -187,8 +127,8 @@ def _signer_info(
     digest: bytes | None = None
     signing_time: datetime | None = None
     seen: set[bytes] = set()
-    for attr in _kids(attrs, tag=0xA0):
-        kind, values = _kids(attr, _OID, _SET)
+    for attr in ber.der_kids(attrs, tag=0xA0):
+        kind, values = ber.der_kids(attr, _OID, _SET)
         if kind.encoded in seen:
             raise Unread("an attribute twice")
         seen.add(kind.encoded)
@@ -216,22 +156,24 @@ def _signer_info(
     return SignerValues(digest, signed_attrs, signature.contents, signing_time), rest
 
 
-def _single(values: _Value) -> list[_Value]:
-    found = _kids(values, tag=-1)
+def _single(values: ber.DerValue) -> list[ber.DerValue]:
+    found = ber.der_kids(values, tag=-1)
     if len(found) != 1:
         raise Unread("an attribute with several values")
     return found
 
 
-def _signed_data(value: _Value, parts: list[bytes | str]) -> tuple[_Value, list[_Value]]:
+def _signed_data(
+    value: ber.DerValue, parts: list[bytes | str]
+) -> tuple[ber.DerValue, list[ber.DerValue]]:
     """A SignedData's encapsulated content info and its one SignerInfo's parts (its other
     values noted in ``parts``): version, digest algorithms, certificates, no CRLs."""
-    kids = _kids(value, _INTEGER, _SET, _SEQUENCE)
+    kids = ber.der_kids(value, _INTEGER, _SET, _SEQUENCE)
     if len(kids) != 5 or kids[3].first != 0xA0 or kids[4].first != _SET:
         raise Unread("not a SignedData with certificates and no CRLs")
     version, algorithms, encap, certificates, infos = kids
     parts += [version.encoded, algorithms.encoded, certificates.encoded]
-    signers = _kids(infos, tag=_SET)
+    signers = ber.der_kids(infos, tag=_SET)
     if len(signers) != 1:
         raise Unread("not one SignerInfo")
     return encap, signers
@@ -241,13 +183,13 @@ def read(der: bytes) -> Reading:
     """The values of a CMS signature (ContentInfo DER; bytes after it, a PDF's
     ``/Contents`` padding, are part of the skeleton unless zero) and its skeleton."""
     parts: list[bytes | str] = []
-    top = _tlv(der)
+    top = ber.der_value(der)
     trailing = der[top.end :]
     parts.append(b"" if not trailing.strip(b"\0") else trailing)
-    content_type, wrapped = _kids(top, _OID, 0xA0)
+    content_type, wrapped = ber.der_kids(top, _OID, 0xA0)
     if content_type.encoded != _SIGNED_DATA:
         raise Unread("not SignedData")
-    (signed_data,) = _kids(wrapped, _SEQUENCE, tag=0xA0)
+    (signed_data,) = ber.der_kids(wrapped, _SEQUENCE, tag=0xA0)
     encap, (info,) = _signed_data(signed_data, parts)
     if encap.encoded != b"\x30" + bytes([len(_DATA)]) + _DATA:
         raise Unread("not detached data")
@@ -257,21 +199,21 @@ def read(der: bytes) -> Reading:
         return Reading(skeleton, signer, None)
     # one signature timestamp, nothing else unsigned
     (attr,) = _single(unsigned)
-    kind, values = _kids(attr, _OID, _SET)
+    kind, values = ber.der_kids(attr, _OID, _SET)
     if kind.encoded != _TIMESTAMP_TOKEN:
         raise Unread("unsigned attributes other than one timestamp")
     (token,) = _single(values)
-    token_type, token_wrapped = _kids(token, _OID, 0xA0)
+    token_type, token_wrapped = ber.der_kids(token, _OID, 0xA0)
     if token_type.encoded != _SIGNED_DATA:
         raise Unread("a timestamp that is not SignedData")
-    (token_data,) = _kids(token_wrapped, _SEQUENCE, tag=0xA0)
+    (token_data,) = ber.der_kids(token_wrapped, _SEQUENCE, tag=0xA0)
     parts.append("timestamp")
     encap, (token_info,) = _signed_data(token_data, parts)
-    content_kind, content = _kids(encap, _OID, 0xA0)
-    (octets,) = _kids(content, _OCTETS, tag=0xA0)
+    content_kind, content = ber.der_kids(encap, _OID, 0xA0)
+    (octets,) = ber.der_kids(content, _OCTETS, tag=0xA0)
     if content_kind.encoded != _TST_INFO:
         raise Unread("a timestamp without TSTInfo")
-    tst_info = _tlv(der, octets.body, octets.end)
+    tst_info = ber.der_value(der, octets.body, octets.end)
     if tst_info.end != octets.end:
         raise Unread("bytes after the TSTInfo")
     imprint, gen_time = _tst_info(tst_info, parts)
@@ -280,12 +222,12 @@ def read(der: bytes) -> Reading:
     return Reading(skeleton, signer, token_values, octets.contents, imprint, gen_time)
 
 
-def _tst_info(value: _Value, parts: list[bytes | str]) -> tuple[bytes, datetime]:
+def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, datetime]:
     """A TSTInfo's imprint and time (its serial number and nonce left out as well, checked
     to be INTEGERs); its other values noted in ``parts``."""
-    kids = _kids(value, _INTEGER, _OID, _SEQUENCE, _INTEGER, _GENERALIZED_TIME)
+    kids = ber.der_kids(value, _INTEGER, _OID, _SEQUENCE, _INTEGER, _GENERALIZED_TIME)
     version, policy, message_imprint, serial, gen_time = kids[:5]
-    algorithm, hashed = _kids(message_imprint, _SEQUENCE, _OCTETS)
+    algorithm, hashed = ber.der_kids(message_imprint, _SEQUENCE, _OCTETS)
     parts += [version.encoded, policy.encoded, algorithm.encoded, "imprint", _integer(serial)]
     parts.append(f"time {len(gen_time.contents)}")
     optional = iter(kids[5:])

@@ -1604,9 +1604,9 @@ time left out of a class may take (no fractions of a second, no offsets: the tim
 are then exactly those validation reads)."""
 
 
-def _left_out(value: ber.Tlv) -> str:
+def _left_out(value: ber.DerValue) -> str:
     """What a class holds in place of a time it leaves out: the time's kind."""
-    if _TIME_LENGTHS.get(value.first) != len(value.contents) or value.contents[-1:] != b"Z":
+    if _TIME_LENGTHS.get(value.first) != value.end - value.body or value.contents[-1:] != b"Z":
         raise _Unclassed("a time in an unusual form")
     return f"time {value.first}"
 
@@ -1614,43 +1614,44 @@ def _left_out(value: ber.Tlv) -> str:
 def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
     """:func:`_answer_class` of a DER OCSP response. ``cryptography`` reads it (strict
     DER; anything it does not read raises: see :func:`classed`) and gives its times;
-    :mod:`verify.ber` splits it into its values as encoded, each kept in the class as
-    written but the times and the nonce, so that nothing else two answers of a class say
-    can differ."""
+    :func:`verify.ber.der_kids` splits it into its values as encoded, each kept in the
+    class as written but the times and the nonce, so that nothing else two answers of a
+    class say can differ."""
     from cryptography.x509 import ocsp
 
     response = ocsp.load_der_ocsp_response(raw)
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise _Unclassed("not a successful answer")
-    status, wrapped = ber.read_one(raw).children()
-    body = ber.read_one(wrapped.contents).children()
-    if len(body) != 2 or body[0].encoded != _BASIC_OCSP:
+    status, wrapped = ber.der_kids(ber.der_value(raw), 0x0A, 0xA0)
+    (body,) = ber.der_kids(wrapped, 0x30, tag=0xA0)
+    kind, octets = ber.der_kids(body, 0x06, 0x04)
+    if kind.encoded != _BASIC_OCSP:
         raise _Unclassed("not a basic answer")
-    basic = ber.read_one(body[1].contents).children()
+    basic = ber.der_kids(ber.der_value(raw, octets.body, octets.end), 0x30, 0x30, 0x03)
     tbs, algorithm = basic[0], basic[1]
-    fields = tbs.children()
+    fields = ber.der_kids(tbs)
     parts: list[bytes | str] = []
     if fields[0].first == 0xA0:  # version
         parts.append(fields.pop(0).encoded)
     responder, produced, responses, *rest = fields
-    if responder.first not in (0xA1, 0xA2) or produced.first != 0x18 or responses.first != 0x30:
+    if responder.first not in (0xA1, 0xA2) or produced.first != 0x18:
         raise _Unclassed("not a plain answer")
     parts += [responder.encoded, _left_out(produced)]
     times: list[datetime | None] = [response.produced_at_utc]
-    singles = responses.children()
+    singles = ber.der_kids(responses)
     read = list(response.responses)
     ids = []
     if len(singles) != len(read):
         raise _Unclassed("its single answers read differently")
     for single, one in zip(singles, read, strict=True):
-        cert_id, cert_status, this_update, *later = single.children()
+        cert_id, cert_status, this_update, *later = ber.der_kids(single, 0x30)
         if not later or later[0].first != 0xA0:
             raise _Unclassed("no next update")
-        (next_update,) = later[0].children()
+        (next_update,) = ber.der_kids(later[0], tag=0xA0)
         parts += [cert_id.encoded, cert_status.encoded, _left_out(this_update)]
         parts += [_left_out(next_update), *(value.encoded for value in later[1:])]
         times += [one.this_update_utc, one.next_update_utc]
-        algorithm_id = cert_id.children()[0].children()[0]
+        algorithm_id = ber.der_kids(ber.der_kids(cert_id, 0x30)[0], 0x06)[0]
         ids.append(
             (
                 _dotted(algorithm_id.encoded),
@@ -1659,17 +1660,15 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
             )
         )
     for value in rest:  # the extensions: each kept but the nonce
-        if value.first != 0xA1:
-            raise _Unclassed("not a plain answer")
-        (extensions,) = value.children()
-        for extension in extensions.children():
-            nonce = extension.children()[0].encoded == _OCSP_NONCE
+        (extensions,) = ber.der_kids(value, 0x30, tag=0xA1)
+        for extension in ber.der_kids(extensions):
+            nonce = ber.der_kids(extension, 0x06)[0].encoded == _OCSP_NONCE
             parts.append("nonce" if nonce else extension.encoded)
     carried = []
     if len(basic) > 3 and basic[3].first == 0xA0:
-        (listed,) = basic[3].children()
-        carried = [cert.encoded for cert in listed.children()]
-    wanted = responder.children()[0]
+        (listed,) = ber.der_kids(basic[3], 0x30, tag=0xA0)
+        carried = [cert.encoded for cert in ber.der_kids(listed)]
+    (wanted,) = ber.der_kids(responder, tag=-1)
     by_name = responder.first == 0xA1
     wanted_bytes = wanted.encoded if by_name else wanted.contents
 
@@ -1697,8 +1696,8 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
     from cryptography import x509
 
     listed = x509.load_der_x509_crl(raw)
-    tbs, algorithm, _signature = ber.read_one(raw).children()
-    fields = tbs.children()
+    tbs, algorithm, _signature = ber.der_kids(ber.der_value(raw), 0x30, 0x30, 0x03)
+    fields = ber.der_kids(tbs)
     parts: list[bytes | str] = []
     if fields[0].first == 0x02:  # version
         parts.append(fields.pop(0).encoded)

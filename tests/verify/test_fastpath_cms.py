@@ -74,7 +74,7 @@ def _by_skeleton(der: bytes) -> Any:
     """The skeleton and values ``fastpath_cms.read`` reads, or None where it does not."""
     try:
         reading = fastpath_cms.read(der)
-    except (fastpath_cms.Unread, ValueError):
+    except ValueError:  # (fastpath_cms.Unread among them)
         return None
     return reading.skeleton, fastpath._cms_values(reading)
 
@@ -140,7 +140,7 @@ def test_ber_is_left_to_asn1crypto(made: dict[str, list[bytes]]) -> None:
     der = made["bb"][0]
     longer = der[:1] + b"\x83" + int.from_bytes(der[2:4], "big").to_bytes(3, "big") + der[4:]
     assert der[1] == 0x82
-    with pytest.raises(fastpath_cms.Unread):
+    with pytest.raises(ValueError, match="not DER"):
         fastpath_cms.read(longer)
 
 
