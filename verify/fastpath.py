@@ -347,6 +347,10 @@ class _Store:
         and how many not (see :data:`verify.fastpath_objects._REFUSALS`)."""
         self.made: Shared | None = None
         """Templates made here and not yet taken (:func:`take_made`) to share."""
+        self.unjudged = 0
+        """Documents with a DSS in a row whose byte-for-byte structure was new (see
+        :func:`_objects_first`)."""
+        self.probes = 0
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -1405,12 +1409,16 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         filled, dated = (), None
         # the byte reader's cross-reference sections serve the structure; pyHanko's reader
         # is made only for a structure not judged yet
+        store = _store(verifier)
         try:
+            if "/DSS" in outline.catalog and _objects_first(store):
+                raise _Unjudged("validation data of their own in the documents before")
             structure, dated = _structure(
                 verifier, readers, data, sigs, outline.sections, outline.fields, judge=False
             )
             if dated is not None:
                 other = "objects"
+                store.unjudged = 0
         except _Declined:
             raise
         except _NotEligible as exc:
@@ -1435,6 +1443,7 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
             else:
                 if isinstance(exc, _Unjudged):
                     other = "bytes"
+                    store.unjudged += 1
                 sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
@@ -1480,6 +1489,27 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         return _Parsed(("pdf", structure), these, filled=filled)
 
     return _Parsed(("pdf", structure), tuple(signatures), filled=filled, other=again)
+
+
+_UNJUDGED_RUN = 16
+"""Documents with a DSS in a row whose byte-for-byte structure was new (validation data of
+their own: answers of other lengths, in another order) after which the next ones are read
+object by object first (:func:`_objects_first`)."""
+_PROBE_EVERY = 32
+"""Then one in this many is still read byte for byte first."""
+
+
+def _objects_first(store: _Store) -> bool:
+    """Whether a document with a DSS is read object by object first, its byte-for-byte
+    reading left for a template miss (:attr:`_Parsed.other`): after
+    :data:`_UNJUDGED_RUN` documents in a row whose byte-for-byte structure was new, as a
+    signer that fetches the validation data anew for each document makes them, the byte
+    reading (all of it, answers classed too) would be done for nothing. Either reading
+    gives the same verdicts: this only orders them."""
+    if store.unjudged < _UNJUDGED_RUN:
+        return False
+    store.probes += 1
+    return store.probes % _PROBE_EVERY != 0
 
 
 @dataclass(frozen=True)

@@ -551,6 +551,29 @@ def test_b_lt_documents_with_validation_data_of_their_own_share_a_template(
     assert fastpath.stats(fast)["hits"] == 9
 
 
+def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_object_first(
+    demo_services: DemoServices, demo_pki: DemoPKI, own_data: list[bytes]
+) -> None:
+    """B-LT documents whose byte-for-byte structures were each new (validation data of
+    their own), one after the other: after a run of them, the next ones are read object
+    by object first, their byte-for-byte reading (done for nothing) left for a template
+    miss. Every report is still full validation's, and every document after the first is
+    answered from the template."""
+    base = SIGNED_AT + timedelta(hours=3)
+    more = [_own_data(demo_services, 40 + i, base + timedelta(minutes=5 * i)) for i in range(8)]
+    fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    store = fastpath._store(fast)
+    skipped = 0
+    for i, doc in enumerate([*own_data, *more]):
+        probes = store.probes
+        _check(fast, full, doc, None, f"document {i}")
+        skipped += store.probes - probes
+    assert store.unjudged >= fastpath._UNJUDGED_RUN
+    assert skipped >= 4  # read object by object first
+    assert fastpath.stats(fast)["misses"] == 1
+    assert fastpath.stats(fast)["hits"] == 2 * (len(own_data) + len(more)) - 1
+
+
 def test_validation_data_of_another_order_in_time_or_unverified_is_not_answered_from_it(
     demo_services: DemoServices, demo_pki: DemoPKI, own_data: list[bytes]
 ) -> None:
