@@ -222,6 +222,10 @@ __all__ = [
 MAX_TEMPLATES = 4096
 """Templates kept per verifier (least recently used dropped first)."""
 
+MAX_SKELETONS = 1024
+"""CMS skeletons (one a signer, about 10 KB each with its certificates) kept per verifier
+(see :func:`_parse_cms`; the oldest dropped first)."""
+
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
@@ -252,6 +256,11 @@ class _Unjudged(_NotEligible):
     read object by object first (its validation data may be a document's own, its order
     and lengths another's), and judged only when no template serves that reading (see
     :attr:`_Parsed.other`)."""
+
+
+class _ObjectsFirst(_Unjudged):
+    """A document read object by object first, its byte-for-byte reading not tried (see
+    :func:`_objects_first`)."""
 
 
 class _Declined(_NotEligible):
@@ -629,6 +638,7 @@ async def _answer(
             template = _usable(store, other[1], second, moment)
             if template is not None:
                 parsed, key = other
+                store.unjudged = 0  # the other reading serves: read that way first again
     if template is None and key not in store.templates and key not in store.refused:
         coordinator = _COORDINATOR.get()
         if key in store.tried:
@@ -1412,7 +1422,7 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         store = _store(verifier)
         try:
             if "/DSS" in outline.catalog and _objects_first(store):
-                raise _Unjudged("validation data of their own in the documents before")
+                raise _ObjectsFirst("validation data of their own in the documents before")
             structure, dated = _structure(
                 verifier, readers, data, sigs, outline.sections, outline.fields, judge=False
             )
@@ -1443,7 +1453,8 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
             else:
                 if isinstance(exc, _Unjudged):
                     other = "bytes"
-                    store.unjudged += 1
+                    if not isinstance(exc, _ObjectsFirst):  # a byte reading that was new
+                        store.unjudged += 1
                 sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
     for sig in sigs:
@@ -3173,7 +3184,7 @@ def _parse_cms(
         if reading is not None and _cms_values(reading) == values:
             with store.lock:
                 store.cms[reading.skeleton] = known
-                while len(store.cms) > MAX_TEMPLATES:
+                while len(store.cms) > MAX_SKELETONS:
                     store.cms.popitem(last=False)
     hasher = hashlib.new(known.digest_name)
     for piece in signed:

@@ -559,6 +559,8 @@ def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_
     by object first, their byte-for-byte reading (done for nothing) left for a template
     miss. Every report is still full validation's, and every document after the first is
     answered from the template."""
+    from fixtures.documents import demo_validation_context
+
     base = SIGNED_AT + timedelta(hours=3)
     more = [_own_data(demo_services, 40 + i, base + timedelta(minutes=5 * i)) for i in range(8)]
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
@@ -572,6 +574,24 @@ def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_
     assert skipped >= 4  # read object by object first
     assert fastpath.stats(fast)["misses"] == 1
     assert fastpath.stats(fast)["hits"] == 2 * (len(own_data) + len(more)) - 1
+    # then documents that share their validation data (one signing context): each gets
+    # full validation's report, every one after the first from its template
+    context = demo_validation_context(demo_pki, moment=base)
+    shared = [
+        sign_pdf(
+            demo_pki,
+            "citizen",
+            minimal_pdf(f"Hồ sơ {60 + i}", pages=2),
+            at=SIGNED_AT + timedelta(minutes=60 + i),
+            ltv=True,
+            validation_context=context,
+        )
+        for i in range(3)
+    ]
+    hits = fastpath.stats(fast)["hits"]
+    for i, doc in enumerate(shared):
+        _check(fast, full, doc, None, f"shared document {i}")
+    assert fastpath.stats(fast)["hits"] - hits == 2 * len(shared) - 1
 
 
 def test_validation_data_of_another_order_in_time_or_unverified_is_not_answered_from_it(
