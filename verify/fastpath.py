@@ -184,7 +184,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from verify import cms_forms
+from verify import cms_forms, fastpath_cms
 from verify.evidence import COLLECTING, collecting, harvest
 from verify.report import DocumentReport, Indication, SignatureReport, SubIndication
 from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
@@ -3166,7 +3166,6 @@ def _parse_cms(
     (:func:`verify.fastpath_cms.read`), where asn1crypto reads the same values as the
     skeleton's reader; for a later signature of the skeleton only those values are
     read, and checked here."""
-    from verify import fastpath_cms
 
     store = _store(verifier)
     try:
