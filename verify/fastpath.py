@@ -18,9 +18,10 @@ later document of the same shape is then checked directly (the catalog and the s
 fields of the plainest files read from the bytes by :func:`_outline_from_bytes`, which
 gives what pyHanko's reader gives or declines; other files through pyHanko's reader):
 each signature dictionary, ``/ByteRange`` and CMS are parsed from the bytes
-(``bytes.fromhex``), the signed bytes hashed with :mod:`hashlib`, each signature verified
-with ``cryptography``, and the
-template's verdicts reused, with the document's own path, size, hash, and each
+(``bytes.fromhex``; the CMS split into the values that differ per document and its
+skeleton by :mod:`verify.fastpath_cms`, asn1crypto reading a skeleton's shape once), the
+signed bytes hashed with :mod:`hashlib`, each signature verified with ``cryptography``,
+and the template's verdicts reused, with the document's own path, size, hash, and each
 signature's claimed signing time and proven (timestamp) time.
 
 A shape is everything that full validation looks at other than the hashes and the
