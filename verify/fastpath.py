@@ -1395,10 +1395,11 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         if "/DSS" in outline.catalog:
             raise _NotEligible("validation data in the signed revision")
         signed = (view[0 : first.a], view[first.b : first.end])
-        one, _ = _parse_cms(
-            verifier, first.der, signed, (*first.context, ()), claimed=first.claimed
+        whole = (view[first.a : first.b], view[first.end :])
+        one, sha256 = _parse_cms(
+            verifier, first.der, signed, (*first.context, ()), claimed=first.claimed, whole=whole
         )
-        return _Parsed(("pdf",), (one,))
+        return _Parsed(("pdf",), (one,), sha256)
     other: str | None = None  # the other reading a template may serve under
     byte_sigs = sigs
     readers: list[Any] = [reader]
@@ -1458,14 +1459,19 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
                         store.unjudged += 1
                 sigs = [replace(sig, context=("pdf-objects", sig.context[2])) for sig in sigs]
     signatures = []
-    for sig in sigs:
+    sha256 = None  # the file's, hashed along with the first signature's signed bytes
+    for k, sig in enumerate(sigs):
         signed = (view[0 : sig.a], view[sig.b : sig.end])
-        one, _ = _parse_cms(verifier, sig.der, signed, sig.context, claimed=sig.claimed)
+        around = (view[sig.a : sig.b], view[sig.end :]) if k == 0 else None
+        one, found = _parse_cms(
+            verifier, sig.der, signed, sig.context, claimed=sig.claimed, whole=around
+        )
+        sha256 = sha256 or found
         signatures.append(one)
     if dated:
         structure = (*structure, _time_order(verifier, dated, signatures, moment))
     if other is None:
-        return _Parsed(("pdf", structure), tuple(signatures), filled=filled)
+        return _Parsed(("pdf", structure), tuple(signatures), sha256, filled=filled)
 
     def again() -> _Parsed:
         """The same document read the other way: its later revisions object by object
@@ -1498,9 +1504,9 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
         )
         if dated:
             structure = (*structure, _time_order(verifier, dated, list(these), moment))
-        return _Parsed(("pdf", structure), these, filled=filled)
+        return _Parsed(("pdf", structure), these, sha256, filled=filled)
 
-    return _Parsed(("pdf", structure), tuple(signatures), filled=filled, other=again)
+    return _Parsed(("pdf", structure), tuple(signatures), sha256, filled=filled, other=again)
 
 
 _UNJUDGED_RUN = 16
@@ -3156,12 +3162,17 @@ def _parse_cms(
     *,
     claimed: datetime | None = None,
     content_is_document: bool = False,
+    whole: tuple[bytes | memoryview, bytes | memoryview] | None = None,
 ) -> tuple[_Signed, str | None]:
     """``der``: the CMS signature (ContentInfo); ``signed``: the signed bytes, in pieces
     (hashed in turn, never joined); ``claimed``: the signing time claimed outside the
     CMS (a PDF's /M), used when the CMS has no signingTime; ``content_is_document``: the
     signed bytes are the whole document (detached), so a SHA-256 digest of them is also
-    the report's (returned with the signature's facts; None otherwise).
+    the report's (returned with the signature's facts; None otherwise). ``whole``: what
+    lies between a PDF signature's two signed pieces and after them (its ``/Contents``,
+    the later revisions): with a SHA-256 signature, the whole file's digest (the
+    report's) is made along with the signed bytes' (the file is hashed once, not twice)
+    and returned.
 
     Its shape is read by asn1crypto (:func:`_read_cms`) once per skeleton
     (:func:`verify.fastpath_cms.read`), where asn1crypto reads the same values as the
@@ -3187,9 +3198,17 @@ def _parse_cms(
                 while len(store.cms) > MAX_SKELETONS:
                     store.cms.popitem(last=False)
     hasher = hashlib.new(known.digest_name)
-    for piece in signed:
+    document = None
+    for k, piece in enumerate(signed):
         hasher.update(piece)
+        if document is not None:
+            document.update(piece)
+        elif whole is not None and k == 0 and len(signed) == 2 and known.digest_name == "sha256":
+            document = hasher.copy()
+            document.update(whole[0])
     computed = hasher.digest()
+    if document is not None and whole is not None:
+        document.update(whole[1])
     intact = computed == values.digest
     _verify(
         store.keys, known.signer_der, known.kind, known.hash_cls, values.signature, values.payload
@@ -3213,6 +3232,8 @@ def _parse_cms(
         proven=proven,
         certs=(*known.certs, *tst_certs),
     )
+    if document is not None:
+        return one, document.hexdigest()
     return one, computed.hex() if content_is_document and known.digest_name == "sha256" else None
 
 

@@ -1611,6 +1611,16 @@ def _left_out(value: ber.DerValue) -> str:
     return f"time {value.first}"
 
 
+def _signature_value(bits: ber.DerValue) -> bytes:
+    """A signature BIT STRING's value: whole octets only (no unused bits). Its first
+    octet is not signed, and readers differ on what a value with unused bits is (the key
+    check here reads the octets; asn1crypto, and so full validation, reads the bits): an
+    answer whose signature has any is not classed."""
+    if bits.end - bits.body < 2 or bits.data[bits.body] != 0:
+        raise _Unclassed("a signature with unused bits")
+    return bits.data[bits.body + 1 : bits.end]
+
+
 def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
     """:func:`_answer_class` of a DER OCSP response. ``cryptography`` reads it (strict
     DER; anything it does not read raises: see :func:`classed`) and gives its times;
@@ -1682,7 +1692,7 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
         times,
         repr((status.encoded, parts)).encode(),
         algorithm.encoded,
-        response.signature,
+        _signature_value(basic[2]),
         carried,
         signers,
         named,
@@ -1696,7 +1706,7 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
     from cryptography import x509
 
     listed = x509.load_der_x509_crl(raw)
-    tbs, algorithm, _signature = ber.der_kids(ber.der_value(raw), 0x30, 0x30, 0x03)
+    tbs, algorithm, signature_bits = ber.der_kids(ber.der_value(raw), 0x30, 0x30, 0x03)
     fields = ber.der_kids(tbs)
     parts: list[bytes | str] = []
     if fields[0].first == 0x02:  # version
@@ -1712,7 +1722,7 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
         [listed.last_update_utc, listed.next_update_utc],
         repr(parts).encode(),
         algorithm.encoded,
-        listed.signature,
+        _signature_value(signature_bits),
         [],
         signers,
         lambda der: _names(der)[0] == issuer.encoded,
