@@ -446,6 +446,25 @@ def _vri_renamed(pdf: bytes, name: bytes) -> bytes:
     return pdf[: found.start(1)] + name + pdf[found.end(1) :]
 
 
+def _one_context(pki: DemoPKI, moment: datetime, first: int) -> list[bytes]:
+    """Three B-LT documents a signing service makes with one validation context (gathered
+    as of ``moment``): the same validation data in each."""
+    from fixtures.documents import demo_validation_context
+
+    context = demo_validation_context(pki, moment=moment)
+    return [
+        sign_pdf(
+            pki,
+            "citizen",
+            minimal_pdf(f"Hồ sơ {first + i}", pages=2),
+            at=SIGNED_AT + timedelta(minutes=first + i),
+            ltv=True,
+            validation_context=context,
+        )
+        for i in range(3)
+    ]
+
+
 def test_b_lt_documents_signed_with_one_context_are_answered_from_one_template(
     demo_pki: DemoPKI,
 ) -> None:
@@ -455,20 +474,7 @@ def test_b_lt_documents_signed_with_one_context_are_answered_from_one_template(
     first one's template. A VRI entry that names no signature of its document (another
     document's name, or its own in lower case, which pyHanko's difference analysis
     refuses) makes another structure: fast = full, not from that template."""
-    from fixtures.documents import demo_validation_context
-
-    context = demo_validation_context(demo_pki, moment=SIGNED_AT)
-    docs = [
-        sign_pdf(
-            demo_pki,
-            "citizen",
-            minimal_pdf(f"Hồ sơ {i}", pages=2),
-            at=SIGNED_AT + timedelta(minutes=i),
-            ltv=True,
-            validation_context=context,
-        )
-        for i in range(3)
-    ]
+    docs = _one_context(demo_pki, SIGNED_AT, 0)
     names = []
     for doc in docs:
         found = _VRI_NAME.search(doc)
@@ -559,8 +565,6 @@ def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_
     by object first, their byte-for-byte reading (done for nothing) left for a template
     miss. Every report is still full validation's, and every document after the first is
     answered from the template."""
-    from fixtures.documents import demo_validation_context
-
     base = SIGNED_AT + timedelta(hours=3)
     more = [_own_data(demo_services, 40 + i, base + timedelta(minutes=5 * i)) for i in range(8)]
     fast, full = _pair(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
@@ -576,18 +580,7 @@ def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_
     assert fastpath.stats(fast)["hits"] == 2 * (len(own_data) + len(more)) - 1
     # then documents that share their validation data (one signing context): each gets
     # full validation's report, every one after the first from its template
-    context = demo_validation_context(demo_pki, moment=base)
-    shared = [
-        sign_pdf(
-            demo_pki,
-            "citizen",
-            minimal_pdf(f"Hồ sơ {60 + i}", pages=2),
-            at=SIGNED_AT + timedelta(minutes=60 + i),
-            ltv=True,
-            validation_context=context,
-        )
-        for i in range(3)
-    ]
+    shared = _one_context(demo_pki, base, 60)
     hits = fastpath.stats(fast)["hits"]
     for i, doc in enumerate(shared):
         _check(fast, full, doc, None, f"shared document {i}")
