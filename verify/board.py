@@ -44,7 +44,8 @@ LIMIT = 64 * 1024 * 1024
 
 WAIT_LIMIT = 2.0
 """Seconds a worker waits, for a document it may not hand back, for the worker that
-claimed its shape to finish (at most half the document time limit); then it validates the
+claimed its shape to finish (at most a quarter of the document time limit: the document
+keeps the rest for its own validation, which the limit is for); then it validates the
 document in full itself."""
 
 _LENGTH = struct.Struct("<I")
@@ -135,7 +136,7 @@ class Board:
 
     def _missing(self, owner: Any, portable: tuple[Any, ...], *, wait: bool) -> bool:
         limit = owner.policy.document_time_limit
-        deadline = time.monotonic() + min(WAIT_LIMIT, limit / 2 if limit else WAIT_LIMIT)
+        deadline = time.monotonic() + min(WAIT_LIMIT, limit / 4 if limit else WAIT_LIMIT)
         while True:
             with self._locked():
                 self._sync(owner)

@@ -304,12 +304,14 @@ def test_a_hung_worker_is_killed_and_its_documents_are_answered(
 ) -> None:
     """A worker that stops answering (stopped: it neither works nor dies) is killed once
     its chunk is past the time limit and the grace; its documents go out again and every
-    document gets the report one process gives it."""
+    document gets the report one process gives it. (The other worker may wait for a
+    template of a shape the stopped one claimed, a quarter of the limit, then validates
+    the document itself: the limit leaves room for that on a loaded machine.)"""
     monkeypatch.setattr(bulk, "HUNG_GRACE", 0.5)
     docs = kin[:8]
     expected = _verdicts(list(verify_many(docs, verifier=_verifier(demo_pki))))
     run = verify_many(
-        docs, verifier=_verifier(demo_pki, document_time_limit=1.0), workers=2, chunk_size=2
+        docs, verifier=_verifier(demo_pki, document_time_limit=2.0), workers=2, chunk_size=2
     )
     reports = [next(run)]
     children = multiprocessing.active_children()
