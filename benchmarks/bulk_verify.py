@@ -64,8 +64,8 @@ B-LT with validation data of its own (``ltown``, not in the default kinds):
 own (:func:`build_lt_own`: OCSP answers and CRLs fetched anew for each, as most signers
 do; the ``lt`` corpus carries one template's validation data in every document, as one
 signing context shared over the documents gives), rows and rounds as for dossiers, with
-``--offline ltown`` offline rows ("agrees" as for dossiers). No target: the ratio to the
-fair peer is shown.
+``--offline ltown`` offline rows ("agrees" as for dossiers). The target is the B-LT one,
+10x.
 With ``--repeat R`` the XML rows run in R rounds of one run each (hoso 1 worker, 2
 workers, xmlsec, in turn), and each row is its run of median time: a change in the
 machine's load falls on hoso and its peer alike.

@@ -187,6 +187,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from verify import cms_forms, fastpath_cms
 from verify.evidence import COLLECTING, collecting, harvest
+from verify.policy import TIME_TOLERANCE
 from verify.report import DocumentReport, Indication, SignatureReport, SubIndication
 from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
 
@@ -1573,8 +1574,6 @@ def _time_order(
     labelled.extend(("fixed", k, q) for k, q in enumerate(sorted(fixed)))
     labelled.extend(("data", k, t.timestamp()) for k, (_label, t) in enumerate(dated.times))
     # every time, and each a tolerance earlier and later, in order; equal ones together
-    from verify.policy import TIME_TOLERANCE
-
     tolerance = TIME_TOLERANCE.total_seconds()
     around = sorted(
         (q + d, (name, k, d)) for name, k, q in labelled for d in (-tolerance, 0.0, tolerance)
@@ -2249,13 +2248,14 @@ def _classed_answers(
     except _NotEligible:
         return none
     signers = [data[start:stop] for _r, _n, _g, start, stop in certificates]
+    signed_by = objects.signers_key(signers)
     held: list[tuple[int, int, int, int, int]] = []
     classed: list[tuple[int, bytes]] = []
     times: list[tuple[bytes, datetime]] = []
     certified = set(signers)
     for kind, (r, number, generation, start, stop) in answers:
         try:
-            found = objects.classed(kind, data[start:stop], signers)
+            found = objects.classed(kind, data[start:stop], signers, signed_by)
         except objects._Unclassed:
             continue
         held.append((r, number, generation, start, stop))
@@ -3139,21 +3139,6 @@ class _CmsShape(NamedTuple):
     algorithm and certificates."""
 
 
-class _CmsValues(NamedTuple):
-    """What differs from one signature of a skeleton to the next."""
-
-    digest: bytes
-    payload: bytes
-    signature: bytes
-    signing_time: datetime | None
-    tst_content: bytes = b""
-    tst_digest: bytes = b""
-    tst_payload: bytes = b""
-    tst_signature: bytes = b""
-    imprint: bytes = b""
-    gen_time: datetime | None = None
-
-
 def _parse_cms(
     verifier: Verifier,
     der: bytes,
@@ -3189,10 +3174,10 @@ def _parse_cms(
         with store.lock:
             known = store.cms.get(reading.skeleton)
     if known is not None and reading is not None:
-        values = _cms_values(reading)
+        values = reading.values
     else:
         known, values = _read_cms(store, cms.ContentInfo.load(der))
-        if reading is not None and _cms_values(reading) == values:
+        if reading is not None and reading.values == values:
             with store.lock:
                 store.cms[reading.skeleton] = known
                 while len(store.cms) > MAX_SKELETONS:
@@ -3237,28 +3222,7 @@ def _parse_cms(
     return one, computed.hex() if content_is_document and known.digest_name == "sha256" else None
 
 
-def _cms_values(reading: Any) -> _CmsValues:
-    """The values :func:`verify.fastpath_cms.read` read, as :func:`_read_cms` gives them."""
-    signer, token = reading.signer, reading.token
-    if token is None:
-        return _CmsValues(
-            signer.message_digest, signer.signed_attrs, signer.signature, signer.signing_time
-        )
-    return _CmsValues(
-        signer.message_digest,
-        signer.signed_attrs,
-        signer.signature,
-        signer.signing_time,
-        reading.tst_info,
-        token.message_digest,
-        token.signed_attrs,
-        token.signature,
-        reading.imprint,
-        reading.gen_time,
-    )
-
-
-def _read_cms(store: _Store, info: cms.ContentInfo) -> tuple[_CmsShape, _CmsValues]:
+def _read_cms(store: _Store, info: cms.ContentInfo) -> tuple[_CmsShape, fastpath_cms.Values]:
     """A CMS signature read by asn1crypto: what its skeleton determines, and its values."""
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
@@ -3273,7 +3237,7 @@ def _read_cms(store: _Store, info: cms.ContentInfo) -> tuple[_CmsShape, _CmsValu
     digest_name, hash_cls, kind = _algorithms(si)
     digest, types, kept = _signed_attributes(si, "signing_time")
     certs, signer_der = _signer_certificate(store, sd, si)
-    values = _CmsValues(
+    values = fastpath_cms.Values(
         digest, b"\x31" + si["signed_attrs"].dump()[1:], si["signature"].native, None
     )
     timestamp: tuple[Any, ...] = ()
@@ -3418,11 +3382,11 @@ def _signer_certificate(
 
 
 def _read_timestamp(
-    store: _Store, unsigned: cms.CMSAttributes, values: _CmsValues
+    store: _Store, unsigned: cms.CMSAttributes, values: fastpath_cms.Values
 ) -> tuple[
     tuple[Any, ...],
     tuple[str, type[hashes.HashAlgorithm], str, bytes, str, list[bytes]],
-    _CmsValues,
+    fastpath_cms.Values,
 ]:
     """A signature timestamp, read by asn1crypto to be checked like the signature (by
     :func:`_parse_cms`): the token's own signature with ``cryptography``, its

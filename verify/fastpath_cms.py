@@ -26,12 +26,12 @@ writes); anything else raises :class:`Unread`, and asn1crypto reads it as before
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from verify import ber
 
-__all__ = ["Reading", "SignerValues", "Unread", "read"]
+__all__ = ["Reading", "Unread", "Values", "read"]
 
 _SIGNED_DATA = ber.oid_der("1.2.840.113549.1.7.2")
 _DATA = ber.oid_der("1.2.840.113549.1.7.1")
@@ -48,32 +48,31 @@ class Unread(ValueError):
     """Not a CMS signature this reader takes: asn1crypto reads it."""
 
 
-@dataclass(frozen=True)
-class SignerValues:
-    """What differs from one signature of a skeleton to the next, in one SignerInfo."""
+class Values(NamedTuple):
+    """What differs from one signature of a skeleton to the next: the signer's digest,
+    signed attributes as signed (their SET encoding), signature value and ``signingTime``
+    (if any); and, with a signature timestamp, its TSTInfo as encoded (what its
+    ``messageDigest`` is over), its own digest, signed attributes and signature, the
+    TSTInfo's imprint and time."""
 
-    message_digest: bytes
-    signed_attrs: bytes
-    """The signed attributes as signed (their SET encoding)."""
+    digest: bytes
+    payload: bytes
     signature: bytes
     signing_time: datetime | None
-    """The ``signingTime`` attribute's value, if it has one."""
+    tst_content: bytes = b""
+    tst_digest: bytes = b""
+    tst_payload: bytes = b""
+    tst_signature: bytes = b""
+    imprint: bytes = b""
+    gen_time: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """One CMS signature read by :func:`read`."""
 
     skeleton: bytes
-    """The digest of everything but the values below."""
-    signer: SignerValues
-    token: SignerValues | None
-    """The signature timestamp's SignerInfo, if there is one."""
-    tst_info: bytes = b""
-    """The timestamp's TSTInfo as encoded (what its ``messageDigest`` is over)."""
-    imprint: bytes = b""
-    """The TSTInfo's hashed message."""
-    gen_time: datetime | None = None
+    """The digest of everything but its values."""
+    values: Values
 
 
 def _integer(value: ber.DerValue) -> str:
@@ -116,9 +115,9 @@ def _time(value: ber.DerValue) -> datetime:
 
 def _signer_info(
     value: ber.DerValue, parts: list[bytes | str], *, unsigned: bool
-) -> tuple[SignerValues, ber.DerValue | None]:
-    """One SignerInfo's values, its other parts noted in ``parts``; its unsigned
-    attributes (None: none), where ``unsigned`` allows them."""
+) -> tuple[Values, ber.DerValue | None]:
+    """One SignerInfo's values (the first four of :class:`Values`), its other parts noted
+    in ``parts``; its unsigned attributes (None: none), where ``unsigned`` allows them."""
     kids = ber.der_kids(value, _INTEGER)
     if len(kids) not in (6, 7) or kids[3].first != 0xA0 or kids[5].first != _OCTETS:
         raise Unread("not a SignerInfo with signed attributes")
@@ -153,7 +152,7 @@ def _signer_info(
         rest = kids[6]
     parts.append("signature")
     signed_attrs = b"\x31" + attrs.data[attrs.start + 1 : attrs.end]
-    return SignerValues(digest, signed_attrs, signature.contents, signing_time), rest
+    return Values(digest, signed_attrs, signature.contents, signing_time), rest
 
 
 def _single(values: ber.DerValue) -> list[ber.DerValue]:
@@ -195,8 +194,7 @@ def read(der: bytes) -> Reading:
         raise Unread("not detached data")
     signer, unsigned = _signer_info(info, parts, unsigned=True)
     if unsigned is None:
-        skeleton = hashlib.sha256(repr(parts).encode()).digest()
-        return Reading(skeleton, signer, None)
+        return Reading(hashlib.sha256(repr(parts).encode()).digest(), signer)
     # one signature timestamp, nothing else unsigned
     (attr,) = _single(unsigned)
     kind, values = ber.der_kids(attr, _OID, _SET)
@@ -217,9 +215,16 @@ def read(der: bytes) -> Reading:
     if tst_info.end != octets.end:
         raise Unread("bytes after the TSTInfo")
     imprint, gen_time = _tst_info(tst_info, parts)
-    token_values, _none = _signer_info(token_info, parts, unsigned=False)
-    skeleton = hashlib.sha256(repr(parts).encode()).digest()
-    return Reading(skeleton, signer, token_values, octets.contents, imprint, gen_time)
+    tsa, _none = _signer_info(token_info, parts, unsigned=False)
+    stamped = signer._replace(
+        tst_content=octets.contents,
+        tst_digest=tsa.digest,
+        tst_payload=tsa.payload,
+        tst_signature=tsa.signature,
+        imprint=imprint,
+        gen_time=gen_time,
+    )
+    return Reading(hashlib.sha256(repr(parts).encode()).digest(), stamped)
 
 
 def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, datetime]:
@@ -230,10 +235,9 @@ def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, dat
     algorithm, hashed = ber.der_kids(message_imprint, _SEQUENCE, _OCTETS)
     parts += [version.encoded, policy.encoded, algorithm.encoded, "imprint", _integer(serial)]
     parts.append(f"time {len(gen_time.contents)}")
-    optional = iter(kids[5:])
     order = (_SEQUENCE, 0x01, _INTEGER, 0xA0, 0xA1)  # accuracy, ordering, nonce, tsa, ext.
     at = 0
-    for kid in optional:
+    for kid in kids[5:]:
         while at < len(order) and order[at] != kid.first:
             at += 1
         if at == len(order):

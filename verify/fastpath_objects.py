@@ -769,13 +769,14 @@ class _Roles:
         answers = self._listed(r1, b"/OCSPs") or {}
         crls = self._listed(r1, b"/CRLs") or {}
         signers = self._signers(r1) if answers or crls else []
+        signed_by = signers_key(signers)
 
         def classes(kind: Any, listed: dict[int, bytes]) -> dict[int, _Class | None]:
             """Each answer's class (read once), None where it has none."""
             out: dict[int, _Class | None] = {}
             for n, raw in listed.items():
                 try:
-                    out[n] = classed(kind, raw, signers)
+                    out[n] = classed(kind, raw, signers, signed_by)
                 except _Unclassed:
                     out[n] = None
             return out
@@ -1483,18 +1484,28 @@ _CLASSES: OrderedDict[bytes, _Class | None] = OrderedDict()
 _CLASSES_LOCK = threading.Lock()
 
 
+def signers_key(signers: list[bytes]) -> bytes:
+    """The digest of the certificates listed as those that may sign answers (see
+    :func:`classed`)."""
+    hasher = hashlib.sha256()
+    for der in signers:
+        hasher.update(hashlib.sha256(der).digest())
+    return hasher.digest()
+
+
 def classed(
     kind: Callable[[bytes, list[bytes]], _Class],
     raw: bytes,
     signers: list[bytes],
+    signed_by: bytes | None = None,
 ) -> _Class:
     """``kind(raw, signers)`` (:func:`_ocsp_class` or :func:`_crl_class`), remembered by
     its arguments' digest: documents that carry the same answer (one signing context
-    shared over them) class it once."""
-    hasher = hashlib.sha256(kind.__name__.encode() + b"\x00" + raw)
-    for der in signers:
-        hasher.update(hashlib.sha256(der).digest())
-    memo = hasher.digest()
+    shared over them) class it once. ``signed_by``: :func:`signers_key` of ``signers``,
+    made once for all the answers of a document."""
+    if signed_by is None:
+        signed_by = signers_key(signers)
+    memo = hashlib.sha256(kind.__name__.encode() + b"\x00" + signed_by + raw).digest()
     with _CLASSES_LOCK:
         known = memo in _CLASSES
         found = _CLASSES.get(memo)
@@ -1545,10 +1556,11 @@ def _answer_class(
     given = [t for t in times if t is not None]
     if len(given) != len(times):
         raise _Unclassed("a time not given")
-    digest = fp._SIG_DIGEST.get(_algorithm_name(algorithm))
+    name = _algorithm_name(algorithm)
+    digest = fp._SIG_DIGEST.get(name)
     if digest is None:
         raise _Unclassed("an unusual signature algorithm")
-    kind_of_key = "ec" if _algorithm_name(algorithm).endswith("ecdsa") else "rsa"
+    kind_of_key = "ec" if name.endswith("ecdsa") else "rsa"
     verifier_der = b""
     for der in [*carried, *signers]:
         if not named(der):

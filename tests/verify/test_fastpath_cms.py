@@ -76,7 +76,7 @@ def _by_skeleton(der: bytes) -> Any:
         reading = fastpath_cms.read(der)
     except ValueError:  # (fastpath_cms.Unread among them)
         return None
-    return reading.skeleton, fastpath._cms_values(reading)
+    return reading.skeleton, reading.values
 
 
 @pytest.mark.parametrize("kind", ["bb", "bb-ec", "bt", "cades-t", "openssl"])
