@@ -90,7 +90,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from verify import ber
@@ -1466,6 +1466,33 @@ def _names(der: bytes) -> tuple[bytes, bytes]:
     return found
 
 
+class _Layout(NamedTuple):
+    """How the answers of one class are written, read from the first of them that
+    :func:`_answer_class` classed: every byte in its place but the values two answers of
+    the class may differ in (``cuts``: each time's digits, an OCSP nonce's octets, the
+    signature's octets). An answer of the same length whose other bytes are these
+    (``written``, at ``fixed``) says the same as the first but for those values, which
+    are well-formed whatever their octets (the times are read and checked here): it is
+    of the class once a listed key verifies it (:func:`_from_layout`), read without
+    parsing it anew."""
+
+    fixed: tuple[tuple[int, int], ...]
+    written: bytes
+    cuts: tuple[tuple[int, int, int], ...]
+    """(start, end, kind) of each value left out, in order: a time's digits (its tag,
+    UTCTime or GeneralizedTime), an OCTET STRING's contents (0x04), the signature's
+    octets (0x03)."""
+    tbs: tuple[int, int]
+    candidates: tuple[bytes, ...]
+    """The certificates that may have signed it, in the order they are tried."""
+    key_kind: str
+    hash_cls: Any
+    held: tuple[Any, ...]
+    """What its class digests, but the certificate whose key verifies it."""
+    carried: list[bytes]
+    names: tuple[Any, ...]
+
+
 class _Class(NamedTuple):
     """What :func:`_answer_class` finds of an OCSP answer or CRL."""
 
@@ -1478,6 +1505,8 @@ class _Class(NamedTuple):
     names: tuple[Any, ...]
     """Whom it speaks of: an OCSP answer's certificates, as (hash algorithm, issuer name
     and key hashes, serial number) each; a CRL's issuer (its encoding)."""
+    layout: _Layout | None = None
+    """How the answers of its class are written, where they can be read by it."""
 
 
 _CLASSES: OrderedDict[bytes, _Class | None] = OrderedDict()
@@ -1501,8 +1530,10 @@ def classed(
 ) -> _Class:
     """``kind(raw, signers)`` (:func:`_ocsp_class` or :func:`_crl_class`), remembered by
     its arguments' digest: documents that carry the same answer (one signing context
-    shared over them) class it once. ``signed_by``: :func:`signers_key` of ``signers``,
-    made once for all the answers of a document."""
+    shared over them) class it once; answers written as one classed before read by its
+    :class:`_Layout` (a signer that fetches its validation data for each document gets
+    answers of one class, made at other times). ``signed_by``: :func:`signers_key` of
+    ``signers``, made once for all the answers of a document."""
     if signed_by is None:
         signed_by = signers_key(signers)
     memo = hashlib.sha256(kind.__name__.encode() + b"\x00" + signed_by + raw).digest()
@@ -1510,8 +1541,18 @@ def classed(
         known = memo in _CLASSES
         found = _CLASSES.get(memo)
     if not known:
+        where = (kind.__name__, signed_by, len(raw))
         try:
-            found = kind(raw, signers)
+            found = _from_layout(where, raw)
+            if found is None:
+                found = kind(raw, signers)
+                if found.layout is not None:
+                    with _CLASSES_LOCK:
+                        layouts = _LAYOUTS.setdefault(where, [])
+                        if len(layouts) < _LAYOUTS_EACH:
+                            layouts.append(found.layout)
+                        while len(_LAYOUTS) > fp.MAX_TEMPLATES:
+                            _LAYOUTS.popitem(last=False)
         except Exception:  # noqa: BLE001 - anything unusual: held by its bytes
             found = None
         with _CLASSES_LOCK:
@@ -1523,13 +1564,76 @@ def classed(
     return found
 
 
+_LAYOUTS: OrderedDict[tuple[str, bytes, int], list[_Layout]] = OrderedDict()
+"""The layouts of the classes found, by kind, signers (:func:`signers_key`) and length."""
+_LAYOUTS_EACH = 4
+
+
+def _from_layout(where: tuple[str, bytes, int], raw: bytes) -> _Class | None:
+    """The class of ``raw`` read by the layout of a class found before (``where``: its
+    kind, signers and length), or None where none fits. Raises :class:`_Unclassed` where
+    one fits but no candidate's key verifies it, as :func:`_answer_class` would."""
+    with _CLASSES_LOCK:
+        layouts = list(_LAYOUTS.get(where, ()))
+    for layout in layouts:
+        if b"".join([raw[a:b] for a, b in layout.fixed]) != layout.written:
+            continue
+        times = []
+        signature = b""
+        for a, b, what in layout.cuts:
+            if what == 0x03:
+                signature = raw[a:b]
+            elif what != 0x04:
+                at = _time(raw[a:b], what)
+                if at is None:
+                    return None  # read in full: it says what it says of its time
+                times.append(at)
+        tbs = raw[layout.tbs[0] : layout.tbs[1]]
+        for der in layout.candidates:
+            try:
+                fp._verify(_KEYS, der, layout.key_kind, layout.hash_cls, signature, tbs)
+            except fp._NotEligible:
+                continue
+            held = (*layout.held, hashlib.sha256(der).digest())
+            digest = hashlib.sha256(repr(held).encode()).digest()
+            return _Class(digest, times, layout.carried, layout.names, layout)
+        raise _Unclassed("no listed certificate verifies it")
+    return None
+
+
+def _time(digits: bytes, tag: int) -> datetime | None:
+    """A UTCTime (tag 0x17, ``YYMMDDHHMMSSZ``) or GeneralizedTime (0x18,
+    ``YYYYMMDDHHMMSSZ``) as RFC 5280 reads it; None for any other text."""
+    if digits[-1:] != b"Z" or not digits[:-1].isdigit():
+        return None
+    if tag == 0x18 and len(digits) == 15:
+        year, rest = int(digits[:4]), digits[4:]
+    elif tag == 0x17 and len(digits) == 13:
+        year, rest = int(digits[:2]), digits[2:]
+        year += 1900 if year >= 50 else 2000
+    else:
+        return None
+    try:
+        return datetime(
+            year,
+            int(rest[0:2]),
+            int(rest[2:4]),
+            int(rest[4:6]),
+            int(rest[6:8]),
+            int(rest[8:10]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+
+
 class _Unclassed(Exception):
     """An OCSP answer or CRL held by its bytes, not by its class."""
 
 
 def _answer_class(
     kind: str,
-    tbs: bytes,
+    tbs: ber.DerValue,
     times: list[datetime | None],
     unsigned: bytes,
     algorithm: bytes,
@@ -1538,6 +1642,7 @@ def _answer_class(
     signers: list[bytes],
     named: Callable[[bytes], bool],
     names: tuple[Any, ...],
+    cuts: list[tuple[int, int, int]] | None,
 ) -> _Class:
     """The class of an OCSP answer or CRL (``kind``): everything it says but the times it
     speaks of (``times``: each OCSP answer's production time and each single answer's
@@ -1552,7 +1657,11 @@ def _answer_class(
     time a verdict weighs (:func:`verify.fastpath._time_order`). Raises
     :class:`_Unclassed` when no listed certificate's key verifies it (the verdict then
     weighs a signature this reader did not check), or it speaks of no next update (its
-    freshness is then a fixed while, which the order of times does not hold)."""
+    freshness is then a fixed while, which the order of times does not hold).
+
+    ``cuts``: where in the answer (``tbs.data``) the values a class leaves out lie (see
+    :class:`_Layout`), None where they are not all plainly there; the class then has a
+    layout if the times read there are those ``times`` gives."""
     given = [t for t in times if t is not None]
     if len(given) != len(times):
         raise _Unclassed("a time not given")
@@ -1561,20 +1670,41 @@ def _answer_class(
     if digest is None:
         raise _Unclassed("an unusual signature algorithm")
     kind_of_key = "ec" if name.endswith("ecdsa") else "rsa"
-    verifier_der = b""
-    for der in [*carried, *signers]:
-        if not named(der):
-            continue
+    candidates = [der for der in [*carried, *signers] if named(der)]
+    for der in candidates:
         try:
-            fp._verify(_KEYS, der, kind_of_key, fp._HASHES[digest], signature, tbs)
+            fp._verify(_KEYS, der, kind_of_key, fp._HASHES[digest], signature, tbs.encoded)
         except fp._NotEligible:
             continue
         verifier_der = der
         break
     else:
         raise _Unclassed("no listed certificate verifies it")
-    held = (kind, unsigned, algorithm, tuple(carried), hashlib.sha256(verifier_der).digest())
-    return _Class(hashlib.sha256(repr(held).encode()).digest(), given, carried, names)
+    held = (kind, unsigned, algorithm, tuple(carried))
+    raw = tbs.data
+    layout = None
+    if cuts is not None:
+        cuts.sort()
+    if (
+        cuts is not None
+        and [_time(raw[a:b], what) for a, b, what in cuts if what not in (0x03, 0x04)] == given
+    ):
+        bounds = [0, *itertools.chain.from_iterable((a, b) for a, b, _w in cuts), len(raw)]
+        fixed = tuple(zip(bounds[::2], bounds[1::2], strict=True))
+        layout = _Layout(
+            fixed,
+            b"".join(raw[a:b] for a, b in fixed),
+            tuple(cuts),
+            (tbs.start, tbs.end),
+            tuple(candidates),
+            kind_of_key,
+            fp._HASHES[digest],
+            held,
+            carried,
+            names,
+        )
+    full = (*held, hashlib.sha256(verifier_der).digest())
+    return _Class(hashlib.sha256(repr(full).encode()).digest(), given, carried, names, layout)
 
 
 _ALGORITHMS: dict[bytes, str] = {}
@@ -1633,6 +1763,27 @@ def _signature_value(bits: ber.DerValue) -> bytes:
     return bits.data[bits.body + 1 : bits.end]
 
 
+def _signature_cut(bits: ber.DerValue) -> tuple[int, int, int]:
+    """Where a signature's octets lie (see :func:`_signature_value`)."""
+    return (bits.body + 1, bits.end, 0x03)
+
+
+def _nonce_cut(value: ber.DerValue, cuts: list[tuple[int, int, int]]) -> bool:
+    """Add to ``cuts`` where the octets of a nonce extension's value (``value``) lie: the
+    contents of the OCTET STRING it holds, any octets of which leave it well-formed;
+    False where it holds something else (its answers are then read in full)."""
+    if value.first != 0x04:
+        return False
+    try:
+        inner = ber.der_value(value.data, value.body, value.end)
+    except ValueError:
+        return False
+    if inner.first != 0x04 or inner.end != value.end:
+        return False
+    cuts.append((inner.body, inner.end, 0x04))
+    return True
+
+
 def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
     """:func:`_answer_class` of a DER OCSP response. ``cryptography`` reads it (strict
     DER; anything it does not read raises: see :func:`classed`) and gives its times;
@@ -1660,6 +1811,8 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
         raise _Unclassed("not a plain answer")
     parts += [responder.encoded, _left_out(produced)]
     times: list[datetime | None] = [response.produced_at_utc]
+    cuts = [(produced.body, produced.end, produced.first)]
+    laid_out = True
     singles = ber.der_kids(responses)
     read = list(response.responses)
     ids = []
@@ -1673,6 +1826,7 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
         parts += [cert_id.encoded, cert_status.encoded, _left_out(this_update)]
         parts += [_left_out(next_update), *(value.encoded for value in later[1:])]
         times += [one.this_update_utc, one.next_update_utc]
+        cuts += [(t.body, t.end, t.first) for t in (this_update, next_update)]
         algorithm_id = ber.der_kids(ber.der_kids(cert_id, 0x30)[0], 0x06)[0]
         ids.append(
             (
@@ -1684,8 +1838,11 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
     for value in rest:  # the extensions: each kept but the nonce
         (extensions,) = ber.der_kids(value, 0x30, tag=0xA1)
         for extension in ber.der_kids(extensions):
-            nonce = ber.der_kids(extension, 0x06)[0].encoded == _OCSP_NONCE
+            kids = ber.der_kids(extension, 0x06)
+            nonce = kids[0].encoded == _OCSP_NONCE
             parts.append("nonce" if nonce else extension.encoded)
+            if nonce:
+                laid_out = laid_out and _nonce_cut(kids[-1], cuts)
     carried = []
     if len(basic) > 3 and basic[3].first == 0xA0:
         (listed,) = ber.der_kids(basic[3], 0x30, tag=0xA0)
@@ -1700,7 +1857,7 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
 
     return _answer_class(
         "ocsp",
-        tbs.encoded,
+        tbs,
         times,
         repr((status.encoded, parts)).encode(),
         algorithm.encoded,
@@ -1709,6 +1866,7 @@ def _ocsp_class(raw: bytes, signers: list[bytes]) -> _Class:
         signers,
         named,
         tuple(ids),
+        [*cuts, _signature_cut(basic[2])] if laid_out else None,
     )
 
 
@@ -1728,9 +1886,10 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
         raise _Unclassed("no next update")
     parts += [signature.encoded, issuer.encoded, _left_out(this_update), _left_out(next_update)]
     parts += [value.encoded for value in rest]
+    cuts = [(t.body, t.end, t.first) for t in (this_update, next_update)]
     return _answer_class(
         "crl",
-        tbs.encoded,
+        tbs,
         [listed.last_update_utc, listed.next_update_utc],
         repr(parts).encode(),
         algorithm.encoded,
@@ -1739,6 +1898,7 @@ def _crl_class(raw: bytes, signers: list[bytes]) -> _Class:
         signers,
         lambda der: _names(der)[0] == issuer.encoded,
         (issuer.encoded,),
+        [*cuts, _signature_cut(signature_bits)],
     )
 
 

@@ -118,7 +118,7 @@ def _answer(
             "response_extensions": extensions or None,
         }
     )
-    algorithm = "sha256_rsa" if digest == "sha256" else "sha384_rsa"
+    algorithm = f"{digest}_{'ecdsa' if isinstance(key, ec.EllipticCurvePrivateKey) else 'rsa'}"
     basic = ocsp.BasicOCSPResponse(
         {
             "tbs_response_data": tbs,
@@ -276,7 +276,7 @@ def test_a_flipped_bit_never_keeps_the_class(
     is another class (nothing but its times and nonce may differ within a class, and
     those are signed)."""
     raw = _answer(responder, carry=True)
-    base = _ocsp(raw, [responder[1]])
+    base = fo.classed(fo._ocsp_class, raw, [responder[1]])  # its layout known from here
     at %= len(raw)
     changed = bytearray(raw)
     changed[at] ^= 1 << bit
@@ -291,12 +291,13 @@ def test_no_single_byte_change_keeps_the_class(responder: tuple[Any, bytes]) -> 
     """Every byte of an OCSP answer (with its responder's certificate) and of a CRL (with
     two entries), each changed four ways: none keeps the original's class. (A signature
     whose unused-bits octet changed still verifies under a reader of octets, while
-    asn1crypto reads other bits: such an answer is not classed.)"""
+    asn1crypto reads other bits: such an answer is not classed.) The original is classed
+    first, so every change is read by its class's layout where it fits."""
     for raw, kind in (
         (_answer(responder, carry=True), fo._ocsp_class),
         (_crl(responder, revoked=(5, 6)), fo._crl_class),
     ):
-        base = kind(raw, [responder[1]])
+        base = fo.classed(kind, raw, [responder[1]])
         kept = []
         for at in range(len(raw)):
             for flip in (0x01, 0x02, 0x80, 0xFF):
@@ -309,3 +310,90 @@ def test_no_single_byte_change_keeps_the_class(responder: tuple[Any, bytes]) -> 
                 if found.digest == base.digest:
                     kept.append((kind.__name__, at, flip))
         assert not kept
+
+
+def _both(kind: Any, raw: bytes, signers: list[bytes]) -> tuple[Any, Any]:
+    """``raw``'s class as its class's layout reads it, and as read in full."""
+    where = (kind.__name__, fo.signers_key(signers), len(raw))
+    return fo._from_layout(where, raw), kind(raw, signers)
+
+
+def _same(one: Any, two: Any) -> bool:
+    return bool(
+        (one.digest, one.times, one.names, one.carried)
+        == (two.digest, two.times, two.names, two.carried)
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    days=st.integers(-8000, 8000),
+    seconds=st.integers(0, 86399),
+    nonce=st.binary(min_size=16, max_size=16),
+)
+def test_an_answer_read_by_its_class_layout_is_classed_as_read_in_full(
+    responder: tuple[Any, bytes], days: int, seconds: int, nonce: bytes
+) -> None:
+    """Once an answer is classed, later answers of its class are read by where their
+    times, nonce and signature lie: the same class, times and names as a full reading."""
+    signers = [responder[1]]
+    fo.classed(fo._ocsp_class, _answer(responder), signers)
+    at = AT + timedelta(days=days, seconds=seconds)
+    raw = _answer(
+        responder, produced=at, this_update=at, next_update=at + timedelta(days=1), nonce=nonce
+    )
+    by_layout, full = _both(fo._ocsp_class, raw, signers)
+    assert by_layout is not None
+    assert _same(by_layout, full)
+    assert by_layout.times == [at, at, at + timedelta(days=1)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(year=st.integers(1950, 2048), days=st.integers(0, 364), seconds=st.integers(0, 86399))
+def test_a_crl_read_by_its_class_layout_reads_utc_times_as_rfc_5280(
+    responder: tuple[Any, bytes], year: int, days: int, seconds: int
+) -> None:
+    """A CRL's UTCTime years 50-99 are the 1900s and 00-49 the 2000s, read by the layout as
+    in full."""
+    signers = [responder[1]]
+    fo.classed(fo._crl_class, _crl(responder), signers)
+    at = datetime(year, 1, 1, tzinfo=UTC) + timedelta(days=days, seconds=seconds)
+    raw = _crl(responder, this_update=at, next_update=at + timedelta(days=7))
+    by_layout, full = _both(fo._crl_class, raw, signers)
+    assert by_layout is not None
+    assert _same(by_layout, full)
+    assert by_layout.times == [at, at + timedelta(days=7)]
+
+
+def test_ecdsa_answers_of_one_class_are_read_by_the_layout_of_their_length() -> None:
+    """An ECDSA signature's length varies with its value, and so the answer's: each length
+    has a layout of its own, and every answer is classed as read in full."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    signer = (key, _certificate("Demo EC responder", key))
+    signers = [signer[1]]
+    laid_out = 0
+    for hour in range(40):
+        at = AT + timedelta(hours=hour)
+        raw = _answer(signer, produced=at, this_update=at, next_update=at + timedelta(days=1))
+        by_layout, full = _both(fo._ocsp_class, raw, signers)
+        if by_layout is not None:
+            laid_out += 1
+            assert _same(by_layout, full)
+        assert _same(fo.classed(fo._ocsp_class, raw, signers), full)
+    assert laid_out > 20
+
+
+def test_an_answer_whose_time_is_not_a_date_is_not_classed_by_its_layout(
+    responder: tuple[Any, bytes],
+) -> None:
+    """A 13th month written where the layout expects a time: read in full, which refuses
+    it (as every reader of the answer would)."""
+    signers = [responder[1]]
+    raw = _answer(responder)
+    fo.classed(fo._ocsp_class, raw, signers)
+    produced = AT.strftime("%Y%m%d%H%M%SZ").encode()
+    forged = raw.replace(produced, produced[:4] + b"13" + produced[6:], 1)
+    assert forged != raw
+    assert fo._from_layout(("_ocsp_class", fo.signers_key(signers), len(raw)), forged) is None
+    with pytest.raises(fo._Unclassed):
+        fo.classed(fo._ocsp_class, forged, signers)
