@@ -1328,6 +1328,10 @@ class _Section:
     listed: dict[int, tuple[int, int]]
     freed: bool
     info: tuple[int, int] | None
+    table: tuple[dict[int, tuple[int, int]], dict[bytes, Any], int, int] | None = dataclass_field(
+        default=None, compare=False, repr=False
+    )
+    """:func:`_plain_table`'s reading of it, where it was read so."""
 
 
 def _sections_from_reader(reader: Any) -> tuple[_Section, ...]:
@@ -1725,7 +1729,7 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
         return None
     offsets: dict[int, int] = {}
     trailers: list[dict[bytes, Any]] = []
-    tables: list[tuple[int, int, dict[int, tuple[int, int]]]] = []  # newest first
+    tables: list[tuple[int, Any]] = []  # (start, _plain_table's reading), newest first
     seen: set[int] = set()
     start: int | None = int(tail[1])
     try:
@@ -1737,7 +1741,7 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
             if table is None:
                 return None
             section, trailer, _end, opened = table
-            tables.append((start, opened, section))
+            tables.append((start, table))
             size = trailer.get(b"/Size")  # pyHanko needs it
             if size is None or size[0] != "i" or not size[1].isdigit():
                 return None
@@ -1822,7 +1826,8 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
         return None
     sections = []
     for k in range(len(tables) - 1, -1, -1):  # oldest first
-        declared, opened, section = tables[k]
+        declared, table = tables[k]
+        section, opened = table[0], table[3]
         # pyHanko reads "x" and four bytes before the entries, and ends the table where
         # the trailer's dictionary starts; /Info is inherited from older trailers
         info = next((t[b"/Info"] for t in trailers[k:] if b"/Info" in t), None)
@@ -1834,6 +1839,7 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
                 section,
                 False,
                 (info[1], info[2]) if info is not None and info[0] == "r" else None,
+                table,
             )
         )
     catalog_keys = frozenset(k.decode("ascii") for k in root)

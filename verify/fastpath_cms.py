@@ -21,11 +21,19 @@ answer's time) is done once per signer, not once per document.
 
 Only definite, minimal lengths are read (DER, as every signer the fast path meets
 writes); anything else raises :class:`Unread`, and asn1crypto reads it as before.
+
+A signature read once leaves its *layout* (:class:`_Layout`): where its values lie. A later
+signature of the same length whose every other byte is the same is then read by taking
+its values from those places (checking the times and integers as a full reading checks
+them) without walking its DER again: a full reading of it would take every decision on
+those same bytes and so find the same skeleton and read its values from the same places.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -75,6 +83,23 @@ class Reading(NamedTuple):
     values: Values
 
 
+class _Marks:
+    """Where a full reading found the values of a signature (see :class:`_Layout`)."""
+
+    def __init__(self) -> None:
+        self.cuts: list[tuple[int, int, int]] = []
+        self.fields: dict[str, tuple[int, int, int]] = {}
+
+    def value(self, name: str, value: ber.DerValue, kind: int = 0) -> None:
+        """``name``'s value is ``value``'s contents (``kind``: the tag of a time to read;
+        0: octets as they are)."""
+        self.cuts.append((value.body, value.end, kind))
+        self.fields[name] = (value.body, value.end, kind)
+
+    def integer(self, value: ber.DerValue) -> None:
+        self.cuts.append((value.body, value.end, _INTEGER))
+
+
 def _integer(value: ber.DerValue) -> str:
     """A varying INTEGER left out of the skeleton: checked to be one (DER)."""
     body = value.contents
@@ -114,7 +139,12 @@ def _time(value: ber.DerValue) -> datetime:
 
 
 def _signer_info(
-    value: ber.DerValue, parts: list[bytes | str], *, unsigned: bool
+    value: ber.DerValue,
+    parts: list[bytes | str],
+    *,
+    unsigned: bool,
+    marks: _Marks,
+    prefix: str = "",
 ) -> tuple[Values, ber.DerValue | None]:
     """One SignerInfo's values (the first four of :class:`Values`), its other parts noted
     in ``parts``; its unsigned attributes (None: none), where ``unsigned`` allows them."""
@@ -136,10 +166,12 @@ def _signer_info(
             if one.first != _OCTETS:
                 raise Unread("not a digest")
             digest = one.contents
+            marks.value(prefix + "digest", one)
             parts.append("message digest")
         elif kind.encoded == _SIGNING_TIME:
             (one,) = _single(values)
             signing_time = _time(one)
+            marks.value(prefix + "signing_time", one, one.first)
             parts.append(f"signing time {one.first}")
         else:
             parts.append(attr.encoded)
@@ -151,6 +183,8 @@ def _signer_info(
             raise Unread("unsigned attributes")
         rest = kids[6]
     parts.append("signature")
+    marks.value(prefix + "signature", signature)
+    marks.fields[prefix + "payload"] = (attrs.start + 1, attrs.end, _SET)
     signed_attrs = b"\x31" + attrs.data[attrs.start + 1 : attrs.end]
     return Values(digest, signed_attrs, signature.contents, signing_time), rest
 
@@ -178,11 +212,86 @@ def _signed_data(
     return encap, signers
 
 
+class _Layout(NamedTuple):
+    """Where the values of a signature read in full lie (see the module's docstring)."""
+
+    fixed: tuple[tuple[int, int], ...]
+    written: bytes
+    """Every byte but the values', in order (at ``fixed``)."""
+    checked: tuple[tuple[int, int, int], ...]
+    """The values a full reading checks: each time (by its tag, as :func:`_time` reads
+    it) and its timestamp's serial number and nonce (INTEGERs, :func:`_integer`)."""
+    fields: tuple[tuple[int, int, int] | None, ...]
+    """Where each of :class:`Values` lies (start, end, kind: a time's tag, ``0x31`` for
+    signed attributes, 0 for octets; None: not there)."""
+    skeleton: bytes
+
+
+_LAYOUTS: OrderedDict[tuple[int, int], list[_Layout]] = OrderedDict()
+"""Layouts by the length of the signature and of its ContentInfo."""
+_LAYOUTS_LOCK = threading.Lock()
+_LAYOUTS_EACH = 8
+MAX_LAYOUTS = 1024
+
+
 def read(der: bytes) -> Reading:
     """The values of a CMS signature (ContentInfo DER; bytes after it, a PDF's
-    ``/Contents`` padding, are part of the skeleton unless zero) and its skeleton."""
-    parts: list[bytes | str] = []
+    ``/Contents`` padding, are part of the skeleton unless zero) and its skeleton: by the
+    layout of one read before where one fits, else read in full."""
     top = ber.der_value(der)
+    where = (len(der), top.end)
+    with _LAYOUTS_LOCK:
+        layouts = list(_LAYOUTS.get(where, ()))
+    for layout in layouts:
+        if b"".join([der[a:b] for a, b in layout.fixed]) == layout.written:
+            return _by_layout(der, layout)
+    marks = _Marks()
+    reading = _read(der, top, marks)
+    cuts = sorted(marks.cuts)
+    bounds = [0, *(at for a, b, _k in cuts for at in (a, b)), len(der)]
+    fixed = tuple(zip(bounds[::2], bounds[1::2], strict=True))
+    layout = _Layout(
+        fixed,
+        b"".join(der[a:b] for a, b in fixed),
+        tuple(cut for cut in cuts if cut[2]),
+        tuple(marks.fields.get(name) for name in Values._fields),
+        reading.skeleton,
+    )
+    with _LAYOUTS_LOCK:
+        found = _LAYOUTS.setdefault(where, [])
+        if len(found) < _LAYOUTS_EACH:
+            found.append(layout)
+        while len(_LAYOUTS) > MAX_LAYOUTS:
+            _LAYOUTS.popitem(last=False)
+    return reading
+
+
+def _by_layout(der: bytes, layout: _Layout) -> Reading:
+    """A signature whose every byte but its values is ``layout``'s, read by it."""
+    for a, b, kind in layout.checked:
+        value = ber.DerValue(der, kind, a, a, b)
+        if kind == _INTEGER:
+            _integer(value)
+        else:
+            _time(value)
+    values: list[bytes | datetime | None] = []
+    for name, field in zip(Values._fields, layout.fields, strict=True):
+        if field is None:
+            values.append(None if name in ("signing_time", "gen_time") else b"")
+            continue
+        a, b, kind = field
+        if kind == _SET:
+            values.append(b"\x31" + der[a:b])
+        elif kind:
+            values.append(_time(ber.DerValue(der, kind, a, a, b)))
+        else:
+            values.append(der[a:b])
+    return Reading(layout.skeleton, Values(*values))  # type: ignore[arg-type]
+
+
+def _read(der: bytes, top: ber.DerValue, marks: _Marks) -> Reading:
+    """:func:`read` in full, noting in ``marks`` where the values lie."""
+    parts: list[bytes | str] = []
     trailing = der[top.end :]
     parts.append(b"" if not trailing.strip(b"\0") else trailing)
     content_type, wrapped = ber.der_kids(top, _OID, 0xA0)
@@ -192,7 +301,7 @@ def read(der: bytes) -> Reading:
     encap, (info,) = _signed_data(signed_data, parts)
     if encap.encoded != b"\x30" + bytes([len(_DATA)]) + _DATA:
         raise Unread("not detached data")
-    signer, unsigned = _signer_info(info, parts, unsigned=True)
+    signer, unsigned = _signer_info(info, parts, unsigned=True, marks=marks)
     if unsigned is None:
         return Reading(hashlib.sha256(repr(parts).encode()).digest(), signer)
     # one signature timestamp, nothing else unsigned
@@ -214,8 +323,9 @@ def read(der: bytes) -> Reading:
     tst_info = ber.der_value(der, octets.body, octets.end)
     if tst_info.end != octets.end:
         raise Unread("bytes after the TSTInfo")
-    imprint, gen_time = _tst_info(tst_info, parts)
-    tsa, _none = _signer_info(token_info, parts, unsigned=False)
+    marks.fields["tst_content"] = (octets.body, octets.end, 0)
+    imprint, gen_time = _tst_info(tst_info, parts, marks)
+    tsa, _none = _signer_info(token_info, parts, unsigned=False, marks=marks, prefix="tst_")
     stamped = signer._replace(
         tst_content=octets.contents,
         tst_digest=tsa.digest,
@@ -227,7 +337,9 @@ def read(der: bytes) -> Reading:
     return Reading(hashlib.sha256(repr(parts).encode()).digest(), stamped)
 
 
-def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, datetime]:
+def _tst_info(
+    value: ber.DerValue, parts: list[bytes | str], marks: _Marks
+) -> tuple[bytes, datetime]:
     """A TSTInfo's imprint and time (its serial number and nonce left out as well, checked
     to be INTEGERs); its other values noted in ``parts``."""
     kids = ber.der_kids(value, _INTEGER, _OID, _SEQUENCE, _INTEGER, _GENERALIZED_TIME)
@@ -235,6 +347,9 @@ def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, dat
     algorithm, hashed = ber.der_kids(message_imprint, _SEQUENCE, _OCTETS)
     parts += [version.encoded, policy.encoded, algorithm.encoded, "imprint", _integer(serial)]
     parts.append(f"time {len(gen_time.contents)}")
+    marks.value("imprint", hashed)
+    marks.integer(serial)
+    marks.value("gen_time", gen_time, gen_time.first)
     order = (_SEQUENCE, 0x01, _INTEGER, 0xA0, 0xA1)  # accuracy, ordering, nonce, tsa, ext.
     at = 0
     for kid in kids[5:]:
@@ -243,5 +358,7 @@ def _tst_info(value: ber.DerValue, parts: list[bytes | str]) -> tuple[bytes, dat
         if at == len(order):
             raise Unread("not a TSTInfo")
         parts.append(_integer(kid) if kid.first == _INTEGER else kid.encoded)
+        if kid.first == _INTEGER:
+            marks.integer(kid)
         at += 1
     return hashed.contents, _time(gen_time)

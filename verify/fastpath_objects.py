@@ -243,7 +243,7 @@ class _File:
             for r, section in enumerate(sections):
                 if section.freed:
                     raise fp._NotEligible("freed objects")
-                tail = self._table(r, section.declared, section.listed, {})
+                tail = self._table(r, section.declared, section.listed, {}, section.table)
                 count = self._section(r, section.declared, section.end, tail, section.listed, count)
         self.total = total
         if self.ends[-1] != len(data):
@@ -363,12 +363,15 @@ class _File:
         declared: int,
         listed: dict[int, tuple[int, int]],
         in_streams: dict[int, Any],
+        table: tuple[dict[int, tuple[int, int]], dict[bytes, Any], int, int] | None = None,
     ) -> re.Match[bytes] | None:
         """Revision ``r``'s cross-reference table, read as bytes: a plain table listing
         exactly the objects read from it (``listed``; ``in_streams``: those in object
         streams, none), and a trailer of the usual entries alone; the startxref after it
-        (None: not there)."""
-        table = fp._plain_table(self.data, declared)
+        (None: not there). ``table``: :func:`verify.fastpath._plain_table`'s reading of
+        it, where it was read already."""
+        if table is None:
+            table = fp._plain_table(self.data, declared)
         if table is None or in_streams:
             raise fp._NotEligible("an unusual cross-reference table")
         found, entries, end, _opened = table

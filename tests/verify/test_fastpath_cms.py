@@ -24,7 +24,7 @@ from fixtures.attacks import openssl_cms_sign
 from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI
 from tests.verify.test_verifier import SIGNED_AT
-from verify import fastpath, fastpath_cms
+from verify import ber, fastpath, fastpath_cms
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "realworld"
@@ -168,3 +168,67 @@ def test_a_changed_byte_changes_the_skeleton_or_the_values(
     except Exception:  # noqa: BLE001 - asn1crypto refuses it: full validation judges it
         return
     assert reference is None or reference == found[1]
+
+
+def _in_full(der: bytes) -> Any:
+    """``fastpath_cms.read`` without any layout: the DER walked anew."""
+    try:
+        reading = fastpath_cms._read(der, ber.der_value(der), fastpath_cms._Marks())
+    except ValueError:
+        return None
+    return reading.skeleton, reading.values
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["bb", "bb-ec", "bt", "cades-t", "openssl"]),
+    where=st.integers(0, 1 << 20),
+    flip=st.integers(1, 255),
+)
+def test_a_signature_read_by_a_layout_reads_as_read_in_full(
+    made: dict[str, list[bytes]], kind: str, where: int, flip: int
+) -> None:
+    """Once a signer's signature is read, a signature of the same length is read by where
+    the first one's values lie: whatever byte of it changed, that reading is the full
+    reading's (the same skeleton and values, or neither takes it)."""
+    der = made[kind][0]
+    fastpath_cms.read(der)  # its layout known from here
+    at = where % len(der.rstrip(b"\0"))
+    changed = der[:at] + bytes([der[at] ^ flip]) + der[at + 1 :]
+    assert _by_skeleton(changed) == _in_full(changed)
+
+
+@pytest.mark.parametrize("kind", ["bb", "bb-ec", "bt", "cades-t", "openssl"])
+def test_one_signers_later_signatures_are_read_by_its_layout(
+    made: dict[str, list[bytes]], kind: str
+) -> None:
+    """The second signature of a signer (another time, digest, signature value and
+    timestamp) is read by the first one's layout where their lengths agree, with its own
+    values."""
+    first, second = made[kind]
+    fastpath_cms.read(first)
+    top = ber.der_value(second)
+    laid_out = [
+        layout
+        for layout in fastpath_cms._LAYOUTS.get((len(second), top.end), [])
+        if b"".join(second[a:b] for a, b in layout.fixed) == layout.written
+    ]
+    if (len(first), ber.der_value(first).end) == (len(second), top.end) and kind != "bb-ec":
+        assert laid_out  # RSA signatures: one length
+    assert _by_skeleton(second) == _in_full(second)
+    assert _by_skeleton(second)[1] != _by_skeleton(first)[1]
+
+
+def test_a_time_that_is_no_date_is_not_read_by_a_layout(made: dict[str, list[bytes]]) -> None:
+    """A timestamp whose time says month 13, in a signature otherwise laid out as one read
+    before: not read (asn1crypto then judges it), as a full reading would not."""
+    der = made["bt"][0]
+    fastpath_cms.read(der)
+    gen_time = fastpath_cms.read(der).values.gen_time
+    assert gen_time is not None
+    text = gen_time.strftime("%Y%m%d%H%M%S").encode()
+    at = der.index(text)
+    forged = der[:at] + text[:4] + b"13" + der[at + 6 :]
+    with pytest.raises(fastpath_cms.Unread, match="time"):
+        fastpath_cms.read(forged)
+    assert _in_full(forged) is None
