@@ -1909,31 +1909,36 @@ def _sig_dict(data: bytes, field: _Field) -> _SigDict:
     header = _OBJ_HEADER.match(data, where)
     if header is None or (int(header[1]), int(header[2])) != field.ref:
         raise _NotEligible("xref does not point at the signature dictionary")
-    end = data.find(b"endobj", header.end())
-    if end < 0:
-        raise _NotEligible("unterminated object")
-    text = data[header.end() : end]
-    if text.count(b"/ByteRange") != 1 or text.count(b"/Contents") != 1:
-        raise _NotEligible("ambiguous signature dictionary")
-    if b"/DocTimeStamp" in text or b"/DocMDP" in text:
-        raise _NotEligible("a document timestamp or DocMDP")
-    br = _BYTE_RANGE.search(text)
+    base = header.end()
+    # The dictionary is what lies before the first "endobj" after its header. Its
+    # /ByteRange (the first after the header, and within it: checked below) names the
+    # gap, a hex string: no name and no "endobj" lies in it or across its ends (each
+    # would hold a byte that is no hex digit, or its "<" or ">"), so the dictionary is
+    # searched around the gap, not through its many kilobytes.
+    br = _BYTE_RANGE.search(data, base)
     if br is None:
         raise _NotEligible("no plain /ByteRange")
     start, a, b, c = (int(x) for x in br.groups())
-    if start != 0 or a <= 0 or b <= a or b + c > len(data):
+    if start != 0 or a <= base or b <= a or b + c > len(data):
         raise _NotEligible("an unusual byte range")
     if data[a : a + 1] != b"<" or data[b - 1 : b] != b">":
         raise _NotEligible("the gap is not a hex string")
-    base = header.end()
-    if not (base < a < b <= end) or not _CONTENTS_KEY.search(data, base, a):
-        raise _NotEligible("the gap is not this dictionary's /Contents")
-    der = binascii.unhexlify(memoryview(data)[a + 1 : b - 1])  # no whitespace: checked below
+    der = binascii.unhexlify(memoryview(data)[a + 1 : b - 1])
     if 2 * len(der) != b - a - 2:
         raise _NotEligible("whitespace in /Contents")
+    if data.find(b"endobj", base, a) >= 0:
+        raise _NotEligible("the gap is not this dictionary's /Contents")
+    end = data.find(b"endobj", b)
+    if end < 0:
+        raise _NotEligible("unterminated object")
+    if br.end() > end or not _CONTENTS_KEY.search(data, base, a):
+        raise _NotEligible("the gap is not this dictionary's /Contents")
     # the dictionary, without what differs from document to document
-    rest_start, rest_end = a - base, b - base
-    shape_text = text[:rest_start] + text[rest_end:]
+    shape_text = data[base:a] + data[b:end]
+    if shape_text.count(b"/ByteRange") != 1 or shape_text.count(b"/Contents") != 1:
+        raise _NotEligible("ambiguous signature dictionary")
+    if b"/DocTimeStamp" in shape_text or b"/DocMDP" in shape_text:
+        raise _NotEligible("a document timestamp or DocMDP")
     shape_text = _BYTE_RANGE.sub(b"/ByteRange[]", shape_text, count=1)
     m_date = _PDF_DATE.search(shape_text)
     claimed = None
@@ -1945,13 +1950,11 @@ def _sig_dict(data: bytes, field: _Field) -> _SigDict:
         if not re.fullmatch(rb"D:[0-9+\-Z']{4,32}", raw_date):
             raise _NotEligible("an unusual /M")
         claimed = generic.parse_pdf_date(raw_date.decode("ascii"), strict=False)
-        # where the date lies in the file
-        found = [
-            m for m in _PDF_DATE.finditer(text) if m.end() <= rest_start or m.start() >= rest_end
-        ]
+        # where the date lies in the file (around the gap, as above)
+        found = [*_PDF_DATE.finditer(data, base, a), *_PDF_DATE.finditer(data, b, end)]
         if len(found) != 1 or found[0][1] != m_date[1]:
             raise _NotEligible("/M not where it was read")
-        m_span = (base + found[0].start(1), base + found[0].end(1))
+        m_span = (found[0].start(1), found[0].end(1))
         shape_text = shape_text[: m_date.start()] + b"/M()" + shape_text[m_date.end() :]
     elif b"/M" in shape_text.replace(b"/MD", b""):
         raise _NotEligible("an /M that is not a plain date")
@@ -2961,6 +2964,8 @@ _PLAIN_ESCAPES = re.compile(
 """A literal string whose every escape pyHanko reads (an octal escape followed by a digit
 8 or 9, or an unknown escape, fails its reader)."""
 _INTEGER = re.compile(rb"[+-]?\d+\Z")
+_CLOSE = re.compile(rb"[\x00\t\n\x0c\r ]*\]")
+"""An array's end, as :meth:`_Lexer.token` reads it."""
 _REAL = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)\Z")
 
 
@@ -3046,52 +3051,57 @@ class _Lexer:
         self.at = word.end()
         return word[0]
 
+    def _dictionary(self, depth: int) -> tuple[Any, ...]:
+        """A dictionary's entries, its ``<<`` read."""
+        entries: list[tuple[bytes, Any]] = []
+        keys: set[bytes] = set()
+        while True:
+            saved = self.at
+            key = self.token()
+            if key == b">>":
+                return ("d", tuple(entries))
+            if key[0] != 0x2F:
+                self.at = saved
+                raise _NotEligible("a key that is not a name")
+            if key in keys:
+                raise _NotEligible("a repeated key")
+            keys.add(key)
+            entries.append((key, self.value(depth + 1)))
+
+    def _array(self, depth: int, start: int) -> tuple[Any, ...]:
+        """An array's items, its ``[`` (at ``start``, after any whitespace) read."""
+        items: list[Any] = []
+        while (close := _CLOSE.match(self.data, self.at, self.end)) is None:
+            items.append(self.value(depth + 1))
+        self.at = close.end()
+        return ("a", tuple(items))
+
     def value(self, depth: int = 0) -> tuple[Any, ...]:
         if depth > 32:
             raise _NotEligible("nested too deep")
+        before = self.at
         token = self.token()
-        if token == b"<<":
-            entries: list[tuple[bytes, Any]] = []
-            while True:
-                saved = self.at
-                key = self.token()
-                if key == b">>":
-                    break
-                if not key.startswith(b"/"):
-                    self.at = saved
-                    raise _NotEligible("a key that is not a name")
-                if any(key == k for k, _ in entries):
-                    raise _NotEligible("a repeated key")
-                entries.append((key, self.value(depth + 1)))
-            return ("d", tuple(entries))
-        if token == b"[":
-            items: list[Any] = []
-            while True:
-                saved = self.at
-                if self.token() == b"]":
-                    break
-                self.at = saved
-                items.append(self.value(depth + 1))
-            return ("a", tuple(items))
-        if token in (b">>", b"]"):
-            raise _NotEligible("an unexpected end")
-        if token.startswith(b"/"):
+        first = token[0]
+        if first == 0x3C:  # <
+            if token == b"<<":
+                return self._dictionary(depth)
+            return ("h", token)
+        if first == 0x2F:  # /
             return ("n", token)
-        if token.startswith(b"("):
+        if first == 0x5B:  # [
+            return self._array(depth, before)
+        if first == 0x28:  # (
             if not _PLAIN_ESCAPES.fullmatch(token):
                 raise _NotEligible("a string escape pyHanko may read otherwise")
             return ("s", token)
-        if token.startswith(b"<"):
-            return ("h", token)
-        if _INTEGER.match(token):
+        if token == b">>" or token == b"]":
+            raise _NotEligible("an unexpected end")
+        if token.isdigit() or _INTEGER.match(token):
             # a reference exactly when pyHanko reads one: a number starting with a digit
             # whose next 20 bytes match its INDIRECT_PATTERN
             start = self.at - len(token)
-            ref = (
-                _PYHANKO_REF.match(self.data, start, start + 20)
-                if token[0] in b"0123456789"
-                else None
-            )
+            digit = 0x30 <= first <= 0x39
+            ref = _PYHANKO_REF.match(self.data, start, start + 20) if digit else None
             if ref is None:
                 return ("i", token)
             number, generation = int(ref[1]), int(ref[2])

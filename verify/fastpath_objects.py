@@ -174,14 +174,14 @@ class _Lexer(fp._Lexer):
         self.at = found.end()
         return found[0]
 
-    def value(self, depth: int = 0) -> tuple[Any, ...]:
+    def _array(self, depth: int, start: int) -> tuple[Any, ...]:
         """As the fast path's lexer, but a long array of numbers (or of arrays of numbers:
         a font's glyph widths) read at once, as ``("A", its bytes)``."""
-        found = _NUMBERS.match(self.data, self.at, self.end)
+        found = _NUMBERS.match(self.data, start, self.end)
         if found is not None:
             self.at = found.end()
             return ("A", found[1])
-        return super().value(depth)
+        return super()._array(depth, start)
 
 
 _NUMBER = rb"[\x00\t\n\x0c\r ]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?=[\x00\t\n\x0c\r \[\]])"
@@ -1494,6 +1494,8 @@ class _Layout(NamedTuple):
     """What its class digests, but the certificate whose key verifies it."""
     carried: list[bytes]
     names: tuple[Any, ...]
+    digests: dict[bytes, bytes]
+    """The class's digest, by the certificate whose key verifies its answers."""
 
 
 class _Class(NamedTuple):
@@ -1597,8 +1599,11 @@ def _from_layout(where: tuple[str, bytes, int], raw: bytes) -> _Class | None:
                 fp._verify(_KEYS, der, layout.key_kind, layout.hash_cls, signature, tbs)
             except fp._NotEligible:
                 continue
-            held = (*layout.held, hashlib.sha256(der).digest())
-            digest = hashlib.sha256(repr(held).encode()).digest()
+            digest = layout.digests.get(der)
+            if digest is None:
+                digest = _class_digest(layout.held, der)
+                if len(layout.digests) < len(layout.candidates):
+                    layout.digests[der] = digest
             return _Class(digest, times, layout.carried, layout.names, layout)
         raise _Unclassed("no listed certificate verifies it")
     return None
@@ -1705,9 +1710,17 @@ def _answer_class(
             held,
             carried,
             names,
+            {},
         )
-    full = (*held, hashlib.sha256(verifier_der).digest())
-    return _Class(hashlib.sha256(repr(full).encode()).digest(), given, carried, names, layout)
+    found = _class_digest(held, verifier_der)
+    if layout is not None:
+        layout.digests[verifier_der] = found
+    return _Class(found, given, carried, names, layout)
+
+
+def _class_digest(held: tuple[Any, ...], verifier_der: bytes) -> bytes:
+    """The digest of a class: what it holds and the certificate whose key verifies it."""
+    return hashlib.sha256(repr((*held, hashlib.sha256(verifier_der).digest())).encode()).digest()
 
 
 _ALGORITHMS: dict[bytes, str] = {}
