@@ -1769,13 +1769,15 @@ def _outline_from_bytes(data: bytes) -> _Outline | None:
                 return value
             if value[2] != 0 or value[1] not in offsets:
                 raise _NotEligible("a reference to another generation or to nothing")
-            found = _lex_object(data, offsets[value[1]], (value[1], 0))
+            found = _lexed(data, offsets[value[1]], (value[1], 0), starts)
             if found is None or found[0] != "obj":
                 raise _NotEligible("not the plain object the table names")
             return found[1]
 
         if get(b"/Encrypt") is not None or any(b"/XRefStm" in t for t in trailers):
             return None
+        # where each object may end: at the next object or table the sections place
+        starts = sorted({*offsets.values(), *(start for start, _table in tables)})
         root_ref = get(b"/Root")
         if root_ref is None or root_ref[0] != "r":
             return None
@@ -2927,22 +2929,61 @@ def _lex_object(
     """``n g obj value endobj`` at ``offset`` as tokens (``("obj", value)``), or
     ``("stream", dictionary)`` for a stream, or None when it is anything else (a comment,
     a name with ``#``, a repeated key...: nothing the fast path needs to understand)."""
+    return _lex_object_to(data, offset, expected)[0]
+
+
+def _lex_object_to(
+    data: bytes, offset: int, expected: tuple[int, int] | None
+) -> tuple[tuple[Any, ...] | None, int]:
+    """:func:`_lex_object`, and how far it read (the end of data where it did not end)."""
     head = _OBJ_HEAD.match(data, offset)
     if head is None:
-        return None
+        return None, len(data)
     if expected is not None and (int(head[1]), int(head[2])) != expected:
-        return None
+        return None, len(data)
+    lexer = _Lexer(data, head.end(), len(data))
     try:
-        lexer = _Lexer(data, head.end(), len(data))
         value = lexer.value()
         keyword = lexer.token()
     except _NotEligible:
-        return None
+        return None, len(data)
     if keyword == b"endobj":
-        return ("obj", value)
+        return ("obj", value), lexer.at
     if keyword == b"stream":
-        return ("stream", value)
-    return None
+        return ("stream", value), lexer.at
+    return None, len(data)
+
+
+_LEXED: OrderedDict[tuple[Any, ...], tuple[Any, ...] | None] = OrderedDict()
+"""Objects :func:`_lexed` read, by their bytes up to the next object and 20 more."""
+_LEXED_LOCK = threading.Lock()
+
+
+def _lexed(
+    data: bytes, offset: int, expected: tuple[int, int], starts: list[int]
+) -> tuple[Any, ...] | None:
+    """:func:`_lex_object`, remembered across documents by the object's bytes up to the
+    next thing its file's sections place after it (``starts``, in order), and 20 more (a
+    number's look for pyHanko's reference pattern reads at most 20 bytes): where it ended
+    before that, the lexer read nothing else."""
+    i = bisect.bisect_right(starts, offset)
+    bound = starts[i] if i < len(starts) else len(data)
+    if bound - offset > _LEXED_LARGEST:
+        return _lex_object(data, offset, expected)
+    key = (expected, hashlib.blake2b(data[offset : bound + 20]).digest())
+    with _LEXED_LOCK:
+        if key in _LEXED:
+            return _LEXED[key]
+    found, end = _lex_object_to(data, offset, expected)
+    if end <= bound:
+        with _LEXED_LOCK:
+            _LEXED[key] = found
+            while len(_LEXED) > MAX_TEMPLATES:
+                _LEXED.popitem(last=False)
+    return found
+
+
+_LEXED_LARGEST = 4096
 
 
 _WHITESPACE = b"\x00\t\n\x0c\r "

@@ -140,6 +140,10 @@ _MEMO: OrderedDict[tuple[int, int, bytes], tuple[Value, tuple[int, int] | None, 
 """Objects already read, by their bytes and those after (up to the next object, and 16
 more): the lexer reads nothing else, so the same bytes read the same."""
 _MEMO_LOCK = threading.Lock()
+_STREAMS: OrderedDict[tuple[int, int, bytes], tuple[Value, int]] = OrderedDict()
+"""Streams already read, by their bytes up to their data (see :meth:`_File._stream`):
+their dictionary and the length of their data."""
+_STREAMS_LOCK = threading.Lock()
 _MEMO_SIZE = 4096
 _MEMO_LARGEST = 8192
 """Objects larger than this (with what follows them up to the next) are read anew each
@@ -441,8 +445,13 @@ class _File:
         self, r: int, number: int, generation: int, offset: int
     ) -> tuple[Value, tuple[int, int] | None, int]:
         """:meth:`_direct`, remembered across documents by the object's bytes (most
-        objects a signer writes are the same in every document it signs)."""
+        objects a signer writes are the same in every document it signs); a stream by
+        its dictionary's (:meth:`_stream`)."""
         bound = self._bound(r, offset)
+        if bound > offset:
+            keyword = self.data.find(b"stream", offset, bound)
+            if keyword >= 0:
+                return self._stream(r, number, generation, offset, keyword)
         if bound - offset > _MEMO_LARGEST or bound <= offset:
             return self._direct(number, generation, offset, self.ends[r])
         key = (number, generation, hashlib.blake2b(self.data[offset : bound + 16]).digest())
@@ -463,6 +472,34 @@ class _File:
         value, relative, end = known
         span = None if relative is None else (relative[0] + offset, relative[1] + offset)
         return value, span, end + offset
+
+    def _stream(
+        self, r: int, number: int, generation: int, offset: int, keyword: int
+    ) -> tuple[Value, tuple[int, int] | None, int]:
+        """:meth:`_direct` of an object with ``stream`` at ``keyword``, remembered by its
+        bytes up to the end of that keyword's line: where it is a stream whose data starts
+        there, the lexer read nothing after (its dictionary ends with ``>>``, past which
+        no token nor pyHanko's reference pattern reads), and its data's length is its
+        ``/Length``. The end of its data (``endstream``) is read for each document."""
+        data = self.data
+        line = keyword + 6 + (2 if data[keyword + 6 : keyword + 8] == b"\r\n" else 1)
+        key = (number, generation, hashlib.blake2b(data[offset:line]).digest())
+        with _STREAMS_LOCK:
+            known = _STREAMS.get(key)
+        if known is None:
+            found = self._direct(number, generation, offset, self.ends[r])
+            span = found[1]
+            if found[0][0] == "stream" and span is not None and span[0] == line:
+                with _STREAMS_LOCK:
+                    _STREAMS[key] = (found[0], span[1] - span[0])
+                    while len(_STREAMS) > _MEMO_SIZE:
+                        _STREAMS.popitem(last=False)
+            return found
+        value, length = known
+        tail = _ENDSTREAM.match(data, line + length, self.ends[r])
+        if tail is None:
+            raise fp._NotEligible("a stream whose /Length does not end at endstream")
+        return value, (line, line + length), tail.end()
 
     def _direct(
         self, number: int, generation: int, offset: int, limit: int

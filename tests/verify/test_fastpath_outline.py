@@ -248,3 +248,57 @@ def test_the_stream_keyword_is_found_where_the_regular_expression_finds_it(
     data = b"".join(pieces)
     found = _STREAM_KEYWORD.search(data, pos, endpos)
     assert fastpath._stream_keyword_end(data, pos, endpos) == (found.end() if found else None)
+
+
+_OBJECT_LANDMARKS = re.compile(rb"obj|stream|/Length|>>|R ")
+
+
+def _objects(data: bytes, *, remembered: bool) -> Any:
+    """Every object the object reading reads of ``data`` (value, stream data, end), or
+    why it does not: through what it remembers of objects read before, or anew."""
+    lean = fastpath._outline_from_bytes(data)
+    if lean is None:
+        return None
+    try:
+        doc = fastpath_objects._File(None, data, lean.sections)
+    except fastpath._NotEligible as e:
+        return str(e)
+    out: list[Any] = []
+    for r in range(doc.total):
+        for number, entry in sorted(doc.listed[r].items()):
+            try:
+                if remembered:
+                    out.append(doc.read(r, number))
+                else:
+                    out.append(doc._direct(number, entry[1], entry[2], doc.ends[r]))
+            except fastpath._NotEligible as e:
+                out.append(str(e))
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_an_object_read_by_what_was_remembered_reads_as_read_anew(
+    signed: dict[str, bytes], data: st.DataObject
+) -> None:
+    """The object reading remembers objects across documents by their bytes (a stream by
+    its dictionary's, its data's end read each time; an outline's catalog, form and
+    fields likewise): bytes changed, inserted or removed near an object's header, its
+    stream keyword, its /Length, its end or a reference, after the original was read,
+    read exactly as reading them anew reads them."""
+    doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "twov", "certified"]), label="doc")]
+    _objects(doc, remembered=True)  # what the original leaves remembered
+    near = [m.start() for m in _OBJECT_LANDMARKS.finditer(doc)]
+    around = data.draw(st.sampled_from(near), label="near")
+    at = data.draw(st.integers(max(0, around - 24), min(len(doc) - 1, around + 24)), label="at")
+    how = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="how")
+    piece = data.draw(st.binary(min_size=1, max_size=3), label="bytes")
+    piece = bytes(_ALPHABET[b % len(_ALPHABET)] for b in piece)
+    if how == "replace":
+        changed = doc[:at] + piece + doc[at + len(piece) :]
+    elif how == "insert":
+        changed = doc[:at] + piece + doc[at:]
+    else:
+        changed = doc[:at] + doc[at + len(piece) :]
+    assert _objects(changed, remembered=True) == _objects(changed, remembered=False)
+    _agree(changed)
