@@ -188,7 +188,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from verify import cms_forms, fastpath_cms
 from verify.evidence import COLLECTING, collecting, harvest
 from verify.policy import TIME_TOLERANCE
-from verify.report import DocumentReport, Indication, SignatureReport, SubIndication
+from verify.report import (
+    DocumentReport,
+    Indication,
+    SignatureReport,
+    SubIndication,
+    TimestampReport,
+)
 from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
 
 if TYPE_CHECKING:
@@ -329,7 +335,7 @@ class _Template:
     and the validation time."""
 
 
-_R = TypeVar("_R", DocumentReport, SignatureReport)
+_R = TypeVar("_R", DocumentReport, SignatureReport, TimestampReport)
 
 Shared = list[tuple[tuple[Any, ...], _Template]]
 """Templates on their way between processes: portable keys (see :func:`template_key`)
@@ -1079,7 +1085,7 @@ def _from_template(
                 field_name=None if one.field_name is None else str(one.field_name),
             )
         else:
-            signature = replace(
+            signature = _with_fields(
                 sig,
                 signing_time_claimed=one.claimed,
                 validated_at=validated_at,
@@ -1089,11 +1095,11 @@ def _from_template(
             # The timestamp's own time, whether or not it proved the signing time: one
             # full validation did not accept (its TSA untrusted, say) is reported with its
             # time and no proven signing time, and so is every other of the same shape.
-            signature = replace(
+            signature = _with_fields(
                 signature,
                 signing_time_proven=None if sig.signing_time_proven is None else one.proven,
                 timestamps=tuple(
-                    replace(t, time=one.proven) if t.kind == "signature" else t
+                    _with_fields(t, time=one.proven) if t.kind == "signature" else t
                     for t in sig.timestamps
                 ),
             )
@@ -1129,7 +1135,8 @@ def _with_fields(report: _R, **changes: Any) -> _R:
     """A copy of a report (a frozen dataclass) with ``changes``, as :func:`replace` makes it
     but without running its ``__init__`` again over every field: the other fields are the
     template's own, already checked, and ``changes`` are of the fields' own types (an XML
-    document's facts, Id as a plain string, times). A fifth of the template's answer."""
+    document's facts, Id as a plain string, times, warnings as a tuple of strings). A
+    fifth of the template's answer."""
     copy = object.__new__(type(report))
     fields_ = copy.__dict__
     fields_.update(report.__dict__)
@@ -1880,16 +1887,18 @@ def _plain_table(
         at = sub.end()
         if count > len(data) // 20:
             return None
-        for number in range(first, first + count):
-            entry = _XREF_ENTRY.match(data, at)
-            if entry is None:
-                return None
-            at = entry.end()
-            if entry[3] == b"n":
+        # every entry is 20 bytes: the subsection's are checked at once, then sliced
+        block = data[at : at + 20 * count]
+        if len(block) != 20 * count or not _XREF_ENTRIES.fullmatch(block):
+            return None
+        at += 20 * count
+        for k, number in enumerate(range(first, first + count)):
+            entry = block[20 * k : 20 * k + 20]
+            if entry[17] == 0x6E:  # n
                 if number in listed or number == 0:
                     return None
-                listed[number] = (int(entry[2]), int(entry[1]))
-            elif number != 0 or entry[2] != b"65535":
+                listed[number] = (int(entry[11:16]), int(entry[:10]))
+            elif number != 0 or entry[11:16] != b"65535":
                 return None
     trailer = _TRAILER_HEAD.match(data, at)
     if trailer is None:
@@ -2642,7 +2651,9 @@ def _validation_data_after(reader: Any, r1: int) -> bool:
 
 _XREF_HEAD = re.compile(rb"xref(?:\r\n|\r|\n)")
 _XREF_SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*(?:\r\n|\r|\n)")
-_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r| \n|\r\n)")
+_XREF_ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*")
+"""Entries of a cross-reference table: offset, generation, in use or free, end of line
+(20 bytes each)."""
 _TRAILER_HEAD = re.compile(rb"trailer[\x00\t\n\x0c\r ]*")
 _WS = rb"[\x00\t\n\x0c\r ]"
 _STARTXREF_TAIL = re.compile(_WS + rb"*startxref" + _WS + rb"+(\d+)" + _WS + rb"+%%EOF")

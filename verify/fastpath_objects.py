@@ -627,18 +627,38 @@ def _inflate(raw: bytes, entries: dict[bytes, Value]) -> bytes:
     return out
 
 
+_XMP: OrderedDict[tuple[bool, bytes], bool] = OrderedDict()
+"""What :func:`_xmp_well_formed` found, by the stream's filter (Flate or none) and data."""
+_XMP_LOCK = threading.Lock()
+
+
 def _xmp_well_formed(raw: bytes, entries: dict[bytes, Value]) -> bool:
     """Whether pyHanko's difference analysis finds this XMP metadata stream well-formed:
     its own ``MetadataUpdateRule.is_well_formed_xml``, on the stream as written (no filter
-    or Flate alone, decoded by pyHanko within its own limits)."""
+    or Flate alone, decoded by pyHanko within its own limits); remembered by the stream's
+    data (a signer writes the same metadata in document after document)."""
+    if entries.get(b"/Filter") not in _FILTERS or _UNPLAIN & entries.keys():
+        raise fp._NotEligible("a stream filter the fast path does not read")
+    key = (entries.get(b"/Filter") is not None, hashlib.blake2b(raw).digest())
+    with _XMP_LOCK:
+        found = _XMP.get(key)
+    if found is None:
+        found = _xmp_read(raw, key[0])
+        with _XMP_LOCK:
+            _XMP[key] = found
+            while len(_XMP) > _MEMO_SIZE:
+                _XMP.popitem(last=False)
+    return found
+
+
+def _xmp_read(raw: bytes, flate: bool) -> bool:
+    """:func:`_xmp_well_formed`, read."""
     from pyhanko.pdf_utils import generic
     from pyhanko.sign.diff_analysis import SuspiciousModification
     from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
 
-    if entries.get(b"/Filter") not in _FILTERS or _UNPLAIN & entries.keys():
-        raise fp._NotEligible("a stream filter the fast path does not read")
     found = {generic.NameObject("/Type"): generic.NameObject("/Metadata")}
-    if entries.get(b"/Filter") is not None:
+    if flate:
         found[generic.NameObject("/Filter")] = generic.NameObject("/FlateDecode")
     stream = generic.StreamObject(found, encoded_data=raw)
 
@@ -737,6 +757,7 @@ class _Roles:
         self.infos.discard(None)
         self.metadata: set[int] = set()
         self.dss: set[int] = set()
+        self._lists: dict[bytes, dict[int, bytes] | None] = {}
         for r in range(r1, doc.total):
             root = roots[r]
             current = doc.current(r)
@@ -764,6 +785,12 @@ class _Roles:
         """The streams the DSS lists under ``key`` (every version from the first signed
         revision on): number -> their data; None if any is not a plain stream written
         once and still in use."""
+        if key not in self._lists:
+            self._lists[key] = self._list(r1, key)
+        return self._lists[key]
+
+    def _list(self, r1: int, key: bytes) -> dict[int, bytes] | None:
+        """:meth:`_listed`, read."""
         doc = self.doc
         numbers: set[int] = set()
         for r in range(r1, doc.total):
