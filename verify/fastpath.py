@@ -3017,6 +3017,12 @@ _PLAIN_ESCAPES = re.compile(
 8 or 9, or an unknown escape, fails its reader)."""
 _INTEGER = re.compile(rb"[+-]?\d+\Z")
 _CLOSE = re.compile(rb"[\x00\t\n\x0c\r ]*\]")
+_REF = re.compile(rb"[\t\n\x0c\r ]*([0-9]+)[\t\n\x0c\r ]+([0-9]+)[\t\n\x0c\r ]+(R)")
+_REFS = re.compile(
+    rb"((?:[\t\n\x0c\r ]*[0-9]+[\t\n\x0c\r ]+[0-9]+[\t\n\x0c\r ]+R(?=[\t\n\x0c\r \]]))+)"
+    rb"[\t\n\x0c\r ]*\]"
+)
+"""An array of references alone, after its ``[`` (see :meth:`_Lexer._refs`)."""
 """An array's end, as :meth:`_Lexer.token` reads it."""
 _REAL = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)\Z")
 
@@ -3122,10 +3128,32 @@ class _Lexer:
 
     def _array(self, depth: int, start: int) -> tuple[Any, ...]:
         """An array's items, its ``[`` (at ``start``, after any whitespace) read."""
+        refs = self._refs()
+        return refs if refs is not None else self._items(depth)
+
+    def _items(self, depth: int) -> tuple[Any, ...]:
+        """:meth:`_array`, item by item."""
         items: list[Any] = []
         while (close := _CLOSE.match(self.data, self.at, self.end)) is None:
             items.append(self.value(depth + 1))
         self.at = close.end()
+        return ("a", tuple(items))
+
+    def _refs(self) -> tuple[Any, ...] | None:
+        """:meth:`_items` of an array of references alone (a page tree's kids, a form's
+        fields, the DSS's lists), read at once; None for any other array. Each reference
+        is written plainly, in at most 20 bytes with the byte after it (so that pyHanko's
+        reference pattern reads it, as :meth:`value` asks), and names no object 0."""
+        found = _REFS.match(self.data, self.at, self.end)
+        if found is None:
+            return None
+        items = []
+        for ref in _REF.finditer(found[1]):
+            number = int(ref[1])
+            if number <= 0 or ref.end(3) - ref.start(1) >= 20:
+                return None
+            items.append(("r", number, int(ref[2])))
+        self.at = found.end()
         return ("a", tuple(items))
 
     def value(self, depth: int = 0) -> tuple[Any, ...]:

@@ -673,6 +673,37 @@ def _xmp_read(raw: bytes, flate: bool) -> bool:
     return True
 
 
+_TEXTS: dict[int, tuple[Any, bytes]] = {}
+"""Values' texts (``repr``), by the value's identity (the value kept alive with it)."""
+_SKELETONS: dict[int, tuple[Any, Value]] = {}
+"""Objects' skeletons (``(kind, _skeleton(value))``), by the object's identity."""
+
+
+def _text_of(value: Value) -> bytes:
+    """``repr(value)``, encoded; remembered for values read before (:data:`_MEMO`)."""
+    found = _TEXTS.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    text = repr(value).encode()
+    if len(_TEXTS) >= _MEMO_SIZE:
+        _TEXTS.clear()
+    _TEXTS[id(value)] = (value, text)
+    return text
+
+
+def _skeleton_of(value: Value) -> Value:
+    """An object's kind and :func:`_skeleton` (``value``: as :meth:`_File.read` gives it),
+    remembered like :func:`_text_of`."""
+    found = _SKELETONS.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    skeleton = (value[0], _skeleton(value[1]))
+    if len(_SKELETONS) >= _MEMO_SIZE:
+        _SKELETONS.clear()
+    _SKELETONS[id(value)] = (value, skeleton)
+    return skeleton
+
+
 def _skeleton(value: Value, key: bytes | None = None) -> Value:
     """What pyHanko's map of paths to objects reads of a value: its references, the keys
     and array indices that lead to them, and a dictionary's ``/Type``; a part that holds
@@ -1276,6 +1307,14 @@ def structure(
         hasher.update(repr(parts).encode())
         hasher.update(b"\x00")
 
+    def put_value(label: Any, number: int, value: Value) -> None:
+        """``put(label, number, value)``, in another form: ``value``'s text is remembered
+        by the value (an object read from the same bytes as before is the same value)."""
+        hasher.update(repr((label, number)).encode())
+        hasher.update(b"|")
+        hasher.update(_text_of(value))
+        hasher.update(b"\x00")
+
     put("objects", doc.total, tuple(revisions), doc.trailers, doc.xref_objects)
     for r in range(doc.total):
         listed = doc.listed[r]
@@ -1291,7 +1330,7 @@ def structure(
             value, span, end = doc.read(r, number)
             if entry[0] == "d":
                 spans.append((entry[2], end))
-            put(r, number, roles.normalised(r, number, value, span))
+            put_value(r, number, roles.normalised(r, number, value, span))
         # the bytes between them, startxref's offset left out (and a table's offsets:
         # what it lists is part of the structure, and its trailer without /ID and /Prev)
         at = doc.ends[r - 1] if r else 0
@@ -1316,9 +1355,9 @@ def structure(
         q = base[number]
         value, span, _end = doc.read(q, number)
         if number in whole or number in roles.metadata or number in roles.dss:
-            put("base", number, roles.normalised(q, number, value, span))
+            put_value("base", number, roles.normalised(q, number, value, span))
         else:
-            put("skeleton", number, value[0], _skeleton(value[1]))
+            put_value("skeleton", number, _skeleton_of(value))
     put("xmp", roles.xmp)
     changes = _field_changes(read(), revisions, doc.total) if roles.fills else None
     if changes is not None:

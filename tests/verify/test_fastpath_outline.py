@@ -302,3 +302,59 @@ def test_an_object_read_by_what_was_remembered_reads_as_read_anew(
         changed = doc[:at] + doc[at + len(piece) :]
     assert _objects(changed, remembered=True) == _objects(changed, remembered=False)
     _agree(changed)
+
+
+_SEPARATOR = st.sampled_from(
+    [b" "] * 30 + [b"\n", b"\r\n", b"\t", b"\x0c", b"\x00", b"\x0b", b"", b" " * 9]
+)
+_JUNK = st.sampled_from([b""] * 10 + [b"R", b"]", b"/K", b"[", b"<<", b"(s)", b"+1", b"-", b"0"])
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    refs=st.lists(
+        st.tuples(st.sampled_from([1, 7, 12, 99999, 10**12, 0]), st.integers(0, 65535), _SEPARATOR),
+        max_size=8,
+    ),
+    inner=_SEPARATOR,
+    junk=_JUNK,
+    where=st.integers(0, 400),
+)
+def test_an_array_of_references_read_at_once_reads_as_item_by_item(
+    refs: list[tuple[int, int, bytes]], inner: bytes, junk: bytes, where: int
+) -> None:
+    """An array read at once as references, where it is read so, is what reading it item
+    by item gives (values, where the reading ends); anything else is read item by item.
+    (References with any spacing, pyHanko's and the lexer's whitespace apart, and a stray
+    token anywhere.)"""
+    body = b"".join(b"%d%s%d%sR%s" % (n, inner or b" ", g, inner, after) for n, g, after in refs)
+    at = where % (len(body) + 1)
+    text = b"[" + body[:at] + junk + body[at:] + b"] /Next"
+
+    def read(how: str) -> Any:
+        lexer = fastpath._Lexer(text, 0, len(text))
+        lexer.token()  # the "["
+        try:
+            found = lexer._items(0) if how == "items" else lexer._refs()
+        except fastpath._NotEligible as e:
+            return str(e)
+        return found, lexer.at
+
+    at_once = read("refs")
+    if at_once[0] is not None:
+        assert at_once == read("items")
+
+
+def test_references_read_at_once_keep_pyhankos_twenty_bytes() -> None:
+    """A reference pyHanko's pattern does not see within 20 bytes is no reference to the
+    lexer either way, and one naming object 0 is refused either way."""
+    spread = b"[1" + b" " * 17 + b"0 R]"
+    lexer = fastpath._Lexer(spread, 1, len(spread))
+    assert lexer._refs() is None
+    zero = b"[0 0 R]"
+    lexer = fastpath._Lexer(zero, 1, len(zero))
+    assert lexer._refs() is None
+    with pytest.raises(fastpath._NotEligible, match="object 0"):
+        fastpath._Lexer(zero, 0, len(zero)).value()
+    plain = b"[3 0 R 12 0 R]"
+    assert fastpath._Lexer(plain, 0, len(plain)).value() == ("a", (("r", 3, 0), ("r", 12, 0)))
