@@ -429,7 +429,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     import pyhanko.sign.validation.dss  # noqa: F401
     import pyhanko_certvalidator  # noqa: F401
 
-    import verify.bulk  # noqa: F401
+    import verify.bulk
+    import verify.fastpath_objects  # noqa: F401 - imported at a PDF's first later revision
 
     if approach == "xmlsec":
         import lxml.etree  # noqa: F401

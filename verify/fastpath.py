@@ -368,6 +368,10 @@ class _Store:
         """Documents with a DSS in a row whose byte-for-byte structure was new (see
         :func:`_objects_first`)."""
         self.probes = 0
+        """Documents read object by object first, or byte for byte as a probe."""
+        self.waited = 0
+        self.probe_every = _PROBE_EVERY
+        """(:func:`_objects_first`)."""
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -1521,12 +1525,15 @@ def _parse_pdf(verifier: Verifier, data: bytes, moment: datetime) -> _Parsed:
     return _Parsed(("pdf", structure), tuple(signatures), sha256, filled=filled, other=again)
 
 
-_UNJUDGED_RUN = 16
+_UNJUDGED_RUN = 8
 """Documents with a DSS in a row whose byte-for-byte structure was new (validation data of
 their own: answers of other lengths, in another order) after which the next ones are read
 object by object first (:func:`_objects_first`)."""
 _PROBE_EVERY = 32
-"""Then one in this many is still read byte for byte first."""
+"""Then one in this many is still read byte for byte first; after each such probe that
+finds its byte-for-byte structure new as well, one in twice as many, up to
+:data:`_PROBE_MOST`."""
+_PROBE_MOST = 1024
 
 
 def _objects_first(store: _Store) -> bool:
@@ -1537,9 +1544,15 @@ def _objects_first(store: _Store) -> bool:
     reading (all of it, answers classed too) would be done for nothing. Either reading
     gives the same verdicts: this only orders them."""
     if store.unjudged < _UNJUDGED_RUN:
+        store.probe_every, store.waited = _PROBE_EVERY, 0
         return False
     store.probes += 1
-    return store.probes % _PROBE_EVERY != 0
+    store.waited += 1
+    if store.waited < store.probe_every:
+        return True
+    store.waited = 0
+    store.probe_every = min(2 * store.probe_every, _PROBE_MOST)
+    return False
 
 
 @dataclass(frozen=True)

@@ -1310,10 +1310,7 @@ def structure(
     def put_value(label: Any, number: int, value: Value) -> None:
         """``put(label, number, value)``, in another form: ``value``'s text is remembered
         by the value (an object read from the same bytes as before is the same value)."""
-        hasher.update(repr((label, number)).encode())
-        hasher.update(b"|")
-        hasher.update(_text_of(value))
-        hasher.update(b"\x00")
+        hasher.update(b"".join((repr((label, number)).encode(), b"|", _text_of(value), b"\x00")))
 
     put("objects", doc.total, tuple(revisions), doc.trailers, doc.xref_objects)
     for r in range(doc.total):

@@ -557,6 +557,23 @@ def test_b_lt_documents_with_validation_data_of_their_own_share_a_template(
     assert fastpath.stats(fast)["hits"] == 9
 
 
+def test_byte_for_byte_probes_grow_rarer_while_they_find_nothing_and_start_over_after() -> None:
+    """After a run of documents whose byte-for-byte structure was new, one in 32 is still
+    read byte for byte first, then one in 64, 128 and so on up to 1,024 while each finds
+    a new structure again; once the byte reading serves (the run ends), the count starts
+    over."""
+    store = fastpath._Store()
+    store.unjudged = fastpath._UNJUDGED_RUN
+    probes = [k for k in range(1, 4000) if not fastpath._objects_first(store)]
+    gaps = [b - a for a, b in zip([0, *probes], probes, strict=False)]
+    assert gaps[:6] == [32, 64, 128, 256, 512, 1024]
+    assert set(gaps[6:]) == {1024}
+    store.unjudged = 0  # a byte reading served
+    assert not fastpath._objects_first(store)
+    store.unjudged = fastpath._UNJUDGED_RUN
+    assert [fastpath._objects_first(store) for _ in range(32)] == [True] * 31 + [False]
+
+
 def test_a_run_of_documents_with_validation_data_of_their_own_is_read_object_by_object_first(
     demo_services: DemoServices, demo_pki: DemoPKI, own_data: list[bytes]
 ) -> None:
