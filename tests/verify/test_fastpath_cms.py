@@ -144,12 +144,16 @@ def test_ber_is_left_to_asn1crypto(made: dict[str, list[bytes]]) -> None:
         fastpath_cms.read(longer)
 
 
+_ONE_BYTE = {
+    "kind": st.sampled_from(["bb", "bb-ec", "bt", "cades-t", "openssl"]),
+    "where": st.integers(0, 1 << 20),
+    "flip": st.integers(1, 255),
+}
+"""One byte of one kind of signature changed (its place taken modulo its length)."""
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    kind=st.sampled_from(["bb", "bb-ec", "bt", "cades-t", "openssl"]),
-    where=st.integers(0, 1 << 20),
-    flip=st.integers(1, 255),
-)
+@given(**_ONE_BYTE)
 def test_a_changed_byte_changes_the_skeleton_or_the_values(
     made: dict[str, list[bytes]], kind: str, where: int, flip: int
 ) -> None:
@@ -180,11 +184,7 @@ def _in_full(der: bytes) -> Any:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    kind=st.sampled_from(["bb", "bb-ec", "bt", "cades-t", "openssl"]),
-    where=st.integers(0, 1 << 20),
-    flip=st.integers(1, 255),
-)
+@given(**_ONE_BYTE)
 def test_a_signature_read_by_a_layout_reads_as_read_in_full(
     made: dict[str, list[bytes]], kind: str, where: int, flip: int
 ) -> None:

@@ -189,18 +189,24 @@ def test_a_mutated_file_is_read_the_same_or_declined(
     """Bytes changed, inserted or removed anywhere in the structure (not the page data):
     the byte reader never accepts what pyHanko reads otherwise or cannot read."""
     doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "twov", "certified"]), label="doc")]
-    around = data.draw(st.sampled_from(_landmarks(doc)), label="near")
-    at = data.draw(st.integers(max(0, around - 40), min(len(doc) - 1, around + 40)), label="at")
+    _agree(_mutated(data, doc, _landmarks(doc), 40))
+
+
+def _mutated(data: st.DataObject, doc: bytes, near: list[int], spread: int) -> bytes:
+    """``doc`` with one to three bytes changed, inserted or removed within ``spread`` of
+    one of the places ``near``."""
+    around = data.draw(st.sampled_from(near), label="near")
+    at = data.draw(
+        st.integers(max(0, around - spread), min(len(doc) - 1, around + spread)), label="at"
+    )
     how = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="how")
     piece = data.draw(st.binary(min_size=1, max_size=3), label="bytes")
     piece = bytes(_ALPHABET[b % len(_ALPHABET)] for b in piece)
     if how == "replace":
-        changed = doc[:at] + piece + doc[at + len(piece) :]
-    elif how == "insert":
-        changed = doc[:at] + piece + doc[at:]
-    else:
-        changed = doc[:at] + doc[at + len(piece) :]
-    _agree(changed)
+        return doc[:at] + piece + doc[at + len(piece) :]
+    if how == "insert":
+        return doc[:at] + piece + doc[at:]
+    return doc[:at] + doc[at + len(piece) :]
 
 
 @settings(max_examples=500, deadline=None)
@@ -289,17 +295,7 @@ def test_an_object_read_by_what_was_remembered_reads_as_read_anew(
     doc = signed[data.draw(st.sampled_from(["bb", "lt", "two", "twov", "certified"]), label="doc")]
     _objects(doc, remembered=True)  # what the original leaves remembered
     near = [m.start() for m in _OBJECT_LANDMARKS.finditer(doc)]
-    around = data.draw(st.sampled_from(near), label="near")
-    at = data.draw(st.integers(max(0, around - 24), min(len(doc) - 1, around + 24)), label="at")
-    how = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="how")
-    piece = data.draw(st.binary(min_size=1, max_size=3), label="bytes")
-    piece = bytes(_ALPHABET[b % len(_ALPHABET)] for b in piece)
-    if how == "replace":
-        changed = doc[:at] + piece + doc[at + len(piece) :]
-    elif how == "insert":
-        changed = doc[:at] + piece + doc[at:]
-    else:
-        changed = doc[:at] + doc[at + len(piece) :]
+    changed = _mutated(data, doc, near, 24)
     assert _objects(changed, remembered=True) == _objects(changed, remembered=False)
     _agree(changed)
 
