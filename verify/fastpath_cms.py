@@ -232,6 +232,10 @@ _LAYOUTS: OrderedDict[tuple[int, int], list[_Layout]] = OrderedDict()
 _LAYOUTS_LOCK = threading.Lock()
 _LAYOUTS_EACH = 8
 MAX_LAYOUTS = 1024
+LAYOUT_BYTES = 16 << 20
+"""The layouts hold at most this many bytes of the signatures they were read from (a
+PDF's padding among them); the oldest lengths are dropped first."""
+_held = 0
 
 
 def read(der: bytes) -> Reading:
@@ -257,12 +261,15 @@ def read(der: bytes) -> Reading:
         tuple(marks.fields.get(name) for name in Values._fields),
         reading.skeleton,
     )
+    global _held
     with _LAYOUTS_LOCK:
         found = _LAYOUTS.setdefault(where, [])
         if len(found) < _LAYOUTS_EACH:
             found.append(layout)
-        while len(_LAYOUTS) > MAX_LAYOUTS:
-            _LAYOUTS.popitem(last=False)
+            _held += len(layout.written)
+        while len(_LAYOUTS) > MAX_LAYOUTS or _held > LAYOUT_BYTES:
+            _where, dropped = _LAYOUTS.popitem(last=False)
+            _held -= sum(len(one.written) for one in dropped)
     return reading
 
 

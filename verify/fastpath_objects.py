@@ -1652,12 +1652,8 @@ def classed(
             if found is None:
                 found = kind(raw, signers)
                 if found.layout is not None:
-                    with _CLASSES_LOCK:
-                        layouts = _LAYOUTS.setdefault(where, [])
-                        if len(layouts) < _LAYOUTS_EACH:
-                            layouts.append(found.layout)
-                        while len(_LAYOUTS) > fp.MAX_TEMPLATES:
-                            _LAYOUTS.popitem(last=False)
+                    _keep_layout(where, found.layout)
+            found = found._replace(layout=None)  # held by _LAYOUTS alone, within its bound
         except Exception:  # noqa: BLE001 - anything unusual: held by its bytes
             found = None
         with _CLASSES_LOCK:
@@ -1672,6 +1668,24 @@ def classed(
 _LAYOUTS: OrderedDict[tuple[str, bytes, int], list[_Layout]] = OrderedDict()
 """The layouts of the classes found, by kind, signers (:func:`signers_key`) and length."""
 _LAYOUTS_EACH = 4
+_LAYOUT_BYTES = 16 << 20
+"""The layouts hold at most about this many bytes of the answers they were read from
+(what the class holds of an answer is about its size again); the oldest are dropped
+first."""
+_held = 0
+
+
+def _keep_layout(where: tuple[str, bytes, int], layout: _Layout) -> None:
+    """Keep ``layout`` among those of ``where`` (see :data:`_LAYOUT_BYTES`)."""
+    global _held
+    with _CLASSES_LOCK:
+        layouts = _LAYOUTS.setdefault(where, [])
+        if len(layouts) < _LAYOUTS_EACH:
+            layouts.append(layout)
+            _held += 2 * len(layout.written)
+        while len(_LAYOUTS) > fp.MAX_TEMPLATES or _held > _LAYOUT_BYTES:
+            _where, dropped = _LAYOUTS.popitem(last=False)
+            _held -= sum(2 * len(one.written) for one in dropped)
 
 
 def _from_layout(where: tuple[str, bytes, int], raw: bytes) -> _Class | None:

@@ -397,3 +397,17 @@ def test_an_answer_whose_time_is_not_a_date_is_not_classed_by_its_layout(
     assert fo._from_layout(("_ocsp_class", fo.signers_key(signers), len(raw)), forged) is None
     with pytest.raises(fo._Unclassed):
         fo.classed(fo._ocsp_class, forged, signers)
+
+
+def test_layouts_are_held_by_their_table_alone_within_a_bound_of_bytes(
+    responder: tuple[Any, bytes],
+) -> None:
+    """A class remembered for an answer does not keep its layout alive (only the table of
+    layouts does, within its bound of bytes), and the count of bytes held is exact."""
+    signers = [responder[1]]
+    for hour in range(5):
+        at = AT + timedelta(hours=hour)
+        raw = _answer(responder, produced=at, this_update=at, next_update=at + timedelta(days=1))
+        assert fo.classed(fo._ocsp_class, raw, signers).layout is None
+    held = sum(2 * len(one.written) for found in fo._LAYOUTS.values() for one in found)
+    assert held == fo._held <= fo._LAYOUT_BYTES

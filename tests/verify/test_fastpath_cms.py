@@ -10,6 +10,7 @@ PDFs.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,22 @@ def test_a_time_that_is_no_date_is_not_read_by_a_layout(made: dict[str, list[byt
     with pytest.raises(fastpath_cms.Unread, match="time"):
         fastpath_cms.read(forged)
     assert _in_full(forged) is None
+
+
+def test_layouts_hold_a_bounded_number_of_bytes(
+    made: dict[str, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Layouts keep the bytes of the signatures they were read from (hostile input may
+    bring many lengths): with a bound of two signatures' bytes, reading every kind keeps
+    the newest within it, and the count of bytes held is exact."""
+    every = [der for found in made.values() for der in found]
+    monkeypatch.setattr(fastpath_cms, "_LAYOUTS", OrderedDict())  # none read before
+    monkeypatch.setattr(fastpath_cms, "_held", 0)
+    monkeypatch.setattr(fastpath_cms, "LAYOUT_BYTES", 2 * max(len(der) for der in every))
+    for der in every:
+        fastpath_cms.read(der)
+    held = sum(len(one.written) for found in fastpath_cms._LAYOUTS.values() for one in found)
+    assert held == fastpath_cms._held <= fastpath_cms.LAYOUT_BYTES
+    assert len(fastpath_cms._LAYOUTS) < len({(len(der), ber.der_value(der).end) for der in every})
+    last = every[-1]
+    assert (len(last), ber.der_value(last).end) in fastpath_cms._LAYOUTS
