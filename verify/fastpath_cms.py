@@ -219,8 +219,9 @@ class _Layout(NamedTuple):
     written: bytes
     """Every byte but the values', in order (at ``fixed``)."""
     checked: tuple[tuple[int, int, int], ...]
-    """The values a full reading checks: each time (by its tag, as :func:`_time` reads
-    it) and its timestamp's serial number and nonce (INTEGERs, :func:`_integer`)."""
+    """The values a full reading checks that are none of :class:`Values` (those are read,
+    and so checked, as they are taken): the timestamp's own signing time (by its tag, as
+    :func:`_time` reads it), its serial number and nonce (INTEGERs, :func:`_integer`)."""
     fields: tuple[tuple[int, int, int] | None, ...]
     """Where each of :class:`Values` lies (start, end, kind: a time's tag, ``0x31`` for
     signed attributes, 0 for octets; None: not there)."""
@@ -254,11 +255,12 @@ def read(der: bytes) -> Reading:
     cuts = sorted(marks.cuts)
     bounds = [0, *(at for a, b, _k in cuts for at in (a, b)), len(der)]
     fixed = tuple(zip(bounds[::2], bounds[1::2], strict=True))
+    fields = tuple(marks.fields.get(name) for name in Values._fields)
     layout = _Layout(
         fixed,
         b"".join(der[a:b] for a, b in fixed),
-        tuple(cut for cut in cuts if cut[2]),
-        tuple(marks.fields.get(name) for name in Values._fields),
+        tuple(cut for cut in cuts if cut[2] and cut not in fields),
+        fields,
         reading.skeleton,
     )
     global _held

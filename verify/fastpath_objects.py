@@ -673,35 +673,33 @@ def _xmp_read(raw: bytes, flate: bool) -> bool:
     return True
 
 
-_TEXTS: dict[int, tuple[Any, bytes]] = {}
-"""Values' texts (``repr``), by the value's identity (the value kept alive with it)."""
-_SKELETONS: dict[int, tuple[Any, Value]] = {}
-"""Objects' skeletons (``(kind, _skeleton(value))``), by the object's identity."""
+_BY_IDENTITY: dict[tuple[str, int], tuple[Value, Any]] = {}
+"""What :func:`_text_of` and :func:`_skeleton_of` made of a value, by the value's identity
+(the value kept alive with it): an object read from the same bytes as before
+(:data:`_MEMO`) is the same value."""
+
+
+def _remembered_of(what: str, value: Value, make: Callable[[Value], Any]) -> Any:
+    key = (what, id(value))
+    found = _BY_IDENTITY.get(key)
+    if found is not None and found[0] is value:
+        return found[1]
+    made = make(value)
+    if len(_BY_IDENTITY) >= 2 * _MEMO_SIZE:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[key] = (value, made)
+    return made
 
 
 def _text_of(value: Value) -> bytes:
-    """``repr(value)``, encoded; remembered for values read before (:data:`_MEMO`)."""
-    found = _TEXTS.get(id(value))
-    if found is not None and found[0] is value:
-        return found[1]
-    text = repr(value).encode()
-    if len(_TEXTS) >= _MEMO_SIZE:
-        _TEXTS.clear()
-    _TEXTS[id(value)] = (value, text)
-    return text
+    """``repr(value)``, encoded (remembered)."""
+    return bytes(_remembered_of("text", value, lambda v: repr(v).encode()))
 
 
 def _skeleton_of(value: Value) -> Value:
-    """An object's kind and :func:`_skeleton` (``value``: as :meth:`_File.read` gives it),
-    remembered like :func:`_text_of`."""
-    found = _SKELETONS.get(id(value))
-    if found is not None and found[0] is value:
-        return found[1]
-    skeleton = (value[0], _skeleton(value[1]))
-    if len(_SKELETONS) >= _MEMO_SIZE:
-        _SKELETONS.clear()
-    _SKELETONS[id(value)] = (value, skeleton)
-    return skeleton
+    """An object's kind and :func:`_skeleton` (``value``: as :meth:`_File.read` gives it;
+    remembered)."""
+    return tuple(_remembered_of("skeleton", value, lambda v: (v[0], _skeleton(v[1]))))
 
 
 def _skeleton(value: Value, key: bytes | None = None) -> Value:
