@@ -11,25 +11,32 @@ signatures with it.
 
 :func:`der_value` and :func:`der_kids` read DER strictly and in place (positions, no
 copies): the fast path splits CMS signatures, OCSP answers and CRLs with them into the
-values that differ from one document to the next and everything else.
+values that differ from one document to the next and everything else, and
+:class:`Layouts` keeps, for each, where those values lay in one read before: a later
+encoding whose every other byte is the same is read from those places.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from asn1crypto import core
 
 __all__ = [
     "MAX_DEPTH",
     "DerValue",
+    "Layouts",
     "Tlv",
     "append_unsigned_attribute",
     "der_kids",
     "der_length",
     "der_value",
     "oid_der",
+    "outside",
     "read",
     "read_one",
     "tlv",
@@ -233,3 +240,70 @@ def der_kids(value: DerValue, *first: int, tag: int = 0x30) -> list[DerValue]:
     if len(out) < len(first) or any(k.first != f for k, f in zip(out, first, strict=False)):
         raise ValueError("not the values expected")
     return out
+
+
+# -- layouts: where the values of an encoding lay ------------------------------------------
+
+
+def outside(cuts: Iterable[tuple[int, ...]], length: int) -> tuple[tuple[int, int], ...]:
+    """The spans of ``length`` bytes that no cut covers (each cut starts with its start
+    and end; cuts sorted, none overlapping): every byte but the values'."""
+    bounds = [0]
+    for cut in cuts:
+        bounds += [cut[0], cut[1]]
+    bounds.append(length)
+    return tuple(zip(bounds[::2], bounds[1::2], strict=True))
+
+
+class _Laid(Protocol):
+    @property
+    def fixed(self) -> tuple[tuple[int, int], ...]: ...
+
+    @property
+    def written(self) -> bytes: ...
+
+
+L = TypeVar("L", bound=_Laid)
+
+
+class Layouts(Generic[L]):
+    """Layouts of encodings read in full before, each its ``fixed`` spans (every byte but
+    the values, :func:`outside`) and the bytes ``written`` there: an encoding with the same
+    key (its length, say) whose bytes at ``fixed`` are ``written`` differs from that one
+    only in its values, and is read from their places (:meth:`fitting`).
+
+    Bounded, since hostile input may bring many: at most ``each`` layouts a key, ``keys``
+    keys, and ``max_bytes`` held (``weight`` times the bytes written: what else a layout
+    keeps of its encoding); the oldest keys are dropped first."""
+
+    def __init__(self, *, each: int, keys: int, max_bytes: int, weight: int = 1) -> None:
+        self.each, self.keys, self.max_bytes, self.weight = each, keys, max_bytes, weight
+        self.table: OrderedDict[Hashable, list[L]] = OrderedDict()
+        self.held = 0
+        """The bytes held (``weight`` times those written, summed)."""
+        self._lock = threading.Lock()
+
+    def fitting(self, key: Hashable, data: bytes) -> L | None:
+        """The first layout of ``key`` whose bytes at its ``fixed`` spans ``data`` has."""
+        with self._lock:
+            found = list(self.table.get(key, ()))
+        for layout in found:
+            if b"".join([data[a:b] for a, b in layout.fixed]) == layout.written:
+                return layout
+        return None
+
+    def keep(self, key: Hashable, layout: L) -> None:
+        """Keep ``layout`` among those of ``key``, within the bounds."""
+        with self._lock:
+            found = self.table.setdefault(key, [])
+            if len(found) < self.each:
+                found.append(layout)
+                self.held += self.weight * len(layout.written)
+            while len(self.table) > self.keys or self.held > self.max_bytes:
+                _key, dropped = self.table.popitem(last=False)
+                self.held -= sum(self.weight * len(one.written) for one in dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.table.clear()
+            self.held = 0

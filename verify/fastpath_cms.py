@@ -32,8 +32,6 @@ those same bytes and so find the same skeleton and read its values from the same
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -228,15 +226,11 @@ class _Layout(NamedTuple):
     skeleton: bytes
 
 
-_LAYOUTS: OrderedDict[tuple[int, int], list[_Layout]] = OrderedDict()
-"""Layouts by the length of the signature and of its ContentInfo."""
-_LAYOUTS_LOCK = threading.Lock()
-_LAYOUTS_EACH = 8
-MAX_LAYOUTS = 1024
 LAYOUT_BYTES = 16 << 20
 """The layouts hold at most this many bytes of the signatures they were read from (a
 PDF's padding among them); the oldest lengths are dropped first."""
-_held = 0
+_LAYOUTS: ber.Layouts[_Layout] = ber.Layouts(each=8, keys=1024, max_bytes=LAYOUT_BYTES)
+"""Layouts by the length of the signature and of its ContentInfo."""
 
 
 def read(der: bytes) -> Reading:
@@ -245,33 +239,24 @@ def read(der: bytes) -> Reading:
     layout of one read before where one fits, else read in full."""
     top = ber.der_value(der)
     where = (len(der), top.end)
-    with _LAYOUTS_LOCK:
-        layouts = list(_LAYOUTS.get(where, ()))
-    for layout in layouts:
-        if b"".join([der[a:b] for a, b in layout.fixed]) == layout.written:
-            return _by_layout(der, layout)
+    layout = _LAYOUTS.fitting(where, der)
+    if layout is not None:
+        return _by_layout(der, layout)
     marks = _Marks()
     reading = _read(der, top, marks)
     cuts = sorted(marks.cuts)
-    bounds = [0, *(at for a, b, _k in cuts for at in (a, b)), len(der)]
-    fixed = tuple(zip(bounds[::2], bounds[1::2], strict=True))
+    fixed = ber.outside(cuts, len(der))
     fields = tuple(marks.fields.get(name) for name in Values._fields)
-    layout = _Layout(
-        fixed,
-        b"".join(der[a:b] for a, b in fixed),
-        tuple(cut for cut in cuts if cut[2] and cut not in fields),
-        fields,
-        reading.skeleton,
+    _LAYOUTS.keep(
+        where,
+        _Layout(
+            fixed,
+            b"".join(der[a:b] for a, b in fixed),
+            tuple(cut for cut in cuts if cut[2] and cut not in fields),
+            fields,
+            reading.skeleton,
+        ),
     )
-    global _held
-    with _LAYOUTS_LOCK:
-        found = _LAYOUTS.setdefault(where, [])
-        if len(found) < _LAYOUTS_EACH:
-            found.append(layout)
-            _held += len(layout.written)
-        while len(_LAYOUTS) > MAX_LAYOUTS or _held > LAYOUT_BYTES:
-            _where, dropped = _LAYOUTS.popitem(last=False)
-            _held -= sum(len(one.written) for one in dropped)
     return reading
 
 

@@ -1650,7 +1650,7 @@ def classed(
             if found is None:
                 found = kind(raw, signers)
                 if found.layout is not None:
-                    _keep_layout(where, found.layout)
+                    _LAYOUTS.keep(where, found.layout)
             found = found._replace(layout=None)  # held by _LAYOUTS alone, within its bound
         except Exception:  # noqa: BLE001 - anything unusual: held by its bytes
             found = None
@@ -1663,62 +1663,46 @@ def classed(
     return found
 
 
-_LAYOUTS: OrderedDict[tuple[str, bytes, int], list[_Layout]] = OrderedDict()
-"""The layouts of the classes found, by kind, signers (:func:`signers_key`) and length."""
-_LAYOUTS_EACH = 4
 _LAYOUT_BYTES = 16 << 20
 """The layouts hold at most about this many bytes of the answers they were read from
 (what the class holds of an answer is about its size again); the oldest are dropped
 first."""
-_held = 0
-
-
-def _keep_layout(where: tuple[str, bytes, int], layout: _Layout) -> None:
-    """Keep ``layout`` among those of ``where`` (see :data:`_LAYOUT_BYTES`)."""
-    global _held
-    with _CLASSES_LOCK:
-        layouts = _LAYOUTS.setdefault(where, [])
-        if len(layouts) < _LAYOUTS_EACH:
-            layouts.append(layout)
-            _held += 2 * len(layout.written)
-        while len(_LAYOUTS) > fp.MAX_TEMPLATES or _held > _LAYOUT_BYTES:
-            _where, dropped = _LAYOUTS.popitem(last=False)
-            _held -= sum(2 * len(one.written) for one in dropped)
+_LAYOUTS: ber.Layouts[_Layout] = ber.Layouts(
+    each=4, keys=fp.MAX_TEMPLATES, max_bytes=_LAYOUT_BYTES, weight=2
+)
+"""The layouts of the classes found, by kind, signers (:func:`signers_key`) and length."""
 
 
 def _from_layout(where: tuple[str, bytes, int], raw: bytes) -> _Class | None:
     """The class of ``raw`` read by the layout of a class found before (``where``: its
     kind, signers and length), or None where none fits. Raises :class:`_Unclassed` where
     one fits but no candidate's key verifies it, as :func:`_answer_class` would."""
-    with _CLASSES_LOCK:
-        layouts = list(_LAYOUTS.get(where, ()))
-    for layout in layouts:
-        if b"".join([raw[a:b] for a, b in layout.fixed]) != layout.written:
+    layout = _LAYOUTS.fitting(where, raw)
+    if layout is None:
+        return None
+    times = []
+    signature = b""
+    for a, b, what in layout.cuts:
+        if what == 0x03:
+            signature = raw[a:b]
+        elif what != 0x04:
+            at = _time(raw[a:b], what)
+            if at is None:
+                return None  # read in full: it says what it says of its time
+            times.append(at)
+    tbs = raw[layout.tbs[0] : layout.tbs[1]]
+    for der in layout.candidates:
+        try:
+            fp._verify(_KEYS, der, layout.key_kind, layout.hash_cls, signature, tbs)
+        except fp._NotEligible:
             continue
-        times = []
-        signature = b""
-        for a, b, what in layout.cuts:
-            if what == 0x03:
-                signature = raw[a:b]
-            elif what != 0x04:
-                at = _time(raw[a:b], what)
-                if at is None:
-                    return None  # read in full: it says what it says of its time
-                times.append(at)
-        tbs = raw[layout.tbs[0] : layout.tbs[1]]
-        for der in layout.candidates:
-            try:
-                fp._verify(_KEYS, der, layout.key_kind, layout.hash_cls, signature, tbs)
-            except fp._NotEligible:
-                continue
-            digest = layout.digests.get(der)
-            if digest is None:
-                digest = _class_digest(layout.held, der)
-                if len(layout.digests) < len(layout.candidates):
-                    layout.digests[der] = digest
-            return _Class(digest, times, layout.carried, layout.names, layout)
-        raise _Unclassed("no listed certificate verifies it")
-    return None
+        digest = layout.digests.get(der)
+        if digest is None:
+            digest = _class_digest(layout.held, der)
+            if len(layout.digests) < len(layout.candidates):
+                layout.digests[der] = digest
+        return _Class(digest, times, layout.carried, layout.names, layout)
+    raise _Unclassed("no listed certificate verifies it")
 
 
 def _time(digits: bytes, tag: int) -> datetime | None:
@@ -1809,8 +1793,7 @@ def _answer_class(
         cuts is not None
         and [_time(raw[a:b], what) for a, b, what in cuts if what not in (0x03, 0x04)] == given
     ):
-        bounds = [0, *itertools.chain.from_iterable((a, b) for a, b, _w in cuts), len(raw)]
-        fixed = tuple(zip(bounds[::2], bounds[1::2], strict=True))
+        fixed = ber.outside(cuts, len(raw))
         layout = _Layout(
             fixed,
             b"".join(raw[a:b] for a, b in fixed),

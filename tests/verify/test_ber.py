@@ -3,6 +3,8 @@ byte; hostile bytes give a ValueError, never another exception."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 from asn1crypto import cms
 from hypothesis import given, settings
@@ -89,3 +91,55 @@ def test_deep_indefinite_nesting_is_refused() -> None:
     data = b"\x30\x80" * depth + b"\x00\x00" * depth
     with pytest.raises(ValueError, match="indefinite"):
         ber.read_one(data)
+
+
+class _Laid(NamedTuple):
+    fixed: tuple[tuple[int, int], ...]
+    written: bytes
+
+
+def _laid(data: bytes, cuts: list[tuple[int, int]]) -> _Laid:
+    fixed = ber.outside(cuts, len(data))
+    return _Laid(fixed, b"".join(data[a:b] for a, b in fixed))
+
+
+@given(st.binary(min_size=1, max_size=64), st.lists(st.integers(0, 64), max_size=8), st.data())
+def test_a_layout_fits_exactly_the_encodings_that_differ_only_in_its_cuts(
+    data: bytes, points: list[int], draw: st.DataObject
+) -> None:
+    """The bytes outside the cuts are every byte no cut covers; an encoding of the same
+    length fits the layout exactly when it has those bytes, whatever its cuts hold."""
+    marks = sorted({min(p, len(data)) for p in points})
+    cuts = list(zip(marks[::2], marks[1::2], strict=False))
+    fixed = ber.outside(cuts, len(data))
+    covered = {i for a, b in cuts for i in range(a, b)}
+    assert [i for a, b in fixed for i in range(a, b)] == [
+        i for i in range(len(data)) if i not in covered
+    ]
+    layouts = ber.Layouts[_Laid](each=2, keys=4, max_bytes=1 << 20)
+    layouts.keep(len(data), _laid(data, cuts))
+    other = bytearray(draw.draw(st.binary(min_size=len(data), max_size=len(data))))
+    same_outside = all(other[i] == data[i] for i in range(len(data)) if i not in covered)
+    assert (layouts.fitting(len(data), bytes(other)) is not None) == same_outside
+    for i in range(len(data)):
+        if i not in covered:
+            other[i] = data[i]
+    assert layouts.fitting(len(data), bytes(other)) is not None
+
+
+def test_layouts_are_bounded_in_keys_per_key_and_bytes_dropping_the_oldest_first() -> None:
+    """At most ``each`` layouts a key and ``keys`` keys; past ``max_bytes`` (weighted) the
+    oldest keys go; the count of bytes held is exact."""
+    layouts = ber.Layouts[_Laid](each=2, keys=3, max_bytes=130, weight=2)
+    for key in range(5):
+        for k in range(3):
+            layouts.keep(key, _laid(bytes([k]) * 10, []))
+    assert list(layouts.table) == [2, 3, 4]
+    assert all(len(found) == 2 for found in layouts.table.values())
+    assert layouts.held == 2 * 10 * 6
+    layouts.keep(5, _laid(b"x" * 30, []))  # 60 more: past 130, the oldest keys go
+    assert list(layouts.table) == [4, 5]
+    assert layouts.held == 2 * 10 * 2 + 60
+    layouts.clear()
+    assert layouts.held == 0
+    assert not layouts.table

@@ -409,5 +409,5 @@ def test_layouts_are_held_by_their_table_alone_within_a_bound_of_bytes(
         at = AT + timedelta(hours=hour)
         raw = _answer(responder, produced=at, this_update=at, next_update=at + timedelta(days=1))
         assert fo.classed(fo._ocsp_class, raw, signers).layout is None
-    held = sum(2 * len(one.written) for found in fo._LAYOUTS.values() for one in found)
-    assert held == fo._held <= fo._LAYOUT_BYTES
+    held = sum(2 * len(one.written) for found in fo._LAYOUTS.table.values() for one in found)
+    assert held == fo._LAYOUTS.held <= fo._LAYOUT_BYTES

@@ -10,7 +10,6 @@ PDFs.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -211,7 +210,7 @@ def test_one_signers_later_signatures_are_read_by_its_layout(
     top = ber.der_value(second)
     laid_out = [
         layout
-        for layout in fastpath_cms._LAYOUTS.get((len(second), top.end), [])
+        for layout in fastpath_cms._LAYOUTS.table.get((len(second), top.end), [])
         if b"".join(second[a:b] for a, b in layout.fixed) == layout.written
     ]
     if (len(first), ber.der_value(first).end) == (len(second), top.end) and kind != "bb-ec":
@@ -242,13 +241,13 @@ def test_layouts_hold_a_bounded_number_of_bytes(
     bring many lengths): with a bound of two signatures' bytes, reading every kind keeps
     the newest within it, and the count of bytes held is exact."""
     every = [der for found in made.values() for der in found]
-    monkeypatch.setattr(fastpath_cms, "_LAYOUTS", OrderedDict())  # none read before
-    monkeypatch.setattr(fastpath_cms, "_held", 0)
-    monkeypatch.setattr(fastpath_cms, "LAYOUT_BYTES", 2 * max(len(der) for der in every))
+    bound = 2 * max(len(der) for der in every)
+    layouts = ber.Layouts[Any](each=8, keys=1024, max_bytes=bound)  # none read before
+    monkeypatch.setattr(fastpath_cms, "_LAYOUTS", layouts)
     for der in every:
         fastpath_cms.read(der)
-    held = sum(len(one.written) for found in fastpath_cms._LAYOUTS.values() for one in found)
-    assert held == fastpath_cms._held <= fastpath_cms.LAYOUT_BYTES
-    assert len(fastpath_cms._LAYOUTS) < len({(len(der), ber.der_value(der).end) for der in every})
+    held = sum(len(one.written) for found in layouts.table.values() for one in found)
+    assert held == layouts.held <= bound
+    assert len(layouts.table) < len({(len(der), ber.der_value(der).end) for der in every})
     last = every[-1]
-    assert (len(last), ber.der_value(last).end) in fastpath_cms._LAYOUTS
+    assert (len(last), ber.der_value(last).end) in layouts.table
