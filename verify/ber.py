@@ -263,10 +263,10 @@ class _Laid(Protocol):
     def written(self) -> bytes: ...
 
 
-L = TypeVar("L", bound=_Laid)
+_L = TypeVar("_L", bound=_Laid)
 
 
-class Layouts(Generic[L]):
+class Layouts(Generic[_L]):
     """Layouts of encodings read in full before, each its ``fixed`` spans (every byte but
     the values, :func:`outside`) and the bytes ``written`` there: an encoding with the same
     key (its length, say) whose bytes at ``fixed`` are ``written`` differs from that one
@@ -278,12 +278,12 @@ class Layouts(Generic[L]):
 
     def __init__(self, *, each: int, keys: int, max_bytes: int, weight: int = 1) -> None:
         self.each, self.keys, self.max_bytes, self.weight = each, keys, max_bytes, weight
-        self.table: OrderedDict[Hashable, list[L]] = OrderedDict()
+        self.table: OrderedDict[Hashable, list[_L]] = OrderedDict()
         self.held = 0
         """The bytes held (``weight`` times those written, summed)."""
         self._lock = threading.Lock()
 
-    def fitting(self, key: Hashable, data: bytes) -> L | None:
+    def fitting(self, key: Hashable, data: bytes) -> _L | None:
         """The first layout of ``key`` whose bytes at its ``fixed`` spans ``data`` has."""
         with self._lock:
             found = list(self.table.get(key, ()))
@@ -292,7 +292,7 @@ class Layouts(Generic[L]):
                 return layout
         return None
 
-    def keep(self, key: Hashable, layout: L) -> None:
+    def keep(self, key: Hashable, layout: _L) -> None:
         """Keep ``layout`` among those of ``key``, within the bounds."""
         with self._lock:
             found = self.table.setdefault(key, [])
@@ -302,8 +302,3 @@ class Layouts(Generic[L]):
             while len(self.table) > self.keys or self.held > self.max_bytes:
                 _key, dropped = self.table.popitem(last=False)
                 self.held -= sum(self.weight * len(one.written) for one in dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.table.clear()
-            self.held = 0

@@ -2981,6 +2981,8 @@ def _lex_object_to(
 _LEXED: OrderedDict[tuple[Any, ...], tuple[Any, ...] | None] = OrderedDict()
 """Objects :func:`_lexed` read, by their bytes up to the next object and 20 more."""
 _LEXED_LOCK = threading.Lock()
+_LEXED_LARGEST = 4096
+"""Objects with more bytes than this up to the next are read anew each time."""
 
 
 def _lexed(
@@ -3007,9 +3009,6 @@ def _lexed(
     return found
 
 
-_LEXED_LARGEST = 4096
-
-
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
 _PRINTABLE_NAME = re.compile(rb"/[\x21-\x7e]*")
@@ -3030,13 +3029,13 @@ _PLAIN_ESCAPES = re.compile(
 8 or 9, or an unknown escape, fails its reader)."""
 _INTEGER = re.compile(rb"[+-]?\d+\Z")
 _CLOSE = re.compile(rb"[\x00\t\n\x0c\r ]*\]")
+"""An array's end, as :meth:`_Lexer.token` reads it."""
 _REF = re.compile(rb"[\t\n\x0c\r ]*([0-9]+)[\t\n\x0c\r ]+([0-9]+)[\t\n\x0c\r ]+(R)")
 _REFS = re.compile(
     rb"((?:[\t\n\x0c\r ]*[0-9]+[\t\n\x0c\r ]+[0-9]+[\t\n\x0c\r ]+R(?=[\t\n\x0c\r \]]))+)"
     rb"[\t\n\x0c\r ]*\]"
 )
 """An array of references alone, after its ``[`` (see :meth:`_Lexer._refs`)."""
-"""An array's end, as :meth:`_Lexer.token` reads it."""
 _REAL = re.compile(rb"[+-]?(?:\d+\.\d*|\.\d+)\Z")
 
 
