@@ -53,8 +53,9 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -271,11 +272,21 @@ def _verify_one(
     time_limit: float | None,
     evidence_out: str | None,
 ) -> DocumentReport:
+    ready = _before(verifier, item)
+    if isinstance(ready, DocumentReport):
+        return ready
+    return _verify_timed(verifier, item, time_limit, evidence_out, ready)
+
+
+def _before(verifier: Verifier, item: BulkItem) -> DocumentReport | bytes | None:
+    """What comes before ``item``'s signatures are checked: its report, when that needs no
+    check (an orphan signature, a file that is not a signed format, an unreadable one);
+    else its bytes, when read whole here (a PDF or XML file), or None (the verifier reads
+    it: content with a detached signature, a file too large to read whole). Never raises."""
     path = Path(item.path)
-    moment = verifier.policy.moment()
     try:
         if item.orphan:
-            return special.orphan_report(path, moment)
+            return special.orphan_report(path, verifier.policy.moment())
         if item.detached is None:
             # a PDF or XML read whole by the verifier: read once here and handed over
             data = special.read_whole(
@@ -284,21 +295,18 @@ def _verify_one(
                 screened=item.screened,
             )
             if data is not None:
-                return _verify_timed(verifier, item, time_limit, evidence_out, data)
+                return data
         if item.screened:
-            return _verify_timed(verifier, item, time_limit, evidence_out)
+            return None
         # what needs no signature check (not a signed format, unreadable, special files)
-        found = special.screen(
+        return special.screen(
             path,
-            moment,
+            verifier.policy.moment(),
             max_size=verifier.policy.max_file_size,
             detached=Path(item.detached) if item.detached else None,
         )
-        if found is not None:
-            return found
     except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
-        return special.crash_report(path, exc, moment)
-    return _verify_timed(verifier, item, time_limit, evidence_out)
+        return special.crash_report(path, exc, verifier.policy.moment())
 
 
 async def _check(
@@ -382,23 +390,170 @@ def _can_alarm() -> bool:
     return threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
 
 
+def _on_alarm(_signum: int, _frame: Any) -> None:
+    raise _DocumentTimeout
+
+
 @contextlib.contextmanager
 def _alarm(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`_DocumentTimeout` in this (main) thread after ``seconds``; None: never."""
+    """Raise :class:`_DocumentTimeout` in this (main) thread after ``seconds``; None: never.
+    Within :func:`_alarm_handler` only the timer is set (its handler is in place)."""
     if seconds is None:
         yield
         return
-
-    def _raise(_signum: int, _frame: Any) -> None:
-        raise _DocumentTimeout
-
-    previous = signal.signal(signal.SIGALRM, _raise)
+    installed = signal.getsignal(signal.SIGALRM) is _on_alarm
+    previous = None if installed else signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        if not installed:
+            signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _alarm_handler(needed: bool) -> Iterator[None]:
+    """:func:`_on_alarm` handles SIGALRM while this lasts (``needed``: else nothing), so
+    that each document's :func:`_alarm` only sets its timer: putting a handler in place
+    and back costs more than the timer. Nothing runs outside this process's own code while
+    it lasts (a turn of :func:`_in_turn`)."""
+    if not needed or signal.getsignal(signal.SIGALRM) is _on_alarm:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield
+    finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+TURN = 16
+"""Documents checked in one run of the event loop by :func:`_in_turn`."""
+
+TURN_SECONDS = 0.05
+"""A turn of :func:`_in_turn` takes no further document after this many seconds: its
+reports are not held back long."""
+
+
+@dataclass(frozen=True)
+class _Back:
+    """A document handed back unvalidated: the fast path held it (see
+    :func:`verify.fastpath.holding`), no template of its shape being here yet."""
+
+    key: Any
+
+
+def _in_turn(
+    verifier: Verifier,
+    items: Iterable[tuple[BulkItem, bool]],
+    time_limit: float | None,
+    evidence_out: str | None,
+    after: Callable[[], None] | None = None,
+) -> Iterator[DocumentReport | _Back]:
+    """:func:`verify_one` of each item, in order, several in one run of the event loop;
+    for an item paired with True, its :class:`_Back` instead of a report if the fast path
+    holds it. One result per item, in the items' order; ``after()`` after each.
+
+    Starting and stopping the loop for each document costs about as much as reading it
+    when the fast path answers it (tens of microseconds): here a run of the loop checks up
+    to :data:`TURN` documents, or as many as :data:`TURN_SECONDS` allows, each under its
+    own time limit. A document whose time runs out, or that needs more memory than the
+    process may take, ends its turn (the loop is abandoned, as :func:`_verify_timed` does
+    for one); the next turn goes on with the next document. Where there is no alarm (not
+    the main thread) and a time limit, each document goes through :func:`verify_one`. The
+    reports of a turn cut short by anything else (an interrupt, an input that cannot be
+    read as a document) come out before it goes on."""
+    use_alarm = _can_alarm() and time_limit is not None and time_limit > 0
+    if time_limit and not use_alarm:
+        for item, hold in items:
+            try:
+                with fastpath.holding() if hold else contextlib.nullcontext():
+                    yield verify_one(verifier, item, time_limit, evidence_out)
+            except fastpath.Held as back:  # raised before anything was started on the loop
+                yield _Back(back.key)
+            if after is not None:
+                after()
+        return
+    pending = iter(items)
+    more = True
+    while more:
+        done: list[DocumentReport | _Back] = []
+        current: list[BulkItem] = []
+        coro = _turn(
+            verifier,
+            pending,
+            time_limit if use_alarm else None,
+            evidence_out,
+            (done, current),
+            after,
+        )
+        try:
+            with _alarm_handler(use_alarm):
+                more = _loop().run_until_complete(coro)
+        except (_DocumentTimeout, MemoryError) as exc:
+            _reset_loop()
+            with contextlib.suppress(Exception):
+                coro.close()
+            if isinstance(exc, MemoryError):
+                sub, vi, en = (
+                    SubIndication.GENERIC,
+                    "tài liệu cần quá nhiều bộ nhớ",
+                    "the document needed more memory than allowed",
+                )
+            else:
+                sub, vi, en = (
+                    SubIndication.TIME_LIMIT_EXCEEDED,
+                    f"quá {time_limit:g} giây",
+                    f"more than {time_limit:g} s",
+                )
+            for item in current:
+                done.append(_limit_report(verifier, item, sub, vi, en))
+                if after is not None:
+                    after()
+        except BaseException:
+            yield from done
+            raise
+        yield from done
+
+
+async def _turn(
+    verifier: Verifier,
+    pending: Iterator[tuple[BulkItem, bool]],
+    time_limit: float | None,
+    evidence_out: str | None,
+    out: tuple[list[DocumentReport | _Back], list[BulkItem]],
+    after: Callable[[], None] | None,
+) -> bool:
+    """One turn of :func:`_in_turn`: documents from ``pending`` checked one after another,
+    each result appended to ``out[0]``; ``out[1]`` holds the document being checked.
+    Whether ``pending`` may hold more."""
+    done, current = out
+    started = time.perf_counter()
+    for item, hold in pending:
+        current.append(item)
+        read = _before(verifier, item)
+        result: DocumentReport | _Back
+        if isinstance(read, DocumentReport):
+            result = read
+        else:
+            try:
+                with _alarm(time_limit), fastpath.holding() if hold else contextlib.nullcontext():
+                    result = await _check(verifier, item, evidence_out, read)
+            except fastpath.Held as back:  # raised before anything was started on the loop
+                result = _Back(back.key)
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
+                result = special.crash_report(Path(item.path), exc, verifier.policy.moment())
+        done.append(result)
+        current.clear()
+        _collect_now_and_then()
+        if after is not None:
+            after()
+        if len(done) >= TURN or time.perf_counter() - started >= TURN_SECONDS:
+            return True
+    return False
 
 
 def _reset_loop() -> None:
@@ -448,26 +603,26 @@ def _run_chunk(
     reports: list[DocumentReport] = []
     held: list[tuple[int, Any]] = []
     later: list[int] = []
+    publish = (lambda: board.publish(verifier)) if board is not None else None
     with fastpath.coordinated(board) if board is not None else contextlib.nullcontext():
-        for position, item in enumerate(items):
-            if position not in holdable:
-                reports.append(verify_one(verifier, item, time_limit, evidence_out))
-            elif (key := _unless_held(verifier, item, time_limit, evidence_out, reports)) is None:
-                pass
+        each = ((item, position in holdable) for position, item in enumerate(items))
+        for position, got in enumerate(_in_turn(verifier, each, time_limit, evidence_out, publish)):
+            if not isinstance(got, _Back):
+                reports.append(got)
             elif board is not None:
                 later.append(position)  # its shape is another worker's now: at the end
             else:
-                held.append((position, key))
-            if board is not None:
-                board.publish(verifier)
+                held.append((position, got.key))
         # Documents whose shape another worker was validating: its template is likely on
         # the board by now; if not, they go back to the parent, which sends them again.
-        for position in later:
-            key = _unless_held(verifier, items[position], time_limit, evidence_out, reports)
-            if key is not None:
-                held.append((position, key))
-            if board is not None:
-                board.publish(verifier)
+        again = ((items[position], True) for position in later)
+        for position, got in zip(
+            later, _in_turn(verifier, again, time_limit, evidence_out, publish), strict=True
+        ):
+            if isinstance(got, _Back):
+                held.append((position, got.key))
+            else:
+                reports.append(got)
     return _Done(
         reports,
         (socket.gethostname(), os.getpid()),
@@ -475,23 +630,6 @@ def _run_chunk(
         [] if board is not None else fastpath.take_made(verifier),
         tuple(held),
     )
-
-
-def _unless_held(
-    verifier: Verifier,
-    item: BulkItem,
-    time_limit: float | None,
-    evidence_out: str | None,
-    reports: list[DocumentReport],
-) -> Any:
-    """Verify ``item`` into ``reports``, unless the fast path holds it back (see
-    :func:`verify.fastpath.holding`): then its template key, else None."""
-    try:
-        with fastpath.holding():
-            reports.append(verify_one(verifier, item, time_limit, evidence_out))
-    except fastpath.Held as back:  # raised before anything was started on the loop
-        return back.key
-    return None
 
 
 # -- parent side ----------------------------------------------------------------------------
@@ -548,8 +686,9 @@ def verify_many(
     items = (BulkItem.of(s) for s in sources)
     with _frozen():
         if executor is None and workers <= 1:
-            for item in items:
-                yield verify_one(verifier, item, time_limit, evidence)
+            for got in _in_turn(verifier, ((item, False) for item in items), time_limit, evidence):
+                assert isinstance(got, DocumentReport)  # nothing is held back here
+                yield got
             return
         job = _Job(verifier, pickle.dumps(verifier), time_limit, evidence)
         in_flight = max_in_flight or max(2, (workers if executor is None else 4) * 2)

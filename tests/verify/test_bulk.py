@@ -1078,3 +1078,69 @@ def test_two_workers_on_b_lt_documents_with_validation_data_of_their_own(
         assert report.path is not None
         assert report.to_dict() == expected[report.path], report.path
         assert report.indication is Indication.TOTAL_PASSED
+
+
+def _xml_files(folder: Path, sizes: list[int]) -> list[Path]:
+    """Unsigned XML files of ``sizes`` elements each, in order (a large one takes long to
+    parse; ``<a/>`` takes microseconds)."""
+    paths = []
+    for i, size in enumerate(sizes):
+        path = folder / f"doc-{i}.xml"
+        path.write_bytes(b"<a>" + b"<b>x</b>" * size + b"</a>")
+        paths.append(path)
+    return paths
+
+
+def test_a_document_out_of_time_mid_turn_leaves_the_others_their_verdicts_in_order(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """One process checks several documents in one run of its event loop: the one whose
+    time runs out in the middle (a 450,000-element XML file, about 0.15 s to read, under a
+    20 ms limit) is TIME_LIMIT_EXCEEDED, and the documents before and after it in the
+    same turn get their own verdicts, in their order."""
+    paths = _xml_files(tmp_path, [0, 0, 0, 450_000, 0, 0, 0])
+    policy = ValidationPolicy(validation_time=PINNED_NOW, document_time_limit=0.02)
+    reports = list(verify_many(paths, verifier=Verifier(demo_trust(demo_pki), policy)))
+    assert [r.path for r in reports] == [str(p) for p in paths]
+    subs = [r.sub_indication for r in reports]
+    assert subs[3] is SubIndication.TIME_LIMIT_EXCEEDED
+    assert subs[:3] + subs[4:] == [SubIndication.NO_SIGNATURE_FOUND] * 6
+
+
+def test_an_interrupt_mid_turn_comes_after_the_reports_already_made(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """A Ctrl-C that reaches the run in the middle of a turn (here: while the next input is
+    fetched) is raised to the caller after the reports of the documents finished before
+    it: none is lost."""
+    paths = _xml_files(tmp_path, [0, 0, 0])
+
+    def sources() -> Iterator[Path]:
+        yield from paths
+        raise KeyboardInterrupt
+
+    got: list[DocumentReport] = []
+    with pytest.raises(KeyboardInterrupt):
+        got.extend(verify_many(sources(), verifier=_verifier(demo_pki)))
+    assert [r.path for r in got] == [str(p) for p in paths]
+
+
+def test_a_run_with_a_time_limit_gives_the_alarm_back_as_it_found_it(
+    demo_pki: DemoPKI, tmp_path: Path
+) -> None:
+    """The SIGALRM handler a run puts in place for its time limits is taken away when the
+    run ends, and the caller's own handler is back."""
+    import signal
+
+    def own(_signum: int, _frame: Any) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGALRM, own)
+    try:
+        paths = _xml_files(tmp_path, [0] * 40)
+        policy = ValidationPolicy(validation_time=PINNED_NOW, document_time_limit=5)
+        verifier = Verifier(demo_trust(demo_pki), policy)
+        assert len(list(verify_many(paths, verifier=verifier))) == 40
+        assert signal.getsignal(signal.SIGALRM) is own
+    finally:
+        signal.signal(signal.SIGALRM, previous)
