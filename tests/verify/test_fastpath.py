@@ -1685,27 +1685,43 @@ def test_speedups_install_on_proven_versions_and_uninstall_restores_the_original
     assert speedups.installed() == frozenset()
 
 
-def test_speedups_look_up_each_librarys_version_once_per_process(
+def test_speedups_read_each_librarys_version_from_its_own_module_once_per_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Reading installed versions walks every package's metadata (milliseconds): a bulk run
-    calls install() each time, and each process looks a version up only once."""
+    """pyHanko's and asn1crypto's versions come from their own version modules, which agree
+    with the installed metadata, without walking every package's metadata (milliseconds);
+    a bulk run calls install() each time, and each process reads a version only once."""
     import importlib.metadata
+
+    import asn1crypto.version
+    import pyhanko.version
 
     looked: list[str] = []
     real = importlib.metadata.version
+    read: list[str] = []
+    own_import = importlib.import_module
 
     def counting(package: str) -> str:
         looked.append(package)
         return real(package)
 
+    def importing(name: str, package: str | None = None) -> Any:
+        read.append(name)
+        return own_import(name, package)
+
     speedups.installed_version.cache_clear()
     monkeypatch.setattr(importlib.metadata, "version", counting)
+    monkeypatch.setattr(importlib, "import_module", importing)
     try:
         for _ in range(3):
             speedups.install()
-        assert sorted(looked) == ["asn1crypto", "pyhanko"]
+        assert looked == []
+        assert sorted(read) == ["asn1crypto.version", "pyhanko.version"]
         assert speedups.installed_version("pyhanko") == real("pyhanko")
+        assert speedups.installed_version("pyhanko") == pyhanko.version.__version__
+        assert speedups.installed_version("asn1crypto") == real("asn1crypto")
+        assert speedups.installed_version("asn1crypto") == asn1crypto.version.__version__
+        assert speedups.installed_version("no-such-package-hoso") is None
     finally:
         speedups.installed_version.cache_clear()
 
