@@ -317,11 +317,11 @@ async def _check(
     source = item.path if data is None else data
     with in_this_thread():
         if evidence_out is None:
-            report = await verifier.averify(source, detached=item.detached)
+            report = await verifier.averify(source, detached=item.detached, name=item.path)
         else:
-            report, evidence = await verifier.averify_with_evidence(source, detached=item.detached)
-    if data is not None:
-        report = replace(report, path=item.path)
+            report, evidence = await verifier.averify_with_evidence(
+                source, detached=item.detached, name=item.path
+            )
     if item.detached is not None and report.detached_signature is None:
         report = replace(report, detached_signature=item.detached)
     if evidence_out is not None and report.sha256 is not None:

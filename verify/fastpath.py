@@ -177,7 +177,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from asn1crypto import cms, core, tsp, x509
 from cryptography import x509 as cx509
@@ -193,7 +193,7 @@ from verify.report import (
     Indication,
     SignatureReport,
     SubIndication,
-    TimestampReport,
+    with_fields,
 )
 from verify.xmldsig import XmlInspection, certificate_der, inspect_xml, looks_like_xml
 
@@ -334,8 +334,6 @@ class _Template:
     """For each signature: how the proven time compared with the claimed signing time
     and the validation time."""
 
-
-_R = TypeVar("_R", DocumentReport, SignatureReport, TimestampReport)
 
 Shared = list[tuple[tuple[Any, ...], _Template]]
 """Templates on their way between processes: portable keys (see :func:`template_key`)
@@ -1082,14 +1080,14 @@ def _from_template(
                 raise ValueError("validated at a time the fast path does not rebuild")
             validated_at = one.proven
         if fmt == "xml":  # an XML signature's Id may differ per document
-            signature = _with_fields(
+            signature = with_fields(
                 sig,
                 signing_time_claimed=one.claimed,
                 validated_at=validated_at,
                 field_name=None if one.field_name is None else str(one.field_name),
             )
         else:
-            signature = _with_fields(
+            signature = with_fields(
                 sig,
                 signing_time_claimed=one.claimed,
                 validated_at=validated_at,
@@ -1099,11 +1097,11 @@ def _from_template(
             # The timestamp's own time, whether or not it proved the signing time: one
             # full validation did not accept (its TSA untrusted, say) is reported with its
             # time and no proven signing time, and so is every other of the same shape.
-            signature = _with_fields(
+            signature = with_fields(
                 signature,
                 signing_time_proven=None if sig.signing_time_proven is None else one.proven,
                 timestamps=tuple(
-                    _with_fields(t, time=one.proven) if t.kind == "signature" else t
+                    with_fields(t, time=one.proven) if t.kind == "signature" else t
                     for t in sig.timestamps
                 ),
             )
@@ -1111,7 +1109,7 @@ def _from_template(
     report = DocumentReport.from_signatures(
         path, data, fmt, moment, signatures, template.warnings, parsed.sha256
     )
-    return _with_fields(report, facts=parsed.facts) if fmt == "xml" else report
+    return with_fields(report, facts=parsed.facts) if fmt == "xml" else report
 
 
 def _filled_warnings(
@@ -1133,19 +1131,6 @@ def _filled_warnings(
             warning = note
         out.append(warning)
     return tuple(out)
-
-
-def _with_fields(report: _R, **changes: Any) -> _R:
-    """A copy of a report (a frozen dataclass) with ``changes``, as :func:`replace` makes it
-    but without running its ``__init__`` again over every field: the other fields are the
-    template's own, already checked, and ``changes`` are of the fields' own types (an XML
-    document's facts, Id as a plain string, times, warnings as a tuple of strings). A
-    fifth of the template's answer."""
-    copy = object.__new__(type(report))
-    fields_ = copy.__dict__
-    fields_.update(report.__dict__)
-    fields_.update(changes)
-    return copy
 
 
 async def _full_with_window(

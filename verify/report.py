@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -611,3 +611,18 @@ class DocumentReport:
 
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+_R = TypeVar("_R", DocumentReport, SignatureReport, TimestampReport)
+
+
+def with_fields(report: _R, **changes: Any) -> _R:
+    """A copy of a report (a frozen dataclass) with ``changes``, as :func:`replace` makes it
+    but without running its ``__init__`` again over every field: for changes of the fields'
+    own types to a report already checked (a template's report with this document's facts,
+    Id, times and warnings; a report's elapsed time). A fifth of the fast path's answer."""
+    copy = object.__new__(type(report))
+    fields_ = copy.__dict__
+    fields_.update(report.__dict__)
+    fields_.update(changes)
+    return copy

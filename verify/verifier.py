@@ -40,7 +40,7 @@ from verify.formats.cms import CmsReader
 from verify.formats.pdf import PdfReader, looks_like_pdf
 from verify.formats.xml import XmlReader
 from verify.policy import ValidationPolicy
-from verify.report import DocumentReport, Indication, SubIndication, sentences
+from verify.report import DocumentReport, Indication, SubIndication, sentences, with_fields
 from verify.trust import TrustProfile
 from verify.xmldsig import looks_like_xml
 
@@ -170,8 +170,12 @@ class Verifier:
     def verify_detached(self, content: Source, signature: Source) -> DocumentReport:
         return _run_sync(lambda: self.averify_detached(content, signature))
 
-    async def averify(self, source: Source, *, detached: Source | None = None) -> DocumentReport:
+    async def averify(
+        self, source: Source, *, detached: Source | None = None, name: str | None = None
+    ) -> DocumentReport:
         """Verify any supported document: PDF, XML (XMLDSig), or content + detached CMS.
+        ``name``: the path the report gives a document passed as bytes (a file already
+        read), as if it had been read from there.
 
         The caller's event loop stays free: the validation (CPU-bound: parsing, hashing,
         signature and path checks) runs on a worker thread (:attr:`executor`) on an event
@@ -180,7 +184,9 @@ class Verifier:
         validation at its next await. Within :func:`in_this_thread` (as :mod:`verify.bulk`
         runs each document, under a ``SIGALRM`` time limit) it runs on the caller's loop."""
         if not _stay_here():
-            return await _offload(lambda: self.averify(source, detached=detached), self.executor)
+            return await _offload(
+                lambda: self.averify(source, detached=detached, name=name), self.executor
+            )
         if detached is not None:
             return await self.averify_detached(source, detached)
         started = time.perf_counter()
@@ -188,7 +194,7 @@ class Verifier:
         big = _big_pdf(source, self.policy.max_file_size)
         if big is not None:
             return _with_elapsed(await self._verify_big_pdf(big, moment), started)
-        path, data, early = self._read(source, moment)
+        path, data, early = self._read(source, moment, name)
         if early is not None:
             return early
         assert data is not None
@@ -296,16 +302,17 @@ class Verifier:
         return _embedded_verdict(report, retry)
 
     async def averify_with_evidence(
-        self, source: Source, *, detached: Source | None = None
+        self, source: Source, *, detached: Source | None = None, name: str | None = None
     ) -> tuple[DocumentReport, Evidence]:
         """Verify, and return what the verdict rested on (see :mod:`verify.evidence`).
-        Off the caller's event loop, as :meth:`averify`."""
+        Off the caller's event loop, as :meth:`averify` (``name``: as there)."""
         if not _stay_here():
             return await _offload(
-                lambda: self.averify_with_evidence(source, detached=detached), self.executor
+                lambda: self.averify_with_evidence(source, detached=detached, name=name),
+                self.executor,
             )
         with collecting() as contexts:
-            report = await self.averify(source, detached=detached)
+            report = await self.averify(source, detached=detached, name=name)
         return report, harvest(report, contexts)
 
     def verify_with_evidence(
@@ -442,12 +449,12 @@ class Verifier:
         return _run_sync(lambda: self.acheck_certificate(cert, intermediates, at=at))
 
     def _read(
-        self, source: Source, moment: datetime
+        self, source: Source, moment: datetime, name: str | None = None
     ) -> tuple[str | None, bytes | None, DocumentReport | None]:
         limit = self.policy.max_file_size
         if isinstance(source, bytes | bytearray | memoryview):
             data = bytes(source)
-            path = None
+            path = name
         else:
             path = os.fspath(source)
             try:
@@ -570,7 +577,7 @@ def _format_failure_doc(exc: BaseException) -> Verdict:
 
 
 def _with_elapsed(report: DocumentReport, started: float) -> DocumentReport:
-    return _replace_doc(report, elapsed_ms=round((time.perf_counter() - started) * 1000, 3))
+    return with_fields(report, elapsed_ms=round((time.perf_counter() - started) * 1000, 3))
 
 
 def _replace_doc(report: DocumentReport, **changes: Any) -> DocumentReport:

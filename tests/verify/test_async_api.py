@@ -261,3 +261,24 @@ def test_revocation_cache_counts_every_lookup_from_many_threads(tmp_path: Path) 
             list(pool.map(look, range(8)))
         assert cache.hits + cache.misses == 4000
         assert cache.hits == 2000
+
+
+def test_a_document_given_as_bytes_with_a_name_is_reported_as_the_file_of_that_name(
+    demo_pki: DemoPKI, documents: list[Job], tmp_path: Path
+) -> None:
+    """averify(data, name=path) gives the report the file at ``path`` gets (PDF, XML,
+    unsigned, garbage alike), the name kept however the document ends; without a name the
+    report has no path."""
+    verifier = Verifier(demo_trust(demo_pki), ValidationPolicy(validation_time=PINNED_NOW))
+    for kind, data, signature in documents:
+        if signature is not None:
+            continue
+        path = tmp_path / f"{kind}.bin"
+        path.write_bytes(data)
+        with in_this_thread():
+            named = asyncio.run(verifier.averify(data, name=str(path)))
+            read = asyncio.run(verifier.averify(path))
+            bare = asyncio.run(verifier.averify(data))
+        assert named.path == str(path), kind
+        assert comparable(named) == comparable(read), kind
+        assert bare.path is None, kind
