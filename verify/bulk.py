@@ -390,8 +390,15 @@ def _can_alarm() -> bool:
     return threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
 
 
+_ARMED = False
+"""Whether a document's clock (:func:`_alarm`) is running. A SIGALRM delivered just before
+the clock was stopped is handled after it (at Python's next instruction): then it is
+ignored, not charged to whatever runs next."""
+
+
 def _on_alarm(_signum: int, _frame: Any) -> None:
-    raise _DocumentTimeout
+    if _ARMED:
+        raise _DocumentTimeout
 
 
 @contextlib.contextmanager
@@ -401,12 +408,15 @@ def _alarm(seconds: float | None) -> Iterator[None]:
     if seconds is None:
         yield
         return
+    global _ARMED
     installed = signal.getsignal(signal.SIGALRM) is _on_alarm
     previous = None if installed else signal.signal(signal.SIGALRM, _on_alarm)
+    _ARMED = True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        _ARMED = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         if not installed:
             signal.signal(signal.SIGALRM, previous)
@@ -467,19 +477,21 @@ def _in_turn(
     use_alarm = _can_alarm() and time_limit is not None and time_limit > 0
     if time_limit and not use_alarm:
         for item, hold in items:
+            result: DocumentReport | _Back
             try:
                 with fastpath.holding() if hold else contextlib.nullcontext():
-                    yield verify_one(verifier, item, time_limit, evidence_out)
+                    result = verify_one(verifier, item, time_limit, evidence_out)
             except fastpath.Held as back:  # raised before anything was started on the loop
-                yield _Back(back.key)
+                result = _Back(back.key)
             if after is not None:
                 after()
+            yield result
         return
     pending = iter(items)
     more = True
     while more:
         done: list[DocumentReport | _Back] = []
-        current: list[BulkItem] = []
+        current: list[tuple[BulkItem, int]] = []
         coro = _turn(
             verifier,
             pending,
@@ -507,10 +519,11 @@ def _in_turn(
                     f"quá {time_limit:g} giây",
                     f"more than {time_limit:g} s",
                 )
-            for item in current:
-                done.append(_limit_report(verifier, item, sub, vi, en))
-                if after is not None:
-                    after()
+            for item, index in current:
+                if len(done) == index:  # (its report is not in yet)
+                    done.append(_limit_report(verifier, item, sub, vi, en))
+                    if after is not None:
+                        after()
         except BaseException:
             yield from done
             raise
@@ -522,16 +535,16 @@ async def _turn(
     pending: Iterator[tuple[BulkItem, bool]],
     time_limit: float | None,
     evidence_out: str | None,
-    out: tuple[list[DocumentReport | _Back], list[BulkItem]],
+    out: tuple[list[DocumentReport | _Back], list[tuple[BulkItem, int]]],
     after: Callable[[], None] | None,
 ) -> bool:
     """One turn of :func:`_in_turn`: documents from ``pending`` checked one after another,
-    each result appended to ``out[0]``; ``out[1]`` holds the document being checked.
-    Whether ``pending`` may hold more."""
+    each result appended to ``out[0]``; ``out[1]`` holds the last document started, with
+    the place its result takes in ``out[0]``. Whether ``pending`` may hold more."""
     done, current = out
     started = time.perf_counter()
     for item, hold in pending:
-        current.append(item)
+        current[:] = [(item, len(done))]
         read = _before(verifier, item)
         result: DocumentReport | _Back
         if isinstance(read, DocumentReport):
@@ -547,7 +560,6 @@ async def _turn(
             except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
                 result = special.crash_report(Path(item.path), exc, verifier.policy.moment())
         done.append(result)
-        current.clear()
         _collect_now_and_then()
         if after is not None:
             after()

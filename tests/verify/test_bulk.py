@@ -1144,3 +1144,17 @@ def test_a_run_with_a_time_limit_gives_the_alarm_back_as_it_found_it(
         assert signal.getsignal(signal.SIGALRM) is own
     finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_alarm_handled_after_its_documents_clock_stopped_is_ignored() -> None:
+    """A SIGALRM delivered just before a document's clock was stopped is handled at Python's
+    next instruction, after it: it does not stop whatever runs then (the next document);
+    while a clock runs, it stops the document."""
+    import signal
+
+    from verify import bulk
+
+    bulk._on_alarm(signal.SIGALRM, None)  # no clock running: nothing happens
+    with pytest.raises(bulk._DocumentTimeout), bulk._alarm(60):
+        bulk._on_alarm(signal.SIGALRM, None)
+    bulk._on_alarm(signal.SIGALRM, None)
