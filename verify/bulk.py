@@ -426,8 +426,9 @@ def _alarm(seconds: float | None) -> Iterator[None]:
 def _alarm_handler(needed: bool) -> Iterator[None]:
     """:func:`_on_alarm` handles SIGALRM while this lasts (``needed``: else nothing), so
     that each document's :func:`_alarm` only sets its timer: putting a handler in place
-    and back costs more than the timer. Nothing runs outside this process's own code while
-    it lasts (a turn of :func:`_in_turn`)."""
+    and back costs more than the timer. It lasts one turn of :func:`_in_turn`, in which
+    the run's own documents are checked and its next inputs taken; the caller's handler
+    is back before any report reaches the caller."""
     if not needed or signal.getsignal(signal.SIGALRM) is _on_alarm:
         yield
         return

@@ -139,8 +139,11 @@ page content, or (with plain tables) whose appearance is
 compressed or not its widget's alone, document timestamps (B-LTA), certified documents,
 documents with plain tables whose later revisions lie elsewhere in the file (a signed
 revision or a stamp of another length: the offsets differ, and so does the structure),
-and files that mix tables and streams, are linearized, or carry comments between their
-revisions.
+and files that mix tables and streams or carry comments between their revisions. A
+linearized file's first revision (its main cross-reference section at the revision's end,
+its first page's near the start: :func:`_linearized`) is read as one signed revision,
+byte for byte only: later revisions that the object-by-object reading would need (filled
+fields, objects of other lengths) are validated in full.
 
 A signature that does not verify always gets full validation. The fast path only ever
 repeats a verdict that full validation gave for the same shape and the same outcome of
@@ -2032,11 +2035,17 @@ def _structure(
         if head is None or head.end() != meta.start:
             raise _NotEligible("a cross-reference section not where startxref says")
         starts.append(meta.declared)
-    if any(later <= earlier for earlier, later in itertools.pairwise(starts)):
+    # in the file's order, but for a linearized file's first two sections: its main one,
+    # at the end of the first revision, and its first page's, near the start, after which
+    # pyHanko reads it (both are signed, as the first revision's other bytes are)
+    placed = [starts[1], starts[0], *starts[2:]] if _linearized(data, starts) else starts
+    if any(later <= earlier for earlier, later in itertools.pairwise(placed)):
         raise _NotEligible("revisions out of order")
     revisions: list[int] = []
     for sig in sigs:
-        r = bisect.bisect_left(starts, sig.end) - 1  # the last revision starting before it
+        r = bisect.bisect_left(placed, sig.end) - 1  # the last section starting before it
+        if r >= 0 and placed is not starts and r < 2:
+            r = 1  # (the first revision ends at its main section, the later of the two)
         if r < 0 or any(sections[q].end > sig.end for q in range(r + 1)):
             raise _NotEligible("a signature that does not cover its revision")
         revisions.append(r)
@@ -2089,7 +2098,8 @@ def _structure(
         meta = sections[r]
         trailer = data.rfind(b"trailer", meta.start, meta.end)
         ends = data.find(b"startxref", trailer) if trailer >= 0 else -1
-        if ends < 0 or (r < total - 1 and ends > starts[r + 1]):
+        after = placed.index(starts[r]) + 1  # the next section in the file
+        if ends < 0 or (after < total and ends > placed[after]):
             raise _NotEligible("a cross-reference table without its trailer")
         trailers.append((trailer, ends))
         if r < r1:
@@ -2343,6 +2353,22 @@ def _metadata_refs(reader: Any, r1: int) -> set[tuple[int, int]]:
 
 
 _EOF_END = re.compile(rb"%%EOF(?:\r\n|\r|\n)?\Z")
+
+_LINEARIZED = re.compile(
+    rb"\A%PDF-\d\.\d[^\n\r]*[\r\n]+(?:%[^\r\n]*[\r\n]+)*\d+ 0 obj\s*<<\s*/Linearized\s"
+)
+"""The start of a linearized file: its header and comments, then the linearization
+dictionary (PDF 32000-1, Annex F: the first object in the file)."""
+
+
+def _linearized(data: bytes, starts: list[int]) -> bool:
+    """Whether ``data`` is laid out as a linearized file (its first object the
+    linearization dictionary) whose first two cross-reference sections, in pyHanko's
+    order of revisions, are its main one (at the end of the first revision) and then its
+    first page's (near the start of the file)."""
+    return len(starts) >= 2 and starts[1] < starts[0] and _LINEARIZED.match(data) is not None
+
+
 _BEFORE_STREAM = frozenset(b"\x00\t\n\x0c\r >")
 
 
