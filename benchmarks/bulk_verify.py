@@ -42,6 +42,10 @@ the MCCQT, the shape of an invoice with the authority's code); 5% tampered, half
 after the seller signed (its digest breaks), half after the authority did (the MCCQT
 changed: the authority's digest breaks); the xmlsec loop checks both signature values.
 
+Two signatures over a linearized file (``twolin``, not in the default kinds): the
+``two`` corpus, its unsigned base linearized by qpdf (through pikepdf) first, as a form
+saved for fast web view is; the same target, 5x.
+
 An archive (``archive``; offline rows only): B-B documents whose signers' certificates
 have expired since they signed, validated now. Neither hoso nor pyHanko can pass them
 (nothing proves when they were signed): "agrees" counts the documents each judges intact
@@ -133,6 +137,7 @@ KIND_NAMES = {
     "bb": "PAdES B-B, one signature",
     "lt": "PAdES B-LT, one signature",
     "two": "two B-B signatures",
+    "twolin": "two B-B signatures over a linearized file (qpdf's, as saved for fast web view)",
     "untrusted": (
         "PAdES B-B, one signature, the public hierarchy's root left out of the trust profile "
         "(four signers of six without a path to an anchor)"
@@ -741,7 +746,7 @@ def approaches_for(kind: str, offline: bool) -> tuple[str, ...]:
     if kind in ("archive", "untrusted"):
         return OFFLINE if offline else ()
     if offline:
-        return OFFLINE if kind in ("bb", "lt", "two", "archive") else ()
+        return OFFLINE if kind in ("bb", "lt", "two", "twolin", "archive") else ()
     return tuple(a for a in ONLINE if a != "openssl" or kind == "cms")
 
 
@@ -754,7 +759,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--kinds",
         default="bb,lt,two,xml,archive",
-        help="bb, lt, ltown, two, twov, cms, xml, xml2, dossier, filled, archive, untrusted",
+        help=(
+            "bb, lt, ltown, two, twolin, twov, cms, xml, xml2, dossier, filled, archive, untrusted"
+        ),
     )
     p.add_argument(
         "--n-dossier",
@@ -1137,6 +1144,7 @@ def targets(
         "lt": 10.0,
         "ltown": 10.0,  # B-LT as most signers make it: validation data fetched per document
         "two": 5.0,
+        "twolin": 5.0,
         "twov": 5.0,
         "dossier": 5.0,
         "filled": 5.0,

@@ -40,7 +40,7 @@ from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from fixtures.documents import minimal_pdf, sign_detached, sign_pdf
+from fixtures.documents import linearized_pdf, minimal_pdf, sign_detached, sign_pdf
 from fixtures.pki import DemoPKI
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -174,7 +174,11 @@ def _vri_name(hexed: bytes) -> bytes:
 def _template_pdf(
     pki: DemoPKI, kind: str, label: str, size: int, at: datetime = SIGNED_AT
 ) -> tuple[bytes, list[str]]:
-    base = minimal_pdf("Hồ sơ " + label, pages=2, padding=size)
+    if kind == "twolin":
+        base = linearized_pdf("Hồ sơ " + label, pages=2, padding=size)
+        kind = "two"
+    else:
+        base = minimal_pdf("Hồ sơ " + label, pages=2, padding=size)
     if kind in ("bb", "archive", "untrusted"):
         return sign_pdf(pki, label, base, at=at), [label]
     if kind == "lt":

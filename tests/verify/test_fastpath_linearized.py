@@ -9,14 +9,11 @@ any other two-signature document; every report must be full validation's own.
 
 from __future__ import annotations
 
-import io
-
-import pikepdf
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.documents import minimal_pdf, sign_pdf
+from fixtures.documents import linearized_pdf, sign_pdf
 from fixtures.pki import DemoPKI
 from tests.conftest import PINNED_NOW
 from tests.verify.test_fastpath import (
@@ -35,28 +32,10 @@ from verify import ValidationPolicy, Verifier, fastpath
 PAIR = ["citizen", "official"]
 
 
-def linearized(text: str) -> bytes:
-    """A one-page PDF linearized by qpdf, its page drawn by a second, uncompressed content
-    stream of ``x`` too (the bytes :func:`resign_all` changes to make another document)."""
-    pdf = pikepdf.open(io.BytesIO(minimal_pdf(text)))
-    page = pdf.pages[0]
-    padding = pdf.make_stream(b"%" + b"x" * 1000 + b"\n")
-    page.obj.Contents = pikepdf.Array([page.obj.Contents, padding])
-    out = io.BytesIO()
-    pdf.save(
-        out,
-        linearize=True,
-        compress_streams=False,
-        object_stream_mode=pikepdf.ObjectStreamMode.disable,
-        deterministic_id=True,
-    )
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def genuine(demo_pki: DemoPKI) -> bytes:
     """A linearized file signed by a citizen, then countersigned by an official."""
-    base = linearized("Ho so")
+    base = linearized_pdf("Ho so", padding=1000)
     assert base.startswith(b"%PDF-1.7\n")
     assert b"/Linearized" in base[:100]
     return countersign(demo_pki, "official", sign_pdf(demo_pki, "citizen", base, at=SIGNED_AT))
