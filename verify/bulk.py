@@ -361,19 +361,27 @@ def _verify_timed(
             if time_limit and not use_alarm:
                 return loop.run_until_complete(asyncio.wait_for(coro, time_limit))
             return loop.run_until_complete(coro)
-    except (_DocumentTimeout, TimeoutError):
-        _reset_loop()
-        with contextlib.suppress(Exception):
-            coro.close()  # abandoned, perhaps before it started: no "never awaited" warning
-        return _limit_report(
-            verifier,
-            item,
-            SubIndication.TIME_LIMIT_EXCEEDED,
-            f"quá {time_limit:g} giây",
-            f"more than {time_limit:g} s",
-        )
-    except MemoryError:
-        _reset_loop()
+    except (_DocumentTimeout, TimeoutError, MemoryError) as exc:
+        _abandon(coro)
+        return _stopped(verifier, item, exc, time_limit)
+    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
+        return special.crash_report(Path(item.path), exc, verifier.policy.moment())
+
+
+def _abandon(coro: Any) -> None:
+    """Drop the event loop a check was stopped on, and the check (``coro``, perhaps not
+    started: no "never awaited" warning)."""
+    _reset_loop()
+    with contextlib.suppress(Exception):
+        coro.close()
+
+
+def _stopped(
+    verifier: Verifier, item: BulkItem, exc: BaseException, time_limit: float | None
+) -> DocumentReport:
+    """``item``'s report when its check was stopped by its time limit or, ``exc`` a
+    :class:`MemoryError`, for want of memory."""
+    if isinstance(exc, MemoryError):
         return _limit_report(
             verifier,
             item,
@@ -381,8 +389,13 @@ def _verify_timed(
             "tài liệu cần quá nhiều bộ nhớ",
             "the document needed more memory than allowed",
         )
-    except Exception as exc:  # noqa: BLE001 - one bad document never stops a run
-        return special.crash_report(Path(item.path), exc, verifier.policy.moment())
+    return _limit_report(
+        verifier,
+        item,
+        SubIndication.TIME_LIMIT_EXCEEDED,
+        f"quá {time_limit:g} giây",
+        f"more than {time_limit:g} s",
+    )
 
 
 def _can_alarm() -> bool:
@@ -409,26 +422,24 @@ def _alarm(seconds: float | None) -> Iterator[None]:
         yield
         return
     global _ARMED
-    installed = signal.getsignal(signal.SIGALRM) is _on_alarm
-    previous = None if installed else signal.signal(signal.SIGALRM, _on_alarm)
-    _ARMED = True
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        _ARMED = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        if not installed:
-            signal.signal(signal.SIGALRM, previous)
+    with _alarm_handler(True):
+        _ARMED = True
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            _ARMED = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @contextlib.contextmanager
 def _alarm_handler(needed: bool) -> Iterator[None]:
     """:func:`_on_alarm` handles SIGALRM while this lasts (``needed``: else nothing), so
     that each document's :func:`_alarm` only sets its timer: putting a handler in place
-    and back costs more than the timer. It lasts one turn of :func:`_in_turn`, in which
-    the run's own documents are checked and its next inputs taken; the caller's handler
-    is back before any report reaches the caller."""
+    and back costs more than the timer. It lasts one turn of :func:`_in_turn` (in which
+    the run's own documents are checked and its next inputs taken), or one document's
+    :func:`_alarm` outside a turn; the caller's handler is back before any report reaches
+    the caller."""
     if not needed or signal.getsignal(signal.SIGALRM) is _on_alarm:
         yield
         return
@@ -505,24 +516,10 @@ def _in_turn(
             with _alarm_handler(use_alarm):
                 more = _loop().run_until_complete(coro)
         except (_DocumentTimeout, MemoryError) as exc:
-            _reset_loop()
-            with contextlib.suppress(Exception):
-                coro.close()
-            if isinstance(exc, MemoryError):
-                sub, vi, en = (
-                    SubIndication.GENERIC,
-                    "tài liệu cần quá nhiều bộ nhớ",
-                    "the document needed more memory than allowed",
-                )
-            else:
-                sub, vi, en = (
-                    SubIndication.TIME_LIMIT_EXCEEDED,
-                    f"quá {time_limit:g} giây",
-                    f"more than {time_limit:g} s",
-                )
+            _abandon(coro)
             for item, index in current:
                 if len(done) == index:  # (its report is not in yet)
-                    done.append(_limit_report(verifier, item, sub, vi, en))
+                    done.append(_stopped(verifier, item, exc, time_limit))
                     if after is not None:
                         after()
         except BaseException:
