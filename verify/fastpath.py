@@ -2043,9 +2043,8 @@ def _structure(
         raise _NotEligible("revisions out of order")
     revisions: list[int] = []
     for sig in sigs:
-        r = bisect.bisect_left(placed, sig.end) - 1  # the last section starting before it
-        if r >= 0 and placed is not starts and r < 2:
-            r = 1  # (the first revision ends at its main section, the later of the two)
+        # the newest revision whose section starts before it
+        r = max((q for q, start in enumerate(starts) if start < sig.end), default=-1)
         if r < 0 or any(sections[q].end > sig.end for q in range(r + 1)):
             raise _NotEligible("a signature that does not cover its revision")
         revisions.append(r)
